@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Cli;
+
+/// <summary>Everything one capture contributes to the published tables.</summary>
+public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality);
+
+/// <summary>
+/// The parse stage for one capture file: identify it by content, read it with the reader its bytes call
+/// for, and turn every record into a row or a quality row. A reader that throws loses only what was left
+/// to read in its file; the rows before stay and the failure is a quality row.
+/// </summary>
+public static class CaptureParse
+{
+    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits)
+    {
+        var captureId = Sha256Hex(file.FullPath);
+        var app = apps.Find(file);
+        var appId = app?.AppId ?? file.FolderAppId;
+        var exchanges = new List<ExchangeRow>();
+        var quality = new List<QualityRow>();
+        var quarantined = 0;
+        string? creator = null;
+
+        void Problem(string severity, string message, string location, bool isQuarantine = false) => quality.Add(new QualityRow
+        {
+            CaptureId = captureId,
+            FileName = file.RelativeName,
+            Sequence = quality.Count,
+            Stage = "parse",
+            Severity = severity,
+            Message = message,
+            Location = location,
+            Quarantined = isQuarantine,
+        });
+
+        var reader = formats.Detect(file.FullPath);
+        if (reader is null)
+        {
+            Problem("error", "not a capture format this pipeline reads (HAR, mitmproxy flows, pcap, pcapng)", "byte 0");
+        }
+        else
+        {
+            try
+            {
+                using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                foreach (var record in reader.Read(stream, limits))
+                {
+                    switch (record)
+                    {
+                        case ExchangeRead read:
+                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId));
+                            break;
+                        case RecordQuarantined q:
+                            quarantined++;
+                            Problem("error", q.Reason, q.Location, isQuarantine: true);
+                            break;
+                        case CaptureProblem p:
+                            Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, p.Location);
+                            break;
+                        case CreatorFound c:
+                            creator = c.ToString();
+                            break;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or OverflowException)
+            {
+                Problem("error", $"reader stopped: {e.GetType().Name}: {e.Message}", $"after record {exchanges.Count + quarantined}");
+            }
+        }
+
+        var times = exchanges.Where(x => x.TimeUtc is not null).Select(x => x.TimeUtc!.Value).ToList();
+        DateTimeOffset? first = times.Count > 0 ? times.Min() : null;
+        DateTimeOffset? last = times.Count > 0 ? times.Max() : null;
+        ExchangeRows.WithSecondsSinceStart(exchanges, first);
+
+        var capture = new CaptureRow
+        {
+            CaptureId = captureId,
+            AppId = appId,
+            AppIdSource = app is null ? "folder" : AppsCatalog.FileName,
+            Platform = app?.Platform,
+            DeviceId = app?.DeviceId,
+            AppName = app?.AppName,
+            AppVersion = app?.AppVersion,
+            Format = reader?.Format ?? "unknown",
+            Creator = creator,
+            FileName = file.RelativeName,
+            SizeBytes = file.SizeBytes,
+            FirstTimeUtc = first,
+            LastTimeUtc = last,
+            RecordsRead = exchanges.Count + quarantined,
+            ExchangeCount = exchanges.Count,
+            QuarantinedCount = quarantined,
+            ProblemCount = quality.Count,
+        };
+        return new CaptureOutcome(capture, exchanges, quality);
+    }
+
+    public static string Sha256Hex(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,84 @@
+using System.ComponentModel;
+using ResearchPipeline.Captures;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ResearchPipeline.Cli;
+
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The run finished but its counts do not add up: a record was lost.</summary>
+    public const int CountsDoNotAddUp = 1;
+    public const int Usage = 2;
+    /// <summary>The raw folder or a study file (apps.csv) is missing or malformed.</summary>
+    public const int BadInput = 3;
+}
+
+public class StudySettings : CommandSettings
+{
+    [CommandOption("--raw <DIR>")]
+    [Description("Folder of captures laid out <app_id>/<files>, with optional apps.csv. Default: data/raw")]
+    public string Raw { get; init; } = "data/raw";
+
+    [CommandOption("--out <DIR>")]
+    [Description("Folder to write the published tables into. Default: data/processed")]
+    public string Out { get; init; } = "data/processed";
+
+    [CommandOption("-j|--jobs <N>")]
+    [Description("Captures processed at once. Output is the same for any value. Default: number of cores")]
+    public int Jobs { get; init; } = Environment.ProcessorCount;
+
+    [CommandOption("--max-body-mb <MB>")]
+    [Description("Largest body kept, after decoding, in MB; larger ones are dropped with a quality row. Default: 64")]
+    public int MaxBodyMb { get; init; } = 64;
+
+    [CommandOption("--quiet")]
+    [Description("No progress output")]
+    public bool Quiet { get; init; }
+
+    public override ValidationResult Validate() =>
+        Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
+        : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
+        : ValidationResult.Success();
+
+    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 });
+}
+
+public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancel)
+    {
+        var progress = CreateProgress(settings.Quiet);
+        RunSummary summary;
+        try
+        {
+            summary = await new StudyRunner(progress).RunAsync(settings.ToOptions(), cancel);
+        }
+        finally
+        {
+            (progress as IDisposable)?.Dispose();
+        }
+        Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {settings.Out}");
+        if (summary.InvariantFailures.Count > 0)
+        {
+            foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");
+            return ExitCodes.CountsDoNotAddUp;
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static IProgressSink CreateProgress(bool quiet)
+    {
+        if (quiet) return new SilentProgress();
+        if (Console.IsErrorRedirected) return new LineProgress(Console.Error);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return console.Profile.Capabilities.Interactive ? new BarProgress(console) : new LineProgress(Console.Error);
+    }
+}
+
+[Description("Run every stage")]
+public sealed class RunCommand : StudyCommand<StudySettings>;
+
+[Description("Parse stage only")]
+public sealed class ParseCommand : StudyCommand<StudySettings>;

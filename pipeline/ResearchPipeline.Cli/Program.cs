@@ -1,0 +1,31 @@
+using ResearchPipeline.Cli;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("research-pipeline");
+    config.PropagateExceptions();
+    config.AddCommand<RunCommand>("run")
+        .WithDescription("Run every stage: raw captures in, published Parquet tables, SHA256SUMS out.")
+        .WithExample("run", "--raw", "data/raw", "--out", "data/processed");
+    config.AddCommand<ParseCommand>("parse")
+        .WithDescription("Parse stage only: read captures into the captures, exchanges and quality tables.")
+        .WithExample("parse", "--raw", "data/raw", "--out", "data/interim/parsed");
+});
+
+try
+{
+    return await app.RunAsync(args);
+}
+catch (CommandAppException e)
+{
+    await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
+    return ExitCodes.Usage;
+}
+catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException or UnauthorizedAccessException)
+{
+    await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
+    return ExitCodes.BadInput;
+}

@@ -1,0 +1,31 @@
+using ResearchPipeline.Captures.Har;
+
+namespace ResearchPipeline.Captures;
+
+/// <summary>The capture formats the parse stage reads, detected from a file's first bytes.</summary>
+public sealed class CaptureFormats
+{
+    public const int HeadBytes = 4096;
+    private readonly IReadOnlyList<ICaptureReader> _readers;
+
+    public CaptureFormats(IEnumerable<ICaptureReader> readers) => _readers = readers.ToList();
+
+    public static CaptureFormats All { get; } = new([new HarReader()]);
+
+    public ICaptureReader? Detect(ReadOnlySpan<byte> head)
+    {
+        foreach (var reader in _readers)
+        {
+            if (reader.Recognises(head)) return reader;
+        }
+        return null;
+    }
+
+    public ICaptureReader? Detect(string path)
+    {
+        Span<byte> head = stackalloc byte[HeadBytes];
+        using var stream = File.OpenRead(path);
+        var n = stream.ReadAtLeast(head, HeadBytes, throwOnEndOfStream: false);
+        return Detect(head[..n]);
+    }
+}

@@ -1,0 +1,29 @@
+namespace ResearchPipeline.Captures;
+
+/// <summary>What a capture reader hands out, one at a time, in file order.</summary>
+public abstract record CaptureRecord;
+
+/// <summary>A record read whole.</summary>
+public sealed record ExchangeRead(Exchange Exchange) : CaptureRecord;
+
+/// <summary>
+/// A record the reader saw but could not read: it is counted, and published as a quality row, never dropped
+/// silently. <paramref name="Location"/> names the place in the file (entry index, byte offset).
+/// </summary>
+public sealed record RecordQuarantined(int Ordinal, string Reason, string Location) : CaptureRecord;
+
+/// <summary>A problem with the file rather than with one record (truncation, a skipped non-HTTP flow, an unknown version).</summary>
+public sealed record CaptureProblem(Severity Severity, string Message, string Location) : CaptureRecord;
+
+/// <summary>The tool that wrote the capture, as the file itself says.</summary>
+public sealed record CreatorFound(string Name, string Version) : CaptureRecord
+{
+    public override string ToString() => Version.Length == 0 ? Name : $"{Name} {Version}";
+}
+
+public enum Severity
+{
+    Info,
+    Warning,
+    Error,
+}

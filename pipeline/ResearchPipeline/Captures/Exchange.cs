@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+
+namespace ResearchPipeline.Captures;
+
+/// <summary>One HTTP header as it was on the wire (name case preserved, repeated headers kept in order).</summary>
+public sealed record HttpHeader(string Name, string Value);
+
+/// <summary>What kind of traffic an exchange row stands for: packet captures also yield flows we could not read as HTTP.</summary>
+public enum ExchangeKind
+{
+    Http,
+    TlsFlow,
+    DnsQuery,
+    TcpFlow,
+    UdpFlow,
+}
+
+/// <summary>
+/// One request and its response (or one non-HTTP flow from a packet capture), as read from a capture.
+/// Bodies are bytes exactly as the capture tool stored them: still compressed where the tool kept the
+/// Content-Encoding, already decoded where it did not.
+/// </summary>
+public sealed record Exchange
+{
+    /// <summary>0-based position of the record in its capture file (a HAR entry's index, a flow's index).</summary>
+    public required int Ordinal { get; init; }
+    public ExchangeKind Kind { get; init; } = ExchangeKind.Http;
+    public DateTimeOffset? StartedUtc { get; init; }
+    public required string Method { get; init; }
+    public required RequestTarget Target { get; init; }
+    public string HttpVersion { get; init; } = "";
+    public ImmutableArray<HttpHeader> RequestHeaders { get; init; } = [];
+    /// <summary>Cookies the capture tool listed separately (HAR <c>request.cookies</c>), name and value.</summary>
+    public ImmutableArray<HttpHeader> RequestCookies { get; init; } = [];
+    public ReadOnlyMemory<byte> RequestBody { get; init; }
+    public int? Status { get; init; }
+    public ImmutableArray<HttpHeader> ResponseHeaders { get; init; } = [];
+    public ReadOnlyMemory<byte> ResponseBody { get; init; }
+    /// <summary>Response body size the capture tool reported, where it dropped the body itself.</summary>
+    public long? ReportedResponseBytes { get; init; }
+    /// <summary>Total time of the exchange in milliseconds, where the tool recorded it.</summary>
+    public double? DurationMs { get; init; }
+    public string? ServerIp { get; init; }
+    public string? Sni { get; init; }
+    public string? TlsVersion { get; init; }
+    /// <summary>Connection id as the capture tool names it (HAR <c>connection</c>, mitmproxy connection id, pcap flow).</summary>
+    public string? Connection { get; init; }
+
+    public string? RequestHeader(string name) => FirstHeader(RequestHeaders, name);
+    public string? ResponseHeader(string name) => FirstHeader(ResponseHeaders, name);
+
+    private static string? FirstHeader(ImmutableArray<HttpHeader> headers, string name)
+    {
+        foreach (var h in headers)
+        {
+            if (string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)) return h.Value;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Text.Json;
+
+namespace ResearchPipeline.Captures.Har;
+
+/// <summary>
+/// Walks a HAR file forward once with <see cref="Utf8JsonReader"/> over a sliding buffer and hands out the
+/// raw bytes of <c>log.creator</c> and of each <c>log.entries[i]</c>, one at a time. Only one entry is ever
+/// buffered; an entry larger than the record limit is skipped byte by byte (so even a multi-gigabyte string
+/// cannot exhaust memory) and reported as oversized.
+/// </summary>
+internal sealed class HarJsonScanner
+{
+    internal enum EventKind { Creator, Entry, OversizedEntry, End, Truncated, Invalid }
+
+    internal readonly record struct ScanEvent(EventKind Kind, ReadOnlyMemory<byte> Json, long Offset, string Message);
+
+    private const int InitialBuffer = 64 * 1024;
+    private readonly Stream _input;
+    private readonly long _maxRecordBytes;
+    private byte[] _buffer = new byte[InitialBuffer];
+    private int _pos;
+    private int _len;
+    private bool _eof;
+    private long _bufferOffset; // file offset of _buffer[0]
+    private JsonReaderState _state = new(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+    private readonly string?[] _names = new string?[4];
+    private bool _sawRoot;
+    private bool _done;
+    private bool _substitutedOversized;
+
+    public HarJsonScanner(Stream input, long maxRecordBytes)
+    {
+        _input = input;
+        _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
+    }
+
+    public ScanEvent Next()
+    {
+        if (_done) return new ScanEvent(EventKind.End, default, FileOffset, "");
+        while (true)
+        {
+            var outcome = Scan(out var ev);
+            if (outcome == ScanOutcome.Event)
+            {
+                if (ev.Kind is EventKind.End or EventKind.Truncated or EventKind.Invalid) _done = true;
+                return ev;
+            }
+
+            if (outcome == ScanOutcome.NeedMoreForRecord && _pos == 0 && _len == _buffer.Length && _buffer.Length >= _maxRecordBytes)
+            {
+                // The record does not fit under the limit: skip it raw, then let the JSON reader see "{}" in its place.
+                var start = FileOffset;
+                if (!SkipOversizedObject())
+                {
+                    _done = true;
+                    return new ScanEvent(EventKind.Truncated, default, start, "file ends inside an oversized entry");
+                }
+                _substitutedOversized = true;
+                continue;
+            }
+
+            if (_eof)
+            {
+                _done = true;
+                return _sawRoot
+                    ? new ScanEvent(EventKind.Truncated, default, FileOffset, "file ends before the HAR is complete")
+                    : new ScanEvent(EventKind.Invalid, default, FileOffset, "file is empty");
+            }
+            Refill(outcome == ScanOutcome.NeedMoreForRecord);
+        }
+    }
+
+    private long FileOffset => _bufferOffset + _pos;
+
+    private enum ScanOutcome { Event, NeedMore, NeedMoreForRecord }
+
+    private ScanOutcome Scan(out ScanEvent ev)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(_buffer.AsSpan(_pos, _len - _pos), _eof, _state);
+        try
+        {
+            while (true)
+            {
+                var before = reader.CurrentState;
+                var consumedBefore = reader.BytesConsumed;
+                if (!reader.Read())
+                {
+                    Commit(ref reader);
+                    return ScanOutcome.NeedMore;
+                }
+                _sawRoot = true;
+                var depth = reader.CurrentDepth;
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName when depth < _names.Length:
+                        _names[depth] = reader.GetString();
+                        for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
+                        break;
+                    case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
+                        var isEntry = IsEntry(depth);
+                        var tokenStart = (int)reader.TokenStartIndex;
+                        if (!reader.TrySkip())
+                        {
+                            // Not all of the record is buffered: rewind to before it and ask for more.
+                            _pos += (int)consumedBefore;
+                            _state = before;
+                            return ScanOutcome.NeedMoreForRecord;
+                        }
+                        var json = new ReadOnlyMemory<byte>(_buffer, _pos + tokenStart, (int)reader.BytesConsumed - tokenStart);
+                        var offset = _bufferOffset + _pos + tokenStart;
+                        Commit(ref reader);
+                        var kind = !isEntry ? EventKind.Creator : _substitutedOversized ? EventKind.OversizedEntry : EventKind.Entry;
+                        _substitutedOversized = false;
+                        ev = new ScanEvent(kind, json, offset, "");
+                        return ScanOutcome.Event;
+                    case JsonTokenType.EndObject when depth == 0:
+                        Commit(ref reader);
+                        ev = new ScanEvent(EventKind.End, default, FileOffset, "");
+                        return ScanOutcome.Event;
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            var at = _bufferOffset + _pos + reader.BytesConsumed;
+            var kind = _eof && e.Message.Contains("end of data", StringComparison.OrdinalIgnoreCase) ? EventKind.Truncated : EventKind.Invalid;
+            ev = new ScanEvent(kind, default, at, kind == EventKind.Truncated ? "file ends before the HAR is complete" : $"invalid JSON: {FirstLine(e.Message)}");
+            return ScanOutcome.Event;
+        }
+    }
+
+    private bool IsEntry(int depth) => depth == 3 && _names[1] == "log" && _names[2] == "entries";
+    private bool IsCreator(int depth) => depth == 2 && _names[1] == "log" && _names[2] == "creator";
+
+    private void Commit(ref Utf8JsonReader reader)
+    {
+        _pos += (int)reader.BytesConsumed;
+        _state = reader.CurrentState;
+    }
+
+    private void Refill(bool forRecord)
+    {
+        if (_pos > 0)
+        {
+            Buffer.BlockCopy(_buffer, _pos, _buffer, 0, _len - _pos);
+            _bufferOffset += _pos;
+            _len -= _pos;
+            _pos = 0;
+        }
+        if (_len == _buffer.Length)
+        {
+            var grown = (int)Math.Min((long)_buffer.Length * 2, Math.Min(_maxRecordBytes, Array.MaxLength));
+            if (grown <= _buffer.Length && !forRecord) grown = _buffer.Length * 2; // a single token outside an entry
+            Array.Resize(ref _buffer, grown);
+        }
+        var read = _input.Read(_buffer, _len, _buffer.Length - _len);
+        if (read == 0) _eof = true;
+        _len += read;
+    }
+
+    /// <summary>
+    /// Skips the object starting at the current position (after optional whitespace) by scanning bytes for
+    /// its closing brace, then rewrites the buffer so that the reader sees an empty object in its place.
+    /// </summary>
+    private bool SkipOversizedObject()
+    {
+        var depth = 0;
+        var inString = false;
+        var escaped = false;
+        var started = false;
+        var sawComma = false;
+        while (true)
+        {
+            for (; _pos < _len; _pos++)
+            {
+                var b = _buffer[_pos];
+                if (inString)
+                {
+                    if (escaped) escaped = false;
+                    else if (b == (byte)'\\') escaped = true;
+                    else if (b == (byte)'"') inString = false;
+                    continue;
+                }
+                switch (b)
+                {
+                    case (byte)'"': inString = true; break;
+                    case (byte)',' when !started: sawComma = true; break;
+                    case (byte)'{' or (byte)'[': depth++; started = true; break;
+                    case (byte)'}' or (byte)']':
+                        depth--;
+                        if (started && depth == 0)
+                        {
+                            // Replace the last bytes consumed ("...}") by "{}" (or ",{}") for the JSON reader.
+                            _buffer[_pos] = (byte)'}';
+                            _buffer[--_pos] = (byte)'{';
+                            if (sawComma) _buffer[--_pos] = (byte)',';
+                            return true;
+                        }
+                        break;
+                }
+            }
+            // Keep two bytes so that the ",{}" rewrite always has room.
+            var keep = Math.Min(_len, 2);
+            _bufferOffset += _len - keep;
+            Buffer.BlockCopy(_buffer, _len - keep, _buffer, 0, keep);
+            _pos = keep;
+            _len = keep;
+            var read = _input.Read(_buffer, _len, _buffer.Length - _len);
+            if (read == 0) { _eof = true; return false; }
+            _len += read;
+        }
+    }
+
+    private static string FirstLine(string s)
+    {
+        var nl = s.IndexOf('\n');
+        return nl < 0 ? s : s[..nl];
+    }
+}

@@ -1,0 +1,231 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+
+namespace ResearchPipeline.Captures.Har;
+
+/// <summary>
+/// HAR 1.1/1.2 (mitmproxy har_dump, cyanoacrylate, Chrome, Firefox, Safari, Charles, Insomnia, WebPagetest).
+/// Entries are read one at a time; fields we do not use, and every underscore-prefixed extension, are ignored.
+/// </summary>
+public sealed class HarReader : ICaptureReader
+{
+    public string Format => "har";
+
+    public bool Recognises(ReadOnlySpan<byte> head)
+    {
+        var text = head;
+        if (text.StartsWith("\xEF\xBB\xBF"u8)) text = text[3..];
+        text = text.TrimStart(" \t\r\n"u8);
+        return text.Length > 0 && text[0] == (byte)'{' && head.IndexOf("\"log\""u8) >= 0;
+    }
+
+    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits)
+    {
+        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes);
+        var ordinal = 0;
+        while (true)
+        {
+            var ev = scanner.Next();
+            switch (ev.Kind)
+            {
+                case HarJsonScanner.EventKind.Creator:
+                    var creator = ReadCreator(ev.Json);
+                    if (creator is not null) yield return creator;
+                    break;
+                case HarJsonScanner.EventKind.Entry:
+                    foreach (var record in ReadEntry(ev.Json, ordinal, ev.Offset, limits)) yield return record;
+                    ordinal++;
+                    break;
+                case HarJsonScanner.EventKind.OversizedEntry:
+                    yield return new RecordQuarantined(ordinal, $"entry is larger than the record limit of {limits.MaxRecordBytes} bytes", $"entry {ordinal} at byte {ev.Offset}");
+                    ordinal++;
+                    break;
+                case HarJsonScanner.EventKind.Truncated:
+                    // The entry being read when the file ended is a record we saw and lost: count it.
+                    yield return new RecordQuarantined(ordinal, ev.Message, $"entry {ordinal} at byte {ev.Offset}");
+                    yield break;
+                case HarJsonScanner.EventKind.Invalid:
+                    yield return new CaptureProblem(Severity.Error, ev.Message, $"after entry {ordinal - 1}, byte {ev.Offset}");
+                    yield break;
+                case HarJsonScanner.EventKind.End:
+                    yield break;
+            }
+        }
+    }
+
+    private static CreatorFound? ReadCreator(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return new CreatorFound(Str(doc.RootElement, "name") ?? "", Str(doc.RootElement, "version") ?? "");
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IEnumerable<CaptureRecord> ReadEntry(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
+    {
+        var location = $"entry {ordinal} at byte {offset}";
+        var problems = new List<CaptureRecord>();
+        Exchange? exchange;
+        string? failure;
+        try
+        {
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            (exchange, failure) = ToExchange(doc.RootElement, ordinal, location, limits, problems);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            (exchange, failure) = (null, e.Message);
+        }
+        foreach (var p in problems) yield return p;
+        yield return exchange is not null
+            ? new ExchangeRead(exchange)
+            : new RecordQuarantined(ordinal, failure ?? "unreadable entry", location);
+    }
+
+    private static (Exchange?, string?) ToExchange(JsonElement entry, int ordinal, string location, ReadLimits limits, List<CaptureRecord> problems)
+    {
+        if (entry.ValueKind != JsonValueKind.Object) return (null, "entry is not an object");
+        if (!entry.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
+            return (null, "entry has no request");
+        var method = Str(request, "method");
+        if (string.IsNullOrEmpty(method)) return (null, "request.method is missing");
+        var url = Str(request, "url");
+        if (string.IsNullOrEmpty(url)) return (null, "request.url is missing");
+        var target = RequestTarget.TryParse(url);
+        if (target is null) return (null, $"request.url is not an absolute URL: {Truncate(url)}");
+
+        DateTimeOffset? started = null;
+        var startedText = Str(entry, "startedDateTime");
+        if (startedText is not null && DateTimeOffset.TryParse(startedText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+            started = t.ToUniversalTime();
+        else
+            problems.Add(new CaptureProblem(Severity.Warning, startedText is null ? "startedDateTime is missing" : $"startedDateTime is not a date: {Truncate(startedText)}", location));
+
+        var requestBody = ReadOnlyMemory<byte>.Empty;
+        if (request.TryGetProperty("postData", out var postData) && postData.ValueKind == JsonValueKind.Object)
+            requestBody = PostDataBytes(postData, limits, location, problems);
+
+        int? status = null;
+        var responseHeaders = ImmutableArray<HttpHeader>.Empty;
+        var responseBody = ReadOnlyMemory<byte>.Empty;
+        long? reportedResponseBytes = null;
+        if (entry.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+        {
+            // Browsers write status 0 for requests that never got an answer (blocked, cancelled).
+            var s = Int(response, "status");
+            status = s is > 0 ? (int)s : null;
+            responseHeaders = Headers(response, "headers");
+            if (response.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object)
+            {
+                responseBody = BodyBytes(Str(content, "text"), Str(content, "encoding"), limits, location + " response.content", problems);
+                var size = Int(content, "size");
+                if (size is >= 0) reportedResponseBytes = size;
+            }
+        }
+
+        var serverIp = Str(entry, "serverIPAddress");
+        if (serverIp is not null) serverIp = serverIp.Trim('[', ']');
+        if (serverIp is "") serverIp = null;
+
+        return (new Exchange
+        {
+            Ordinal = ordinal,
+            StartedUtc = started,
+            Method = method.ToUpperInvariant(),
+            Target = target,
+            HttpVersion = NormaliseHttpVersion(Str(request, "httpVersion")),
+            RequestHeaders = Headers(request, "headers"),
+            RequestCookies = Headers(request, "cookies"),
+            RequestBody = requestBody,
+            Status = status,
+            ResponseHeaders = responseHeaders,
+            ResponseBody = responseBody,
+            ReportedResponseBytes = reportedResponseBytes,
+            ServerIp = serverIp,
+            Connection = Str(entry, "connection") is { Length: > 0 } c ? c : null,
+            DurationMs = Double(entry, "time"),
+        }, null);
+    }
+
+    private static ReadOnlyMemory<byte> PostDataBytes(JsonElement postData, ReadLimits limits, string location, List<CaptureRecord> problems)
+    {
+        var text = Str(postData, "text");
+        if (text is not null) return BodyBytes(text, Str(postData, "encoding"), limits, location + " request.postData", problems);
+
+        // Some tools give only params: rebuild the form body they stand for.
+        if (postData.TryGetProperty("params", out var ps) && ps.ValueKind == JsonValueKind.Array && ps.GetArrayLength() > 0)
+        {
+            var parts = new List<string>();
+            foreach (var p in ps.EnumerateArray())
+            {
+                var name = Str(p, "name") ?? "";
+                var value = Str(p, "value") ?? "";
+                parts.Add(Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value));
+            }
+            return System.Text.Encoding.UTF8.GetBytes(string.Join('&', parts));
+        }
+        return ReadOnlyMemory<byte>.Empty;
+    }
+
+    private static ReadOnlyMemory<byte> BodyBytes(string? text, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
+    {
+        if (string.IsNullOrEmpty(text)) return ReadOnlyMemory<byte>.Empty;
+        var bytes = HarText.ToBytes(text, encoding, out var error);
+        if (error is not null)
+        {
+            problems.Add(new CaptureProblem(Severity.Warning, error, location));
+        }
+        if (bytes.Length > limits.MaxBodyBytes)
+        {
+            problems.Add(new CaptureProblem(Severity.Warning, $"body of {bytes.Length} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        return bytes;
+    }
+
+    private static ImmutableArray<HttpHeader> Headers(JsonElement parent, string property)
+    {
+        if (!parent.TryGetProperty(property, out var array) || array.ValueKind != JsonValueKind.Array) return [];
+        var builder = ImmutableArray.CreateBuilder<HttpHeader>(array.GetArrayLength());
+        foreach (var h in array.EnumerateArray())
+        {
+            var name = Str(h, "name");
+            if (name is null) continue;
+            builder.Add(new HttpHeader(name, Str(h, "value") ?? ""));
+        }
+        return builder.ToImmutable();
+    }
+
+    private static string NormaliseHttpVersion(string? version) => version switch
+    {
+        null or "" or "unknown" => "",
+        // Chrome writes "h2"/"h3", Firefox "HTTP/2", Safari "http/1.1": publish one spelling.
+        "h2" or "http/2.0" or "HTTP/2.0" or "http/2" => "HTTP/2",
+        "h3" or "http/3" or "HTTP/3.0" => "HTTP/3",
+        _ => version.ToUpperInvariant(),
+    };
+
+    internal static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v)
+            ? v.ValueKind switch
+            {
+                JsonValueKind.String => v.GetString(),
+                JsonValueKind.Number => v.GetRawText(),
+                _ => null,
+            }
+            : null;
+
+    private static long? Int(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) ? (long)d : null;
+
+    private static double? Double(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && d >= 0 ? d : null;
+
+    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
+}

@@ -1,0 +1,16 @@
+namespace ResearchPipeline.Captures;
+
+/// <summary>
+/// Ceilings that keep one hostile record from taking the run down. A record over a limit is quarantined
+/// with a quality row naming the limit; the run goes on.
+/// </summary>
+public sealed record ReadLimits
+{
+    /// <summary>Largest body kept, in bytes, after any decoding a reader does itself (HAR base64).</summary>
+    public long MaxBodyBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Largest single record (one HAR entry's JSON, one flow) a reader will buffer.</summary>
+    public long MaxRecordBytes { get; init; } = 256L * 1024 * 1024;
+
+    public static ReadLimits Default { get; } = new();
+}

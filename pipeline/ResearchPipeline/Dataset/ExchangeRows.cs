@@ -1,0 +1,58 @@
+using ResearchPipeline.Captures;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>Turns what the parse stage read into the published <c>exchanges</c> row.</summary>
+public static class ExchangeRows
+{
+    public static string ExchangeId(string captureId, int ordinal) => $"{captureId[..16]}:{ordinal}";
+
+    public static ExchangeRow From(Exchange e, string captureId, string appId) => new()
+    {
+        ExchangeId = ExchangeId(captureId, e.Ordinal),
+        CaptureId = captureId,
+        AppId = appId,
+        Ordinal = e.Ordinal,
+        Kind = KindName(e.Kind),
+        TimeUtc = e.StartedUtc,
+        Method = e.Method,
+        Scheme = e.Target.Scheme,
+        Host = e.Target.Host,
+        Port = e.Target.Port,
+        Path = e.Target.Path,
+        Query = SecretRedaction.RedactQuery(e.Target.Query),
+        HttpVersion = e.HttpVersion.Length == 0 ? null : e.HttpVersion,
+        Status = e.Status,
+        RequestBytes = e.RequestBody.Length,
+        ResponseBytes = e.ResponseBody.Length > 0 ? e.ResponseBody.Length : e.ReportedResponseBytes,
+        RequestContentType = e.RequestHeader("Content-Type"),
+        RequestContentEncoding = e.RequestHeader("Content-Encoding"),
+        ResponseContentType = e.ResponseHeader("Content-Type"),
+        ServerIp = e.ServerIp,
+        Sni = e.Sni,
+        TlsVersion = e.TlsVersion,
+        UserAgent = e.RequestHeader("User-Agent"),
+        DurationMs = e.DurationMs,
+    };
+
+    public static string KindName(ExchangeKind kind) => kind switch
+    {
+        ExchangeKind.Http => "http",
+        ExchangeKind.TlsFlow => "tls_flow",
+        ExchangeKind.DnsQuery => "dns_query",
+        ExchangeKind.TcpFlow => "tcp_flow",
+        ExchangeKind.UdpFlow => "udp_flow",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Seconds since the capture's first exchange, filled in once the whole capture is read.</summary>
+    public static List<ExchangeRow> WithSecondsSinceStart(List<ExchangeRow> rows, DateTimeOffset? start)
+    {
+        if (start is null) return rows;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].TimeUtc is { } t) rows[i] = rows[i] with { SecondsSinceStart = (t - start.Value).TotalSeconds };
+        }
+        return rows;
+    }
+}

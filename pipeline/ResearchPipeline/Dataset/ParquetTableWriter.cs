@@ -1,0 +1,38 @@
+using Parquet;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>
+/// Writes a table to Parquet with fixed settings (Snappy, fixed row-group size, no custom metadata, rows in
+/// the table's order), so the same rows always give the same bytes. The file appears under its final name
+/// only when complete: it is written to a temporary name in the same folder and renamed.
+/// </summary>
+public static class ParquetTableWriter
+{
+    public const int RowGroupSize = 100_000;
+
+    public static ParquetOptions Options() => new()
+    {
+        CompressionMethod = CompressionMethod.Snappy,
+        CompressionLevel = System.IO.Compression.CompressionLevel.Optimal,
+    };
+
+    public static async Task<string> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default)
+    {
+        var sorted = rows.ToList();
+        // List.Sort is not stable; the tables' orders are total (they end with a unique key), so it need not be.
+        sorted.Sort(table.Order);
+        var path = Path.Combine(folder, table.FileName);
+        await AtomicFile.WriteAsync(path, async stream =>
+        {
+            await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, Options(), cancellationToken: cancel);
+            for (var start = 0; start == 0 || start < sorted.Count; start += RowGroupSize)
+            {
+                var count = Math.Min(RowGroupSize, sorted.Count - start);
+                using var group = writer.CreateRowGroup();
+                foreach (var column in table.Columns) await column.WriteAsync(group, sorted, start, count);
+            }
+        }, cancel);
+        return path;
+    }
+}

@@ -1,0 +1,141 @@
+namespace ResearchPipeline.Dataset;
+
+/// <summary>One input file of the study.</summary>
+public sealed record CaptureRow
+{
+    public required string CaptureId { get; init; }
+    public required string AppId { get; init; }
+    public required string AppIdSource { get; init; }
+    public string? Platform { get; init; }
+    public string? DeviceId { get; init; }
+    public string? AppName { get; init; }
+    public string? AppVersion { get; init; }
+    public required string Format { get; init; }
+    public string? Creator { get; init; }
+    public required string FileName { get; init; }
+    public long SizeBytes { get; init; }
+    public DateTimeOffset? FirstTimeUtc { get; init; }
+    public DateTimeOffset? LastTimeUtc { get; init; }
+    public int RecordsRead { get; init; }
+    public int ExchangeCount { get; init; }
+    public int QuarantinedCount { get; init; }
+    public int ProblemCount { get; init; }
+}
+
+/// <summary>One request/response, or one non-HTTP flow of a packet capture.</summary>
+public sealed record ExchangeRow
+{
+    public required string ExchangeId { get; init; }
+    public required string CaptureId { get; init; }
+    public required string AppId { get; init; }
+    public required int Ordinal { get; init; }
+    public required string Kind { get; init; }
+    public DateTimeOffset? TimeUtc { get; init; }
+    public double? SecondsSinceStart { get; init; }
+    public required string Method { get; init; }
+    public required string Scheme { get; init; }
+    public required string Host { get; init; }
+    public int Port { get; init; }
+    public required string Path { get; init; }
+    public required string Query { get; init; }
+    public string? HttpVersion { get; init; }
+    public int? Status { get; init; }
+    public long RequestBytes { get; init; }
+    public long? ResponseBytes { get; init; }
+    public string? RequestContentType { get; init; }
+    public string? RequestContentEncoding { get; init; }
+    public string? ResponseContentType { get; init; }
+    public string? ServerIp { get; init; }
+    public string? Sni { get; init; }
+    public string? TlsVersion { get; init; }
+    public string? UserAgent { get; init; }
+    public string? Sdk { get; init; }
+    public string? GraphApiVersion { get; init; }
+    public double? DurationMs { get; init; }
+}
+
+/// <summary>One problem found while reading or decoding; a quarantined record is one of these.</summary>
+public sealed record QualityRow
+{
+    public required string CaptureId { get; init; }
+    public required string FileName { get; init; }
+    public required int Sequence { get; init; }
+    public required string Stage { get; init; }
+    public required string Severity { get; init; }
+    public required string Message { get; init; }
+    public required string Location { get; init; }
+    public bool Quarantined { get; init; }
+}
+
+/// <summary>The published tables of the foundation: their columns, meanings and orders.</summary>
+public static class Tables
+{
+    public static readonly TableDefinition<CaptureRow> Captures = new(
+        "captures",
+        "one input capture file",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c : string.CompareOrdinal(a.FileName, b.FileName),
+        Col.Str<CaptureRow>("capture_id", "sha256 of the file's bytes (hex)", r => r.CaptureId),
+        Col.Str<CaptureRow>("app_id", "app the capture belongs to", r => r.AppId),
+        Col.Str<CaptureRow>("app_id_source", "where app_id came from: apps.csv, or folder (the capture's folder name under the raw directory)", r => r.AppIdSource),
+        Col.Str<CaptureRow>("platform", "android, ios, web... from apps.csv; null when not given", r => r.Platform),
+        Col.Str<CaptureRow>("device_id", "test device from apps.csv (key of devices.csv)", r => r.DeviceId),
+        Col.Str<CaptureRow>("app_name", "app name from apps.csv", r => r.AppName),
+        Col.Str<CaptureRow>("app_version", "app version from apps.csv", r => r.AppVersion),
+        Col.Str<CaptureRow>("format", "container format detected from the file's bytes: har, mitmproxy, pcap, pcapng, unknown", r => r.Format),
+        Col.Str<CaptureRow>("creator", "tool that wrote the file, as the file says (HAR log.creator)", r => r.Creator),
+        Col.Str<CaptureRow>("file_name", "path of the file relative to the raw folder, '/' separated", r => r.FileName),
+        Col.Long<CaptureRow>("size_bytes", "file size in bytes", r => r.SizeBytes),
+        Col.Time<CaptureRow>("first_time_utc", "earliest exchange start in the file", r => r.FirstTimeUtc),
+        Col.Time<CaptureRow>("last_time_utc", "latest exchange start in the file", r => r.LastTimeUtc),
+        Col.Int<CaptureRow>("records_read", "records the reader saw: exchange_count + quarantined_count", r => r.RecordsRead),
+        Col.Int<CaptureRow>("exchange_count", "records published in exchanges", r => r.ExchangeCount),
+        Col.Int<CaptureRow>("quarantined_count", "records that could not be read, each with a quality row", r => r.QuarantinedCount),
+        Col.Int<CaptureRow>("problem_count", "quality rows of this capture", r => r.ProblemCount));
+
+    public static readonly TableDefinition<ExchangeRow> Exchanges = new(
+        "exchanges",
+        "one HTTP request and its response (or one non-HTTP flow of a packet capture)",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c : a.Ordinal.CompareTo(b.Ordinal),
+        Col.Str<ExchangeRow>("exchange_id", "capture_id's first 16 hex digits, ':' and the ordinal", r => r.ExchangeId),
+        Col.Str<ExchangeRow>("capture_id", "capture the exchange was read from", r => r.CaptureId),
+        Col.Str<ExchangeRow>("app_id", "app of the capture", r => r.AppId),
+        Col.Int<ExchangeRow>("ordinal", "0-based position of the record in its capture file (HAR entry index, flow index)", r => r.Ordinal),
+        Col.Str<ExchangeRow>("kind", "http, tls_flow, dns_query, tcp_flow or udp_flow", r => r.Kind),
+        Col.Time<ExchangeRow>("time_utc", "when the request started", r => r.TimeUtc),
+        Col.Double<ExchangeRow>("seconds_since_start", "seconds since the earliest exchange of the capture", r => r.SecondsSinceStart),
+        Col.Str<ExchangeRow>("method", "HTTP method, upper case", r => r.Method),
+        Col.Str<ExchangeRow>("scheme", "URL scheme, lower case", r => r.Scheme),
+        Col.Str<ExchangeRow>("host", "host name of the URL, lower case", r => r.Host),
+        Col.Int<ExchangeRow>("port", "port of the URL (the scheme's default when not written)", r => r.Port),
+        Col.Str<ExchangeRow>("path", "URL path as sent", r => r.Path),
+        Col.Str<ExchangeRow>("query", "URL query as sent, without '?', with secrets (access tokens, passwords) replaced by a marker", r => r.Query),
+        Col.Str<ExchangeRow>("http_version", "HTTP/1.1, HTTP/2, HTTP/3 ...", r => r.HttpVersion),
+        Col.Int<ExchangeRow>("status", "response status; null when no response was recorded", r => r.Status),
+        Col.Long<ExchangeRow>("request_bytes", "request body size in bytes as captured", r => r.RequestBytes),
+        Col.Long<ExchangeRow>("response_bytes", "response body size in bytes as captured (or as the tool reported when it dropped the body)", r => r.ResponseBytes),
+        Col.Str<ExchangeRow>("request_content_type", "request Content-Type header", r => r.RequestContentType),
+        Col.Str<ExchangeRow>("request_content_encoding", "request Content-Encoding header", r => r.RequestContentEncoding),
+        Col.Str<ExchangeRow>("response_content_type", "response Content-Type header", r => r.ResponseContentType),
+        Col.Str<ExchangeRow>("server_ip", "address actually contacted, as recorded at capture time", r => r.ServerIp),
+        Col.Str<ExchangeRow>("sni", "TLS server name, where recorded", r => r.Sni),
+        Col.Str<ExchangeRow>("tls_version", "TLS version, where recorded", r => r.TlsVersion),
+        Col.Str<ExchangeRow>("user_agent", "request User-Agent header", r => r.UserAgent),
+        Col.Str<ExchangeRow>("sdk", "tracker SDK named by the request (e.g. FBAndroidSDK 16.0.1); null when none", r => r.Sdk),
+        Col.Str<ExchangeRow>("graph_api_version", "Facebook Graph API version from the path (e.g. v16.0)", r => r.GraphApiVersion),
+        Col.Double<ExchangeRow>("duration_ms", "total time of the exchange in milliseconds, where the tool recorded it", r => r.DurationMs));
+
+    public static readonly TableDefinition<QualityRow> Quality = new(
+        "quality",
+        "one problem found in an input; quarantined records each have one",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c
+            : string.CompareOrdinal(a.FileName, b.FileName) is var f and not 0 ? f
+            : a.Sequence.CompareTo(b.Sequence),
+        Col.Str<QualityRow>("capture_id", "capture the problem is in", r => r.CaptureId),
+        Col.Str<QualityRow>("file_name", "path of the file relative to the raw folder", r => r.FileName),
+        Col.Int<QualityRow>("sequence", "order of the problem within its capture", r => r.Sequence),
+        Col.Str<QualityRow>("stage", "stage that found it: parse, decode, enrich, attribute, identify, emit", r => r.Stage),
+        Col.Str<QualityRow>("severity", "info, warning or error", r => r.Severity),
+        Col.Str<QualityRow>("message", "what is wrong", r => r.Message),
+        Col.Str<QualityRow>("location", "where in the file: entry index, byte offset, flow", r => r.Location),
+        Col.Bool<QualityRow>("quarantined", "true when a record was not published because of this problem", r => r.Quarantined));
+}

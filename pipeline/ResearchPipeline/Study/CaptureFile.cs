@@ -1,0 +1,32 @@
+namespace ResearchPipeline.Study;
+
+/// <summary>
+/// One file of the study's raw folder, laid out <c>raw/&lt;app_id&gt;/&lt;capture files&gt;</c>.
+/// <paramref name="RelativeName"/> is '/'-separated whatever the machine, so published names do not depend on it.
+/// </summary>
+public sealed record CaptureFile(string FullPath, string RelativeName, string FolderAppId, long SizeBytes)
+{
+    /// <summary>
+    /// Every capture file under <paramref name="rawFolder"/>, in ordinal order of relative name. Files at the
+    /// top level (apps.csv, devices.csv, README) describe the study and are not captures; hidden files are skipped.
+    /// </summary>
+    public static IReadOnlyList<CaptureFile> Discover(string rawFolder)
+    {
+        var root = Path.GetFullPath(rawFolder);
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"raw folder {rawFolder} does not exist");
+        var files = new List<CaptureFile>();
+        foreach (var appFolder in Directory.EnumerateDirectories(root))
+        {
+            var appId = Path.GetFileName(appFolder);
+            if (appId.StartsWith('.')) continue;
+            foreach (var path in Directory.EnumerateFiles(appFolder, "*", SearchOption.AllDirectories))
+            {
+                var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+                if (relative.Split('/').Any(part => part.StartsWith('.'))) continue;
+                files.Add(new CaptureFile(path, relative, appId, new FileInfo(path).Length));
+            }
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));
+        return files;
+    }
+}
