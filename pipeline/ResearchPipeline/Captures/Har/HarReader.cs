@@ -15,7 +15,7 @@ public sealed class HarReader : ICaptureReader
     public bool Recognises(ReadOnlySpan<byte> head)
     {
         var text = head;
-        if (text.StartsWith("\xEF\xBB\xBF"u8)) text = text[3..];
+        if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) text = text[3..];
         text = text.TrimStart(" \t\r\n"u8);
         return text.Length > 0 && text[0] == (byte)'{' && head.IndexOf("\"log\""u8) >= 0;
     }

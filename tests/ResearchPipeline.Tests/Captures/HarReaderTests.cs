@@ -1,0 +1,181 @@
+using System.Text;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Captures.Har;
+
+namespace ResearchPipeline.Tests.Captures;
+
+public class HarReaderTests
+{
+    internal static List<CaptureRecord> ReadAll(string path, ReadLimits? limits = null)
+    {
+        using var stream = File.OpenRead(path);
+        return new HarReader().Read(stream, limits ?? ReadLimits.Default).ToList();
+    }
+
+    internal static List<CaptureRecord> ReadAll(byte[] bytes, ReadLimits? limits = null) =>
+        new HarReader().Read(new MemoryStream(bytes), limits ?? ReadLimits.Default).ToList();
+
+    private static List<Exchange> Exchanges(IEnumerable<CaptureRecord> records) =>
+        records.OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
+
+    // Entry counts as the files themselves say (PROVENANCE.md), and the tool that wrote each.
+    [TestCase("har/charles.har", 1, "Charles Proxy")]
+    [TestCase("har/chrome.har", 3, "WebInspector")]
+    [TestCase("har/diff_data.har", 5, "mitmproxy")]
+    [TestCase("har/expressen.har", 607, "WebPagetest")]
+    [TestCase("har/firefox.har", 14, "Firefox")]
+    [TestCase("har/insomnia.har", 1, "Insomnia REST Client")]
+    [TestCase("har/postdata.har", 1, "WebInspector")]
+    [TestCase("har/quizduel-android.har", 12, "cyanoacrylate")]
+    public void Every_shared_HAR_reads_with_all_its_entries_and_no_problem(string file, int entries, string creator)
+    {
+        var records = ReadAll(TestFiles.Shared(file));
+        Assert.That(records.OfType<RecordQuarantined>(), Is.Empty);
+        Assert.That(records.OfType<CaptureProblem>().Where(p => p.Severity == Severity.Error), Is.Empty);
+        var exchanges = Exchanges(records);
+        Assert.That(exchanges, Has.Count.EqualTo(entries));
+        Assert.That(exchanges.Select(e => e.Ordinal), Is.EqualTo(Enumerable.Range(0, entries)));
+        Assert.That(records.OfType<CreatorFound>().Single().Name, Does.StartWith(creator));
+    }
+
+    [Test]
+    public void Safari_and_nytimes_HARs_read_completely()
+    {
+        foreach (var file in new[] { "har/safari.har", "har/www.nytimes.com.har" })
+        {
+            var path = TestFiles.Shared(file);
+            var expected = CountEntriesWithDom(path);
+            var records = ReadAll(path);
+            Assert.That(Exchanges(records), Has.Count.EqualTo(expected), file);
+            Assert.That(records.OfType<RecordQuarantined>(), Is.Empty, file);
+        }
+    }
+
+    [Test]
+    public void Quizduel_activities_POST_keeps_its_gzip_body_as_bytes()
+    {
+        var exchanges = Exchanges(ReadAll(TestFiles.Shared("har/quizduel-android.har")));
+        var activities = exchanges.Where(e => e.Target.Host == "graph.facebook.com" && e.Target.Path.EndsWith("/activities")).ToList();
+        Assert.That(activities, Has.Count.EqualTo(3));
+        Assert.That(activities.Select(a => a.Method), Is.All.EqualTo("POST"));
+        Assert.That(activities.Select(a => a.Status), Is.All.EqualTo(200));
+        // The Android SDK sends a gzip-compressed form body (wire-format doc 1.2); the bytes must survive as bytes.
+        foreach (var a in activities)
+        {
+            var body = a.RequestBody.Span;
+            Assert.That(body.Length, Is.GreaterThan(100));
+            Assert.That(body[0] == 0x1f && body[1] == 0x8b || body.IndexOf("advertiser_id"u8) >= 0, Is.True,
+                "body is either gzip bytes or already-decoded form text");
+        }
+        Assert.That(activities[0].Target.Path, Does.StartWith("/v16.0/"));
+    }
+
+    [Test]
+    public void Chrome_entries_have_method_host_status_server_ip_and_time()
+    {
+        var exchanges = Exchanges(ReadAll(TestFiles.Shared("har/chrome.har")));
+        Assert.That(exchanges.Select(e => e.Target.Host).Distinct().Order(), Is.EqualTo(new[] { "mitmproxy.org", "www.google.com" }));
+        Assert.That(exchanges.Select(e => e.Method), Is.All.EqualTo("GET"));
+        // The second entry never got an answer (Chrome writes status 0 and _error ERR_INTERNET_DISCONNECTED).
+        Assert.That(exchanges.Select(e => e.Status), Is.EqualTo(new int?[] { 304, null, 200 }));
+        Assert.That(exchanges.Select(e => e.StartedUtc), Is.All.Not.Null);
+        Assert.That(exchanges.Where(e => e.ServerIp is not null), Is.Not.Empty);
+        Assert.That(exchanges.All(e => e.ServerIp is null || !e.ServerIp.StartsWith('[')), "brackets of IPv6 addresses are removed");
+    }
+
+    [Test]
+    public void Postdata_HAR_keeps_the_posted_body_text()
+    {
+        var e = Exchanges(ReadAll(TestFiles.Shared("har/postdata.har"))).Single();
+        Assert.That(e.Method, Is.EqualTo("POST"));
+        Assert.That(e.Target.Host, Is.EqualTo("signal-metrics-collector-beta.s-onetag.com"));
+        Assert.That(e.RequestBody.Length, Is.GreaterThan(0));
+        Assert.That(e.RequestHeader("content-type"), Is.Not.Null);
+    }
+
+    [Test]
+    public void Base64_response_content_is_decoded_to_its_bytes()
+    {
+        // firefox.har carries images as base64 content; the bytes must be the image, not the base64 text.
+        var exchanges = Exchanges(ReadAll(TestFiles.Shared("har/firefox.har")));
+        var png = exchanges.FirstOrDefault(e => e.ResponseBody.Length > 8 && e.ResponseBody.Span[..8].SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }));
+        var anyBinary = exchanges.Any(e => e.ResponseBody.Length > 4 && (e.ResponseBody.Span[0] is 0x89 or 0xFF or 0x1F or 0x00 || e.ResponseBody.Span[..4].SequenceEqual("wOF2"u8)));
+        Assert.That(png is not null || anyBinary, Is.True, "some base64 body decodes to binary bytes");
+    }
+
+    [Test]
+    public void Truncated_HAR_keeps_its_good_entries_and_reports_one_quarantined_entry()
+    {
+        var full = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var cut = full.AsSpan(0, full.Length / 2).ToArray();
+        var records = ReadAll(cut);
+        var good = Exchanges(records);
+        var quarantined = records.OfType<RecordQuarantined>().ToList();
+        Assert.That(good, Has.Count.GreaterThan(100));
+        Assert.That(quarantined, Has.Count.EqualTo(1));
+        Assert.That(quarantined[0].Ordinal, Is.EqualTo(good.Count));
+        Assert.That(quarantined[0].Location, Does.Contain($"entry {good.Count}"));
+        // The good entries are the same as in the whole file.
+        var whole = Exchanges(ReadAll(full)).Take(good.Count);
+        Assert.That(good.Select(e => e.Target.Url), Is.EqualTo(whole.Select(e => e.Target.Url)));
+    }
+
+    [Test]
+    public void Entry_missing_its_request_is_quarantined_and_later_entries_are_kept()
+    {
+        var har = """
+            {"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[
+              {"startedDateTime":"2024-06-24T10:00:00.000Z","request":{"method":"GET","url":"https://a.example/x","headers":[]},"response":{"status":200,"headers":[],"content":{"size":0}}},
+              {"startedDateTime":"2024-06-24T10:00:01.000Z","response":{"status":200}},
+              {"startedDateTime":"2024-06-24T10:00:02.000Z","request":{"method":"POST","url":"https://b.example/y?q=1","headers":[{"name":"Content-Type","value":"text/plain"}],"postData":{"mimeType":"text/plain","text":"hello"}},"response":{"status":204,"headers":[],"content":{"size":0}},"_private":{"x":1}}
+            ]}}
+            """;
+        var records = ReadAll(Encoding.UTF8.GetBytes(har));
+        var exchanges = Exchanges(records);
+        Assert.That(exchanges.Select(e => e.Ordinal), Is.EqualTo(new[] { 0, 2 }));
+        var q = records.OfType<RecordQuarantined>().Single();
+        Assert.That(q.Ordinal, Is.EqualTo(1));
+        Assert.That(q.Reason, Does.Contain("no request"));
+        Assert.That(Encoding.UTF8.GetString(exchanges[1].RequestBody.Span), Is.EqualTo("hello"));
+        Assert.That(exchanges[1].Target.Query, Is.EqualTo("q=1"));
+    }
+
+    [Test]
+    public void Not_JSON_gives_an_error_problem_and_no_exchange()
+    {
+        var records = ReadAll("{\"log\": {\"entries\": [ nonsense ]}}"u8.ToArray());
+        Assert.That(Exchanges(records), Is.Empty);
+        Assert.That(records.OfType<CaptureProblem>().Single().Message, Does.Contain("invalid JSON"));
+    }
+
+    [Test]
+    public void Entry_over_the_record_limit_is_quarantined_without_buffering_it_and_reading_goes_on()
+    {
+        var big = new string('A', 3_000_000);
+        var har = "{\"log\":{\"entries\":[" +
+                  "{\"startedDateTime\":\"2024-01-01T00:00:00Z\",\"request\":{\"method\":\"GET\",\"url\":\"https://a.example/\"}}," +
+                  "{\"startedDateTime\":\"2024-01-01T00:00:01Z\",\"request\":{\"method\":\"POST\",\"url\":\"https://big.example/\",\"postData\":{\"text\":\"" + big + "\"}}}," +
+                  "{\"startedDateTime\":\"2024-01-01T00:00:02Z\",\"request\":{\"method\":\"GET\",\"url\":\"https://c.example/\"}}]}}";
+        var records = ReadAll(Encoding.UTF8.GetBytes(har), ReadLimits.Default with { MaxRecordBytes = 1024 * 1024 });
+        Assert.That(Exchanges(records).Select(e => e.Target.Host), Is.EqualTo(new[] { "a.example", "c.example" }));
+        var q = records.OfType<RecordQuarantined>().Single();
+        Assert.That(q.Ordinal, Is.EqualTo(1));
+        Assert.That(q.Reason, Does.Contain("record limit"));
+    }
+
+    [Test]
+    public void Recognises_HAR_by_content_not_by_name()
+    {
+        var reader = new HarReader();
+        Assert.That(reader.Recognises("{\n  \"log\": {"u8), Is.True);
+        Assert.That(reader.Recognises([0xEF, 0xBB, 0xBF, .. "{\"log\":{}}"u8]), Is.True);
+        Assert.That(reader.Recognises("123:4:flow,"u8), Is.False);
+        Assert.That(reader.Recognises("{\"other\": 1}"u8), Is.False);
+    }
+
+    private static int CountEntriesWithDom(string path)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        return doc.RootElement.GetProperty("log").GetProperty("entries").GetArrayLength();
+    }
+}
