@@ -1,0 +1,60 @@
+# ResearchPipeline: raw captures -> published, citable Parquet tables.
+# `make all` regenerates the dataset; `make test` runs the test suite. Both work on a fresh clone with only the
+# .NET SDK, make and Node.js/npm installed.
+#
+#   make all RAW=dir OUT=dir     the same pipeline over any folder of captures (dir/<app_id>/<files>)
+
+RAW      ?= data/raw
+OUT      ?= data/processed
+EXTERNAL ?= data/external
+LOCK     ?= data/reference.lock.csv
+CONFIG   ?= Release
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+DOTNET   ?= dotnet
+
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipeline.dll
+PIPELINE := $(DOTNET) $(CLI)
+SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
+
+.PHONY: all build test clean verify reference help
+
+## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT, write OUT/SHA256SUMS
+all: $(CLI) reference
+	$(PIPELINE) run --raw $(RAW) --out $(OUT) --jobs $(JOBS)
+	@echo "published: $(OUT) (check with: make verify OUT=$(OUT))"
+
+## build: restore and compile the library, the command-line program and the tests
+build: $(CLI)
+
+$(CLI): $(SOURCES)
+	$(DOTNET) build ResearchPipeline.sln -c $(CONFIG) --nologo -v quiet -clp:ErrorsOnly
+	@touch $@
+
+## reference: fetch and verify the pinned reference data named in the lock file into EXTERNAL
+reference: $(CLI)
+	@if [ -f $(LOCK) ]; then $(PIPELINE) reference --lock $(LOCK) --external $(EXTERNAL); else echo "reference: no $(LOCK) yet, nothing to fetch"; fi
+
+## test: run the whole test suite and print the totals
+test:
+	rm -rf TestResults
+	$(DOTNET) test tests/ResearchPipeline.Tests -c $(CONFIG) --nologo -v quiet \
+	    --logger "trx;LogFileName=results.trx" --results-directory TestResults; \
+	    status=$$?; .ci/test-totals TestResults/results.trx; exit $$status
+
+## verify: recompute the checksums of the published files and compare them with OUT/SHA256SUMS
+verify:
+	cd $(OUT) && sha256sum --check --strict SHA256SUMS
+
+## clean: remove build outputs and fetched reference data (the published dataset stays)
+clean:
+	$(DOTNET) clean ResearchPipeline.sln -c $(CONFIG) --nologo -v quiet || true
+	rm -rf TestResults data/interim $(EXTERNAL)
+	find . -name bin -o -name obj | grep -E '/(bin|obj)$$' | xargs rm -rf
+
+## help: list the targets
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  make /'

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using DuckDB.NET.Data;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cli;
+using ResearchPipeline.Dataset;
+
+namespace ResearchPipeline.Tests.Cli;
+
+public class StudyRunnerTests
+{
+    /// <summary>A small study: two apps, one of them with a truncated HAR and a file that is not a capture.</summary>
+    private static string MakeStudy(bool withBrokenFiles = true, bool withAppsCsv = true)
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
+        Directory.CreateDirectory(Path.Combine(raw, "web"));
+        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "session1.har"));
+        File.Copy(TestFiles.Shared("har/chrome.har"), Path.Combine(raw, "web", "chrome.har"));
+        File.Copy(TestFiles.Shared("har/firefox.har"), Path.Combine(raw, "web", "firefox.har"));
+        if (withBrokenFiles)
+        {
+            var expressen = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+            File.WriteAllBytes(Path.Combine(raw, "web", "cut.har"), expressen[..(expressen.Length / 3)]);
+            File.WriteAllText(Path.Combine(raw, "web", "notes.txt"), "not a capture");
+        }
+        if (withAppsCsv)
+        {
+            File.WriteAllText(Path.Combine(raw, "apps.csv"),
+                "capture,app_id,platform,app_name,app_version,device_id\n" +
+                "quizduel,se.maginteractive.quizduel2,android,QuizDuel,1.40.14,emulator-1\n");
+        }
+        return raw;
+    }
+
+    private static Task<RunSummary> Run(string raw, string output, int jobs = 2) =>
+        new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, jobs, ReadLimits.Default));
+
+    [Test]
+    public async Task Two_runs_and_any_number_of_jobs_give_byte_identical_files()
+    {
+        var raw = MakeStudy();
+        var a = TestFiles.NewTempFolder("a");
+        var b = TestFiles.NewTempFolder("b");
+        await Run(raw, a, jobs: 1);
+        await Run(raw, b, jobs: 4);
+        var sumsA = File.ReadAllText(Path.Combine(a, Checksums.FileName));
+        Assert.That(File.ReadAllText(Path.Combine(b, Checksums.FileName)), Is.EqualTo(sumsA));
+        await Run(raw, a, jobs: 2);
+        Assert.That(File.ReadAllText(Path.Combine(a, Checksums.FileName)), Is.EqualTo(sumsA));
+        Assert.That(sumsA, Does.Contain("exchanges.parquet"));
+    }
+
+    [Test]
+    public async Task Counts_add_up_and_every_broken_file_has_a_quality_row()
+    {
+        var raw = MakeStudy();
+        var output = TestFiles.NewTempFolder("out");
+        var summary = await Run(raw, output);
+        Assert.That(summary.InvariantFailures, Is.Empty);
+        Assert.That(summary.Captures, Is.EqualTo(5));
+
+        using var db = OpenDuckDb();
+        var captures = Query(db, $"select file_name, format, records_read, exchange_count, quarantined_count, app_id, app_id_source, platform from read_parquet('{output}/captures.parquet') order by file_name");
+        Assert.That(captures.Select(r => r[0]), Is.EqualTo(new[] { "quizduel/session1.har", "web/chrome.har", "web/cut.har", "web/firefox.har", "web/notes.txt" }));
+        foreach (var r in captures) Assert.That(Convert.ToInt64(r[2]), Is.EqualTo(Convert.ToInt64(r[3]) + Convert.ToInt64(r[4])), $"{r[0]}: records read = published + quarantined");
+        var cut = captures.Single(r => (string)r[0]! == "web/cut.har");
+        Assert.That(cut[4], Is.EqualTo(1), "the entry cut in half is quarantined");
+        Assert.That(captures.Single(r => (string)r[0]! == "web/notes.txt")[1], Is.EqualTo("unknown"));
+        var quiz = captures.Single(r => (string)r[0]! == "quizduel/session1.har");
+        Assert.That(quiz[5..], Is.EqualTo(new object?[] { "se.maginteractive.quizduel2", "apps.csv", "android" }));
+        Assert.That(captures.Single(r => (string)r[0]! == "web/chrome.har")[5..], Is.EqualTo(new object?[] { "web", "folder", null }));
+
+        var quality = Query(db, $"select file_name, severity, message, location, quarantined from read_parquet('{output}/quality.parquet')");
+        Assert.That(quality.Count(q => (string)q[0]! == "web/cut.har" && (bool)q[4]!), Is.EqualTo(1));
+        Assert.That(quality.Single(q => (string)q[0]! == "web/notes.txt")[2], Does.Contain("not a capture format"));
+
+        var exchanges = Query(db, $"select count(*) from read_parquet('{output}/exchanges.parquet')");
+        Assert.That(Convert.ToInt64(exchanges[0][0]), Is.EqualTo(summary.Exchanges));
+    }
+
+    [Test]
+    public async Task DuckDB_opens_every_table_and_finds_every_documented_column_with_its_type()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        await Run(MakeStudy(), output);
+        using var db = OpenDuckDb();
+        AssertColumns(db, output, Tables.Captures);
+        AssertColumns(db, output, Tables.Exchanges);
+        AssertColumns(db, output, Tables.Quality);
+
+        var time = Query(db, $"select any_value(typeof(time_utc)), min(time_utc) from read_parquet('{output}/exchanges.parquet') where app_id = 'se.maginteractive.quizduel2'");
+        Assert.That(time[0][0], Is.EqualTo("TIMESTAMP WITH TIME ZONE"), "timestamps are Parquet TIMESTAMP(UTC), not INT96");
+        Assert.That(((DateTime)time[0][1]!).Year, Is.EqualTo(2024));
+    }
+
+    [Test]
+    public async Task Published_query_strings_carry_no_access_token()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        await Run(MakeStudy(withBrokenFiles: false), output);
+        using var db = OpenDuckDb();
+        var withToken = Query(db, $"select query from read_parquet('{output}/exchanges.parquet') where query ilike '%access_token=%'");
+        Assert.That(withToken, Is.Not.Empty, "quizduel's GET requests send an access token");
+        Assert.That(withToken.Select(r => (string)r[0]!), Is.All.Contains("access_token=[redacted:access_token]"));
+    }
+
+    [Test]
+    public void The_program_exits_3_with_a_one_line_reason_when_the_raw_folder_is_missing()
+    {
+        var (code, stdout, stderr) = RunProgram("run", "--raw", "/nonexistent/raw", "--out", TestFiles.NewTempFolder("out"), "--quiet");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(stderr, Does.Contain("/nonexistent/raw"));
+        Assert.That(stdout, Is.Empty);
+    }
+
+    [Test]
+    public void The_program_runs_a_study_and_exits_0_with_a_summary()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        var (code, stdout, _) = RunProgram("run", "--raw", MakeStudy(), "--out", output, "--jobs", "2");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok));
+        Assert.That(stdout, Does.Contain("5 captures").And.Contain("1 records quarantined"));
+        Assert.That(File.Exists(Path.Combine(output, "SHA256SUMS")));
+        Assert.That(Directory.GetFiles(output, "*.tmp"), Is.Empty, "no temporary file is left behind");
+    }
+
+    [Test]
+    public void Help_lists_the_verbs_and_bad_options_exit_2()
+    {
+        var (code, stdout, _) = RunProgram("--help");
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(stdout, Does.Contain("run").And.Contain("parse"));
+        var (bad, _, err) = RunProgram("run", "--jobs", "0");
+        Assert.That(bad, Is.Not.EqualTo(0));
+        Assert.That(err + "", Is.Not.Empty);
+    }
+
+    private static void AssertColumns<TRow>(DuckDBConnection db, string folder, TableDefinition<TRow> table)
+    {
+        var rows = Query(db, $"select column_name, column_type from (describe select * from read_parquet('{Path.Combine(folder, table.FileName)}'))");
+        Assert.That(rows.Select(r => (string)r[0]!), Is.EqualTo(table.Columns.Select(c => c.Name)), table.Name);
+        var expectedTypes = table.Columns.Select(c => c.TypeName switch
+        {
+            "string" => "VARCHAR",
+            "int32" => "INTEGER",
+            "int64" => "BIGINT",
+            "uint32" => "UINTEGER",
+            "double" => "DOUBLE",
+            "boolean" => "BOOLEAN",
+            "timestamp[us, UTC]" => "TIMESTAMP WITH TIME ZONE",
+            var other => other,
+        });
+        Assert.That(rows.Select(r => (string)r[1]!), Is.EqualTo(expectedTypes), table.Name);
+    }
+
+    internal static DuckDBConnection OpenDuckDb()
+    {
+        var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        return db;
+    }
+
+    internal static List<object?[]> Query(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    internal static (int Code, string Stdout, string Stderr) RunProgram(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "research-pipeline.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
