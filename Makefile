@@ -20,7 +20,7 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build test clean verify reference help
+.PHONY: all build test clean verify reference fuzz help
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT, write OUT/SHA256SUMS
 all: $(CLI) reference
@@ -44,6 +44,11 @@ test:
 	$(DOTNET) test tests/ResearchPipeline.Tests -c $(CONFIG) --nologo -v quiet \
 	    --logger "trx;LogFileName=results.trx" --results-directory TestResults; \
 	    status=$$?; .ci/test-totals TestResults/results.trx; exit $$status
+
+## fuzz: fuzz every capture reader with mutated real captures for FUZZ_SECONDS seconds per format (default 300)
+FUZZ_SECONDS ?= 300
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(DOTNET) test tests/ResearchPipeline.Tests -c $(CONFIG) --nologo -v quiet --filter "TestCategory=Fuzz"
 
 ## verify: recompute the checksums of the published files and compare them with OUT/SHA256SUMS
 verify:

@@ -9,8 +9,14 @@ public sealed record ReadLimits
     /// <summary>Largest body kept, in bytes, after any decoding a reader does itself (HAR base64).</summary>
     public long MaxBodyBytes { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>Largest single record (one HAR entry's JSON, one flow) a reader will buffer.</summary>
-    public long MaxRecordBytes { get; init; } = 256L * 1024 * 1024;
+    /// <summary>
+    /// Largest single record (one HAR entry's JSON, one flow) a reader will buffer: room for a body at
+    /// <see cref="MaxBodyBytes"/> written as base64 (4/3 larger) and the rest of the entry.
+    /// </summary>
+    public long MaxRecordBytes { get; init; } = 96L * 1024 * 1024;
+
+    /// <summary>Deepest JSON nesting a reader or decoder follows; deeper input is reported, not recursed into.</summary>
+    public int MaxJsonDepth { get; init; } = 256;
 
     public static ReadLimits Default { get; } = new();
 }

@@ -22,15 +22,16 @@ internal sealed class HarJsonScanner
     private int _len;
     private bool _eof;
     private long _bufferOffset; // file offset of _buffer[0]
-    private JsonReaderState _state = new(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+    private JsonReaderState _state;
     private readonly string?[] _names = new string?[4];
     private bool _sawRoot;
     private bool _done;
     private bool _substitutedOversized;
 
-    public HarJsonScanner(Stream input, long maxRecordBytes)
+    public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth)
     {
         _input = input;
+        _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth });
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
     }
 
@@ -94,7 +95,11 @@ internal sealed class HarJsonScanner
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName when depth < _names.Length:
-                        _names[depth] = reader.GetString();
+                        // Compared, not decoded: a name with invalid UTF-8 must not stop the scan.
+                        _names[depth] = reader.ValueTextEquals("log"u8) ? "log"
+                            : reader.ValueTextEquals("entries"u8) ? "entries"
+                            : reader.ValueTextEquals("creator"u8) ? "creator"
+                            : null;
                         for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
                         break;
                     case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):

@@ -22,7 +22,7 @@ public sealed class HarReader : ICaptureReader
 
     public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits)
     {
-        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes);
+        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth);
         var ordinal = 0;
         while (true)
         {
@@ -61,7 +61,7 @@ public sealed class HarReader : ICaptureReader
             using var doc = JsonDocument.Parse(json);
             return new CreatorFound(Str(doc.RootElement, "name") ?? "", Str(doc.RootElement, "version") ?? "");
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
@@ -75,7 +75,7 @@ public sealed class HarReader : ICaptureReader
         string? failure;
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = limits.MaxJsonDepth });
             (exchange, failure) = ToExchange(doc.RootElement, ordinal, location, limits, problems);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
@@ -123,7 +123,8 @@ public sealed class HarReader : ICaptureReader
             responseHeaders = Headers(response, "headers");
             if (response.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object)
             {
-                responseBody = BodyBytes(Str(content, "text"), Str(content, "encoding"), limits, location + " response.content", problems);
+                if (content.TryGetProperty("text", out var textElement) && textElement.ValueKind == JsonValueKind.String)
+                    responseBody = BodyBytes(textElement, Str(content, "encoding"), limits, location + " response.content", problems);
                 var size = Int(content, "size");
                 if (size is >= 0) reportedResponseBytes = size;
             }
@@ -155,8 +156,8 @@ public sealed class HarReader : ICaptureReader
 
     private static ReadOnlyMemory<byte> PostDataBytes(JsonElement postData, ReadLimits limits, string location, List<CaptureRecord> problems)
     {
-        var text = Str(postData, "text");
-        if (text is not null) return BodyBytes(text, Str(postData, "encoding"), limits, location + " request.postData", problems);
+        if (postData.TryGetProperty("text", out var textElement) && textElement.ValueKind == JsonValueKind.String)
+            return BodyBytes(textElement, Str(postData, "encoding"), limits, location + " request.postData", problems);
 
         // Some tools give only params: rebuild the form body they stand for.
         if (postData.TryGetProperty("params", out var ps) && ps.ValueKind == JsonValueKind.Array && ps.GetArrayLength() > 0)
@@ -173,8 +174,19 @@ public sealed class HarReader : ICaptureReader
         return ReadOnlyMemory<byte>.Empty;
     }
 
-    private static ReadOnlyMemory<byte> BodyBytes(string? text, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
+    private static ReadOnlyMemory<byte> BodyBytes(JsonElement textElement, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
     {
+        // Judge the size on the raw JSON before materialising it, so a huge body costs no allocation. An escape
+        // (\u00XX) takes up to six raw bytes per byte, so only a raw length over six times the limit proves the
+        // body too big; the exact check follows.
+        var rawLength = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(textElement).Length - 2;
+        var decodedUpperBound = string.Equals(encoding, "base64", StringComparison.OrdinalIgnoreCase) ? rawLength / 4 * 3 : rawLength;
+        if (decodedUpperBound > limits.MaxBodyBytes * 6)
+        {
+            problems.Add(new CaptureProblem(Severity.Warning, $"body of about {decodedUpperBound} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        var text = textElement.GetString();
         if (string.IsNullOrEmpty(text)) return ReadOnlyMemory<byte>.Empty;
         var bytes = HarText.ToBytes(text, encoding, out var error);
         if (error is not null)
