@@ -28,6 +28,9 @@ internal sealed class HarJsonScanner
     private bool _done;
     private bool _substitutedOversized;
 
+    /// <summary>True once <c>log.entries</c> was found as an array.</summary>
+    public bool SawEntries { get; private set; }
+
     public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth)
     {
         _input = input;
@@ -119,6 +122,9 @@ internal sealed class HarJsonScanner
                         _substitutedOversized = false;
                         ev = new ScanEvent(kind, json, offset, "");
                         return ScanOutcome.Event;
+                    case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
+                        SawEntries = true;
+                        break;
                     case JsonTokenType.EndObject when depth == 0:
                         Commit(ref reader);
                         ev = new ScanEvent(EventKind.End, default, FileOffset, "");

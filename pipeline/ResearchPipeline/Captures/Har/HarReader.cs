@@ -49,6 +49,7 @@ public sealed class HarReader : ICaptureReader
                     yield return new CaptureProblem(Severity.Error, ev.Message, $"after entry {ordinal - 1}, byte {ev.Offset}");
                     yield break;
                 case HarJsonScanner.EventKind.End:
+                    if (!scanner.SawEntries) yield return new CaptureProblem(Severity.Error, "log.entries is missing or is not an array: the file holds no HAR entries", $"byte {ev.Offset}");
                     yield break;
             }
         }
