@@ -9,7 +9,8 @@ namespace ResearchPipeline.Captures.Mitmproxy;
 /// version, so that <see cref="MitmproxyReader"/> knows only the newest shape. The facts of each step
 /// (which field was renamed, added or dropped in which version) follow mitmproxy's own
 /// <c>mitmproxy/io/compat.py</c>; 0.10 to 0.11, which mitmproxy never wrote (it refuses 0.10 files), is
-/// ours, worked out from a real 0.10 file against a real 0.11 one. Two of mitmproxy's steps are done
+/// ours, worked out from a real 0.10 file against a real 0.11 one. The shapes the steps produce are checked
+/// against the field sets of real files of formats 0.11, 0.18, 7, 10, 11, 18 and 20. Two of mitmproxy's steps are done
 /// differently on purpose, each said where it happens: connection ids are derived instead of random, and
 /// old WebSocket message flows are not merged into their handshake flow, so no flow waits for another.
 /// </summary>
