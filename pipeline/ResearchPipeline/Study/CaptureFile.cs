@@ -8,7 +8,9 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
 {
     /// <summary>
     /// Every capture file under <paramref name="rawFolder"/>, in ordinal order of relative name. Files at the
-    /// top level (apps.csv, devices.csv, README) describe the study and are not captures; hidden files are skipped.
+    /// top level (apps.csv, devices.csv, README) describe the study and are not captures; hidden files are skipped,
+    /// and so are the files that accompany a capture without being one: ground truth (<c>*.truth.csv</c>) and TLS
+    /// key logs (<c>*.keylog</c>, <c>*.sslkeylog</c>), which a packet capture needs beside it.
     /// </summary>
     public static IReadOnlyList<CaptureFile> Discover(string rawFolder)
     {
@@ -23,10 +25,17 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
             {
                 var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
                 if (relative.Split('/').Any(part => part.StartsWith('.'))) continue;
+                if (IsCompanion(Path.GetFileName(path))) continue;
                 files.Add(new CaptureFile(path, relative, appId, new FileInfo(path).Length));
             }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));
         return files;
     }
+
+    private static readonly string[] CompanionSuffixes = [".truth.csv", ".keylog", ".sslkeylog"];
+
+    /// <summary>True for a file that describes a capture beside it rather than being one.</summary>
+    public static bool IsCompanion(string fileName) =>
+        CompanionSuffixes.Any(suffix => fileName.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
 }
