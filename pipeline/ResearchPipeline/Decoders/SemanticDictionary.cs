@@ -39,7 +39,7 @@ public sealed class SemanticDictionary
     public static SemanticDictionary Read(Stream csv, string name)
     {
         var rules = new List<SemanticRule>();
-        using var reader = CsvReader.Create(csv, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
+        using var reader = CsvReader.Create(csv, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#', TrackLineNumbers = true });
         while (reader.Read())
         {
             string Required(string column) => reader.GetStringOrNull(column) is { Length: > 0 } v ? v

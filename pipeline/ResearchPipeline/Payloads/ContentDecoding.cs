@@ -31,6 +31,9 @@ public static class ContentDecoding
 
             var cap = limits.MaxDecompressedBytes(body.Length);
             var (output, error) = Inflate(body, open, cap);
+            // .NET inflates a cut-off stream without complaint; gzip's trailer says how long the data was (mod 2^32).
+            if (error is null && step == "gzip" && body.Length >= 18 && BitConverter.ToUInt32(body.Span[^4..]) != (uint)output.Length)
+                error = $"truncated or corrupt: the gzip trailer says {BitConverter.ToUInt32(body.Span[^4..])} bytes, {output.Length} were inflated";
             if (error is not null) return new Result(body, steps, $"{step} body could not be decompressed: {error}");
             steps.Add(step);
             body = output;
