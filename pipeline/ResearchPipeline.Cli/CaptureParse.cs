@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Decoders;
+using ResearchPipeline.Payloads;
 using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Cli;
 
 /// <summary>Everything one capture contributes to the published tables.</summary>
-public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality);
+public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality, List<PayloadFieldRow> Payloads);
 
 /// <summary>
 /// The parse stage for one capture file: identify it by content, read it with the reader its bytes call
@@ -22,15 +24,18 @@ public static class CaptureParse
         var appId = app?.AppId ?? file.FolderAppId;
         var exchanges = new List<ExchangeRow>();
         var quality = new List<QualityRow>();
+        var payloads = new List<PayloadFieldRow>();
+        var decoders = TrackerDecoders.All;
+        var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
         string? creator = null;
 
-        void Problem(string severity, string message, string location, bool isQuarantine = false) => quality.Add(new QualityRow
+        void Problem(string severity, string message, string location, bool isQuarantine = false, string stage = "parse") => quality.Add(new QualityRow
         {
             CaptureId = captureId,
             FileName = file.RelativeName,
             Sequence = quality.Count,
-            Stage = "parse",
+            Stage = stage,
             Severity = severity,
             Message = message,
             Location = location,
@@ -52,7 +57,12 @@ public static class CaptureParse
                     switch (record)
                     {
                         case ExchangeRead read:
-                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId));
+                            // Decoded here, while the bodies are in hand; only the rows are kept.
+                            var decoded = decoders.Decode(read.Exchange, decodeLimits);
+                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
+                            payloads.AddRange(PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal));
+                            foreach (var p in decoded.Problems)
+                                Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
                             break;
                         case RecordQuarantined q:
                             quarantined++;
@@ -98,7 +108,7 @@ public static class CaptureParse
             QuarantinedCount = quarantined,
             ProblemCount = quality.Count,
         };
-        return new CaptureOutcome(capture, exchanges, quality);
+        return new CaptureOutcome(capture, exchanges, quality, payloads);
     }
 
     public static string Sha256Hex(string path)

@@ -38,6 +38,7 @@ public sealed class StudyRunner(IProgressSink progress)
         var captures = outcomes.Select(o => o.Capture).ToList();
         var exchanges = outcomes.SelectMany(o => o.Exchanges).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
+        var payloads = outcomes.SelectMany(o => o.Payloads).ToList();
         var failures = CheckCounts(outcomes);
 
         progress.StageStarted("emit", 3);
@@ -48,6 +49,8 @@ public sealed class StudyRunner(IProgressSink progress)
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Exchanges, exchanges, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.PayloadFields, payloads, cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads, exchanges, captures), cancel),
         };
         progress.Advanced("emit", "tables");
         await Checksums.WriteAsync(options.OutputFolder, written, cancel);

@@ -138,4 +138,41 @@ public static class Tables
         Col.Str<QualityRow>("message", "what is wrong", r => r.Message),
         Col.Str<QualityRow>("location", "where in the file: entry index, byte offset, flow", r => r.Location),
         Col.Bool<QualityRow>("quarantined", "true when a record was not published because of this problem", r => r.Quarantined));
+
+    public static readonly TableDefinition<PayloadFieldRow> PayloadFields = new(
+        "payload_fields",
+        "one decoded field of a request (query parameter, header, cookie, or flattened body key)",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c
+            : a.ExchangeOrdinal.CompareTo(b.ExchangeOrdinal) is var e and not 0 ? e
+            : a.Ordinal.CompareTo(b.Ordinal),
+        Col.Str<PayloadFieldRow>("exchange_id", "exchange the field was sent in", r => r.ExchangeId),
+        Col.Str<PayloadFieldRow>("app_id", "app of the capture", r => r.AppId),
+        Col.Int<PayloadFieldRow>("ordinal", "0-based position of the field within its exchange, in the order decoded: query, headers, cookies, body", r => r.Ordinal),
+        Col.Str<PayloadFieldRow>("location", "query, header, cookie or body", r => r.Location),
+        Col.Str<PayloadFieldRow>("key_path", "flattened key: objects joined by '.', array items as [i], form keys as sent (extinfo[5], custom_events[0]._eventName, batch[1].relative_url.query.fields); headers lower case; $body for a whole body", r => r.KeyPath),
+        Col.Str<PayloadFieldRow>("value", "decoded value as text; identifiers as captured; secrets (access tokens, client tokens, passwords) replaced by a marker", r => r.Value),
+        Col.Str<PayloadFieldRow>("value_type", "string, number, bool, null, object/array (sent empty), binary, undecoded (a quality row says why), not_sent (a placeholder such as iOS SDK >= 17 disk -1)", r => r.ValueType),
+        Col.Str<PayloadFieldRow>("semantic", "meaning of the field from the decoder's semantic dictionary (device.model, device.advertising_id...); null when unknown", r => r.Semantic),
+        Col.Str<PayloadFieldRow>("category", "data category of the semantic: device, network, locale, identifier, app, event, consent, user_data, account, ad, sensor, sdk, config, transport, credential, diagnostics", r => r.Category),
+        Col.Bool<PayloadFieldRow>("personal_data", "true when the semantic is personal data or an identifier (our reading, see the dictionary's source)", r => r.PersonalData),
+        Col.Str<PayloadFieldRow>("semantic_source", "why the field means this: SDK source line or observation, from the semantic dictionary", r => r.SemanticSource),
+        Col.Str<PayloadFieldRow>("decoder", "adapter that read the request (facebook) or generic", r => r.Decoder),
+        Col.Str<PayloadFieldRow>("endpoint", "request kind the adapter recognised (activities, app_settings, gatekeepers...; a batch item's own kind)", r => r.Endpoint),
+        Col.Str<PayloadFieldRow>("transforms", "decoding steps from the wire to the value, '>' separated (gzip>form>json); empty for a plain header", r => r.Transforms));
+
+    public static readonly TableDefinition<AppFacebookFieldRow> AppFacebookFields = new(
+        "app_facebook_fields",
+        "one kind of data (semantic field) an app sent to a Meta host",
+        (a, b) => string.CompareOrdinal(a.AppId, b.AppId) is var c and not 0 ? c : string.CompareOrdinal(a.Semantic, b.Semantic),
+        Col.Str<AppFacebookFieldRow>("app_id", "app", r => r.AppId),
+        Col.Str<AppFacebookFieldRow>("platform", "platform from apps.csv, else from the SDK identity (android, ios, tvos); ',' joined when several", r => r.Platform),
+        Col.Str<AppFacebookFieldRow>("semantic", "semantic field (payload_fields.semantic)", r => r.Semantic),
+        Col.Str<AppFacebookFieldRow>("category", "data category of the semantic", r => r.Category),
+        Col.Bool<AppFacebookFieldRow>("personal_data", "true when any row of it is personal data", r => r.PersonalData),
+        Col.Double<AppFacebookFieldRow>("first_seen_seconds", "earliest seconds_since_start of an exchange that sent it", r => r.FirstSeenSeconds),
+        Col.Int<AppFacebookFieldRow>("request_count", "distinct exchanges that sent it", r => r.RequestCount),
+        Col.Str<AppFacebookFieldRow>("endpoints", "endpoints it was sent to, sorted, ',' joined", r => r.Endpoints),
+        Col.Str<AppFacebookFieldRow>("sdk", "SDK identities of those exchanges (FBAndroidSDK 17.0.0), ',' joined", r => r.Sdk),
+        Col.Str<AppFacebookFieldRow>("example_value", "value of its first occurrence (secrets redacted)", r => r.ExampleValue),
+        Col.Str<AppFacebookFieldRow>("example_key_path", "key path of that occurrence", r => r.ExampleKeyPath));
 }

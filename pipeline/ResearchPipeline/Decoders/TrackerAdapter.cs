@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Payloads;
+
+namespace ResearchPipeline.Decoders;
+
+/// <summary>A decoded field with what a tracker adapter says about it.</summary>
+public sealed record AnnotatedField(PayloadField Field, string? Endpoint, Semantic? Semantic)
+{
+    /// <summary>The field's value type, except that a sender's placeholder reads <c>not_sent</c>.</summary>
+    public string ValueType { get; init; } = Field.ValueType;
+}
+
+/// <summary>Everything the decode stage says about one request.</summary>
+public sealed record DecodedExchange(
+    string Decoder,
+    ImmutableArray<AnnotatedField> Fields,
+    ImmutableArray<DecodeProblem> Problems,
+    string? Sdk,
+    string? GraphApiVersion);
+
+/// <summary>
+/// A tracker's declarative adapter: which requests it reads (host, path, method, body shape), how their
+/// values are encoded beyond what their shape says, and what each key path means. Adding a tracker is adding
+/// one adapter (and its tests) to <see cref="TrackerDecoders.All"/>.
+/// </summary>
+public interface ITrackerAdapter
+{
+    /// <summary>Published in <c>payload_fields.decoder</c>.</summary>
+    string Name { get; }
+
+    bool Matches(Exchange exchange);
+
+    IReadOnlyList<ValueHint> Hints { get; }
+
+    DecodedExchange Annotate(Exchange exchange, DecodedRequest request);
+}
+
+/// <summary>The decode stage: generic decoding of every request, then the first adapter that claims it.</summary>
+public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
+{
+    public const string Generic = "generic";
+
+    public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default]);
+
+    public DecodedExchange Decode(Exchange exchange, DecodeLimits limits)
+    {
+        var adapter = adapters.FirstOrDefault(a => a.Matches(exchange));
+        var request = RequestDecoder.Decode(exchange, limits, adapter?.Hints);
+        if (adapter is not null) return adapter.Annotate(exchange, request);
+        return new DecodedExchange(Generic, [.. request.Fields.Select(f => new AnnotatedField(f, null, null))], request.Problems, null, null);
+    }
+}

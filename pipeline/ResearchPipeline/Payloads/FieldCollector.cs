@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ResearchPipeline.Captures;
+
+namespace ResearchPipeline.Payloads;
+
+/// <summary>
+/// Flattens decoded documents into fields. A string value is looked at again: the adapter's hints say where
+/// values are URLs or forms; JSON (an object or array written into a string, as the Facebook SDKs do for
+/// <c>extinfo</c> and <c>custom_events</c>) and confident base64 are decoded on their own, down to a bounded depth.
+/// </summary>
+internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHint> hints)
+{
+    public List<PayloadField> Fields { get; } = [];
+    public List<DecodeProblem> Problems { get; } = [];
+
+    public void Leaf(PayloadLocation location, string path, string? value, string type, string transforms) =>
+        Fields.Add(new PayloadField(location, path, value, type, transforms));
+
+    public void Undecoded(PayloadLocation location, string path, string? value, string transforms, string problem, Severity severity = Severity.Warning)
+    {
+        Fields.Add(new PayloadField(location, path, value, ValueTypes.Undecoded, transforms));
+        Problems.Add(new DecodeProblem(severity, problem));
+    }
+
+    public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth)
+    {
+        foreach (var pair in FormUrlEncoding.Parse(text)) String(location, KeyPaths.Raw(prefix, pair.Key), pair.Value, transforms, depth);
+    }
+
+    public void String(PayloadLocation location, string path, string value, string transforms, int depth)
+    {
+        if (depth < limits.MaxNestingDepth)
+        {
+            foreach (var hint in hints)
+            {
+                if (!hint.Pattern.Matches(path)) continue;
+                if (hint.Form == ValueForm.Form)
+                {
+                    Form(location, path, value, Then(transforms, "form"), depth + 1);
+                    return;
+                }
+                var q = value.IndexOf('?');
+                Leaf(location, path + ".path", q < 0 ? value : value[..q], ValueTypes.String, Then(transforms, "url"));
+                if (q >= 0) Form(location, path + ".query", value[(q + 1)..], Then(transforms, "url"), depth + 1);
+                return;
+            }
+            if (LooksLikeJson(value) && TryJson(value, out var document))
+            {
+                using (document) Json(location, path, document!.RootElement, Then(transforms, "json"), depth + 1);
+                return;
+            }
+            if (Base64Text.TryDecode(value) is { } bytes && TryBase64(location, path, bytes, Then(transforms, "base64"), depth)) return;
+        }
+        Leaf(location, path, value, ValueTypes.String, transforms);
+    }
+
+    public void Json(PayloadLocation location, string path, JsonElement e, string transforms, int depth)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var any = false;
+                foreach (var p in e.EnumerateObject())
+                {
+                    any = true;
+                    Json(location, KeyPaths.Member(path, p.Name), p.Value, transforms, depth);
+                }
+                if (!any) Leaf(location, path, "{}", ValueTypes.EmptyObject, transforms);
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in e.EnumerateArray()) Json(location, KeyPaths.Item(path, i++), item, transforms, depth);
+                if (i == 0) Leaf(location, path, "[]", ValueTypes.EmptyArray, transforms);
+                break;
+            case JsonValueKind.String:
+                String(location, path, e.GetString()!, transforms, depth);
+                break;
+            case JsonValueKind.Number:
+                Leaf(location, path, e.GetRawText(), ValueTypes.Number, transforms);
+                break;
+            case JsonValueKind.True:
+            case JsonValueKind.False:
+                Leaf(location, path, e.ValueKind == JsonValueKind.True ? "true" : "false", ValueTypes.Bool, transforms);
+                break;
+            default:
+                Leaf(location, path, null, ValueTypes.Null, transforms);
+                break;
+        }
+    }
+
+    private bool TryBase64(PayloadLocation location, string path, byte[] bytes, string transforms, int depth)
+    {
+        if (ContentDecoding.IsGzip(bytes))
+        {
+            var inflated = ContentDecoding.Decode(bytes, null, limits);
+            if (inflated.Problem is not null || inflated.Steps.Count == 0) return false;
+            bytes = inflated.Body.ToArray();
+            transforms = Then(transforms, "gzip");
+        }
+        if (Base64Text.ReadableText(bytes) is not { } text) return false;
+        if (LooksLikeJson(text) && TryJson(text, out var document))
+        {
+            using (document) Json(location, path, document!.RootElement, Then(transforms, "json"), depth + 1);
+            return true;
+        }
+        Leaf(location, path, text, ValueTypes.String, transforms);
+        return true;
+    }
+
+    public static string Then(string transforms, string step) => transforms.Length == 0 ? step : transforms + ">" + step;
+
+    public static bool LooksLikeJson(string s)
+    {
+        var t = s.AsSpan().Trim();
+        return t.Length >= 2 && (t[0] == '{' && t[^1] == '}' || t[0] == '[' && t[^1] == ']');
+    }
+
+    public static bool TryJson(string s, out JsonDocument? document)
+    {
+        try
+        {
+            document = JsonDocument.Parse(s, new JsonDocumentOptions { MaxDepth = 64 });
+            return true;
+        }
+        catch (JsonException)
+        {
+            document = null;
+            return false;
+        }
+    }
+
+    public static bool TryJson(ReadOnlyMemory<byte> utf8, out JsonDocument? document, out string? error)
+    {
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64 });
+            error = null;
+            return true;
+        }
+        catch (JsonException e)
+        {
+            document = null;
+            error = e.Message;
+            return false;
+        }
+    }
+
+    public static string Describe(ReadOnlySpan<byte> bytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"{bytes.Length} bytes, starting {Convert.ToHexStringLower(bytes[..Math.Min(16, bytes.Length)])}");
+
+    public static string? Utf8Text(ReadOnlySpan<byte> bytes)
+    {
+        try { return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
+        catch (DecoderFallbackException) { return null; }
+    }
+}

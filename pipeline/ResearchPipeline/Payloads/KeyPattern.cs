@@ -1,0 +1,52 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ResearchPipeline.Payloads;
+
+/// <summary>
+/// A pattern over flattened key paths, written the way paths are: <c>extinfo[5]</c>, <c>custom_events[*]._logTime</c>
+/// (<c>[*]</c> = any index), <c>ud.*</c> (<c>*</c> = any one key), <c>crash_reports**</c> (<c>**</c> = anything that follows).
+/// Matching is exact and case-sensitive, as the senders' keys are.
+/// </summary>
+public sealed class KeyPattern
+{
+    private readonly Regex _regex;
+
+    public KeyPattern(string text)
+    {
+        Text = text;
+        var sb = new StringBuilder("^");
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text.AsSpan(i).StartsWith("[*]")) { sb.Append(@"\[\d+\]"); i += 2; }
+            else if (text.AsSpan(i).StartsWith("**")) { sb.Append(".*"); i += 1; }
+            else if (text[i] == '*') sb.Append(@"[^.\[\]]+");
+            else sb.Append(Regex.Escape(text[i].ToString()));
+        }
+        sb.Append('$');
+        _regex = new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    }
+
+    public string Text { get; }
+
+    public bool Matches(string keyPath) => _regex.IsMatch(keyPath);
+
+    public override string ToString() => Text;
+}
+
+/// <summary>Builds key paths: object keys joined with '.', array items as <c>[i]</c>.</summary>
+public static class KeyPaths
+{
+    public static string Member(string parent, string key)
+    {
+        // A key that would read as path syntax is quoted, so that paths stay unambiguous.
+        var name = key.Length == 0 || key.AsSpan().IndexOfAny(".[]\"") >= 0 ? $"[\"{key.Replace("\"", "\\\"")}\"]" : key;
+        if (parent.Length == 0) return name;
+        return name[0] == '[' ? parent + name : parent + "." + name;
+    }
+
+    public static string Item(string parent, int index) => $"{parent}[{index}]";
+
+    /// <summary>A form or query key is kept as sent (<c>a[0]</c> stays <c>a[0]</c>), under its parent.</summary>
+    public static string Raw(string parent, string key) => parent.Length == 0 ? key : parent + "." + key;
+}
