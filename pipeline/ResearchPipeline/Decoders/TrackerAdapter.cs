@@ -45,6 +45,8 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
 
     public DecodedExchange Decode(Exchange exchange, DecodeLimits limits)
     {
+        // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
+        if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
         var adapter = adapters.FirstOrDefault(a => a.Matches(exchange));
         var request = RequestDecoder.Decode(exchange, limits, adapter?.Hints);
         if (adapter is not null) return adapter.Annotate(exchange, request);
