@@ -1,4 +1,5 @@
 using ResearchPipeline.Captures.Har;
+using ResearchPipeline.Captures.Pcap;
 
 namespace ResearchPipeline.Captures;
 
@@ -10,7 +11,7 @@ public sealed class CaptureFormats
 
     public CaptureFormats(IEnumerable<ICaptureReader> readers) => _readers = readers.ToList();
 
-    public static CaptureFormats All { get; } = new([new HarReader()]);
+    public static CaptureFormats All { get; } = new([new HarReader(), new PcapReader(), new PcapNgReader()]);
 
     public ICaptureReader? Detect(ReadOnlySpan<byte> head)
     {

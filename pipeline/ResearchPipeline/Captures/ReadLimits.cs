@@ -12,5 +12,14 @@ public sealed record ReadLimits
     /// <summary>Largest single record (one HAR entry's JSON, one flow) a reader will buffer.</summary>
     public long MaxRecordBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Out-of-order bytes a packet-capture reader holds per TCP direction while it waits for a hole to be filled;
+    /// past this the hole is given up as a gap (a quality row) so memory stays bounded.
+    /// </summary>
+    public int MaxReassemblyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Connections and UDP flows a packet-capture reader keeps open at once; past this the least recently seen are closed.</summary>
+    public int MaxOpenFlows { get; init; } = 65_536;
+
     public static ReadLimits Default { get; } = new();
 }
