@@ -98,10 +98,34 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
             }
             if ((len & 0xC0) != 0 || p + 1 + len > m.Length) return null;
             if (sb.Length > 0) sb.Append('.');
-            foreach (var b in m.Slice(p + 1, len)) sb.Append(b is >= 0x21 and < 0x7F ? char.ToLowerInvariant((char)b) : '?');
+            sb.Append(Label(m.Slice(p + 1, len)));
             if (sb.Length > 255) return null;
             p += 1 + len;
         }
         return null;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>
+    /// A label as text: names are ASCII by RFC 1035, but mDNS and NetBIOS-style local names are UTF-8 (RFC 6762
+    /// section 16), as Wireshark shows them; other bytes are written as \ddd (RFC 4343 section 2.1).
+    /// </summary>
+    private static string Label(ReadOnlySpan<byte> label)
+    {
+        var printable = true;
+        foreach (var b in label) printable &= b is >= 0x21 and < 0x7F;
+        if (printable) return Encoding.ASCII.GetString(label).ToLowerInvariant();
+        try
+        {
+            var text = StrictUtf8.GetString(label);
+            if (!text.Any(char.IsControl)) return text.ToLowerInvariant();
+        }
+        catch (DecoderFallbackException)
+        {
+        }
+        var sb = new StringBuilder();
+        foreach (var b in label) sb.Append(b is >= 0x21 and < 0x7F ? char.ToLowerInvariant((char)b).ToString() : $"\\{b:D3}");
+        return sb.ToString();
     }
 }

@@ -55,7 +55,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     {
         var space = b.IndexOf((byte)' ');
         if (space < 3 || space > 16) return false;
-        foreach (var c in b[..space]) if (c is < (byte)'A' or > (byte)'Z' and not (byte)'-') return false;
+        foreach (var c in b[..space]) if (c is not ((>= (byte)'A' and <= (byte)'Z') or (byte)'-')) return false;
         return true;
     }
 

@@ -139,7 +139,9 @@ internal sealed class PacketPipeline
         if (segment.MissingBytes > 0 && (IsDnsPort(src.Port) || IsDnsPort(dst.Port)))
             Problems.Add(Severity.Warning, "DNS datagram cut", "DNS datagram cut at the snap length; its answers may be incomplete", frame.Location);
         if ((IsDnsPort(src.Port) || IsDnsPort(dst.Port)) && Dns(payload, src, dst, frame, null)) return;
-        if (dst.Port == 1900 && HttpMessageReader.LooksLikeRequest(payload))
+        // SSDP searches are requests answered by devices; NOTIFY datagrams are devices announcing themselves
+        // to nobody in particular, and Wireshark does not count them as HTTP requests either.
+        if (dst.Port == 1900 && HttpMessageReader.LooksLikeRequest(payload) && !payload.StartsWith("NOTIFY "u8))
         {
             Ssdp(segment, frame);
             return;
@@ -187,7 +189,7 @@ internal sealed class PacketPipeline
         {
             var key = (from, to, message.Id);
             if (_dns.ContainsKey(key)) return true;
-            _dns[key] = new PendingDns(TakeOrdinal(connection), message, bytes.ToArray(), from, to, frame, connection?.Id ?? $"udp {from} > {to}");
+            _dns[key] = new PendingDns(Ordinals(message, connection), message, bytes.ToArray(), from, to, frame, connection?.Id ?? $"udp {from} > {to}");
             return true;
         }
         var question = message.Questions.Count > 0 ? message.Questions[0].Name : null;
@@ -200,15 +202,24 @@ internal sealed class PacketPipeline
         if (_dns.Remove((to, from, message.Id), out var pending))
             EmitDns(pending, message, bytes.ToArray(), frame);
         else
-            EmitDns(new PendingDns(TakeOrdinal(connection), null, ReadOnlyMemory<byte>.Empty, to, from, frame, connection?.Id ?? $"udp {to} > {from}"), message, bytes.ToArray(), frame);
+            EmitDns(new PendingDns(Ordinals(message, connection), null, ReadOnlyMemory<byte>.Empty, to, from, frame, connection?.Id ?? $"udp {to} > {from}"), message, bytes.ToArray(), frame);
         return true;
     }
 
-    private int TakeOrdinal(TcpConnection? connection)
+    /// <summary>One exchange per question: a message may ask several (mDNS does), and each name counts.</summary>
+    private int[] Ordinals(DnsMessage message, TcpConnection? connection)
     {
-        if (connection is null) return NextOrdinal();
-        connection.CountExchange();
-        return connection.TakeOrdinal();
+        var ordinals = new int[Math.Max(1, message.Questions.Count)];
+        for (var i = 0; i < ordinals.Length; i++)
+        {
+            if (connection is null) ordinals[i] = NextOrdinal();
+            else
+            {
+                connection.CountExchange();
+                ordinals[i] = connection.TakeOrdinal();
+            }
+        }
+        return ordinals;
     }
 
     private void EmitDns(PendingDns query, DnsMessage? response, ReadOnlyMemory<byte> responseBytes, Frame? responseFrame)
@@ -216,15 +227,15 @@ internal sealed class PacketPipeline
         var questions = (query.Query ?? response)!.Questions;
         var started = query.Frame.TimeUtc;
         var last = responseFrame?.TimeUtc ?? started;
-        Emit(new ExchangeRead(new Exchange
+        for (var i = 0; i < query.Ordinals.Length; i++) Emit(new ExchangeRead(new Exchange
         {
-            Ordinal = query.Ordinal,
+            Ordinal = query.Ordinals[i],
             Kind = ExchangeKind.DnsQuery,
             StartedUtc = started,
             LastSeenUtc = last,
             DurationMs = responseFrame is not null && started is not null && last is not null ? (last.Value - started.Value).TotalMilliseconds : null,
             Method = "",
-            Target = new RequestTarget("dns", questions.Count > 0 ? questions[0].Name : "", query.Server.Port, "", ""),
+            Target = new RequestTarget("dns", i < questions.Count ? questions[i].Name : "", query.Server.Port, "", ""),
             RequestBody = query.Bytes,
             ResponseBody = responseBytes,
             DnsAnswers = response is null ? [] : [.. response.Answers.Select(a => a.Data)],
@@ -243,7 +254,7 @@ internal sealed class PacketPipeline
         FinishClosed(force: true);
         foreach (var connection in _tcp.Values.OrderBy(c => c.FirstFrame.Index).ThenBy(c => c.Client).ThenBy(c => c.Server).ToList()) Finish(connection);
         foreach (var flow in _udp.Values.OrderBy(f => f.Ordinal).ToList()) Finish(flow);
-        foreach (var query in _dns.Values.OrderBy(q => q.Ordinal).ToList()) EmitDns(query, null, ReadOnlyMemory<byte>.Empty, null);
+        foreach (var query in _dns.Values.OrderBy(q => q.Ordinals[0]).ToList()) EmitDns(query, null, ReadOnlyMemory<byte>.Empty, null);
         _dns.Clear();
         foreach (var (what, (count, first)) in _skipped)
             Emit(new CaptureProblem(Severity.Info, $"{count} packets not read: {what}", $"from packet {first}"));
@@ -298,7 +309,7 @@ internal sealed class PacketPipeline
             Finish(c);
         }
         foreach (var f in _udp.Values.Where(f => f.LastTime is { } t && now - t > UdpIdle).OrderBy(f => f.Ordinal).ToList()) Finish(f);
-        foreach (var (key, q) in _dns.Where(d => d.Value.Frame.TimeUtc is { } t && now - t > DnsAnswerWait).OrderBy(d => d.Value.Ordinal).ToList())
+        foreach (var (key, q) in _dns.Where(d => d.Value.Frame.TimeUtc is { } t && now - t > DnsAnswerWait).OrderBy(d => d.Value.Ordinals[0]).ToList())
         {
             _dns.Remove(key);
             EmitDns(q, null, ReadOnlyMemory<byte>.Empty, null);
@@ -337,7 +348,7 @@ internal sealed class PacketPipeline
         return source.Port < destination.Port ? (destination, source) : (source, destination);
     }
 
-    private sealed record PendingDns(int Ordinal, DnsMessage? Query, ReadOnlyMemory<byte> Bytes, Endpoint Client, Endpoint Server, Frame Frame, string Connection);
+    private sealed record PendingDns(int[] Ordinals, DnsMessage? Query, ReadOnlyMemory<byte> Bytes, Endpoint Client, Endpoint Server, Frame Frame, string Connection);
 
     private sealed class UdpFlow(int ordinal, Endpoint client, Endpoint server, Frame first)
     {
