@@ -148,7 +148,8 @@ internal static class PcapNgContainer
                     var available = body.Length - 20;
                     if (captured > available)
                     {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", frameLocation));
+                        // A block cut by the end of the file has been reported already; only a whole block that lies is news.
+                        if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", frameLocation));
                         captured = (uint)available;
                     }
                     var itf = interfaces[(int)interfaceId];
