@@ -95,7 +95,7 @@ internal sealed class PacketPipeline
         var key = Key(segment.Source, segment.Destination);
         var syn = (segment.Flags & TcpFlags.Syn) != 0;
         var ack = (segment.Flags & TcpFlags.Ack) != 0;
-        if (_tcp.TryGetValue(key, out var connection) && connection.ClosedAt is not null && syn && !ack)
+        if (_tcp.TryGetValue(key, out var connection) && (connection.ClosedAt is not null && syn && !ack || IdleTooLong(connection.LastTime, frame, TcpIdle)))
         {
             // The ports are reused by a new connection.
             _closing.Remove(connection);
@@ -147,7 +147,12 @@ internal sealed class PacketPipeline
             return;
         }
         var key = Key(src, dst);
-        if (!_udp.TryGetValue(key, out var flow))
+        if (_udp.TryGetValue(key, out var flow) && IdleTooLong(flow.LastTime, frame, UdpIdle))
+        {
+            Finish(flow);
+            flow = null;
+        }
+        if (flow is null)
         {
             var (client, server) = ClientAndServer(src, dst);
             flow = new UdpFlow(NextOrdinal(), client, server, frame);
@@ -188,7 +193,12 @@ internal sealed class PacketPipeline
         if (!message.IsResponse)
         {
             var key = (from, to, message.Id);
-            if (_dns.ContainsKey(key)) return true;
+            if (_dns.TryGetValue(key, out var earlier))
+            {
+                if (!IdleTooLong(earlier.Frame.TimeUtc, frame, DnsAnswerWait)) return true;
+                _dns.Remove(key);
+                EmitDns(earlier, null, ReadOnlyMemory<byte>.Empty, null);
+            }
             _dns[key] = new PendingDns(Ordinals(message, connection), message, bytes.ToArray(), from, to, frame, connection?.Id ?? $"udp {from} > {to}");
             return true;
         }
@@ -334,6 +344,10 @@ internal sealed class PacketPipeline
             else Finish(udp!);
         }
     }
+
+    /// <summary>A packet this long after the last one of its flow starts a new flow on the same ports (sweeps run only now and then).</summary>
+    private static bool IdleTooLong(DateTimeOffset? last, Frame frame, TimeSpan idle) =>
+        last is not null && frame.TimeUtc is { } t && (t - last.Value).Duration() > idle;
 
     private static (Endpoint, Endpoint) Key(Endpoint a, Endpoint b) => a.CompareTo(b) <= 0 ? (a, b) : (b, a);
 
