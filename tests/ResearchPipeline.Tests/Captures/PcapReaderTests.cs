@@ -4,6 +4,8 @@ using ResearchPipeline.Captures.Pcap;
 
 namespace ResearchPipeline.Tests.Captures;
 
+// Each case runs tshark, which takes seconds: run the cases side by side.
+[Parallelizable(ParallelScope.Children)]
 public class PcapReaderTests
 {
     private static readonly string[] SharedCaptures =

@@ -15,19 +15,4 @@ internal sealed class ContainerInput(Stream stream)
         Offset += n;
         return n;
     }
-
-    /// <summary>Skips forward; returns the bytes actually skipped (fewer at the end of the file).</summary>
-    public long Skip(long count)
-    {
-        if (count <= 0) return 0;
-        var scratch = new byte[(int)Math.Min(count, 1 << 16)];
-        long skipped = 0;
-        while (skipped < count)
-        {
-            var n = Read(scratch.AsSpan(0, (int)Math.Min(scratch.Length, count - skipped)));
-            if (n == 0) break;
-            skipped += n;
-        }
-        return skipped;
-    }
 }

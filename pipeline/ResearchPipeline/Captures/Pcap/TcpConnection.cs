@@ -67,8 +67,6 @@ internal sealed class TcpConnection
         return _pipeline.NextOrdinal();
     }
 
-    public int? ReservedOrdinal => _reservedOrdinal;
-
     private void Decide(ReadOnlySpan<byte> first, bool toServer)
     {
         if (Client.Port == 53 || Server.Port == 53) Protocol = StreamProtocol.Dns;
