@@ -1,5 +1,6 @@
 using ResearchPipeline.Captures.Har;
 using ResearchPipeline.Captures.Mitmproxy;
+using ResearchPipeline.Captures.Pcap;
 
 namespace ResearchPipeline.Captures;
 
@@ -11,7 +12,7 @@ public sealed class CaptureFormats
 
     public CaptureFormats(IEnumerable<ICaptureReader> readers) => _readers = readers.ToList();
 
-    public static CaptureFormats All { get; } = new([new HarReader(), new MitmproxyReader()]);
+    public static CaptureFormats All { get; } = new([new HarReader(), new MitmproxyReader(), new PcapReader(), new PcapNgReader()]);
 
     public ICaptureReader? Detect(ReadOnlySpan<byte> head)
     {

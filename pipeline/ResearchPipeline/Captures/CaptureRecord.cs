@@ -27,3 +27,10 @@ public enum Severity
     Warning,
     Error,
 }
+
+/// <summary>
+/// Key material a capture carries for decrypting its own traffic (a pcapng Decryption Secrets Block: a TLS key
+/// log, SSH or WireGuard keys). Kept as bytes for a later decryption step; <paramref name="Kind"/> names the
+/// secrets type (tls-key-log, ssh-key-log, ...).
+/// </summary>
+public sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, string Location) : CaptureRecord;

@@ -43,6 +43,17 @@ public sealed record Exchange
     public string? ServerIp { get; init; }
     public string? Sni { get; init; }
     public string? TlsVersion { get; init; }
+    /// <summary>Address and port of the client end (packet captures).</summary>
+    public string? ClientIp { get; init; }
+    public int? ClientPort { get; init; }
+    /// <summary>Bytes the client sent in this exchange or flow (packet captures: TCP stream or UDP payload bytes, headers and bodies of an HTTP message).</summary>
+    public long? BytesToServer { get; init; }
+    /// <summary>Bytes the server sent in this exchange or flow, counted like <see cref="BytesToServer"/>.</summary>
+    public long? BytesToClient { get; init; }
+    /// <summary>Time of the last packet of the exchange or flow (packet captures).</summary>
+    public DateTimeOffset? LastSeenUtc { get; init; }
+    /// <summary>Addresses and names a DNS answer gave for the queried name (A, AAAA, CNAME), in answer order.</summary>
+    public ImmutableArray<string> DnsAnswers { get; init; } = [];
     /// <summary>Connection id as the capture tool names it (HAR <c>connection</c>, mitmproxy connection id, pcap flow).</summary>
     public string? Connection { get; init; }
 

@@ -18,5 +18,14 @@ public sealed record ReadLimits
     /// <summary>Deepest JSON nesting a reader or decoder follows; deeper input is reported, not recursed into.</summary>
     public int MaxJsonDepth { get; init; } = 256;
 
+    /// <summary>
+    /// Out-of-order bytes a packet-capture reader holds per TCP direction while it waits for a hole to be filled;
+    /// past this the hole is given up as a gap (a quality row) so memory stays bounded.
+    /// </summary>
+    public int MaxReassemblyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Connections and UDP flows a packet-capture reader keeps open at once; past this the least recently seen are closed.</summary>
+    public int MaxOpenFlows { get; init; } = 65_536;
+
     public static ReadLimits Default { get; } = new();
 }

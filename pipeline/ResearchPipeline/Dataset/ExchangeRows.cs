@@ -33,6 +33,12 @@ public static class ExchangeRows
         TlsVersion = e.TlsVersion,
         UserAgent = e.RequestHeader("User-Agent"),
         DurationMs = e.DurationMs,
+        ClientIp = e.ClientIp,
+        ClientPort = e.ClientPort,
+        BytesToServer = e.BytesToServer,
+        BytesToClient = e.BytesToClient,
+        LastSeenUtc = e.LastSeenUtc,
+        DnsAnswers = e.DnsAnswers.IsDefaultOrEmpty ? null : string.Join(' ', e.DnsAnswers),
     };
 
     public static string KindName(ExchangeKind kind) => kind switch

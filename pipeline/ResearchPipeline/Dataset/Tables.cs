@@ -52,6 +52,12 @@ public sealed record ExchangeRow
     public string? Sdk { get; init; }
     public string? GraphApiVersion { get; init; }
     public double? DurationMs { get; init; }
+    public string? ClientIp { get; init; }
+    public int? ClientPort { get; init; }
+    public long? BytesToServer { get; init; }
+    public long? BytesToClient { get; init; }
+    public DateTimeOffset? LastSeenUtc { get; init; }
+    public string? DnsAnswers { get; init; }
 }
 
 /// <summary>One problem found while reading or decoding; a quarantined record is one of these.</summary>
@@ -122,7 +128,13 @@ public static class Tables
         Col.Str<ExchangeRow>("user_agent", "request User-Agent header", r => r.UserAgent),
         Col.Str<ExchangeRow>("sdk", "tracker SDK named by the request (e.g. FBAndroidSDK 16.0.1); null when none", r => r.Sdk),
         Col.Str<ExchangeRow>("graph_api_version", "Facebook Graph API version from the path (e.g. v16.0)", r => r.GraphApiVersion),
-        Col.Double<ExchangeRow>("duration_ms", "total time of the exchange in milliseconds, where the tool recorded it", r => r.DurationMs));
+        Col.Double<ExchangeRow>("duration_ms", "total time of the exchange in milliseconds, where the tool recorded it", r => r.DurationMs),
+        Col.Str<ExchangeRow>("client_ip", "address of the client end (packet captures)", r => r.ClientIp),
+        Col.Int<ExchangeRow>("client_port", "port of the client end (packet captures)", r => r.ClientPort),
+        Col.Long<ExchangeRow>("bytes_to_server", "bytes the client sent in the exchange or flow (packet captures: TCP stream or UDP payload bytes; for HTTP the request's head and body)", r => r.BytesToServer),
+        Col.Long<ExchangeRow>("bytes_to_client", "bytes the server sent in the exchange or flow, counted like bytes_to_server", r => r.BytesToClient),
+        Col.Time<ExchangeRow>("last_seen_utc", "time of the last packet of the exchange or flow (packet captures)", r => r.LastSeenUtc),
+        Col.Str<ExchangeRow>("dns_answers", "for dns_query rows: the answer's addresses and CNAME targets, space separated, in answer order", r => r.DnsAnswers));
 
     public static readonly TableDefinition<QualityRow> Quality = new(
         "quality",

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace ResearchPipeline.Captures.Pcap;
+
+/// <summary>An HTTP request read off the wire and its response (if one came) as an <see cref="Exchange"/>.</summary>
+internal static class HttpExchange
+{
+    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, Endpoint server, string serverName, string connection)
+    {
+        var method = request.StartLine[0];
+        var uri = request.StartLine[1];
+        var target = Target(uri, request.Header("Host"), serverName, server.Port);
+        var started = request.FirstFrame.TimeUtc;
+        var last = (response ?? request).LastFrame.TimeUtc;
+        return new Exchange
+        {
+            Ordinal = ordinal,
+            Kind = ExchangeKind.Http,
+            StartedUtc = started,
+            LastSeenUtc = last,
+            DurationMs = started is not null && last is not null ? (last.Value - started.Value).TotalMilliseconds : null,
+            Method = method,
+            Target = target,
+            HttpVersion = request.StartLine[2],
+            RequestHeaders = request.Headers,
+            RequestBody = request.Body,
+            Status = response is null ? null : int.Parse(response.StartLine[1], CultureInfo.InvariantCulture),
+            ResponseHeaders = response?.Headers ?? [],
+            ResponseBody = response?.Body ?? ReadOnlyMemory<byte>.Empty,
+            ServerIp = server.Address.ToString(),
+            ClientIp = client.Address.ToString(),
+            ClientPort = client.Port,
+            BytesToServer = request.WireBytes,
+            BytesToClient = response?.WireBytes,
+            Connection = connection,
+        };
+    }
+
+    /// <summary>
+    /// The URL the request went to: absolute-form targets (sent to proxies) name it whole; otherwise the Host
+    /// header names the host, and without one the server's DNS name or address does.
+    /// </summary>
+    private static RequestTarget Target(string uri, string? hostHeader, string serverName, int port)
+    {
+        if (uri.Contains("://", StringComparison.Ordinal) && RequestTarget.TryParse(uri) is { } absolute) return absolute;
+        var host = serverName;
+        if (!string.IsNullOrWhiteSpace(hostHeader) && RequestTarget.TryParse("http://" + hostHeader.Trim() + "/") is { } fromHeader)
+            host = fromHeader.Host;
+        var q = uri.IndexOf('?');
+        var path = q < 0 ? uri : uri[..q];
+        var query = q < 0 ? "" : uri[(q + 1)..];
+        return new RequestTarget("http", host.ToLowerInvariant(), port, path, query);
+    }
+}

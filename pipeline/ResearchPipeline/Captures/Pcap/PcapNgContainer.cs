@@ -1,0 +1,250 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace ResearchPipeline.Captures.Pcap;
+
+/// <summary>
+/// The pcapng file (IETF draft-ietf-opsawg-pcapng): a sequence of sections, each opened by a Section Header
+/// Block that sets the byte order of everything up to the next section; interfaces are numbered per section.
+/// </summary>
+internal static class PcapNgContainer
+{
+    private const uint SectionHeader = 0x0A0D0D0A;
+    private const uint InterfaceDescription = 1;
+    private const uint ObsoletePacket = 2;
+    private const uint SimplePacket = 3;
+    private const uint NameResolution = 4;
+    private const uint EnhancedPacket = 6;
+    private const uint DecryptionSecrets = 0x0A;
+    private const uint ByteOrderMagic = 0x1A2B3C4D;
+
+    // Blocks larger than this are damage rather than packets: no tool writes packets near this size.
+    private const int MaxBlockLength = 16 << 20;
+
+    public static bool Recognises(ReadOnlySpan<byte> head) =>
+        head.Length >= 12 && BinaryPrimitives.ReadUInt32LittleEndian(head) == SectionHeader
+        && (BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) == ByteOrderMagic || BinaryPrimitives.ReadUInt32BigEndian(head[8..]) == ByteOrderMagic);
+
+    private sealed record Interface(int LinkType, byte Resolution, long OffsetSeconds);
+
+    /// <summary>An IP address and the name a Name Resolution Block gave it.</summary>
+    public sealed record ResolvedName(byte[] Address, string Name) : CaptureRecord;
+
+    public static IEnumerable<ContainerItem> Read(Stream stream)
+    {
+        var input = new ContainerInput(stream);
+        var head = new byte[8];
+        var bigEndian = false;
+        var interfaces = new List<Interface>();
+        var sections = 0;
+        long packetIndex = 0;
+        while (true)
+        {
+            var offset = input.Offset;
+            var n = input.Read(head);
+            if (n == 0) yield break;
+            var location = $"block at byte {offset}";
+            if (n < 8)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block header ({n} of 8 bytes)", location));
+                yield break;
+            }
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+            if (type == SectionHeader)
+            {
+                // The byte order of a section is only known from its own byte-order magic, which follows the length.
+                var magic = new byte[4];
+                if (input.Read(magic) < 4)
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "file ends inside a section header block", location));
+                    yield break;
+                }
+                if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == ByteOrderMagic) bigEndian = false;
+                else if (BinaryPrimitives.ReadUInt32BigEndian(magic) == ByteOrderMagic) bigEndian = true;
+                else
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "section header block has no valid byte-order magic; the rest of the file was not read", location));
+                    yield break;
+                }
+            }
+            else
+            {
+                type = U32(head, bigEndian);
+            }
+            var length = U32(head.AsSpan(4), bigEndian);
+            if (length < 12 || length % 4 != 0 || length > MaxBlockLength)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", location));
+                yield break;
+            }
+            var alreadyRead = type == SectionHeader ? 12 : 8;
+            var block = new byte[length];
+            head.CopyTo(block, 0);
+            if (type == SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8), bigEndian ? 0x4D3C2B1A : ByteOrderMagic);
+            var got = input.Read(block.AsSpan(alreadyRead));
+            var complete = got == length - alreadyRead;
+            if (!complete)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} ({alreadyRead + got} of {length} bytes); what it holds was read where possible", location));
+            }
+            else if (U32(block.AsSpan((int)length - 4), bigEndian) != length)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Warning, $"block's trailing length {U32(block.AsSpan((int)length - 4), bigEndian)} differs from its leading length {length}; the leading one was used", location));
+            }
+            // The body without the 8-byte head and, when present, the 4-byte trailing length.
+            var body = block.AsMemory(8, complete ? (int)length - 12 : Math.Max(0, alreadyRead + got - 8));
+
+            switch (type)
+            {
+                case SectionHeader:
+                    sections++;
+                    interfaces.Clear();
+                    if (body.Length >= 16)
+                    {
+                        var major = U16(body.Span[4..], bigEndian);
+                        var minor = U16(body.Span[6..], bigEndian);
+                        var app = Options(body[16..], bigEndian).FirstOrDefault(o => o.Code == 4).Value;
+                        if (sections == 1)
+                            yield return ContainerItem.Of(new CreatorFound(app.Length > 0 ? Text(app) : "pcapng", app.Length > 0 ? "" : $"{major}.{minor}"));
+                    }
+                    break;
+                case InterfaceDescription:
+                    if (body.Length < 8)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "interface description block is too short; packets of this interface cannot be read", location));
+                        interfaces.Add(new Interface(-1, 6, 0));
+                        break;
+                    }
+                    byte resolution = 6;
+                    long offsetSeconds = 0;
+                    foreach (var (code, value) in Options(body[8..], bigEndian))
+                    {
+                        if (code == 9 && value.Length >= 1) resolution = value.Span[0];
+                        if (code == 14 && value.Length >= 8) offsetSeconds = bigEndian ? BinaryPrimitives.ReadInt64BigEndian(value.Span) : BinaryPrimitives.ReadInt64LittleEndian(value.Span);
+                    }
+                    interfaces.Add(new Interface(U16(body.Span, bigEndian), resolution, offsetSeconds));
+                    break;
+                case EnhancedPacket:
+                case ObsoletePacket:
+                {
+                    if (body.Length < 20)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "packet block is too short to hold its header; skipped", $"packet {packetIndex} at byte {offset}"));
+                        packetIndex++;
+                        break;
+                    }
+                    var s = body.Span;
+                    var interfaceId = type == EnhancedPacket ? (long)U32(s, bigEndian) : U16(s, bigEndian);
+                    var units = ((ulong)U32(s[4..], bigEndian) << 32) | U32(s[8..], bigEndian);
+                    var captured = U32(s[12..], bigEndian);
+                    var original = U32(s[16..], bigEndian);
+                    var frameLocation = $"packet {packetIndex} at byte {offset}";
+                    if (interfaceId >= interfaces.Count || interfaces[(int)interfaceId].LinkType < 0)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet names interface {interfaceId}, which its section does not describe; skipped", frameLocation));
+                        packetIndex++;
+                        break;
+                    }
+                    var available = body.Length - 20;
+                    if (captured > available)
+                    {
+                        // A block cut by the end of the file has been reported already; only a whole block that lies is news.
+                        if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", frameLocation));
+                        captured = (uint)available;
+                    }
+                    var itf = interfaces[(int)interfaceId];
+                    yield return new Frame(packetIndex, CaptureClock.FromUnits(units, itf.Resolution, itf.OffsetSeconds), itf.LinkType, body.Slice(20, (int)captured), Math.Max(original, captured), offset);
+                    packetIndex++;
+                    break;
+                }
+                case SimplePacket:
+                {
+                    var frameLocation = $"packet {packetIndex} at byte {offset}";
+                    if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType < 0)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "simple packet block without a readable length or interface 0; skipped", frameLocation));
+                        packetIndex++;
+                        break;
+                    }
+                    var original = U32(body.Span, bigEndian);
+                    var captured = (int)Math.Min(original, (uint)(body.Length - 4));
+                    // Simple packet blocks carry no timestamp (pcapng spec, section 4.4).
+                    yield return new Frame(packetIndex, null, interfaces[0].LinkType, body.Slice(4, captured), Math.Max(original, captured), offset);
+                    packetIndex++;
+                    break;
+                }
+                case NameResolution:
+                    foreach (var name in NameRecords(body, bigEndian)) yield return ContainerItem.Of(name);
+                    break;
+                case DecryptionSecrets:
+                    if (body.Length >= 8)
+                    {
+                        var secretsType = U32(body.Span, bigEndian);
+                        var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
+                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), location));
+                    }
+                    break;
+            }
+            if (!complete) yield break;
+        }
+    }
+
+    // Secrets types registered in the pcapng spec, section 4.7.
+    private static string SecretsKind(uint type) => type switch
+    {
+        0x544C534B => "tls-key-log",
+        0x5353484B => "ssh-key-log",
+        0x57474B4C => "wireguard-key-log",
+        0x5A4E574B => "zigbee-nwk-key",
+        0x5A415053 => "zigbee-aps-key",
+        0x6F706376 => "opc-ua-key-log",
+        _ => $"0x{type:x8}",
+    };
+
+    private static IEnumerable<ResolvedName> NameRecords(ReadOnlyMemory<byte> body, bool bigEndian)
+    {
+        var pos = 0;
+        var result = new List<ResolvedName>();
+        while (pos + 4 <= body.Length)
+        {
+            var type = U16(body.Span[pos..], bigEndian);
+            var length = U16(body.Span[(pos + 2)..], bigEndian);
+            if (type == 0 || pos + 4 + length > body.Length) break;
+            var value = body.Span.Slice(pos + 4, length);
+            var addressLength = type switch { 1 => 4, 2 => 16, _ => 0 };
+            if (addressLength > 0 && value.Length > addressLength)
+            {
+                foreach (var name in Names(value[addressLength..]))
+                    result.Add(new ResolvedName(value[..addressLength].ToArray(), name));
+            }
+            pos += 4 + (length + 3) / 4 * 4;
+        }
+        return result;
+    }
+
+    private static List<string> Names(ReadOnlySpan<byte> zeroTerminated)
+    {
+        var names = new List<string>();
+        foreach (var part in Encoding.UTF8.GetString(zeroTerminated).Split('\0', StringSplitOptions.RemoveEmptyEntries)) names.Add(part.ToLowerInvariant());
+        return names;
+    }
+
+    private static List<(ushort Code, ReadOnlyMemory<byte> Value)> Options(ReadOnlyMemory<byte> options, bool bigEndian)
+    {
+        var result = new List<(ushort, ReadOnlyMemory<byte>)>();
+        var pos = 0;
+        while (pos + 4 <= options.Length)
+        {
+            var code = U16(options.Span[pos..], bigEndian);
+            var length = U16(options.Span[(pos + 2)..], bigEndian);
+            if (code == 0 || pos + 4 + length > options.Length) break;
+            result.Add((code, options.Slice(pos + 4, length)));
+            pos += 4 + (length + 3) / 4 * 4;
+        }
+        return result;
+    }
+
+    private static string Text(ReadOnlyMemory<byte> utf8) => Encoding.UTF8.GetString(utf8.Span).TrimEnd('\0');
+    private static ushort U16(ReadOnlySpan<byte> s, bool be) => be ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s);
+    private static uint U32(ReadOnlySpan<byte> s, bool be) => be ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
+}

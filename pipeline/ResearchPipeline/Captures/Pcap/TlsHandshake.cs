@@ -1,0 +1,169 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace ResearchPipeline.Captures.Pcap;
+
+/// <summary>
+/// The first handshake message of one direction of a TLS connection, gathered across records and TCP
+/// segments (a ClientHello with many extensions often spans two segments). Only the facts we publish are
+/// read: the server name from the ClientHello, the version the ServerHello chose.
+/// </summary>
+internal sealed class TlsHandshake(int maxBytes)
+{
+    private readonly List<byte> _handshake = [];
+    private byte[] _record = new byte[5];
+    private int _recordHeaderFill;
+    private int _recordRemaining;
+    private bool _recordIsHandshake;
+
+    public bool Done { get; private set; }
+    public bool Failed { get; private set; }
+    public string? ServerName { get; private set; }
+    public string? Version { get; private set; }
+    public byte MessageType { get; private set; }
+
+    /// <summary>True when the bytes start like a TLS record (handshake, alert, change cipher spec or application data).</summary>
+    public static bool LooksLikeTls(ReadOnlySpan<byte> b) =>
+        b.Length >= 3 && b[0] is 0x14 or 0x15 or 0x16 or 0x17 && b[1] == 3 && b[2] <= 4;
+
+    public bool Started { get; private set; }
+
+    /// <summary>Bytes of the hello were lost: what follows cannot be framed.</summary>
+    public void Abandon()
+    {
+        if (!Done) Failed = true;
+    }
+
+    public void Feed(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > 0) Started = true;
+        while (!Done && !Failed && data.Length > 0)
+        {
+            if (_recordRemaining == 0)
+            {
+                var take = Math.Min(5 - _recordHeaderFill, data.Length);
+                data[..take].CopyTo(_record.AsSpan(_recordHeaderFill));
+                _recordHeaderFill += take;
+                data = data[take..];
+                if (_recordHeaderFill < 5) return;
+                _recordHeaderFill = 0;
+                if (!LooksLikeTls(_record))
+                {
+                    Failed = true;
+                    return;
+                }
+                _recordIsHandshake = _record[0] == 0x16;
+                _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(_record.AsSpan(3));
+                if (!_recordIsHandshake && _handshake.Count == 0)
+                {
+                    // Application data before any handshake: the capture began after the hello.
+                    Failed = true;
+                    return;
+                }
+                continue;
+            }
+            var n = Math.Min(_recordRemaining, data.Length);
+            if (_recordIsHandshake)
+            {
+                if (_handshake.Count + n > maxBytes)
+                {
+                    Failed = true;
+                    return;
+                }
+                foreach (var b in data[..n]) _handshake.Add(b);
+                TryParse();
+            }
+            _recordRemaining -= n;
+            data = data[n..];
+        }
+    }
+
+    private void TryParse()
+    {
+        if (_handshake.Count < 4) return;
+        var length = (_handshake[1] << 16) | (_handshake[2] << 8) | _handshake[3];
+        if (_handshake.Count < 4 + length) return;
+        Done = true;
+        MessageType = _handshake[0];
+        var body = _handshake.GetRange(4, length).ToArray();
+        try
+        {
+            if (MessageType == 1) ReadClientHello(body);
+            else if (MessageType == 2) ReadServerHello(body);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            Failed = true;
+        }
+        _handshake.Clear();
+        _handshake.TrimExcess();
+        _record = [];
+    }
+
+    private void ReadClientHello(ReadOnlySpan<byte> b)
+    {
+        var pos = 2 + 32;
+        pos += 1 + b[pos];
+        pos += 2 + BinaryPrimitives.ReadUInt16BigEndian(b[pos..]);
+        pos += 1 + b[pos];
+        foreach (var (type, value) in Extensions(b, pos))
+        {
+            if (type != 0 || value.Length < 5) continue;
+            // server_name extension (RFC 6066 section 3): a list of (type, name); type 0 is a host name.
+            var listEnd = Math.Min(value.Length, 2 + BinaryPrimitives.ReadUInt16BigEndian(value));
+            var p = 2;
+            while (p + 3 <= listEnd)
+            {
+                var nameType = value[p];
+                var nameLength = BinaryPrimitives.ReadUInt16BigEndian(value[(p + 1)..]);
+                if (p + 3 + nameLength > listEnd) break;
+                if (nameType == 0)
+                {
+                    ServerName = Encoding.ASCII.GetString(value, p + 3, nameLength);
+                    return;
+                }
+                p += 3 + nameLength;
+            }
+        }
+    }
+
+    private void ReadServerHello(ReadOnlySpan<byte> b)
+    {
+        var legacy = BinaryPrimitives.ReadUInt16BigEndian(b);
+        var pos = 2 + 32;
+        pos += 1 + b[pos];
+        pos += 2 + 1;
+        var version = legacy;
+        foreach (var (type, value) in Extensions(b, pos))
+        {
+            // supported_versions (RFC 8446 section 4.2.1) carries the real version of TLS 1.3.
+            if (type == 43 && value.Length == 2) version = BinaryPrimitives.ReadUInt16BigEndian(value);
+        }
+        Version = version switch
+        {
+            0x0300 => "SSL 3.0",
+            0x0301 => "TLS 1.0",
+            0x0302 => "TLS 1.1",
+            0x0303 => "TLS 1.2",
+            0x0304 => "TLS 1.3",
+            _ => $"0x{version:x4}",
+        };
+    }
+
+    private static List<(ushort Type, byte[] Value)> Extensions(ReadOnlySpan<byte> b, int pos)
+    {
+        var result = new List<(ushort, byte[])>();
+        if (pos + 2 > b.Length) return result;
+        var end = Math.Min(b.Length, pos + 2 + BinaryPrimitives.ReadUInt16BigEndian(b[pos..]));
+        pos += 2;
+        while (pos + 4 <= end)
+        {
+            var type = BinaryPrimitives.ReadUInt16BigEndian(b[pos..]);
+            var length = BinaryPrimitives.ReadUInt16BigEndian(b[(pos + 2)..]);
+            if (pos + 4 + length > end) break;
+            result.Add((type, b.Slice(pos + 4, length).ToArray()));
+            pos += 4 + length;
+        }
+        return result;
+    }
+}
