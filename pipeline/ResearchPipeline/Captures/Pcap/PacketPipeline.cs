@@ -155,7 +155,7 @@ internal sealed class PacketPipeline
         if (flow is null)
         {
             var (client, server) = ClientAndServer(src, dst);
-            flow = new UdpFlow(NextOrdinal(), client, server, frame);
+            flow = new UdpFlow(NextOrdinal(), client, server, frame, NameFor(server.Address));
             _udp[key] = flow;
         }
         flow.LastFrame = frame;
@@ -289,7 +289,7 @@ internal sealed class PacketPipeline
             LastSeenUtc = flow.LastTime,
             DurationMs = first is not null && flow.LastTime is not null ? (flow.LastTime.Value - first.Value).TotalMilliseconds : null,
             Method = "",
-            Target = new RequestTarget("udp", NameFor(flow.Server.Address).ToLowerInvariant(), flow.Server.Port, "", ""),
+            Target = new RequestTarget("udp", flow.ServerName.ToLowerInvariant(), flow.Server.Port, "", ""),
             ServerIp = flow.Server.Address.ToString(),
             ClientIp = flow.Client.Address.ToString(),
             ClientPort = flow.Client.Port,
@@ -364,8 +364,10 @@ internal sealed class PacketPipeline
 
     private sealed record PendingDns(int[] Ordinals, DnsMessage? Query, ReadOnlyMemory<byte> Bytes, Endpoint Client, Endpoint Server, Frame Frame, string Connection);
 
-    private sealed class UdpFlow(int ordinal, Endpoint client, Endpoint server, Frame first)
+    private sealed class UdpFlow(int ordinal, Endpoint client, Endpoint server, Frame first, string serverName)
     {
+        /// <summary>Named when the flow began, as TCP connections are.</summary>
+        public string ServerName { get; } = serverName;
         public int Ordinal { get; } = ordinal;
         public Endpoint Client { get; } = client;
         public Endpoint Server { get; } = server;

@@ -31,6 +31,9 @@ internal sealed class TcpConnection
     private DnsStream? _dnsToServer;
     private DnsStream? _dnsToClient;
 
+    /// <summary>The server's name when the connection opened, from the capture's DNS answers, else its address.</summary>
+    public string ServerName { get; }
+
     public TcpConnection(PacketPipeline pipeline, Endpoint client, Endpoint server, Frame first, int maxReassemblyBytes)
     {
         _pipeline = pipeline;
@@ -39,6 +42,9 @@ internal sealed class TcpConnection
         FirstFrame = first;
         LastFrame = first;
         _reservedOrdinal = pipeline.NextOrdinal();
+        // Named now, by the DNS answers the app had when it connected: a later answer for the same address
+        // (another name on a shared CDN address) must not rename this flow.
+        ServerName = pipeline.NameFor(server.Address);
         ToServer = new TcpReassembler(new Direction(this, true), maxReassemblyBytes);
         ToClient = new TcpReassembler(new Direction(this, false), maxReassemblyBytes);
     }
@@ -190,7 +196,7 @@ internal sealed class TcpConnection
             if (message.Incomplete is not null)
                 _pipeline.Problems.Add(Severity.Warning, "HTTP message incomplete", $"exchange {ordinal}: {(message == request ? "request" : "response")} {message.Incomplete}", Location(message.LastFrame));
         }
-        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, Server, _pipeline.NameFor(Server.Address), Id)));
+        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, Server, ServerName, Id)));
     }
 
     public void Dns(ReadOnlySpan<byte> message, bool fromClient, Frame frame) =>
@@ -219,7 +225,7 @@ internal sealed class TcpConnection
         if (ExchangesMade > 0 && Protocol != StreamProtocol.Tls) return;
         var tls = Protocol == StreamProtocol.Tls;
         var sni = _clientHello?.ServerName;
-        var host = sni ?? _pipeline.NameFor(Server.Address);
+        var host = sni ?? ServerName;
         var first = FirstFrame.TimeUtc;
         _pipeline.Emit(new ExchangeRead(new Exchange
         {
