@@ -20,7 +20,8 @@ public sealed record IpFacts(
 /// </summary>
 public sealed class IpLookup(EnrichmentSources sources, bool cache = true)
 {
-    private readonly Dictionary<(IPAddress, string), IpFacts> _cache = new();
+    private readonly Dictionary<(IPAddress, int), IpFacts> _cache = new();
+    private readonly Dictionary<int, (List<MmdbDatabase> Geo, List<MmdbDatabase> Asn)> _orders = new();
     private readonly Lock _lock = new();
 
     public long Lookups { get; private set; }
@@ -32,11 +33,19 @@ public sealed class IpLookup(EnrichmentSources sources, bool cache = true)
         var cls = AddressClassifier.Classify(address);
         if (cls != AddressClass.Public) return new IpFacts(cls, null, null, null, null, false);
 
-        var geo = Order(sources.Databases.Where(d => d.AnswersGeo), seen, d => d.Kind == MmdbKind.City ? 0 : 1);
-        var asn = Order(sources.Databases.Where(d => d.AnswersAsn), seen, _ => 0);
-        var key = (address, string.Join(',', geo.Concat(asn).Select(d => d.Path)));
+        // The databases built on or before the date are always the same few; their number names the order.
+        var builtBefore = seen is null ? -1 : sources.Databases.Count(d => d.Built <= seen);
+        var key = (address, builtBefore);
+        List<MmdbDatabase> geo, asn;
         lock (_lock)
         {
+            if (!_orders.TryGetValue(builtBefore, out var order))
+            {
+                order = (Order(sources.Databases.Where(d => d.AnswersGeo), seen, d => d.Kind == MmdbKind.City ? 0 : 1),
+                         Order(sources.Databases.Where(d => d.AnswersAsn), seen, _ => 0));
+                _orders[builtBefore] = order;
+            }
+            (geo, asn) = order;
             Lookups++;
             if (cache && _cache.TryGetValue(key, out var known))
             {
