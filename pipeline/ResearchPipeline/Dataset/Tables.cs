@@ -74,7 +74,7 @@ public sealed record QualityRow
 }
 
 /// <summary>The published tables of the foundation: their columns, meanings and orders.</summary>
-public static class Tables
+public static partial class Tables
 {
     public static readonly TableDefinition<CaptureRow> Captures = new(
         "captures",

@@ -1,0 +1,82 @@
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Enrichment;
+using ResearchPipeline.Reference;
+using ResearchPipeline.Taxonomy;
+
+namespace ResearchPipeline.Cli;
+
+/// <summary>What the enrich and attribute stages add to a run.</summary>
+public sealed record EnrichmentOutcome(List<Endpoint> Endpoints, List<TrackerAttribution> Trackers, List<TaxonomyConflict> Conflicts, List<QualityRow> Quality);
+
+/// <summary>
+/// The enrich and attribute stages over every distinct host and server address the parsed exchanges name.
+/// Absent reference data leaves columns null and says so in info quality rows, so a fresh checkout without
+/// <c>make reference</c> still runs.
+/// </summary>
+public static class EnrichAttribute
+{
+    public const string OverlayFile = "mobile-overlay.csv";
+    public const string OrganisationsFile = "organisations.csv";
+
+    public static EnrichmentOutcome Run(IReadOnlyList<CaptureOutcome> outcomes, RunOptions options)
+    {
+        var quality = new List<QualityRow>();
+        void Note(string stage, EnrichmentNote n) => quality.Add(new QualityRow
+        {
+            CaptureId = "",
+            FileName = "",
+            Sequence = quality.Count,
+            Stage = stage,
+            Severity = n.Severity,
+            Message = n.Message,
+            Location = n.Location,
+        });
+
+        var lockFile = File.Exists(options.ReferenceLock) ? ReferenceLock.Load(options.ReferenceLock) : ReferenceLock.Empty;
+        if (lockFile == ReferenceLock.Empty)
+            Note("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock));
+
+        var observations = outcomes.SelectMany(o => o.Exchanges.Select(x => new EndpointObservation(x.Host, x.ServerIp, IpSource(o.Capture.Format), x.TimeUtc)));
+        using var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile);
+        foreach (var n in sources.Notes) Note("enrich", n);
+        var enriched = EndpointEnricher.Enrich(observations, sources, new IpLookup(sources));
+        foreach (var n in enriched.Notes) Note("enrich", n);
+
+        var (taxonomy, taxonomyNotes) = LoadTaxonomy(options, lockFile);
+        foreach (var n in taxonomyNotes) Note("attribute", n);
+        var hosts = enriched.Endpoints
+            .GroupBy(e => e.Host, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.First().RegistrableDomain ?? (HostName.Parse(g.Key, out _) is { IsIpLiteral: false } h ? sources.Suffixes?.RegistrableDomain(h.Value) : null)));
+        var attributed = taxonomy.Attribute(hosts);
+        if (attributed.Conflicts.Count > 0)
+            Note("attribute", new EnrichmentNote("info", $"{attributed.Conflicts.Count} disagreements between the overlay and TrackerDB; the overlay's answers are published", "taxonomy_conflicts"));
+
+        return new EnrichmentOutcome(enriched.Endpoints.ToList(), attributed.Trackers.ToList(), attributed.Conflicts.ToList(), quality);
+    }
+
+    private static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
+    {
+        var notes = new List<EnrichmentNote>();
+        var organisationsPath = Path.Combine(options.TaxonomyFolder, OrganisationsFile);
+        var overlayPath = Path.Combine(options.TaxonomyFolder, OverlayFile);
+        var organisations = File.Exists(organisationsPath) ? OrganisationCatalog.Load(organisationsPath) : OrganisationCatalog.Empty;
+        var overlay = File.Exists(overlayPath) ? TaxonomyOverlay.Load(overlayPath, organisations) : TaxonomyOverlay.Empty;
+        if (overlay.Count == 0)
+            notes.Add(new EnrichmentNote("info", $"no curated overlay at {overlayPath}: mobile SDK hosts TrackerDB misses stay unattributed", overlayPath));
+        TrackerDb? trackerDb = null;
+        if (lockFile.WithRole("trackerdb").FirstOrDefault(a => File.Exists(a.PathUnder(options.ExternalFolder))) is { } db)
+            trackerDb = TrackerDb.Load(db.PathUnder(options.ExternalFolder), db.PackageSpec);
+        else
+            notes.Add(new EnrichmentNote("info", $"no TrackerDB in {options.ExternalFolder}: only the curated overlay attributes hosts (run make reference)", options.ExternalFolder));
+        return (new TrackerTaxonomy(overlay, organisations, trackerDb), notes);
+    }
+
+    /// <summary>Where each capture format takes its server address from.</summary>
+    private static string IpSource(string format) => format switch
+    {
+        "har" => "har_server_ip",
+        "mitmproxy" => "flow_peer",
+        "pcap" or "pcapng" => "packet_peer",
+        _ => "none",
+    };
+}

@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using CsvHelper;
+
+namespace ResearchPipeline.Enrichment;
+
+/// <summary>What the range table says about one address, and whether ranges overlapped there.</summary>
+public sealed record AsnRangeAnswer(uint Asn, string? Organisation, bool FromOverlap);
+
+/// <summary>
+/// IP range -> AS number table from CSV files without a header (ip-location-db: range start, range end, AS
+/// number, AS organisation), kept sorted by range start per address family. The data has overlapping ranges
+/// (its README says so): the narrowest range containing an address answers, and the answer says it came from
+/// an overlap so the run can count them.
+/// </summary>
+public sealed class AsnRanges
+{
+    private readonly Family _v4;
+    private readonly Family _v6;
+
+    private AsnRanges(Family v4, Family v6, string source, int rowsRejected)
+    {
+        _v4 = v4;
+        _v6 = v6;
+        Source = source;
+        RowsRejected = rowsRejected;
+    }
+
+    public string Source { get; }
+    public int RangeCount => _v4.Count + _v6.Count;
+    /// <summary>Ranges that start inside an earlier one.</summary>
+    public int OverlappingRanges => _v4.Overlapping + _v6.Overlapping;
+    /// <summary>Rows that were not a range (unparseable address or AS number, end before start).</summary>
+    public int RowsRejected { get; }
+
+    public static AsnRanges Load(IEnumerable<string> csvFiles, string source)
+    {
+        var v4 = new List<Range>();
+        var v6 = new List<Range>();
+        var organisations = new Dictionary<string, string>(StringComparer.Ordinal);
+        var rejected = 0;
+        foreach (var file in csvFiles)
+        {
+            using var reader = CsvReader.Create(File.OpenRead(file), new CsvReaderOptions { HasHeader = false });
+            while (reader.Read())
+            {
+                if (reader.FieldCount < 3
+                    || !IPAddress.TryParse(reader.GetString(0), out var start)
+                    || !IPAddress.TryParse(reader.GetString(1), out var end)
+                    || start.AddressFamily != end.AddressFamily
+                    || !uint.TryParse(reader.GetString(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var asn))
+                {
+                    rejected++;
+                    continue;
+                }
+                var (s, e) = (Key(start), Key(end));
+                if (e < s)
+                {
+                    rejected++;
+                    continue;
+                }
+                var org = reader.FieldCount > 3 ? reader.GetString(3) : "";
+                string? shared = null;
+                if (org.Length > 0 && !organisations.TryGetValue(org, out shared)) organisations[org] = shared = org;
+                (start.AddressFamily == AddressFamily.InterNetwork ? v4 : v6).Add(new Range(s, e, asn, shared));
+            }
+        }
+        return new AsnRanges(new Family(v4), new Family(v6), source, rejected);
+    }
+
+    public AsnRangeAnswer? Find(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        return (address.AddressFamily == AddressFamily.InterNetwork ? _v4 : _v6).Find(Key(address));
+    }
+
+    private static UInt128 Key(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var written);
+        return written == 4 ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
+    private readonly record struct Range(UInt128 Start, UInt128 End, uint Asn, string? Organisation);
+
+    private sealed class Family
+    {
+        private readonly Range[] _ranges;
+        // Largest range end among ranges [0..i]: lets a lookup stop walking back as soon as no earlier range can contain the address.
+        private readonly UInt128[] _maxEnd;
+
+        public Family(List<Range> ranges)
+        {
+            ranges.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.End.CompareTo(b.End));
+            _ranges = ranges.ToArray();
+            _maxEnd = new UInt128[_ranges.Length];
+            for (var i = 0; i < _ranges.Length; i++)
+            {
+                if (i > 0 && _ranges[i].Start <= _maxEnd[i - 1]) Overlapping++;
+                _maxEnd[i] = i == 0 ? _ranges[i].End : UInt128.Max(_maxEnd[i - 1], _ranges[i].End);
+            }
+        }
+
+        public int Count => _ranges.Length;
+        public int Overlapping { get; }
+
+        public AsnRangeAnswer? Find(UInt128 key)
+        {
+            int lo = 0, hi = _ranges.Length - 1, last = -1;
+            while (lo <= hi)
+            {
+                var mid = lo + (hi - lo) / 2;
+                if (_ranges[mid].Start <= key) { last = mid; lo = mid + 1; }
+                else hi = mid - 1;
+            }
+            Range? best = null;
+            var containing = 0;
+            for (var i = last; i >= 0 && _maxEnd[i] >= key; i--)
+            {
+                var r = _ranges[i];
+                if (r.End < key) continue;
+                containing++;
+                if (best is null || r.End - r.Start < best.Value.End - best.Value.Start) best = r;
+            }
+            return best is { } b ? new AsnRangeAnswer(b.Asn, b.Organisation, containing > 1) : null;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using ResearchPipeline.Enrichment;
+
+namespace ResearchPipeline.Tests.Enrichment;
+
+public class AsnRangesTests
+{
+    private static AsnRanges Load(string csv)
+    {
+        var path = Path.Combine(TestFiles.NewTempFolder(), "asn.csv");
+        File.WriteAllText(path, csv);
+        return AsnRanges.Load([path], "test@1");
+    }
+
+    // Rows as ip-location-db writes them: no header, start, end, AS number, organisation (quoted when it has a comma).
+    private const string Table = """
+        1.0.0.0,1.0.255.255,13335,"Cloudflare, Inc."
+        1.0.1.0,1.0.1.255,64500,Narrower Net
+        2.0.0.0,2.0.0.255,4294967294,Last Private ASN
+        2a03:2880::,2a03:2880:ffff:ffff:ffff:ffff:ffff:ffff,32934,"Facebook, Inc."
+        not-an-ip,1.2.3.4,1,Broken
+        """;
+
+    [Test]
+    public void Narrowest_of_overlapping_ranges_answers_and_the_overlap_is_flagged()
+    {
+        var ranges = Load(Table);
+        Assert.That(ranges.Find(IPAddress.Parse("1.0.1.7")), Is.EqualTo(new AsnRangeAnswer(64500, "Narrower Net", true)));
+        Assert.That(ranges.Find(IPAddress.Parse("1.0.2.7")), Is.EqualTo(new AsnRangeAnswer(13335, "Cloudflare, Inc.", false)));
+        Assert.That(ranges.OverlappingRanges, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void AS_numbers_beyond_int32_and_IPv6_ranges_are_kept()
+    {
+        var ranges = Load(Table);
+        Assert.That(ranges.Find(IPAddress.Parse("2.0.0.9"))!.Asn, Is.EqualTo(4294967294u));
+        Assert.That(ranges.Find(IPAddress.Parse("2a03:2880:f10c:83:face:b00c::25de"))!.Organisation, Is.EqualTo("Facebook, Inc."));
+        Assert.That(ranges.Find(IPAddress.Parse("3.0.0.1")), Is.Null);
+        Assert.That(ranges.RowsRejected, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
+    {
+        ReferenceData.RequireFetched();
+        var files = ReferenceData.Lock.WithRole("asn-ranges").Select(a => a.PathUnder(ReferenceData.ExternalFolder));
+        var ranges = AsnRanges.Load(files, "real");
+        // Row counts measured on the pinned package (../shared/refdata/README.md): 411,961 IPv4 and 103,197 IPv6.
+        Assert.That(ranges.RangeCount + ranges.RowsRejected, Is.EqualTo(411_961 + 103_197));
+        Assert.That(ranges.Find(IPAddress.Parse("157.240.212.16"))!.Asn, Is.EqualTo(32934u));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using ResearchPipeline.Taxonomy;
+using ResearchPipeline.Tests.Enrichment;
+
+namespace ResearchPipeline.Tests.Taxonomy;
+
+public class TrackerTaxonomyTests
+{
+    private static OrganisationCatalog Organisations() =>
+        OrganisationCatalog.Load(Path.Combine(ReferenceData.TaxonomyFolder, "organisations.csv"));
+
+    private static TaxonomyOverlay Overlay(OrganisationCatalog organisations) =>
+        TaxonomyOverlay.Load(Path.Combine(ReferenceData.TaxonomyFolder, "mobile-overlay.csv"), organisations);
+
+    // A TrackerDB in the shape of dist/trackerdb.json, small enough to read in the test.
+    private static TrackerDb SmallTrackerDb() => TrackerDb.Read(new MemoryStream(Encoding.UTF8.GetBytes("""
+        {
+          "categories": { "advertising": {}, "social_media": {}, "site_analytics": {} },
+          "organizations": {
+            "facebook": { "name": "Meta", "country": "US" },
+            "somebody": { "name": "Somebody Else", "country": "FR" }
+          },
+          "patterns": {
+            "instagram_com": { "name": "Instagram", "category": "social_media", "organization": "facebook" },
+            "adjust": { "name": "Adjust", "category": "advertising", "organization": "somebody" },
+            "webonly": { "name": "Web Only", "category": "advertising", "organization": "somebody" }
+          },
+          "domains": { "instagram.com": "instagram_com", "adjust.com": "adjust", "webonly.example": "webonly" }
+        }
+        """)), "@ghostery/trackerdb@test");
+
+    [Test]
+    public void An_Instagram_host_belongs_to_Instagram_under_Meta_Platforms()
+    {
+        var organisations = Organisations();
+        var taxonomy = new TrackerTaxonomy(Overlay(organisations), organisations, null);
+
+        var row = taxonomy.Attribute([("i.instagram.com", "instagram.com")]).Trackers.Single();
+
+        Assert.That(row.Organisation, Is.EqualTo("Instagram"));
+        Assert.That(row.ParentOrganisation, Is.EqualTo("Meta Platforms, Inc."));
+        Assert.That(row.OrganisationCountry, Is.EqualTo("US"));
+        Assert.That(row.TaxonomySource, Is.EqualTo("overlay"));
+        Assert.That(row.TaxonomyVersion, Does.Match("^mobile-overlay.csv sha256:[0-9a-f]{12}$"));
+    }
+
+    [TestCase("firebaseinstallations.googleapis.com", "Firebase")]
+    [TestCase("firebase-settings.crashlytics.com", "Crashlytics")]
+    [TestCase("googleads.g.doubleclick.net", "AdMob")]
+    [TestCase("securepubads.g.doubleclick.net", "DoubleClick")]
+    [TestCase("app-measurement.com", "Firebase")]
+    public void Google_products_roll_up_to_Alphabet(string host, string organisation)
+    {
+        var organisations = Organisations();
+        var row = new TrackerTaxonomy(Overlay(organisations), organisations, null).Attribute([(host, null)]).Trackers.Single();
+        Assert.That(row.Organisation, Is.EqualTo(organisation));
+        Assert.That(row.ParentOrganisation, Is.EqualTo("Alphabet Inc."));
+    }
+
+    [Test]
+    public void TrackerDB_answers_hosts_the_overlay_does_not_list_through_the_same_hierarchy()
+    {
+        var organisations = Organisations();
+        var taxonomy = new TrackerTaxonomy(Overlay(organisations), organisations, SmallTrackerDb());
+        var rows = taxonomy.Attribute([("ads.webonly.example", null), ("unknown.example", null)]).Trackers;
+        Assert.That(rows[0].Tracker, Is.EqualTo("webonly"));
+        Assert.That(rows[0].Organisation, Is.EqualTo("Somebody Else"));
+        Assert.That(rows[0].OrganisationCountry, Is.EqualTo("FR"));
+        Assert.That(rows[0].TaxonomyVersion, Is.EqualTo("@ghostery/trackerdb@test"));
+        Assert.That(rows[1].Tracker, Is.Null);
+        Assert.That(rows[1].TaxonomySource, Is.Null);
+    }
+
+    [Test]
+    public void Overlay_wins_and_each_disagreement_is_recorded()
+    {
+        var organisations = Organisations();
+        var taxonomy = new TrackerTaxonomy(Overlay(organisations), organisations, SmallTrackerDb());
+
+        var result = taxonomy.Attribute([("app.adjust.com", "adjust.com"), ("i.instagram.com", "instagram.com")]);
+
+        var adjust = result.Trackers.Single(t => t.Host == "app.adjust.com");
+        Assert.That(adjust.Organisation, Is.EqualTo("Adjust GmbH"));
+        Assert.That(adjust.ParentOrganisation, Is.EqualTo("AppLovin Corporation"));
+        Assert.That(result.Conflicts.Select(c => (c.Host, c.Field, c.OverlayValue, c.TrackerDbValue)), Is.EquivalentTo(new[]
+        {
+            ("app.adjust.com", "organisation", "Adjust GmbH", "Somebody Else"),
+            ("app.adjust.com", "category", "site_analytics", "advertising"),
+        }), "TrackerDB naming Meta for an Instagram host agrees with the overlay: Meta is Instagram's parent");
+    }
+
+    [Test]
+    public void Every_overlay_row_names_a_known_organisation_and_a_source()
+    {
+        var organisations = Organisations();
+        var overlay = Overlay(organisations);
+        Assert.That(overlay.Count, Is.GreaterThanOrEqualTo(40));
+        foreach (var line in File.ReadLines(Path.Combine(ReferenceData.TaxonomyFolder, "mobile-overlay.csv")).Where(l => !l.StartsWith('#')).Skip(1))
+            Assert.That(line, Does.Contain("http").Or.Contain("shared"), line);
+    }
+
+    [Test]
+    public void An_organisation_with_an_unknown_parent_is_refused()
+    {
+        var csv = "organisation,name,parent,country,trackerdb_id,source\nchild,Child,nobody,US,,a source\n";
+        Assert.That(() => OrganisationCatalog.Read(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "test.csv"),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("names parent 'nobody'"));
+    }
+
+    [Test]
+    public void Real_TrackerDB_maps_graph_facebook_com_to_Meta()
+    {
+        ReferenceData.RequireFetched();
+        var artefact = ReferenceData.Lock.WithRole("trackerdb").Single();
+        var db = TrackerDb.Load(artefact.PathUnder(ReferenceData.ExternalFolder), artefact.PackageSpec);
+        var pattern = db.Find("graph.facebook.com")!;
+        Assert.That(pattern.Id, Is.EqualTo("facebook_graph"));
+        Assert.That(db.Organisation(pattern.OrganisationId)!.Name, Is.EqualTo("Meta"));
+    }
+}
