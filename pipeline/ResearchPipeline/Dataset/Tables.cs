@@ -67,6 +67,20 @@ public sealed record QualityRow
     public bool Quarantined { get; init; }
 }
 
+/// <summary>A known device value found in a request (identify stage).</summary>
+public sealed record IdentifierMatchRow
+{
+    public required string ExchangeId { get; init; }
+    public required string CaptureId { get; init; }
+    public required int Ordinal { get; init; }
+    public required string AppId { get; init; }
+    public required string Identity { get; init; }
+    public required string Location { get; init; }
+    public required string KeyPath { get; init; }
+    public required string Transform { get; init; }
+    public required string Host { get; init; }
+}
+
 /// <summary>The published tables of the foundation: their columns, meanings and orders.</summary>
 public static class Tables
 {
@@ -138,4 +152,24 @@ public static class Tables
         Col.Str<QualityRow>("message", "what is wrong", r => r.Message),
         Col.Str<QualityRow>("location", "where in the file: entry index, byte offset, flow", r => r.Location),
         Col.Bool<QualityRow>("quarantined", "true when a record was not published because of this problem", r => r.Quarantined));
+
+    public static readonly TableDefinition<IdentifierMatchRow> IdentifierMatches = new(
+        "identifier_matches",
+        "one known value of the test device (devices.csv) found in a request, per place and transform",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c
+            : a.Ordinal.CompareTo(b.Ordinal) is var o and not 0 ? o
+            : string.CompareOrdinal(a.Identity, b.Identity) is var i and not 0 ? i
+            : string.CompareOrdinal(a.Location, b.Location) is var l and not 0 ? l
+            : string.CompareOrdinal(a.KeyPath, b.KeyPath) is var k and not 0 ? k
+            : string.CompareOrdinal(a.Transform, b.Transform),
+        Col.Str<IdentifierMatchRow>("exchange_id", "exchange the request belongs to", r => r.ExchangeId),
+        Col.Str<IdentifierMatchRow>("app_id", "app of the capture", r => r.AppId),
+        Col.Str<IdentifierMatchRow>("identity", "which known value: advertising_id, idfv, android_id, model, os_version, carrier, locale, time_zone, email, phone, latitude, longitude", r => r.Identity),
+        Col.Str<IdentifierMatchRow>("location", "part of the request: query, path, header, cookie or body", r => r.Location),
+        Col.Str<IdentifierMatchRow>("key_path", "query or form parameter, header or cookie name, JSON key path (custom_events[0].x); 'offset N' (bytes) where the body has no keys", r => r.KeyPath),
+        Col.Str<IdentifierMatchRow>("transform", "how the value was sent: plain, upper, lower, mixed_case, no_dashes, digits, url, base64, base64url, md5, sha1, sha256 (hex of the normalised value), md5_base64, sha1_base64, sha256_base64...; '>case' after a hash gives the hex letter case, 'gzip>' etc. before it the content coding undone", r => r.Transform),
+        Col.Str<IdentifierMatchRow>("host", "host the request went to", r => r.Host));
+
+    /// <summary>Every published table, in the order the data dictionary lists them.</summary>
+    public static IReadOnlyList<ITableDefinition> All => [Captures, Exchanges, Quality, IdentifierMatches];
 }
