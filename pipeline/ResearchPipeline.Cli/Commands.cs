@@ -13,6 +13,8 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>The raw folder or a study file (apps.csv) is missing or malformed.</summary>
     public const int BadInput = 3;
+    /// <summary>The publication check found a secret or identifier from the inputs in a published file.</summary>
+    public const int NotPublishable = 4;
 }
 
 public class StudySettings : CommandSettings
@@ -33,6 +35,18 @@ public class StudySettings : CommandSettings
     [Description("Largest body kept, after decoding, in MB; larger ones are dropped with a quality row. Default: 64")]
     public int MaxBodyMb { get; init; } = 64;
 
+    [CommandOption("--study-key <FILE>")]
+    [Description("File holding the study's secret key for pseudonyms (keep it outside the repository). Default: $" + Dataset.StudyKey.EnvironmentVariable + ", else the public demonstration key")]
+    public string? StudyKey { get; init; }
+
+    [CommandOption("--no-pseudonymise")]
+    [Description("Publish identifiers as sent, for private analysis only (secrets are still removed)")]
+    public bool NoPseudonymise { get; init; }
+
+    [CommandOption("--lock <FILE>")]
+    [Description("Reference lock file whose rows manifest.json records. Default: data/reference.lock.csv")]
+    public string ReferenceLock { get; init; } = "data/reference.lock.csv";
+
     [CommandOption("--quiet")]
     [Description("No progress output")]
     public bool Quiet { get; init; }
@@ -42,7 +56,10 @@ public class StudySettings : CommandSettings
         : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
         : ValidationResult.Success();
 
-    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 });
+    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 })
+    {
+        Publication = new PublicationOptions { Key = Dataset.StudyKey.Resolve(StudyKey), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
+    };
 }
 
 public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
@@ -65,6 +82,11 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
             foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");
             return ExitCodes.CountsDoNotAddUp;
         }
+        if (summary.Leaks.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"research-pipeline: not publishable: {summary.Leaks[0]}{(summary.Leaks.Count > 1 ? $" (and {summary.Leaks.Count - 1} more)" : "")}; no SHA256SUMS written");
+            return ExitCodes.NotPublishable;
+        }
         return ExitCodes.Ok;
     }
 
@@ -82,3 +104,21 @@ public sealed class RunCommand : StudyCommand<StudySettings>;
 
 [Description("Parse stage only")]
 public sealed class ParseCommand : StudyCommand<StudySettings>;
+
+public sealed class DictionarySettings : CommandSettings
+{
+    [CommandOption("--out <FILE>")]
+    [Description("Where to write the data dictionary. Default: docs/DATA_DICTIONARY.md")]
+    public string Out { get; init; } = Dataset.DataDictionary.DefaultPath;
+}
+
+[Description("Write the data dictionary generated from the table definitions")]
+public sealed class DictionaryCommand : AsyncCommand<DictionarySettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, DictionarySettings settings, CancellationToken cancel)
+    {
+        await Dataset.AtomicFile.WriteTextAsync(settings.Out, Dataset.DataDictionary.Render(Dataset.Tables.All), cancel);
+        Console.WriteLine($"wrote {settings.Out}");
+        return ExitCodes.Ok;
+    }
+}

@@ -13,6 +13,9 @@ app.Configure(config =>
     config.AddCommand<ParseCommand>("parse")
         .WithDescription("Parse stage only: read captures into the captures, exchanges and quality tables.")
         .WithExample("parse", "--raw", "data/raw", "--out", "data/interim/parsed");
+    config.AddCommand<DictionaryCommand>("dictionary")
+        .WithDescription("Write the data dictionary generated from the table definitions.")
+        .WithExample("dictionary", "--out", "docs/DATA_DICTIONARY.md");
 });
 
 try

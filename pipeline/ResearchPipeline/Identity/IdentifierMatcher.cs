@@ -112,3 +112,21 @@ public sealed class IdentifierMatcher
         }
     }
 }
+
+/// <summary>One matcher per device of the study, built once before the captures are read.</summary>
+public sealed class IdentifierMatchers
+{
+    private readonly DevicesCatalog _devices;
+    private readonly Dictionary<string, IdentifierMatcher> _byDevice;
+
+    public IdentifierMatchers(DevicesCatalog devices, ReadLimits limits)
+    {
+        _devices = devices;
+        _byDevice = devices.Devices.ToDictionary(d => d.DeviceId, d => new IdentifierMatcher(d, limits), StringComparer.Ordinal);
+    }
+
+    public DevicesCatalog Devices => _devices;
+
+    /// <summary>The matcher for the capture's device (see <see cref="DevicesCatalog.For"/>); null when no device applies.</summary>
+    public IdentifierMatcher? For(string? deviceId) => _devices.For(deviceId) is { } d ? _byDevice[d.DeviceId] : null;
+}
