@@ -161,7 +161,7 @@ public sealed class Pseudonymiser
             return false;
         }
         var r = _search.Needles[hits[0].Needle].Tag;
-        what = (r.Kind == SensitiveKind.Secret ? "secret " : "identifier ") + r.Name;
+        what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + ")";
         return true;
     }
 

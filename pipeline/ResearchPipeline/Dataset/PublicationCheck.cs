@@ -22,7 +22,9 @@ public static class PublicationCheck
             {
                 await using var stream = File.OpenRead(path);
                 await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancel);
-                var fields = reader.Schema.GetDataFields().Where(f => f.ClrType == typeof(string)).ToList();
+                var fields = reader.Schema.GetDataFields()
+                    // Parquet.Net 6 reports UTF-8 columns as ReadOnlyMemory<char>.
+                    .Where(f => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)).ToList();
                 for (var g = 0; g < reader.RowGroupCount; g++)
                 {
                     using var group = reader.OpenRowGroupReader(g);
@@ -33,7 +35,7 @@ public static class PublicationCheck
                         foreach (var cell in cells)
                         {
                             if (cell is null || !values.Leaks(Encoding.UTF8.GetBytes(cell), out var what)) continue;
-                            leaks.Add($"{name} column {field.Name} holds a {what} seen in the inputs");
+                            leaks.Add($"{name} column {field.Name} holds {what} seen in the inputs");
                             break;
                         }
                     }
@@ -41,7 +43,7 @@ public static class PublicationCheck
             }
             else if (values.Leaks(await File.ReadAllBytesAsync(path, cancel), out var what))
             {
-                leaks.Add($"{name} holds a {what} seen in the inputs");
+                leaks.Add($"{name} holds {what} seen in the inputs");
             }
         }
         return leaks;
