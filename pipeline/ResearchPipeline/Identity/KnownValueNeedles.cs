@@ -39,10 +39,20 @@ public static class KnownValueNeedles
         if (value.Kind == IdentityKinds.Phone && value.Normalised.Length > 0 && value.Normalised != plain)
             yield return ("digits", value.Normalised, true);
         if (plain.Contains('-')) yield return ("no_dashes", plain.Replace("-", ""), true);
+        // Locales travel as en_US (Java, Meta's extinfo) and as en-US (BCP 47, Accept-Language).
+        if (value.Kind == IdentityKinds.Locale && plain.Contains('_')) yield return ("hyphen", plain.Replace('_', '-'), true);
+        if (value.Kind == IdentityKinds.Locale && plain.Contains('-')) yield return ("underscore", plain.Replace('-', '_'), true);
         if (plain.Length < MinEncodedValueLength) yield break;
 
         var url = Uri.EscapeDataString(plain);
         if (url != plain) yield return ("url", url, true);
+        // Android's org.json escapes '/' inside strings (extinfo sends "Europe\/Berlin"), often inside a form body.
+        var json = plain.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("/", "\\/");
+        if (json != plain)
+        {
+            yield return ("json_escaped", json, true);
+            yield return ("json_escaped>url", Uri.EscapeDataString(json), true);
+        }
         var bytes = Encoding.UTF8.GetBytes(plain);
         // Unpadded, so padded and unpadded encodings both match.
         var b64 = Convert.ToBase64String(bytes).TrimEnd('=');
