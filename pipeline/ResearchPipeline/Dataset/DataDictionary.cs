@@ -32,11 +32,11 @@ public static class DataDictionary
         sb.Append("so the demonstration output is reproducible; it protects nothing. `manifest.json` names which kind of key\n");
         sb.Append("was used and its fingerprint.\n\n");
         sb.Append("## Tables\n\n");
-        foreach (var t in list) sb.Append("- [`").Append(t.Name).Append("`](#").Append(t.Name).Append("): one row per ").Append(t.RowMeaning).Append('\n');
+        foreach (var t in list) sb.Append("- [`").Append(t.Name).Append("`](#").Append(t.Name).Append("): a row is ").Append(t.RowMeaning).Append('\n');
         foreach (var t in list)
         {
             sb.Append("\n## ").Append(t.Name).Append("\n\n");
-            sb.Append("File `").Append(t.FileName).Append("`, one row per ").Append(t.RowMeaning).Append(".\n\n");
+            sb.Append("File `").Append(t.FileName).Append("`; a row is ").Append(t.RowMeaning).Append(".\n\n");
             sb.Append("| column | type | meaning |\n|---|---|---|\n");
             foreach (var c in t.Columns)
                 sb.Append("| `").Append(c.Name).Append("` | ").Append(c.TypeName).Append(" | ").Append(Cell(c.Description)).Append(" |\n");
@@ -63,7 +63,8 @@ public static class DataDictionary
                 if (end > 3) current.Add(line[3..end]);
             }
         }
-        return result;
+        // Sections without a column table (the introduction's) are not tables.
+        return result.Where(r => r.Value.Count > 0).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");

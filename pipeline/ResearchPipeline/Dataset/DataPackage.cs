@@ -24,7 +24,7 @@ public static class DataPackage
                 w.WriteString("profile", "tabular-data-resource");
                 w.WriteString("format", "parquet");
                 w.WriteString("mediatype", "application/vnd.apache.parquet");
-                w.WriteString("description", "One row per " + table.RowMeaning + ".");
+                w.WriteString("description", "A row is " + table.RowMeaning + ".");
                 w.WriteNumber("bytes", file.Bytes);
                 w.WriteString("hash", "sha256:" + file.Sha256);
                 w.WriteStartObject("schema");
