@@ -19,7 +19,7 @@ public static partial class SecretRedaction
 
     /// <summary>
     /// Request and response headers that carry credentials or session state. Any header whose name contains
-    /// token, secret, session, password or api-key is treated the same (X-CRASHLYTICS-DEVELOPER-TOKEN, x-goog-api-key).
+    /// token, secret, session, password, api-key or x-auth is treated the same (X-CRASHLYTICS-DEVELOPER-TOKEN, x-goog-api-key).
     /// </summary>
     public static readonly IReadOnlySet<string> SecretHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
@@ -27,14 +27,15 @@ public static partial class SecretRedaction
         "X-FB-Session", "X-Amz-Security-Token",
     };
 
-    private static readonly string[] SecretHeaderWords = ["token", "secret", "session", "password", "api-key", "apikey", "auth"];
+    private static readonly string[] SecretHeaderWords = ["token", "secret", "session", "password", "passwd", "api-key", "apikey", "x-auth"];
 
     public static string Marker(string name) => $"[redacted:{name.ToLowerInvariant()}]";
 
     public static bool IsSecret(string name) => SecretParameters.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>HTTP/2 pseudo-headers (:authority, :path) are never secrets as such; their content is published as host and path.</summary>
     public static bool IsSecretHeader(string name) =>
-        SecretHeaders.Contains(name) || SecretHeaderWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+        !name.StartsWith(':') && (SecretHeaders.Contains(name) || SecretHeaderWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)));
 
     public static string RedactQuery(string query)
     {
