@@ -66,24 +66,41 @@ public sealed class IdentifierMatcher
             if (body.IsEmpty) return;
             var json = KeyPaths.LooksLikeJson(body);
             var form = !json && KeyPaths.LooksLikeForm(body, type);
-            Scan(body, "body", prefix, (bytes, offset) =>
-                json ? KeyPaths.JsonPath(bytes, offset) ?? KeyPaths.Offset(offset)
-                : form ? KeyPaths.FormParameter(bytes, offset)
-                : KeyPaths.Offset(offset));
+            if (!json)
+            {
+                Scan(body, "body", prefix, (bytes, offset) => form ? KeyPaths.FormParameter(bytes, offset) : KeyPaths.Offset(offset));
+                return;
+            }
+            // JSON key paths for all hits in one pass over the body.
+            var kept = Hits(body);
+            var paths = KeyPaths.JsonPaths(body, kept.Select(h => h.Start).ToList());
+            for (var i = 0; i < kept.Count; i++)
+                Add(body, kept[i], "body", prefix, paths[i] ?? KeyPaths.Offset(kept[i].Start));
         }
 
         void Scan(ReadOnlySpan<byte> haystack, string location, string prefix, KeyPathOf keyPath)
         {
-            if (haystack.IsEmpty) return;
+            foreach (var hit in Hits(haystack)) Add(haystack, hit, location, prefix, keyPath(haystack, hit.Start));
+        }
+
+        List<NeedleHit> Hits(ReadOnlySpan<byte> haystack)
+        {
             hits.Clear();
-            _search.Search(haystack, hits);
+            if (!haystack.IsEmpty) _search.Search(haystack, hits);
+            var kept = new List<NeedleHit>(hits.Count);
             foreach (var hit in hits)
             {
-                if (!StandsAlone(haystack, hit.Start, hit.Length)) continue;
-                var form = _search.Needles[hit.Needle].Tag;
-                var transform = prefix + KnownValueNeedles.Describe(form, haystack.Slice(hit.Start, hit.Length));
-                found.Add((form.Value.Kind, location, keyPath(haystack, hit.Start), transform));
+                if (StandsAlone(haystack, hit.Start, hit.Length)) kept.Add(hit);
             }
+            kept.Sort((a, b) => a.Start.CompareTo(b.Start));
+            return kept;
+        }
+
+        void Add(ReadOnlySpan<byte> haystack, NeedleHit hit, string location, string prefix, string keyPath)
+        {
+            var form = _search.Needles[hit.Needle].Tag;
+            var transform = prefix + KnownValueNeedles.Describe(form, haystack.Slice(hit.Start, hit.Length));
+            found.Add((form.Value.Kind, location, keyPath, transform));
         }
     }
 

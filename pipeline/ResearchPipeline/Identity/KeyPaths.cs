@@ -48,21 +48,32 @@ public static class KeyPaths
     }
 
     /// <summary>The key path of the JSON value or key holding the offset; null when the body is not valid JSON there.</summary>
-    public static string? JsonPath(ReadOnlySpan<byte> json, int offset)
+    public static string? JsonPath(ReadOnlySpan<byte> json, int offset) => JsonPaths(json, [offset])[0];
+
+    /// <summary>
+    /// The key paths of several offsets (ascending) in one pass over the JSON, so a body with many hits is
+    /// read once, not once per hit; null for an offset outside any key or value, or past invalid JSON.
+    /// </summary>
+    public static string?[] JsonPaths(ReadOnlySpan<byte> json, IReadOnlyList<int> offsets)
     {
+        var paths = new string?[offsets.Count];
+        if (offsets.Count == 0) return paths;
         var frames = new List<Frame>();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
         string? property = null;
+        var next = 0;
         try
         {
-            while (reader.Read())
+            while (next < offsets.Count && reader.Read())
             {
                 var start = (int)reader.TokenStartIndex;
+                // Offsets before this token fell between tokens (whitespace, punctuation): no path.
+                while (next < offsets.Count && offsets[next] < start) next++;
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName:
                         property = reader.GetString();
-                        if (Within(offset, start, reader.ValueSpan.Length + 2)) return Path(frames, Segment(frames, property, peek: true));
+                        Assign(start, reader.ValueSpan.Length + 2, Segment(frames, property, peek: true));
                         break;
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
@@ -75,9 +86,7 @@ public static class KeyPaths
                         break;
                     default:
                         var segment = Segment(frames, property, peek: false);
-                        var length = reader.TokenType == JsonTokenType.String ? reader.ValueSpan.Length + 2 : reader.ValueSpan.Length;
-                        if (Within(offset, start, length)) return Path(frames, segment);
-                        if (start > offset) return null;
+                        Assign(start, reader.TokenType == JsonTokenType.String ? reader.ValueSpan.Length + 2 : reader.ValueSpan.Length, segment);
                         break;
                 }
             }
@@ -85,7 +94,16 @@ public static class KeyPaths
         catch (JsonException)
         {
         }
-        return null;
+        return paths;
+
+        void Assign(int start, int length, string last)
+        {
+            string? path = null;
+            while (next < offsets.Count && Within(offsets[next], start, length))
+            {
+                paths[next++] = path ??= Path(frames, last);
+            }
+        }
     }
 
     private static bool Within(int offset, int start, int length) => offset >= start && offset < start + length;
