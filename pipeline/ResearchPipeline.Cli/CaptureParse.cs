@@ -3,12 +3,20 @@ using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
+using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Cli;
 
 /// <summary>Everything one capture contributes to the published tables.</summary>
-public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality, List<PayloadFieldRow> Payloads);
+public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality, List<PayloadFieldRow> Payloads)
+{
+    /// <summary>Known device values found in the capture's requests (identify stage).</summary>
+    public List<IdentifierMatchRow> IdentifierMatches { get; init; } = [];
+
+    /// <summary>Secrets and identifiers seen in the capture, which emit replaces and the publication check looks for.</summary>
+    public IReadOnlyCollection<SensitiveValue> Sensitive { get; init; } = [];
+}
 
 /// <summary>
 /// The parse stage for one capture file: identify it by content, read it with the reader its bytes call
@@ -17,7 +25,7 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 /// </summary>
 public static class CaptureParse
 {
-    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits)
+    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null)
     {
         var captureId = Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -29,6 +37,8 @@ public static class CaptureParse
         var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
         string? creator = null;
+        var matches = new List<IdentifierMatchRow>();
+        var sensitive = new HashSet<SensitiveValue>();
 
         void Problem(string severity, string message, string location, bool isQuarantine = false, string stage = "parse") => quality.Add(new QualityRow
         {
@@ -41,6 +51,12 @@ public static class CaptureParse
             Location = location,
             Quarantined = isQuarantine,
         });
+
+        var matcher = identify?.For(app?.DeviceId);
+        if (identify is not null && matcher is null && identify.Devices.Devices.Length > 0)
+            Problem("warning", string.IsNullOrEmpty(app?.DeviceId)
+                ? $"no device_id for this capture in {AppsCatalog.FileName} and {DevicesCatalog.FileName} lists more than one device: known values not searched"
+                : $"device '{app.DeviceId}' is not in {DevicesCatalog.FileName}: known values not searched", "file", stage: "identify");
 
         var reader = formats.Detect(file.FullPath);
         if (reader is null)
@@ -63,6 +79,12 @@ public static class CaptureParse
                             payloads.AddRange(PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal));
                             foreach (var p in decoded.Problems)
                                 Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
+                            if (matcher is not null)
+                            {
+                                foreach (var m in matcher.Find(read.Exchange))
+                                    matches.Add(IdentifierMatchRows.From(m, captureId, appId));
+                            }
+                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
                             break;
                         case RecordQuarantined q:
                             quarantined++;
@@ -108,7 +130,7 @@ public static class CaptureParse
             QuarantinedCount = quarantined,
             ProblemCount = quality.Count,
         };
-        return new CaptureOutcome(capture, exchanges, quality, payloads);
+        return new CaptureOutcome(capture, exchanges, quality, payloads) { IdentifierMatches = matches, Sensitive = sensitive };
     }
 
     public static string Sha256Hex(string path)

@@ -15,6 +15,8 @@ public static class ExitCodes
     public const int BadInput = 3;
     /// <summary>A reference file is not the one the lock file pins, or could not be fetched.</summary>
     public const int ReferenceMismatch = 4;
+    /// <summary>The publication check found a secret or identifier from the inputs in a published file.</summary>
+    public const int NotPublishable = 5;
 }
 
 public class StudySettings : CommandSettings
@@ -39,6 +41,18 @@ public class StudySettings : CommandSettings
     [Description("Reference data unpacked by the reference verb, plus any GeoLite2/GeoIP2 .mmdb of your own (asked first). Default: data/external")]
     public string External { get; init; } = "data/external";
 
+    [CommandOption("--study-key <FILE>")]
+    [Description("File holding the study's secret key for pseudonyms (keep it outside the repository). Default: $" + Dataset.StudyKey.EnvironmentVariable + ", else the public demonstration key")]
+    public string? StudyKey { get; init; }
+
+    [CommandOption("--no-pseudonymise")]
+    [Description("Publish identifiers as sent, for private analysis only (secrets are still removed)")]
+    public bool NoPseudonymise { get; init; }
+
+    [CommandOption("--lock <FILE>")]
+    [Description("Reference lock file: where the pinned reference data is found, and the rows manifest.json records. Default: data/reference.lock.csv")]
+    public string ReferenceLock { get; init; } = "data/reference.lock.csv";
+
     [CommandOption("--quiet")]
     [Description("No progress output")]
     public bool Quiet { get; init; }
@@ -48,7 +62,12 @@ public class StudySettings : CommandSettings
         : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
         : ValidationResult.Success();
 
-    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 }) { ExternalFolder = External };
+    internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 })
+    {
+        ExternalFolder = External,
+        ReferenceLock = ReferenceLock,
+        Publication = new PublicationOptions { Key = Dataset.StudyKey.Resolve(StudyKey), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
+    };
 }
 
 public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
@@ -70,6 +89,11 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         {
             foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");
             return ExitCodes.CountsDoNotAddUp;
+        }
+        if (summary.Leaks.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"research-pipeline: not publishable: {summary.Leaks[0]}{(summary.Leaks.Count > 1 ? $" (and {summary.Leaks.Count - 1} more)" : "")}; no SHA256SUMS written");
+            return ExitCodes.NotPublishable;
         }
         return ExitCodes.Ok;
     }
@@ -128,5 +152,23 @@ public sealed class ReferenceCommand : AsyncCommand<ReferenceSettings>
             await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
             return ExitCodes.ReferenceMismatch;
         }
+    }
+}
+
+public sealed class DictionarySettings : CommandSettings
+{
+    [CommandOption("--out <FILE>")]
+    [Description("Where to write the data dictionary. Default: docs/DATA_DICTIONARY.md")]
+    public string Out { get; init; } = Dataset.DataDictionary.DefaultPath;
+}
+
+[Description("Write the data dictionary generated from the table definitions")]
+public sealed class DictionaryCommand : AsyncCommand<DictionarySettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, DictionarySettings settings, CancellationToken cancel)
+    {
+        await Dataset.AtomicFile.WriteTextAsync(settings.Out, Dataset.DataDictionary.Render(Dataset.Tables.All), cancel);
+        Console.WriteLine($"wrote {settings.Out}");
+        return ExitCodes.Ok;
     }
 }

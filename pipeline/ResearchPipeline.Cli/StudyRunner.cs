@@ -1,6 +1,7 @@
 using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Cli;
@@ -12,9 +13,15 @@ public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs,
     public string ReferenceLock { get; init; } = "data/reference.lock.csv";
     /// <summary>The curated overlay and organisation hierarchy.</summary>
     public string TaxonomyFolder { get; init; } = "data/taxonomy";
+    /// <summary>How identifiers and secrets are treated before anything is published.</summary>
+    public PublicationOptions Publication { get; init; } = new();
 }
 
-public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, int Problems, IReadOnlyList<string> Files, IReadOnlyList<string> InvariantFailures);
+public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, int Problems, IReadOnlyList<string> Files, IReadOnlyList<string> InvariantFailures)
+{
+    /// <summary>Secrets or identifiers the publication check found in a published file; the folder is then not published.</summary>
+    public IReadOnlyList<string> Leaks { get; init; } = [];
+}
 
 /// <summary>
 /// The flow from a raw folder to a published folder. This and the Makefile are the only places that know
@@ -27,6 +34,8 @@ public sealed class StudyRunner(IProgressSink progress)
     {
         var files = CaptureFile.Discover(options.RawFolder);
         var apps = AppsCatalog.Load(options.RawFolder);
+        var devices = DevicesCatalog.Load(options.RawFolder);
+        var identify = new IdentifierMatchers(devices, options.Limits);
         var formats = CaptureFormats.All;
         var outcomes = new CaptureOutcome[files.Count];
 
@@ -36,16 +45,19 @@ public sealed class StudyRunner(IProgressSink progress)
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
             (i, _) =>
             {
-                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits);
+                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify);
                 progress.Advanced("parse", files[i].RelativeName);
                 return ValueTask.CompletedTask;
             });
         progress.StageFinished("parse");
 
+        var publication = options.Publication;
+        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, outcomes.SelectMany(o => o.Sensitive));
         var captures = outcomes.Select(o => o.Capture).ToList();
-        var exchanges = outcomes.SelectMany(o => o.Exchanges).ToList();
+        var exchanges = outcomes.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
-        var payloads = outcomes.SelectMany(o => o.Payloads).ToList();
+        var payloads = outcomes.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
+        var matches = outcomes.SelectMany(o => o.IdentifierMatches).Select(pseudonymiser.Match).ToList();
         var failures = CheckCounts(outcomes);
 
         progress.StageStarted("enrich", 1);
@@ -66,12 +78,22 @@ public sealed class StudyRunner(IProgressSink progress)
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Endpoints, enriched.Endpoints, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Trackers, enriched.Trackers, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.IdentifierMatches, matches, cancel),
         };
         progress.Advanced("emit", "tables");
-        await Checksums.WriteAsync(options.OutputFolder, written, cancel);
+        written.AddRange(await Provenance.WriteAsync(options, files, outcomes, pseudonymiser, written, cancel));
+        progress.Advanced("emit", "manifest");
+
+        // The gate: a folder holding a secret or identifier gets no SHA256SUMS, so it cannot pass `make verify`.
+        var leaks = await PublicationCheck.ScanAsync(options.OutputFolder, written, pseudonymiser, cancel);
+        if (leaks.Count == 0) await Checksums.WriteAsync(options.OutputFolder, written, cancel);
+        else File.Delete(Path.Combine(options.OutputFolder, Checksums.FileName));
         progress.StageFinished("emit");
 
-        return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures);
+        return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
+        {
+            Leaks = leaks,
+        };
     }
 
     /// <summary>For every capture: records read = rows published + rows quarantined (each with its quality row).</summary>

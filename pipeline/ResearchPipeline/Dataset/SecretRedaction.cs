@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ResearchPipeline.Dataset;
 
 /// <summary>
@@ -6,12 +8,13 @@ namespace ResearchPipeline.Dataset;
 /// </summary>
 public static partial class SecretRedaction
 {
-    /// <summary>Parameter names whose values are credentials (Graph API tokens, passwords, session keys).</summary>
+    /// <summary>Parameter names whose values are credentials (Graph API tokens, passwords, session keys, store receipts).</summary>
     public static readonly IReadOnlySet<string> SecretParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "access_token", "client_token", "input_token", "fb_exchange_token", "password", "passwd", "pwd",
-        "session_key", "session_token", "sessionid", "auth_token", "oauth_token", "refresh_token", "id_token",
-        "api_key", "apikey", "secret", "client_secret", "app_secret", "receipt_data", "receipt-data",
+        "session_key", "session_token", "sessionid", "session_id", "auth_token", "oauth_token", "refresh_token", "id_token",
+        "api_key", "apikey", "secret", "client_secret", "app_secret", "receipt_data", "receipt-data", "receipt",
+        "purchase_token", "signature", "sig", "token", "push_token", "device_token", "registration_token",
         "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "accesskey",
     };
 
@@ -31,26 +34,69 @@ public static partial class SecretRedaction
         if (bracket > 0) last = last[..bracket];
         if (IsSecret(last)) return Marker(last);
         if (GraphToken().IsMatch(value)) return Marker("access_token");
-        return value;
+        return RedactTokens(value);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^((GG\|)?\d{5,}\|[0-9a-fA-F]{32}|EAA[A-Za-z0-9]{30,})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex GraphToken();
 
+    /// <summary>
+    /// Request and response headers that carry credentials or session state. Any header whose name contains
+    /// token, secret, session, password, api-key or x-auth is treated the same (X-CRASHLYTICS-DEVELOPER-TOKEN, x-goog-api-key).
+    /// </summary>
+    public static readonly IReadOnlySet<string> SecretHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "Set-Cookie2", "X-Auth-Token", "X-Api-Key",
+        "X-FB-Session", "X-Amz-Security-Token",
+    };
+
+    private static readonly string[] SecretHeaderWords = ["token", "secret", "session", "password", "passwd", "api-key", "apikey", "x-auth"];
+
     public static string Marker(string name) => $"[redacted:{name.ToLowerInvariant()}]";
 
-    public static bool IsSecret(string name) => SecretParameters.Contains(name);
+    public static bool IsSecret(string name) => SecretParameters.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>HTTP/2 pseudo-headers (:authority, :path) are never secrets as such; their content is published as host and path.</summary>
+    public static bool IsSecretHeader(string name) =>
+        !name.StartsWith(':') && (SecretHeaders.Contains(name) || SecretHeaderWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)));
 
     public static string RedactQuery(string query)
     {
-        if (query.Length == 0 || !SecretParameters.Any(s => query.Contains(s, StringComparison.OrdinalIgnoreCase))) return query;
+        if (query.Length == 0) return query;
         var parts = query.Split('&');
         for (var i = 0; i < parts.Length; i++)
         {
             var eq = parts[i].IndexOf('=');
-            var name = Uri.UnescapeDataString((eq < 0 ? parts[i] : parts[i][..eq]).Replace('+', ' '));
-            if (eq >= 0 && IsSecret(name)) parts[i] = parts[i][..eq] + "=" + Marker(name);
+            if (eq < 0) continue;
+            var name = Identity.KeyPaths.UnescapeForm(parts[i][..eq]);
+            if (IsSecret(name)) parts[i] = parts[i][..eq] + "=" + Marker(name);
         }
-        return string.Join('&', parts);
+        return RedactTokens(string.Join('&', parts));
     }
+
+    /// <summary>
+    /// Replaces credentials recognisable by their shape wherever they stand: a Graph app token
+    /// <c>app_id|client_token</c> (also URL-encoded, <c>%7C</c>) and a Graph user or page token (EAA...).
+    /// </summary>
+    public static string RedactTokens(string text)
+    {
+        if (text.Length < 20) return text;
+        text = AppToken().Replace(text, Marker("access_token"));
+        return UserToken().Replace(text, Marker("access_token"));
+    }
+
+    /// <summary>Every token in a text that <see cref="RedactTokens"/> would remove.</summary>
+    public static IEnumerable<string> FindTokens(string text)
+    {
+        foreach (Match m in AppToken().Matches(text)) yield return m.Value;
+        foreach (Match m in UserToken().Matches(text)) yield return m.Value;
+    }
+
+    // Graph app access token: numeric app id, '|', 32 hex digits of client token (or app secret).
+    [GeneratedRegex(@"\b\d{6,20}(?:\||%7[Cc])[0-9a-fA-F]{32}\b")]
+    private static partial Regex AppToken();
+
+    // Graph user, page and system-user tokens start with EAA and are long base62 strings.
+    [GeneratedRegex(@"\bEAA[A-Za-z0-9]{30,}\b")]
+    private static partial Regex UserToken();
 }

@@ -7,7 +7,7 @@ namespace ResearchPipeline.Dataset;
 /// One column of a published table: its name, Parquet type, meaning, and how to take its value from a row.
 /// The data dictionary is generated from these, so the documentation cannot drift from the files.
 /// </summary>
-public abstract class TableColumn<TRow>
+public abstract class TableColumn<TRow> : IColumnDefinition
 {
     protected TableColumn(string name, string description)
     {

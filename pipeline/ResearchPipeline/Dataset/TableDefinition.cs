@@ -6,7 +6,7 @@ namespace ResearchPipeline.Dataset;
 /// A published table written down once: name, meaning of a row, columns in order, and the sort order that
 /// makes its file deterministic.
 /// </summary>
-public sealed class TableDefinition<TRow>
+public sealed class TableDefinition<TRow> : ITableDefinition
 {
     public TableDefinition(string name, string rowMeaning, Comparison<TRow> order, params TableColumn<TRow>[] columns)
     {
@@ -23,4 +23,23 @@ public sealed class TableDefinition<TRow>
     public IReadOnlyList<TableColumn<TRow>> Columns { get; }
     public ParquetSchema Schema { get; }
     public string FileName => Name + ".parquet";
+
+    IReadOnlyList<IColumnDefinition> ITableDefinition.Columns => Columns;
+}
+
+/// <summary>What the data dictionary and the data package need to know of a table, whatever its row type.</summary>
+public interface ITableDefinition
+{
+    string Name { get; }
+    string RowMeaning { get; }
+    string FileName { get; }
+    IReadOnlyList<IColumnDefinition> Columns { get; }
+}
+
+/// <summary>A column's documented shape, whatever its row type.</summary>
+public interface IColumnDefinition
+{
+    string Name { get; }
+    string Description { get; }
+    string TypeName { get; }
 }

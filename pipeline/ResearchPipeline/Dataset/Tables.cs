@@ -73,6 +73,20 @@ public sealed record QualityRow
     public bool Quarantined { get; init; }
 }
 
+/// <summary>A known device value found in a request (identify stage).</summary>
+public sealed record IdentifierMatchRow
+{
+    public required string ExchangeId { get; init; }
+    public required string CaptureId { get; init; }
+    public required int Ordinal { get; init; }
+    public required string AppId { get; init; }
+    public required string Identity { get; init; }
+    public required string Location { get; init; }
+    public required string KeyPath { get; init; }
+    public required string Transform { get; init; }
+    public required string Host { get; init; }
+}
+
 /// <summary>The published tables of the foundation: their columns, meanings and orders.</summary>
 public static partial class Tables
 {
@@ -162,7 +176,7 @@ public static partial class Tables
         Col.Int<PayloadFieldRow>("ordinal", "0-based position of the field within its exchange, in the order decoded: query, headers, cookies, body", r => r.Ordinal),
         Col.Str<PayloadFieldRow>("location", "query, header, cookie or body", r => r.Location),
         Col.Str<PayloadFieldRow>("key_path", "flattened key: objects joined by '.', array items as [i], form keys as sent (extinfo[5], custom_events[0]._eventName, batch[1].relative_url.query.fields); headers lower case; $body for a whole body", r => r.KeyPath),
-        Col.Str<PayloadFieldRow>("value", "decoded value as text; identifiers as captured; secrets (access tokens, client tokens, passwords) replaced by a marker", r => r.Value),
+        Col.Str<PayloadFieldRow>("value", "decoded value as text; identifiers (category identifier or user_data, or an identifier parameter name) as their keyed pseudonym hmac:...; secrets (access tokens, client tokens, passwords) replaced by a marker", r => r.Value),
         Col.Str<PayloadFieldRow>("value_type", "string, number, bool, null, object/array (sent empty), binary, undecoded (a quality row says why), not_sent (a placeholder such as iOS SDK >= 17 disk -1)", r => r.ValueType),
         Col.Str<PayloadFieldRow>("semantic", "meaning of the field from the decoder's semantic dictionary (device.model, device.advertising_id...); null when unknown", r => r.Semantic),
         Col.Str<PayloadFieldRow>("category", "data category of the semantic: device, network, locale, identifier, app, event, consent, user_data, account, ad, sensor, sdk, config, transport, credential, diagnostics", r => r.Category),
@@ -187,4 +201,24 @@ public static partial class Tables
         Col.Str<AppFacebookFieldRow>("sdk", "SDK identities of those exchanges (FBAndroidSDK 17.0.0), ',' joined", r => r.Sdk),
         Col.Str<AppFacebookFieldRow>("example_value", "value of its first occurrence (secrets redacted)", r => r.ExampleValue),
         Col.Str<AppFacebookFieldRow>("example_key_path", "key path of that occurrence", r => r.ExampleKeyPath));
+
+    public static readonly TableDefinition<IdentifierMatchRow> IdentifierMatches = new(
+        "identifier_matches",
+        "one known value of the test device (devices.csv) found in a request, per place and transform",
+        (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c
+            : a.Ordinal.CompareTo(b.Ordinal) is var o and not 0 ? o
+            : string.CompareOrdinal(a.Identity, b.Identity) is var i and not 0 ? i
+            : string.CompareOrdinal(a.Location, b.Location) is var l and not 0 ? l
+            : string.CompareOrdinal(a.KeyPath, b.KeyPath) is var k and not 0 ? k
+            : string.CompareOrdinal(a.Transform, b.Transform),
+        Col.Str<IdentifierMatchRow>("exchange_id", "exchange the request belongs to", r => r.ExchangeId),
+        Col.Str<IdentifierMatchRow>("app_id", "app of the capture", r => r.AppId),
+        Col.Str<IdentifierMatchRow>("identity", "which known value: advertising_id, idfv, android_id, model, os_version, carrier, locale, time_zone, email, phone, latitude, longitude", r => r.Identity),
+        Col.Str<IdentifierMatchRow>("location", "part of the request: query, path, header, cookie or body", r => r.Location),
+        Col.Str<IdentifierMatchRow>("key_path", "query or form parameter, header or cookie name, JSON key path (custom_events[0].x); 'offset N' (bytes) where the body has no keys", r => r.KeyPath),
+        Col.Str<IdentifierMatchRow>("transform", "how the value was sent: plain, upper, lower, mixed_case, no_dashes, digits, url, base64, base64url, md5, sha1, sha256 (hex of the normalised value), md5_base64, sha1_base64, sha256_base64...; '>case' after a hash gives the hex letter case, 'gzip>' etc. before it the content coding undone", r => r.Transform),
+        Col.Str<IdentifierMatchRow>("host", "host the request went to", r => r.Host));
+
+    /// <summary>Every published table, in the order the data dictionary lists them.</summary>
+    public static IReadOnlyList<ITableDefinition> All => [Captures, Exchanges, Quality, PayloadFields, AppFacebookFields, IdentifierMatches, Endpoints, Trackers, TaxonomyConflicts];
 }

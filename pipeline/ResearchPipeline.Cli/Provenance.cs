@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Reflection;
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Cli;
+
+/// <summary>How the published folder is made safe and citable: the key, whether identifiers are pseudonymised, the reference lock.</summary>
+public sealed record PublicationOptions
+{
+    public StudyKey Key { get; init; } = StudyKey.Demonstration;
+    public bool Pseudonymise { get; init; } = true;
+    /// <summary>The reference lock file whose rows the manifest records; absent is fine (no reference data yet).</summary>
+    public string? ReferenceLock { get; init; } = "data/reference.lock.csv";
+}
+
+/// <summary>Writes datapackage.json and manifest.json beside the tables; returns their paths.</summary>
+internal static class Provenance
+{
+    public static async Task<List<string>> WriteAsync(RunOptions options, IReadOnlyList<CaptureFile> files, CaptureOutcome[] outcomes,
+        Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
+    {
+        var folder = options.OutputFolder;
+        var digests = tables.Select(t => FileDigest.Of(t, Path.GetFileName(t))).ToList();
+        var byName = Tables.All.ToDictionary(t => t.FileName);
+        var package = DataPackage.Render("research-pipeline-dataset", "Data apps send to Facebook and other trackers, from network captures",
+            digests.Where(d => byName.ContainsKey(d.Path)).Select(d => (byName[d.Path], d)));
+        var packagePath = Path.Combine(folder, DataPackage.FileName);
+        await AtomicFile.WriteAsync(packagePath, s => s.WriteAsync(package, cancel).AsTask(), cancel);
+
+        var inputs = new List<FileDigest>();
+        for (var i = 0; i < files.Count; i++) inputs.Add(new FileDigest(files[i].RelativeName, outcomes[i].Capture.CaptureId, files[i].SizeBytes));
+        foreach (var studyFile in new[] { AppsCatalog.FileName, DevicesCatalog.FileName })
+        {
+            var path = Path.Combine(options.RawFolder, studyFile);
+            if (File.Exists(path)) inputs.Add(FileDigest.Of(path, studyFile));
+        }
+        var publication = options.Publication;
+        var parameters = new List<KeyValuePair<string, string>>
+        {
+            new("max_body_bytes", options.Limits.MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("max_record_bytes", options.Limits.MaxRecordBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("pseudonymise", publication.Pseudonymise ? "true" : "false"),
+            new("study_key", publication.Key.Source),
+            new("study_key_id", publication.Key.KeyId),
+        };
+        var manifest = Manifest.Render(Tool.Info, parameters, inputs, ReferenceArtefact.ReadLock(publication.ReferenceLock),
+            digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)));
+        var manifestPath = Path.Combine(folder, Manifest.FileName);
+        await AtomicFile.WriteAsync(manifestPath, s => s.WriteAsync(manifest, cancel).AsTask(), cancel);
+        return [packagePath, manifestPath];
+    }
+}
+
+/// <summary>This program's name, version and the git commit of its source.</summary>
+internal static class Tool
+{
+    public static ToolInfo Info { get; } = new("research-pipeline", Version(), GitCommit());
+
+    private static string Version()
+    {
+        var v = typeof(Tool).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        // The SDK appends "+<commit>" where it knows one; the commit has its own field.
+        var plus = v.IndexOf('+');
+        return plus < 0 ? v : v[..plus];
+    }
+
+    /// <summary><c>git rev-parse HEAD</c> in the folder the program runs from (inside the checkout it was built in); "unknown" without git.</summary>
+    private static string GitCommit()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", ["rev-parse", "HEAD"])
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var p = Process.Start(psi);
+            if (p is null) return "unknown";
+            var output = p.StandardOutput.ReadToEnd().Trim();
+            if (!p.WaitForExit(10_000)) return "unknown";
+            return p.ExitCode == 0 && output.Length == 40 && output.All(char.IsAsciiHexDigit) ? output : "unknown";
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            return "unknown";
+        }
+    }
+}

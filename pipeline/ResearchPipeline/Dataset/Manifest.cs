@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using CsvHelper;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>The program that made the dataset: its version and the git commit of its source ("unknown" outside a checkout).</summary>
+public sealed record ToolInfo(string Name, string Version, string GitCommit);
+
+/// <summary>One row of the reference lock file, its columns in file order.</summary>
+public sealed record ReferenceArtefact(ImmutableArray<KeyValuePair<string, string>> Fields)
+{
+    /// <summary>The rows of a lock file (CSV with a header); none when it does not exist.</summary>
+    public static ImmutableArray<ReferenceArtefact> ReadLock(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || !File.Exists(path)) return [];
+        var rows = ImmutableArray.CreateBuilder<ReferenceArtefact>();
+        using var reader = CsvReader.Create(File.OpenRead(path), new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
+        string[]? header = null;
+        while (reader.Read())
+        {
+            header ??= reader.Headers.ToArray();
+            rows.Add(new ReferenceArtefact([.. header.Select((h, i) => new KeyValuePair<string, string>(h, reader.GetStringOrNull(i) ?? ""))]));
+        }
+        return rows.ToImmutable();
+    }
+}
+
+/// <summary>
+/// <c>manifest.json</c>: what a published folder was made from and how, so anyone can check the files came
+/// from the inputs: every input file (path relative to the raw folder, sha256, size), the reference artefacts
+/// (rows of the lock file), the tool and its commit, the parameters that change the output, and every
+/// published file beside it. No wall-clock time and nothing machine-specific, so a rerun gives the same bytes.
+/// </summary>
+public static class Manifest
+{
+    public const string FileName = "manifest.json";
+    public const int FormatVersion = 1;
+
+    public static byte[] Render(ToolInfo tool, IReadOnlyList<KeyValuePair<string, string>> parameters, IEnumerable<FileDigest> inputs,
+        IEnumerable<ReferenceArtefact> reference, IEnumerable<FileDigest> outputs) =>
+        PublishedJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("manifest_version", FormatVersion);
+            w.WriteStartObject("tool");
+            w.WriteString("name", tool.Name);
+            w.WriteString("version", tool.Version);
+            w.WriteString("git_commit", tool.GitCommit);
+            w.WriteEndObject();
+            w.WriteStartObject("parameters");
+            foreach (var (name, value) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(name, value);
+            w.WriteEndObject();
+            WriteFiles(w, "inputs", inputs);
+            w.WriteStartArray("reference");
+            foreach (var artefact in reference)
+            {
+                w.WriteStartObject();
+                foreach (var (name, value) in artefact.Fields) w.WriteString(name, value);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            WriteFiles(w, "outputs", outputs);
+            w.WriteEndObject();
+        });
+
+    private static void WriteFiles(Utf8JsonWriter w, string name, IEnumerable<FileDigest> files)
+    {
+        w.WriteStartArray(name);
+        foreach (var f in files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            w.WriteStartObject();
+            w.WriteString("path", f.Path);
+            w.WriteString("sha256", f.Sha256);
+            w.WriteNumber("bytes", f.Bytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using System.Text;
+using ResearchPipeline.Identity;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>
+/// The key of the keyed hash that stands in for identifiers. A real study keeps its key in a file outside the
+/// repository (<c>--study-key FILE</c> or the <see cref="EnvironmentVariable"/>), so nobody without it can test
+/// a guessed advertising ID or e-mail against the published pseudonyms. Without one, the fixed
+/// <see cref="Demonstration"/> key is used: it is public, so the demonstration corpus (public captures)
+/// comes out the same on every machine, and it protects nothing.
+/// </summary>
+public sealed class StudyKey
+{
+    public const string EnvironmentVariable = "RESEARCH_PIPELINE_STUDY_KEY_FILE";
+
+    /// <summary>The demonstration key's text, UTF-8 encoded. Public; documented in docs/DATA_DICTIONARY.md.</summary>
+    public const string DemonstrationText = "research-pipeline demonstration key (public; not for real studies)";
+
+    /// <summary>Fewer bytes than this cannot be a key chosen to resist guessing.</summary>
+    public const int MinBytes = 16;
+
+    private StudyKey(byte[] bytes, string source)
+    {
+        Bytes = bytes;
+        Source = source;
+        KeyId = Convert.ToHexStringLower(HMACSHA256.HashData(bytes, "research-pipeline key id"u8))[..16];
+    }
+
+    internal byte[] Bytes { get; }
+
+    /// <summary>"demonstration" or "file": which kind of key made the pseudonyms (published in the manifest).</summary>
+    public string Source { get; }
+
+    /// <summary>A fingerprint of the key (HMAC of a fixed text), so two datasets can be seen to share a key without revealing it.</summary>
+    public string KeyId { get; }
+
+    public static StudyKey Demonstration { get; } = new(Encoding.UTF8.GetBytes(DemonstrationText), "demonstration");
+
+    /// <summary>The key in a file: its bytes, without a trailing line break an editor may have added.</summary>
+    public static StudyKey FromFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"study key file {path} does not exist");
+        var bytes = File.ReadAllBytes(path).AsSpan().TrimEnd("\r\n"u8).ToArray();
+        if (bytes.Length < MinBytes) throw new InvalidDataException($"study key file {path} holds {bytes.Length} bytes; a key needs at least {MinBytes}");
+        return new StudyKey(bytes, "file");
+    }
+
+    /// <summary>The key named by the option, else by the environment variable, else the demonstration key.</summary>
+    public static StudyKey Resolve(string? optionPath)
+    {
+        if (!string.IsNullOrEmpty(optionPath)) return FromFile(optionPath);
+        var env = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        return !string.IsNullOrEmpty(env) ? FromFile(env) : Demonstration;
+    }
+}
+
+/// <summary>
+/// Replaces, in what emit publishes, identifiers by their keyed hash (<c>hmac:</c> and the first 32 hex digits
+/// of HMAC-SHA-256 under the study key: the same value always gets the same pseudonym, so requests can still be
+/// linked) and secrets by a marker. It knows the study's identifiers from two sources: the identifying known
+/// values of the devices (devices.csv, in every form the identify stage looks for) and the sensitive values
+/// seen in the traffic. Turned off (<c>--no-pseudonymise</c>, for private analysis) it leaves identifiers as
+/// sent; secrets are removed either way. Immutable; thread-safe.
+/// </summary>
+public sealed class Pseudonymiser
+{
+    private readonly StudyKey _key;
+    private readonly NeedleSearch<Replacement> _search;
+    private readonly Dictionary<string, string> _canonicalIdentifiers;
+
+    private sealed record Replacement(SensitiveKind Kind, string Name, string Canonical, bool MustStandAlone);
+
+    public Pseudonymiser(StudyKey key, bool enabled, IEnumerable<DeviceProfile> devices, IEnumerable<SensitiveValue> seen)
+    {
+        _key = key;
+        Enabled = enabled;
+        var needles = new List<Needle<Replacement>>();
+        _canonicalIdentifiers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var identifying = devices.SelectMany(d => d.Values).Where(v => IdentityKinds.IsIdentifying(v.Kind)).Distinct().ToList();
+        foreach (var needle in KnownValueNeedles.For(identifying))
+        {
+            var form = needle.Tag;
+            needles.Add(new Needle<Replacement>(needle.Pattern, needle.IgnoreCase, new Replacement(SensitiveKind.Identifier, form.Value.Kind, form.Text, MustStandAlone: true)));
+            if (needle.IgnoreCase) _canonicalIdentifiers.TryAdd(form.Text, form.Text);
+        }
+        // Secrets first: a value seen both as a secret and as an identifier is treated as the secret.
+        foreach (var value in seen.OrderBy(v => v.Kind).ThenBy(v => v.Value, StringComparer.Ordinal).DistinctBy(v => v.Value))
+        {
+            needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(value.Value), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: false)));
+        }
+        _search = new NeedleSearch<Replacement>(needles.DistinctBy(n => (Convert.ToHexString(n.Pattern), n.IgnoreCase)));
+    }
+
+    public bool Enabled { get; }
+
+    public StudyKey Key => _key;
+
+    /// <summary>The keyed hash of a value, as published.</summary>
+    public string Pseudonym(string value) =>
+        "hmac:" + Convert.ToHexStringLower(HMACSHA256.HashData(_key.Bytes, Encoding.UTF8.GetBytes(value)))[..32];
+
+    /// <summary>A value known to be an identifier (from its parameter name or semantic): its pseudonym, or itself when turned off.</summary>
+    public string? Identifier(string? value)
+    {
+        if (value is null || !Enabled || value.Length == 0) return value;
+        // A known device value in another letter case gets the same pseudonym as in its canonical form.
+        return Pseudonym(_canonicalIdentifiers.TryGetValue(value, out var canonical) ? canonical : value);
+    }
+
+    /// <summary>Free text (a URL path, a header, a JSON string): every known identifier and seen secret inside it replaced.</summary>
+    public string? Text(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || _search.IsEmpty) return text;
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var hits = Hits(bytes, secretsOnly: !Enabled);
+        if (hits.Count == 0) return SecretRedaction.RedactTokens(text);
+        var sb = new StringBuilder();
+        var at = 0;
+        foreach (var hit in hits)
+        {
+            if (hit.Start < at) continue;
+            sb.Append(Encoding.UTF8.GetString(bytes, at, hit.Start - at));
+            var r = _search.Needles[hit.Needle].Tag;
+            sb.Append(r.Kind == SensitiveKind.Secret ? SecretRedaction.Marker(r.Name) : Pseudonym(r.Canonical));
+            at = hit.Start + hit.Length;
+        }
+        sb.Append(Encoding.UTF8.GetString(bytes, at, bytes.Length - at));
+        return SecretRedaction.RedactTokens(sb.ToString());
+    }
+
+    /// <summary>
+    /// A query string: secret parameters replaced by a marker, identifier parameters (advertiser_id, anon_id,
+    /// ud[em]...) by their pseudonym, and any known identifier or seen secret elsewhere in it replaced.
+    /// </summary>
+    public string Query(string query)
+    {
+        var redacted = SecretRedaction.RedactQuery(query);
+        if (redacted.Length == 0) return redacted;
+        var parts = redacted.Split('&');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var eq = parts[i].IndexOf('=');
+            if (eq < 0 || eq == parts[i].Length - 1) continue;
+            var name = KeyPaths.UnescapeForm(parts[i][..eq]);
+            if (Enabled && SensitiveValues.IsIdentifier(name)) parts[i] = parts[i][..eq] + "=" + Identifier(KeyPaths.UnescapeForm(parts[i][(eq + 1)..]));
+        }
+        return Text(string.Join('&', parts))!;
+    }
+
+    /// <summary>True when the text holds a value this pseudonymiser would replace (the publication check).</summary>
+    public bool Leaks(string text) => Leaks(Encoding.UTF8.GetBytes(text), out _);
+
+    public bool Leaks(ReadOnlySpan<byte> text, out string what)
+    {
+        var hits = Hits(text, secretsOnly: !Enabled);
+        if (hits.Count == 0)
+        {
+            what = "";
+            return false;
+        }
+        var r = _search.Needles[hits[0].Needle].Tag;
+        what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + ")";
+        return true;
+    }
+
+    public ExchangeRow Exchange(ExchangeRow row) => row with
+    {
+        Query = Query(row.Query),
+        Path = Text(row.Path)!,
+        UserAgent = Text(row.UserAgent),
+    };
+
+    public IdentifierMatchRow Match(IdentifierMatchRow row) => row with { KeyPath = Text(row.KeyPath)! };
+
+    /// <summary>
+    /// A decoded field: a value the dictionary calls an identifier or user data (advertising ID, anon_id, hashed
+    /// ud values), or whose parameter name says so, is replaced by its pseudonym; any other value keeps its text
+    /// with known identifiers and seen secrets inside it replaced.
+    /// </summary>
+    public PayloadFieldRow Payload(PayloadFieldRow row)
+    {
+        var lastKey = row.KeyPath[(row.KeyPath.LastIndexOfAny(['.', ']']) + 1)..];
+        var identifier = row.Category is "identifier" or "user_data" || SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(row.KeyPath);
+        return row with
+        {
+            KeyPath = Text(row.KeyPath)!,
+            Value = identifier && row.ValueType != "not_sent" ? Identifier(row.Value) : Text(row.Value),
+        };
+    }
+
+    /// <summary>Hits that count, left to right, longest first where two start together.</summary>
+    private List<NeedleHit> Hits(ReadOnlySpan<byte> text, bool secretsOnly)
+    {
+        var hits = new List<NeedleHit>();
+        _search.Search(text, hits);
+        hits.RemoveAll(h =>
+        {
+            var r = _search.Needles[h.Needle].Tag;
+            return secretsOnly && r.Kind != SensitiveKind.Secret;
+        });
+        var kept = new List<NeedleHit>(hits.Count);
+        foreach (var h in hits)
+        {
+            if (_search.Needles[h.Needle].Tag.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
+            kept.Add(h);
+        }
+        kept.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
+        return kept;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text;
+using System.Text.Json;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Identity;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>A value seen in the inputs that must not be published as it is: a secret or an identifier.</summary>
+public sealed record SensitiveValue(SensitiveKind Kind, string Name, string Value);
+
+public enum SensitiveKind
+{
+    /// <summary>A credential or session state: replaced by a marker, never published.</summary>
+    Secret,
+    /// <summary>An identifier of a device, user or install: replaced by its keyed hash.</summary>
+    Identifier,
+}
+
+/// <summary>
+/// Collects, from a request, the values that a published table must never show: the values of secret and
+/// identifier parameters (query, form or JSON body), secret headers and every cookie. Emit replaces them
+/// wherever they occur, and the publication check looks for them in every published string.
+/// </summary>
+public static class SensitiveValues
+{
+    /// <summary>Shorter values are not collected: searching every published string for "1" would find it everywhere.</summary>
+    public const int MinLength = 8;
+
+    /// <summary>
+    /// Parameter and key names whose values identify a device, install or person (SDK and tracker names as
+    /// they appear on the wire). Meta's hashed user data (<c>ud[em]</c>, <c>ud.ph</c>...) is matched by shape.
+    /// </summary>
+    public static readonly IReadOnlySet<string> IdentifierParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "advertiser_id", "anon_id", "idfa", "idfv", "gaid", "aaid", "adid", "android_id", "androidid", "ifa", "madid",
+        "device_id", "deviceid", "did", "udid", "installation_id", "fid", "firebase_instance_id", "app_instance_id",
+        "user_id", "userid", "uid", "app_user_id", "external_id", "email", "em", "phone", "ph", "msisdn",
+        "attribution_id", "fb_attribution_id", "install_id", "X-Crashlytics-Installation-ID",
+    };
+
+    public static bool IsIdentifier(string name)
+    {
+        if (IdentifierParameters.Contains(name)) return true;
+        // ud[em], ud.em, user_data[em]: Meta advanced matching fields, always user data (hashed or not).
+        return name.StartsWith("ud[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("ud.", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("user_data[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public static List<SensitiveValue> In(Exchange exchange, long maxBodyBytes)
+    {
+        var found = new List<SensitiveValue>();
+        FromForm(exchange.Target.Query, found);
+        Tokens(exchange.Target.Path, found);
+        foreach (var h in exchange.RequestHeaders.Concat(exchange.ResponseHeaders))
+        {
+            if (h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var (name, value) in IdentifierMatcher.CookiePairs(h.Value)) Add(found, SensitiveKind.Secret, "cookie", value);
+            }
+            else if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                var first = h.Value.Split(';', 2)[0];
+                var eq = first.IndexOf('=');
+                Add(found, SensitiveKind.Secret, "set-cookie", eq < 0 ? first : first[(eq + 1)..]);
+            }
+            if (SecretRedaction.IsSecretHeader(h.Name))
+            {
+                Add(found, SensitiveKind.Secret, h.Name, h.Value);
+                // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
+                var space = h.Value.IndexOf(' ');
+                if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
+            }
+            else if (IsIdentifier(h.Name))
+            {
+                Add(found, SensitiveKind.Identifier, h.Name, h.Value);
+            }
+            else
+            {
+                Tokens(h.Value, found);
+            }
+        }
+        foreach (var c in exchange.RequestCookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
+
+        FromBody(exchange.RequestBody.Span, exchange.RequestHeader("Content-Type"), found);
+        if (BodyDecompression.TryDecode(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), maxBodyBytes) is { } decoded)
+            FromBody(decoded.Bytes, exchange.RequestHeader("Content-Type"), found);
+        return found;
+    }
+
+    private static void FromBody(ReadOnlySpan<byte> body, string? contentType, List<SensitiveValue> found)
+    {
+        if (body.IsEmpty) return;
+        if (KeyPaths.LooksLikeJson(body)) FromJson(body, found);
+        else if (KeyPaths.LooksLikeForm(body, contentType)) FromForm(Encoding.UTF8.GetString(body), found);
+    }
+
+    private static void FromForm(string form, List<SensitiveValue> found)
+    {
+        if (form.Length == 0) return;
+        foreach (var pair in form.Split('&'))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq < 0) continue;
+            var name = KeyPaths.UnescapeForm(pair[..eq]);
+            var value = KeyPaths.UnescapeForm(pair[(eq + 1)..]);
+            Classify(name, value, found);
+            // The raw form too: a published query string shows the value still URL-encoded.
+            if (SecretRedaction.IsSecret(name) || IsIdentifier(name)) Classify(name, pair[(eq + 1)..], found);
+            if (KeyPaths.LooksLikeJson(Encoding.UTF8.GetBytes(value))) FromJson(Encoding.UTF8.GetBytes(value), found);
+        }
+    }
+
+    private static void FromJson(ReadOnlySpan<byte> json, List<SensitiveValue> found)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
+        string? property = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName) property = reader.GetString();
+                else if (reader.TokenType is JsonTokenType.String or JsonTokenType.Number && property is not null)
+                {
+                    var value = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan);
+                    Classify(property, value, found);
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+    }
+
+    private static void Classify(string name, string value, List<SensitiveValue> found)
+    {
+        if (SecretRedaction.IsSecret(name)) Add(found, SensitiveKind.Secret, name, value);
+        else if (IsIdentifier(name)) Add(found, SensitiveKind.Identifier, name, value);
+        else Tokens(value, found);
+    }
+
+    private static void Tokens(string text, List<SensitiveValue> found)
+    {
+        foreach (var token in SecretRedaction.FindTokens(text)) Add(found, SensitiveKind.Secret, "access_token", token);
+    }
+
+    private static void Add(List<SensitiveValue> found, SensitiveKind kind, string name, string value)
+    {
+        value = value.Trim();
+        if (value.Length >= MinLength) found.Add(new SensitiveValue(kind, name, value));
+    }
+}

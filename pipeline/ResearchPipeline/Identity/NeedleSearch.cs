@@ -1,0 +1,138 @@
+namespace ResearchPipeline.Identity;
+
+/// <summary>One byte pattern to look for. <paramref name="IgnoreCase"/> folds ASCII letters on both sides.</summary>
+public sealed record Needle<TTag>(byte[] Pattern, bool IgnoreCase, TTag Tag);
+
+/// <summary>Where a needle was found: start offset in the haystack and the needle's index.</summary>
+public readonly record struct NeedleHit(int Start, int Length, int Needle);
+
+/// <summary>
+/// Finds every needle of a fixed set in one pass over a haystack (Aho-Corasick, as a full transition table
+/// over the bytes the needles use), so the cost is the haystack's length whatever the number of needles;
+/// a search per needle would read every body once per needle and transform.
+/// Built once, immutable, safe to share between threads.
+/// </summary>
+public sealed class NeedleSearch<TTag>
+{
+    private readonly IReadOnlyList<Needle<TTag>> _needles;
+    private readonly byte[] _class = new byte[256];
+    private readonly int _classes;
+    private readonly int[] _next;
+    private readonly int[][] _outputs;
+
+    public NeedleSearch(IEnumerable<Needle<TTag>> needles)
+    {
+        _needles = needles.Where(n => n.Pattern.Length > 0).ToList();
+        // Byte classes: each folded byte some needle uses gets its own column; every other byte shares column 0.
+        var classCount = 1;
+        foreach (var n in _needles)
+        {
+            foreach (var b in n.Pattern)
+            {
+                var f = Fold(b);
+                if (_class[f] == 0)
+                {
+                    if (classCount == 255) throw new ArgumentException("too many distinct bytes in the needles");
+                    _class[f] = (byte)classCount++;
+                }
+            }
+        }
+        _classes = classCount;
+        for (var b = 0; b < 256; b++) _class[b] = _class[Fold((byte)b)];
+
+        // Trie
+        var goto_ = new List<int[]> { NewRow() };
+        var outputs = new List<List<int>> { new() };
+        for (var i = 0; i < _needles.Count; i++)
+        {
+            var state = 0;
+            foreach (var b in _needles[i].Pattern)
+            {
+                var c = _class[b];
+                if (goto_[state][c] <= 0)
+                {
+                    goto_.Add(NewRow());
+                    outputs.Add(new List<int>());
+                    goto_[state][c] = goto_.Count - 1;
+                }
+                state = goto_[state][c];
+            }
+            outputs[state].Add(i);
+        }
+
+        // Failure links, breadth first, turned into a full transition table.
+        var states = goto_.Count;
+        _next = new int[states * _classes];
+        var fail = new int[states];
+        var queue = new Queue<int>();
+        for (var c = 0; c < _classes; c++)
+        {
+            var s = goto_[0][c];
+            if (s > 0)
+            {
+                fail[s] = 0;
+                _next[c] = s;
+                queue.Enqueue(s);
+            }
+        }
+        while (queue.Count > 0)
+        {
+            var r = queue.Dequeue();
+            outputs[r].AddRange(outputs[fail[r]]);
+            for (var c = 0; c < _classes; c++)
+            {
+                var s = goto_[r][c];
+                if (s > 0)
+                {
+                    fail[s] = _next[fail[r] * _classes + c];
+                    _next[r * _classes + c] = s;
+                    queue.Enqueue(s);
+                }
+                else
+                {
+                    _next[r * _classes + c] = _next[fail[r] * _classes + c];
+                }
+            }
+        }
+        _outputs = outputs.Select(o => o.Count == 0 ? [] : o.ToArray()).ToArray();
+
+        int[] NewRow() => new int[_classes];
+    }
+
+    public IReadOnlyList<Needle<TTag>> Needles => _needles;
+
+    public bool IsEmpty => _needles.Count == 0;
+
+    /// <summary>Every occurrence of every needle, verified byte for byte (exact for case-sensitive needles).</summary>
+    public void Search(ReadOnlySpan<byte> haystack, List<NeedleHit> hits)
+    {
+        if (_needles.Count == 0) return;
+        var state = 0;
+        var next = _next;
+        var cls = _class;
+        var classes = _classes;
+        for (var i = 0; i < haystack.Length; i++)
+        {
+            state = next[state * classes + cls[haystack[i]]];
+            var outs = _outputs[state];
+            if (outs.Length == 0) continue;
+            foreach (var n in outs)
+            {
+                var needle = _needles[n];
+                var start = i - needle.Pattern.Length + 1;
+                if (needle.IgnoreCase || haystack.Slice(start, needle.Pattern.Length).SequenceEqual(needle.Pattern))
+                    hits.Add(new NeedleHit(start, needle.Pattern.Length, n));
+            }
+        }
+    }
+
+    /// <summary>True when any needle occurs in the haystack.</summary>
+    public bool Contains(ReadOnlySpan<byte> haystack)
+    {
+        var hits = new List<NeedleHit>();
+        Search(haystack, hits);
+        return hits.Count > 0;
+    }
+
+    private static byte Fold(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
+}

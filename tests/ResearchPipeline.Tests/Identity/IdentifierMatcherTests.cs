@@ -1,0 +1,234 @@
+using System.Collections.Immutable;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cli;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Tests.Captures;
+using ResearchPipeline.Tests.Cli;
+using ResearchPipeline.Tests.Dataset;
+
+namespace ResearchPipeline.Tests.Identity;
+
+public class IdentifierMatcherTests
+{
+    private const string Email = "test.user@example.com";
+
+    private static IdentifierMatcher Matcher(params (string Kind, string Value)[] values) =>
+        new(new DeviceProfile("d", [.. values.Select(v => new KnownValue(v.Kind, v.Value))]), ReadLimits.Default);
+
+    private static Exchange Post(string body, string contentType = "application/x-www-form-urlencoded", string? contentEncoding = null, byte[]? bytes = null) => new()
+    {
+        Ordinal = 0,
+        Method = "POST",
+        Target = RequestTarget.TryParse("https://tracker.example/collect")!,
+        RequestHeaders = contentEncoding is null
+            ? [new HttpHeader("Content-Type", contentType)]
+            : [new HttpHeader("Content-Type", contentType), new HttpHeader("Content-Encoding", contentEncoding)],
+        RequestBody = bytes ?? Encoding.UTF8.GetBytes(body),
+    };
+
+    private static List<string> Found(IdentifierMatcher m, Exchange e) =>
+        m.Find(e).Select(x => $"{x.Identity} {x.Location} {x.KeyPath} {x.Transform}").ToList();
+
+    private static string Hex(byte[] digest) => Convert.ToHexStringLower(digest);
+
+    [Test]
+    public void The_email_is_found_in_each_transform_and_the_transform_is_named()
+    {
+        var m = Matcher((IdentityKinds.Email, Email));
+        var bytes = Encoding.UTF8.GetBytes(Email);
+        var b64 = Convert.ToBase64String(bytes);
+        var cases = new Dictionary<string, string>
+        {
+            ["plain"] = Email,
+            ["upper"] = Email.ToUpperInvariant(),
+            ["url"] = Uri.EscapeDataString(Email),
+            ["base64"] = b64,
+            ["md5"] = Hex(MD5.HashData(bytes)),
+            ["sha1"] = Hex(SHA1.HashData(bytes)),
+            ["sha256"] = Hex(SHA256.HashData(bytes)),
+            ["sha256>upper"] = Hex(SHA256.HashData(bytes)).ToUpperInvariant(),
+            ["sha256_base64"] = Convert.ToBase64String(SHA256.HashData(bytes)),
+        };
+        foreach (var (transform, sent) in cases)
+            Assert.That(Found(m, Post("v=1&em=" + sent + "&x=2")), Is.EqualTo(new[] { $"email body em {transform}" }), transform);
+    }
+
+    [Test]
+    public void Hashes_are_of_the_normalised_email_and_phone()
+    {
+        var m = Matcher((IdentityKinds.Email, "  Test.User@Example.COM "), (IdentityKinds.Phone, "+46 (70) 123-45 67"));
+        var email = Hex(SHA256.HashData(Encoding.UTF8.GetBytes(Email)));
+        var phone = Hex(SHA256.HashData("46701234567"u8.ToArray()));
+        Assert.That(Found(m, Post($"{{\"ud\":{{\"em\":\"{email}\",\"ph\":\"{phone}\"}}}}", "application/json")),
+            Is.EqualTo(new[] { "email body ud.em sha256", "phone body ud.ph sha256" }));
+    }
+
+    [Test]
+    public void An_advertising_id_is_found_without_dashes_in_upper_case_and_as_URL_safe_base64()
+    {
+        const string id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        var m = Matcher((IdentityKinds.AdvertisingId, id));
+        var b64Url = Convert.ToBase64String(Encoding.UTF8.GetBytes(id)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Assert.That(Found(m, Post($"a={id.Replace("-", "").ToUpperInvariant()}&b={id.ToUpperInvariant()}&c={b64Url}")),
+            Is.EqualTo(new[] { "advertising_id body a no_dashes>upper", "advertising_id body b upper", "advertising_id body c base64" }));
+    }
+
+    [Test]
+    public void A_gzip_body_is_searched_after_undoing_the_coding()
+    {
+        var m = Matcher((IdentityKinds.Email, Email));
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal)) gzip.Write(Encoding.UTF8.GetBytes("{\"user\":{\"mail\":\"" + Email + "\"}}"));
+        Assert.That(Found(m, Post("", "application/json", "gzip", buffer.ToArray())), Is.EqualTo(new[] { "email body user.mail gzip>plain" }));
+    }
+
+    [Test]
+    public void A_decompression_bomb_is_not_expanded_past_the_body_limit()
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(new byte[10_000_000]);
+        Assert.That(buffer.Length, Is.LessThan(20_000));
+        Assert.That(BodyDecompression.TryDecode(buffer.ToArray(), "gzip", 1_000_000), Is.Null);
+        Assert.That(BodyDecompression.TryDecode(buffer.ToArray(), "gzip", 20_000_000)!.Value.Bytes, Has.Length.EqualTo(10_000_000));
+    }
+
+    [Test]
+    public void A_short_value_counts_only_where_it_stands_alone()
+    {
+        var m = Matcher((IdentityKinds.OsVersion, "11"));
+        // Digits and letters around it make another value; a dot does not (11.2 is an Android 11 release).
+        Assert.That(Found(m, Post("build=1180&ts=171922110511&v=11.2")), Is.EqualTo(new[] { "os_version body v plain" }));
+        Assert.That(Found(m, Post("os=11&build=1180")), Is.EqualTo(new[] { "os_version body os plain" }));
+        Assert.That(Found(m, Post("e=%5B%2211%22%5D")), Is.EqualTo(new[] { "os_version body e plain" }), "after a %22 escape");
+    }
+
+    [Test]
+    public void Values_in_headers_cookies_and_the_query_are_named_by_header_cookie_and_parameter()
+    {
+        const string id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        var m = Matcher((IdentityKinds.AdvertisingId, id));
+        var e = new Exchange
+        {
+            Ordinal = 3,
+            Method = "GET",
+            Target = RequestTarget.TryParse($"https://ads.example/v1?gaid={id}&n=1")!,
+            RequestHeaders = [new HttpHeader("X-Device-Ad-Id", id), new HttpHeader("Cookie", $"a=1; ad={id}")],
+        };
+        Assert.That(Found(m, e), Is.EqualTo(new[]
+        {
+            "advertising_id cookie ad plain", "advertising_id header X-Device-Ad-Id plain", "advertising_id query gaid plain",
+        }));
+        Assert.That(m.Find(e).Select(x => (x.Ordinal, x.Host)).Distinct(), Is.EqualTo(new[] { (3, "ads.example") }));
+    }
+
+    [Test]
+    public void The_time_zone_is_found_JSON_escaped_inside_a_form_field()
+    {
+        var m = Matcher((IdentityKinds.TimeZone, "Europe/Berlin"));
+        Assert.That(Found(m, Post("extinfo=%5B%22a2%22%2C%22Europe%5C%2FBerlin%22%5D&x=1")), Is.EqualTo(new[] { "time_zone body extinfo json_escaped>url" }));
+    }
+
+    [Test]
+    public void JSON_key_paths_name_array_indexes_and_nested_keys()
+    {
+        var json = "{\"custom_events\":[{\"_eventName\":\"a\"},{\"_eventName\":\"b\",\"u\":{\"m\":\"sdk_gphone_x86_64\"}}],\"x\":[1,\"sdk_gphone_x86_64\"]}";
+        var m = Matcher((IdentityKinds.Model, "sdk_gphone_x86_64"));
+        Assert.That(Found(m, Post(json, "application/json")), Is.EqualTo(new[] { "model body custom_events[1].u.m plain", "model body x[1] plain" }));
+    }
+
+    [Test]
+    public void One_pass_search_finds_what_a_search_per_needle_finds()
+    {
+        var random = new Random(20240624);
+        var alphabet = "abcAB-_012%=&"u8.ToArray();
+        byte[] Text(int n) => Enumerable.Range(0, n).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray();
+        var needles = Enumerable.Range(0, 60).Select(i => new Needle<int>(Text(random.Next(1, 6)), i % 3 == 0, i)).ToList();
+        var search = new NeedleSearch<int>(needles);
+        for (var round = 0; round < 50; round++)
+        {
+            var hay = Text(2000);
+            var hits = new List<NeedleHit>();
+            search.Search(hay, hits);
+            var expected = new List<(int, int)>();
+            for (var n = 0; n < needles.Count; n++)
+            {
+                var p = needles[n].Pattern;
+                for (var i = 0; i + p.Length <= hay.Length; i++)
+                {
+                    var window = hay.AsSpan(i, p.Length);
+                    var equal = needles[n].IgnoreCase ? Encoding.ASCII.GetString(window).Equals(Encoding.ASCII.GetString(p), StringComparison.OrdinalIgnoreCase) : window.SequenceEqual(p);
+                    if (equal) expected.Add((i, n));
+                }
+            }
+            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected.Order()));
+        }
+    }
+
+    [Test]
+    public void Devices_csv_gives_the_capture_its_device_and_the_only_device_when_apps_csv_names_none()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        File.WriteAllText(Path.Combine(raw, "devices.csv"), "device_id,advertising_id,model,notes\npixel,38400000-8cf0-11bd-b23e-10b96e40000d,Pixel 7,lab phone\nemu,,sdk_gphone_x86_64,\n");
+        var devices = DevicesCatalog.Load(raw);
+        Assert.That(devices.Devices.Select(d => d.DeviceId), Is.EqualTo(new[] { "pixel", "emu" }));
+        Assert.That(devices.For("emu")!.Values, Is.EqualTo(ImmutableArray.Create(new KnownValue(IdentityKinds.Model, "sdk_gphone_x86_64"))));
+        Assert.That(devices.For(null), Is.Null, "two devices and none named");
+        Assert.That(devices.For("other"), Is.Null);
+        File.WriteAllText(Path.Combine(raw, "devices.csv"), "device_id,model\nonly,Pixel 7\n");
+        Assert.That(DevicesCatalog.Load(raw).For(null)!.DeviceId, Is.EqualTo("only"));
+    }
+
+    /// <summary>The advertising ID quizduel's Facebook SDK sends, read from the capture itself (decoded /activities form bodies).</summary>
+    private static string QuizduelAdvertisingId(string har)
+    {
+        var ids = new HashSet<string>();
+        foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange).Where(e => e.Target.Path.EndsWith("/activities")))
+        {
+            var body = BodyDecompression.TryDecode(e.RequestBody, e.RequestHeader("Content-Encoding"), ReadLimits.Default.MaxBodyBytes)?.Bytes ?? e.RequestBody.ToArray();
+            foreach (var pair in Encoding.UTF8.GetString(body).Split('&'))
+            {
+                if (pair.StartsWith("advertiser_id=", StringComparison.Ordinal)) ids.Add(Uri.UnescapeDataString(pair["advertiser_id=".Length..]));
+            }
+        }
+        Assert.That(ids, Has.Count.EqualTo(1), "one advertising ID in the capture");
+        return ids.Single();
+    }
+
+    [Test]
+    public async Task Quizduel_every_request_carrying_the_advertising_ID_is_matched_and_the_ID_is_published_nowhere()
+    {
+        var har = TestFiles.Shared("har/quizduel-android.har");
+        var adId = QuizduelAdvertisingId(har);
+        var raw = TestFiles.NewTempFolder("raw");
+        Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
+        File.Copy(har, Path.Combine(raw, "quizduel", "session1.har"));
+        File.WriteAllText(Path.Combine(raw, "apps.csv"), "capture,app_id,platform,device_id\nquizduel,se.maginteractive.quizduel2,android,emulator-1\n");
+        File.WriteAllText(Path.Combine(raw, "devices.csv"), $"device_id,advertising_id\nemulator-1,{adId}\n");
+        var output = TestFiles.NewTempFolder("out");
+        var summary = await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default));
+        Assert.That(summary.Leaks, Is.Empty);
+
+        // Which requests carry it, found independently: the raw ID (any case) in the URL, a header, or the (decoded) body.
+        var carrying = new List<int>();
+        foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange))
+        {
+            var body = BodyDecompression.TryDecode(e.RequestBody, null, long.MaxValue)?.Bytes ?? e.RequestBody.ToArray();
+            var text = e.Target.Url + string.Join("\n", e.RequestHeaders.Select(h => h.Value)) + Encoding.UTF8.GetString(body);
+            if (text.Contains(adId, StringComparison.OrdinalIgnoreCase)) carrying.Add(e.Ordinal);
+        }
+        Assert.That(carrying, Has.Count.EqualTo(3), "the three /activities posts");
+
+        using var db = StudyRunnerTests.OpenDuckDb();
+        var matched = StudyRunnerTests.Query(db, $"select distinct m.exchange_id, x.ordinal, m.location, m.key_path, m.transform, m.host, m.app_id from read_parquet('{output}/identifier_matches.parquet') m join read_parquet('{output}/exchanges.parquet') x using (exchange_id) where identity = 'advertising_id' order by x.ordinal");
+        Assert.That(matched.Select(r => Convert.ToInt32(r[1])), Is.EqualTo(carrying));
+        Assert.That(matched.Select(r => $"{r[2]} {r[3]} {r[4]} {r[5]} {r[6]}").Distinct(), Is.EqualTo(new[] { "body advertiser_id plain graph.facebook.com se.maginteractive.quizduel2" }));
+
+        Assert.That(PublishedFiles.WhereIs(output, adId), Is.Empty);
+        Assert.That(PublishedFiles.WhereIs(output, adId.Replace("-", "")), Is.Empty);
+        foreach (var file in Directory.GetFiles(output))
+            Assert.That(Encoding.Latin1.GetString(File.ReadAllBytes(file)), Does.Not.Contain(adId), Path.GetFileName(file));
+    }
+}
