@@ -75,12 +75,13 @@ public static class Program
 
     private static string Catalog(IReadOnlyList<DemoApp> apps)
     {
-        var sb = new StringBuilder("capture,app_id,platform,app_name,app_version,device_id\n");
+        // One session per app folder: its .har, .mitm and .pcapng are the same traffic recorded three ways.
+        var sb = new StringBuilder("capture,app_id,platform,app_name,app_version,device_id,session\n");
         foreach (var app in apps)
         {
             var p = app.Profile;
             var platform = p.Platform == Platform.Ios ? "ios" : "android";
-            sb.Append(Csv.Row([p.Folder, p.BundleId, platform, $"{p.AppName} (demonstration data)", p.Version, p.Device.DeviceId]));
+            sb.Append(Csv.Row([p.Folder, p.BundleId, platform, $"{p.AppName} (demonstration data)", p.Version, p.Device.DeviceId, "session-1"]));
         }
         return sb.ToString();
     }

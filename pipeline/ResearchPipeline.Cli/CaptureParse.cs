@@ -129,6 +129,7 @@ public static class CaptureParse
             ExchangeCount = exchanges.Count,
             QuarantinedCount = quarantined,
             ProblemCount = quality.Count,
+            SessionId = app?.Session is { Length: > 0 } session ? $"{appId}/{session}" : file.RelativeName,
         };
         return new CaptureOutcome(capture, exchanges, quality, payloads) { IdentifierMatches = matches, Sensitive = sensitive };
     }

@@ -66,12 +66,17 @@ internal static class Tool
         return plus < 0 ? v : v[..plus];
     }
 
-    /// <summary><c>git rev-parse HEAD</c> in the folder the program runs from (inside the checkout it was built in); "unknown" without git.</summary>
+    /// <summary>
+    /// The last commit that changed what decides the output (the pipeline's source, the curated taxonomy, the
+    /// reference lock), found from the folder the program runs from (inside the checkout it was built in);
+    /// "unknown" without git. Not HEAD: committing the published dataset itself must not change the manifest
+    /// it contains, or a fresh clone could never reproduce the committed SHA256SUMS.
+    /// </summary>
     private static string GitCommit()
     {
         try
         {
-            var psi = new ProcessStartInfo("git", ["rev-parse", "HEAD"])
+            var psi = new ProcessStartInfo("git", ["log", "-1", "--format=%H", "--", ":/pipeline", ":/data/taxonomy", ":/data/reference.lock.csv", ":/Directory.Packages.props", ":/Directory.Build.props"])
             {
                 WorkingDirectory = AppContext.BaseDirectory,
                 RedirectStandardOutput = true,

@@ -53,7 +53,8 @@ public sealed class StudyRunner(IProgressSink progress)
 
         var publication = options.Publication;
         var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, outcomes.SelectMany(o => o.Sensitive));
-        var captures = outcomes.Select(o => o.Capture).ToList();
+        var captures = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
+        var primary = captures.Where(c => c.PrimaryInSession).Select(c => c.CaptureId).ToHashSet(StringComparer.Ordinal);
         var exchanges = outcomes.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
         var payloads = outcomes.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
@@ -74,7 +75,7 @@ public sealed class StudyRunner(IProgressSink progress)
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Exchanges, exchanges, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.PayloadFields, payloads, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads, exchanges, captures), cancel),
+            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures), cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Endpoints, enriched.Endpoints, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Trackers, enriched.Trackers, cancel),
             await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),

@@ -20,6 +20,10 @@ public sealed record CaptureRow
     public int ExchangeCount { get; init; }
     public int QuarantinedCount { get; init; }
     public int ProblemCount { get; init; }
+    /// <summary>apps.csv's session, else the file's own name: captures of one session hold the same traffic.</summary>
+    public string SessionId { get; init; } = "";
+    /// <summary>True for the one capture of its session that aggregates count (the richest format).</summary>
+    public bool PrimaryInSession { get; init; } = true;
 }
 
 /// <summary>One request/response, or one non-HTTP flow of a packet capture.</summary>
@@ -110,7 +114,9 @@ public static partial class Tables
         Col.Int<CaptureRow>("records_read", "records the reader saw: exchange_count + quarantined_count", r => r.RecordsRead),
         Col.Int<CaptureRow>("exchange_count", "records published in exchanges", r => r.ExchangeCount),
         Col.Int<CaptureRow>("quarantined_count", "records that could not be read, each with a quality row", r => r.QuarantinedCount),
-        Col.Int<CaptureRow>("problem_count", "quality rows of this capture", r => r.ProblemCount));
+        Col.Int<CaptureRow>("problem_count", "quality rows of this capture", r => r.ProblemCount),
+        Col.Str<CaptureRow>("session_id", "recording session: apps.csv's session column (captures of the same traffic by several tools share it), else the file name", r => r.SessionId),
+        Col.Bool<CaptureRow>("primary_in_session", "true for the capture of its session that aggregates such as app_facebook_fields count: the richest format (har, then mitmproxy, pcapng, pcap), then the first file name", r => r.PrimaryInSession));
 
     public static readonly TableDefinition<ExchangeRow> Exchanges = new(
         "exchanges",

@@ -3,12 +3,20 @@ using CsvHelper;
 namespace ResearchPipeline.Study;
 
 /// <summary>What apps.csv says about one capture.</summary>
-public sealed record AppInfo(string AppId, string? Platform, string? AppName, string? AppVersion, string? DeviceId);
+public sealed record AppInfo(string AppId, string? Platform, string? AppName, string? AppVersion, string? DeviceId)
+{
+    /// <summary>
+    /// Names one recording session: captures of the same traffic written by several tools (a HAR, a mitmproxy
+    /// flow file and a pcapng of one session) share it, so aggregates count that traffic once.
+    /// </summary>
+    public string? Session { get; init; }
+}
 
 /// <summary>
 /// The optional <c>apps.csv</c> at the top of the raw folder. Columns: <c>capture</c> (path relative to the raw
 /// folder, or an app folder name to describe every capture in it), <c>app_id</c>, <c>platform</c>,
-/// <c>app_name</c>, <c>app_version</c>, <c>device_id</c>. A capture it does not name takes its folder's name.
+/// <c>app_name</c>, <c>app_version</c>, <c>device_id</c>, and optionally <c>session</c> (captures of one
+/// recording session in several formats). A capture it does not name takes its folder's name.
 /// </summary>
 public sealed class AppsCatalog
 {
@@ -33,7 +41,7 @@ public sealed class AppsCatalog
             var appId = reader.GetStringOrNull("app_id");
             if (string.IsNullOrEmpty(capture) || string.IsNullOrEmpty(appId))
                 throw new InvalidDataException($"{path} line {reader.LineNumber}: 'capture' and 'app_id' must both be given");
-            var info = new AppInfo(appId, Optional(reader, "platform"), Optional(reader, "app_name"), Optional(reader, "app_version"), Optional(reader, "device_id"));
+            var info = new AppInfo(appId, Optional(reader, "platform"), Optional(reader, "app_name"), Optional(reader, "app_version"), Optional(reader, "device_id")) { Session = Optional(reader, "session") };
             if (!map.TryAdd(capture.Trim('/'), info))
                 throw new InvalidDataException($"{path} line {reader.LineNumber}: capture '{capture}' is listed twice");
         }
