@@ -20,7 +20,7 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build test clean verify reference fuzz help
+.PHONY: all build test clean verify reference fuzz captures help
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT, write OUT/SHA256SUMS
 all: $(CLI) reference
@@ -38,8 +38,9 @@ $(CLI): $(SOURCES)
 reference: $(CLI)
 	@if [ -f $(LOCK) ]; then $(PIPELINE) reference --lock $(LOCK) --external $(EXTERNAL); else echo "reference: no $(LOCK) yet, nothing to fetch"; fi
 
-## test: run the whole test suite and print the totals
+## test: run the whole test suite and print the totals (fetches the reference data first, when it can)
 test:
+	@$(MAKE) --no-print-directory reference || echo "test: the reference data could not be fetched; the tests that need it will say they were skipped"
 	rm -rf TestResults
 	$(DOTNET) test tests/ResearchPipeline.Tests -c $(CONFIG) --nologo -v quiet \
 	    --logger "trx;LogFileName=results.trx" --results-directory TestResults; \
@@ -50,9 +51,14 @@ FUZZ_SECONDS ?= 300
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(DOTNET) test tests/ResearchPipeline.Tests -c $(CONFIG) --nologo -v quiet --filter "TestCategory=Fuzz"
 
-## verify: recompute the checksums of the published files and compare them with OUT/SHA256SUMS
-verify:
-	cd $(OUT) && sha256sum --check --strict SHA256SUMS
+## verify: recompute every published file's sha256 (SHA256SUMS, manifest.json) and every input's (manifest.json)
+verify: $(CLI)
+	cd $(OUT) && sha256sum --check --strict --quiet SHA256SUMS
+	$(PIPELINE) verify --out $(OUT) --raw $(RAW)
+
+## captures: re-record the demonstration corpus in RAW through mitmproxy (needs Debian mitmproxy + tshark)
+captures:
+	lab/record.sh $(RAW)
 
 ## clean: remove build outputs and fetched reference data (the published dataset stays)
 clean:

@@ -17,6 +17,8 @@ public static class ExitCodes
     public const int ReferenceMismatch = 4;
     /// <summary>The publication check found a secret or identifier from the inputs in a published file.</summary>
     public const int NotPublishable = 5;
+    /// <summary>A published folder does not match its SHA256SUMS, its manifest or its inputs.</summary>
+    public const int VerifyFailed = 6;
 }
 
 public class StudySettings : CommandSettings
@@ -169,6 +171,30 @@ public sealed class DictionaryCommand : AsyncCommand<DictionarySettings>
     {
         await Dataset.AtomicFile.WriteTextAsync(settings.Out, Dataset.DataDictionary.Render(Dataset.Tables.All), cancel);
         Console.WriteLine($"wrote {settings.Out}");
+        return ExitCodes.Ok;
+    }
+}
+
+public sealed class VerifySettings : CommandSettings
+{
+    [CommandOption("--out <DIR>")]
+    [Description("Published folder to check. Default: data/processed")]
+    public string Out { get; init; } = "data/processed";
+
+    [CommandOption("--raw <DIR>")]
+    [Description("Raw folder whose files the manifest's inputs must match. Default: data/raw")]
+    public string Raw { get; init; } = "data/raw";
+}
+
+[Description("Check a published folder against SHA256SUMS, its manifest and its inputs")]
+public sealed class VerifyCommand : Command<VerifySettings>
+{
+    public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
+    {
+        var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null);
+        foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
+        if (problems.Count > 0) return ExitCodes.VerifyFailed;
+        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input matches the manifest");
         return ExitCodes.Ok;
     }
 }

@@ -189,3 +189,34 @@ public class StudyRunnerTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }
+
+public class VerifyTests
+{
+    [Test]
+    public async Task Verify_passes_on_a_fresh_publication_and_fails_after_one_byte_of_a_published_file_or_an_input_changes()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
+        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
+        var output = TestFiles.NewTempFolder("out");
+        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
+
+        var (ok, stdout, _) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
+        Assert.That(ok, Is.EqualTo(ExitCodes.Ok), stdout);
+
+        var table = Path.Combine(output, "exchanges.parquet");
+        var bytes = File.ReadAllBytes(table);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(table, bytes);
+        var (changed, _, err) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
+        Assert.That(changed, Is.EqualTo(ExitCodes.VerifyFailed));
+        Assert.That(err, Does.Contain("exchanges.parquet: sha256 differs from SHA256SUMS"));
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(table, bytes);
+
+        File.AppendAllText(Path.Combine(raw, "quizduel", "a.har"), " ");
+        var (inputChanged, _, err2) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
+        Assert.That(inputChanged, Is.EqualTo(ExitCodes.VerifyFailed));
+        Assert.That(err2, Does.Contain("input quizduel/a.har: changed since the dataset was made"));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>
+/// Checks a published folder against itself and its inputs, as a reader citing it would: every file matches
+/// SHA256SUMS and the manifest's outputs, no file is unlisted, and every input the manifest names (and every
+/// capture in the raw folder) still has the recorded checksum.
+/// </summary>
+public static class PublishedFolderCheck
+{
+    public static List<string> Run(string outputFolder, string? rawFolder)
+    {
+        var problems = new List<string>();
+        var sumsPath = Path.Combine(outputFolder, "SHA256SUMS");
+        if (!File.Exists(sumsPath)) return [$"{sumsPath} is missing: the folder was never published (or its publication check failed)"];
+
+        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadAllLines(sumsPath).Where(l => l.Length > 0))
+        {
+            var parts = line.Split("  ", 2);
+            if (parts.Length != 2 || parts[0].Length != 64) { problems.Add($"SHA256SUMS: malformed line '{line}'"); continue; }
+            listed[parts[1]] = parts[0];
+        }
+        foreach (var (name, sha) in listed)
+        {
+            var path = Path.Combine(outputFolder, name);
+            if (!File.Exists(path)) problems.Add($"{name}: listed in SHA256SUMS but missing");
+            else if (Sha256(path) != sha) problems.Add($"{name}: sha256 differs from SHA256SUMS");
+        }
+        foreach (var path in Directory.EnumerateFiles(outputFolder).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(path);
+            if (name != "SHA256SUMS" && !name.StartsWith('.') && !listed.ContainsKey(name)) problems.Add($"{name}: not listed in SHA256SUMS");
+        }
+
+        var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
+        if (!File.Exists(manifestPath)) { problems.Add($"{Manifest.FileName} is missing"); return problems; }
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        foreach (var output in Files(manifest, "outputs"))
+        {
+            var path = Path.Combine(outputFolder, output.Path);
+            if (!File.Exists(path)) problems.Add($"{output.Path}: named in the manifest's outputs but missing");
+            else if (Sha256(path) != output.Sha256) problems.Add($"{output.Path}: sha256 differs from the manifest");
+        }
+        if (rawFolder is not null)
+        {
+            var inputs = Files(manifest, "inputs").ToList();
+            foreach (var input in inputs)
+            {
+                var path = Path.Combine(rawFolder, input.Path);
+                if (!File.Exists(path)) problems.Add($"input {input.Path}: named in the manifest but not in {rawFolder}");
+                else if (Sha256(path) != input.Sha256) problems.Add($"input {input.Path}: changed since the dataset was made (sha256 differs from the manifest)");
+            }
+            var named = inputs.Select(i => i.Path).ToHashSet(StringComparer.Ordinal);
+            foreach (var capture in CaptureFile.Discover(rawFolder))
+                if (!named.Contains(capture.RelativeName)) problems.Add($"input {capture.RelativeName}: in {rawFolder} but not in the manifest (rerun make all)");
+        }
+        return problems;
+    }
+
+    private static IEnumerable<(string Path, string Sha256)> Files(JsonDocument manifest, string property)
+    {
+        if (!manifest.RootElement.TryGetProperty(property, out var files) || files.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var f in files.EnumerateArray())
+            yield return (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!);
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
