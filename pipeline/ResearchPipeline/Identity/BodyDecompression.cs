@@ -40,7 +40,8 @@ public static class BodyDecompression
             }
             return output.Length == 0 ? null : (coding, output.ToArray());
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+        // BrotliStream reports corrupt input as InvalidOperationException, the others as InvalidDataException.
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or InvalidOperationException)
         {
             return null;
         }

@@ -77,7 +77,8 @@ public static class ContentDecoding
             }
             return (output.ToArray(), null);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+        // BrotliStream reports corrupt input as InvalidOperationException, the others as InvalidDataException.
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or InvalidOperationException)
         {
             return (default, e.Message);
         }

@@ -23,6 +23,9 @@ public sealed record DecodeLimits
     /// <summary>How many times a string value may contain another encoded document (JSON in JSON in a form...).</summary>
     public int MaxNestingDepth { get; init; } = 6;
 
+    /// <summary>Most fields published for one request; real SDK requests have tens to a few thousand.</summary>
+    public int MaxFieldsPerRequest { get; init; } = 50_000;
+
     public static DecodeLimits Default { get; } = new();
 
     public static DecodeLimits From(ReadLimits read) => new() { MaxBodyBytes = read.MaxBodyBytes };

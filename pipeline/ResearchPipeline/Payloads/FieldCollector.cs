@@ -15,13 +15,28 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
     public List<PayloadField> Fields { get; } = [];
     public List<DecodeProblem> Problems { get; } = [];
 
+    private bool _overflowReported;
+
     public void Leaf(PayloadLocation location, string path, string? value, string type, string transforms) =>
-        Fields.Add(new PayloadField(location, path, value, type, transforms));
+        Add(new PayloadField(location, path, value, type, transforms));
 
     public void Undecoded(PayloadLocation location, string path, string? value, string transforms, string problem, Severity severity = Severity.Warning)
     {
-        Fields.Add(new PayloadField(location, path, value, ValueTypes.Undecoded, transforms));
+        Add(new PayloadField(location, path, value, ValueTypes.Undecoded, transforms));
         Problems.Add(new DecodeProblem(severity, problem));
+    }
+
+    /// <summary>A request with millions of keys (hostile or broken) is cut at the limit, and says so once.</summary>
+    private void Add(PayloadField field)
+    {
+        if (Fields.Count < limits.MaxFieldsPerRequest)
+        {
+            Fields.Add(field);
+            return;
+        }
+        if (_overflowReported) return;
+        _overflowReported = true;
+        Problems.Add(new DecodeProblem(Severity.Warning, $"request has more than {limits.MaxFieldsPerRequest} fields; fields after that were not published"));
     }
 
     public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth)
@@ -122,7 +137,10 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
         try
         {
             document = JsonDocument.Parse(s, new JsonDocumentOptions { MaxDepth = 64 });
-            return true;
+            if (TextDecodes(document.RootElement)) return true;
+            document.Dispose();
+            document = null;
+            return false;
         }
         catch (JsonException)
         {
@@ -135,7 +153,22 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
     {
         try
         {
+            // JsonDocument accepts invalid UTF-8 and lone surrogate escapes inside strings and only fails when
+            // a string is read; check it all here so the walk that publishes fields cannot throw halfway.
+            if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+            {
+                document = null;
+                error = "the body is not valid UTF-8";
+                return false;
+            }
             document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64 });
+            if (!TextDecodes(document.RootElement))
+            {
+                document.Dispose();
+                document = null;
+                error = "a string holds an invalid escape (a lone surrogate)";
+                return false;
+            }
             error = null;
             return true;
         }
@@ -144,6 +177,42 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
             document = null;
             error = e.Message;
             return false;
+        }
+    }
+
+    /// <summary>True when every property name and string of the document reads as text.</summary>
+    private static bool TextDecodes(JsonElement e)
+    {
+        try
+        {
+            return Walk(e);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        static bool Walk(JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        if (!Walk(p.Value)) return false;
+                    }
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray())
+                        if (!Walk(item)) return false;
+                    return true;
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    return true;
+                default:
+                    return true;
+            }
         }
     }
 

@@ -178,4 +178,24 @@ public class RequestDecoderTests
         Assert.That(d.Fields.Single(f => f.Location == PayloadLocation.Body).ValueType, Is.EqualTo(ValueTypes.Undecoded));
         Assert.That(d.Problems.Single().Severity, Is.EqualTo(ResearchPipeline.Captures.Severity.Info));
     }
+
+    [Test]
+    public void A_form_with_more_fields_than_the_limit_is_cut_there_with_one_problem()
+    {
+        var body = string.Join('&', Enumerable.Range(0, 5_000).Select(i => $"k{i}=v{i}"));
+        var decoded = Decode(Requests.Make("POST", "https://t.example/collect", Requests.Utf8(body), ("Content-Type", "application/x-www-form-urlencoded")),
+            DecodeLimits.Default with { MaxFieldsPerRequest = 1_000 });
+        Assert.That(decoded.Fields.Count(f => f.Location == PayloadLocation.Body), Is.LessThanOrEqualTo(1_000));
+        Assert.That(decoded.Fields.Count, Is.EqualTo(1_000));
+        Assert.That(decoded.Problems.Count(p => p.Message.Contains("more than 1000 fields")), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void JSON_nested_deeper_than_the_reader_follows_is_one_undecoded_field_not_a_crash()
+    {
+        var json = new string('[', 10_000) + new string(']', 10_000);
+        var decoded = Decode(Requests.Make("POST", "https://t.example/j", Requests.Utf8(json), ("Content-Type", "application/json")));
+        Assert.That(decoded.Problems, Is.Not.Empty);
+        Assert.That(decoded.Fields.Any(f => f.ValueType == "undecoded"), Is.True);
+    }
 }

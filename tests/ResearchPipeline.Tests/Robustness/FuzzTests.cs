@@ -1,5 +1,8 @@
 using CsCheck;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Decoders;
+using ResearchPipeline.Payloads;
+using ResearchPipeline.Tests.Payloads;
 
 namespace ResearchPipeline.Tests.Robustness;
 
@@ -75,6 +78,56 @@ public class FuzzTests
             var (reader, bytes) = seeds[m.Seed % seeds.Count];
             CaptureSeeds.ReadGuarded(reader, Apply(bytes, m), seconds: 10);
         }, time: Seconds, threads: 1);
+    }
+
+    /// <summary>
+    /// Body decoders: mutated real request bodies (the shared bodies, raw and gzip/brotli/zlib-compressed) under
+    /// every content type and encoding the decode stage understands never throw or hang.
+    /// </summary>
+    [Test]
+    public void Mutated_bodies_never_make_the_decode_stage_throw()
+    {
+        var bodies = Directory.EnumerateFiles(Path.Combine(TestFiles.SharedCaptures, "bodies")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+        var seeds = bodies.SelectMany(b => new[] { b, Requests.Gzip(b), Requests.Zlib(System.Text.Encoding.UTF8.GetString(b)), Requests.Brotli(System.Text.Encoding.UTF8.GetString(b)) }).ToList();
+        string[] types = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "text/plain", "application/octet-stream", ""];
+        string[] encodings = ["", "gzip", "deflate", "br"];
+        Mutations.Sample(m =>
+        {
+            var body = Apply(seeds[m.Seed % seeds.Count], m);
+            var headers = new List<(string, string)>();
+            if (types[m.Positions[0] % types.Length] is { Length: > 0 } t) headers.Add(("Content-Type", t));
+            if (encodings[m.Bytes[0] % encodings.Length] is { Length: > 0 } enc) headers.Add(("Content-Encoding", enc));
+            var exchange = Requests.Make("POST", "https://graph.facebook.com/v16.0/123/activities?x=1", body, [.. headers]);
+            var task = Task.Run(() => TrackerDecoders.All.Decode(exchange, DecodeLimits.Default));
+            if (!task.Wait(TimeSpan.FromSeconds(10))) Assert.Fail("decode did not finish within 10 s");
+            _ = task.Result;
+        }, time: Seconds, threads: 1);
+    }
+
+    // Found by the fuzzer: a corrupt brotli body made BrotliStream throw InvalidOperationException.
+    [Test]
+    public void Regression_corrupt_brotli_body_is_undecoded_not_a_crash()
+    {
+        var brotli = Requests.Brotli("{\"advertiser_id\":\"abc\",\"event\":\"CUSTOM_APP_EVENTS\"}");
+        for (var i = 0; i < brotli.Length; i++)
+        {
+            var copy = (byte[])brotli.Clone();
+            copy[i] ^= 0x5A;
+            var exchange = Requests.Make("POST", "https://t.example/b", copy, ("Content-Type", "application/json"), ("Content-Encoding", "br"));
+            Assert.DoesNotThrow(() => TrackerDecoders.All.Decode(exchange, DecodeLimits.Default), $"byte {i}");
+            Assert.DoesNotThrow(() => ResearchPipeline.Identity.BodyDecompression.TryDecode(exchange.RequestBody, "br", 1 << 20), $"byte {i}");
+        }
+    }
+
+    // Found by the fuzzer: a JSON body with an invalid UTF-8 byte inside a string made the decode stage throw.
+    [Test]
+    public void Regression_invalid_UTF8_inside_a_JSON_string_is_undecoded_not_a_crash()
+    {
+        byte[] body = [.. "{\"a\":\"x"u8, 0xF0, 0x28, .. "\",\"b\":1}"u8];
+        var decoded = TrackerDecoders.All.Decode(Requests.Make("POST", "https://t.example/j", body, ("Content-Type", "application/json")), DecodeLimits.Default);
+        Assert.That(decoded.Problems, Is.Not.Empty);
+        var escaped = TrackerDecoders.All.Decode(Requests.Make("POST", "https://t.example/j", Requests.Utf8("{\"a\":\"\\ud800\"}"), ("Content-Type", "application/json")), DecodeLimits.Default);
+        Assert.That(escaped.Fields, Is.Not.Empty);
     }
 
     // Found by the fuzzer: a flipped byte made a property name invalid UTF-8 and the HAR scanner threw.
