@@ -67,34 +67,57 @@ public sealed class StudyRunner(IProgressSink progress)
         progress.StageFinished("enrich");
 
         progress.StageStarted("emit", 6);
+        // Everything is written to a staging folder first and moved into place only once complete and checked:
+        // a run killed while writing, or refused by the publication check, leaves the previous publication as it was.
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.RemoveLeftovers(options.OutputFolder);
+        var staging = Path.Combine(options.OutputFolder, ".staging");
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
         var written = new List<string>
         {
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Exchanges, exchanges, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.PayloadFields, payloads, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures), cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Endpoints, enriched.Endpoints, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Trackers, enriched.Trackers, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),
-            await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.IdentifierMatches, matches, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.Exchanges, exchanges, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.PayloadFields, payloads, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures), cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),
+            await ParquetTableWriter.WriteAsync(staging, Tables.IdentifierMatches, matches, cancel),
         };
         progress.Advanced("emit", "tables");
-        written.AddRange(await Provenance.WriteAsync(options, files, outcomes, pseudonymiser, written, cancel));
+        written.AddRange(await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel));
         progress.Advanced("emit", "manifest");
 
-        // The gate: a folder holding a secret or identifier gets no SHA256SUMS, so it cannot pass `make verify`.
-        var leaks = await PublicationCheck.ScanAsync(options.OutputFolder, written, pseudonymiser, cancel);
-        if (leaks.Count == 0) await Checksums.WriteAsync(options.OutputFolder, written, cancel);
-        else File.Delete(Path.Combine(options.OutputFolder, Checksums.FileName));
+        // The gate: files holding a secret or identifier are never published.
+        var leaks = await PublicationCheck.ScanAsync(staging, written, pseudonymiser, cancel);
+        if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
+        Directory.Delete(staging, recursive: true);
         progress.StageFinished("emit");
 
         return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
         {
             Leaks = leaks,
         };
+    }
+
+    /// <summary>
+    /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during
+    /// the few renames in between the folder is visibly unpublished (make verify fails) rather than mixed.
+    /// </summary>
+    private static async Task<List<string>> Publish(string staging, string folder, List<string> staged, CancellationToken cancel)
+    {
+        File.Delete(Path.Combine(folder, Checksums.FileName));
+        var published = new List<string>();
+        foreach (var file in staged)
+        {
+            var target = Path.Combine(folder, Path.GetFileName(file));
+            File.Move(file, target, overwrite: true);
+            published.Add(target);
+        }
+        await Checksums.WriteAsync(folder, published, cancel);
+        return published;
     }
 
     /// <summary>For every capture: records read = rows published + rows quarantined (each with its quality row).</summary>
