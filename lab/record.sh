@@ -8,8 +8,14 @@
 # requests and writes the ground truth; lab/mitm/verify_flows.py then checks each flow against what was sent.
 #
 # usage: lab/record.sh [RAW]        (default data/raw; LAB_PORT picks the proxy port, default 18480)
+#        lab/record.sh --truth-only [RAW]
+#            rewrites only the ground truth of the recorded corpus, without recording: the lab writes each app's
+#            truth and request log from its script, and verify_flows.py checks that the recorded flow file holds
+#            exactly those requests (so the truth describes the recorded bytes; if it does not, re-record).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TRUTH_ONLY=""
+if [ "${1:-}" = "--truth-only" ]; then TRUTH_ONLY=1; shift; fi
 RAW=${1:-data/raw}
 PORT=${LAB_PORT:-18480}
 PY=/usr/bin/python3   # the interpreter the Debian mitmproxy package is installed for
@@ -21,9 +27,24 @@ missing() {
     exit 3
 }
 command -v mitmdump >/dev/null || missing mitmdump
+command -v dotnet >/dev/null || missing "the .NET SDK (dotnet)"
+if [ -n "$TRUTH_ONLY" ]; then
+    WORK=$(mktemp -d)
+    trap 'rm -rf "$WORK"' EXIT
+    dotnet build lab/CaptureLab/CaptureLab.csproj -c Release --nologo -v quiet -clp:ErrorsOnly
+    LAB=(dotnet lab/CaptureLab/bin/Release/net10.0/capture-lab.dll)
+    for app in $("${LAB[@]}" list --raw "$RAW"); do
+        dir="$RAW/$app"
+        [ -f "$dir/session.mitm" ] || { echo "record: $dir/session.mitm is missing; record the corpus first" >&2; exit 1; }
+        "${LAB[@]}" truth --raw "$RAW" --app "$app" --truth "$WORK/$app.truth.csv" --log "$WORK/$app.requests"
+        "$PY" lab/mitm/verify_flows.py "$dir/session.mitm" "$WORK/$app.requests"
+        cp "$WORK/$app.truth.csv" "$dir/session.truth.csv"
+    done
+    echo "record: ground truth rewritten in $RAW (recorded captures unchanged)"
+    exit 0
+fi
 command -v dumpcap >/dev/null || missing dumpcap
 command -v editcap >/dev/null || missing editcap
-command -v dotnet >/dev/null || missing "the .NET SDK (dotnet)"
 HAR_DUMP_SRC=/usr/share/doc/mitmproxy/examples/contrib/har_dump.py
 [ -f "$HAR_DUMP_SRC" ] || [ -f "$HAR_DUMP_SRC.gz" ] || missing "$HAR_DUMP_SRC (package mitmproxy)"
 if (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null; then

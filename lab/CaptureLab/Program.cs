@@ -19,6 +19,9 @@ public static class Program
           capture-lab catalog --raw DIR                       apps.csv for the demonstration corpus, on stdout
           capture-lab run     --raw DIR --app FOLDER --proxy HOST:PORT --ca PEM --truth CSV --log FILE
                                                               send one app's session through the proxy
+          capture-lab truth   --raw DIR --app FOLDER --truth CSV --log FILE
+                                                              write one app's truth and request log without
+                                                              sending (the script's bytes do not depend on the run)
         """;
 
     public static async Task<int> Main(string[] args)
@@ -40,6 +43,13 @@ public static class Program
                     var demo = apps.SingleOrDefault(a => a.Profile.Folder == Required(options, "app"))
                         ?? throw new ArgumentException($"no demonstration app '{options["app"]}'");
                     await Run(demo, Required(options, "proxy"), Required(options, "ca"), Required(options, "truth"), Required(options, "log"));
+                    return 0;
+                case "truth":
+                    var scripted = apps.SingleOrDefault(a => a.Profile.Folder == Required(options, "app"))
+                        ?? throw new ArgumentException($"no demonstration app '{options["app"]}'");
+                    var session = Session(scripted, scripted.Requests());
+                    await File.WriteAllTextAsync(Required(options, "truth"), session.Truth);
+                    await File.WriteAllTextAsync(Required(options, "log"), session.Log);
                     return 0;
                 default:
                     throw new ArgumentException($"unknown command '{args[0]}'");
@@ -108,24 +118,38 @@ public static class Program
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.ExpectContinue = false;
 
-        var truth = new StringBuilder("app,request,location,key_path,semantic,value\n");
-        var log = new StringBuilder();
         var requests = demo.Requests();
-        for (var ordinal = 0; ordinal < requests.Count; ordinal++)
+        foreach (var request in requests)
         {
-            var request = requests[ordinal];
             using var message = request.ToHttp();
             using var response = await client.SendAsync(message);
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotModified))
                 throw new InvalidOperationException($"{request.Method} {request.Url} answered {(int)response.StatusCode}: the reply addon does not know it");
-            var body = request.BodyBytes() ?? [];
-            log.Append(request.Method).Append(' ').Append(request.Url).Append(' ').Append(Convert.ToHexStringLower(SHA256.HashData(body))).Append('\n');
-            foreach (var f in request.TruthFields())
-                truth.Append(Csv.Row([demo.Profile.BundleId, ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Location, f.KeyPath, f.Semantic, f.Value]));
         }
-        await File.WriteAllTextAsync(truthPath, truth.ToString());
-        await File.WriteAllTextAsync(logPath, log.ToString());
+        var session = Session(demo, requests);
+        await File.WriteAllTextAsync(truthPath, session.Truth);
+        await File.WriteAllTextAsync(logPath, session.Log);
         Console.WriteLine($"{demo.Profile.Folder}: {requests.Count} requests sent, {requests.Count(r => r.Truthful)} to Meta hosts");
+    }
+
+    /// <summary>
+    /// The ground truth and the request log (METHOD URL SHA-256 of the body, one line per request in script
+    /// order) of an app's session. Both follow from the requests alone, and every time and identifier in a
+    /// request comes from the script, so the script's requests are the same at every run: `truth` writes them
+    /// without sending, and lab/record.sh checks them against the recorded flow file.
+    /// </summary>
+    private static (string Truth, string Log) Session(DemoApp demo, IReadOnlyList<LabRequest> requests)
+    {
+        var truth = new StringBuilder("app,request,location,key_path,semantic,value,not_sent\n");
+        var log = new StringBuilder();
+        for (var ordinal = 0; ordinal < requests.Count; ordinal++)
+        {
+            var request = requests[ordinal];
+            log.Append(request.Method).Append(' ').Append(request.Url).Append(' ').Append(Convert.ToHexStringLower(SHA256.HashData(request.BodyBytes() ?? []))).Append('\n');
+            foreach (var f in request.TruthFields())
+                truth.Append(Csv.Row([demo.Profile.BundleId, ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Location, f.KeyPath, f.Semantic, f.Value, f.NotSent ? "true" : "false"]));
+        }
+        return (truth.ToString(), log.ToString());
     }
 
     /// <summary>The proxy's leaf certificate must chain to the lab's mitmproxy CA and nothing else.</summary>

@@ -28,7 +28,7 @@ public static class DemoApps
         CalmNest(devices["demo-iphone-2024"]),
     ];
 
-    private static EventParam Lib(string kit, object one) => new($"{kit}_lib_included", one, S.LibraryIncluded);
+    private static EventParam Lib(string kit, object one) => new($"{kit}_lib_included", one, S.KitIncluded);
     private static EventParam P(string key, object value) => new(key, value, S.EventParameter);
     private static EventParam LaunchSource => new("fb_mobile_launch_source", "Unclassified", S.LaunchSource);
 
@@ -99,8 +99,8 @@ public static class DemoApps
             const string ui = "UnityPlayerActivity";
             EventParam[] fingerprint =
             [
-                new("fb_mobile_pckg_fp", "6e1f0b9a2c4d8e7f3a5b1c9d0e2f4a6b", S.PackageFingerprint),
-                new("fb_mobile_app_cert_hash", "Zm9yLWRlbW9uc3RyYXRpb24tb25seQ==\n", S.CertificateHash),
+                new("fb_mobile_pckg_fp", "6e1f0b9a2c4d8e7f3a5b1c9d0e2f4a6b", S.ApkMd5),
+                new("fb_mobile_app_cert_hash", "Zm9yLWRlbW9uc3RyYXRpb24tb25seQ==\n", S.SigningCertSha1),
             ];
             return
             [
@@ -150,8 +150,8 @@ public static class DemoApps
                 sdk.Flush([new AppEvent("fb_mobile_complete_registration", t0 + 95, "SCSignUpViewController", [P("fb_registration_method", "email")])], email),
                 sdk.Flush(
                 [
-                    new AppEvent("fb_mobile_add_to_cart", t0 + 180, ui, [P("fb_content_id", "SKU-1042"), P("fb_content_type", "product"), P("fb_currency", "EUR")], ValueToSum: 24.99),
-                    new AppEvent("fb_mobile_purchase", t0 + 240, "SCCheckoutViewController", [P("fb_content_id", "SKU-1042"), P("fb_num_items", 1L), P("fb_currency", "EUR")], ValueToSum: 24.99),
+                    new AppEvent("fb_mobile_add_to_cart", t0 + 180, ui, [new("fb_content_id", "SKU-1042", S.PurchaseContentId), P("fb_content_type", "product"), new("fb_currency", "EUR", S.PurchaseCurrency)], ValueToSum: 24.99),
+                    new AppEvent("fb_mobile_purchase", t0 + 240, "SCCheckoutViewController", [new("fb_content_id", "SKU-1042", S.PurchaseContentId), P("fb_num_items", 1L), new("fb_currency", "EUR", S.PurchaseCurrency)], ValueToSum: 24.99),
                 ], email),
             ];
         });
@@ -171,8 +171,8 @@ public static class DemoApps
             const string f1 = "2e9a4c7b-1f3d-4a86-b5e0-8c2d6f9a3b71", f2 = "9b5d1e3f-7a2c-4e68-8d0b-4f6a2c8e1d93";
             EventParam[] fingerprint =
             [
-                new("fb_mobile_pckg_fp", "a1b2c3d4e5f60718293a4b5c6d7e8f90", S.PackageFingerprint),
-                new("fb_mobile_app_cert_hash", "ZGVtb25zdHJhdGlvbi1jZXJ0LWhhc2g=\n", S.CertificateHash),
+                new("fb_mobile_pckg_fp", "a1b2c3d4e5f60718293a4b5c6d7e8f90", S.ApkMd5),
+                new("fb_mobile_app_cert_hash", "ZGVtb25zdHJhdGlvbi1jZXJ0LWhhc2g=\n", S.SigningCertSha1),
             ];
             var email = HashedEmail(a.Device);
             return

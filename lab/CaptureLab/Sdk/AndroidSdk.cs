@@ -26,8 +26,8 @@ public sealed class AndroidSdk(AppProfile app, bool limitAdTracking = false)
     ];
 
     private Param Token => Param.Of("access_token", _app.ClientAccessToken, S.AccessToken);
-    private static Param Format => Param.Plumbing("format", "json");
-    private static Param Sdk => Param.Plumbing("sdk", "android");
+    private static Param Format => Param.Of("format", "json", S.TransportFormat);
+    private static Param Sdk => Param.Of("sdk", "android", S.SdkPlatform);
 
     /// <summary>Since SDK 13 app-node requests use the literal path "app" (doc #24, #25).</summary>
     private string AppNode => _app.SdkMajor >= 13 ? "app" : _app.FacebookAppId;
@@ -46,28 +46,28 @@ public sealed class AndroidSdk(AppProfile app, bool limitAdTracking = false)
     public LabRequest AppSettings()
     {
         if (_app.SdkMajor < 13)
-            return Get(AppNode, [Param.Plumbing("fields", SettingsFields5), Format, Sdk], "app settings");
+            return Get(AppNode, [Param.Of("fields", SettingsFields5, S.RequestFields), Format, Sdk], "app settings");
         var fields = SettingsFields5 + $",protected_mode_rules,auto_log_app_events_default,auto_log_app_events_enabled,app_events_config.os_version({_app.Device.OsVersion})";
-        return Get(AppNode, [Token, Param.Plumbing("fields", fields), Format, Sdk], "app settings");
+        return Get(AppNode, [Token, Param.Of("fields", fields, S.RequestFields), Format, Sdk], "app settings");
     }
 
     /// <summary>#25: gatekeepers, with the client token.</summary>
     public LabRequest GateKeepers() =>
         Get($"{AppNode}/mobile_sdk_gk",
-            [Token, Param.Plumbing("fields", "gatekeepers"), Format, Param.Of("sdk_version", _app.ReportedSdkVersion, S.SdkVersion), Sdk, Param.Plumbing("platform", "android")],
+            [Token, Param.Of("fields", "gatekeepers", S.RequestFields), Format, Param.Of("sdk_version", _app.ReportedSdkVersion, S.SdkVersion), Sdk, Param.Of("platform", "android", S.SdkPlatform)],
             "gatekeepers");
 
     /// <summary>#27: the codeless-setup check carries the advertising ID in the URL query.</summary>
     public LabRequest CodelessCheck() =>
         Get(AppNode,
-            [Token, Param.Of("advertiser_id", _app.Device.AdvertisingId, S.AdvertisingId), Param.Plumbing("fields", "auto_event_setup_enabled"), Format, Sdk],
+            [Token, Param.Of("advertiser_id", _app.Device.AdvertisingId, S.AdvertisingId), Param.Of("fields", "auto_event_setup_enabled", S.RequestFields), Format, Sdk],
             "codeless setup check");
 
     private List<Param> ActivityParams(string activity, IReadOnlyList<AppEvent>? events, IReadOnlyDictionary<string, string>? userData)
     {
         var ps = new List<Param> { Token, Format, Sdk };
         if (events is not null) ps.Add(new Param("custom_events", new JsonArray(events.Select(Event).ToList())));
-        ps.Add(Param.Of("event", activity, S.ActivityType));
+        ps.Add(Param.Of("event", activity, S.ActivityKind));
         ps.Add(Param.Of("anon_id", _app.AnonId, S.AnonId));
         ps.Add(Param.Of("application_tracking_enabled", true, S.ApplicationTracking));
         // advertiser_id_collection_enabled exists since 6.4.0 (doc 3).
@@ -93,7 +93,7 @@ public sealed class AndroidSdk(AppProfile app, bool limitAdTracking = false)
         var d = _app.Device;
         return new JsonArray(
         [
-            new Leaf("a2", Marker.Plumbing),
+            new Leaf("a2", S.ExtInfoVersion),
             new Leaf(_app.BundleId, S.AppId),
             new Leaf(long.Parse(_app.Build, System.Globalization.CultureInfo.InvariantCulture), S.AppBuild),
             new Leaf(_app.Version, S.AppVersion),

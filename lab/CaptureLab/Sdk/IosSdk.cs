@@ -30,9 +30,9 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
     /// <summary>format, sdk, include_headers on every request; access_token unless the request skips the client token (doc 1.1).</summary>
     private IEnumerable<Param> Common(bool clientToken)
     {
-        yield return Param.Plumbing("format", "json");
-        yield return Param.Plumbing("include_headers", "false");
-        yield return Param.Plumbing("sdk", "ios");
+        yield return Param.Of("format", "json", S.TransportFormat);
+        yield return Param.Of("include_headers", "false", S.IncludeHeaders);
+        yield return Param.Of("sdk", "ios", S.SdkPlatform);
         if (clientToken) yield return Param.Of("access_token", _app.ClientAccessToken, S.AccessToken);
     }
 
@@ -44,14 +44,14 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
 
     /// <summary>#18: the domain configuration, always fetched via ep2 and without a token.</summary>
     public LabRequest ServerDomainInfos() =>
-        Get($"{_app.FacebookAppId}/server_domain_infos", [Param.Plumbing("fields", "")], clientToken: false, "domain configuration (SDK >= 17)");
+        Get($"{_app.FacebookAppId}/server_domain_infos", [Param.Of("fields", "", S.RequestFields)], clientToken: false, "domain configuration (SDK >= 17)");
 
     private const string SettingsFields =
         "app_events_feature_bitmask,name,default_share_mode,ios_dialog_configs,ios_sdk_dialog_flows.os_version({0}),ios_sdk_error_categories,supports_implicit_sdk_logging,gdpv4_nux_enabled,gdpv4_nux_content,app_events_session_timeout,logging_token,restrictive_data_filter_params,aam_rules,suggested_events_setting,protected_mode_rules,auto_log_app_events_default,auto_log_app_events_enabled,auto_event_mapping_ios";
 
     private IEnumerable<Param> SettingsQuery() =>
     [
-        Param.Plumbing("fields", string.Format(System.Globalization.CultureInfo.InvariantCulture, SettingsFields, _app.Device.OsVersion)),
+        Param.Of("fields", string.Format(System.Globalization.CultureInfo.InvariantCulture, SettingsFields, _app.Device.OsVersion), S.RequestFields),
         Param.Of("os_version", _app.Device.OsVersion, S.OsVersion),
     ];
 
@@ -63,9 +63,9 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
     {
         List<Param> query =
         [
-            Param.Plumbing("platform", "ios"),
+            Param.Of("platform", "ios", S.SdkPlatform),
             Param.Of("sdk_version", _app.SdkVersion, S.SdkVersion),
-            Param.Plumbing("fields", "gatekeepers"),
+            Param.Of("fields", "gatekeepers", S.RequestFields),
         ];
         if (_app.SdkMajor >= 8) query.Add(Param.Of("os_version", _app.Device.OsVersion, S.OsVersion));
         return Get($"{_app.FacebookAppId}/mobile_sdk_gk", query, clientToken: false, "gatekeepers");
@@ -73,12 +73,12 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
 
     /// <summary>#7: app-events configuration (SDK >= 8), with the client token.</summary>
     public LabRequest AppEventsConfig() =>
-        Get(_app.FacebookAppId, [Param.Plumbing("fields", $"app_events_config.os_version({Device.OsMajorMinor})")], clientToken: true, "app-events configuration");
+        Get(_app.FacebookAppId, [Param.Of("fields", $"app_events_config.os_version({Device.OsMajorMinor})", S.RequestFields)], clientToken: true, "app-events configuration");
 
     /// <summary>#10: the codeless-setup check carries the IDFA in the URL query.</summary>
     public LabRequest CodelessCheck() =>
         Get(_app.FacebookAppId,
-            [Param.Plumbing("fields", "auto_event_setup_enabled"), Param.Of("advertiser_id", _app.Device.AdvertisingId, S.AdvertisingId)],
+            [Param.Of("fields", "auto_event_setup_enabled", S.RequestFields), Param.Of("advertiser_id", _app.Device.AdvertisingId, S.AdvertisingId)],
             clientToken: false, "codeless setup check");
 
     /// <summary>
@@ -87,7 +87,7 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
     /// </summary>
     private List<Param> ActivityParams(string activity, IReadOnlyDictionary<string, string>? userData)
     {
-        var ps = new List<Param> { Param.Of("event", activity, S.ActivityType) };
+        var ps = new List<Param> { Param.Of("event", activity, S.ActivityKind) };
         if (trackingAuthorized) ps.Add(Param.Of("advertiser_id", _app.Device.AdvertisingId, S.AdvertisingId));
         // SDK 5 read the LAT flag and always sent it; later SDKs send the ATT status when it is known (doc 3).
         ps.Add(Param.Of("advertiser_tracking_enabled", trackingAuthorized, S.AdvertiserTracking));
@@ -96,9 +96,11 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
         if (_app.Sdk >= new Version(7, 0, 1)) ps.Add(Param.Of("advertiser_id_collection_enabled", true, S.AdvertiserIdCollection));
         // ud: always sent from 12.2 ("{}" when empty); SDK 5 sent it only when there was user data and tracking was allowed.
         var ud = UserData(userData);
-        if (_app.Sdk >= new Version(12, 2) || (ud.Members.Count > 0 && trackingAuthorized)) ps.Add(new Param("ud", ud));
+        if (ud.Members.Count > 0 && (_app.Sdk >= new Version(12, 2) || trackingAuthorized)) ps.Add(new Param("ud", ud));
+        // The empty ud is the text "{}" on the wire: a placeholder, no user data is sent.
+        else if (_app.Sdk >= new Version(12, 2)) ps.Add(new Param("ud", new Leaf("{}", S.UserData, NotSent: true)));
         ps.Add(new Param("extinfo", ExtInfo()));
-        ps.Add(new Param("url_schemes", new JsonArray(_app.UrlSchemes.Select(u => (Node)new Leaf(u, S.UrlScheme)).ToList())));
+        ps.Add(new Param("url_schemes", new JsonArray(_app.UrlSchemes.Select(u => (Node)new Leaf(u, S.UrlSchemes)).ToList())));
         return ps;
     }
 
@@ -112,7 +114,7 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
         var diskGone = _app.SdkMajor >= 17;
         return new JsonArray(
         [
-            new Leaf("i2", Marker.Plumbing),
+            new Leaf("i2", S.ExtInfoVersion),
             new Leaf(_app.BundleId, S.AppId),
             new Leaf(_app.Build, S.AppBuild),
             new Leaf(_app.Version, S.AppVersion),
@@ -125,8 +127,8 @@ public sealed class IosSdk(AppProfile app, bool trackingAuthorized)
             new Leaf((long)d.ScreenHeight, S.ScreenHeight),
             new Leaf(d.ScreenDensity, S.ScreenDensity),
             new Leaf((long)d.CpuCores, S.CpuCores),
-            diskGone ? new Leaf(-1L, Marker.NotSent) : new Leaf((long)d.DiskTotalGb, S.DiskTotal),
-            diskGone ? new Leaf(-1L, Marker.NotSent) : new Leaf((long)d.DiskFreeGb, S.DiskFree),
+            diskGone ? new Leaf(-1L, S.DiskTotal, NotSent: true) : new Leaf((long)d.DiskTotalGb, S.DiskTotal),
+            diskGone ? new Leaf(-1L, S.DiskFree, NotSent: true) : new Leaf((long)d.DiskFreeGb, S.DiskFree),
             new Leaf(d.TimeZone, S.TimeZoneName),
         ]);
     }

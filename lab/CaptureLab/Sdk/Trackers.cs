@@ -50,9 +50,9 @@ public static class Trackers
         var platform = app.Platform == Platform.Android ? "android" : "ios";
         List<Param> query =
         [
-            Param.Plumbing("app_instance_id", appInstanceId),
-            Param.Plumbing("platform", platform),
-            Param.Plumbing("gmp_version", gmpVersion),
+            Param.ThirdParty("app_instance_id", appInstanceId),
+            Param.ThirdParty("platform", platform),
+            Param.ThirdParty("gmp_version", gmpVersion),
         ];
         return new LabRequest(app.Platform, "GET", $"https://app-measurement.com/config/app/{Uri.EscapeDataString(googleAppId)}", query, null,
             Dalvik(app), false, false, "Firebase Analytics configuration");

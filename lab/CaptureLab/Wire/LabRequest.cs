@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
+using CaptureLab.Sdk;
 
 namespace CaptureLab.Wire;
 
@@ -40,24 +41,24 @@ public sealed record LabRequest(
 
     public IEnumerable<TruthField> TruthFields()
     {
-        if (!Truthful) yield break;
-        foreach (var p in Query)
-        {
-            foreach (var f in Truth.Flatten(p, Platform, "query")) yield return f;
-        }
+        if (!Truthful) return [];
         var bodyParams = Body switch
         {
             IosJsonBody ios => ios.Params,
             AndroidFormBody android => android.Params,
             _ => [],
         };
-        foreach (var p in bodyParams)
-        {
-            foreach (var f in BatchAware(p)) yield return f;
-        }
+        var fields = Query.SelectMany(p => Truth.Flatten(p, Platform, "query")).Concat(bodyParams.SelectMany(BatchAware)).ToList();
+        // Every field sent to Meta is named: a field without a name would silently drop out of the truth's scoring.
+        if (fields.FirstOrDefault(f => f.Semantic.Length == 0) is { } unnamed)
+            throw new InvalidOperationException($"{Method} {BaseUrl}: {unnamed.Location} {unnamed.KeyPath} has no semantic in the lab's script");
+        return fields;
     }
 
-    /// <summary>A batch's items are requests of their own: their parameters sit in the relative URL's query (iOS).</summary>
+    /// <summary>
+    /// A batch's items are requests of their own: relative_url is the item's Graph path, then '?' and its
+    /// parameters (iOS, wire-format doc 1.3), so the truth names the path and each parameter of the query.
+    /// </summary>
     private IEnumerable<TruthField> BatchAware(Param p)
     {
         if (p is not { Name: "batch", Value: BatchItems items })
@@ -69,8 +70,8 @@ public sealed record LabRequest(
         {
             var item = items.Requests[i];
             var prefix = $"batch[{i}]";
-            yield return new TruthField("body", $"{prefix}.relative_url", Marker.Plumbing, item.RelativeUrl);
-            yield return new TruthField("body", $"{prefix}.method", Marker.Plumbing, item.Method);
+            yield return new TruthField("body", $"{prefix}.relative_url.path", S.BatchItemPath, item.Path);
+            yield return new TruthField("body", $"{prefix}.method", S.BatchItemMethod, item.Method);
             foreach (var q in item.Params)
             {
                 foreach (var f in Truth.Flatten(q, Platform, "body", $"{prefix}.relative_url.query.")) yield return f;

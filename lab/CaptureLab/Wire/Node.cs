@@ -9,22 +9,22 @@ namespace CaptureLab.Wire;
 /// </summary>
 public abstract record Node;
 
-/// <summary>A scalar: string, long, double or bool. <paramref name="Semantic"/> is the truth's name for it.</summary>
-public sealed record Leaf(object Value, string Semantic) : Node;
+/// <summary>
+/// A scalar: string, long, double or bool. <paramref name="Semantic"/> is the truth's name for it;
+/// <paramref name="NotSent"/> marks a placeholder the SDK writes in the field's place when it has no value to send
+/// (iOS SDK >= 17 writes -1 for both disk sizes, wire-format doc 4; iOS >= 12.2 sends an empty ud as "{}", doc 3).
+/// </summary>
+public sealed record Leaf(object Value, string Semantic, bool NotSent = false) : Node;
 
 public sealed record JsonArray(IReadOnlyList<Node> Items) : Node;
 
 /// <summary>A JSON object whose members keep the order the SDK writes them in.</summary>
 public sealed record JsonObject(IReadOnlyList<KeyValuePair<string, Node>> Members) : Node;
 
-/// <summary>Semantic markers that are not data: plumbing (transport, request shape) and placeholders.</summary>
+/// <summary>The semantic of a leaf no ground truth is written for (third parties' requests, the lab's own serialisation).</summary>
 public static class Marker
 {
-    /// <summary>A field that carries no data about the user, device or app (format=json, sdk=ios, batch method).</summary>
-    public const string Plumbing = "-";
-
-    /// <summary>A slot that is present on the wire but says nothing (iOS SDK >= 17 writes -1 for both disk sizes).</summary>
-    public const string NotSent = "not_sent";
+    public const string NoTruth = "";
 }
 
 /// <summary>
@@ -70,8 +70,8 @@ public static class JsonText
             case BatchItems batch:
                 Append(sb, new JsonArray(batch.Requests.Select(r => (Node)new JsonObject(
                 [
-                    new("relative_url", new Leaf(r.RelativeUrl, Marker.Plumbing)),
-                    new("method", new Leaf(r.Method, Marker.Plumbing)),
+                    new("relative_url", new Leaf(r.RelativeUrl, Marker.NoTruth)),
+                    new("method", new Leaf(r.Method, Marker.NoTruth)),
                 ])).ToList()));
                 break;
             default:

@@ -14,7 +14,8 @@ public sealed record Param(string Name, Node Value)
 {
     public static Param Of(string name, object value, string semantic) => new(name, new Leaf(value, semantic));
 
-    public static Param Plumbing(string name, string value) => new(name, new Leaf(value, Marker.Plumbing));
+    /// <summary>A parameter of a third party's request, for which no ground truth is written.</summary>
+    public static Param ThirdParty(string name, string value) => new(name, new Leaf(value, Marker.NoTruth));
 
     /// <summary>
     /// The parameter's value on the wire. iOS turns NSNumber into stringValue and booleans into "1"/"0";
@@ -29,8 +30,11 @@ public sealed record Param(string Name, Node Value)
     };
 }
 
-/// <summary>One field of the ground truth: where it was sent, its key path once decoded, its meaning and value.</summary>
-public sealed record TruthField(string Location, string KeyPath, string Semantic, string Value);
+/// <summary>
+/// One field of the ground truth: where it was sent, its key path once decoded, its meaning and value, and
+/// whether the value is only a placeholder the SDK sends where it has nothing to send (see <see cref="Leaf"/>).
+/// </summary>
+public sealed record TruthField(string Location, string KeyPath, string Semantic, string Value, bool NotSent = false);
 
 public static class Truth
 {
@@ -39,7 +43,7 @@ public static class Truth
     {
         var path = prefix + param.Name;
         return param.Value is Leaf leaf
-            ? [new TruthField(location, path, leaf.Semantic, param.WireValue(platform))]
+            ? [new TruthField(location, path, leaf.Semantic, param.WireValue(platform), leaf.NotSent)]
             : Leaves(param.Value, path, location);
     }
 
@@ -53,14 +57,11 @@ public static class Truth
                     string s => s,
                     bool b => b ? "true" : "false",
                     var n => JsonText.Number(n),
-                });
+                }, leaf.NotSent);
                 break;
-            case JsonArray { Items.Count: 0 }:
-                yield return new TruthField(location, path, Marker.Plumbing, "[]");
-                break;
-            case JsonObject { Members.Count: 0 }:
-                yield return new TruthField(location, path, Marker.Plumbing, "{}");
-                break;
+            case JsonArray { Items.Count: 0 } or JsonObject { Members.Count: 0 }:
+                // An empty container has no leaf to carry its meaning; the script sends it as a named Leaf instead.
+                throw new InvalidOperationException($"{path}: an empty JSON container has no semantic; send it as a Leaf");
             case JsonArray array:
                 for (var i = 0; i < array.Items.Count; i++)
                 {

@@ -97,7 +97,6 @@ public class FacebookAdapterTests
         Assert.That(f["extinfo[5]"].Field.Value, Is.EqualTo("iPhone15,2"));
         Assert.That(f["extinfo[5]"].Field.Transforms, Is.EqualTo("gzip>json>json"));
         Assert.That(f["extinfo[15]"].Field.Value, Is.EqualTo("Europe/Berlin"));
-        Assert.That(f["ud"].ValueType, Is.EqualTo(ValueTypes.EmptyObject));
         Assert.That(f["url_schemes[0]"].Semantic!.Name, Is.EqualTo("app.url_schemes"));
         Assert.That(f["custom_events[1]._valueToSum"].Field.Value, Is.EqualTo("21.97"));
         Assert.That(f["custom_events[1].fb_currency"].Semantic!.Name, Is.EqualTo("purchase.currency"));
@@ -115,6 +114,22 @@ public class FacebookAdapterTests
         Assert.That(ios["extinfo[13]"].Semantic!.Name, Is.EqualTo("disk.total_gb"));
         var android = ByKey(Decode(Make("POST", "https://graph.facebook.com/v16.0/123/activities", Gzip(AndroidForm), ("Content-Encoding", "gzip"))));
         Assert.That(android["extinfo[13]"].ValueType, Is.EqualTo(ValueTypes.Number));
+    }
+
+    [Test]
+    public void An_empty_iOS_ud_is_a_placeholder_not_hashed_user_data()
+    {
+        // doc 3: iOS >= 12.2 always sends ud, "{}" when it holds no user data (I18 FBSDKAppEventsUtility.m L89-96).
+        var empty = ByKey(Decode(Make("POST", "https://ep1.facebook.com/v21.0/123/activities", Gzip(IosFlush), ("User-Agent", "FBiOSSDK.18.1.0"), ("Content-Type", "application/json"))));
+        Assert.That(empty["ud"].Field.Value, Is.EqualTo("{}"));
+        Assert.That(empty["ud"].Semantic!.Name, Is.EqualTo("user_data.hashed"));
+        Assert.That(empty["ud"].ValueType, Is.EqualTo(ValueTypes.NotSent));
+        var withEmail = ByKey(Decode(Make("POST", "https://ep1.facebook.com/v21.0/123/activities",
+            Gzip(IosFlush.Replace("\"ud\":\"{}\"", $"\"ud\":\"{{\\\"em\\\":\\\"{Sha}\\\"}}\"", StringComparison.Ordinal)),
+            ("User-Agent", "FBiOSSDK.18.1.0"), ("Content-Type", "application/json"))));
+        Assert.That(withEmail.ContainsKey("ud"), Is.False, "a ud with members is published as its members");
+        Assert.That(withEmail["ud.em"].Semantic!.Name, Is.EqualTo("user_data.email_sha256"));
+        Assert.That(withEmail["ud.em"].ValueType, Is.EqualTo(ValueTypes.String));
     }
 
     // doc 7, Android equivalent (1.2: form, trailing '&', gzip; JSONArray exploded as key[0]=).

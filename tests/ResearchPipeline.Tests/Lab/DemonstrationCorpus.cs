@@ -20,7 +20,11 @@ internal static class DemonstrationCorpus
 
     public static bool IsMeta(string host) => host.EndsWith(".facebook.com", StringComparison.Ordinal) || host.EndsWith(".fb.gg", StringComparison.Ordinal);
 
-    public sealed record TruthRow(string App, int Request, string Location, string KeyPath, string Semantic, string Value);
+    /// <summary>
+    /// One field the lab sent to Meta, named in the decoder dictionary's vocabulary. <paramref name="NotSent"/>
+    /// marks a placeholder the SDK writes where it has no value (iOS SDK >= 17's -1 disks, an empty ud "{}").
+    /// </summary>
+    public sealed record TruthRow(string App, int Request, string Location, string KeyPath, string Semantic, string Value, bool NotSent);
 
     public static List<TruthRow> Truth(string session)
     {
@@ -29,7 +33,13 @@ internal static class DemonstrationCorpus
         while (reader.Read())
         {
             rows.Add(new TruthRow(reader.GetStringOrNull("app")!, int.Parse(reader.GetStringOrNull("request")!, System.Globalization.CultureInfo.InvariantCulture),
-                reader.GetStringOrNull("location")!, reader.GetStringOrNull("key_path")!, reader.GetStringOrNull("semantic")!, reader.GetStringOrNull("value")!));
+                reader.GetStringOrNull("location")!, reader.GetStringOrNull("key_path")!, reader.GetStringOrNull("semantic")!, reader.GetStringOrNull("value") ?? "",
+                reader.GetStringOrNull("not_sent") switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    var other => throw new InvalidDataException($"{session}.truth.csv: not_sent must be true or false, found '{other}'"),
+                }));
         }
         return rows;
     }
@@ -42,7 +52,8 @@ internal static class DemonstrationCorpus
 
     /// <summary>
     /// Every leaf field of a request, undoing every layer the SDKs add: query and form decoding, the iOS JSON
-    /// object of strings, JSON nested in string values, and the query of each iOS batch item's relative_url.
+    /// object of strings, JSON nested in string values, and each iOS batch item's relative_url split into its
+    /// Graph path and the parameters of its query (wire-format doc 1.3).
     /// This is a reference reading for checking the ground truth against the recorded bytes, not the pipeline's decoder.
     /// </summary>
     public static HashSet<(string Location, string KeyPath, string Value)> Leaves(Exchange exchange)
@@ -80,11 +91,15 @@ internal static class DemonstrationCorpus
             Flatten(leaves, location, path, doc.RootElement);
             return;
         }
-        leaves.Add((location, path, value));
-        if (path.EndsWith(".relative_url", StringComparison.Ordinal) && value.Contains('?'))
+        if (!path.EndsWith(".relative_url", StringComparison.Ordinal))
         {
-            foreach (var (name, v) in QueryPairs(value[(value.IndexOf('?') + 1)..], plusIsSpace: false)) Flatten(leaves, location, $"{path}.query.{name}", v);
+            leaves.Add((location, path, value));
+            return;
         }
+        var question = value.IndexOf('?');
+        leaves.Add((location, $"{path}.path", question < 0 ? value : value[..question]));
+        if (question < 0) return;
+        foreach (var (name, v) in QueryPairs(value[(question + 1)..], plusIsSpace: false)) Flatten(leaves, location, $"{path}.query.{name}", v);
     }
 
     private static void Flatten(HashSet<(string, string, string)> leaves, string location, string path, JsonElement e)

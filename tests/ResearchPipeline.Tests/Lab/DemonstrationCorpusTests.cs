@@ -1,4 +1,5 @@
 using ResearchPipeline.Captures;
+using ResearchPipeline.Decoders.Facebook;
 using static ResearchPipeline.Tests.Lab.DemonstrationCorpus;
 
 namespace ResearchPipeline.Tests.Lab;
@@ -106,7 +107,7 @@ public class DemonstrationCorpusTests
     {
         var truth = Truth(Sessions().Single(s => Name(s).StartsWith("weatherly")));
         var refusal = truth.First(t => t.KeyPath == "advertiser_id_collection_enabled" && t.Value == "false").Request;
-        var withId = truth.Where(t => t.Semantic == "identifier.advertising_id").Select(t => t.Request).Distinct().ToList();
+        var withId = truth.Where(t => t.Semantic == "device.advertising_id").Select(t => t.Request).Distinct().ToList();
         Assert.That(withId, Is.Not.Empty);
         Assert.That(withId, Is.All.LessThan(refusal));
     }
@@ -117,13 +118,13 @@ public class DemonstrationCorpusTests
         var truth = Truth(Sessions().Single(s => Name(s).StartsWith("meetly")));
         var opens = truth.Where(t => t.Semantic == "event.name" && t.Value == "fb_mobile_activate_app").Select(t => (t.Request, Prefix: t.KeyPath[..t.KeyPath.IndexOf("custom_events", StringComparison.Ordinal)])).ToList();
         Assert.That(opens, Has.Count.EqualTo(2));
-        string[] profile = ["device.model", "os.version", "timezone.name", "carrier", "screen.width", "device.cpu_cores", "disk.total_gb", "identifier.advertising_id"];
+        string[] profile = ["device.model", "os.version", "timezone.name", "carrier", "screen.width", "device.cpu_cores", "disk.total_gb", "device.advertising_id"];
         foreach (var (request, prefix) in opens)
         {
             var sent = truth.Where(t => t.Request == request && t.KeyPath.StartsWith(prefix, StringComparison.Ordinal)).Select(t => t.Semantic);
             Assert.That(profile, Is.SubsetOf(sent), $"request {request}");
         }
-        Assert.That(truth.Where(t => t.Semantic == "sdk.library_included").Select(t => t.KeyPath.Split('.')[^1]).Order(),
+        Assert.That(truth.Where(t => t.Semantic == "sdk.kit_included").Select(t => t.KeyPath.Split('.')[^1]).Order(),
             Is.EqualTo(new[] { "core_lib_included", "login_lib_included" }), "the app links only the login kit");
     }
 
@@ -133,6 +134,27 @@ public class DemonstrationCorpusTests
         var truth = Sessions().Where(s => Name(s).StartsWith("shopcart") || Name(s).StartsWith("calmnest")).SelectMany(Truth).ToList();
         var disks = truth.Where(t => t.KeyPath.EndsWith("extinfo[13]", StringComparison.Ordinal) || t.KeyPath.EndsWith("extinfo[14]", StringComparison.Ordinal)).ToList();
         Assert.That(disks, Is.Not.Empty);
-        Assert.That(disks.Select(d => (d.Semantic, d.Value)).Distinct(), Is.EqualTo(new[] { ("not_sent", "-1") }));
+        Assert.That(disks.Select(d => (d.Semantic, d.Value, d.NotSent)).Distinct().Order(),
+            Is.EqualTo(new[] { ("disk.free_gb", "-1", true), ("disk.total_gb", "-1", true) }));
+        var others = Sessions().Where(s => !Name(s).StartsWith("shopcart") && !Name(s).StartsWith("calmnest")).SelectMany(Truth).ToList();
+        Assert.That(others.Where(t => t.Semantic.StartsWith("disk.", StringComparison.Ordinal)).Select(t => t.NotSent), Is.Not.Empty.And.All.False,
+            "iOS SDK 5 and every Android SDK send real disk sizes");
+    }
+
+    [Test]
+    public void Placeholders_are_only_the_minus_one_disks_and_the_empty_ud()
+    {
+        var placeholders = Sessions().SelectMany(Truth).Where(t => t.NotSent).Select(t => (t.Semantic, t.Value)).Distinct().Order();
+        Assert.That(placeholders, Is.EqualTo(new[] { ("disk.free_gb", "-1"), ("disk.total_gb", "-1"), ("user_data.hashed", "{}") }));
+    }
+
+    [Test]
+    public void The_truth_names_every_field_in_the_decoder_dictionary_vocabulary()
+    {
+        // The lab chooses each field's name from its own script; the names must be the published vocabulary.
+        var vocabulary = FacebookAdapter.LoadSemantics().Rules.Select(r => r.Meaning.Name).ToHashSet(StringComparer.Ordinal);
+        var used = Sessions().SelectMany(Truth).Select(t => t.Semantic).Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.That(used, Has.Count.GreaterThan(40));
+        Assert.That(used.Where(u => !vocabulary.Contains(u)), Is.Empty);
     }
 }
