@@ -43,6 +43,10 @@ public class StudySettings : CommandSettings
     [Description("Reference data unpacked by the reference verb, plus any GeoLite2/GeoIP2 .mmdb of your own (asked first). Default: data/external")]
     public string External { get; init; } = "data/external";
 
+    [CommandOption("--mmdb <FILE>")]
+    [Description("A GeoLite2/GeoIP2 City, Country, ASN or ISP .mmdb of your own, asked before the pinned data; repeat for several")]
+    public string[] Mmdb { get; init; } = [];
+
     [CommandOption("--study-key <FILE>")]
     [Description("File holding the study's secret key for pseudonyms (keep it outside the repository). Default: $" + Dataset.StudyKey.EnvironmentVariable + ", else the public demonstration key")]
     public string? StudyKey { get; init; }
@@ -60,7 +64,8 @@ public class StudySettings : CommandSettings
     public bool Quiet { get; init; }
 
     public override ValidationResult Validate() =>
-        Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
+        Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file")
+        : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
         : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
         : ValidationResult.Success();
 
@@ -68,6 +73,7 @@ public class StudySettings : CommandSettings
     {
         ExternalFolder = External,
         ReferenceLock = ReferenceLock,
+        UserDatabases = Mmdb,
         Publication = new PublicationOptions { Key = Dataset.StudyKey.Resolve(StudyKey), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
     };
 }

@@ -37,7 +37,7 @@ public static class EnrichAttribute
             Note("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock));
 
         var observations = outcomes.SelectMany(o => o.Exchanges.Select(x => new EndpointObservation(x.Host, x.ServerIp, IpSource(o.Capture.Format), x.TimeUtc)));
-        using var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile);
+        using var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases);
         foreach (var n in sources.Notes) Note("enrich", n);
         var enriched = EndpointEnricher.Enrich(observations, sources, new IpLookup(sources));
         foreach (var n in enriched.Notes) Note("enrich", n);

@@ -11,6 +11,8 @@ public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs,
     /// <summary>Unpacked reference data (make reference), plus any .mmdb of the user's own.</summary>
     public string ExternalFolder { get; init; } = "data/external";
     public string ReferenceLock { get; init; } = "data/reference.lock.csv";
+    /// <summary>GeoLite2/GeoIP2 City, Country, ASN or ISP databases of the user's own, asked before any other.</summary>
+    public IReadOnlyList<string> UserDatabases { get; init; } = [];
     /// <summary>The curated overlay and organisation hierarchy.</summary>
     public string TaxonomyFolder { get; init; } = "data/taxonomy";
     /// <summary>How identifiers and secrets are treated before anything is published.</summary>

@@ -220,3 +220,33 @@ public class VerifyTests
         Assert.That(err2, Does.Contain("input quizduel/a.har: changed since the dataset was made"));
     }
 }
+
+public class UserDatabaseOptionTests
+{
+    [Test]
+    public void A_database_named_with_mmdb_answers_before_any_other()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        Directory.CreateDirectory(Path.Combine(raw, "app"));
+        File.WriteAllText(Path.Combine(raw, "app", "s.har"), """
+            {"log":{"version":"1.2","creator":{"name":"test","version":"1"},"entries":[
+              {"startedDateTime":"2024-06-24T10:00:00.000Z","serverIPAddress":"81.2.69.160",
+               "request":{"method":"GET","url":"https://tracker.example/collect","httpVersion":"HTTP/1.1","headers":[]},
+               "response":{"status":204,"headers":[],"content":{"size":0}}}]}}
+            """);
+        var city = Path.Combine(TestFiles.SharedRefdata, "maxmind-test", "GeoIP2-City-Test.mmdb");
+        var output = TestFiles.NewTempFolder("out");
+        var (code, _, err) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--quiet", "--mmdb", city, "--external", TestFiles.NewTempFolder("empty"));
+        Assert.That(code, Is.EqualTo(0), err);
+        using var db = StudyRunnerTests.OpenDuckDb();
+        var rows = StudyRunnerTests.Query(db, $"select country, city, geo_source from read_parquet('{output}/endpoints.parquet') where server_ip = '81.2.69.160'");
+        Assert.That(rows, Has.Count.EqualTo(1));
+        Assert.That(rows[0][0], Is.EqualTo("GB"));
+        Assert.That(rows[0][1], Is.EqualTo("London"));
+        Assert.That((string)rows[0][2]!, Does.Contain("GeoIP2-City"));
+
+        var (missing, _, missingErr) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--mmdb", "/nonexistent.mmdb");
+        Assert.That(missing, Is.Not.EqualTo(0));
+        Assert.That(missingErr, Does.Contain("/nonexistent.mmdb"));
+    }
+}
