@@ -82,7 +82,7 @@ public static class SensitiveValues
         foreach (var c in exchange.RequestCookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
 
         FromBody(exchange.RequestBody.Span, exchange.RequestHeader("Content-Type"), found);
-        if (BodyDecompression.TryDecode(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), maxBodyBytes) is { } decoded)
+        if (Payloads.ContentDecoding.TryUndo(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), maxBodyBytes) is { } decoded)
             FromBody(decoded.Bytes, exchange.RequestHeader("Content-Type"), found);
         return found;
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Payloads;
 
 namespace ResearchPipeline.Identity;
 
@@ -56,7 +57,7 @@ public sealed class IdentifierMatcher
 
         var contentType = exchange.RequestHeader("Content-Type");
         ScanBody(exchange.RequestBody.Span, "", contentType);
-        if (BodyDecompression.TryDecode(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), _maxBodyBytes) is { } decoded)
+        if (ContentDecoding.TryUndo(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), _maxBodyBytes) is { } decoded)
             ScanBody(decoded.Bytes, decoded.Coding + ">", contentType);
 
         return found.Select(f => new IdentifierMatch(exchange.Ordinal, f.Identity, f.Location, f.KeyPath, f.Transform, host)).ToList();

@@ -41,6 +41,18 @@ public static class ContentDecoding
         return new Result(body, steps, null);
     }
 
+    /// <summary>
+    /// The body with its content coding undone, for stages that search bytes rather than publish fields
+    /// (identify, the secrets scan): the coding steps ("gzip", "gzip>br") and the bytes, or null when the body
+    /// is not compressed, does not decode, or would exceed <paramref name="maxBytes"/>. Only the size is capped:
+    /// a needle search streams nothing into memory beyond the body itself.
+    /// </summary>
+    public static (string Coding, byte[] Bytes)? TryUndo(ReadOnlyMemory<byte> body, string? contentEncoding, long maxBytes)
+    {
+        var result = Decode(body, contentEncoding, DecodeLimits.Default with { MaxBodyBytes = maxBytes, RatioFreeBytes = maxBytes });
+        return result.Problem is null && result.Steps.Count > 0 ? (string.Join('>', result.Steps), result.Body.ToArray()) : null;
+    }
+
     public static bool IsGzip(ReadOnlySpan<byte> b) => b.Length >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 0x08;
 
     /// <summary>RFC 1950 header: CM=8 in the low nibble, window size at most 32K, and the check bits.</summary>

@@ -8,6 +8,7 @@ using ResearchPipeline.Identity;
 using ResearchPipeline.Tests.Captures;
 using ResearchPipeline.Tests.Cli;
 using ResearchPipeline.Tests.Dataset;
+using ResearchPipeline.Payloads;
 
 namespace ResearchPipeline.Tests.Identity;
 
@@ -91,8 +92,8 @@ public class IdentifierMatcherTests
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(new byte[10_000_000]);
         Assert.That(buffer.Length, Is.LessThan(20_000));
-        Assert.That(BodyDecompression.TryDecode(buffer.ToArray(), "gzip", 1_000_000), Is.Null);
-        Assert.That(BodyDecompression.TryDecode(buffer.ToArray(), "gzip", 20_000_000)!.Value.Bytes, Has.Length.EqualTo(10_000_000));
+        Assert.That(ContentDecoding.TryUndo(buffer.ToArray(), "gzip", 1_000_000), Is.Null);
+        Assert.That(ContentDecoding.TryUndo(buffer.ToArray(), "gzip", 20_000_000)!.Value.Bytes, Has.Length.EqualTo(10_000_000));
     }
 
     [Test]
@@ -187,7 +188,7 @@ public class IdentifierMatcherTests
         var ids = new HashSet<string>();
         foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange).Where(e => e.Target.Path.EndsWith("/activities")))
         {
-            var body = BodyDecompression.TryDecode(e.RequestBody, e.RequestHeader("Content-Encoding"), ReadLimits.Default.MaxBodyBytes)?.Bytes ?? e.RequestBody.ToArray();
+            var body = ContentDecoding.TryUndo(e.RequestBody, e.RequestHeader("Content-Encoding"), ReadLimits.Default.MaxBodyBytes)?.Bytes ?? e.RequestBody.ToArray();
             foreach (var pair in Encoding.UTF8.GetString(body).Split('&'))
             {
                 if (pair.StartsWith("advertiser_id=", StringComparison.Ordinal)) ids.Add(Uri.UnescapeDataString(pair["advertiser_id=".Length..]));
@@ -215,7 +216,7 @@ public class IdentifierMatcherTests
         var carrying = new List<int>();
         foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange))
         {
-            var body = BodyDecompression.TryDecode(e.RequestBody, null, long.MaxValue)?.Bytes ?? e.RequestBody.ToArray();
+            var body = ContentDecoding.TryUndo(e.RequestBody, null, long.MaxValue)?.Bytes ?? e.RequestBody.ToArray();
             var text = e.Target.Url + string.Join("\n", e.RequestHeaders.Select(h => h.Value)) + Encoding.UTF8.GetString(body);
             if (text.Contains(adId, StringComparison.OrdinalIgnoreCase)) carrying.Add(e.Ordinal);
         }

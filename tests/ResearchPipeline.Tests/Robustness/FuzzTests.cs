@@ -115,7 +115,7 @@ public class FuzzTests
             copy[i] ^= 0x5A;
             var exchange = Requests.Make("POST", "https://t.example/b", copy, ("Content-Type", "application/json"), ("Content-Encoding", "br"));
             Assert.DoesNotThrow(() => TrackerDecoders.All.Decode(exchange, DecodeLimits.Default), $"byte {i}");
-            Assert.DoesNotThrow(() => ResearchPipeline.Identity.BodyDecompression.TryDecode(exchange.RequestBody, "br", 1 << 20), $"byte {i}");
+            Assert.DoesNotThrow(() => ContentDecoding.TryUndo(exchange.RequestBody, "br", 1 << 20), $"byte {i}");
         }
     }
 
