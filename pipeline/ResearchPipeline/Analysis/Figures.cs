@@ -73,7 +73,8 @@ public static class Figures
         plot.Axes.Bottom.SetTicks(Positions(matrix.Fields.Count), [.. matrix.Fields]);
         plot.Axes.Bottom.TickLabelStyle.Rotation = 90;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 270;
+        // ScottPlot sizes an axis by its labels unrotated; rotated field names need room for their length.
+        plot.Axes.Bottom.MinimumSize = 50 + 7 * matrix.Fields.Select(f => f.Length).DefaultIfEmpty(0).Max();
         plot.Axes.SetLimits(-0.6, matrix.Fields.Count - 0.4, -0.6, matrix.Apps.Count - 0.4);
         plot.Axes.SetLimitsX(-0.6, matrix.Fields.Count - 0.4, plot.Axes.Top);
         plot.HideGrid();
@@ -87,7 +88,7 @@ public static class Figures
             new LegendItem { LabelText = "not sent", FillColor = NotSent },
         ]);
         plot.ShowLegend(Edge.Bottom);
-        return new Figure("meta-fields-by-app.png", plot, Width: 320 + 18 * matrix.Fields.Count, Height: 560 + 34 * matrix.Apps.Count);
+        return new Figure("meta-fields-by-app.png", plot, Width: 320 + 18 * matrix.Fields.Count, Height: 300 + 7 * matrix.Fields.Select(f => f.Length).DefaultIfEmpty(0).Max() + 34 * matrix.Apps.Count);
     }
 
     /// <summary>Parent organisations by the number of apps that contacted any of their hosts.</summary>
