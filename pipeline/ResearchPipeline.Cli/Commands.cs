@@ -204,3 +204,30 @@ public sealed class VerifyCommand : Command<VerifySettings>
         return ExitCodes.Ok;
     }
 }
+
+public sealed class FiguresSettings : CommandSettings
+{
+    [CommandOption("--processed <DIR>")]
+    [Description("Published folder to read the tables from. Default: data/processed")]
+    public string Processed { get; init; } = "data/processed";
+
+    [CommandOption("--out <DIR>")]
+    [Description("Folder to write the PNG figures into. Default: reports/figures")]
+    public string Out { get; init; } = "reports/figures";
+}
+
+[Description("Draw the key figures of a published folder as PNG")]
+public sealed class FiguresCommand : AsyncCommand<FiguresSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, FiguresSettings settings, CancellationToken cancel)
+    {
+        foreach (var figure in ResearchPipeline.Analysis.Figures.All(settings.Processed))
+        {
+            var path = Path.Combine(settings.Out, figure.FileName);
+            var png = figure.Png();
+            await Dataset.AtomicFile.WriteAsync(path, s => s.WriteAsync(png, cancel).AsTask(), cancel);
+            Console.WriteLine($"wrote {path} ({figure.Width}x{figure.Height})");
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -22,6 +22,9 @@ app.Configure(config =>
     config.AddCommand<DictionaryCommand>("dictionary")
         .WithDescription("Write the data dictionary generated from the table definitions.")
         .WithExample("dictionary", "--out", "docs/DATA_DICTIONARY.md");
+    config.AddCommand<FiguresCommand>("figures")
+        .WithDescription("Draw the key figures (Meta fields by app, organisations by apps, requests by country and by network) from a published folder as PNG.")
+        .WithExample("figures", "--processed", "data/processed", "--out", "reports/figures");
 });
 
 try

@@ -2,6 +2,7 @@ using Microsoft.Data.Analysis;
 using ResearchPipeline.Analysis;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Dataset;
 using ResearchPipeline.Tests.Cli;
 
 namespace ResearchPipeline.Tests.Analysis;
@@ -35,6 +36,54 @@ public class DatasetFramesTests
             Assert.That((time - DateTime.UnixEpoch).Ticks / 10, Is.EqualTo(expected[i][2]));
         }
         Assert.That(exchanges.Columns["status"].NullCount, Is.EqualTo(1), "chrome's unanswered request stays null");
+    }
+
+    private static readonly Dictionary<string, Type> FrameColumnTypes = new()
+    {
+        ["string"] = typeof(StringDataFrameColumn),
+        ["int32"] = typeof(Int32DataFrameColumn),
+        ["int64"] = typeof(Int64DataFrameColumn),
+        ["uint32"] = typeof(UInt32DataFrameColumn),
+        ["double"] = typeof(DoubleDataFrameColumn),
+        ["boolean"] = typeof(BooleanDataFrameColumn),
+        ["timestamp[us, UTC]"] = typeof(PrimitiveDataFrameColumn<DateTime>),
+    };
+
+    private static IEnumerable<TestCaseData> EveryTable() =>
+        Tables.All.Select(t => new TestCaseData(t.Name).SetArgDisplayNames(t.Name));
+
+    [TestCaseSource(nameof(EveryTable))]
+    public async Task Every_column_of_a_published_table_arrives_with_its_documented_type_row_count_and_values(string table)
+    {
+        var folder = await PublishedStudies.Demonstration;
+        var definition = Tables.All.Single(t => t.Name == table);
+        var frame = DatasetFrames.Load(folder, table);
+        var path = Path.Combine(folder, definition.FileName);
+        using var db = StudyRunnerTests.OpenDuckDb();
+
+        Assert.That(frame.Columns.Select(c => c.Name), Is.EqualTo(definition.Columns.Select(c => c.Name)), "columns in the documented order");
+        var rows = (long)StudyRunnerTests.Query(db, $"select count(*) from read_parquet('{path}')")[0][0]!;
+        Assert.That(frame.Rows.Count, Is.EqualTo(rows), "row count");
+        Assert.That(rows, Is.GreaterThan(0), "the demonstration study fills every table, so values are compared");
+        foreach (var column in definition.Columns)
+        {
+            var loaded = frame.Columns[column.Name];
+            Assert.That(loaded, Is.TypeOf(FrameColumnTypes[column.TypeName]), $"{table}.{column.Name} ({column.TypeName})");
+            var select = column.TypeName.StartsWith("timestamp", StringComparison.Ordinal) ? $"epoch_us(\"{column.Name}\")" : $"\"{column.Name}\"";
+            var expected = StudyRunnerTests.Query(db, $"select {select} from read_parquet('{path}')").Select(r => r[0]).ToList();
+            var actual = Enumerable.Range(0, (int)loaded.Length).Select(i => loaded[i] is DateTime t ? (object)((t - DateTime.UnixEpoch).Ticks / 10) : loaded[i]).ToList();
+            Assert.That(actual, Is.EqualTo(expected), $"{table}.{column.Name}: every value as DuckDB reads it");
+            Assert.That(loaded.NullCount, Is.EqualTo(expected.Count(v => v is null)), $"{table}.{column.Name}: nulls stay null");
+        }
+    }
+
+    [Test]
+    public async Task Timestamps_arrive_as_UTC()
+    {
+        var frame = DatasetFrames.Load(await PublishedStudies.Demonstration, "exchanges");
+        var times = (PrimitiveDataFrameColumn<DateTime>)frame.Columns["time_utc"];
+        Assert.That(times.Length, Is.GreaterThan(0));
+        for (long i = 0; i < times.Length; i++) Assert.That(times[i]!.Value.Kind, Is.EqualTo(DateTimeKind.Utc));
     }
 
     [Test]
