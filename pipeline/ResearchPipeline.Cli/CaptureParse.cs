@@ -25,7 +25,8 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 /// </summary>
 public static class CaptureParse
 {
-    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null)
+    /// <param name="decode">False for the parse stage alone (the parse verb): exchanges are read, bodies are not decoded.</param>
+    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true)
     {
         var captureId = Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -72,6 +73,10 @@ public static class CaptureParse
                 {
                     switch (record)
                     {
+                        case ExchangeRead read when !decode:
+                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId));
+                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
+                            break;
                         case ExchangeRead read:
                             // Decoded here, while the bodies are in hand; only the rows are kept.
                             var decoded = decoders.Decode(read.Exchange, decodeLimits);

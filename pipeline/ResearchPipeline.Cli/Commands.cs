@@ -80,13 +80,16 @@ public class StudySettings : CommandSettings
 
 public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
 {
+    /// <summary>True for the verb that runs the parse stage alone.</summary>
+    protected virtual bool ParseOnly => false;
+
     public override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancel)
     {
         var progress = CreateProgress(settings.Quiet);
         RunSummary summary;
         try
         {
-            summary = await new StudyRunner(progress).RunAsync(settings.ToOptions(), cancel);
+            summary = await new StudyRunner(progress).RunAsync(settings.ToOptions() with { ParseOnly = ParseOnly }, cancel);
         }
         finally
         {
@@ -119,7 +122,10 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
 public sealed class RunCommand : StudyCommand<StudySettings>;
 
 [Description("Parse stage only")]
-public sealed class ParseCommand : StudyCommand<StudySettings>;
+public sealed class ParseCommand : StudyCommand<StudySettings>
+{
+    protected override bool ParseOnly => true;
+}
 
 public sealed class ReferenceSettings : CommandSettings
 {

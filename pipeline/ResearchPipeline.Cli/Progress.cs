@@ -24,11 +24,17 @@ public sealed class SilentProgress : IProgressSink
 public sealed class LineProgress(TextWriter output) : IProgressSink
 {
     private readonly Dictionary<string, (int Total, int Done)> _stages = new();
+    // Elapsed time goes to the log only, never into a published file (bench/run.sh reads it).
+    private readonly Dictionary<string, System.Diagnostics.Stopwatch> _clocks = new();
     private readonly Lock _lock = new();
 
     public void StageStarted(string stage, int total)
     {
-        lock (_lock) _stages[stage] = (total, 0);
+        lock (_lock)
+        {
+            _stages[stage] = (total, 0);
+            _clocks[stage] = System.Diagnostics.Stopwatch.StartNew();
+        }
         output.WriteLine($"{stage}: {total} to do");
     }
 
@@ -44,7 +50,12 @@ public sealed class LineProgress(TextWriter output) : IProgressSink
         }
     }
 
-    public void StageFinished(string stage) => output.WriteLine($"{stage}: done");
+    public void StageFinished(string stage)
+    {
+        double seconds;
+        lock (_lock) seconds = _clocks[stage].Elapsed.TotalSeconds;
+        output.WriteLine(FormattableString.Invariant($"{stage}: done in {seconds:F3} s"));
+    }
 }
 
 /// <summary>Live progress bars when stderr is a terminal.</summary>

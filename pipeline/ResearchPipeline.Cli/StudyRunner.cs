@@ -17,6 +17,8 @@ public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs,
     public string TaxonomyFolder { get; init; } = "data/taxonomy";
     /// <summary>How identifiers and secrets are treated before anything is published.</summary>
     public PublicationOptions Publication { get; init; } = new();
+    /// <summary>The parse stage alone: captures, exchanges and quality tables; no decode, identify, enrich or attribute.</summary>
+    public bool ParseOnly { get; init; }
 }
 
 public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, int Problems, IReadOnlyList<string> Files, IReadOnlyList<string> InvariantFailures)
@@ -37,7 +39,7 @@ public sealed class StudyRunner(IProgressSink progress)
         var files = CaptureFile.Discover(options.RawFolder);
         var apps = AppsCatalog.Load(options.RawFolder);
         var devices = DevicesCatalog.Load(options.RawFolder);
-        var identify = new IdentifierMatchers(devices, options.Limits);
+        var identify = options.ParseOnly ? null : new IdentifierMatchers(devices, options.Limits);
         var formats = CaptureFormats.All;
         var outcomes = new CaptureOutcome[files.Count];
 
@@ -47,7 +49,7 @@ public sealed class StudyRunner(IProgressSink progress)
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
             (i, _) =>
             {
-                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify);
+                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly);
                 progress.Advanced("parse", files[i].RelativeName);
                 return ValueTask.CompletedTask;
             });
@@ -62,6 +64,21 @@ public sealed class StudyRunner(IProgressSink progress)
         var payloads = outcomes.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
         var matches = outcomes.SelectMany(o => o.IdentifierMatches).Select(pseudonymiser.Match).ToList();
         var failures = CheckCounts(outcomes);
+
+        if (options.ParseOnly)
+        {
+            progress.StageStarted("emit", 1);
+            Directory.CreateDirectory(options.OutputFolder);
+            AtomicFile.RemoveLeftovers(options.OutputFolder);
+            List<string> parsed =
+            [
+                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
+                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Exchanges, exchanges, cancel),
+                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
+            ];
+            progress.StageFinished("emit");
+            return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
+        }
 
         progress.StageStarted("enrich", 1);
         var enriched = EnrichAttribute.Run(outcomes, options);

@@ -36,6 +36,21 @@ public class StudyRunnerTests
         new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, jobs, ReadLimits.Default));
 
     [Test]
+    public async Task The_parse_verb_writes_the_parse_tables_only_with_the_same_exchanges_as_a_run()
+    {
+        var raw = MakeStudy();
+        var parsed = TestFiles.NewTempFolder("parsed");
+        var run = TestFiles.NewTempFolder("run");
+        var parse = await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, parsed, 2, ReadLimits.Default) { ParseOnly = true });
+        var all = await Run(raw, run);
+
+        Assert.That(parse.Files, Is.EquivalentTo(new[] { "captures.parquet", "exchanges.parquet", "quality.parquet" }));
+        Assert.That(Directory.GetFiles(parsed).Select(Path.GetFileName), Is.EquivalentTo(parse.Files));
+        Assert.That(parse.Exchanges, Is.EqualTo(all.Exchanges).And.GreaterThan(0));
+        Assert.That(parse.InvariantFailures, Is.Empty);
+    }
+
+    [Test]
     public async Task Two_runs_and_any_number_of_jobs_give_byte_identical_files()
     {
         var raw = MakeStudy();

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+
+namespace BenchReport;
+
+/// <summary>docs/BENCHMARKS.md: the measurements, the issue's targets as ratios within one run, and the hand-written notes.</summary>
+public static class Report
+{
+    public const string Command = "dotnet bench/BenchReport/bin/Release/net10.0/bench-report.dll bench/results.csv bench/NOTES.md docs/BENCHMARKS.md";
+
+    public static string Render(BenchResults results, string notes)
+    {
+        var md = new StringBuilder();
+        md.Append("# Benchmarks\n\n");
+        md.Append("Generated; do not edit. `make bench` (`bench/run.sh`) builds the scaled corpora, runs every measurement and writes\n");
+        md.Append("`bench/results.csv`; this page is rendered from that file by\n\n```\n").Append(Command).Append("\n```\n\n");
+        md.Append("Absolute times are noisy on this machine (two cores, shared with other work); compare the ratios, which are\n");
+        md.Append("taken within one run on the same input. Every tool reads from a warm page cache.\n\n");
+        foreach (var e in results.Environment) md.Append("- ").Append(e).Append('\n');
+        md.Append('\n');
+
+        // The issue reads its targets on the largest corpus; smaller ones show how the ratios move with size.
+        var corpora = results.Rows.Where(r => r.Subset == "all").GroupBy(r => r.Corpus).OrderByDescending(g => g.Max(r => r.Bytes)).Select(g => g.Key);
+        foreach (var corpus in corpora)
+        {
+            md.Append("## Targets (issue 10), on the ").Append(corpus).Append(" corpus\n\n");
+            md.Append("| target | measured | met |\n|---|---|---|\n");
+            foreach (var (target, measured, met) in Targets(results.Rows.Where(r => r.Corpus == corpus).ToList()))
+                md.Append("| ").Append(target).Append(" | ").Append(measured).Append(" | ").Append(met).Append(" |\n");
+            md.Append('\n');
+        }
+
+        md.Append("## Scaling: the whole run over every capture\n\n");
+        md.Append("| corpus | jobs | captures | MB | requests | wall s | MB/s | requests/s | peak RSS MB | parse s | enrich s | emit s |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in results.Rows.Where(r => r.Subset == "all" && r.Tool == "research-pipeline" && r.Step == "run").OrderBy(r => r.Bytes).ThenBy(r => r.Jobs))
+            md.Append(Invariant($"| {r.Corpus} | {r.Jobs} | {r.Files} | {r.Bytes / 1048576.0:F1} | {r.Requests} | {r.WallSeconds:F2} | {r.MegabytesPerSecond:F1} | {r.RequestsPerSecond:F0} | {r.PeakRssKb / 1024} | {r.ParseSeconds:F2} | {r.EnrichSeconds:F2} | {r.EmitSeconds:F2} |\n"));
+        md.Append('\n');
+
+        md.Append("## Every measurement\n\n");
+        md.Append("| corpus | subset | tool | step | jobs | files | MB | requests | wall s | MB/s | requests/s | peak RSS MB |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in results.Rows)
+            md.Append(Invariant($"| {r.Corpus} | {r.Subset} | {r.Tool} | {r.Step} | {r.Jobs} | {r.Files} | {r.Bytes / 1048576.0:F1} | {r.Requests} | {r.WallSeconds:F2} | {(r.Bytes > 0 ? r.MegabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture) : "")} | {(r.RequestsPerSecond is { } q ? q.ToString("F0", CultureInfo.InvariantCulture) : "")} | {r.PeakRssKb / 1024} |\n"));
+        md.Append('\n');
+        md.Append("Subsets: `all` is the whole corpus; `har`, `pcap`, `flows` are hard links to the corpus's files of one format,\n");
+        md.Append("read by our program and by the other tool alike; `ips` is the distinct server addresses (HAR `serverIPAddress`\n");
+        md.Append("and tshark's `ip.dst`). Requests: our exchanges, TrackHAR's HAR entries, tshark's output lines, mmdblookup's addresses.\n\n");
+        md.Append(notes.TrimEnd()).Append('\n');
+        return md.ToString();
+    }
+
+    private static IEnumerable<(string Target, string Measured, string Met)> Targets(List<Measurement> rows)
+    {
+        Measurement? Find(string subset, string tool, string step, int jobs) =>
+            rows.FirstOrDefault(r => r.Subset == subset && r.Tool == tool && r.Step == step && r.Jobs == jobs);
+        var maxJobs = rows.Where(r => r.Tool == "research-pipeline").Select(r => r.Jobs).DefaultIfEmpty(1).Max();
+
+        if (Find("har", "trackhar", "process", 1) is { RequestsPerSecond: { } th })
+            foreach (var j in new[] { 1, maxJobs }.Distinct())
+                if (Find("har", "research-pipeline", "run", j) is { RequestsPerSecond: { } ours })
+                    yield return ($"end-to-end >= 10x TrackHAR's requests/s (same HARs; ours -j{j}, TrackHAR one process)", Invariant($"{ours / th:F2}x ({ours:F0} vs {th:F0} requests/s)"), Met(ours / th >= 10));
+        foreach (var j in new[] { 1, maxJobs }.Distinct())
+            if (Find("pcap", "tshark", "fields", j) is { } ts && Find("pcap", "research-pipeline", "parse", j) is { } ours)
+                yield return ($"pcap stage >= 5x tshark -T fields (-j{j} both)", Invariant($"{ts.WallSeconds / ours.WallSeconds:F2}x ({ours.WallSeconds:F2} s vs {ts.WallSeconds:F2} s)"), Met(ts.WallSeconds / ours.WallSeconds >= 5));
+        if (Find("all", "cat", "read", 1) is { } cat)
+            foreach (var j in new[] { 1, maxJobs }.Distinct())
+                if (Find("all", "research-pipeline", "parse", j) is { } parse)
+                    yield return ($"parse stage within 5x of cat (-j{j})", Invariant($"{parse.WallSeconds / cat.WallSeconds:F1}x cat ({parse.WallSeconds:F2} s vs {cat.WallSeconds:F2} s)"), Met(parse.WallSeconds / cat.WallSeconds <= 5));
+        if (Find("all", "research-pipeline", "run", maxJobs) is { EnrichSeconds: { } enrich } run)
+            yield return ($"enrichment under 5% of the run (-j{maxJobs})", Invariant($"{100 * enrich / run.WallSeconds:F2}% ({enrich:F2} s of {run.WallSeconds:F2} s)"), Met(enrich / run.WallSeconds < 0.05));
+        if (Find("all", "research-pipeline", "run", 1) is { } j1 && maxJobs > 1 && Find("all", "research-pipeline", "run", maxJobs) is { } jn)
+            yield return ($"-j{maxJobs} at least 1.7x faster than -j1 (whole run)", Invariant($"{j1.WallSeconds / jn.WallSeconds:F2}x"), Met(j1.WallSeconds / jn.WallSeconds >= 1.7));
+        if (Find("all", "research-pipeline", "run", maxJobs) is { } peak)
+            yield return ("peak memory under 500 MB, independent of input size", Invariant($"{peak.PeakRssKb / 1024} MB (whole run, -j{maxJobs}; see the scaling table)"), Met(peak.PeakRssKb < 500 * 1024));
+        if (Find("flows", "mitmdump", "read", 1) is { } md && Find("flows", "research-pipeline", "parse", 1) is { } fl)
+            yield return ("(no target) flow reading vs mitmdump -nr (one process each)", Invariant($"{md.WallSeconds / fl.WallSeconds:F2}x mitmdump's speed ({fl.WallSeconds:F2} s vs {md.WallSeconds:F2} s)"), "");
+        if (Find("ips", "mmdblookup", "lookup", 1) is { } mm && Find("all", "research-pipeline", "run", maxJobs) is { EnrichSeconds: { } en })
+            yield return ("(no target) enrich stage vs mmdblookup over the distinct addresses", Invariant($"ours {en:F2} s (mostly loading the reference data) vs mmdblookup {mm.WallSeconds:F2} s for {mm.Requests} addresses"), "");
+    }
+
+    private static string Met(bool met) => met ? "yes" : "**no**";
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

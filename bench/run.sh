@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# make bench: scaled corpora, every stage of the pipeline, and the tools researchers use instead, on the same
+# input in the same run. Writes bench/results.csv, then docs/BENCHMARKS.md from it.
+#
+#   bench/run.sh                      sizes 10MB,100MB,1GB, jobs 1 and 2
+#   SIZES=10MB,100MB JOBS="1 2" bench/run.sh
+#   BIG_HAR=2GB bench/run.sh          also one single HAR of that size (peak memory of one huge capture)
+#
+# Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (shared captures;
+# default ../shared/captures), EXTERNAL (reference data from make reference; default data/external).
+# Side-by-side tools (Debian): tshark, mitmproxy (mitmdump), mmdb-bin (mmdblookup); Node.js for TrackHAR.
+# A missing tool skips its comparison and says how to install it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-10MB,100MB,1GB}
+JOBS=${JOBS:-1 2}
+BENCH_DIR=${BENCH_DIR:-data/interim/bench}
+SHARED=${SHARED:-../shared/captures}
+EXTERNAL=${EXTERNAL:-data/external}
+BIG_HAR=${BIG_HAR:-}
+RESULTS=${RESULTS:-bench/results.csv}
+DOTNET=${DOTNET:-dotnet}
+CLI=pipeline/ResearchPipeline.Cli/bin/Release/net10.0/research-pipeline.dll
+SCALER=bench/CorpusScaler/bin/Release/net10.0/corpus-scaler.dll
+REPORT=bench/BenchReport/bin/Release/net10.0/bench-report.dll
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+have() { command -v "$1" >/dev/null 2>&1; }
+skip() { echo "bench: skipping $1: $2 not found (install with: $3)" >&2; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
+
+$DOTNET build ResearchPipeline.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+if have node && have npm; then
+    [ -d bench/node_modules/trackhar ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+fi
+$DOTNET "$SCALER" --raw data/raw --shared "$SHARED" --out "$BENCH_DIR" --sizes "$SIZES" ${BIG_HAR:+--big-har "$BIG_HAR"}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tmp_results=$work/results.csv
+echo "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s" > "$tmp_results"
+
+# measure CORPUS SUBSET TOOL STEP JOBS FILES BYTES -- command...: wall time and peak RSS of the command (and its children).
+# The command's stdout goes to $work/out, stderr to $work/err; the requests count is filled in by the caller's REQUESTS.
+measure() {
+    local corpus=$1 subset=$2 tool=$3 step=$4 jobs=$5 files=$6 bytes=$7; shift 8
+    sync
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { echo "bench: failed: $*" >&2; tail -5 "$work/err" >&2; return 1; }
+    read -r wall rss < <(tail -1 "$work/time")
+    local requests; requests=$(REQUESTS)
+    local sp se sm
+    sp=$(sed -n 's/^parse: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
+    se=$(sed -n 's/^enrich: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
+    sm=$(sed -n 's/^emit: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
+    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm" >> "$tmp_results"
+    echo "bench: $corpus $subset $tool $step -j$jobs: $wall s, $((rss / 1024)) MB peak, $requests requests" >&2
+}
+ours_requests() { sed -n 's/^[0-9]* captures, \([0-9]*\) exchanges.*/\1/p' "$work/out"; }
+no_requests() { echo ""; }
+
+# A folder of hard links holding one format's captures, with the study files, so our reader and the other tool read the very same files.
+subset() {
+    local root=$1 name=$2 pattern=$3 view=$work/views/$(basename "$1")/$2
+    mkdir -p "$view"
+    cp "$root/apps.csv" "$root/devices.csv" "$view/"
+    (cd "$root" && find . -mindepth 2 -type f -regextype posix-extended -regex "$pattern" -print0) |
+        while IFS= read -r -d '' f; do mkdir -p "$view/$(dirname "$f")"; ln "$root/$f" "$view/$f" 2>/dev/null || cp "$root/$f" "$view/$f"; done
+    echo "$view"
+}
+files_of() { find "$1" -mindepth 2 -type f | sort; }
+bytes_of() { files_of "$1" | tr '\n' '\0' | du -cb --files0-from=- | tail -1 | cut -f1; }
+
+mmdb=$(find "$EXTERNAL" -name 'GeoLite2-City.mmdb' 2>/dev/null | head -1 || true)
+
+bench_corpus() {
+    local root=$1 label=$2
+    local all_files all_bytes
+    all_files=$(files_of "$root" | wc -l); all_bytes=$(bytes_of "$root")
+
+    REQUESTS() { no_requests; }
+    files_of "$root" | tr '\n' '\0' | xargs -0 cat >/dev/null   # warm the page cache: every tool reads from memory
+    measure "$label" all cat read 1 "$all_files" "$all_bytes" -- sh -c "find '$root' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
+    REQUESTS() { ours_requests; }
+    for j in $JOBS; do
+        measure "$label" all research-pipeline parse "$j" "$all_files" "$all_bytes" -- $DOTNET "$CLI" parse --raw "$root" --out "$work/parsed" --external "$EXTERNAL" --jobs "$j"
+        measure "$label" all research-pipeline run "$j" "$all_files" "$all_bytes" -- $DOTNET "$CLI" run --raw "$root" --out "$work/run" --external "$EXTERNAL" --jobs "$j"
+    done
+
+    # HARs: TrackHAR (parse + adapters + decode of the requests it knows) vs our whole run over the same HARs.
+    local har; har=$(subset "$root" har '.*\.har')
+    local har_files har_bytes; har_files=$(files_of "$har" | wc -l); har_bytes=$(bytes_of "$har")
+    if [ "$har_files" -gt 0 ]; then
+        REQUESTS() { ours_requests; }
+        for j in $JOBS; do
+            measure "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- $DOTNET "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
+        done
+        measure "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- $DOTNET "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
+        if [ -d bench/node_modules/trackhar ]; then
+            files_of "$har" > "$work/har.list"
+            REQUESTS() { cut -d' ' -f2 "$work/out"; }
+            measure "$label" har trackhar process 1 "$har_files" "$har_bytes" -- node bench/trackhar.mjs "$work/har.list"
+        else skip TrackHAR "node/npm or bench/node_modules" "apt-get install nodejs npm; cd bench && npm ci"; fi
+        REQUESTS() { no_requests; }
+        measure "$label" har cat read 1 "$har_files" "$har_bytes" -- sh -c "find '$har' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
+    fi
+
+    # Packet captures: tshark field extraction (HTTP host/URI, TLS SNI, DNS names) vs our pcap reader.
+    local pcap; pcap=$(subset "$root" pcap '.*\.(pcap|pcapng)')
+    local pcap_files pcap_bytes; pcap_files=$(files_of "$pcap" | wc -l); pcap_bytes=$(bytes_of "$pcap")
+    if [ "$pcap_files" -gt 0 ]; then
+        REQUESTS() { ours_requests; }
+        for j in $JOBS; do
+            measure "$label" pcap research-pipeline parse "$j" "$pcap_files" "$pcap_bytes" -- $DOTNET "$CLI" parse --raw "$pcap" --out "$work/parse-pcap" --external "$EXTERNAL" --jobs "$j"
+        done
+        if have tshark; then
+            # tshark starts in ~0.4 s, longer than most files take to read; so, as a researcher would batch them,
+            # mergecap -a concatenates 100 files at a time into one tshark; -P runs that many batches at once.
+            REQUESTS() { grep -c . "$work/out" || true; }
+            for j in $JOBS; do
+                measure "$label" pcap tshark fields "$j" "$pcap_files" "$pcap_bytes" -- sh -c "find '$pcap' -mindepth 2 -type f -print0 | sort -z | xargs -0 -n 100 -P $j sh -c 'mergecap -a -F pcapng -w - \"\$@\" | tshark -n -r - -T fields -E separator=, -e frame.number -e ip.dst -e http.host -e http.request.uri -e tls.handshake.extensions_server_name -e dns.qry.name -Y \"http.request or tls.handshake.type == 1 or dns.flags.response == 0\"' _"
+            done
+            cp "$work/out" "$work/tshark.out"
+        else skip "tshark comparison" tshark "apt-get install tshark"; fi
+    fi
+
+    # Flow files: mitmdump reading every flow vs our flow reader. mitmdump 8.1 stops at a flow format newer than its
+    # own (the shared dumpfile-19 is format 18), so both read only the flow files mitmdump can read; and they are
+    # concatenated (a flow file is a sequence of flows) into one mitmdump, whose start-up (~1 s) outweighs most files.
+    if have mitmdump; then
+        local readable="" name
+        for name in $(find "$root" -mindepth 2 -name '*.mitm' -printf '%f\n' | sort -u); do
+            mitmdump -n -q -r "$(find "$root" -mindepth 2 -name "$name" | head -1)" 2>&1 | grep -q 'cannot read' || readable="$readable|$name"
+        done
+        local flows; flows=$(subset "$root" flows ".*/(${readable#|})")
+    else
+        skip "mitmdump comparison" mitmdump "apt-get install mitmproxy"
+        local flows; flows=$(subset "$root" flows '.*\.mitm')
+    fi
+    local flow_files flow_bytes; flow_files=$(files_of "$flows" | wc -l); flow_bytes=$(bytes_of "$flows")
+    if [ "$flow_files" -gt 0 ]; then
+        REQUESTS() { ours_requests; }
+        measure "$label" flows research-pipeline parse 1 "$flow_files" "$flow_bytes" -- $DOTNET "$CLI" parse --raw "$flows" --out "$work/parse-flows" --external "$EXTERNAL" --jobs 1
+        if have mitmdump; then
+            files_of "$flows" | tr '\n' '\0' | xargs -0 cat > "$work/flows.mitm"
+            REQUESTS() { grep -c -E '^[^ ].*: [A-Z]+ [a-z]+://' "$work/out" || true; }
+            measure "$label" flows mitmdump read 1 "$flow_files" "$flow_bytes" -- mitmdump -n -r "$work/flows.mitm"
+            rm -f "$work/flows.mitm"
+        fi
+    fi
+
+    # Enrichment: mmdblookup over the distinct server addresses vs our enrich stage (read from the run above).
+    if have mmdblookup && [ -n "$mmdb" ]; then
+        { grep -h -o '"serverIPAddress": *"[^"]*"' $(files_of "$har") 2>/dev/null | sed 's/.*: *"\(.*\)"/\1/' || true
+          [ -f "$work/tshark.out" ] && cut -d, -f2 "$work/tshark.out" || true; } | grep -E '^[0-9a-fA-F:.]+$' | grep -v '^\[' | sort -u > "$work/ips.txt" || true
+        local ips; ips=$(wc -l < "$work/ips.txt")
+        REQUESTS() { echo "$ips"; }
+        measure "$label" ips mmdblookup lookup 1 "$ips" 0 -- sh -c "while read -r ip; do mmdblookup --file '$mmdb' --ip \"\$ip\" >/dev/null 2>&1 || true; done < '$work/ips.txt'"
+    else skip "mmdblookup comparison" "mmdblookup or $EXTERNAL/**/GeoLite2-City.mmdb" "apt-get install mmdb-bin; make reference"; fi
+    rm -rf "$work/views" "$work/parsed" "$work/run" "$work/run-har" "$work/parse-har" "$work/parse-pcap" "$work/parse-flows" "$work/tshark.out"
+}
+
+IFS=, read -ra sizes <<< "$SIZES"
+for size in "${sizes[@]}"; do bench_corpus "$BENCH_DIR/$size" "$size"; done
+if [ -n "$BIG_HAR" ]; then
+    big=$BENCH_DIR/big-har-$BIG_HAR
+    REQUESTS() { ours_requests; }
+    b=$(bytes_of "$big")
+    measure "one-har-$BIG_HAR" har research-pipeline parse 1 1 "$b" -- $DOTNET "$CLI" parse --raw "$big" --out "$work/parsed" --external "$EXTERNAL" --jobs 1
+    measure "one-har-$BIG_HAR" har research-pipeline run 1 1 "$b" -- $DOTNET "$CLI" run --raw "$big" --out "$work/run" --external "$EXTERNAL" --jobs 1
+    rm -rf "$work/parsed" "$work/run"
+fi
+
+{
+    echo "# machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MB memory; $(uname -sr)"
+    echo "# tools: $($DOTNET --version | sed 's/^/dotnet /'); $(node --version 2>/dev/null | sed 's/^/node /'); $(tshark --version 2>/dev/null | head -1); $(mitmdump --version 2>/dev/null | head -1); $(mmdblookup --version 2>&1 | head -1)"
+    cat "$tmp_results"
+} > "$RESULTS"
+$DOTNET "$REPORT" "$RESULTS" bench/NOTES.md docs/BENCHMARKS.md
+echo "bench: wrote $RESULTS and docs/BENCHMARKS.md"
