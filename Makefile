@@ -20,7 +20,7 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build test clean verify reference fuzz captures help
+.PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT, write OUT/SHA256SUMS
 all: $(CLI) reference
@@ -55,6 +55,20 @@ fuzz:
 verify: $(CLI)
 	cd $(OUT) && sha256sum --check --strict --quiet SHA256SUMS
 	$(PIPELINE) verify --out $(OUT) --raw $(RAW)
+
+## figures: draw the key figures of OUT as PNG into reports/figures (same bytes every run, given the same fonts)
+figures: $(CLI)
+	$(PIPELINE) figures --processed $(OUT) --out reports/figures
+
+## notebooks: execute every notebook in notebooks/ headless, in place; fails when a cell fails (after make all)
+notebooks: $(CLI)
+	RESEARCH_PIPELINE_PROCESSED=$(abspath $(OUT)) notebooks/run.sh
+
+## bench: scaled corpora (data/interim/bench, up to 1 GB), every stage at -j1/-j2 beside TrackHAR, tshark, mitmdump,
+##        mmdblookup and cat; writes bench/results.csv and docs/BENCHMARKS.md
+BENCH_SIZES ?= 10MB,100MB,1GB
+bench: $(CLI) reference
+	SIZES=$(BENCH_SIZES) DOTNET=$(DOTNET) bench/run.sh
 
 ## captures: re-record the demonstration corpus in RAW through mitmproxy (needs Debian mitmproxy + tshark)
 captures:
