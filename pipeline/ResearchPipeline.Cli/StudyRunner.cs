@@ -63,6 +63,14 @@ public sealed class StudyRunner(IProgressSink progress)
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
         var payloads = outcomes.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
         var matches = outcomes.SelectMany(o => o.IdentifierMatches).Select(pseudonymiser.Match).ToList();
+        // The rows as captured are not needed once pseudonymised; letting them go halves the run's peak memory.
+        foreach (var o in outcomes)
+        {
+            o.Payloads.Clear();
+            o.Payloads.TrimExcess();
+            o.IdentifierMatches.Clear();
+            o.IdentifierMatches.TrimExcess();
+        }
         var failures = CheckCounts(outcomes);
 
         if (options.ParseOnly)

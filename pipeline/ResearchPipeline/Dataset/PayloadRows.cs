@@ -58,7 +58,8 @@ public static class PayloadFieldRows
                 AppId = appId,
                 Ordinal = i,
                 Location = PayloadField.LocationName(a.Field.Location),
-                KeyPath = a.Field.KeyPath,
+                // Key paths and transform chains repeat across every request of a kind; one copy of each is kept.
+                KeyPath = string.Intern(a.Field.KeyPath),
                 Value = SecretRedaction.RedactValue(a.Field.KeyPath, a.Field.Value),
                 ValueType = a.ValueType,
                 Semantic = a.Semantic?.Name,
@@ -67,7 +68,7 @@ public static class PayloadFieldRows
                 SemanticSource = a.Semantic?.Source,
                 Decoder = decoded.Decoder,
                 Endpoint = a.Endpoint,
-                Transforms = a.Field.Transforms,
+                Transforms = string.Intern(a.Field.Transforms),
             };
         }
     }

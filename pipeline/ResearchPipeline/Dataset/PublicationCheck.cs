@@ -32,9 +32,11 @@ public static class PublicationCheck
                     {
                         var cells = new string?[group.RowCount];
                         await group.ReadAsync(field, cells.AsMemory(), cancellationToken: cancel);
+                        // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once.
+                        var searched = new HashSet<string>(StringComparer.Ordinal);
                         foreach (var cell in cells)
                         {
-                            if (cell is null || !values.Leaks(Encoding.UTF8.GetBytes(cell), out var what)) continue;
+                            if (cell is null || !searched.Add(cell) || !values.Leaks(Encoding.UTF8.GetBytes(cell), out var what)) continue;
                             leaks.Add($"{name} column {field.Name} holds {what} seen in the inputs");
                             break;
                         }
