@@ -23,11 +23,8 @@ public static class KeyPaths
         return UnescapeForm(Encoding.UTF8.GetString(name));
     }
 
-    public static string UnescapeForm(string s)
-    {
-        try { return Uri.UnescapeDataString(s.Replace('+', ' ')); }
-        catch (UriFormatException) { return s; }
-    }
+    /// <summary>A form name or value as the decode stage reads it (malformed % escapes kept as sent).</summary>
+    public static string UnescapeForm(string s) => Payloads.FormUrlEncoding.Unescape(s);
 
     /// <summary>Whether a body reads as an HTML form (name=value pairs, no whitespace or control bytes).</summary>
     public static bool LooksLikeForm(ReadOnlySpan<byte> body, string? contentType)
