@@ -59,10 +59,12 @@ public sealed class StudyRunner(IProgressSink progress)
         var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, outcomes.SelectMany(o => o.Sensitive));
         var captures = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
         var primary = captures.Where(c => c.PrimaryInSession).Select(c => c.CaptureId).ToHashSet(StringComparer.Ordinal);
-        var exchanges = outcomes.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
+        // Pseudonymising is a pure function of each row (the pseudonymiser is immutable): spread it over the jobs.
+        var jobs = Math.Max(1, options.Jobs);
+        var exchanges = outcomes.SelectMany(o => o.Exchanges).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Exchange).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
-        var payloads = outcomes.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
-        var matches = outcomes.SelectMany(o => o.IdentifierMatches).Select(pseudonymiser.Match).ToList();
+        var payloads = outcomes.SelectMany(o => o.Payloads).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Payload).ToList();
+        var matches = outcomes.SelectMany(o => o.IdentifierMatches).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Match).ToList();
         // The rows as captured are not needed once pseudonymised; letting them go halves the run's peak memory.
         foreach (var o in outcomes)
         {
@@ -101,24 +103,30 @@ public sealed class StudyRunner(IProgressSink progress)
         var staging = Path.Combine(options.OutputFolder, ".staging");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        var written = new List<string>
+        // The tables are independent files: written side by side, up to the number of jobs at once.
+        using var slots = new SemaphoreSlim(jobs);
+        async Task<string> Write<TRow>(TableDefinition<TRow> table, Func<IEnumerable<TRow>> rows)
         {
-            await ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.Exchanges, exchanges, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.PayloadFields, payloads, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures), cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel),
-            await ParquetTableWriter.WriteAsync(staging, Tables.IdentifierMatches, matches, cancel),
-        };
+            await slots.WaitAsync(cancel);
+            try { return await Task.Run(() => ParquetTableWriter.WriteAsync(staging, table, rows(), cancel), cancel); }
+            finally { slots.Release(); }
+        }
+        var written = (await Task.WhenAll(
+            Write(Tables.Captures, () => captures),
+            Write(Tables.Exchanges, () => exchanges),
+            Write(Tables.Quality, () => quality),
+            Write(Tables.PayloadFields, () => payloads),
+            Write(Tables.AppFacebookFields, () => PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures)),
+            Write(Tables.Endpoints, () => enriched.Endpoints),
+            Write(Tables.Trackers, () => enriched.Trackers),
+            Write(Tables.TaxonomyConflicts, () => enriched.Conflicts),
+            Write(Tables.IdentifierMatches, () => matches))).ToList();
         progress.Advanced("emit", "tables");
         written.AddRange(await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel));
         progress.Advanced("emit", "manifest");
 
         // The gate: files holding a secret or identifier are never published.
-        var leaks = await PublicationCheck.ScanAsync(staging, written, pseudonymiser, cancel);
+        var leaks = await PublicationCheck.ScanAsync(staging, written, pseudonymiser, cancel, jobs);
         if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
         Directory.Delete(staging, recursive: true);
         progress.StageFinished("emit");
