@@ -1,4 +1,5 @@
 using ResearchPipeline.Captures;
+using ResearchPipeline.Captures.Mitmproxy;
 using ResearchPipeline.Decoders.Facebook;
 using static ResearchPipeline.Tests.Lab.DemonstrationCorpus;
 
@@ -36,33 +37,34 @@ public class DemonstrationCorpusTests
     [TestCaseSource(nameof(AllSessions))]
     public void The_flow_file_parses_and_holds_the_same_requests_as_the_HAR(string session)
     {
-        var flows = TNetString.ReadAll(File.ReadAllBytes(session + ".mitm")).Cast<Dictionary<string, object?>>().ToList();
+        var records = ReadFlows(session);
+        var flows = records.OfType<ExchangeRead>().Select(e => e.Exchange).ToList();
         var exchanges = ReadHar(session).OfType<ExchangeRead>().Select(e => e.Exchange).ToList();
+        // Flow format 17 is what mitmproxy 8.x writes (mitmproxy/io/compat.py).
+        Assert.That(records.OfType<CreatorFound>().Select(c => c.ToString()).Distinct(), Is.EqualTo(new[] { "mitmproxy flow format 17" }));
+        Assert.That(records.OfType<RecordQuarantined>(), Is.Empty);
         Assert.That(flows, Has.Count.EqualTo(exchanges.Count));
         for (var i = 0; i < flows.Count; i++)
         {
-            // Flow format 17 is what mitmproxy 8.x writes (mitmproxy/io/compat.py); a flow answered inside the
-            // proxy has a response and a server connection that never had an address.
-            Assert.That(flows[i]["version"], Is.EqualTo(17L));
-            Assert.That(TNetString.Text(flows[i]["type"]), Is.EqualTo("http"));
-            var request = (Dictionary<string, object?>)flows[i]["request"]!;
-            Assert.That(TNetString.Text(request["method"]), Is.EqualTo(exchanges[i].Method), $"flow {i}");
-            Assert.That(TNetString.Text(request["host"]), Is.EqualTo(exchanges[i].Target.Host), $"flow {i}");
-            Assert.That(flows[i]["response"], Is.Not.Null);
-            Assert.That(((Dictionary<string, object?>)flows[i]["server_conn"]!)["ip_address"], Is.Null, "no upstream address: nothing left the machine");
+            Assert.That(flows[i].Kind, Is.EqualTo(ExchangeKind.Http), $"flow {i}");
+            Assert.That(flows[i].Method, Is.EqualTo(exchanges[i].Method), $"flow {i}");
+            Assert.That(flows[i].Target.Host, Is.EqualTo(exchanges[i].Target.Host), $"flow {i}");
+            // A flow answered inside the proxy has a response and a server connection that never had an address.
+            Assert.That(flows[i].Status, Is.Not.Null, $"flow {i}");
+            Assert.That(flows[i].ServerIp, Is.Null, "no upstream address: nothing left the machine");
         }
     }
 
     [TestCaseSource(nameof(AllSessions))]
     public void Meta_bodies_are_gzip_in_the_flow_file_and_decoded_by_har_dump(string session)
     {
-        var flows = TNetString.ReadAll(File.ReadAllBytes(session + ".mitm")).Cast<Dictionary<string, object?>>().ToList();
+        var flows = ReadFlows(session).OfType<ExchangeRead>().Select(e => e.Exchange).ToList();
         var exchanges = ReadHar(session).OfType<ExchangeRead>().Select(e => e.Exchange).ToList();
         var posts = Enumerable.Range(0, flows.Count).Where(i => exchanges[i].Method == "POST" && IsMeta(exchanges[i].Target.Host)).ToList();
         Assert.That(posts, Is.Not.Empty);
         foreach (var i in posts)
         {
-            var raw = (byte[])((Dictionary<string, object?>)flows[i]["request"]!)["content"]!;
+            var raw = flows[i].RequestBody.ToArray();
             Assert.That(raw[..2], Is.EqualTo(new byte[] { 0x1f, 0x8b }), $"flow {i} keeps the gzip body as sent");
             Assert.That(exchanges[i].RequestHeader("Content-Encoding"), Is.EqualTo("gzip"));
             // har_dump.py stores request.get_text(), which undoes Content-Encoding but keeps the header.
@@ -156,5 +158,11 @@ public class DemonstrationCorpusTests
         var used = Sessions().SelectMany(Truth).Select(t => t.Semantic).Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.That(used, Has.Count.GreaterThan(40));
         Assert.That(used.Where(u => !vocabulary.Contains(u)), Is.Empty);
+    }
+
+    private static List<CaptureRecord> ReadFlows(string session)
+    {
+        using var stream = File.OpenRead(session + ".mitm");
+        return new MitmproxyReader().Read(stream, ReadLimits.Default).ToList();
     }
 }
