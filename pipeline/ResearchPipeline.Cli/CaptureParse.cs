@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Decoders;
+using ResearchPipeline.Enrichment;
 using ResearchPipeline.Payloads;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
@@ -16,7 +17,19 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 
     /// <summary>Secrets and identifiers seen in the capture, which emit replaces and the publication check looks for.</summary>
     public IReadOnlyCollection<SensitiveValue> Sensitive { get; init; } = [];
+
+    /// <summary>Each distinct host and address the capture's exchanges name, with when it was first seen (enrich stage).</summary>
+    public IReadOnlyList<EndpointObservation> Endpoints { get; init; } = [];
+
+    /// <summary>Where the rows went when the run writes shards; the row lists above are then empty.</summary>
+    public CaptureShards? Shards { get; init; }
+
+    /// <summary>Exchange rows the capture gave, in its lists or its shard.</summary>
+    public int ExchangeRowCount { get; init; }
 }
+
+/// <summary>The shards one capture's rows were written to; null where the capture had no row of that table.</summary>
+public sealed record CaptureShards(string? Exchanges, string? Payloads, string? IdentifierMatches);
 
 /// <summary>
 /// The parse stage for one capture file: identify it by content, read it with the reader its bytes call
@@ -26,7 +39,9 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 public static class CaptureParse
 {
     /// <param name="decode">False for the parse stage alone (the parse verb): exchanges are read, bodies are not decoded.</param>
-    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true)
+    /// <param name="shardFolder">Where to write the capture's rows as shards (named by <paramref name="shardName"/>); null keeps them in the outcome's lists.</param>
+    public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
+        string? shardFolder = null, string? shardName = null)
     {
         var captureId = Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -34,11 +49,29 @@ public static class CaptureParse
         var exchanges = new List<ExchangeRow>();
         var quality = new List<QualityRow>();
         var payloads = new List<PayloadFieldRow>();
+        var observations = new Dictionary<(string Host, string? Ip), DateTimeOffset?>();
+        var matches = new List<IdentifierMatchRow>();
+        var reader = formats.Detect(file.FullPath);
+        var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
+        using var sink = new CaptureRows(shardFolder is null ? null : Path.Combine(shardFolder, shardName ?? captureId), exchanges, payloads, matches);
+        var exchangeCount = 0;
+        DateTimeOffset? first = null, last = null;
+        void AddExchange(ExchangeRow row)
+        {
+            exchangeCount++;
+            if (row.TimeUtc is { } t)
+            {
+                if (first is null || t < first) first = t;
+                if (last is null || t > last) last = t;
+            }
+            var key = (row.Host, row.ServerIp);
+            if (!observations.TryGetValue(key, out var seen) || (row.TimeUtc is { } s && (seen is null || s < seen))) observations[key] = row.TimeUtc ?? seen;
+            sink.Exchange(row);
+        }
         var decoders = TrackerDecoders.All;
         var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
         string? creator = null;
-        var matches = new List<IdentifierMatchRow>();
         var sensitive = new HashSet<SensitiveValue>();
 
         void Problem(string severity, string message, string location, bool isQuarantine = false, string stage = "parse") => quality.Add(new QualityRow
@@ -59,7 +92,6 @@ public static class CaptureParse
                 ? $"no device_id for this capture in {AppsCatalog.FileName} and {DevicesCatalog.FileName} lists more than one device: known values not searched"
                 : $"device '{app.DeviceId}' is not in {DevicesCatalog.FileName}: known values not searched", "file", stage: "identify");
 
-        var reader = formats.Detect(file.FullPath);
         if (reader is null)
         {
             Problem("error", "not a capture format this pipeline reads (HAR, mitmproxy flows, pcap, pcapng)", "byte 0");
@@ -74,20 +106,22 @@ public static class CaptureParse
                     switch (record)
                     {
                         case ExchangeRead read when !decode:
-                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId));
+                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId));
                             sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
                             break;
                         case ExchangeRead read:
                             // Decoded here, while the bodies are in hand; only the rows are kept.
                             var decoded = decoders.Decode(read.Exchange, decodeLimits);
-                            exchanges.Add(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
-                            payloads.AddRange(PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal));
+                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
+                            foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
                             foreach (var p in decoded.Problems)
                                 Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
                             if (matcher is not null)
                             {
-                                foreach (var m in matcher.Find(read.Exchange))
-                                    matches.Add(IdentifierMatchRows.From(m, captureId, appId));
+                                var found = matcher.Find(read.Exchange).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
+                                // In the table's order within the exchange, so the capture's shard is in order.
+                                found.Sort(Tables.IdentifierMatches.Order);
+                                foreach (var m in found) sink.Match(m);
                             }
                             sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
                             break;
@@ -106,14 +140,13 @@ public static class CaptureParse
             }
             catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or OverflowException)
             {
-                Problem("error", $"reader stopped: {e.GetType().Name}: {e.Message}", $"after record {exchanges.Count + quarantined}");
+                Problem("error", $"reader stopped: {e.GetType().Name}: {e.Message}", $"after record {exchangeCount + quarantined}");
             }
         }
 
-        var times = exchanges.Where(x => x.TimeUtc is not null).Select(x => x.TimeUtc!.Value).ToList();
-        DateTimeOffset? first = times.Count > 0 ? times.Min() : null;
-        DateTimeOffset? last = times.Count > 0 ? times.Max() : null;
+        // Kept in lists, the rows get their offset from the capture's start now; in shards, when merged.
         ExchangeRows.WithSecondsSinceStart(exchanges, first);
+        var shards = sink.Complete();
 
         var capture = new CaptureRow
         {
@@ -130,18 +163,67 @@ public static class CaptureParse
             SizeBytes = file.SizeBytes,
             FirstTimeUtc = first,
             LastTimeUtc = last,
-            RecordsRead = exchanges.Count + quarantined,
-            ExchangeCount = exchanges.Count,
+            RecordsRead = exchangeCount + quarantined,
+            ExchangeCount = exchangeCount,
             QuarantinedCount = quarantined,
             ProblemCount = quality.Count,
             SessionId = app?.Session is { Length: > 0 } session ? $"{appId}/{session}" : file.RelativeName,
         };
-        return new CaptureOutcome(capture, exchanges, quality, payloads) { IdentifierMatches = matches, Sensitive = sensitive };
+        return new CaptureOutcome(capture, exchanges, quality, payloads)
+        {
+            IdentifierMatches = matches,
+            Sensitive = sensitive,
+            Endpoints = observations.Select(o => new EndpointObservation(o.Key.Host, o.Key.Ip, ipSource, o.Value)).ToList(),
+            Shards = shards,
+            ExchangeRowCount = exchangeCount,
+        };
     }
 
     public static string Sha256Hex(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
+
+/// <summary>
+/// Where a capture's rows go: the outcome's lists (tests, small tools), or a shard per table written as the
+/// rows come, so that a run's memory does not grow with the study.
+/// </summary>
+internal sealed class CaptureRows(string? shardStem, List<ExchangeRow> exchanges, List<PayloadFieldRow> payloads, List<IdentifierMatchRow> matches) : IDisposable
+{
+    private readonly ShardWriter<ExchangeRow>? _exchanges = shardStem is null ? null : new(shardStem + ".exchanges.parquet", Tables.Exchanges, ShardTables.Exchanges);
+    private readonly ShardWriter<PayloadFieldRow>? _payloads = shardStem is null ? null : new(shardStem + ".payload_fields.parquet", Tables.PayloadFields, ShardTables.PayloadFields);
+    // A capture's matches are few and must be re-sorted once pseudonymised: one row group each.
+    private readonly ShardWriter<IdentifierMatchRow>? _matches = shardStem is null ? null : new(shardStem + ".identifier_matches.parquet", Tables.IdentifierMatches, ShardTables.IdentifierMatches, int.MaxValue);
+
+    public void Exchange(ExchangeRow row)
+    {
+        if (_exchanges is null) exchanges.Add(row);
+        else _exchanges.Add(row);
+    }
+
+    public void Payload(PayloadFieldRow row)
+    {
+        if (_payloads is null) payloads.Add(row);
+        else _payloads.Add(row);
+    }
+
+    public void Match(IdentifierMatchRow row)
+    {
+        if (_matches is null) matches.Add(row);
+        else _matches.Add(row);
+    }
+
+    public CaptureShards? Complete() => shardStem is null ? null : new CaptureShards(
+        _exchanges!.Complete() ? _exchanges.Path : null,
+        _payloads!.Complete() ? _payloads.Path : null,
+        _matches!.Complete() ? _matches.Path : null);
+
+    public void Dispose()
+    {
+        _exchanges?.Dispose();
+        _payloads?.Dispose();
+        _matches?.Dispose();
     }
 }

@@ -59,6 +59,14 @@ public class StudySettings : CommandSettings
     [Description("Reference lock file: where the pinned reference data is found, and the rows manifest.json records. Default: data/reference.lock.csv")]
     public string ReferenceLock { get; init; } = "data/reference.lock.csv";
 
+    [CommandOption("--interim <DIR>")]
+    [Description("Where each capture's rows wait as Parquet shards between parse and emit (they hold values as captured, like the raw folder). Default: a hidden .interim folder in --out")]
+    public string? Interim { get; init; }
+
+    [CommandOption("--keep-interim")]
+    [Description("Keep the shards after the run instead of deleting them")]
+    public bool KeepInterim { get; init; }
+
     [CommandOption("--quiet")]
     [Description("No progress output")]
     public bool Quiet { get; init; }
@@ -73,6 +81,8 @@ public class StudySettings : CommandSettings
     {
         ExternalFolder = External,
         ReferenceLock = ReferenceLock,
+        InterimFolder = Interim,
+        KeepInterim = KeepInterim,
         UserDatabases = Mmdb,
         Publication = new PublicationOptions { Key = Dataset.StudyKey.Resolve(StudyKey), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
     };

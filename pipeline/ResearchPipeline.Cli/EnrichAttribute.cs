@@ -36,7 +36,7 @@ public static class EnrichAttribute
         if (lockFile == ReferenceLock.Empty)
             Note("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock));
 
-        var observations = outcomes.SelectMany(o => o.Exchanges.Select(x => new EndpointObservation(x.Host, x.ServerIp, IpSource(o.Capture.Format), x.TimeUtc)));
+        var observations = outcomes.SelectMany(o => o.Endpoints);
         using var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases);
         foreach (var n in sources.Notes) Note("enrich", n);
         var enriched = EndpointEnricher.Enrich(observations, sources, new IpLookup(sources));
@@ -72,7 +72,7 @@ public static class EnrichAttribute
     }
 
     /// <summary>Where each capture format takes its server address from.</summary>
-    private static string IpSource(string format) => format switch
+    public static string IpSource(string format) => format switch
     {
         "har" => "har_server_ip",
         "mitmproxy" => "flow_peer",

@@ -19,6 +19,14 @@ public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs,
     public PublicationOptions Publication { get; init; } = new();
     /// <summary>The parse stage alone: captures, exchanges and quality tables; no decode, identify, enrich or attribute.</summary>
     public bool ParseOnly { get; init; }
+
+    /// <summary>Where each capture's rows wait, as shards, between parse and emit; null: a hidden folder beside the output.</summary>
+    public string? InterimFolder { get; init; }
+
+    /// <summary>Keep the shards after the run (they hold values as captured, like the raw folder).</summary>
+    public bool KeepInterim { get; init; }
+
+    internal string ShardFolder => Path.Combine(InterimFolder ?? Path.Combine(OutputFolder, ".interim"), "shards");
 }
 
 public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, int Problems, IReadOnlyList<string> Files, IReadOnlyList<string> InvariantFailures)
@@ -42,14 +50,34 @@ public sealed class StudyRunner(IProgressSink progress)
         var identify = options.ParseOnly ? null : new IdentifierMatchers(devices, options.Limits);
         var formats = CaptureFormats.All;
         var outcomes = new CaptureOutcome[files.Count];
+        var shardFolder = options.ShardFolder;
+        if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
+        try
+        {
+            return await RunAsync(options, files, apps, devices, identify, formats, outcomes, shardFolder, cancel);
+        }
+        finally
+        {
+            if (!options.KeepInterim && Directory.Exists(shardFolder))
+            {
+                Directory.Delete(shardFolder, recursive: true);
+                // The default folder is the run's own; one the user named may hold other things.
+                if (options.InterimFolder is null) Directory.Delete(Path.GetDirectoryName(shardFolder)!);
+            }
+        }
+    }
 
+    private async Task<RunSummary> RunAsync(RunOptions options, IReadOnlyList<CaptureFile> files, AppsCatalog apps, DevicesCatalog devices,
+        IdentifierMatchers? identify, CaptureFormats formats, CaptureOutcome[] outcomes, string shardFolder, CancellationToken cancel)
+    {
         progress.StageStarted("parse", files.Count);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
             (i, _) =>
             {
-                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly);
+                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly,
+                    shardFolder: shardFolder, shardName: i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
                 progress.Advanced("parse", files[i].RelativeName);
                 return ValueTask.CompletedTask;
             });
@@ -57,23 +85,16 @@ public sealed class StudyRunner(IProgressSink progress)
 
         var publication = options.Publication;
         var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, outcomes.SelectMany(o => o.Sensitive));
-        var captures = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
-        var primary = captures.Where(c => c.PrimaryInSession).Select(c => c.CaptureId).ToHashSet(StringComparer.Ordinal);
-        // Pseudonymising is a pure function of each row (the pseudonymiser is immutable): spread it over the jobs.
-        var jobs = Math.Max(1, options.Jobs);
-        var exchanges = outcomes.SelectMany(o => o.Exchanges).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Exchange).ToList();
+        var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
+        // The shards, in the order of the captures table: every row table sorts by capture first.
+        var inOrder = Enumerable.Range(0, outcomes.Length).Select(i => new ShardedCapture(marked[i], outcomes[i]))
+            .OrderBy(c => c.Capture, Comparer<CaptureRow>.Create(Tables.Captures.Order)).ToList();
+        var captures = inOrder.Select(c => c.Capture).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
-        var payloads = outcomes.SelectMany(o => o.Payloads).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Payload).ToList();
-        var matches = outcomes.SelectMany(o => o.IdentifierMatches).AsParallel().AsOrdered().WithDegreeOfParallelism(jobs).Select(pseudonymiser.Match).ToList();
-        // The rows as captured are not needed once pseudonymised; letting them go halves the run's peak memory.
-        foreach (var o in outcomes)
-        {
-            o.Payloads.Clear();
-            o.Payloads.TrimExcess();
-            o.IdentifierMatches.Clear();
-            o.IdentifierMatches.TrimExcess();
-        }
         var failures = CheckCounts(outcomes);
+        var exchangeCount = outcomes.Sum(o => o.ExchangeRowCount);
+        var jobs = Math.Max(1, options.Jobs);
+        var emit = new ShardEmit(pseudonymiser, inOrder);
 
         if (options.ParseOnly)
         {
@@ -83,11 +104,12 @@ public sealed class StudyRunner(IProgressSink progress)
             List<string> parsed =
             [
                 await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
-                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Exchanges, exchanges, cancel),
+                await emit.ExchangesAsync(options.OutputFolder, cancel),
                 await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
             ];
+            failures.AddRange(emit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
-            return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
+            return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
         }
 
         progress.StageStarted("enrich", 1);
@@ -105,22 +127,26 @@ public sealed class StudyRunner(IProgressSink progress)
         Directory.CreateDirectory(staging);
         // The tables are independent files: written side by side, up to the number of jobs at once.
         using var slots = new SemaphoreSlim(jobs);
-        async Task<string> Write<TRow>(TableDefinition<TRow> table, Func<IEnumerable<TRow>> rows)
+        async Task<string> Write(Func<Task<string>> write)
         {
             await slots.WaitAsync(cancel);
-            try { return await Task.Run(() => ParquetTableWriter.WriteAsync(staging, table, rows(), cancel), cancel); }
+            try { return await Task.Run(write, cancel); }
             finally { slots.Release(); }
         }
-        var written = (await Task.WhenAll(
-            Write(Tables.Captures, () => captures),
-            Write(Tables.Exchanges, () => exchanges),
-            Write(Tables.Quality, () => quality),
-            Write(Tables.PayloadFields, () => payloads),
-            Write(Tables.AppFacebookFields, () => PayloadFieldRows.FacebookFields(payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures)),
-            Write(Tables.Endpoints, () => enriched.Endpoints),
-            Write(Tables.Trackers, () => enriched.Trackers),
-            Write(Tables.TaxonomyConflicts, () => enriched.Conflicts),
-            Write(Tables.IdentifierMatches, () => matches))).ToList();
+        var facebook = new FacebookFieldsAggregate();
+        var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, cancel));
+        var exchanges = Write(() => emit.ExchangesAsync(staging, cancel));
+        var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel));
+        var captureTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel));
+        var qualityTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel));
+        var endpoints = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel));
+        var trackers = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel));
+        var conflicts = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel));
+        // Aggregated while payload_fields is written.
+        var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
+            TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+        var written = (await Task.WhenAll(captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches)).ToList();
+        failures.AddRange(emit.CountFailures(exchangeCount));
         progress.Advanced("emit", "tables");
         written.AddRange(await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel));
         progress.Advanced("emit", "manifest");
@@ -131,7 +157,7 @@ public sealed class StudyRunner(IProgressSink progress)
         Directory.Delete(staging, recursive: true);
         progress.StageFinished("emit");
 
-        return new RunSummary(captures.Count, exchanges.Count, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
+        return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
         {
             Leaks = leaks,
         };
@@ -162,8 +188,8 @@ public sealed class StudyRunner(IProgressSink progress)
         foreach (var o in outcomes)
         {
             var quarantineRows = o.Quality.Count(q => q.Quarantined);
-            if (o.Capture.RecordsRead != o.Exchanges.Count + quarantineRows)
-                failures.Add($"{o.Capture.FileName}: {o.Capture.RecordsRead} records read but {o.Exchanges.Count} published and {quarantineRows} quarantined");
+            if (o.Capture.RecordsRead != o.ExchangeRowCount + quarantineRows)
+                failures.Add($"{o.Capture.FileName}: {o.Capture.RecordsRead} records read but {o.ExchangeRowCount} published and {quarantineRows} quarantined");
         }
         return failures;
     }

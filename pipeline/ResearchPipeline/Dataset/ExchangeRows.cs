@@ -15,9 +15,9 @@ public static class ExchangeRows
         Ordinal = e.Ordinal,
         Kind = KindName(e.Kind),
         TimeUtc = e.StartedUtc,
-        Method = string.Intern(e.Method),
-        Scheme = string.Intern(e.Target.Scheme),
-        Host = string.Intern(e.Target.Host),
+        Method = e.Method,
+        Scheme = e.Target.Scheme,
+        Host = e.Target.Host,
         Port = e.Target.Port,
         Path = e.Target.Path,
         Query = SecretRedaction.RedactQuery(e.Target.Query),
@@ -25,13 +25,13 @@ public static class ExchangeRows
         Status = e.Status,
         RequestBytes = e.RequestBody.Length,
         ResponseBytes = e.ResponseBody.Length > 0 ? e.ResponseBody.Length : e.ReportedResponseBytes,
-        RequestContentType = Shared(e.RequestHeader("Content-Type")),
-        RequestContentEncoding = Shared(e.RequestHeader("Content-Encoding")),
-        ResponseContentType = Shared(e.ResponseHeader("Content-Type")),
+        RequestContentType = e.RequestHeader("Content-Type"),
+        RequestContentEncoding = e.RequestHeader("Content-Encoding"),
+        ResponseContentType = e.ResponseHeader("Content-Type"),
         ServerIp = e.ServerIp,
         Sni = e.Sni,
         TlsVersion = e.TlsVersion,
-        UserAgent = Shared(e.RequestHeader("User-Agent")),
+        UserAgent = e.RequestHeader("User-Agent"),
         DurationMs = e.DurationMs,
         ClientIp = e.ClientIp,
         ClientPort = e.ClientPort,
@@ -40,9 +40,6 @@ public static class ExchangeRows
         LastSeenUtc = e.LastSeenUtc,
         DnsAnswers = e.DnsAnswers.IsDefaultOrEmpty ? null : string.Join(' ', e.DnsAnswers),
     };
-
-    /// <summary>Values that repeat over a whole study (hosts, user agents, content types) are kept once.</summary>
-    private static string? Shared(string? value) => value is null ? null : string.Intern(value);
 
     public static string KindName(ExchangeKind kind) => kind switch
     {

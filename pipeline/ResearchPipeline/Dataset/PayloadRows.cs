@@ -58,8 +58,7 @@ public static class PayloadFieldRows
                 AppId = appId,
                 Ordinal = i,
                 Location = PayloadField.LocationName(a.Field.Location),
-                // Key paths and transform chains repeat across every request of a kind; one copy of each is kept.
-                KeyPath = string.Intern(a.Field.KeyPath),
+                KeyPath = a.Field.KeyPath,
                 Value = SecretRedaction.RedactValue(a.Field.KeyPath, a.Field.Value),
                 ValueType = a.ValueType,
                 Semantic = a.Semantic?.Name,
@@ -68,47 +67,100 @@ public static class PayloadFieldRows
                 SemanticSource = a.Semantic?.Source,
                 Decoder = decoded.Decoder,
                 Endpoint = a.Endpoint,
-                Transforms = string.Intern(a.Field.Transforms),
+                Transforms = a.Field.Transforms,
             };
         }
     }
 
     /// <summary>
-    /// <c>app_facebook_fields</c>: per app and semantic, over the rows the Facebook adapter named, leaving out
-    /// placeholders the SDK sends instead of a value (<c>not_sent</c>). The platform is the one apps.csv gives,
-    /// else the one the SDK identity says.
+    /// <c>app_facebook_fields</c> from rows in memory: per app and semantic, over the rows the Facebook adapter
+    /// named (see <see cref="FacebookFieldsAggregate"/>).
     /// </summary>
     public static List<AppFacebookFieldRow> FacebookFields(IEnumerable<PayloadFieldRow> payloads, IEnumerable<ExchangeRow> exchanges, IEnumerable<CaptureRow> captures)
     {
         var exchangeById = exchanges.ToDictionary(e => e.ExchangeId, StringComparer.Ordinal);
         var platformByCapture = captures.ToDictionary(c => c.CaptureId, c => c.Platform, StringComparer.Ordinal);
-        var rows = new List<AppFacebookFieldRow>();
-        var groups = payloads
-            .Where(p => p.Decoder == FacebookAdapter.AdapterName && p.Semantic is not null && p.ValueType != ValueTypes.NotSent)
-            .GroupBy(p => (p.AppId, Semantic: p.Semantic!));
-        foreach (var g in groups)
+        var aggregate = new FacebookFieldsAggregate();
+        foreach (var p in payloads.OrderBy(p => p.CaptureId, StringComparer.Ordinal).ThenBy(p => p.ExchangeOrdinal).ThenBy(p => p.Ordinal))
         {
-            var ordered = g.OrderBy(p => p.CaptureId, StringComparer.Ordinal).ThenBy(p => p.ExchangeOrdinal).ThenBy(p => p.Ordinal).ToList();
-            var seenIn = ordered.Select(p => exchangeById.GetValueOrDefault(p.ExchangeId)).Where(e => e is not null).Select(e => e!).ToList();
-            var sdks = seenIn.Select(e => e.Sdk).Where(s => s is not null).Distinct().Order(StringComparer.Ordinal).ToList();
-            var platforms = seenIn.Select(e => platformByCapture.GetValueOrDefault(e.CaptureId) ?? SdkIdentity.Platform(e.Sdk))
-                .Where(p => p is not null).Distinct().Order(StringComparer.Ordinal).ToList();
-            var example = ordered.FirstOrDefault(p => !string.IsNullOrEmpty(p.Value)) ?? ordered[0];
-            rows.Add(new AppFacebookFieldRow
-            {
-                AppId = g.Key.AppId,
-                Platform = platforms.Count == 0 ? null : string.Join(",", platforms),
-                Semantic = g.Key.Semantic,
-                Category = ordered[0].Category!,
-                PersonalData = ordered.Any(p => p.PersonalData == true),
-                FirstSeenSeconds = seenIn.Select(e => e.SecondsSinceStart).Where(s => s is not null).Min(),
-                RequestCount = ordered.Select(p => p.ExchangeId).Distinct().Count(),
-                Endpoints = string.Join(",", ordered.Select(p => p.Endpoint).Where(e => e is not null).Distinct().Order(StringComparer.Ordinal)),
-                Sdk = sdks.Count == 0 ? null : string.Join(",", sdks),
-                ExampleValue = example.Value,
-                ExampleKeyPath = example.KeyPath,
-            });
+            var e = exchangeById.GetValueOrDefault(p.ExchangeId);
+            aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
+                e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, platformByCapture.GetValueOrDefault(e.CaptureId)));
         }
-        return rows;
+        return aggregate.Rows();
     }
+}
+
+/// <summary>What app_facebook_fields needs of the exchange a field was sent in.</summary>
+public sealed record ExchangeFacts(string? Sdk, double? SecondsSinceStart, string? CapturePlatform);
+
+/// <summary>
+/// <c>app_facebook_fields</c>, built as the payload rows go by in the table's order (capture, exchange,
+/// field), so that the rows need not be held: per app and semantic, over the rows the Facebook adapter named,
+/// leaving out placeholders the SDK sends instead of a value (<c>not_sent</c>). The platform is the one
+/// apps.csv gives, else the one the SDK identity says.
+/// </summary>
+public sealed class FacebookFieldsAggregate
+{
+    private sealed class Field
+    {
+        public required string Category;
+        public bool PersonalData;
+        public double? FirstSeen;
+        public int Requests;
+        public string? LastExchange;
+        public readonly SortedSet<string> Endpoints = new(StringComparer.Ordinal);
+        public readonly SortedSet<string> Sdks = new(StringComparer.Ordinal);
+        public readonly SortedSet<string> Platforms = new(StringComparer.Ordinal);
+        public required string? FirstValue;
+        public required string FirstKeyPath;
+        public bool HasExample;
+        public string? ExampleValue;
+        public string? ExampleKeyPath;
+    }
+
+    private readonly Dictionary<(string AppId, string Semantic), Field> _fields = [];
+
+    /// <param name="exchange">The exchange's facts, or null when it is not known.</param>
+    public void Add(string appId, string? semantic, string? decoder, string? valueType, string? category, bool? personalData,
+        string exchangeId, string? endpoint, string? value, string keyPath, ExchangeFacts? exchange)
+    {
+        if (decoder != FacebookAdapter.AdapterName || semantic is null || valueType == ValueTypes.NotSent) return;
+        if (!_fields.TryGetValue((appId, semantic), out var f))
+            _fields[(appId, semantic)] = f = new Field { Category = category!, FirstValue = value, FirstKeyPath = keyPath };
+        f.PersonalData |= personalData == true;
+        // Rows come in exchange order, so an exchange's rows of one semantic are next to each other.
+        if (!string.Equals(f.LastExchange, exchangeId, StringComparison.Ordinal))
+        {
+            f.Requests++;
+            f.LastExchange = exchangeId;
+        }
+        if (endpoint is not null) f.Endpoints.Add(endpoint);
+        if (!f.HasExample && !string.IsNullOrEmpty(value))
+        {
+            f.HasExample = true;
+            f.ExampleValue = value;
+            f.ExampleKeyPath = keyPath;
+        }
+        if (exchange is null) return;
+        if (exchange.SecondsSinceStart is { } s && (f.FirstSeen is null || s < f.FirstSeen)) f.FirstSeen = s;
+        if (exchange.Sdk is not null) f.Sdks.Add(exchange.Sdk);
+        if ((exchange.CapturePlatform ?? SdkIdentity.Platform(exchange.Sdk)) is { } platform) f.Platforms.Add(platform);
+    }
+
+    public List<AppFacebookFieldRow> Rows() => _fields.Select(kv => new AppFacebookFieldRow
+    {
+        AppId = kv.Key.AppId,
+        Platform = kv.Value.Platforms.Count == 0 ? null : string.Join(",", kv.Value.Platforms),
+        Semantic = kv.Key.Semantic,
+        Category = kv.Value.Category,
+        PersonalData = kv.Value.PersonalData,
+        FirstSeenSeconds = kv.Value.FirstSeen,
+        RequestCount = kv.Value.Requests,
+        Endpoints = string.Join(",", kv.Value.Endpoints),
+        Sdk = kv.Value.Sdks.Count == 0 ? null : string.Join(",", kv.Value.Sdks),
+        ExampleValue = kv.Value.HasExample ? kv.Value.ExampleValue : kv.Value.FirstValue,
+        ExampleKeyPath = kv.Value.HasExample ? kv.Value.ExampleKeyPath! : kv.Value.FirstKeyPath,
+    }).ToList();
+
 }

@@ -181,13 +181,16 @@ public sealed class Pseudonymiser
     /// </summary>
     public PayloadFieldRow Payload(PayloadFieldRow row)
     {
-        var lastKey = row.KeyPath[(row.KeyPath.LastIndexOfAny(['.', ']']) + 1)..];
-        var identifier = row.Category is "identifier" or "user_data" || SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(row.KeyPath);
-        return row with
-        {
-            KeyPath = Text(row.KeyPath)!,
-            Value = identifier && row.ValueType != "not_sent" ? Identifier(row.Value) : Text(row.Value),
-        };
+        var (keyPath, value) = Field(row.KeyPath, row.Value, row.Category, row.ValueType);
+        return row with { KeyPath = keyPath, Value = value };
+    }
+
+    /// <summary>A decoded field's key path and value as published (see <see cref="Payload"/>).</summary>
+    public (string KeyPath, string? Value) Field(string keyPath, string? value, string? category, string? valueType)
+    {
+        var lastKey = keyPath[(keyPath.LastIndexOfAny(['.', ']']) + 1)..];
+        var identifier = category is "identifier" or "user_data" || SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(keyPath);
+        return (Text(keyPath)!, identifier && valueType != "not_sent" ? Identifier(value) : Text(value));
     }
 
     /// <summary>Hits that count, left to right, longest first where two start together.</summary>

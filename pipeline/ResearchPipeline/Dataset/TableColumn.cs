@@ -22,7 +22,20 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     /// <summary>The type as a reader of the data dictionary understands it.</summary>
     public abstract string TypeName { get; }
 
-    internal abstract Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count);
+    internal Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count)
+    {
+        var cells = NewCells(count);
+        Fill(cells, rows, start, count);
+        return WriteCellsAsync(writer, cells, count);
+    }
+
+    /// <summary>Takes this column's values of rows[start..start+count) into cells[0..count).</summary>
+    internal abstract void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count);
+
+    public abstract Array NewCells(int count);
+    public abstract Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count);
+    /// <param name="field">The column as the file being read describes it (a field belongs to one schema).</param>
+    public abstract ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel);
 }
 
 public sealed class StringColumn<TRow>(string name, string description, Func<TRow, string?> value)
@@ -31,12 +44,19 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     public override DataField Field { get; } = new DataField<string>(name, nullable: true);
     public override string TypeName => "string";
 
-    internal override Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
-        var values = new string[count];
-        for (var i = 0; i < count; i++) values[i] = value(rows[start + i])!;
-        return writer.WriteAsync(Field, values);
+        var values = (string?[])cells;
+        for (var i = 0; i < count; i++) values[i] = value(rows[start + i]);
     }
+
+    public override Array NewCells(int count) => new string?[count];
+
+    public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
+        writer.WriteAsync(Field, cells.Length == count ? (string[])cells : new ArraySegment<string>((string[])cells, 0, count));
+
+    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
+        reader.ReadAsync(field, ((string?[])cells).AsMemory(0, (int)reader.RowCount)!, cancellationToken: cancel);
 }
 
 public sealed class ValueColumn<TRow, T>(string name, string description, Func<TRow, T?> value)
@@ -55,12 +75,19 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
         var t => t.Name,
     };
 
-    internal override Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
-        var values = new T?[count];
+        var values = (T?[])cells;
         for (var i = 0; i < count; i++) values[i] = value(rows[start + i]);
-        return writer.WriteAsync<T>(Field, new ReadOnlyMemory<T?>(values));
     }
+
+    public override Array NewCells(int count) => new T?[count];
+
+    public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
+        writer.WriteAsync<T>(Field, new ReadOnlyMemory<T?>((T?[])cells, 0, count));
+
+    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
+        reader.ReadAsync<T>(field, ((T?[])cells).AsMemory(0, (int)reader.RowCount), cancellationToken: cancel);
 }
 
 /// <summary>An instant, stored as a Parquet TIMESTAMP(MICROS, UTC) logical type, never INT96.</summary>
@@ -72,12 +99,19 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 
     public override string TypeName => "timestamp[us, UTC]";
 
-    internal override Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
-        var values = new DateTime?[count];
+        var values = (DateTime?[])cells;
         for (var i = 0; i < count; i++) values[i] = value(rows[start + i])?.UtcDateTime;
-        return writer.WriteAsync<DateTime>(Field, new ReadOnlyMemory<DateTime?>(values));
     }
+
+    public override Array NewCells(int count) => new DateTime?[count];
+
+    public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
+        writer.WriteAsync<DateTime>(Field, new ReadOnlyMemory<DateTime?>((DateTime?[])cells, 0, count));
+
+    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
+        reader.ReadAsync<DateTime>(field, ((DateTime?[])cells).AsMemory(0, (int)reader.RowCount), cancellationToken: cancel);
 }
 
 /// <summary>Short constructors so that table definitions read as a column list.</summary>

@@ -1,0 +1,138 @@
+using Parquet;
+using ResearchPipeline.Dataset;
+
+namespace ResearchPipeline.Cli;
+
+/// <summary>A capture's row as published (primary in its session or not) and where its rows wait.</summary>
+internal sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
+
+/// <summary>
+/// The emit stage over shards: each row table is written from its shards in capture order, pseudonymised a
+/// row group at a time, so the run holds a row group of each table rather than the study.
+/// </summary>
+internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures)
+{
+    private long _exchangeRows;
+
+    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel)
+    {
+        var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
+        return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
+        {
+            var query = batch.Strings("query");
+            var path = batch.Strings("path");
+            var userAgent = batch.Strings("user_agent");
+            var ticks = batch.Values<long>(ShardTables.TimeTicks);
+            var seconds = batch.Values<double>("seconds_since_start");
+            var start = capture.Capture.FirstTimeUtc?.UtcTicks;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
+                path[i] = pseudonymiser.Text(path[i]);
+                userAgent[i] = pseudonymiser.Text(userAgent[i]);
+                if (start is { } s && ticks[i] is { } t) seconds[i] = TimeSpan.FromTicks(t - s).TotalSeconds;
+            }
+            Interlocked.Add(ref _exchangeRows, batch.Count);
+        }, cancel);
+    }
+
+    public Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
+    {
+        var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
+        // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back for it.
+        ShardedCapture? factsOf = null;
+        Dictionary<string, ExchangeFacts> facts = [];
+        return ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
+        {
+            var exchangeId = batch.Strings("exchange_id");
+            var appId = batch.Strings("app_id");
+            var keyPath = batch.Strings("key_path");
+            var value = batch.Strings("value");
+            var valueType = batch.Strings("value_type");
+            var semantic = batch.Strings("semantic");
+            var category = batch.Strings("category");
+            var personal = batch.Values<bool>("personal_data");
+            var decoder = batch.Strings("decoder");
+            var endpoint = batch.Strings("endpoint");
+            var primary = capture.Capture.PrimaryInSession;
+            if (primary && !ReferenceEquals(factsOf, capture))
+            {
+                facts = ExchangeFactsOf(capture);
+                factsOf = capture;
+            }
+            for (var i = 0; i < batch.Count; i++)
+            {
+                (keyPath[i], value[i]) = pseudonymiser.Field(keyPath[i]!, value[i], category[i], valueType[i]);
+                if (primary)
+                    facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!,
+                        facts.GetValueOrDefault(exchangeId[i]!));
+            }
+        }, cancel);
+    }
+
+    public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel)
+    {
+        var parts = captures.Where(c => c.Outcome.Shards?.IdentifierMatches is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.IdentifierMatches!, c));
+        return ShardMerge.WriteAsync(folder, Tables.IdentifierMatches, ShardTables.IdentifierMatches, parts, (_, batch) =>
+        {
+            var keyPath = batch.Strings("key_path");
+            for (var i = 0; i < batch.Count; i++) keyPath[i] = pseudonymiser.Text(keyPath[i]);
+            // A capture's matches are one row group; pseudonymised key paths may sort differently, as in the table.
+            var ordinal = batch.Values<int>(ShardTables.Ordinal);
+            var identity = batch.Strings("identity");
+            var location = batch.Strings("location");
+            var transform = batch.Strings("transform");
+            var order = Enumerable.Range(0, batch.Count).ToArray();
+            Array.Sort(order, (a, b) => Nullable.Compare(ordinal[a], ordinal[b]) is var o and not 0 ? o
+                : string.CompareOrdinal(identity[a], identity[b]) is var d and not 0 ? d
+                : string.CompareOrdinal(location[a], location[b]) is var l and not 0 ? l
+                : string.CompareOrdinal(keyPath[a], keyPath[b]) is var k and not 0 ? k
+                : string.CompareOrdinal(transform[a], transform[b]) is var t and not 0 ? t
+                : a.CompareTo(b));
+            batch.Reorder(order);
+        }, cancel);
+    }
+
+    /// <summary>Exchange rows the merge wrote against those the captures read: a row lost between parse and emit shows here.</summary>
+    public IEnumerable<string> CountFailures(long expected)
+    {
+        if (Interlocked.Read(ref _exchangeRows) != expected)
+            yield return $"exchanges: {expected} rows parsed but {_exchangeRows} written";
+    }
+
+    private static Dictionary<string, ExchangeFacts> ExchangeFactsOf(ShardedCapture capture)
+    {
+        var facts = new Dictionary<string, ExchangeFacts>(StringComparer.Ordinal);
+        if (capture.Outcome.Shards?.Exchanges is not { } path) return facts;
+        var start = capture.Capture.FirstTimeUtc?.UtcTicks;
+        var id = ShardTables.Exchanges.Single(c => c.Name == "exchange_id");
+        var sdk = ShardTables.Exchanges.Single(c => c.Name == "sdk");
+        var ticks = ShardTables.Exchanges.Single(c => c.Name == ShardTables.TimeTicks);
+        using var stream = File.OpenRead(path);
+        var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+        try { Read(reader); }
+        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        return facts;
+
+        void Read(ParquetReader reader)
+        {
+        var fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var n = (int)group.RowCount;
+            var ids = (string?[])id.NewCells(n);
+            var sdks = (string?[])sdk.NewCells(n);
+            var times = (long?[])ticks.NewCells(n);
+            id.ReadCellsAsync(group, fields[id.Name], ids, default).AsTask().GetAwaiter().GetResult();
+            sdk.ReadCellsAsync(group, fields[sdk.Name], sdks, default).AsTask().GetAwaiter().GetResult();
+            ticks.ReadCellsAsync(group, fields[ticks.Name], times, default).AsTask().GetAwaiter().GetResult();
+            for (var i = 0; i < n; i++)
+            {
+                double? seconds = start is { } s && times[i] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
+                facts[ids[i]!] = new ExchangeFacts(sdks[i], seconds, capture.Capture.Platform);
+            }
+        }
+        }
+    }
+}
