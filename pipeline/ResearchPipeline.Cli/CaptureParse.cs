@@ -28,8 +28,23 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
     public int ExchangeRowCount { get; init; }
 }
 
-/// <summary>The shards one capture's rows were written to; null where the capture had no row of that table.</summary>
-public sealed record CaptureShards(string? Exchanges, string? Payloads, string? IdentifierMatches);
+/// <summary>Where one capture's rows were written in the shards; null where the capture had no row of that table.</summary>
+public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, ShardRange? IdentifierMatches);
+
+/// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
+public sealed class CaptureSpool(string folder, int worker) : IDisposable
+{
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"worker-{worker}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"worker-{worker}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"worker-{worker}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
+
+    public void Dispose()
+    {
+        Exchanges.Dispose();
+        Payloads.Dispose();
+        Matches.Dispose();
+    }
+}
 
 /// <summary>
 /// The parse stage for one capture file: identify it by content, read it with the reader its bytes call
@@ -39,11 +54,12 @@ public sealed record CaptureShards(string? Exchanges, string? Payloads, string? 
 public static class CaptureParse
 {
     /// <param name="decode">False for the parse stage alone (the parse verb): exchanges are read, bodies are not decoded.</param>
-    /// <param name="shardFolder">Where to write the capture's rows as shards (named by <paramref name="shardName"/>); null keeps them in the outcome's lists.</param>
+    /// <param name="spool">The shard files to append the capture's rows to; null keeps them in the outcome's lists.</param>
+    /// <param name="captureId">The file's sha256 when the caller has it already.</param>
     public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
-        string? shardFolder = null, string? shardName = null)
+        CaptureSpool? spool = null, string? captureId = null)
     {
-        var captureId = Sha256Hex(file.FullPath);
+        captureId ??= Sha256Hex(file.FullPath);
         var app = apps.Find(file);
         var appId = app?.AppId ?? file.FolderAppId;
         var exchanges = new List<ExchangeRow>();
@@ -53,7 +69,8 @@ public static class CaptureParse
         var matches = new List<IdentifierMatchRow>();
         var reader = formats.Detect(file.FullPath);
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
-        using var sink = new CaptureRows(shardFolder is null ? null : Path.Combine(shardFolder, shardName ?? captureId), exchanges, payloads, matches);
+        // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
+        var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
         var exchangeCount = 0;
         DateTimeOffset? first = null, last = null;
         void AddExchange(ExchangeRow row)
@@ -190,40 +207,41 @@ public static class CaptureParse
 /// Where a capture's rows go: the outcome's lists (tests, small tools), or a shard per table written as the
 /// rows come, so that a run's memory does not grow with the study.
 /// </summary>
-internal sealed class CaptureRows(string? shardStem, List<ExchangeRow> exchanges, List<PayloadFieldRow> payloads, List<IdentifierMatchRow> matches) : IDisposable
+internal sealed class CaptureRows
 {
-    private readonly ShardWriter<ExchangeRow>? _exchanges = shardStem is null ? null : new(shardStem + ".exchanges.parquet", Tables.Exchanges, ShardTables.Exchanges);
-    private readonly ShardWriter<PayloadFieldRow>? _payloads = shardStem is null ? null : new(shardStem + ".payload_fields.parquet", Tables.PayloadFields, ShardTables.PayloadFields);
-    // A capture's matches are few and must be re-sorted once pseudonymised: one row group each.
-    private readonly ShardWriter<IdentifierMatchRow>? _matches = shardStem is null ? null : new(shardStem + ".identifier_matches.parquet", Tables.IdentifierMatches, ShardTables.IdentifierMatches, int.MaxValue);
+    private readonly CaptureSpool? _spool;
+    private readonly List<ExchangeRow> _exchanges;
+    private readonly List<PayloadFieldRow> _payloads;
+    private readonly List<IdentifierMatchRow> _matches;
+
+    public CaptureRows(CaptureSpool? spool, List<ExchangeRow> exchanges, List<PayloadFieldRow> payloads, List<IdentifierMatchRow> matches, bool inOrder)
+    {
+        _spool = spool;
+        _exchanges = exchanges;
+        _payloads = payloads;
+        _matches = matches;
+        _spool?.Exchanges.Begin(inOrder);
+        _spool?.Payloads.Begin(inOrder);
+        _spool?.Matches.Begin(inOrder);
+    }
 
     public void Exchange(ExchangeRow row)
     {
-        if (_exchanges is null) exchanges.Add(row);
-        else _exchanges.Add(row);
+        if (_spool is null) _exchanges.Add(row);
+        else _spool.Exchanges.Add(row);
     }
 
     public void Payload(PayloadFieldRow row)
     {
-        if (_payloads is null) payloads.Add(row);
-        else _payloads.Add(row);
+        if (_spool is null) _payloads.Add(row);
+        else _spool.Payloads.Add(row);
     }
 
     public void Match(IdentifierMatchRow row)
     {
-        if (_matches is null) matches.Add(row);
-        else _matches.Add(row);
+        if (_spool is null) _matches.Add(row);
+        else _spool.Matches.Add(row);
     }
 
-    public CaptureShards? Complete() => shardStem is null ? null : new CaptureShards(
-        _exchanges!.Complete() ? _exchanges.Path : null,
-        _payloads!.Complete() ? _payloads.Path : null,
-        _matches!.Complete() ? _matches.Path : null);
-
-    public void Dispose()
-    {
-        _exchanges?.Dispose();
-        _payloads?.Dispose();
-        _matches?.Dispose();
-    }
+    public CaptureShards? Complete() => _spool is null ? null : new CaptureShards(_spool.Exchanges.End(), _spool.Payloads.End(), _spool.Matches.End());
 }

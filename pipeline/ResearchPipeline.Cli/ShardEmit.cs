@@ -25,7 +25,7 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
             var ticks = batch.Values<long>(ShardTables.TimeTicks);
             var seconds = batch.Values<double>("seconds_since_start");
             var start = capture.Capture.FirstTimeUtc?.UtcTicks;
-            for (var i = 0; i < batch.Count; i++)
+            for (var i = batch.Start; i < batch.End; i++)
             {
                 query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
                 path[i] = pseudonymiser.Text(path[i]);
@@ -36,13 +36,14 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
         }, cancel);
     }
 
-    public Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
+    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
     {
+        await using var exchangeFacts = new ExchangeFactsReader();
         var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back for it.
         ShardedCapture? factsOf = null;
         Dictionary<string, ExchangeFacts> facts = [];
-        return ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
+        return await ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
         {
             var exchangeId = batch.Strings("exchange_id");
             var appId = batch.Strings("app_id");
@@ -57,10 +58,11 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
             var primary = capture.Capture.PrimaryInSession;
             if (primary && !ReferenceEquals(factsOf, capture))
             {
-                facts = ExchangeFactsOf(capture);
+                // The transform runs on the merge's own thread, and the cursor's stream blocks: this completes here.
+                facts = exchangeFacts.OfAsync(capture, cancel).GetAwaiter().GetResult();
                 factsOf = capture;
             }
-            for (var i = 0; i < batch.Count; i++)
+            for (var i = batch.Start; i < batch.End; i++)
             {
                 (keyPath[i], value[i]) = pseudonymiser.Field(keyPath[i]!, value[i], category[i], valueType[i]);
                 if (primary)
@@ -76,13 +78,13 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
         return ShardMerge.WriteAsync(folder, Tables.IdentifierMatches, ShardTables.IdentifierMatches, parts, (_, batch) =>
         {
             var keyPath = batch.Strings("key_path");
-            for (var i = 0; i < batch.Count; i++) keyPath[i] = pseudonymiser.Text(keyPath[i]);
-            // A capture's matches are one row group; pseudonymised key paths may sort differently, as in the table.
+            for (var i = batch.Start; i < batch.End; i++) keyPath[i] = pseudonymiser.Text(keyPath[i]);
+            // A capture's matches come as one window; pseudonymised key paths may sort differently, as in the table.
             var ordinal = batch.Values<int>(ShardTables.Ordinal);
             var identity = batch.Strings("identity");
             var location = batch.Strings("location");
             var transform = batch.Strings("transform");
-            var order = Enumerable.Range(0, batch.Count).ToArray();
+            var order = Enumerable.Range(batch.Start, batch.Count).ToArray();
             Array.Sort(order, (a, b) => Nullable.Compare(ordinal[a], ordinal[b]) is var o and not 0 ? o
                 : string.CompareOrdinal(identity[a], identity[b]) is var d and not 0 ? d
                 : string.CompareOrdinal(location[a], location[b]) is var l and not 0 ? l
@@ -90,7 +92,7 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
                 : string.CompareOrdinal(transform[a], transform[b]) is var t and not 0 ? t
                 : a.CompareTo(b));
             batch.Reorder(order);
-        }, cancel);
+        }, cancel, wholeParts: true);
     }
 
     /// <summary>Exchange rows the merge wrote against those the captures read: a row lost between parse and emit shows here.</summary>
@@ -100,39 +102,37 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
             yield return $"exchanges: {expected} rows parsed but {_exchangeRows} written";
     }
 
-    private static Dictionary<string, ExchangeFacts> ExchangeFactsOf(ShardedCapture capture)
+    /// <summary>What app_facebook_fields needs of each exchange of a capture, read back from the exchange shards.</summary>
+    private sealed class ExchangeFactsReader : IAsyncDisposable
     {
-        var facts = new Dictionary<string, ExchangeFacts>(StringComparer.Ordinal);
-        if (capture.Outcome.Shards?.Exchanges is not { } path) return facts;
-        var start = capture.Capture.FirstTimeUtc?.UtcTicks;
-        var id = ShardTables.Exchanges.Single(c => c.Name == "exchange_id");
-        var sdk = ShardTables.Exchanges.Single(c => c.Name == "sdk");
-        var ticks = ShardTables.Exchanges.Single(c => c.Name == ShardTables.TimeTicks);
-        using var stream = File.OpenRead(path);
-        var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
-        try { Read(reader); }
-        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
-        return facts;
+        private static readonly IReadOnlyList<TableColumn<ExchangeRow>> Columns =
+            ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or ShardTables.TimeTicks).ToList();
+        private readonly Dictionary<string, ShardCursor<ExchangeRow>> _cursors = new(StringComparer.Ordinal);
 
-        void Read(ParquetReader reader)
+        public async Task<Dictionary<string, ExchangeFacts>> OfAsync(ShardedCapture capture, CancellationToken cancel)
         {
-        var fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
-        for (var g = 0; g < reader.RowGroupCount; g++)
-        {
-            using var group = reader.OpenRowGroupReader(g);
-            var n = (int)group.RowCount;
-            var ids = (string?[])id.NewCells(n);
-            var sdks = (string?[])sdk.NewCells(n);
-            var times = (long?[])ticks.NewCells(n);
-            id.ReadCellsAsync(group, fields[id.Name], ids, default).AsTask().GetAwaiter().GetResult();
-            sdk.ReadCellsAsync(group, fields[sdk.Name], sdks, default).AsTask().GetAwaiter().GetResult();
-            ticks.ReadCellsAsync(group, fields[ticks.Name], times, default).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < n; i++)
+            var facts = new Dictionary<string, ExchangeFacts>(StringComparer.Ordinal);
+            if (capture.Outcome.Shards?.Exchanges is not { } range) return facts;
+            if (!_cursors.TryGetValue(range.Path, out var cursor))
+                _cursors[range.Path] = cursor = await ShardCursor<ExchangeRow>.OpenAsync(range.Path, Columns, cancel);
+            var start = capture.Capture.FirstTimeUtc?.UtcTicks;
+            await foreach (var batch in cursor.ReadAsync(range, cancel))
             {
-                double? seconds = start is { } s && times[i] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
-                facts[ids[i]!] = new ExchangeFacts(sdks[i], seconds, capture.Capture.Platform);
+                var ids = batch.Strings("exchange_id");
+                var sdks = batch.Strings("sdk");
+                var times = batch.Values<long>(ShardTables.TimeTicks);
+                for (var i = batch.Start; i < batch.End; i++)
+                {
+                    double? seconds = start is { } s && times[i] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
+                    facts[ids[i]!] = new ExchangeFacts(sdks[i], seconds, capture.Capture.Platform);
+                }
             }
+            return facts;
         }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var cursor in _cursors.Values) await cursor.DisposeAsync();
         }
     }
 }

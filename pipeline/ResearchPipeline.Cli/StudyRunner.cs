@@ -71,16 +71,34 @@ public sealed class StudyRunner(IProgressSink progress)
         IdentifierMatchers? identify, CaptureFormats formats, CaptureOutcome[] outcomes, string shardFolder, CancellationToken cancel)
     {
         progress.StageStarted("parse", files.Count);
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, files.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-            (i, _) =>
-            {
-                outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly,
-                    shardFolder: shardFolder, shardName: i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
-                progress.Advanced("parse", files[i].RelativeName);
-                return ValueTask.CompletedTask;
-            });
+        // Captures are read in the captures table's order (by content hash, then name), so that each worker's
+        // shard files are in table order and emit reads them front to back; which worker read which capture
+        // does not matter, as emit finds each capture's rows by where they were written.
+        var ids = new string[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+            i => ids[i] = CaptureParse.Sha256Hex(files[i].FullPath));
+        var readOrder = Enumerable.Range(0, files.Count)
+            .OrderBy(i => ids[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
+        var spools = new System.Collections.Concurrent.ConcurrentBag<CaptureSpool>();
+        var workers = 0;
+        try
+        {
+            await Parallel.ForEachAsync(
+                readOrder,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+                (i, _) =>
+                {
+                    if (!spools.TryTake(out var spool)) spool = new CaptureSpool(shardFolder, Interlocked.Increment(ref workers));
+                    try { outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly, spool: spool, captureId: ids[i]); }
+                    finally { spools.Add(spool); }
+                    progress.Advanced("parse", files[i].RelativeName);
+                    return ValueTask.CompletedTask;
+                });
+        }
+        finally
+        {
+            foreach (var spool in spools) spool.Dispose();
+        }
         progress.StageFinished("parse");
 
         var publication = options.Publication;

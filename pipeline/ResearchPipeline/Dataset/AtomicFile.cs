@@ -15,11 +15,14 @@ public static class AtomicFile
         var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
-                await write(stream);
-                await stream.FlushAsync(cancel);
-                stream.Flush(flushToDisk: true);
+                await using (var stream = new BlockingStream(file))
+                {
+                    await write(stream);
+                    await stream.FlushAsync(cancel);
+                    file.Flush(flushToDisk: true);
+                }
             }
             File.Move(temp, path, overwrite: true);
         }

@@ -3,14 +3,13 @@ using Parquet;
 namespace ResearchPipeline.Dataset;
 
 /// <summary>
-/// The interim form of a table: one Parquet shard per capture, written while the capture is read, so a run
-/// holds one capture's rows at a time (a chunk of them for captures read in order) whatever the size of the
-/// study. Shards hold values as captured, before pseudonymising, which needs every capture's secrets first:
-/// they live under <c>data/interim</c> beside the raw captures and are never published.
+/// The interim form of the row tables: shard files written while the captures are read, so that a run holds
+/// a chunk of rows per table and worker rather than the study. Shards hold values as captured, before
+/// pseudonymising (which needs every capture's secrets first); they are never published.
 /// </summary>
 public static class Shards
 {
-    /// <summary>Rows a shard writer holds before it writes them as a row group (captures read in order).</summary>
+    /// <summary>Rows a shard file takes in one row group.</summary>
     public const int ChunkRows = 16_384;
 
     /// <summary>Shards are read once, soon after: no compression, cheapest to write and read.</summary>
@@ -20,136 +19,268 @@ public static class Shards
     };
 }
 
+/// <summary>Where one capture's rows of a table are: a run of rows in a shard file.</summary>
+public sealed record ShardRange(string Path, long FirstRow, int Rows);
+
 /// <summary>
-/// Writes one capture's rows of a table to its shard. Rows that arrive in the table's order (HAR entries,
-/// flows) are written a chunk at a time; rows that do not (a packet capture names its flows when they end)
-/// are held and sorted once the capture is read. The shard appears under its name only when complete.
+/// One worker's shard file of a table. The worker reads captures in the table's order and appends each one's
+/// rows, so every file is in table order and emit reads each file once, front to back. Row groups are cut
+/// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's footer small (a
+/// footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
+/// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
+/// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
+/// names its flows when they end) is held and sorted once read.
 /// </summary>
-public sealed class ShardWriter<TRow> : IDisposable
+public sealed class ShardSpool<TRow> : IDisposable
 {
-    private readonly string _path;
-    private readonly string _temp;
     private readonly TableDefinition<TRow> _table;
     private readonly IReadOnlyList<TableColumn<TRow>> _columns;
     private readonly int _chunkRows;
+    private readonly List<TRow> _pending = [];
     private readonly List<TRow> _held = [];
-    private Parquet.Schema.ParquetSchema? _schema;
-    private FileStream? _stream;
+    private Stream? _stream;
     private ParquetWriter? _writer;
-    private bool _inOrder = true;
-    private bool _flushed;
+    private long _rows;
+    private long _firstRow;
+    private bool _sortAtEnd;
+    private TRow? _last;
 
     /// <param name="columns">The table's columns and any the merge needs besides (shard-only columns).</param>
-    public ShardWriter(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows)
+    public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows)
     {
-        _path = path;
-        _temp = path + ".tmp";
+        Path = path;
         _table = table;
         _columns = columns;
         _chunkRows = chunkRows;
     }
 
-    public int Count { get; private set; }
+    public string Path { get; }
 
-    public string Path => _path;
+    /// <param name="inOrder">Whether the capture gives its rows in the table's order; if not, they are held until <see cref="End"/>.</param>
+    public void Begin(bool inOrder)
+    {
+        _held.Clear();
+        _firstRow = _rows;
+        _sortAtEnd = !inOrder;
+    }
 
     public void Add(TRow row)
     {
-        if (_inOrder && _held.Count > 0 && _table.Order(_held[^1], row) > 0)
+        if (_sortAtEnd)
         {
-            // Rows already written cannot be re-sorted; readers that write in order never get here.
-            if (_flushed) throw new InvalidOperationException($"{_table.Name} rows for {_path} arrived out of order after a chunk was written");
-            _inOrder = false;
+            _held.Add(row);
+            return;
         }
-        _held.Add(row);
-        Count++;
-        if (_inOrder && _held.Count >= _chunkRows) Flush();
+        // A reader that promises order and breaks it is a bug; published rows would come out unsorted.
+        if (_rows > _firstRow && _table.Order(_last!, row) > 0)
+            throw new InvalidOperationException($"{_table.Name} rows arrived out of the table's order ({Path})");
+        _last = row;
+        Append(row);
     }
 
-    /// <summary>Writes what is held and moves the shard into place; false (and no file) when the capture had no rows.</summary>
-    public bool Complete()
+    /// <summary>The capture's rows, or null when it had none.</summary>
+    public ShardRange? End()
     {
-        if (Count == 0) return false;
-        if (!_inOrder) _held.Sort(_table.Order);
-        while (_held.Count > 0) Flush();
-        _writer!.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        _writer = null;
-        _stream!.Dispose();
-        _stream = null;
-        File.Move(_temp, _path, overwrite: true);
-        return true;
+        if (_sortAtEnd)
+        {
+            _held.Sort(_table.Order);
+            foreach (var row in _held) Append(row);
+            _held.Clear();
+        }
+        return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
+    }
+
+    private void Append(TRow row)
+    {
+        _pending.Add(row);
+        _rows++;
+        if (_pending.Count == _chunkRows) Flush();
     }
 
     private void Flush()
     {
+        if (_pending.Count == 0) return;
         if (_writer is null)
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(_path)!);
-            _schema = new Parquet.Schema.ParquetSchema(_columns.Select(c => (Parquet.Schema.Field)c.Field));
-            _stream = new FileStream(_temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            _writer = ParquetWriter.CreateAsync(_schema, _stream, Shards.Options()).GetAwaiter().GetResult();
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            var schema = new Parquet.Schema.ParquetSchema(_columns.Select(c => (Parquet.Schema.Field)c.Field));
+            _stream = new BlockingStream(new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16));
+            _writer = ParquetWriter.CreateAsync(schema, _stream, Shards.Options()).GetAwaiter().GetResult();
         }
-        var count = Math.Min(_held.Count, _inOrder ? _chunkRows : int.MaxValue);
         using (var group = _writer.CreateRowGroup())
         {
-            foreach (var column in _columns) column.WriteAsync(group, _held, 0, count).GetAwaiter().GetResult();
+            // The stream is a BlockingStream: each write has completed when the call returns.
+            foreach (var column in _columns) column.WriteAsync(group, _pending, 0, _pending.Count).GetAwaiter().GetResult();
         }
-        _held.RemoveRange(0, count);
-        _flushed = true;
+        _pending.Clear();
     }
 
+    /// <summary>Writes the last rows and the file's footer: the file can be read once every capture is written.</summary>
     public void Dispose()
     {
+        Flush();
         _writer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _writer = null;
         _stream?.Dispose();
-        if (File.Exists(_temp)) File.Delete(_temp);
+        _stream = null;
     }
 }
 
-/// <summary>A chunk of a table's rows as columns: one array of cells per column, by name.</summary>
+/// <summary>A window of a table's rows as columns: one array of cells per column, by name; rows [Start, End).</summary>
 public sealed class CellBatch
 {
     private readonly Dictionary<string, Array> _cells;
 
-    internal CellBatch(Dictionary<string, Array> cells, int count)
+    internal CellBatch(Dictionary<string, Array> cells, int start, int count)
     {
         _cells = cells;
-        Count = count;
+        Start = start;
+        End = start + count;
     }
 
-    public int Count { get; }
+    public int Start { get; }
+    public int End { get; }
+    public int Count => End - Start;
 
     public string?[] Strings(string column) => (string?[])_cells[column];
 
     public T?[] Values<T>(string column) where T : struct => (T?[])_cells[column];
 
-    public DateTime?[] Times(string column) => (DateTime?[])_cells[column];
-
     internal Array this[string column] => _cells[column];
 
-    /// <summary>Puts the rows in the order given (row <c>order[i]</c> becomes row i) in every column.</summary>
+    /// <summary>Puts the window's rows in the order given (row <c>order[i]</c> becomes row <c>Start + i</c>) in every column.</summary>
     public void Reorder(int[] order)
     {
         foreach (var cells in _cells.Values)
         {
             var copy = (Array)cells.Clone();
-            for (var i = 0; i < Count; i++) cells.SetValue(copy.GetValue(order[i]), i);
+            for (var i = 0; i < order.Length; i++) cells.SetValue(copy.GetValue(order[i]), Start + i);
         }
     }
 }
 
-/// <summary>One shard and what its rows belong to, for the transform that runs over it.</summary>
-public sealed record ShardPart<TContext>(string Path, TContext Context);
+/// <summary>
+/// Reads a shard file front to back: each row group is decoded once, into the columns asked for, and handed
+/// out in windows; rows skipped in whole row groups are not decoded at all.
+/// </summary>
+public sealed class ShardCursor<TRow> : IAsyncDisposable
+{
+    private readonly ParquetReader _reader;
+    private readonly Dictionary<string, Parquet.Schema.DataField> _fields;
+    private readonly IReadOnlyList<TableColumn<TRow>> _columns;
+    private int _group = -1;
+    private long _groupFirstRow;
+    private int _groupRows;
+    private Dictionary<string, Array>? _cells;
+    private readonly Dictionary<string, Dictionary<string, string>> _seen = new(StringComparer.Ordinal);
+
+    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns)
+    {
+        _reader = reader;
+        _columns = columns;
+        // The file's own fields: a field object belongs to one schema, and other threads read with the table's.
+        _fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
+    }
+
+    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel)
+    {
+        var stream = new BlockingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
+        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns);
+    }
+
+    /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
+    public async IAsyncEnumerable<CellBatch> ReadAsync(ShardRange range, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        var row = range.FirstRow;
+        var end = range.FirstRow + range.Rows;
+        while (row < end)
+        {
+            if (_cells is null || row >= _groupFirstRow + _groupRows) await MoveToGroupOf(row, cancel);
+            if (row < _groupFirstRow) throw new InvalidOperationException($"shard rows asked for out of order: row {row} after row group from {_groupFirstRow}");
+            var start = (int)(row - _groupFirstRow);
+            var count = (int)Math.Min(end - row, _groupRows - start);
+            yield return new CellBatch(_cells!, start, count);
+            row += count;
+        }
+    }
+
+    /// <summary>The rows of a range as one window, copied together when they span row groups.</summary>
+    public async Task<CellBatch> ReadWholeAsync(ShardRange range, CancellationToken cancel = default)
+    {
+        var windows = new List<CellBatch>();
+        Dictionary<string, Array>? joined = null;
+        var at = 0;
+        await foreach (var window in ReadAsync(range, cancel))
+        {
+            if (window.Count == range.Rows) return window;
+            joined ??= _columns.ToDictionary(c => c.Name, c => c.NewCells(range.Rows), StringComparer.Ordinal);
+            foreach (var column in _columns) Array.Copy(window[column.Name], window.Start, joined[column.Name], at, window.Count);
+            at += window.Count;
+        }
+        return new CellBatch(joined ?? _columns.ToDictionary(c => c.Name, c => c.NewCells(0), StringComparer.Ordinal), 0, at);
+    }
+
+    private async Task MoveToGroupOf(long row, CancellationToken cancel)
+    {
+        if (_group < 0) _groupFirstRow = 0;
+        else _groupFirstRow += _groupRows;
+        _group++;
+        while (true)
+        {
+            if (_group >= _reader.RowGroupCount) throw new InvalidOperationException($"shard has no row {row}");
+            var rows = _reader.Metadata!.RowGroups[_group].NumRows;
+            if (row < _groupFirstRow + rows) break;
+            _groupFirstRow += rows;
+            _group++;
+        }
+        using var group = _reader.OpenRowGroupReader(_group);
+        _groupRows = (int)group.RowCount;
+        var cells = new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
+        foreach (var column in _columns)
+        {
+            var array = column.NewCells(_groupRows);
+            await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
+            if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, column.Name);
+            cells[column.Name] = array;
+        }
+        _cells = cells;
+    }
+
+    /// <summary>
+    /// One string object per distinct value of a column that repeats (hosts, semantics, content types): the
+    /// reader makes one per cell, and a published row group holds 100,000 rows of them until it is written.
+    /// </summary>
+    private void Share(string?[] cells, string column)
+    {
+        if (!_seen.TryGetValue(column, out var seen)) _seen[column] = seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < cells.Length; i++)
+        {
+            if (cells[i] is not { } value) continue;
+            if (seen.TryGetValue(value, out var shared)) cells[i] = shared;
+            else
+            {
+                // A column that turns out not to repeat much only costs a bounded table.
+                if (seen.Count >= 65_536) seen.Clear();
+                seen[value] = value;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _reader.DisposeAsync();
+}
+
+/// <summary>One capture's rows in a shard and what they belong to, for the transform that runs over them.</summary>
+public sealed record ShardPart<TContext>(ShardRange Range, TContext Context);
 
 /// <summary>
-/// Writes a published table from shards given in the table's order: each shard's row groups are read,
-/// transformed (pseudonymised, derived columns filled in) and cut into the published file's fixed row groups,
-/// so the file is the same bytes as one written from all the rows at once.
+/// Writes a published table from shards, given the captures' rows in the table's order: each window of rows
+/// is transformed (pseudonymised, derived columns filled in) and cut into the published file's fixed row
+/// groups, so the file is the same bytes as one written from all the rows at once.
 /// </summary>
 public static class ShardMerge
 {
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
-        IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default)
+        IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = ParquetTableWriter.RowGroupSize;
@@ -169,38 +300,42 @@ public static class ShardMerge
                 groups++;
             }
 
-            foreach (var part in parts)
+            var cursors = new Dictionary<string, ShardCursor<TRow>>(StringComparer.Ordinal);
+            try
             {
-                await using var input = new FileStream(part.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                await using var reader = await ParquetReader.CreateAsync(input, cancellationToken: cancel);
-                var fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
-                for (var g = 0; g < reader.RowGroupCount; g++)
+                foreach (var part in parts)
                 {
-                    using var rowGroup = reader.OpenRowGroupReader(g);
-                    var count = (int)rowGroup.RowCount;
-                    var cells = new Dictionary<string, Array>(shardColumns.Count, StringComparer.Ordinal);
-                    foreach (var column in shardColumns)
+                    if (!cursors.TryGetValue(part.Range.Path, out var cursor))
+                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel);
+                    var batches = wholeParts ? One(await cursor.ReadWholeAsync(part.Range, cancel)) : cursor.ReadAsync(part.Range, cancel);
+                    await foreach (var batch in batches)
                     {
-                        var array = column.NewCells(count);
-                        await column.ReadCellsAsync(rowGroup, fields[column.Name], array, cancel);
-                        cells[column.Name] = array;
-                    }
-                    var batch = new CellBatch(cells, count);
-                    transform?.Invoke(part.Context, batch);
-                    for (var at = 0; at < count;)
-                    {
-                        var take = Math.Min(count - at, groupRows - filled);
-                        for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
-                        filled += take;
-                        at += take;
-                        if (filled == groupRows) await WriteGroup();
+                        transform?.Invoke(part.Context, batch);
+                        for (var at = batch.Start; at < batch.End;)
+                        {
+                            var take = Math.Min(batch.End - at, groupRows - filled);
+                            for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
+                            filled += take;
+                            at += take;
+                            if (filled == groupRows) await WriteGroup();
+                        }
                     }
                 }
+            }
+            finally
+            {
+                foreach (var cursor in cursors.Values) await cursor.DisposeAsync();
             }
             // As ParquetTableWriter: the last, partial group; one empty group when the table has no rows.
             if (filled > 0 || groups == 0) await WriteGroup();
         }, cancel);
         return path;
+    }
+
+    private static async IAsyncEnumerable<CellBatch> One(CellBatch batch)
+    {
+        await Task.CompletedTask;
+        yield return batch;
     }
 }
 
@@ -215,6 +350,15 @@ public static class ShardTables
 
     public static readonly IReadOnlyList<TableColumn<IdentifierMatchRow>> IdentifierMatches =
         [.. Tables.IdentifierMatches.Columns, Col.Int<IdentifierMatchRow>(Ordinal, "", r => r.Ordinal)];
+
+    /// <summary>String columns whose values repeat row after row, kept once per value when shards are read.</summary>
+    public static readonly IReadOnlySet<string> Repeating = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "capture_id", "app_id", "kind", "method", "scheme", "host", "http_version", "request_content_type", "request_content_encoding",
+        "response_content_type", "server_ip", "sni", "tls_version", "user_agent", "sdk", "graph_api_version", "client_ip",
+        "location", "key_path", "value_type", "semantic", "category", "semantic_source", "decoder", "endpoint", "transforms",
+        "identity", "transform",
+    };
 
     public const string TimeTicks = "time_ticks";
     public const string Ordinal = "ordinal";
