@@ -37,7 +37,9 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
 
     private State _state = State.Head;
     private readonly ArrayBufferWriter<byte> _line = new();
-    private ArrayBufferWriter<byte> _body = new();
+    // Rented while a body is read (its size is not known before it ends); the message gets an exact copy.
+    private byte[] _body = [];
+    private int _bodyCount;
     private long _bodyLength;
     private long _remaining;
     private long _wireBytes;
@@ -97,7 +99,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                     _wireBytes += consumed;
                     data = data[consumed..];
                     var head = Encoding.Latin1.GetString(written[..end]);
-                    _line.Clear();
+                    _line.ResetWrittenCount();
                     if (_state == State.Trailers)
                     {
                         Complete(frame);
@@ -128,7 +130,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                         break;
                     }
                     var text = Encoding.Latin1.GetString(_line.WrittenSpan).Trim();
-                    _line.Clear();
+                    _line.ResetWrittenCount();
                     var semicolon = text.IndexOf(';');
                     if (semicolon >= 0) text = text[..semicolon].Trim();
                     if (!long.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0)
@@ -268,7 +270,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         }
         _startLine = parts;
         _headers = headers.ToImmutable();
-        _body = new ArrayBufferWriter<byte>();
+        ReleaseBody();
         _bodyLength = 0;
         _incomplete = null;
 
@@ -322,12 +324,32 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     {
         _wireBytes += bytes.Length;
         _bodyLength += bytes.Length;
-        if (_bodyLength <= maxBodyBytes) _body.Write(bytes);
-        else if (_body.WrittenCount > 0)
+        if (_bodyLength <= maxBodyBytes) KeepBody(bytes);
+        else if (_bodyCount > 0)
         {
-            _body = new ArrayBufferWriter<byte>();
+            ReleaseBody();
             _incomplete = $"body is over the limit of {maxBodyBytes} bytes and was not kept";
         }
+    }
+
+    private void KeepBody(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > _body.Length - _bodyCount)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Max((long)_bodyCount + bytes.Length, 2L * _body.Length)));
+            _body.AsSpan(0, _bodyCount).CopyTo(bigger);
+            if (_body.Length > 0) ArrayPool<byte>.Shared.Return(_body);
+            _body = bigger;
+        }
+        bytes.CopyTo(_body.AsSpan(_bodyCount));
+        _bodyCount += bytes.Length;
+    }
+
+    private void ReleaseBody()
+    {
+        if (_body.Length > 0) ArrayPool<byte>.Shared.Return(_body);
+        _body = [];
+        _bodyCount = 0;
     }
 
     private void Complete(Frame frame)
@@ -336,7 +358,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         {
             StartLine = _startLine!,
             Headers = _headers,
-            Body = _bodyLength <= maxBodyBytes ? _body.WrittenMemory.ToArray() : ReadOnlyMemory<byte>.Empty,
+            Body = _bodyLength <= maxBodyBytes ? _body.AsSpan(0, _bodyCount).ToArray() : ReadOnlyMemory<byte>.Empty,
             WireBytes = _wireBytes,
             FirstFrame = _firstFrame ?? frame,
             LastFrame = frame,
@@ -344,7 +366,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         };
         _state = State.Head;
         _startLine = null;
-        _body = new ArrayBufferWriter<byte>();
+        ReleaseBody();
         _bodyLength = 0;
         _incomplete = null;
         messageRead(message);
@@ -353,8 +375,8 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     private void Stop(string? why, Frame frame)
     {
         _state = State.Stopped;
-        _line.Clear();
-        _body = new ArrayBufferWriter<byte>();
+        _line.ResetWrittenCount();
+        ReleaseBody();
         if (why is not null) broken(why, frame);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace ResearchPipeline.Captures.Pcap;
@@ -43,38 +44,52 @@ internal static class PcapContainer
         yield return ContainerItem.Of(new CreatorFound("pcap", $"{major}.{minor}{(nano ? " nanosecond" : "")}{(bigEndian ? " big-endian" : "")}"));
 
         var recordHeader = new byte[16];
-        long index = 0;
-        while (true)
+        // One buffer for every packet: the pipeline is done with a packet's bytes before it asks for the next.
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
         {
-            var offset = input.Offset;
-            n = input.Read(recordHeader);
-            if (n == 0) yield break;
-            if (n < 16)
+            long index = 0;
+            while (true)
             {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside the record header of packet {index} ({n} of 16 bytes)", $"packet {index} at byte {offset}"));
-                yield break;
+                var offset = input.Offset;
+                n = input.Read(recordHeader);
+                if (n == 0) yield break;
+                if (n < 16)
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside the record header of packet {index} ({n} of 16 bytes)", $"packet {index} at byte {offset}"));
+                    yield break;
+                }
+                var seconds = U32(recordHeader, bigEndian);
+                var fraction = U32(recordHeader.AsSpan(4), bigEndian);
+                var included = U32(recordHeader.AsSpan(8), bigEndian);
+                var original = U32(recordHeader.AsSpan(12), bigEndian);
+                if (included > MaxRecordLength)
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"record length {included} is not plausible (over {MaxRecordLength}); the rest of the file cannot be framed and was not read", $"packet {index} at byte {offset}"));
+                    yield break;
+                }
+                if (included > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent((int)included);
+                }
+                var got = input.Read(buffer.AsSpan(0, (int)included));
+                var ticks = (Int128)seconds * 10_000_000 + (nano ? fraction / 100 : (Int128)fraction * 10);
+                var frame = new Frame(index, CaptureClock.FromUnixTicks(ticks), linkType, got, Math.Max(original, got), offset);
+                var packet = ContainerItem.Packet(frame, buffer.AsMemory(0, got));
+                if (got < included)
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside packet {index}: {got} of {included} bytes; the bytes present were read", frame.Location));
+                    if (got > 0) yield return packet;
+                    yield break;
+                }
+                yield return packet;
+                index++;
             }
-            var seconds = U32(recordHeader, bigEndian);
-            var fraction = U32(recordHeader.AsSpan(4), bigEndian);
-            var included = U32(recordHeader.AsSpan(8), bigEndian);
-            var original = U32(recordHeader.AsSpan(12), bigEndian);
-            if (included > MaxRecordLength)
-            {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"record length {included} is not plausible (over {MaxRecordLength}); the rest of the file cannot be framed and was not read", $"packet {index} at byte {offset}"));
-                yield break;
-            }
-            var data = new byte[included];
-            var got = input.Read(data);
-            var ticks = (Int128)seconds * 10_000_000 + (nano ? fraction / 100 : (Int128)fraction * 10);
-            var frame = new Frame(index, CaptureClock.FromUnixTicks(ticks), linkType, data.AsMemory(0, got), Math.Max(original, got), offset);
-            if (got < included)
-            {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside packet {index}: {got} of {included} bytes; the bytes present were read", frame.Location));
-                if (got > 0) yield return frame;
-                yield break;
-            }
-            yield return frame;
-            index++;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -10,7 +10,8 @@ namespace ResearchPipeline.Captures.Pcap;
 /// </summary>
 internal sealed class TlsHandshake(int maxBytes)
 {
-    private readonly List<byte> _handshake = [];
+    private byte[] _handshake = [];
+    private int _handshakeCount;
     private byte[] _record = new byte[5];
     private int _recordHeaderFill;
     private int _recordRemaining;
@@ -54,7 +55,7 @@ internal sealed class TlsHandshake(int maxBytes)
                 }
                 _recordIsHandshake = _record[0] == 0x16;
                 _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(_record.AsSpan(3));
-                if (!_recordIsHandshake && _handshake.Count == 0)
+                if (!_recordIsHandshake && _handshakeCount == 0)
                 {
                     // Application data before any handshake: the capture began after the hello.
                     Failed = true;
@@ -65,12 +66,14 @@ internal sealed class TlsHandshake(int maxBytes)
             var n = Math.Min(_recordRemaining, data.Length);
             if (_recordIsHandshake)
             {
-                if (_handshake.Count + n > maxBytes)
+                if (_handshakeCount + n > maxBytes)
                 {
                     Failed = true;
                     return;
                 }
-                foreach (var b in data[..n]) _handshake.Add(b);
+                if (_handshakeCount + n > _handshake.Length) Array.Resize(ref _handshake, Math.Min(maxBytes, Math.Max(_handshakeCount + n, 2 * _handshake.Length)));
+                data[..n].CopyTo(_handshake.AsSpan(_handshakeCount));
+                _handshakeCount += n;
                 TryParse();
             }
             _recordRemaining -= n;
@@ -80,12 +83,12 @@ internal sealed class TlsHandshake(int maxBytes)
 
     private void TryParse()
     {
-        if (_handshake.Count < 4) return;
+        if (_handshakeCount < 4) return;
         var length = (_handshake[1] << 16) | (_handshake[2] << 8) | _handshake[3];
-        if (_handshake.Count < 4 + length) return;
+        if (_handshakeCount < 4 + length) return;
         Done = true;
         MessageType = _handshake[0];
-        var body = _handshake.GetRange(4, length).ToArray();
+        var body = _handshake.AsSpan(4, length);
         try
         {
             if (MessageType == 1) ReadClientHello(body);
@@ -95,8 +98,8 @@ internal sealed class TlsHandshake(int maxBytes)
         {
             Failed = true;
         }
-        _handshake.Clear();
-        _handshake.TrimExcess();
+        _handshake = [];
+        _handshakeCount = 0;
         _record = [];
     }
 
