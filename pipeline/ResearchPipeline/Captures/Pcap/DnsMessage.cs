@@ -5,8 +5,11 @@ namespace ResearchPipeline.Captures.Pcap;
 
 internal sealed record DnsQuestion(string Name, ushort Type);
 
-/// <summary>A resource record of the answer section; <see cref="Data"/> is an address (A, AAAA) or a name (CNAME).</summary>
-internal sealed record DnsAnswer(string Name, ushort Type, string Data);
+/// <summary>
+/// A resource record of the answer section; <see cref="Data"/> is an address (A, AAAA) or a name (CNAME), and
+/// <see cref="Address"/> the address as a value for A and AAAA.
+/// </summary>
+internal sealed record DnsAnswer(string Name, ushort Type, string Data, IpAddr? Address = null);
 
 /// <summary>A DNS message (RFC 1035 section 4), read only as far as names and addresses.</summary>
 internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, IReadOnlyList<DnsQuestion> Questions, IReadOnlyList<DnsAnswer> Answers)
@@ -60,14 +63,14 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
             }
             var data = m.Slice(pos, length);
             var targetAt = pos;
-            string? value = type switch
+            IpAddr? address = type switch
             {
-                TypeA when length == 4 => IpAddr.V4(data).ToString(),
-                TypeAaaa when length == 16 => IpAddr.V6(data).ToString(),
-                TypeCname => ReadName(m, ref targetAt),
+                TypeA when length == 4 => IpAddr.V4(data),
+                TypeAaaa when length == 16 => IpAddr.V6(data),
                 _ => null,
             };
-            if (value is not null) answers.Add(new DnsAnswer(name, type, value));
+            var value = address is { } a ? a.ToString() : type == TypeCname ? ReadName(m, ref targetAt) : null;
+            if (value is not null) answers.Add(new DnsAnswer(name, type, value, address));
             pos += length;
         }
         return new DnsMessage(id, (flags & 0x8000) != 0, flags & 0x0F, questions, answers);

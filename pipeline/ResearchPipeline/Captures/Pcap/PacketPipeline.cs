@@ -205,8 +205,7 @@ internal sealed class PacketPipeline
         var question = message.Questions.Count > 0 ? message.Questions[0].Name : null;
         foreach (var answer in message.Answers)
         {
-            if (answer.Type is DnsMessage.TypeA or DnsMessage.TypeAaaa && question is not null && System.Net.IPAddress.TryParse(answer.Data, out var ip)
-                && IpAddr.FromBytes(ip.GetAddressBytes()) is { } address && (_dnsNames.Count < MaxNames || _dnsNames.ContainsKey(address)))
+            if (answer.Address is { } address && question is not null && (_dnsNames.Count < MaxNames || _dnsNames.ContainsKey(address)))
                 _dnsNames[address] = question;
         }
         if (_dns.Remove((to, from, message.Id), out var pending))
