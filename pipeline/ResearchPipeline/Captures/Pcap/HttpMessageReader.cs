@@ -388,7 +388,9 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         }
         for (var i = from; i < b.Length; i++)
         {
-            if (b[i] != (byte)'\n') continue;
+            var lf = b[i..].IndexOf((byte)'\n');
+            if (lf < 0) return -1;
+            i += lf;
             if (i + 1 < b.Length && b[i + 1] == (byte)'\n') return i + 2;
             if (i + 2 < b.Length && b[i + 1] == (byte)'\r' && b[i + 2] == (byte)'\n') return i + 3;
         }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -33,170 +32,169 @@ internal static class PcapNgContainer
 
     public static IEnumerable<ContainerItem> Read(Stream stream)
     {
-        var input = new ContainerInput(stream);
+        using var input = new ContainerInput(stream);
         var head = new byte[8];
         var bigEndian = false;
         var interfaces = new List<Interface>();
         var sections = 0;
         long packetIndex = 0;
-        // One buffer for every block: the pipeline is done with a packet's bytes before it asks for the next.
-        var block = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
+        while (true)
         {
-            while (true)
+            var offset = input.Offset;
+            var n = input.Read(head);
+            if (n == 0) yield break;
+            if (n < 8)
             {
-                var offset = input.Offset;
-                var n = input.Read(head);
-                if (n == 0) yield break;
-                if (n < 8)
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block header ({n} of 8 bytes)", BlockAt(offset)));
+                yield break;
+            }
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+            if (type == SectionHeader)
+            {
+                // The byte order of a section is only known from its own byte-order magic, which follows the length.
+                var magic = new byte[4];
+                if (input.Read(magic) < 4)
                 {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block header ({n} of 8 bytes)", BlockAt(offset)));
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "file ends inside a section header block", BlockAt(offset)));
                     yield break;
                 }
-                var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
-                if (type == SectionHeader)
-                {
-                    // The byte order of a section is only known from its own byte-order magic, which follows the length.
-                    var magic = new byte[4];
-                    if (input.Read(magic) < 4)
-                    {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "file ends inside a section header block", BlockAt(offset)));
-                        yield break;
-                    }
-                    if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == ByteOrderMagic) bigEndian = false;
-                    else if (BinaryPrimitives.ReadUInt32BigEndian(magic) == ByteOrderMagic) bigEndian = true;
-                    else
-                    {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "section header block has no valid byte-order magic; the rest of the file was not read", BlockAt(offset)));
-                        yield break;
-                    }
-                }
+                if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == ByteOrderMagic) bigEndian = false;
+                else if (BinaryPrimitives.ReadUInt32BigEndian(magic) == ByteOrderMagic) bigEndian = true;
                 else
                 {
-                    type = U32(head, bigEndian);
-                }
-                var length = U32(head.AsSpan(4), bigEndian);
-                if (length < 12 || length % 4 != 0 || length > MaxBlockLength)
-                {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", BlockAt(offset)));
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "section header block has no valid byte-order magic; the rest of the file was not read", BlockAt(offset)));
                     yield break;
                 }
-                var alreadyRead = type == SectionHeader ? 12 : 8;
-                if (length > block.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(block);
-                    block = ArrayPool<byte>.Shared.Rent((int)length);
-                }
-                head.CopyTo(block, 0);
-                if (type == SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8), bigEndian ? 0x4D3C2B1A : ByteOrderMagic);
-                var got = input.Read(block.AsSpan(alreadyRead, (int)length - alreadyRead));
-                var complete = got == length - alreadyRead;
-                if (!complete)
-                {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} ({alreadyRead + got} of {length} bytes); what it holds was read where possible", BlockAt(offset)));
-                }
-                else if (U32(block.AsSpan((int)length - 4), bigEndian) != length)
-                {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Warning, $"block's trailing length {U32(block.AsSpan((int)length - 4), bigEndian)} differs from its leading length {length}; the leading one was used", BlockAt(offset)));
-                }
-                // The body without the 8-byte head and, when present, the 4-byte trailing length.
-                var body = block.AsMemory(8, complete ? (int)length - 12 : Math.Max(0, alreadyRead + got - 8));
-
-                switch (type)
-                {
-                    case SectionHeader:
-                        sections++;
-                        interfaces.Clear();
-                        if (body.Length >= 16)
-                        {
-                            var major = U16(body.Span[4..], bigEndian);
-                            var minor = U16(body.Span[6..], bigEndian);
-                            var app = Options(body[16..], bigEndian).FirstOrDefault(o => o.Code == 4).Value;
-                            if (sections == 1)
-                                yield return ContainerItem.Of(new CreatorFound(app.Length > 0 ? Text(app) : "pcapng", app.Length > 0 ? "" : $"{major}.{minor}"));
-                        }
-                        break;
-                    case InterfaceDescription:
-                        if (body.Length < 8)
-                        {
-                            yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "interface description block is too short; packets of this interface cannot be read", BlockAt(offset)));
-                            interfaces.Add(new Interface(-1, 6, 0));
-                            break;
-                        }
-                        byte resolution = 6;
-                        long offsetSeconds = 0;
-                        foreach (var (code, value) in Options(body[8..], bigEndian))
-                        {
-                            if (code == 9 && value.Length >= 1) resolution = value.Span[0];
-                            if (code == 14 && value.Length >= 8) offsetSeconds = bigEndian ? BinaryPrimitives.ReadInt64BigEndian(value.Span) : BinaryPrimitives.ReadInt64LittleEndian(value.Span);
-                        }
-                        interfaces.Add(new Interface(U16(body.Span, bigEndian), resolution, offsetSeconds));
-                        break;
-                    case EnhancedPacket:
-                    case ObsoletePacket:
-                    {
-                        if (body.Length < 20)
-                        {
-                            yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "packet block is too short to hold its header; skipped", PacketAt(packetIndex, offset)));
-                            packetIndex++;
-                            break;
-                        }
-                        var s = body.Span;
-                        var interfaceId = type == EnhancedPacket ? (long)U32(s, bigEndian) : U16(s, bigEndian);
-                        var units = ((ulong)U32(s[4..], bigEndian) << 32) | U32(s[8..], bigEndian);
-                        var captured = U32(s[12..], bigEndian);
-                        var original = U32(s[16..], bigEndian);
-                        if (interfaceId >= interfaces.Count || interfaces[(int)interfaceId].LinkType < 0)
-                        {
-                            yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet names interface {interfaceId}, which its section does not describe; skipped", PacketAt(packetIndex, offset)));
-                            packetIndex++;
-                            break;
-                        }
-                        var available = body.Length - 20;
-                        if (captured > available)
-                        {
-                            // A block cut by the end of the file has been reported already; only a whole block that lies is news.
-                            if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", PacketAt(packetIndex, offset)));
-                            captured = (uint)available;
-                        }
-                        var itf = interfaces[(int)interfaceId];
-                        yield return ContainerItem.Packet(new Frame(packetIndex, CaptureClock.FromUnits(units, itf.Resolution, itf.OffsetSeconds), itf.LinkType, (int)captured, Math.Max(original, captured), offset), body.Slice(20, (int)captured));
-                        packetIndex++;
-                        break;
-                    }
-                    case SimplePacket:
-                    {
-                        if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType < 0)
-                        {
-                            yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "simple packet block without a readable length or interface 0; skipped", PacketAt(packetIndex, offset)));
-                            packetIndex++;
-                            break;
-                        }
-                        var original = U32(body.Span, bigEndian);
-                        var captured = (int)Math.Min(original, (uint)(body.Length - 4));
-                        // Simple packet blocks carry no timestamp (pcapng spec, section 4.4).
-                        yield return ContainerItem.Packet(new Frame(packetIndex, null, interfaces[0].LinkType, captured, Math.Max(original, captured), offset), body.Slice(4, captured));
-                        packetIndex++;
-                        break;
-                    }
-                    case NameResolution:
-                        foreach (var name in NameRecords(body, bigEndian)) yield return ContainerItem.Of(name);
-                        break;
-                    case DecryptionSecrets:
-                        if (body.Length >= 8)
-                        {
-                            var secretsType = U32(body.Span, bigEndian);
-                            var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
-                            yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), BlockAt(offset)));
-                        }
-                        break;
-                }
-                if (!complete) yield break;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(block);
+            else
+            {
+                type = U32(head, bigEndian);
+            }
+            var length = U32(head.AsSpan(4), bigEndian);
+            if (length < 12 || length % 4 != 0 || length > MaxBlockLength)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", BlockAt(offset)));
+                yield break;
+            }
+            var alreadyRead = type == SectionHeader ? 12 : 8;
+            // The block after its 8-byte head, read in place: the pipeline is done with a packet's bytes before
+            // it asks for the next. A section header's magic, read already, is put back in front.
+            ReadOnlyMemory<byte> afterHead;
+            if (type == SectionHeader)
+            {
+                var rest = input.Take((int)length - alreadyRead);
+                var section = new byte[4 + rest.Length];
+                BinaryPrimitives.WriteUInt32LittleEndian(section, bigEndian ? 0x4D3C2B1A : ByteOrderMagic);
+                rest.Span.CopyTo(section.AsSpan(4));
+                afterHead = section;
+            }
+            else
+            {
+                afterHead = input.Take((int)length - alreadyRead);
+            }
+            var got = afterHead.Length - (alreadyRead - 8);
+            var complete = got == length - alreadyRead;
+            if (!complete)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} ({alreadyRead + got} of {length} bytes); what it holds was read where possible", BlockAt(offset)));
+            }
+            else if (U32(afterHead.Span[((int)length - 12)..], bigEndian) != length)
+            {
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Warning, $"block's trailing length {U32(afterHead.Span[((int)length - 12)..], bigEndian)} differs from its leading length {length}; the leading one was used", BlockAt(offset)));
+            }
+            // The body without the 8-byte head and, when present, the 4-byte trailing length.
+            var body = afterHead[..(complete ? (int)length - 12 : Math.Max(0, alreadyRead + got - 8))];
+
+            switch (type)
+            {
+                case SectionHeader:
+                    sections++;
+                    interfaces.Clear();
+                    if (body.Length >= 16)
+                    {
+                        var major = U16(body.Span[4..], bigEndian);
+                        var minor = U16(body.Span[6..], bigEndian);
+                        var app = Options(body[16..], bigEndian).FirstOrDefault(o => o.Code == 4).Value;
+                        if (sections == 1)
+                            yield return ContainerItem.Of(new CreatorFound(app.Length > 0 ? Text(app) : "pcapng", app.Length > 0 ? "" : $"{major}.{minor}"));
+                    }
+                    break;
+                case InterfaceDescription:
+                    if (body.Length < 8)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "interface description block is too short; packets of this interface cannot be read", BlockAt(offset)));
+                        interfaces.Add(new Interface(-1, 6, 0));
+                        break;
+                    }
+                    byte resolution = 6;
+                    long offsetSeconds = 0;
+                    foreach (var (code, value) in Options(body[8..], bigEndian))
+                    {
+                        if (code == 9 && value.Length >= 1) resolution = value.Span[0];
+                        if (code == 14 && value.Length >= 8) offsetSeconds = bigEndian ? BinaryPrimitives.ReadInt64BigEndian(value.Span) : BinaryPrimitives.ReadInt64LittleEndian(value.Span);
+                    }
+                    interfaces.Add(new Interface(U16(body.Span, bigEndian), resolution, offsetSeconds));
+                    break;
+                case EnhancedPacket:
+                case ObsoletePacket:
+                {
+                    if (body.Length < 20)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "packet block is too short to hold its header; skipped", PacketAt(packetIndex, offset)));
+                        packetIndex++;
+                        break;
+                    }
+                    var s = body.Span;
+                    var interfaceId = type == EnhancedPacket ? (long)U32(s, bigEndian) : U16(s, bigEndian);
+                    var units = ((ulong)U32(s[4..], bigEndian) << 32) | U32(s[8..], bigEndian);
+                    var captured = U32(s[12..], bigEndian);
+                    var original = U32(s[16..], bigEndian);
+                    if (interfaceId >= interfaces.Count || interfaces[(int)interfaceId].LinkType < 0)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet names interface {interfaceId}, which its section does not describe; skipped", PacketAt(packetIndex, offset)));
+                        packetIndex++;
+                        break;
+                    }
+                    var available = body.Length - 20;
+                    if (captured > available)
+                    {
+                        // A block cut by the end of the file has been reported already; only a whole block that lies is news.
+                        if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", PacketAt(packetIndex, offset)));
+                        captured = (uint)available;
+                    }
+                    var itf = interfaces[(int)interfaceId];
+                    yield return ContainerItem.Packet(new Frame(packetIndex, CaptureClock.FromUnits(units, itf.Resolution, itf.OffsetSeconds), itf.LinkType, (int)captured, Math.Max(original, captured), offset), body.Slice(20, (int)captured));
+                    packetIndex++;
+                    break;
+                }
+                case SimplePacket:
+                {
+                    if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType < 0)
+                    {
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "simple packet block without a readable length or interface 0; skipped", PacketAt(packetIndex, offset)));
+                        packetIndex++;
+                        break;
+                    }
+                    var original = U32(body.Span, bigEndian);
+                    var captured = (int)Math.Min(original, (uint)(body.Length - 4));
+                    // Simple packet blocks carry no timestamp (pcapng spec, section 4.4).
+                    yield return ContainerItem.Packet(new Frame(packetIndex, null, interfaces[0].LinkType, captured, Math.Max(original, captured), offset), body.Slice(4, captured));
+                    packetIndex++;
+                    break;
+                }
+                case NameResolution:
+                    foreach (var name in NameRecords(body, bigEndian)) yield return ContainerItem.Of(name);
+                    break;
+                case DecryptionSecrets:
+                    if (body.Length >= 8)
+                    {
+                        var secretsType = U32(body.Span, bigEndian);
+                        var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
+                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), BlockAt(offset)));
+                    }
+                    break;
+            }
+            if (!complete) yield break;
         }
     }
 
