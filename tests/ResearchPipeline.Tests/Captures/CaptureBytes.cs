@@ -18,8 +18,9 @@ internal static class CaptureBytes
     {
         using var stream = File.OpenRead(path);
         IEnumerable<ContainerItem> items = PcapNgContainer.Recognises(File.ReadAllBytes(path).AsSpan(0, 12)) ? PcapNgContainer.Read(stream) : PcapContainer.Read(stream);
-        return items.Where(i => i.Frame is not null).Select(i => i.Frame!)
-            .Select(f => new TestPacket(f.LinkType, f.Data.ToArray(), (f.TimeUtc!.Value - DateTimeOffset.UnixEpoch).Ticks / 10, (int)f.OriginalLength)).ToList();
+        // An item's bytes are valid only until the next item is read: each is copied as it comes.
+        return items.Where(i => i.Frame is not null)
+            .Select(i => new TestPacket(i.Frame!.LinkType, i.Data.ToArray(), (i.Frame.TimeUtc!.Value - DateTimeOffset.UnixEpoch).Ticks / 10, (int)i.Frame.OriginalLength)).ToList();
     }
 
     public static byte[] Pcap(IEnumerable<TestPacket> packets, bool bigEndian = false, bool nano = false, int snapLength = 262144)

@@ -34,7 +34,7 @@ public class PcapReaderTests
 
     internal static List<CaptureRecord> ReadAll(byte[] bytes, ReadLimits? limits = null) => Read(new MemoryStream(bytes), limits);
 
-    private static List<CaptureRecord> Read(Stream stream, ReadLimits? limits)
+    internal static List<CaptureRecord> Read(Stream stream, ReadLimits? limits)
     {
         Span<byte> head = stackalloc byte[64];
         var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
@@ -403,5 +403,32 @@ public class PcapContainerAndDamageTests
             Assert.That(ordinals, Is.EqualTo(Enumerable.Range(0, ordinals.Count)), file);
             Assert.That(Summary(PcapReaderTests.ReadAll(TestFiles.Shared(file))), Is.EqualTo(Summary(first)), file);
         }
+    }
+
+    [TestCase("pcap/1kxun.pcap")]
+    [TestCase("pcap/alexa-app.pcapng")]
+    public void A_capture_arriving_a_few_bytes_at_a_time_reads_the_same_as_from_its_file(string file)
+    {
+        // Packets and blocks then straddle every read the container makes, and the files are larger than its buffer.
+        var path = TestFiles.Shared(file);
+        var whole = PcapReaderTests.ReadAll(path);
+        var trickled = PcapReaderTests.Read(new TrickleStream(File.ReadAllBytes(path)), null);
+        Assert.That(Details(trickled), Is.EqualTo(Details(whole)));
+        Assert.That(Exchanges(whole), Is.Not.Empty);
+    }
+
+    private static List<string> Details(IEnumerable<CaptureRecord> records) => records.Select(r => r switch
+    {
+        ExchangeRead { Exchange: var e } => $"{e.Ordinal} {e.Kind} {e.Target.Url} {e.Status} {e.StartedUtc:O} {e.BytesToServer} {e.BytesToClient} "
+            + $"{Convert.ToHexString(e.RequestBody.Span)} {Convert.ToHexString(e.ResponseBody.Span)} {string.Join(",", e.RequestHeaders)} {string.Join(",", e.DnsAnswers)}",
+        CaptureProblem p => $"{p.Severity} {p.Message} {p.Location}",
+        _ => r.ToString(),
+    }).ToList();
+
+    /// <summary>A stream that hands out at most 7 bytes per read, as a slow pipe would.</summary>
+    private sealed class TrickleStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, 7)]);
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 7));
     }
 }

@@ -1,18 +1,74 @@
+using System.Buffers;
+
 namespace ResearchPipeline.Captures.Pcap;
 
 /// <summary>
-/// Forward-only reads of fixed-size pieces from a capture stream, counting the byte offset, so that container
-/// readers can say exactly where a file ends short.
+/// Forward-only reads from a capture stream, counting the byte offset so that container readers can say exactly
+/// where a file ends short. The stream is read in large chunks into one pooled buffer (large enough that a
+/// FileStream hands its reads straight through, without a buffer of its own), and packets are handed out as
+/// slices of it rather than copies.
 /// </summary>
-internal sealed class ContainerInput(Stream stream)
+internal sealed class ContainerInput(Stream stream) : IDisposable
 {
+    private const int ChunkBytes = 256 * 1024;
+
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+    private int _start;
+    private int _end;
+    private bool _endOfStream;
+
     public long Offset { get; private set; }
 
-    /// <summary>Reads up to <paramref name="buffer"/>'s length; fewer bytes only at the end of the file.</summary>
-    public int Read(Span<byte> buffer)
+    /// <summary>Copies up to <paramref name="destination"/>'s length; fewer bytes only at the end of the file.</summary>
+    public int Read(Span<byte> destination)
     {
-        var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        var bytes = Take(destination.Length).Span;
+        bytes.CopyTo(destination);
+        return bytes.Length;
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> bytes (fewer only at the end of the file), valid until the next read:
+    /// whoever keeps them longer copies them.
+    /// </summary>
+    public ReadOnlyMemory<byte> Take(int count)
+    {
+        if (_end - _start < count) Fill(count);
+        var n = Math.Min(count, _end - _start);
+        var bytes = _buffer.AsMemory(_start, n);
+        _start += n;
         Offset += n;
-        return n;
+        return bytes;
+    }
+
+    private void Fill(int count)
+    {
+        var held = _end - _start;
+        if (count > _buffer.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(count);
+            _buffer.AsSpan(_start, held).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+        else
+        {
+            _buffer.AsSpan(_start, held).CopyTo(_buffer);
+        }
+        _start = 0;
+        _end = held;
+        while (_end < count && !_endOfStream)
+        {
+            var n = stream.Read(_buffer.AsSpan(_end));
+            if (n == 0) _endOfStream = true;
+            _end += n;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length == 0) return;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
     }
 }

@@ -5,8 +5,11 @@ namespace ResearchPipeline.Captures.Pcap;
 
 internal sealed record DnsQuestion(string Name, ushort Type);
 
-/// <summary>A resource record of the answer section; <see cref="Data"/> is an address (A, AAAA) or a name (CNAME).</summary>
-internal sealed record DnsAnswer(string Name, ushort Type, string Data);
+/// <summary>
+/// A resource record of the answer section; <see cref="Data"/> is an address (A, AAAA) or a name (CNAME), and
+/// <see cref="Address"/> the address as a value for A and AAAA.
+/// </summary>
+internal sealed record DnsAnswer(string Name, ushort Type, string Data, IpAddr? Address = null);
 
 /// <summary>A DNS message (RFC 1035 section 4), read only as far as names and addresses.</summary>
 internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, IReadOnlyList<DnsQuestion> Questions, IReadOnlyList<DnsAnswer> Answers)
@@ -60,14 +63,14 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
             }
             var data = m.Slice(pos, length);
             var targetAt = pos;
-            string? value = type switch
+            IpAddr? address = type switch
             {
-                TypeA when length == 4 => IpAddr.V4(data).ToString(),
-                TypeAaaa when length == 16 => IpAddr.V6(data).ToString(),
-                TypeCname => ReadName(m, ref targetAt),
+                TypeA when length == 4 => IpAddr.V4(data),
+                TypeAaaa when length == 16 => IpAddr.V6(data),
                 _ => null,
             };
-            if (value is not null) answers.Add(new DnsAnswer(name, type, value));
+            var value = address is { } a ? a.ToString() : type == TypeCname ? ReadName(m, ref targetAt) : null;
+            if (value is not null) answers.Add(new DnsAnswer(name, type, value, address));
             pos += length;
         }
         return new DnsMessage(id, (flags & 0x8000) != 0, flags & 0x0F, questions, answers);
@@ -76,7 +79,9 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
     /// <summary>A possibly compressed name (RFC 1035 section 4.1.4), lower-cased; null when malformed or looping.</summary>
     private static string? ReadName(ReadOnlySpan<byte> m, ref int pos)
     {
-        var sb = new StringBuilder();
+        // Room for a name at its 255-character limit plus one more label written out as \ddd escapes.
+        Span<char> name = stackalloc char[512];
+        var length = 0;
         var p = pos;
         var jumped = false;
         for (var hops = 0; hops < 128; hops++)
@@ -86,7 +91,7 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
             if (len == 0)
             {
                 if (!jumped) pos = p + 1;
-                return sb.Length == 0 ? "<Root>" : sb.ToString();
+                return length == 0 ? "<Root>" : new string(name[..length]);
             }
             if ((len & 0xC0) == 0xC0)
             {
@@ -97,12 +102,31 @@ internal sealed record DnsMessage(ushort Id, bool IsResponse, int ResponseCode, 
                 continue;
             }
             if ((len & 0xC0) != 0 || p + 1 + len > m.Length) return null;
-            if (sb.Length > 0) sb.Append('.');
-            sb.Append(Label(m.Slice(p + 1, len)));
-            if (sb.Length > 255) return null;
+            if (length > 0) name[length++] = '.';
+            length += AppendLabel(m.Slice(p + 1, len), name[length..]);
+            if (length > 255) return null;
             p += 1 + len;
         }
         return null;
+    }
+
+    /// <summary>Writes a label as <see cref="Label"/> gives it; printable ASCII, the usual case, without a string of its own.</summary>
+    private static int AppendLabel(ReadOnlySpan<byte> label, Span<char> into)
+    {
+        var printable = true;
+        foreach (var b in label) printable &= b is >= 0x21 and < 0x7F;
+        if (!printable)
+        {
+            var text = Label(label);
+            text.CopyTo(into);
+            return text.Length;
+        }
+        for (var i = 0; i < label.Length; i++)
+        {
+            var c = (char)label[i];
+            into[i] = c is >= 'A' and <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+        }
+        return label.Length;
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);

@@ -36,8 +36,10 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     private enum State { Head, FixedBody, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Stopped }
 
     private State _state = State.Head;
-    private readonly ArrayBufferWriter<byte> _line = new();
-    private ArrayBufferWriter<byte> _body = new();
+    // A head or chunk-size line split across segments; one that arrives whole is read where it lies.
+    private readonly PooledBytes _line = new();
+    // Gathered while a body is read (its size is not known before it ends); the message gets an exact copy.
+    private readonly PooledBytes _body = new();
     private long _bodyLength;
     private long _remaining;
     private long _wireBytes;
@@ -49,7 +51,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     public bool Stopped => _state == State.Stopped;
 
     /// <summary>True once a message boundary has been crossed, i.e. no message is half read.</summary>
-    public bool BetweenMessages => _state == State.Head && _line.WrittenCount == 0;
+    public bool BetweenMessages => _state == State.Head && _line.Count == 0;
 
     public static bool LooksLikeRequest(ReadOnlySpan<byte> b)
     {
@@ -70,7 +72,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                 case State.Head:
                 case State.Trailers:
                 {
-                    if (_state == State.Head && _line.WrittenCount == 0)
+                    if (_state == State.Head && _line.Count == 0)
                     {
                         // Stray CRLFs between messages are allowed (RFC 9112 section 2.2).
                         var skip = 0;
@@ -81,29 +83,32 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                         _wireBytes = 0;
                         messageStarts(frame);
                     }
-                    var searchFrom = Math.Max(0, _line.WrittenCount - 3);
-                    var take = Math.Min(data.Length, MaxHeaderBytes + 4 - _line.WrittenCount);
-                    _line.Write(data[..take]);
-                    var written = _line.WrittenSpan;
+                    var before = _line.Count;
+                    var searchFrom = Math.Max(0, before - 3);
+                    var take = Math.Min(data.Length, MaxHeaderBytes + 4 - before);
+                    if (before > 0) _line.Append(data[..take]);
+                    var written = before > 0 ? _line.Written : data[..take];
                     var end = FindHeadEnd(written, searchFrom, _state == State.Trailers);
                     if (end < 0)
                     {
-                        if (_line.WrittenCount > MaxHeaderBytes) Stop($"HTTP {(requests ? "request" : "response")} head is over {MaxHeaderBytes} bytes or not HTTP", frame);
+                        if (before == 0) _line.Append(written);
+                        if (_line.Count > MaxHeaderBytes) Stop($"HTTP {(requests ? "request" : "response")} head is over {MaxHeaderBytes} bytes or not HTTP", frame);
                         _wireBytes += take;
                         data = data[take..];
                         break;
                     }
-                    var consumed = end - (_line.WrittenCount - take);
+                    var consumed = end - before;
                     _wireBytes += consumed;
                     data = data[consumed..];
-                    var head = Encoding.Latin1.GetString(written[..end]);
-                    _line.Clear();
                     if (_state == State.Trailers)
                     {
+                        _line.Clear();
                         Complete(frame);
                         break;
                     }
-                    if (!ReadHead(head, frame)) break;
+                    var badStartLine = ParseHead(written[..end], out var startLine, out var headers);
+                    _line.Clear();
+                    ReadHead(badStartLine, startLine, headers, frame);
                     break;
                 }
                 case State.FixedBody:
@@ -119,15 +124,17 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                 {
                     var lf = data.IndexOf((byte)'\n');
                     var take = lf < 0 ? data.Length : lf + 1;
-                    _line.Write(data[..take]);
+                    var whole = lf >= 0 && _line.Count == 0;
+                    if (!whole) _line.Append(data[..take]);
+                    var sizeLine = whole ? data[..take] : _line.Written;
                     _wireBytes += take;
                     data = data[take..];
                     if (lf < 0)
                     {
-                        if (_line.WrittenCount > 1024) Stop("HTTP chunk size line is over 1024 bytes", frame);
+                        if (_line.Count > 1024) Stop("HTTP chunk size line is over 1024 bytes", frame);
                         break;
                     }
-                    var text = Encoding.Latin1.GetString(_line.WrittenSpan).Trim();
+                    var text = Encoding.Latin1.GetString(sizeLine).Trim();
                     _line.Clear();
                     var semicolon = text.IndexOf(';');
                     if (semicolon >= 0) text = text[..semicolon].Trim();
@@ -209,8 +216,8 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
             case State.Stopped:
                 break;
             default:
-                if (_state != State.Head || _line.WrittenCount > 0) _incomplete = $"{bytes} bytes of the stream were not captured";
-                var hadMessage = _state != State.Head || _line.WrittenCount > 0;
+                if (_state != State.Head || _line.Count > 0) _incomplete = $"{bytes} bytes of the stream were not captured";
+                var hadMessage = _state != State.Head || _line.Count > 0;
                 if (hadMessage) CompleteBroken(frame);
                 Stop($"{bytes} bytes of the {(requests ? "request" : "response")} stream were not captured; HTTP messages after the gap cannot be framed", frame);
                 break;
@@ -236,39 +243,52 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         if (_startLine is not null && _state != State.Head) Complete(frame);
     }
 
-    private bool ReadHead(string head, Frame frame)
+    /// <summary>
+    /// Start line and header fields of a head, read as Latin-1 (one char per byte) straight from the bytes, so
+    /// that only the strings kept are built; returns the start line when it is not one, else null.
+    /// </summary>
+    private string? ParseHead(ReadOnlySpan<byte> head, out string[] parts, out ImmutableArray<HttpHeader> fields)
     {
-        var lines = head.Split('\n');
-        var start = lines[0].TrimEnd('\r');
-        var parts = start.Split(' ', 3, StringSplitOptions.None);
-        var valid = requests
-            ? parts.Length == 3 && LooksLikeRequest(Encoding.Latin1.GetBytes(start)) && parts[2].StartsWith("HTTP/", StringComparison.Ordinal)
-            : parts.Length >= 2 && parts[0].StartsWith("HTTP/", StringComparison.Ordinal) && parts[1].Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _);
-        if (!valid)
+        fields = [];
+        var firstEnd = head.IndexOf((byte)'\n');
+        var start = TrimEndCr(firstEnd < 0 ? head : head[..firstEnd]);
+        var rest = firstEnd < 0 ? [] : head[(firstEnd + 1)..];
+        if (!StartLine(start, out parts)) return Encoding.Latin1.GetString(start);
+        var headers = ImmutableArray.CreateBuilder<HttpHeader>();
+        while (true)
         {
-            Stop($"not an HTTP/1.x {(requests ? "request" : "status")} line: '{Short(start)}'", frame);
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = TrimEndCr(lineEnd < 0 ? rest : rest[..lineEnd]);
+            rest = lineEnd < 0 ? [] : rest[(lineEnd + 1)..];
+            if (line.Length > 0)
+            {
+                if (line[0] is (byte)' ' or (byte)'\t' && headers.Count > 0)
+                {
+                    // Obsolete line folding (RFC 9112 section 5.2): part of the previous value.
+                    var last = headers[^1];
+                    headers[^1] = last with { Value = last.Value + " " + Encoding.Latin1.GetString(Trim(line)) };
+                }
+                else if (line.IndexOf((byte)':') is var colon and > 0)
+                {
+                    headers.Add(new HttpHeader(Encoding.Latin1.GetString(Trim(line[..colon])), Encoding.Latin1.GetString(Trim(line[(colon + 1)..]))));
+                }
+            }
+            if (lineEnd < 0) break;
+        }
+        fields = headers.ToImmutable();
+        return null;
+    }
+
+    private bool ReadHead(string? badStartLine, string[] parts, ImmutableArray<HttpHeader> headers, Frame frame)
+    {
+        if (badStartLine is not null)
+        {
+            Stop($"not an HTTP/1.x {(requests ? "request" : "status")} line: '{Short(badStartLine)}'", frame);
             return false;
         }
-        if (!requests && parts.Length == 2) parts = [parts[0], parts[1], ""];
-        var headers = ImmutableArray.CreateBuilder<HttpHeader>();
-        for (var i = 1; i < lines.Length; i++)
-        {
-            var line = lines[i].TrimEnd('\r');
-            if (line.Length == 0) continue;
-            if (line[0] is ' ' or '\t' && headers.Count > 0)
-            {
-                // Obsolete line folding (RFC 9112 section 5.2): part of the previous value.
-                var last = headers[^1];
-                headers[^1] = last with { Value = last.Value + " " + line.Trim() };
-                continue;
-            }
-            var colon = line.IndexOf(':');
-            if (colon <= 0) continue;
-            headers.Add(new HttpHeader(line[..colon].Trim(), line[(colon + 1)..].Trim()));
-        }
         _startLine = parts;
-        _headers = headers.ToImmutable();
-        _body = new ArrayBufferWriter<byte>();
+        _headers = headers;
+        _body.Clear();
         _bodyLength = 0;
         _incomplete = null;
 
@@ -322,10 +342,10 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     {
         _wireBytes += bytes.Length;
         _bodyLength += bytes.Length;
-        if (_bodyLength <= maxBodyBytes) _body.Write(bytes);
-        else if (_body.WrittenCount > 0)
+        if (_bodyLength <= maxBodyBytes) _body.Append(bytes);
+        else if (_body.Count > 0)
         {
-            _body = new ArrayBufferWriter<byte>();
+            _body.Clear();
             _incomplete = $"body is over the limit of {maxBodyBytes} bytes and was not kept";
         }
     }
@@ -336,7 +356,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         {
             StartLine = _startLine!,
             Headers = _headers,
-            Body = _bodyLength <= maxBodyBytes ? _body.WrittenMemory.ToArray() : ReadOnlyMemory<byte>.Empty,
+            Body = _bodyLength <= maxBodyBytes ? _body.Written.ToArray() : ReadOnlyMemory<byte>.Empty,
             WireBytes = _wireBytes,
             FirstFrame = _firstFrame ?? frame,
             LastFrame = frame,
@@ -344,7 +364,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         };
         _state = State.Head;
         _startLine = null;
-        _body = new ArrayBufferWriter<byte>();
+        _body.Clear();
         _bodyLength = 0;
         _incomplete = null;
         messageRead(message);
@@ -354,7 +374,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     {
         _state = State.Stopped;
         _line.Clear();
-        _body = new ArrayBufferWriter<byte>();
+        _body.Clear();
         if (why is not null) broken(why, frame);
     }
 
@@ -368,11 +388,54 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         }
         for (var i = from; i < b.Length; i++)
         {
-            if (b[i] != (byte)'\n') continue;
+            var lf = b[i..].IndexOf((byte)'\n');
+            if (lf < 0) return -1;
+            i += lf;
             if (i + 1 < b.Length && b[i + 1] == (byte)'\n') return i + 2;
             if (i + 2 < b.Length && b[i + 1] == (byte)'\r' && b[i + 2] == (byte)'\n') return i + 3;
         }
         return -1;
+    }
+
+    /// <summary>
+    /// Method, target and version of a request line, or version, status and reason of a status line (reason
+    /// may be missing); split at the first two spaces, so the last part keeps any further ones.
+    /// </summary>
+    private bool StartLine(ReadOnlySpan<byte> start, out string[] parts)
+    {
+        parts = [];
+        var firstSpace = start.IndexOf((byte)' ');
+        if (firstSpace < 0) return false;
+        var first = start[..firstSpace];
+        var afterFirst = start[(firstSpace + 1)..];
+        var secondSpace = afterFirst.IndexOf((byte)' ');
+        var second = secondSpace < 0 ? afterFirst : afterFirst[..secondSpace];
+        var third = secondSpace < 0 ? [] : afterFirst[(secondSpace + 1)..];
+        if (requests && !(secondSpace >= 0 && LooksLikeRequest(start) && third.StartsWith("HTTP/"u8))) return false;
+        if (!requests && !(first.StartsWith("HTTP/"u8) && second.Length == 3)) return false;
+        var secondText = Encoding.Latin1.GetString(second);
+        if (!requests && !int.TryParse(secondText, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return false;
+        parts = [Encoding.Latin1.GetString(first), secondText, Encoding.Latin1.GetString(third)];
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> TrimEndCr(ReadOnlySpan<byte> line)
+    {
+        var n = line.Length;
+        while (n > 0 && line[n - 1] == (byte)'\r') n--;
+        return line[..n];
+    }
+
+    // string.Trim's white space among Latin-1 characters: tab to carriage return, space, NEL and no-break space.
+    private static bool IsWhiteSpace(byte b) => b is >= 0x09 and <= 0x0D or 0x20 or 0x85 or 0xA0;
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s)
+    {
+        var from = 0;
+        var to = s.Length;
+        while (from < to && IsWhiteSpace(s[from])) from++;
+        while (to > from && IsWhiteSpace(s[to - 1])) to--;
+        return s[from..to];
     }
 
     private static string Short(string s) => s.Length <= 60 ? s : s[..60] + "...";

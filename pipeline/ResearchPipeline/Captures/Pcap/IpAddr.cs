@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 
 namespace ResearchPipeline.Captures.Pcap;
@@ -16,12 +17,20 @@ internal readonly record struct IpAddr(ulong High, ulong Low, bool IsV6) : IComp
 
     public override string ToString()
     {
-        Span<byte> b = stackalloc byte[16];
         if (!IsV6)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(b, (uint)Low);
-            return new IPAddress(b[..4]).ToString();
+            // Dotted decimal, as IPAddress writes it, without building one per address.
+            Span<char> text = stackalloc char[15];
+            var n = 0;
+            for (var shift = 24; shift >= 0; shift -= 8)
+            {
+                if (shift < 24) text[n++] = '.';
+                ((byte)(Low >> shift)).TryFormat(text[n..], out var written, default, CultureInfo.InvariantCulture);
+                n += written;
+            }
+            return new string(text[..n]);
         }
+        Span<byte> b = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(b, High);
         BinaryPrimitives.WriteUInt64BigEndian(b[8..], Low);
         return new IPAddress(b).ToString();

@@ -17,28 +17,44 @@ public abstract class PacketCaptureReader : ICaptureReader
         var pipeline = new PacketPipeline(limits);
         foreach (var item in Container(input))
         {
-            var failure = Guard(() => pipeline.Process(item), item.Frame?.Location ?? "container");
+            var failure = Process(pipeline, item);
             if (failure is not null) pipeline.Emit(failure);
             while (pipeline.TryTake(out var record)) yield return record;
         }
-        var last = Guard(pipeline.Finish, "end of capture");
+        var last = Finish(pipeline);
         if (last is not null) pipeline.Emit(last);
         while (pipeline.TryTake(out var record)) yield return record;
     }
 
     // A defect in one packet's parsing must cost that packet, not the capture: the reader promises never to throw.
-    private static CaptureProblem? Guard(Action action, string location)
+    private static CaptureProblem? Process(PacketPipeline pipeline, ContainerItem item)
     {
         try
         {
-            action();
+            pipeline.Process(item);
             return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new CaptureProblem(Severity.Error, $"packet could not be read: {e.GetType().Name}: {e.Message}", location);
+            return Unreadable(e, item.Frame?.Location ?? "container");
         }
     }
+
+    private static CaptureProblem? Finish(PacketPipeline pipeline)
+    {
+        try
+        {
+            pipeline.Finish();
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Unreadable(e, "end of capture");
+        }
+    }
+
+    private static CaptureProblem Unreadable(Exception e, string location) =>
+        new(Severity.Error, $"packet could not be read: {e.GetType().Name}: {e.Message}", location);
 }
 
 /// <summary>libpcap files, either byte order, micro- or nanosecond timestamps.</summary>

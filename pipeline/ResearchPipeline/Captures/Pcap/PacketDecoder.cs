@@ -23,7 +23,7 @@ internal enum TcpFlags : byte
 /// A TCP or UDP segment lifted out of a frame. <see cref="MissingBytes"/> counts payload bytes that were on
 /// the wire but not in the file (the frame was cut at the snap length).
 /// </summary>
-internal sealed record Segment(Transport Transport, Endpoint Source, Endpoint Destination, TcpFlags Flags, uint Sequence, ReadOnlyMemory<byte> Payload, int MissingBytes);
+internal readonly record struct Segment(Transport Transport, Endpoint Source, Endpoint Destination, TcpFlags Flags, uint Sequence, ReadOnlyMemory<byte> Payload, int MissingBytes);
 
 /// <summary>Why a frame yielded no segment: traffic we do not read (ARP, ICMP), or damage worth a quality row.</summary>
 internal readonly record struct DecodeOutcome(Segment? Segment, string? Skipped, string? Damage)
@@ -44,10 +44,9 @@ internal static class PacketDecoder
     public const int Ipv6 = 229;
     public const int LinuxSll2 = 276;
 
-    public static DecodeOutcome Decode(Frame frame)
+    public static DecodeOutcome Decode(Frame frame, ReadOnlyMemory<byte> data)
     {
-        var data = frame.Data;
-        var missing = (int)Math.Min(int.MaxValue, frame.OriginalLength - frame.Data.Length);
+        var missing = (int)Math.Min(int.MaxValue, frame.OriginalLength - data.Length);
         int offset;
         int etherType;
         switch (frame.LinkType)

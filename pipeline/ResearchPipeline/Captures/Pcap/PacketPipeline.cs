@@ -73,24 +73,24 @@ internal sealed class PacketPipeline
         _lastFrame = frame;
         if (frame.TimeUtc is { } t && (_now is null || t > _now)) _now = t;
         if (frame.IsCut)
-            Problems.Add(Severity.Warning, "packet cut at the snap length", $"packet cut at the snap length: {frame.Data.Length} of {frame.OriginalLength} bytes captured", frame.Location);
+            Problems.Add(Severity.Warning, "packet cut at the snap length", $"packet cut at the snap length: {frame.CapturedLength} of {frame.OriginalLength} bytes captured", frame.Location);
 
-        var decoded = PacketDecoder.Decode(frame);
+        var decoded = PacketDecoder.Decode(frame, item.Data);
         if (decoded.Damage is not null)
             Problems.Add(Severity.Warning, decoded.Damage, $"packet not readable: {decoded.Damage}", frame.Location);
         else if (decoded.Skipped is not null)
             _skipped[decoded.Skipped] = _skipped.TryGetValue(decoded.Skipped, out var s) ? (s.Count + 1, s.FirstPacket) : (1, frame.Index);
-        else if (decoded.Segment!.Transport == Transport.Tcp)
-            Tcp(decoded.Segment, frame);
+        else if (decoded.Segment!.Value.Transport == Transport.Tcp)
+            Tcp(decoded.Segment.Value, frame);
         else
-            Udp(decoded.Segment, frame);
+            Udp(decoded.Segment.Value, frame);
 
         if (_closing.Count > 0) FinishClosed(force: false);
         if (_frames % SweepEveryFrames == 0) Sweep();
         if (_tcp.Count + _udp.Count > Limits.MaxOpenFlows) Evict();
     }
 
-    private void Tcp(Segment segment, Frame frame)
+    private void Tcp(in Segment segment, Frame frame)
     {
         var key = Key(segment.Source, segment.Destination);
         var syn = (segment.Flags & TcpFlags.Syn) != 0;
@@ -131,7 +131,7 @@ internal sealed class PacketPipeline
         }
     }
 
-    private void Udp(Segment segment, Frame frame)
+    private void Udp(in Segment segment, Frame frame)
     {
         var payload = segment.Payload.Span;
         var src = segment.Source;
@@ -167,7 +167,7 @@ internal sealed class PacketPipeline
     private static bool IsDnsPort(ushort port) => port is 53 or 5353 or 5355;
 
     /// <summary>SSDP (UPnP discovery) is HTTP/1.1 over UDP multicast: every datagram is one request.</summary>
-    private void Ssdp(Segment segment, Frame frame)
+    private void Ssdp(in Segment segment, Frame frame)
     {
         int? ordinal = null;
         HttpMessage? request = null;
@@ -205,8 +205,7 @@ internal sealed class PacketPipeline
         var question = message.Questions.Count > 0 ? message.Questions[0].Name : null;
         foreach (var answer in message.Answers)
         {
-            if (answer.Type is DnsMessage.TypeA or DnsMessage.TypeAaaa && question is not null && System.Net.IPAddress.TryParse(answer.Data, out var ip)
-                && IpAddr.FromBytes(ip.GetAddressBytes()) is { } address && (_dnsNames.Count < MaxNames || _dnsNames.ContainsKey(address)))
+            if (answer.Address is { } address && question is not null && (_dnsNames.Count < MaxNames || _dnsNames.ContainsKey(address)))
                 _dnsNames[address] = question;
         }
         if (_dns.Remove((to, from, message.Id), out var pending))
@@ -301,7 +300,13 @@ internal sealed class PacketPipeline
 
     private void FinishClosed(bool force)
     {
-        var done = _closing.Where(c => force || _now is null || _now.Value - c.ClosedAt!.Value >= ClosingGrace).ToList();
+        // Runs per packet while connections are closing: nothing is allocated until one is due.
+        List<TcpConnection>? done = null;
+        foreach (var c in _closing)
+        {
+            if (force || _now is null || _now.Value - c.ClosedAt!.Value >= ClosingGrace) (done ??= []).Add(c);
+        }
+        if (done is null) return;
         foreach (var connection in done)
         {
             _closing.Remove(connection);

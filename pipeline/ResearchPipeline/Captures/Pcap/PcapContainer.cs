@@ -25,7 +25,7 @@ internal static class PcapContainer
 
     public static IEnumerable<ContainerItem> Read(Stream stream)
     {
-        var input = new ContainerInput(stream);
+        using var input = new ContainerInput(stream);
         var header = new byte[24];
         var n = input.Read(header);
         if (n < 24)
@@ -42,12 +42,12 @@ internal static class PcapContainer
         var linkType = (int)(U32(header.AsSpan(20), bigEndian) & 0xFFFF);
         yield return ContainerItem.Of(new CreatorFound("pcap", $"{major}.{minor}{(nano ? " nanosecond" : "")}{(bigEndian ? " big-endian" : "")}"));
 
-        var recordHeader = new byte[16];
         long index = 0;
         while (true)
         {
             var offset = input.Offset;
-            n = input.Read(recordHeader);
+            var recordHeader = input.Take(16).Span;
+            n = recordHeader.Length;
             if (n == 0) yield break;
             if (n < 16)
             {
@@ -55,25 +55,27 @@ internal static class PcapContainer
                 yield break;
             }
             var seconds = U32(recordHeader, bigEndian);
-            var fraction = U32(recordHeader.AsSpan(4), bigEndian);
-            var included = U32(recordHeader.AsSpan(8), bigEndian);
-            var original = U32(recordHeader.AsSpan(12), bigEndian);
+            var fraction = U32(recordHeader[4..], bigEndian);
+            var included = U32(recordHeader[8..], bigEndian);
+            var original = U32(recordHeader[12..], bigEndian);
             if (included > MaxRecordLength)
             {
                 yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"record length {included} is not plausible (over {MaxRecordLength}); the rest of the file cannot be framed and was not read", $"packet {index} at byte {offset}"));
                 yield break;
             }
-            var data = new byte[included];
-            var got = input.Read(data);
+            // The pipeline is done with a packet's bytes before it asks for the next: they are not copied.
+            var data = input.Take((int)included);
+            var got = data.Length;
             var ticks = (Int128)seconds * 10_000_000 + (nano ? fraction / 100 : (Int128)fraction * 10);
-            var frame = new Frame(index, CaptureClock.FromUnixTicks(ticks), linkType, data.AsMemory(0, got), Math.Max(original, got), offset);
+            var frame = new Frame(index, CaptureClock.FromUnixTicks(ticks), linkType, got, Math.Max(original, got), offset);
+            var packet = ContainerItem.Packet(frame, data);
             if (got < included)
             {
                 yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside packet {index}: {got} of {included} bytes; the bytes present were read", frame.Location));
-                if (got > 0) yield return frame;
+                if (got > 0) yield return packet;
                 yield break;
             }
-            yield return frame;
+            yield return packet;
             index++;
         }
     }

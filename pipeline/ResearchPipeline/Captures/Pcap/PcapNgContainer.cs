@@ -32,7 +32,7 @@ internal static class PcapNgContainer
 
     public static IEnumerable<ContainerItem> Read(Stream stream)
     {
-        var input = new ContainerInput(stream);
+        using var input = new ContainerInput(stream);
         var head = new byte[8];
         var bigEndian = false;
         var interfaces = new List<Interface>();
@@ -43,10 +43,9 @@ internal static class PcapNgContainer
             var offset = input.Offset;
             var n = input.Read(head);
             if (n == 0) yield break;
-            var location = $"block at byte {offset}";
             if (n < 8)
             {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block header ({n} of 8 bytes)", location));
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block header ({n} of 8 bytes)", BlockAt(offset)));
                 yield break;
             }
             var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
@@ -56,14 +55,14 @@ internal static class PcapNgContainer
                 var magic = new byte[4];
                 if (input.Read(magic) < 4)
                 {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "file ends inside a section header block", location));
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "file ends inside a section header block", BlockAt(offset)));
                     yield break;
                 }
                 if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == ByteOrderMagic) bigEndian = false;
                 else if (BinaryPrimitives.ReadUInt32BigEndian(magic) == ByteOrderMagic) bigEndian = true;
                 else
                 {
-                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "section header block has no valid byte-order magic; the rest of the file was not read", location));
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "section header block has no valid byte-order magic; the rest of the file was not read", BlockAt(offset)));
                     yield break;
                 }
             }
@@ -74,25 +73,37 @@ internal static class PcapNgContainer
             var length = U32(head.AsSpan(4), bigEndian);
             if (length < 12 || length % 4 != 0 || length > MaxBlockLength)
             {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", location));
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", BlockAt(offset)));
                 yield break;
             }
             var alreadyRead = type == SectionHeader ? 12 : 8;
-            var block = new byte[length];
-            head.CopyTo(block, 0);
-            if (type == SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8), bigEndian ? 0x4D3C2B1A : ByteOrderMagic);
-            var got = input.Read(block.AsSpan(alreadyRead));
+            // The block after its 8-byte head, read in place: the pipeline is done with a packet's bytes before
+            // it asks for the next. A section header's magic, read already, is put back in front.
+            ReadOnlyMemory<byte> afterHead;
+            if (type == SectionHeader)
+            {
+                var rest = input.Take((int)length - alreadyRead);
+                var section = new byte[4 + rest.Length];
+                BinaryPrimitives.WriteUInt32LittleEndian(section, bigEndian ? 0x4D3C2B1A : ByteOrderMagic);
+                rest.Span.CopyTo(section.AsSpan(4));
+                afterHead = section;
+            }
+            else
+            {
+                afterHead = input.Take((int)length - alreadyRead);
+            }
+            var got = afterHead.Length - (alreadyRead - 8);
             var complete = got == length - alreadyRead;
             if (!complete)
             {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} ({alreadyRead + got} of {length} bytes); what it holds was read where possible", location));
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} ({alreadyRead + got} of {length} bytes); what it holds was read where possible", BlockAt(offset)));
             }
-            else if (U32(block.AsSpan((int)length - 4), bigEndian) != length)
+            else if (U32(afterHead.Span[((int)length - 12)..], bigEndian) != length)
             {
-                yield return ContainerItem.Of(new CaptureProblem(Severity.Warning, $"block's trailing length {U32(block.AsSpan((int)length - 4), bigEndian)} differs from its leading length {length}; the leading one was used", location));
+                yield return ContainerItem.Of(new CaptureProblem(Severity.Warning, $"block's trailing length {U32(afterHead.Span[((int)length - 12)..], bigEndian)} differs from its leading length {length}; the leading one was used", BlockAt(offset)));
             }
             // The body without the 8-byte head and, when present, the 4-byte trailing length.
-            var body = block.AsMemory(8, complete ? (int)length - 12 : Math.Max(0, alreadyRead + got - 8));
+            var body = afterHead[..(complete ? (int)length - 12 : Math.Max(0, alreadyRead + got - 8))];
 
             switch (type)
             {
@@ -111,7 +122,7 @@ internal static class PcapNgContainer
                 case InterfaceDescription:
                     if (body.Length < 8)
                     {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "interface description block is too short; packets of this interface cannot be read", location));
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "interface description block is too short; packets of this interface cannot be read", BlockAt(offset)));
                         interfaces.Add(new Interface(-1, 6, 0));
                         break;
                     }
@@ -129,7 +140,7 @@ internal static class PcapNgContainer
                 {
                     if (body.Length < 20)
                     {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "packet block is too short to hold its header; skipped", $"packet {packetIndex} at byte {offset}"));
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "packet block is too short to hold its header; skipped", PacketAt(packetIndex, offset)));
                         packetIndex++;
                         break;
                     }
@@ -138,10 +149,9 @@ internal static class PcapNgContainer
                     var units = ((ulong)U32(s[4..], bigEndian) << 32) | U32(s[8..], bigEndian);
                     var captured = U32(s[12..], bigEndian);
                     var original = U32(s[16..], bigEndian);
-                    var frameLocation = $"packet {packetIndex} at byte {offset}";
                     if (interfaceId >= interfaces.Count || interfaces[(int)interfaceId].LinkType < 0)
                     {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet names interface {interfaceId}, which its section does not describe; skipped", frameLocation));
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet names interface {interfaceId}, which its section does not describe; skipped", PacketAt(packetIndex, offset)));
                         packetIndex++;
                         break;
                     }
@@ -149,27 +159,26 @@ internal static class PcapNgContainer
                     if (captured > available)
                     {
                         // A block cut by the end of the file has been reported already; only a whole block that lies is news.
-                        if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", frameLocation));
+                        if (complete) yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"packet says it holds {captured} bytes but its block has room for {available}; the bytes present were read", PacketAt(packetIndex, offset)));
                         captured = (uint)available;
                     }
                     var itf = interfaces[(int)interfaceId];
-                    yield return new Frame(packetIndex, CaptureClock.FromUnits(units, itf.Resolution, itf.OffsetSeconds), itf.LinkType, body.Slice(20, (int)captured), Math.Max(original, captured), offset);
+                    yield return ContainerItem.Packet(new Frame(packetIndex, CaptureClock.FromUnits(units, itf.Resolution, itf.OffsetSeconds), itf.LinkType, (int)captured, Math.Max(original, captured), offset), body.Slice(20, (int)captured));
                     packetIndex++;
                     break;
                 }
                 case SimplePacket:
                 {
-                    var frameLocation = $"packet {packetIndex} at byte {offset}";
                     if (body.Length < 4 || interfaces.Count == 0 || interfaces[0].LinkType < 0)
                     {
-                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "simple packet block without a readable length or interface 0; skipped", frameLocation));
+                        yield return ContainerItem.Of(new CaptureProblem(Severity.Error, "simple packet block without a readable length or interface 0; skipped", PacketAt(packetIndex, offset)));
                         packetIndex++;
                         break;
                     }
                     var original = U32(body.Span, bigEndian);
                     var captured = (int)Math.Min(original, (uint)(body.Length - 4));
                     // Simple packet blocks carry no timestamp (pcapng spec, section 4.4).
-                    yield return new Frame(packetIndex, null, interfaces[0].LinkType, body.Slice(4, captured), Math.Max(original, captured), offset);
+                    yield return ContainerItem.Packet(new Frame(packetIndex, null, interfaces[0].LinkType, captured, Math.Max(original, captured), offset), body.Slice(4, captured));
                     packetIndex++;
                     break;
                 }
@@ -181,13 +190,16 @@ internal static class PcapNgContainer
                     {
                         var secretsType = U32(body.Span, bigEndian);
                         var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
-                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), location));
+                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), BlockAt(offset)));
                     }
                     break;
             }
             if (!complete) yield break;
         }
     }
+
+    private static string BlockAt(long offset) => $"block at byte {offset}";
+    private static string PacketAt(long index, long offset) => $"packet {index} at byte {offset}";
 
     // Secrets types registered in the pcapng spec, section 4.7.
     private static string SecretsKind(uint type) => type switch

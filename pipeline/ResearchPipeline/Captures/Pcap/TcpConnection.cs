@@ -30,6 +30,7 @@ internal sealed class TcpConnection
     private TlsHandshake? _serverHello;
     private DnsStream? _dnsToServer;
     private DnsStream? _dnsToClient;
+    private string? _id;
 
     /// <summary>The server's name when the connection opened, from the capture's DNS answers, else its address.</summary>
     public string ServerName { get; }
@@ -60,7 +61,7 @@ internal sealed class TcpConnection
     public TcpReassembler ToClient { get; }
     public StreamProtocol Protocol { get; private set; }
     public int ExchangesMade { get; private set; }
-    public string Id => $"tcp {Client} > {Server}";
+    public string Id => _id ??= $"tcp {Client} > {Server}";
 
     /// <summary>The flow's own ordinal (reserved at its first packet) for its first exchange, then fresh ones.</summary>
     public int TakeOrdinal()

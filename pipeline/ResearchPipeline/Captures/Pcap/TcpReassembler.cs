@@ -20,7 +20,8 @@ internal sealed class TcpReassembler(IStreamSink sink, int maxBufferedBytes)
     // A segment further ahead than this is not a hole in this stream but a different stream (port reuse) or garbage.
     private const long MaxJump = 64L << 20;
 
-    private readonly SortedDictionary<long, (byte[] Data, int Missing)> _pending = [];
+    // Segments ahead of a hole, by stream offset; few at a time, and most directions never need any.
+    private SortedList<long, (byte[] Data, int Missing)>? _pending;
     private bool _started;
     private uint _nextSequence;
     private long _nextOffset;
@@ -86,16 +87,17 @@ internal sealed class TcpReassembler(IStreamSink sink, int maxBufferedBytes)
     /// <summary>Hands out whatever waits behind a hole: at the end of the flow the hole will not be filled.</summary>
     public void Flush(Frame frame)
     {
-        while (_pending.Count > 0)
+        while (_pending is { Count: > 0 })
         {
-            var first = _pending.First();
-            if (first.Key > _nextOffset) GapAt(first.Key - _nextOffset, frame);
+            var firstKey = _pending.Keys[0];
+            if (firstKey > _nextOffset) GapAt(firstKey - _nextOffset, frame);
             Drain(frame);
         }
     }
 
     private void Hold(long start, ReadOnlySpan<byte> payload, int missingBytes, Frame frame)
     {
+        _pending ??= [];
         if (_pending.TryGetValue(start, out var existing))
         {
             if (existing.Data.Length + existing.Missing >= payload.Length + missingBytes)
@@ -111,33 +113,32 @@ internal sealed class TcpReassembler(IStreamSink sink, int maxBufferedBytes)
         if (_pendingBytes > maxBufferedBytes)
         {
             Overflows++;
-            var first = _pending.First();
-            GapAt(first.Key - _nextOffset, frame);
+            GapAt(_pending.Keys[0] - _nextOffset, frame);
             Drain(frame);
         }
     }
 
     private void Drain(Frame frame)
     {
-        while (_pending.Count > 0)
+        while (_pending is { Count: > 0 })
         {
-            var first = _pending.First();
-            if (first.Key > _nextOffset) return;
-            _pending.Remove(first.Key);
-            var (data, missing) = first.Value;
+            var firstKey = _pending.Keys[0];
+            if (firstKey > _nextOffset) return;
+            var (data, missing) = _pending.Values[0];
+            _pending.RemoveAt(0);
             _pendingBytes -= data.Length;
-            var end = first.Key + data.Length + missing;
+            var end = firstKey + data.Length + missing;
             if (end <= _nextOffset)
             {
                 RetransmittedBytes += data.Length;
                 continue;
             }
-            if (first.Key + data.Length <= _nextOffset)
+            if (firstKey + data.Length <= _nextOffset)
             {
                 GapAt(end - _nextOffset, frame);
                 continue;
             }
-            var skip = (int)(_nextOffset - first.Key);
+            var skip = (int)(_nextOffset - firstKey);
             RetransmittedBytes += skip;
             Deliver(data, skip, missing, frame);
         }

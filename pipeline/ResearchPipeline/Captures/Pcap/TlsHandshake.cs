@@ -10,7 +10,8 @@ namespace ResearchPipeline.Captures.Pcap;
 /// </summary>
 internal sealed class TlsHandshake(int maxBytes)
 {
-    private readonly List<byte> _handshake = [];
+    private byte[] _handshake = [];
+    private int _handshakeCount;
     private byte[] _record = new byte[5];
     private int _recordHeaderFill;
     private int _recordRemaining;
@@ -54,7 +55,7 @@ internal sealed class TlsHandshake(int maxBytes)
                 }
                 _recordIsHandshake = _record[0] == 0x16;
                 _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(_record.AsSpan(3));
-                if (!_recordIsHandshake && _handshake.Count == 0)
+                if (!_recordIsHandshake && _handshakeCount == 0)
                 {
                     // Application data before any handshake: the capture began after the hello.
                     Failed = true;
@@ -65,12 +66,17 @@ internal sealed class TlsHandshake(int maxBytes)
             var n = Math.Min(_recordRemaining, data.Length);
             if (_recordIsHandshake)
             {
-                if (_handshake.Count + n > maxBytes)
+                if (_handshakeCount + n > maxBytes)
                 {
                     Failed = true;
                     return;
                 }
-                foreach (var b in data[..n]) _handshake.Add(b);
+                // Only the first handshake message is read: bytes past its end (the certificate that shares
+                // the ServerHello's record) need not be kept.
+                var keep = _handshakeCount < 4 ? n : Math.Min(n, 4 + MessageLength - _handshakeCount);
+                if (_handshakeCount + keep > _handshake.Length) Array.Resize(ref _handshake, Math.Min(maxBytes, Math.Max(_handshakeCount + keep, 2 * _handshake.Length)));
+                data[..keep].CopyTo(_handshake.AsSpan(_handshakeCount));
+                _handshakeCount += keep;
                 TryParse();
             }
             _recordRemaining -= n;
@@ -80,12 +86,12 @@ internal sealed class TlsHandshake(int maxBytes)
 
     private void TryParse()
     {
-        if (_handshake.Count < 4) return;
-        var length = (_handshake[1] << 16) | (_handshake[2] << 8) | _handshake[3];
-        if (_handshake.Count < 4 + length) return;
+        if (_handshakeCount < 4) return;
+        var length = MessageLength;
+        if (_handshakeCount < 4 + length) return;
         Done = true;
         MessageType = _handshake[0];
-        var body = _handshake.GetRange(4, length).ToArray();
+        var body = _handshake.AsSpan(4, length);
         try
         {
             if (MessageType == 1) ReadClientHello(body);
@@ -95,10 +101,12 @@ internal sealed class TlsHandshake(int maxBytes)
         {
             Failed = true;
         }
-        _handshake.Clear();
-        _handshake.TrimExcess();
+        _handshake = [];
+        _handshakeCount = 0;
         _record = [];
     }
+
+    private int MessageLength => (_handshake[1] << 16) | (_handshake[2] << 8) | _handshake[3];
 
     private void ReadClientHello(ReadOnlySpan<byte> b)
     {
@@ -106,7 +114,8 @@ internal sealed class TlsHandshake(int maxBytes)
         pos += 1 + b[pos];
         pos += 2 + BinaryPrimitives.ReadUInt16BigEndian(b[pos..]);
         pos += 1 + b[pos];
-        foreach (var (type, value) in Extensions(b, pos))
+        var extensions = new Extensions(b, pos);
+        while (extensions.Next(out var type, out var value))
         {
             if (type != 0 || value.Length < 5) continue;
             // server_name extension (RFC 6066 section 3): a list of (type, name); type 0 is a host name.
@@ -119,7 +128,7 @@ internal sealed class TlsHandshake(int maxBytes)
                 if (p + 3 + nameLength > listEnd) break;
                 if (nameType == 0)
                 {
-                    ServerName = Encoding.ASCII.GetString(value, p + 3, nameLength);
+                    ServerName = Encoding.ASCII.GetString(value.Slice(p + 3, nameLength));
                     return;
                 }
                 p += 3 + nameLength;
@@ -134,7 +143,8 @@ internal sealed class TlsHandshake(int maxBytes)
         pos += 1 + b[pos];
         pos += 2 + 1;
         var version = legacy;
-        foreach (var (type, value) in Extensions(b, pos))
+        var extensions = new Extensions(b, pos);
+        while (extensions.Next(out var type, out var value))
         {
             // supported_versions (RFC 8446 section 4.2.1) carries the real version of TLS 1.3.
             if (type == 43 && value.Length == 2) version = BinaryPrimitives.ReadUInt16BigEndian(value);
@@ -150,20 +160,37 @@ internal sealed class TlsHandshake(int maxBytes)
         };
     }
 
-    private static List<(ushort Type, byte[] Value)> Extensions(ReadOnlySpan<byte> b, int pos)
+    /// <summary>The extensions of a hello, read in place: type and value of each until the list or the message ends.</summary>
+    private ref struct Extensions
     {
-        var result = new List<(ushort, byte[])>();
-        if (pos + 2 > b.Length) return result;
-        var end = Math.Min(b.Length, pos + 2 + BinaryPrimitives.ReadUInt16BigEndian(b[pos..]));
-        pos += 2;
-        while (pos + 4 <= end)
+        private readonly ReadOnlySpan<byte> _hello;
+        private readonly int _end;
+        private int _pos;
+
+        public Extensions(ReadOnlySpan<byte> hello, int pos)
         {
-            var type = BinaryPrimitives.ReadUInt16BigEndian(b[pos..]);
-            var length = BinaryPrimitives.ReadUInt16BigEndian(b[(pos + 2)..]);
-            if (pos + 4 + length > end) break;
-            result.Add((type, b.Slice(pos + 4, length).ToArray()));
-            pos += 4 + length;
+            _hello = hello;
+            if (pos + 2 > hello.Length)
+            {
+                _end = 0;
+                _pos = 0;
+                return;
+            }
+            _end = Math.Min(hello.Length, pos + 2 + BinaryPrimitives.ReadUInt16BigEndian(hello[pos..]));
+            _pos = pos + 2;
         }
-        return result;
+
+        public bool Next(out ushort type, out ReadOnlySpan<byte> value)
+        {
+            type = 0;
+            value = [];
+            if (_pos + 4 > _end) return false;
+            type = BinaryPrimitives.ReadUInt16BigEndian(_hello[_pos..]);
+            var length = BinaryPrimitives.ReadUInt16BigEndian(_hello[(_pos + 2)..]);
+            if (_pos + 4 + length > _end) return false;
+            value = _hello.Slice(_pos + 4, length);
+            _pos += 4 + length;
+            return true;
+        }
     }
 }
