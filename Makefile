@@ -6,6 +6,7 @@
 
 RAW      ?= data/raw
 OUT      ?= data/processed
+INTERIM  ?= data/interim
 EXTERNAL ?= data/external
 LOCK     ?= data/reference.lock.csv
 CONFIG   ?= Release
@@ -22,9 +23,9 @@ SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.c
 
 .PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
 
-## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT, write OUT/SHA256SUMS
+## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT (rows wait in INTERIM/shards), write OUT/SHA256SUMS
 all: $(CLI) reference
-	$(PIPELINE) run --raw $(RAW) --out $(OUT) --jobs $(JOBS)
+	$(PIPELINE) run --raw $(RAW) --out $(OUT) --interim $(INTERIM) --jobs $(JOBS)
 	@echo "published: $(OUT) (check with: make verify OUT=$(OUT))"
 
 ## build: restore and compile the library, the command-line program and the tests

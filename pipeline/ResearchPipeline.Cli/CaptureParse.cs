@@ -32,11 +32,11 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, ShardRange? IdentifierMatches);
 
 /// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
-public sealed class CaptureSpool(string folder, int worker) : IDisposable
+public sealed class CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : IDisposable
 {
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"worker-{worker}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"worker-{worker}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"worker-{worker}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"worker-{worker}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"worker-{worker}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"worker-{worker}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows);
 
     public void Dispose()
     {
@@ -198,8 +198,21 @@ public static class CaptureParse
 
     public static string Sha256Hex(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        // A pooled buffer and an unbuffered stream: a 1 MB stream buffer per file was a large-object
+        // allocation per capture, and those set off most of the run's full garbage collections.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, read);
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }
 

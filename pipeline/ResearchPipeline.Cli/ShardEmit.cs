@@ -4,18 +4,21 @@ using ResearchPipeline.Dataset;
 namespace ResearchPipeline.Cli;
 
 /// <summary>A capture's row as published (primary in its session or not) and where its rows wait.</summary>
-internal sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
+public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
 
 /// <summary>
 /// The emit stage over shards: each row table is written from its shards in capture order, pseudonymised a
 /// row group at a time, so the run holds a row group of each table rather than the study.
 /// </summary>
-internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures)
+/// <param name="rowGroupSize">Rows per published row group; fixed for publication, smaller in tests.</param>
+public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize)
 {
     private long _exchangeRows;
 
     public async Task<string> ExchangesAsync(string folder, CancellationToken cancel)
     {
+        var paths = new Memo<string?>(pseudonymiser.Text);
+        var userAgents = new Memo<string?>(pseudonymiser.Text);
         var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
         return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
         {
@@ -28,17 +31,18 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
             for (var i = batch.Start; i < batch.End; i++)
             {
                 query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
-                path[i] = pseudonymiser.Text(path[i]);
-                userAgent[i] = pseudonymiser.Text(userAgent[i]);
+                path[i] = paths.Get(path[i]);
+                userAgent[i] = userAgents.Get(userAgent[i]);
                 if (start is { } s && ticks[i] is { } t) seconds[i] = TimeSpan.FromTicks(t - s).TotalSeconds;
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
-        }, cancel);
+        }, cancel, rowGroupSize: rowGroupSize);
     }
 
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
     {
         await using var exchangeFacts = new ExchangeFactsReader();
+        var keyPaths = new Memo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
         var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back for it.
         ShardedCapture? factsOf = null;
@@ -64,12 +68,14 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
             }
             for (var i = batch.Start; i < batch.End; i++)
             {
-                (keyPath[i], value[i]) = pseudonymiser.Field(keyPath[i]!, value[i], category[i], valueType[i]);
+                var (publishedKeyPath, namesIdentifier) = keyPaths.Get(keyPath[i]!);
+                value[i] = pseudonymiser.FieldValue(value[i], category[i], namesIdentifier, valueType[i]);
+                keyPath[i] = publishedKeyPath;
                 if (primary)
                     facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!,
                         facts.GetValueOrDefault(exchangeId[i]!));
             }
-        }, cancel);
+        }, cancel, rowGroupSize: rowGroupSize);
     }
 
     public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel)
@@ -92,7 +98,7 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
                 : string.CompareOrdinal(transform[a], transform[b]) is var t and not 0 ? t
                 : a.CompareTo(b));
             batch.Reorder(order);
-        }, cancel, wholeParts: true);
+        }, cancel, wholeParts: true, rowGroupSize: rowGroupSize);
     }
 
     /// <summary>Exchange rows the merge wrote against those the captures read: a row lost between parse and emit shows here.</summary>
@@ -100,6 +106,23 @@ internal sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Shard
     {
         if (Interlocked.Read(ref _exchangeRows) != expected)
             yield return $"exchanges: {expected} rows parsed but {_exchangeRows} written";
+    }
+
+    /// <summary>
+    /// The pseudonymiser's answer for values that repeat row after row (key paths, URL paths, user agents),
+    /// worked out once per value: it is a pure function of the text. Bounded, for columns that repeat less.
+    /// </summary>
+    private sealed class Memo<T>(Func<string?, T> compute)
+    {
+        private readonly Dictionary<string, T> _known = new(StringComparer.Ordinal);
+
+        public T Get(string? text)
+        {
+            if (text is null) return compute(null);
+            if (_known.TryGetValue(text, out var known)) return known;
+            if (_known.Count >= 65_536) _known.Clear();
+            return _known[text] = compute(text);
+        }
     }
 
     /// <summary>What app_facebook_fields needs of each exchange of a capture, read back from the exchange shards.</summary>

@@ -17,7 +17,8 @@ public static class ParquetTableWriter
         CompressionLevel = System.IO.Compression.CompressionLevel.Optimal,
     };
 
-    public static async Task<string> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default)
+    public static async Task<string> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default,
+        int rowGroupSize = RowGroupSize)
     {
         var sorted = rows.ToList();
         // List.Sort is not stable; the tables' orders are total (they end with a unique key), so it need not be.
@@ -26,9 +27,9 @@ public static class ParquetTableWriter
         await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, Options(), cancellationToken: cancel);
-            for (var start = 0; start == 0 || start < sorted.Count; start += RowGroupSize)
+            for (var start = 0; start == 0 || start < sorted.Count; start += rowGroupSize)
             {
-                var count = Math.Min(RowGroupSize, sorted.Count - start);
+                var count = Math.Min(rowGroupSize, sorted.Count - start);
                 using var group = writer.CreateRowGroup();
                 foreach (var column in table.Columns) await column.WriteAsync(group, sorted, start, count);
             }

@@ -186,11 +186,21 @@ public sealed class Pseudonymiser
     }
 
     /// <summary>A decoded field's key path and value as published (see <see cref="Payload"/>).</summary>
-    public (string KeyPath, string? Value) Field(string keyPath, string? value, string? category, string? valueType)
+    public (string KeyPath, string? Value) Field(string keyPath, string? value, string? category, string? valueType) =>
+        (Text(keyPath)!, FieldValue(value, category, NamesIdentifier(keyPath), valueType));
+
+    /// <summary>Whether a field's key path (its last key, or the whole path) is an identifier parameter's name.</summary>
+    public static bool NamesIdentifier(string keyPath)
     {
         var lastKey = keyPath[(keyPath.LastIndexOfAny(['.', ']']) + 1)..];
-        var identifier = category is "identifier" or "user_data" || SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(keyPath);
-        return (Text(keyPath)!, identifier && valueType != "not_sent" ? Identifier(value) : Text(value));
+        return SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(keyPath);
+    }
+
+    /// <summary>A decoded field's value as published, given what <see cref="NamesIdentifier"/> says of its key path.</summary>
+    public string? FieldValue(string? value, string? category, bool keyPathNamesIdentifier, string? valueType)
+    {
+        var identifier = category is "identifier" or "user_data" || keyPathNamesIdentifier;
+        return identifier && valueType != "not_sent" ? Identifier(value) : Text(value);
     }
 
     /// <summary>Hits that count, left to right, longest first where two start together.</summary>

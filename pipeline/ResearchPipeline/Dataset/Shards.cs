@@ -280,10 +280,11 @@ public sealed record ShardPart<TContext>(ShardRange Range, TContext Context);
 public static class ShardMerge
 {
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
-        IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false)
+        IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
+        int rowGroupSize = ParquetTableWriter.RowGroupSize)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
-        var groupRows = ParquetTableWriter.RowGroupSize;
+        var groupRows = rowGroupSize;
         var published = table.Columns;
         await AtomicFile.WriteAsync(path, async stream =>
         {

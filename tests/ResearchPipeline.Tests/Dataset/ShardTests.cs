@@ -1,0 +1,115 @@
+using Parquet;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cli;
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Tests.Dataset;
+
+/// <summary>The interim shards between parse and emit: what goes in comes out, in the same bytes.</summary>
+public class ShardTests
+{
+    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+
+    [Test]
+    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once()
+    {
+        // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
+        // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
+        var files = CaptureFile.Discover(Demonstration).ToList();
+        var pcap = TestFiles.Shared("pcap/android.pcap");
+        files.Add(new CaptureFile(pcap, "extra/android.pcap", "extra", new FileInfo(pcap).Length));
+        var apps = AppsCatalog.Load(Demonstration);
+        var devices = DevicesCatalog.Load(Demonstration);
+        var identify = new IdentifierMatchers(devices, ReadLimits.Default);
+        var formats = CaptureFormats.All;
+        var folder = TestFiles.NewTempFolder("shards");
+
+        var whole = files.Select(f => CaptureParse.Run(f, apps, formats, ReadLimits.Default, identify)).ToList();
+
+        // Two workers taking the captures in turn, in the captures table's order, with a row group every 7 rows.
+        var order = Enumerable.Range(0, files.Count)
+            .OrderBy(i => whole[i].Capture.CaptureId, StringComparer.Ordinal).ThenBy(i => whole[i].Capture.FileName, StringComparer.Ordinal).ToList();
+        var spools = new[] { new CaptureSpool(folder, 1, chunkRows: 7), new CaptureSpool(folder, 2, chunkRows: 7) };
+        var sharded = order.Select((i, n) => CaptureParse.Run(files[i], apps, formats, ReadLimits.Default, identify, spool: spools[n % 2])).ToList();
+        foreach (var spool in spools) spool.Dispose();
+
+        var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, devices.Devices, whole.SelectMany(o => o.Sensitive));
+        var captures = Sessions.MarkPrimary(sharded.Select(o => o.Capture)).ToList();
+        var merged = Path.Combine(folder, "merged");
+        var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => new ShardedCapture(c, sharded[i])).ToList(), rowGroupSize: 50);
+        var facebook = new FacebookFieldsAggregate();
+        await emit.ExchangesAsync(merged, default);
+        await emit.PayloadFieldsAsync(merged, facebook, default);
+        await emit.IdentifierMatchesAsync(merged, default);
+        await ParquetTableWriter.WriteAsync(merged, Tables.AppFacebookFields, facebook.Rows());
+
+        var held = Path.Combine(folder, "held");
+        var exchanges = whole.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
+        var payloads = whole.SelectMany(o => o.Payloads).Select(pseudonymiser.Payload).ToList();
+        var matches = whole.SelectMany(o => o.IdentifierMatches).Select(pseudonymiser.Match).ToList();
+        var primary = captures.Where(c => c.PrimaryInSession).Select(c => c.CaptureId).ToHashSet();
+        await ParquetTableWriter.WriteAsync(held, Tables.Exchanges, exchanges, rowGroupSize: 50);
+        await ParquetTableWriter.WriteAsync(held, Tables.PayloadFields, payloads, rowGroupSize: 50);
+        await ParquetTableWriter.WriteAsync(held, Tables.IdentifierMatches, matches, rowGroupSize: 50);
+        await ParquetTableWriter.WriteAsync(held, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(
+            payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures));
+
+        Assert.Multiple(() =>
+        {
+            // Enough rows that both the shards' and the published row groups are cut many times.
+            Assert.That(exchanges, Has.Count.GreaterThan(300));
+            Assert.That(payloads, Has.Count.GreaterThan(1000));
+            Assert.That(matches, Has.Count.GreaterThan(20));
+            Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
+            Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
+            foreach (var table in new[] { "exchanges", "payload_fields", "identifier_matches", "app_facebook_fields" })
+            {
+                Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);
+            }
+        });
+    }
+
+    [Test]
+    public void A_capture_that_promises_order_and_breaks_it_is_refused_rather_than_published_unsorted()
+    {
+        var folder = TestFiles.NewTempFolder("spool");
+        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
+        IdentifierMatchRow Row(int ordinal) => new()
+        {
+            ExchangeId = $"c:{ordinal}", CaptureId = "c", Ordinal = ordinal, AppId = "a", Identity = "idfa", Location = "query", KeyPath = "k", Transform = "plain", Host = "h",
+        };
+
+        spool.Begin(inOrder: false);
+        spool.Add(Row(2));
+        spool.Add(Row(1));
+        Assert.That(spool.End(), Is.EqualTo(new ShardRange(spool.Path, 0, 2)), "held and sorted");
+
+        spool.Begin(inOrder: true);
+        spool.Add(Row(5));
+        Assert.That(() => spool.Add(Row(4)), Throws.InvalidOperationException.With.Message.Contains("out of the table's order"));
+    }
+
+    [Test]
+    public async Task A_run_removes_its_shards_and_keeps_them_when_asked_with_every_row_in_them()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        var interim = TestFiles.NewTempFolder("interim");
+        var runner = new StudyRunner(new SilentProgress());
+
+        await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default));
+        Assert.That(Directory.GetFileSystemEntries(output).Select(Path.GetFileName), Does.Not.Contain(".interim"));
+
+        var kept = await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default) { InterimFolder = interim, KeepInterim = true });
+        var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "worker-*.exchanges.parquet");
+        long rows = 0;
+        foreach (var shard in shards)
+        {
+            await using var reader = await ParquetReader.CreateAsync(shard);
+            for (var g = 0; g < reader.RowGroupCount; g++) rows += reader.Metadata!.RowGroups[g].NumRows;
+        }
+        Assert.That(shards, Has.Length.InRange(1, 2), "one file per worker");
+        Assert.That(rows, Is.EqualTo(kept.Exchanges));
+    }
+}
