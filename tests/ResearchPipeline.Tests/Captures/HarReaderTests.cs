@@ -164,6 +164,55 @@ public class HarReaderTests
     }
 
     [Test]
+    public void Entry_larger_than_the_read_buffer_reads_whole_with_its_headers_and_body()
+    {
+        // The scanner takes an entry's fields while it passes over it and starts the entry again when its
+        // buffer ends inside it; an entry far larger than the buffer must come out whole.
+        var body = Convert.ToBase64String(Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        var headers = string.Join(",", Enumerable.Range(0, 2_000).Select(i => $"{{\"name\":\"X-H{i}\",\"value\":\"v{i}\"}}"));
+        var har = "{\"log\":{\"entries\":[{\"startedDateTime\":\"2024-01-01T00:00:00Z\",\"request\":{\"method\":\"GET\",\"url\":\"https://a.example/\",\"headers\":[" + headers +
+                  "]},\"response\":{\"status\":200,\"content\":{\"encoding\":\"base64\",\"text\":\"" + body + "\"}}}]}}";
+        var exchange = Exchanges(ReadAll(Encoding.UTF8.GetBytes(har))).Single();
+        Assert.That(exchange.RequestHeaders, Has.Length.EqualTo(2_000));
+        Assert.That(exchange.RequestHeaders[1_999], Is.EqualTo(new HttpHeader("X-H1999", "v1999")));
+        Assert.That(exchange.ResponseBody.ToArray(), Is.EqualTo(Convert.FromBase64String(body)));
+    }
+
+    [Test]
+    public void Repeated_fields_count_by_their_last_value_and_escaped_text_is_unescaped()
+    {
+        var har = """
+            {"log":{"entries":[
+              {"startedDateTime":"2024-06-24T10:00:00Z","request":{"method":"GET","url":"https://a.example/x","method":"post",
+               "headers":[{"name":"A","value":"1"},{"value":"no name"},{"name":"B","name":"C","value":2}],
+               "postData":{"text":"{\"k\":\"caf\u00e9\"}"}},
+               "response":{"status":500,"status":204,"content":{"encoding":"base64","text":"aGk\/"}}}
+            ]}}
+            """;
+        var exchange = Exchanges(ReadAll(Encoding.UTF8.GetBytes(har))).Single();
+        Assert.That(exchange.Method, Is.EqualTo("POST"));
+        Assert.That(exchange.Status, Is.EqualTo(204));
+        Assert.That(exchange.RequestHeaders, Is.EqualTo(new[] { new HttpHeader("A", "1"), new HttpHeader("C", "2") }));
+        Assert.That(Encoding.UTF8.GetString(exchange.RequestBody.Span), Is.EqualTo("{\"k\":\"café\"}"));
+        Assert.That(exchange.ResponseBody.ToArray(), Is.EqualTo(Convert.FromBase64String("aGk/")));
+    }
+
+    [Test]
+    public void Header_that_is_not_valid_UTF8_quarantines_its_entry_only_and_earlier_problems_stay()
+    {
+        var head = Encoding.UTF8.GetBytes("""{"log":{"entries":[{"request":{"method":"GET","url":"https://a.example/","headers":[{"name":"X","value":" """);
+        var tail = Encoding.UTF8.GetBytes("""
+            "}]}},{"startedDateTime":"2024-01-01T00:00:00Z","request":{"method":"GET","url":"https://b.example/"}}]}}
+            """);
+        var records = ReadAll([.. head, 0xFF, 0xFE, .. tail]);
+        Assert.That(records.OfType<CaptureProblem>().Single().Message, Is.EqualTo("startedDateTime is missing"));
+        var q = records.OfType<RecordQuarantined>().Single();
+        Assert.That((q.Ordinal, q.Location), Is.EqualTo((0, "entry 0 at byte 19")));
+        Assert.That(q.Reason, Does.Contain("UTF-8"));
+        Assert.That(Exchanges(records).Single().Target.Host, Is.EqualTo("b.example"));
+    }
+
+    [Test]
     public void Recognises_HAR_by_content_not_by_name()
     {
         var reader = new HarReader();

@@ -4,15 +4,16 @@ namespace ResearchPipeline.Captures.Har;
 
 /// <summary>
 /// Walks a HAR file forward once with <see cref="Utf8JsonReader"/> over a sliding buffer and hands out the
-/// raw bytes of <c>log.creator</c> and of each <c>log.entries[i]</c>, one at a time. Only one entry is ever
-/// buffered; an entry larger than the record limit is skipped byte by byte (so even a multi-gigabyte string
+/// raw bytes of <c>log.creator</c> and the fields of each <c>log.entries[i]</c> (<see cref="HarEntryFields"/>,
+/// taken in the same pass), one at a time. Only one entry is ever buffered; an entry larger than the record limit is skipped byte by byte (so even a multi-gigabyte string
 /// cannot exhaust memory) and reported as oversized.
 /// </summary>
 internal sealed class HarJsonScanner
 {
     internal enum EventKind { Creator, Entry, OversizedEntry, End, Truncated, Invalid }
 
-    internal readonly record struct ScanEvent(EventKind Kind, ReadOnlyMemory<byte> Json, long Offset, string Message);
+    /// <param name="Json">The creator's or entry's bytes; valid, like <paramref name="Entry"/>, until the next call of <see cref="Next"/>.</param>
+    internal readonly record struct ScanEvent(EventKind Kind, ReadOnlyMemory<byte> Json, long Offset, string Message, HarEntryFields? Entry = null);
 
     private const int InitialBuffer = 64 * 1024;
     private readonly Stream _input;
@@ -27,6 +28,7 @@ internal sealed class HarJsonScanner
     private bool _sawRoot;
     private bool _done;
     private bool _substitutedOversized;
+    private readonly List<HttpHeader> _headers = [];
 
     /// <summary>True once <c>log.entries</c> was found as an array.</summary>
     public bool SawEntries { get; private set; }
@@ -108,19 +110,21 @@ internal sealed class HarJsonScanner
                     case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
                         var isEntry = IsEntry(depth);
                         var tokenStart = (int)reader.TokenStartIndex;
-                        if (!reader.TrySkip())
+                        var window = new ReadOnlyMemory<byte>(_buffer, _pos, _len - _pos);
+                        HarEntryFields? entry = null;
+                        if (isEntry ? !HarEntryFields.TryRead(ref reader, window, _headers, out entry) : !reader.TrySkip())
                         {
                             // Not all of the record is buffered: rewind to before it and ask for more.
                             _pos += (int)consumedBefore;
                             _state = before;
                             return ScanOutcome.NeedMoreForRecord;
                         }
-                        var json = new ReadOnlyMemory<byte>(_buffer, _pos + tokenStart, (int)reader.BytesConsumed - tokenStart);
+                        var json = window.Slice(tokenStart, (int)reader.BytesConsumed - tokenStart);
                         var offset = _bufferOffset + _pos + tokenStart;
                         Commit(ref reader);
                         var kind = !isEntry ? EventKind.Creator : _substitutedOversized ? EventKind.OversizedEntry : EventKind.Entry;
                         _substitutedOversized = false;
-                        ev = new ScanEvent(kind, json, offset, "");
+                        ev = new ScanEvent(kind, json, offset, "", entry);
                         return ScanOutcome.Event;
                     case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
                         SawEntries = true;

@@ -23,6 +23,7 @@ public sealed class HarReader : ICaptureReader
     public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits)
     {
         var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth);
+        var problems = new List<CaptureRecord>();
         var ordinal = 0;
         while (true)
         {
@@ -34,7 +35,10 @@ public sealed class HarReader : ICaptureReader
                     if (creator is not null) yield return creator;
                     break;
                 case HarJsonScanner.EventKind.Entry:
-                    foreach (var record in ReadEntry(ev.Json, ordinal, ev.Offset, limits)) yield return record;
+                    problems.Clear();
+                    var entry = ReadEntry(ev.Entry!, ordinal, ev.Offset, limits, problems);
+                    foreach (var problem in problems) yield return problem;
+                    yield return entry;
                     ordinal++;
                     break;
                 case HarJsonScanner.EventKind.OversizedEntry:
@@ -68,70 +72,66 @@ public sealed class HarReader : ICaptureReader
         }
     }
 
-    private static IEnumerable<CaptureRecord> ReadEntry(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
+    /// <summary>One entry as an exchange or a quarantined record; problems found on the way go to <paramref name="problems"/>.</summary>
+    private static CaptureRecord ReadEntry(HarEntryFields entry, int ordinal, long offset, ReadLimits limits, List<CaptureRecord> problems)
     {
         var location = $"entry {ordinal} at byte {offset}";
-        var problems = new List<CaptureRecord>();
         Exchange? exchange;
         string? failure;
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = limits.MaxJsonDepth });
-            (exchange, failure) = ToExchange(doc.RootElement, ordinal, location, limits, problems);
+            (exchange, failure) = ToExchange(entry, ordinal, location, limits, problems);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
             (exchange, failure) = (null, e.Message);
         }
-        foreach (var p in problems) yield return p;
-        yield return exchange is not null
+        return exchange is not null
             ? new ExchangeRead(exchange)
             : new RecordQuarantined(ordinal, failure ?? "unreadable entry", location);
     }
 
-    private static (Exchange?, string?) ToExchange(JsonElement entry, int ordinal, string location, ReadLimits limits, List<CaptureRecord> problems)
+    private static (Exchange?, string?) ToExchange(HarEntryFields entry, int ordinal, string location, ReadLimits limits, List<CaptureRecord> problems)
     {
-        if (entry.ValueKind != JsonValueKind.Object) return (null, "entry is not an object");
-        if (!entry.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
-            return (null, "entry has no request");
-        var method = Str(request, "method");
+        if (entry.Request is not { } request) return (null, "entry has no request");
+        var method = request.Method.Text();
         if (string.IsNullOrEmpty(method)) return (null, "request.method is missing");
-        var url = Str(request, "url");
+        var url = request.Url.Text();
         if (string.IsNullOrEmpty(url)) return (null, "request.url is missing");
         var target = RequestTarget.TryParse(url);
         if (target is null) return (null, $"request.url is not an absolute URL: {Truncate(url)}");
 
         DateTimeOffset? started = null;
-        var startedText = Str(entry, "startedDateTime");
+        var startedText = entry.StartedDateTime.Text();
         if (startedText is not null && DateTimeOffset.TryParse(startedText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
             started = t.ToUniversalTime();
         else
             problems.Add(new CaptureProblem(Severity.Warning, startedText is null ? "startedDateTime is missing" : $"startedDateTime is not a date: {Truncate(startedText)}", location));
 
         var requestBody = ReadOnlyMemory<byte>.Empty;
-        if (request.TryGetProperty("postData", out var postData) && postData.ValueKind == JsonValueKind.Object)
+        if (request.PostData is { } postData)
             requestBody = PostDataBytes(postData, limits, location, problems);
 
         int? status = null;
         var responseHeaders = ImmutableArray<HttpHeader>.Empty;
         var responseBody = ReadOnlyMemory<byte>.Empty;
         long? reportedResponseBytes = null;
-        if (entry.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+        if (entry.Response is { } response)
         {
             // Browsers write status 0 for requests that never got an answer (blocked, cancelled).
-            var s = Int(response, "status");
+            var s = response.Status.Int();
             status = s is > 0 ? (int)s : null;
-            responseHeaders = Headers(response, "headers");
-            if (response.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object)
+            responseHeaders = response.Headers.Get();
+            if (response.Content is { } content)
             {
-                if (content.TryGetProperty("text", out var textElement) && textElement.ValueKind == JsonValueKind.String)
-                    responseBody = BodyBytes(textElement, Str(content, "encoding"), limits, location + " response.content", problems);
-                var size = Int(content, "size");
+                if (content.Text.Kind == JsonTokenType.String)
+                    responseBody = BodyBytes(content.Text, content.Encoding.Text(), limits, location + " response.content", problems);
+                var size = content.Size.Int();
                 if (size is >= 0) reportedResponseBytes = size;
             }
         }
 
-        var serverIp = Str(entry, "serverIPAddress");
+        var serverIp = entry.ServerIpAddress.Text();
         if (serverIp is not null) serverIp = serverIp.Trim('[', ']');
         if (serverIp is "") serverIp = null;
 
@@ -141,33 +141,33 @@ public sealed class HarReader : ICaptureReader
             StartedUtc = started,
             Method = method.ToUpperInvariant(),
             Target = target,
-            HttpVersion = NormaliseHttpVersion(Str(request, "httpVersion")),
-            RequestHeaders = Headers(request, "headers"),
-            RequestCookies = Headers(request, "cookies"),
+            HttpVersion = NormaliseHttpVersion(request.HttpVersion.Text()),
+            RequestHeaders = request.Headers.Get(),
+            RequestCookies = request.Cookies.Get(),
             RequestBody = requestBody,
             Status = status,
             ResponseHeaders = responseHeaders,
             ResponseBody = responseBody,
             ReportedResponseBytes = reportedResponseBytes,
             ServerIp = serverIp,
-            Connection = Str(entry, "connection") is { Length: > 0 } c ? c : null,
-            DurationMs = Double(entry, "time"),
+            Connection = entry.Connection.Text() is { Length: > 0 } c ? c : null,
+            DurationMs = entry.Time.NonNegativeDouble(),
         }, null);
     }
 
-    private static ReadOnlyMemory<byte> PostDataBytes(JsonElement postData, ReadLimits limits, string location, List<CaptureRecord> problems)
+    private static ReadOnlyMemory<byte> PostDataBytes(HarPostDataFields postData, ReadLimits limits, string location, List<CaptureRecord> problems)
     {
-        if (postData.TryGetProperty("text", out var textElement) && textElement.ValueKind == JsonValueKind.String)
-            return BodyBytes(textElement, Str(postData, "encoding"), limits, location + " request.postData", problems);
+        if (postData.Text.Kind == JsonTokenType.String)
+            return BodyBytes(postData.Text, postData.Encoding.Text(), limits, location + " request.postData", problems);
 
         // Some tools give only params: rebuild the form body they stand for.
-        if (postData.TryGetProperty("params", out var ps) && ps.ValueKind == JsonValueKind.Array && ps.GetArrayLength() > 0)
+        if (postData.Params is { Count: > 0 } ps)
         {
             var parts = new List<string>();
-            foreach (var p in ps.EnumerateArray())
+            foreach (var p in ps)
             {
-                var name = Str(p, "name") ?? "";
-                var value = Str(p, "value") ?? "";
+                var name = p.Name.Text() ?? "";
+                var value = p.Value.Text() ?? "";
                 parts.Add(Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value));
             }
             return System.Text.Encoding.UTF8.GetBytes(string.Join('&', parts));
@@ -175,21 +175,36 @@ public sealed class HarReader : ICaptureReader
         return ReadOnlyMemory<byte>.Empty;
     }
 
-    private static ReadOnlyMemory<byte> BodyBytes(JsonElement textElement, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
+    private static ReadOnlyMemory<byte> BodyBytes(HarValue textValue, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
     {
         // Judge the size on the raw JSON before materialising it, so a huge body costs no allocation. An escape
         // (\u00XX) takes up to six raw bytes per byte, so only a raw length over six times the limit proves the
         // body too big; the exact check follows.
-        var rawLength = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(textElement).Length - 2;
-        var decodedUpperBound = string.Equals(encoding, "base64", StringComparison.OrdinalIgnoreCase) ? rawLength / 4 * 3 : rawLength;
+        var rawLength = textValue.RawString.Length;
+        var isBase64 = string.Equals(encoding, "base64", StringComparison.OrdinalIgnoreCase);
+        var decodedUpperBound = isBase64 ? rawLength / 4 * 3 : rawLength;
         if (decodedUpperBound > limits.MaxBodyBytes * 6)
         {
             problems.Add(new CaptureProblem(Severity.Warning, $"body of about {decodedUpperBound} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
             return ReadOnlyMemory<byte>.Empty;
         }
-        var text = textElement.GetString();
-        if (string.IsNullOrEmpty(text)) return ReadOnlyMemory<byte>.Empty;
-        var bytes = HarText.ToBytes(text, encoding, out var error);
+        if (rawLength == 0) return ReadOnlyMemory<byte>.Empty;
+        byte[]? scratch = null;
+        byte[] bytes;
+        string? error = null;
+        try
+        {
+            if (!textValue.TryGetUtf8(out var utf8, ref scratch) || !HarText.TryToBytes(utf8, isBase64, out bytes))
+            {
+                var text = textValue.GetString();
+                if (string.IsNullOrEmpty(text)) return ReadOnlyMemory<byte>.Empty;
+                bytes = HarText.ToBytes(text, encoding, out error);
+            }
+        }
+        finally
+        {
+            if (scratch is not null) System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
         if (error is not null)
         {
             problems.Add(new CaptureProblem(Severity.Warning, error, location));
@@ -200,19 +215,6 @@ public sealed class HarReader : ICaptureReader
             return ReadOnlyMemory<byte>.Empty;
         }
         return bytes;
-    }
-
-    private static ImmutableArray<HttpHeader> Headers(JsonElement parent, string property)
-    {
-        if (!parent.TryGetProperty(property, out var array) || array.ValueKind != JsonValueKind.Array) return [];
-        var builder = ImmutableArray.CreateBuilder<HttpHeader>(array.GetArrayLength());
-        foreach (var h in array.EnumerateArray())
-        {
-            var name = Str(h, "name");
-            if (name is null) continue;
-            builder.Add(new HttpHeader(name, Str(h, "value") ?? ""));
-        }
-        return builder.ToImmutable();
     }
 
     private static string NormaliseHttpVersion(string? version) => version switch
@@ -233,12 +235,6 @@ public sealed class HarReader : ICaptureReader
                 _ => null,
             }
             : null;
-
-    private static long? Int(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) ? (long)d : null;
-
-    private static double? Double(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && d >= 0 ? d : null;
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 
 namespace ResearchPipeline.Captures.Har;
@@ -16,6 +18,36 @@ internal static class HarText
         }
         return LooksLikeLatin1MappedBinary(text) ? Latin1(text) : Encoding.UTF8.GetBytes(text);
     }
+
+    /// <summary>
+    /// The common cases of <see cref="ToBytes"/> straight from the text's UTF-8 bytes, without a string: canonical
+    /// base64 (alphabet only, padded to a multiple of four), and text that cannot be Latin-1-mapped binary (no C1
+    /// control, U+0080-U+009F, which UTF-8 writes as C2 80-C2 9F), which is its own UTF-8. False where
+    /// <see cref="ToBytes"/> must decide.
+    /// </summary>
+    public static bool TryToBytes(ReadOnlySpan<byte> utf8, bool base64, out byte[] bytes)
+    {
+        bytes = [];
+        if (base64)
+        {
+            var padding = utf8.Length - utf8.TrimEnd((byte)'=').Length;
+            if (utf8.Length % 4 != 0 || padding > 2 || utf8[..^padding].ContainsAnyExcept(Base64Alphabet)) return false;
+            bytes = new byte[utf8.Length / 4 * 3 - padding];
+            return Base64.DecodeFromUtf8(utf8, bytes, out var consumed, out var written) == OperationStatus.Done
+                && consumed == utf8.Length && written == bytes.Length;
+        }
+        for (var i = utf8.IndexOf((byte)0xC2); i >= 0; )
+        {
+            if (i + 1 < utf8.Length && utf8[i + 1] is >= 0x80 and <= 0x9F) return false;
+            var next = utf8[(i + 1)..].IndexOf((byte)0xC2);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        bytes = utf8.ToArray();
+        return true;
+    }
+
+    private static readonly SearchValues<byte> Base64Alphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8);
 
     /// <summary>
     /// Some tools store binary bodies as a string with one character per byte (U+0000-U+00FF). Real text

@@ -11,7 +11,7 @@ internal sealed class FlowFileScanner
     internal enum EventKind { Value, Oversized, Truncated, Invalid, End }
 
     /// <param name="Offset">Byte offset of the value's length prefix.</param>
-    /// <param name="Payload">The value's payload (between prefix and tag), for <see cref="EventKind.Value"/>.</param>
+    /// <param name="Payload">The value's payload (between prefix and tag), for <see cref="EventKind.Value"/>; valid until the next call of <see cref="Next"/>, which reuses its buffer.</param>
     internal readonly record struct ScanEvent(EventKind Kind, long Offset, ReadOnlyMemory<byte> Payload, byte Tag, long DeclaredLength, string Message);
 
     private const int InitialValueBuffer = 1 << 20;
@@ -19,6 +19,7 @@ internal sealed class FlowFileScanner
     private readonly long _maxRecordBytes;
     private long _offset;
     private bool _done;
+    private byte[] _buffer = [];
 
     public FlowFileScanner(Stream input, long maxRecordBytes)
     {
@@ -71,22 +72,24 @@ internal sealed class FlowFileScanner
     }
 
     /// <summary>
-    /// Reads <paramref name="total"/> bytes, growing the buffer as bytes really arrive, so that a damaged
-    /// prefix near the limit at the end of a small file does not allocate what it claims.
+    /// Reads <paramref name="total"/> bytes into the buffer of the previous value where it is large enough, else
+    /// into a new one grown as bytes really arrive, so that a damaged prefix near the limit at the end of a small
+    /// file does not allocate what it claims.
     /// </summary>
     private (byte[] Buffer, int Read) ReadValue(long total)
     {
         var size = (int)Math.Min(total, InitialValueBuffer);
         if (_input.CanSeek) size = (int)Math.Min(total, Math.Max(0, _input.Length - _input.Position) + 1);
-        var buffer = new byte[size];
+        var buffer = _buffer.Length >= size ? _buffer : new byte[size];
         var read = 0;
         while (read < total)
         {
             if (read == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(total, (long)buffer.Length * 2));
-            var n = _input.Read(buffer, read, buffer.Length - read);
+            var n = _input.Read(buffer, read, (int)Math.Min(buffer.Length - read, total - read));
             if (n == 0) break;
             read += n;
         }
+        _buffer = buffer;
         return (buffer, read);
     }
 

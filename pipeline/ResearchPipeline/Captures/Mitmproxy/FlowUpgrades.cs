@@ -16,7 +16,11 @@ namespace ResearchPipeline.Captures.Mitmproxy;
 /// </summary>
 internal static class FlowUpgrades
 {
-    internal sealed record Step(FlowFormatVersion From, FlowFormatVersion To, Func<TNetDict, TNetDict> Upgrade);
+    internal sealed record Step(FlowFormatVersion From, FlowFormatVersion To, Func<TNetDict, TNetDict> Upgrade)
+    {
+        /// <summary>The <c>version</c> field of a flow this step has upgraded.</summary>
+        public TNetValue WrittenTo { get; } = Written(To);
+    }
 
     public static FlowFormatVersion Newest { get; } = FlowFormatVersion.Number(20);
 
@@ -56,11 +60,13 @@ internal static class FlowUpgrades
     /// <summary>Runs every step from <paramref name="version"/> to the newest; null where no step starts at that version.</summary>
     public static TNetDict? ToNewest(TNetDict flow, FlowFormatVersion version)
     {
+        var at = 0;
         while (version != Newest)
         {
-            var step = Steps.FirstOrDefault(s => s.From == version);
-            if (step is null) return null;
-            flow = step.Upgrade(flow).With("version", Written(step.To));
+            while (at < Steps.Length && Steps[at].From != version) at++;
+            if (at == Steps.Length) return null;
+            var step = Steps[at];
+            flow = step.Upgrade(flow).With("version", step.WrittenTo);
             version = step.To;
         }
         return flow;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ResearchPipeline.Captures.Mitmproxy;
 
@@ -76,28 +77,57 @@ internal static class TNetStringParser
                 return TNetNull.Value;
             case (byte)']':
             {
-                var items = ImmutableArray.CreateBuilder<TNetValue>();
+                var items = new TNetValue[Count(span)];
                 var pos = 0;
-                while (pos < payload.Length) items.Add(Pop(payload, ref pos, depth + 1));
-                return new TNetList(items.ToImmutable());
+                for (var i = 0; i < items.Length; i++) items[i] = Pop(payload, ref pos, depth + 1);
+                if (pos < payload.Length) throw new InvalidDataException($"missing or invalid length prefix at byte {pos}");
+                return new TNetList(ImmutableCollectionsMarshal.AsImmutableArray(items));
             }
             case (byte)'}':
             {
-                var entries = ImmutableArray.CreateBuilder<KeyValuePair<string, TNetValue>>();
+                var count = Count(span);
+                var entries = new KeyValuePair<string, TNetValue>[(count + 1) / 2];
                 var pos = 0;
-                while (pos < payload.Length)
+                for (var i = 0; i < entries.Length; i++)
                 {
                     var key = Pop(payload, ref pos, depth + 1);
                     var keyText = key is TNetString s ? s.Text : TNetDict.AsText(key)
                         ?? throw new InvalidDataException("dictionary key is not a string");
                     if (pos >= payload.Length) throw new InvalidDataException($"dictionary key {Show(keyText)} has no value");
-                    entries.Add(new(keyText, Pop(payload, ref pos, depth + 1)));
+                    entries[i] = new(keyText, Pop(payload, ref pos, depth + 1));
                 }
-                return new TNetDict(entries.ToImmutable());
+                if (pos < payload.Length) throw new InvalidDataException($"missing or invalid length prefix at byte {pos}");
+                return new TNetDict(ImmutableCollectionsMarshal.AsImmutableArray(entries));
             }
             default:
                 throw new InvalidDataException($"unknown type tag 0x{tag:x2}");
         }
+    }
+
+    /// <summary>
+    /// How many values a list or dictionary payload holds, by hopping from length prefix to length prefix, so
+    /// that its items go into an array of the right size. Counting stops at the first prefix that is not
+    /// sound; parsing then fails there with its own message.
+    /// </summary>
+    private static int Count(ReadOnlySpan<byte> span)
+    {
+        var count = 0;
+        var pos = 0;
+        while (pos < span.Length)
+        {
+            long length = 0;
+            var digits = 0;
+            while (pos < span.Length && span[pos] is >= (byte)'0' and <= (byte)'9' && digits <= MaxLengthDigits)
+            {
+                length = length * 10 + (span[pos] - '0');
+                pos++;
+                digits++;
+            }
+            if (digits == 0 || digits > MaxLengthDigits || pos >= span.Length || span[pos] != (byte)':' || length > span.Length - pos - 2) return count + 1;
+            pos += (int)length + 2;
+            count++;
+        }
+        return count;
     }
 
     private static double ParseFloat(ReadOnlySpan<byte> span)
