@@ -163,14 +163,23 @@ public sealed class StudyRunner(IProgressSink progress)
         // Aggregated while payload_fields is written.
         var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
             TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
-        var written = (await Task.WhenAll(captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches)).ToList();
+        var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches };
+        // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
+        // as it is written, beside the tables still being written.
+        var scans = tables.Select(t => t.ContinueWith(w => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
+            cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()).ToList();
+        var written = (await Task.WhenAll(tables)).ToList();
         failures.AddRange(emit.CountFailures(exchangeCount));
         progress.Advanced("emit", "tables");
-        written.AddRange(await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel));
+        var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
+        scans.AddRange(provenance.Select(p => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
+        written.AddRange(provenance);
         progress.Advanced("emit", "manifest");
 
-        // The gate: files holding a secret or identifier are never published.
-        var leaks = await PublicationCheck.ScanAsync(staging, written, pseudonymiser, cancel, jobs);
+        var scanned = await Task.WhenAll(scans);
+        // Reported in file name order, as a scan of the finished folder would.
+        var leaks = written.Select((file, i) => (Name: Path.GetFileName(file), Leaks: scanned[i]))
+            .OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
         if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
         Directory.Delete(staging, recursive: true);
         progress.StageFinished("emit");

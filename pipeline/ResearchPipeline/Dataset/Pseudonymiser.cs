@@ -154,16 +154,31 @@ public sealed class Pseudonymiser
 
     public bool Leaks(ReadOnlySpan<byte> text, out string what)
     {
-        var hits = Hits(text, secretsOnly: !Enabled);
-        if (hits.Count == 0)
+        // The publication check asks this of every distinct published string: no list is built for the
+        // usual answer, none.
+        var found = t_scratch ??= [];
+        found.Clear();
+        _search.Search(text, found);
+        foreach (var h in found)
         {
-            what = "";
-            return false;
+            var r = _search.Needles[h.Needle].Tag;
+            if (!Enabled && r.Kind != SensitiveKind.Secret) continue;
+            if (r.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
+            if (found.Count > 1)
+            {
+                // Report the first hit that counts, left to right and longest first, as Hits orders them.
+                var first = Hits(text, secretsOnly: !Enabled)[0];
+                r = _search.Needles[first.Needle].Tag;
+            }
+            what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + ")";
+            return true;
         }
-        var r = _search.Needles[hits[0].Needle].Tag;
-        what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + ")";
-        return true;
+        what = "";
+        return false;
     }
+
+    [ThreadStatic]
+    private static List<NeedleHit>? t_scratch;
 
     public ExchangeRow Exchange(ExchangeRow row) => row with
     {

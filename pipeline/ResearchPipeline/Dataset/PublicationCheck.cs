@@ -14,48 +14,66 @@ public static class PublicationCheck
     /// <summary>One line per leak: file, column and what kind of value (never the value itself).</summary>
     public static async Task<List<string>> ScanAsync(string folder, IEnumerable<string> publishedFiles, Pseudonymiser values, CancellationToken cancel = default, int parallelism = 1)
     {
-        // Files are scanned side by side; the leaks are reported in file order whatever finished first.
-        var names = publishedFiles.Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToList();
-        var perFile = new List<string>[names.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel },
-            async (i, ct) => perFile[i] = await ScanFileAsync(folder, names[i], values, ct));
-        return perFile.SelectMany(l => l).ToList();
+        var leaks = new List<string>();
+        foreach (var name in publishedFiles.Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal))
+            leaks.AddRange(await ScanFileAsync(folder, name, values, cancel, parallelism));
+        return leaks;
     }
 
-    private static async Task<List<string>> ScanFileAsync(string folder, string name, Pseudonymiser values, CancellationToken cancel)
+    /// <summary>
+    /// The leaks of one file, its row groups scanned side by side (the largest table would otherwise be one
+    /// long scan) and reported in row group order whatever finished first.
+    /// </summary>
+    public static async Task<List<string>> ScanFileAsync(string folder, string name, Pseudonymiser values, CancellationToken cancel = default, int parallelism = 1)
+    {
+        if (!name.EndsWith(".parquet", StringComparison.Ordinal)) return await ScanAsync(folder, name, -1, values, cancel);
+        int groups;
+        await using (var stream = File.OpenRead(Path.Combine(folder, name)))
+        await using (var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancel))
+            groups = reader.RowGroupCount;
+        var found = new List<string>[groups];
+        await Parallel.ForEachAsync(Enumerable.Range(0, groups),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancel },
+            async (g, ct) => found[g] = await ScanAsync(folder, name, g, values, ct));
+        return found.SelectMany(l => l).ToList();
+    }
+
+    private static async Task<List<string>> ScanAsync(string folder, string name, int rowGroup, Pseudonymiser values, CancellationToken cancel)
     {
         var leaks = new List<string>();
         var path = Path.Combine(folder, name);
-        if (name.EndsWith(".parquet", StringComparison.Ordinal))
+        if (rowGroup < 0)
         {
-            await using var stream = File.OpenRead(path);
-            await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancel);
-            var fields = reader.Schema.GetDataFields()
-                // Parquet.Net 6 reports UTF-8 columns as ReadOnlyMemory<char>.
-                .Where(f => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)).ToList();
-            for (var g = 0; g < reader.RowGroupCount; g++)
+            if (values.Leaks(await File.ReadAllBytesAsync(path, cancel), out var what)) leaks.Add($"{name} holds {what} seen in the inputs");
+            return leaks;
+        }
+        await using var stream = new BlockingStream(File.OpenRead(path));
+        await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancel);
+        var fields = reader.Schema.GetDataFields()
+            // Parquet.Net 6 reports UTF-8 columns as ReadOnlyMemory<char>.
+            .Where(f => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)).ToList();
+        using var group = reader.OpenRowGroupReader(rowGroup);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        foreach (var field in fields)
+        {
+            var cells = new string?[group.RowCount];
+            await group.ReadAsync(field, cells.AsMemory(), cancellationToken: cancel);
+            // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once.
+            var searched = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var cell in cells)
             {
-                using var group = reader.OpenRowGroupReader(g);
-                foreach (var field in fields)
+                if (cell is null || !searched.Add(cell)) continue;
+                if (Encoding.UTF8.GetMaxByteCount(cell.Length) > buffer.Length)
                 {
-                    var cells = new string?[group.RowCount];
-                    await group.ReadAsync(field, cells.AsMemory(), cancellationToken: cancel);
-                    // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once.
-                    var searched = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var cell in cells)
-                    {
-                        if (cell is null || !searched.Add(cell) || !values.Leaks(Encoding.UTF8.GetBytes(cell), out var what)) continue;
-                        leaks.Add($"{name} column {field.Name} holds {what} seen in the inputs");
-                        break;
-                    }
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(cell.Length));
                 }
+                if (!values.Leaks(buffer.AsSpan(0, Encoding.UTF8.GetBytes(cell, buffer)), out var what)) continue;
+                leaks.Add($"{name} column {field.Name} holds {what} seen in the inputs");
+                break;
             }
         }
-        else if (values.Leaks(await File.ReadAllBytesAsync(path, cancel), out var what))
-        {
-            leaks.Add($"{name} holds {what} seen in the inputs");
-        }
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         return leaks;
     }
 }

@@ -153,9 +153,24 @@ public sealed class CellBatch
     {
         foreach (var cells in _cells.Values)
         {
-            var copy = (Array)cells.Clone();
-            for (var i = 0; i < order.Length; i++) cells.SetValue(copy.GetValue(order[i]), Start + i);
+            switch (cells)
+            {
+                case string?[] a: Reorder(a, order); break;
+                case int?[] a: Reorder(a, order); break;
+                case long?[] a: Reorder(a, order); break;
+                case double?[] a: Reorder(a, order); break;
+                case bool?[] a: Reorder(a, order); break;
+                case DateTime?[] a: Reorder(a, order); break;
+                default: throw new NotSupportedException($"cells of {cells.GetType()}");
+            }
         }
+    }
+
+    private void Reorder<T>(T[] cells, int[] order)
+    {
+        var copy = new T[order.Length];
+        for (var i = 0; i < order.Length; i++) copy[i] = cells[order[i]];
+        copy.CopyTo(cells, Start);
     }
 }
 
@@ -174,18 +189,23 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private Dictionary<string, Array>? _cells;
     private readonly Dictionary<string, Dictionary<string, string>> _seen = new(StringComparer.Ordinal);
 
-    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns)
+    private readonly bool _readAhead;
+    private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
+
+    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead)
     {
         _reader = reader;
         _columns = columns;
+        _readAhead = readAhead;
         // The file's own fields: a field object belongs to one schema, and other threads read with the table's.
         _fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
     }
 
-    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel)
+    /// <param name="readAhead">Decode the next row group on another thread while this one is used (for cursors that read every row).</param>
+    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false)
     {
         var stream = new BlockingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
-        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns);
+        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead);
     }
 
     /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
@@ -233,17 +253,34 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             _groupFirstRow += rows;
             _group++;
         }
-        using var group = _reader.OpenRowGroupReader(_group);
-        _groupRows = (int)group.RowCount;
+        // The reader is used by one thread at a time: a read-ahead is awaited before the reader is used again.
+        var ahead = _next is null ? default : await _next;
+        _next = null;
+        (_groupRows, _cells) = ahead.Cells is not null && ahead.Group == _group ? (ahead.Rows, ahead.Cells) : await DecodeAsync(_group, cancel);
+        if (_readAhead && _group + 1 < _reader.RowGroupCount)
+        {
+            var next = _group + 1;
+            _next = Task.Run(async () =>
+            {
+                var (rows, cells) = await DecodeAsync(next, cancel);
+                return (next, rows, cells);
+            }, cancel);
+        }
+    }
+
+    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, CancellationToken cancel)
+    {
+        using var group = _reader.OpenRowGroupReader(index);
+        var rows = (int)group.RowCount;
         var cells = new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
         foreach (var column in _columns)
         {
-            var array = column.NewCells(_groupRows);
+            var array = column.NewCells(rows);
             await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
             if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, column.Name);
             cells[column.Name] = array;
         }
-        _cells = cells;
+        return (rows, cells);
     }
 
     /// <summary>
@@ -266,7 +303,15 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _reader.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_next is not null)
+        {
+            try { await _next; }
+            catch (OperationCanceledException) { }
+        }
+        await _reader.DisposeAsync();
+    }
 }
 
 /// <summary>One capture's rows in a shard and what they belong to, for the transform that runs over them.</summary>
@@ -307,7 +352,7 @@ public static class ShardMerge
                 foreach (var part in parts)
                 {
                     if (!cursors.TryGetValue(part.Range.Path, out var cursor))
-                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel);
+                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true);
                     var batches = wholeParts ? One(await cursor.ReadWholeAsync(part.Range, cancel)) : cursor.ReadAsync(part.Range, cancel);
                     await foreach (var batch in batches)
                     {
