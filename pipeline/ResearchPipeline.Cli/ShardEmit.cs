@@ -44,9 +44,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         await using var exchangeFacts = new ExchangeFactsReader();
         var keyPaths = new Memo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
         var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
-        // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back for it.
+        // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back
+        // beside its fields, both in exchange order.
         ShardedCapture? factsOf = null;
-        Dictionary<string, ExchangeFacts> facts = [];
         return await ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
         {
             var exchangeId = batch.Strings("exchange_id");
@@ -62,8 +62,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             var primary = capture.Capture.PrimaryInSession;
             if (primary && !ReferenceEquals(factsOf, capture))
             {
-                // The transform runs on the merge's own thread, and the cursor's stream blocks: this completes here.
-                facts = exchangeFacts.OfAsync(capture, cancel).GetAwaiter().GetResult();
+                exchangeFacts.Start(capture, cancel);
                 factsOf = capture;
             }
             for (var i = batch.Start; i < batch.End; i++)
@@ -71,9 +70,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 var (publishedKeyPath, namesIdentifier) = keyPaths.Get(keyPath[i]!);
                 value[i] = pseudonymiser.FieldValue(value[i], category[i], namesIdentifier, valueType[i]);
                 keyPath[i] = publishedKeyPath;
-                if (primary)
+                if (primary && FacebookFieldsAggregate.Counts(decoder[i], semantic[i], valueType[i]))
                     facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!,
-                        facts.GetValueOrDefault(exchangeId[i]!));
+                        exchangeFacts.Find(exchangeId[i]!));
             }
         }, cancel, rowGroupSize: rowGroupSize);
     }
@@ -125,36 +124,58 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         }
     }
 
-    /// <summary>What app_facebook_fields needs of each exchange of a capture, read back from the exchange shards.</summary>
+    /// <summary>
+    /// What app_facebook_fields needs of the exchanges of a capture, read from the exchange shards a step
+    /// behind its payload rows (both are in exchange order), so a capture of any size holds one row group.
+    /// </summary>
     private sealed class ExchangeFactsReader : IAsyncDisposable
     {
         private static readonly IReadOnlyList<TableColumn<ExchangeRow>> Columns =
             ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or ShardTables.TimeTicks).ToList();
         private readonly Dictionary<string, ShardCursor<ExchangeRow>> _cursors = new(StringComparer.Ordinal);
+        private ShardedCapture? _capture;
+        private IAsyncEnumerator<CellBatch>? _windows;
+        private CellBatch? _window;
+        private int _at;
 
-        public async Task<Dictionary<string, ExchangeFacts>> OfAsync(ShardedCapture capture, CancellationToken cancel)
+        // The transform runs on the merge's own thread and the cursors' streams block: these calls complete
+        // before they return.
+        public void Start(ShardedCapture capture, CancellationToken cancel)
         {
-            var facts = new Dictionary<string, ExchangeFacts>(StringComparer.Ordinal);
-            if (capture.Outcome.Shards?.Exchanges is not { } range) return facts;
+            _windows?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _capture = capture;
+            _windows = null;
+            _window = null;
+            if (capture.Outcome.Shards?.Exchanges is not { } range) return;
             if (!_cursors.TryGetValue(range.Path, out var cursor))
-                _cursors[range.Path] = cursor = await ShardCursor<ExchangeRow>.OpenAsync(range.Path, Columns, cancel);
-            var start = capture.Capture.FirstTimeUtc?.UtcTicks;
-            await foreach (var batch in cursor.ReadAsync(range, cancel))
+                _cursors[range.Path] = cursor = ShardCursor<ExchangeRow>.OpenAsync(range.Path, Columns, cancel).GetAwaiter().GetResult();
+            _windows = cursor.ReadAsync(range, cancel).GetAsyncEnumerator(cancel);
+        }
+
+        /// <summary>The exchange's facts; exchanges are asked for in order, each as often as it has fields.</summary>
+        public ExchangeFacts? Find(string exchangeId)
+        {
+            while (true)
             {
-                var ids = batch.Strings("exchange_id");
-                var sdks = batch.Strings("sdk");
-                var times = batch.Values<long>(ShardTables.TimeTicks);
-                for (var i = batch.Start; i < batch.End; i++)
+                if (_window is null || _at >= _window.End)
                 {
-                    double? seconds = start is { } s && times[i] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
-                    facts[ids[i]!] = new ExchangeFacts(sdks[i], seconds, capture.Capture.Platform);
+                    if (_windows is null || !_windows.MoveNextAsync().AsTask().GetAwaiter().GetResult()) return null;
+                    _window = _windows.Current;
+                    _at = _window.Start;
                 }
+                if (string.Equals(_window.Strings("exchange_id")[_at], exchangeId, StringComparison.Ordinal))
+                {
+                    var start = _capture!.Capture.FirstTimeUtc?.UtcTicks;
+                    double? seconds = start is { } s && _window.Values<long>(ShardTables.TimeTicks)[_at] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
+                    return new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform);
+                }
+                _at++;
             }
-            return facts;
         }
 
         public async ValueTask DisposeAsync()
         {
+            if (_windows is not null) await _windows.DisposeAsync();
             foreach (var cursor in _cursors.Values) await cursor.DisposeAsync();
         }
     }

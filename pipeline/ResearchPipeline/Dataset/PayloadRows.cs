@@ -121,11 +121,15 @@ public sealed class FacebookFieldsAggregate
 
     private readonly Dictionary<(string AppId, string Semantic), Field> _fields = [];
 
+    /// <summary>Whether a field counts: named by the Facebook adapter, and not a placeholder sent instead of a value.</summary>
+    public static bool Counts(string? decoder, string? semantic, string? valueType) =>
+        decoder == FacebookAdapter.AdapterName && semantic is not null && valueType != ValueTypes.NotSent;
+
     /// <param name="exchange">The exchange's facts, or null when it is not known.</param>
     public void Add(string appId, string? semantic, string? decoder, string? valueType, string? category, bool? personalData,
         string exchangeId, string? endpoint, string? value, string keyPath, ExchangeFacts? exchange)
     {
-        if (decoder != FacebookAdapter.AdapterName || semantic is null || valueType == ValueTypes.NotSent) return;
+        if (!Counts(decoder, semantic, valueType) || semantic is null) return;
         if (!_fields.TryGetValue((appId, semantic), out var f))
             _fields[(appId, semantic)] = f = new Field { Category = category!, FirstValue = value, FirstKeyPath = keyPath };
         f.PersonalData |= personalData == true;
