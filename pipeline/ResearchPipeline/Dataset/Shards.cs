@@ -285,7 +285,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     /// <summary>
     /// One string object per distinct value of a column that repeats (hosts, semantics, content types): the
-    /// reader makes one per cell, and a published row group holds 100,000 rows of them until it is written.
+    /// reader makes one per cell, and a published row group holds 50,000 rows of them until it is written.
     /// </summary>
     private void Share(string?[] cells, string column)
     {
