@@ -80,6 +80,7 @@ public sealed class StudyRunner(IProgressSink progress)
         var readOrder = Enumerable.Range(0, files.Count)
             .OrderBy(i => ids[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
         var spools = new System.Collections.Concurrent.ConcurrentBag<CaptureSpool>();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<SensitiveValue, byte>();
         var workers = 0;
         try
         {
@@ -89,7 +90,13 @@ public sealed class StudyRunner(IProgressSink progress)
                 (i, _) =>
                 {
                     if (!spools.TryTake(out var spool)) spool = new CaptureSpool(shardFolder, Interlocked.Increment(ref workers));
-                    try { outcomes[i] = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly, spool: spool, captureId: ids[i]); }
+                    try
+                    {
+                        var outcome = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly, spool: spool, captureId: ids[i]);
+                        // Kept once for the study rather than once per capture that sent them: tokens and IDs recur in every capture of an app.
+                        foreach (var value in outcome.Sensitive) seen.TryAdd(value, 0);
+                        outcomes[i] = outcome with { Sensitive = [] };
+                    }
                     finally { spools.Add(spool); }
                     progress.Advanced("parse", files[i].RelativeName);
                     return ValueTask.CompletedTask;
@@ -102,7 +109,8 @@ public sealed class StudyRunner(IProgressSink progress)
         progress.StageFinished("parse");
 
         var publication = options.Publication;
-        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, outcomes.SelectMany(o => o.Sensitive));
+        // The pseudonymiser orders what it is given, so the order of this set does not reach the output.
+        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen.Keys);
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
         // The shards, in the order of the captures table: every row table sorts by capture first.
         var inOrder = Enumerable.Range(0, outcomes.Length).Select(i => new ShardedCapture(marked[i], outcomes[i]))

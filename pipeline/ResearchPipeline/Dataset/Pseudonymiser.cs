@@ -85,8 +85,9 @@ public sealed class Pseudonymiser
             needles.Add(new Needle<Replacement>(needle.Pattern, needle.IgnoreCase, new Replacement(SensitiveKind.Identifier, form.Value.Kind, form.Text, MustStandAlone: true)));
             if (needle.IgnoreCase) _canonicalIdentifiers.TryAdd(form.Text, form.Text);
         }
-        // Secrets first: a value seen both as a secret and as an identifier is treated as the secret.
-        foreach (var value in seen.OrderBy(v => v.Kind).ThenBy(v => v.Value, StringComparer.Ordinal).DistinctBy(v => v.Value))
+        // Secrets first: a value seen both as a secret and as an identifier is treated as the secret; a value
+        // seen under several names is named by the first in ordinal order, whatever order it was seen in.
+        foreach (var value in seen.OrderBy(v => v.Kind).ThenBy(v => v.Value, StringComparer.Ordinal).ThenBy(v => v.Name, StringComparer.Ordinal).DistinctBy(v => v.Value))
         {
             needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(value.Value), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: false)));
         }

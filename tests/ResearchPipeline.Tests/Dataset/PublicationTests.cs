@@ -162,6 +162,19 @@ public class PublicationTests
     }
 
     [Test]
+    public void A_secret_seen_under_several_names_gets_the_same_marker_whatever_order_the_captures_came_in()
+    {
+        // A session cookie is set by the server (set-cookie) and sent back by the app (cookie): the study's
+        // captures are merged in parallel, so the marker must not depend on which one came first.
+        SensitiveValue[] seen = [new(SensitiveKind.Secret, "set-cookie", "RMID=0a1b2c3d4e5f"), new(SensitiveKind.Secret, "cookie", "RMID=0a1b2c3d4e5f")];
+        var one = new Pseudonymiser(StudyKey.Demonstration, true, [], seen);
+        var other = new Pseudonymiser(StudyKey.Demonstration, true, [], seen.Reverse());
+
+        Assert.That(one.Text("sent RMID=0a1b2c3d4e5f back"), Is.EqualTo("sent [redacted:cookie] back"));
+        Assert.That(other.Text("sent RMID=0a1b2c3d4e5f back"), Is.EqualTo(one.Text("sent RMID=0a1b2c3d4e5f back")));
+    }
+
+    [Test]
     public async Task Another_study_key_gives_other_pseudonyms_and_the_manifest_says_which_key()
     {
         var raw = FacebookLoginStudy();
