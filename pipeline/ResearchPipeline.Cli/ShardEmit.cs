@@ -17,8 +17,10 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
 
     public async Task<string> ExchangesAsync(string folder, CancellationToken cancel)
     {
-        var paths = new Memo<string?>(pseudonymiser.Text);
-        var userAgents = new Memo<string?>(pseudonymiser.Text);
+        // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
+        // user agents, key paths) are worked out once.
+        var paths = new BoundedMemo<string?>(pseudonymiser.Text);
+        var userAgents = new BoundedMemo<string?>(pseudonymiser.Text);
         var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
         return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
         {
@@ -33,7 +35,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
                 path[i] = paths.Get(path[i]);
                 userAgent[i] = userAgents.Get(userAgent[i]);
-                if (start is { } s && ticks[i] is { } t) seconds[i] = TimeSpan.FromTicks(t - s).TotalSeconds;
+                seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
         }, cancel, rowGroupSize: rowGroupSize);
@@ -42,7 +44,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
     {
         await using var exchangeFacts = new ExchangeFactsReader();
-        var keyPaths = new Memo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
+        var keyPaths = new BoundedMemo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
         var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back
         // beside its fields, both in exchange order.
@@ -108,23 +110,6 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     }
 
     /// <summary>
-    /// The pseudonymiser's answer for values that repeat row after row (key paths, URL paths, user agents),
-    /// worked out once per value: it is a pure function of the text. Bounded, for columns that repeat less.
-    /// </summary>
-    private sealed class Memo<T>(Func<string?, T> compute)
-    {
-        private readonly Dictionary<string, T> _known = new(StringComparer.Ordinal);
-
-        public T Get(string? text)
-        {
-            if (text is null) return compute(null);
-            if (_known.TryGetValue(text, out var known)) return known;
-            if (_known.Count >= 65_536) _known.Clear();
-            return _known[text] = compute(text);
-        }
-    }
-
-    /// <summary>
     /// What app_facebook_fields needs of the exchanges of a capture, read from the exchange shards a step
     /// behind its payload rows (both are in exchange order), so a capture of any size holds one row group.
     /// </summary>
@@ -166,7 +151,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 if (string.Equals(_window.Strings("exchange_id")[_at], exchangeId, StringComparison.Ordinal))
                 {
                     var start = _capture!.Capture.FirstTimeUtc?.UtcTicks;
-                    double? seconds = start is { } s && _window.Values<long>(ShardTables.TimeTicks)[_at] is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
+                    var seconds = ExchangeRows.SecondsSince(start, _window.Values<long>(ShardTables.TimeTicks)[_at]);
                     return new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform);
                 }
                 _at++;

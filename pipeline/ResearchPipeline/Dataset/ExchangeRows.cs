@@ -57,8 +57,12 @@ public static class ExchangeRows
         if (start is null) return rows;
         for (var i = 0; i < rows.Count; i++)
         {
-            if (rows[i].TimeUtc is { } t) rows[i] = rows[i] with { SecondsSinceStart = (t - start.Value).TotalSeconds };
+            if (rows[i].TimeUtc is { } t) rows[i] = rows[i] with { SecondsSinceStart = SecondsSince(start.Value.UtcTicks, t.UtcTicks) };
         }
         return rows;
     }
+
+    /// <summary>seconds_since_start from UTC ticks, as rows held in memory and rows read back from shards both take it.</summary>
+    public static double? SecondsSince(long? startTicks, long? ticks) =>
+        startTicks is { } s && ticks is { } t ? TimeSpan.FromTicks(t - s).TotalSeconds : null;
 }

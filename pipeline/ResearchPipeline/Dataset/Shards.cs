@@ -187,7 +187,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private long _groupFirstRow;
     private int _groupRows;
     private Dictionary<string, Array>? _cells;
-    private readonly Dictionary<string, Dictionary<string, string>> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BoundedMemo<string>> _shared = new(StringComparer.Ordinal);
 
     private readonly bool _readAhead;
     private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
@@ -289,17 +289,10 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     /// </summary>
     private void Share(string?[] cells, string column)
     {
-        if (!_seen.TryGetValue(column, out var seen)) _seen[column] = seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new BoundedMemo<string>(value => value!);
         for (var i = 0; i < cells.Length; i++)
         {
-            if (cells[i] is not { } value) continue;
-            if (seen.TryGetValue(value, out var shared)) cells[i] = shared;
-            else
-            {
-                // A column that turns out not to repeat much only costs a bounded table.
-                if (seen.Count >= 65_536) seen.Clear();
-                seen[value] = value;
-            }
+            if (cells[i] is { } value) cells[i] = shared.Get(value);
         }
     }
 
@@ -346,6 +339,19 @@ public static class ShardMerge
                 groups++;
             }
 
+            async Task TakeAsync(TContext context, CellBatch batch)
+            {
+                transform?.Invoke(context, batch);
+                for (var at = batch.Start; at < batch.End;)
+                {
+                    var take = Math.Min(batch.End - at, groupRows - filled);
+                    for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
+                    filled += take;
+                    at += take;
+                    if (filled == groupRows) await WriteGroup();
+                }
+            }
+
             var cursors = new Dictionary<string, ShardCursor<TRow>>(StringComparer.Ordinal);
             try
             {
@@ -353,19 +359,8 @@ public static class ShardMerge
                 {
                     if (!cursors.TryGetValue(part.Range.Path, out var cursor))
                         cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true);
-                    var batches = wholeParts ? One(await cursor.ReadWholeAsync(part.Range, cancel)) : cursor.ReadAsync(part.Range, cancel);
-                    await foreach (var batch in batches)
-                    {
-                        transform?.Invoke(part.Context, batch);
-                        for (var at = batch.Start; at < batch.End;)
-                        {
-                            var take = Math.Min(batch.End - at, groupRows - filled);
-                            for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
-                            filled += take;
-                            at += take;
-                            if (filled == groupRows) await WriteGroup();
-                        }
-                    }
+                    if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
+                    else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);
                 }
             }
             finally
@@ -376,12 +371,6 @@ public static class ShardMerge
             if (filled > 0 || groups == 0) await WriteGroup();
         }, cancel);
         return path;
-    }
-
-    private static async IAsyncEnumerable<CellBatch> One(CellBatch batch)
-    {
-        await Task.CompletedTask;
-        yield return batch;
     }
 }
 
@@ -408,4 +397,22 @@ public static class ShardTables
 
     public const string TimeTicks = "time_ticks";
     public const string Ordinal = "ordinal";
+}
+
+/// <summary>
+/// A function's answer per distinct text, worked out once while the text recurs. Bounded: a column that turns
+/// out not to repeat much costs a table of at most <see cref="Capacity"/> entries, emptied when full.
+/// </summary>
+public sealed class BoundedMemo<T>(Func<string?, T> compute)
+{
+    public const int Capacity = 65_536;
+    private readonly Dictionary<string, T> _known = new(StringComparer.Ordinal);
+
+    public T Get(string? text)
+    {
+        if (text is null) return compute(null);
+        if (_known.TryGetValue(text, out var known)) return known;
+        if (_known.Count >= Capacity) _known.Clear();
+        return _known[text] = compute(text);
+    }
 }

@@ -1,7 +1,7 @@
 using System.Text;
-using DuckDB.NET.Data;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Tests.Cli;
 
 namespace ResearchPipeline.Tests.Dataset;
 
@@ -20,19 +20,8 @@ public class PayloadTablesTests
 
     private static List<object?[]> Query(string sql)
     {
-        using var connection = new DuckDBConnection("Data Source=:memory:");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
+        using var db = StudyRunnerTests.OpenDuckDb();
+        return StudyRunnerTests.Query(db, sql);
     }
 
     private static string Quizduel() => File.ReadAllText(TestFiles.Shared("har/quizduel-android.har"));
