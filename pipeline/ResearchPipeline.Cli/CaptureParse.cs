@@ -32,11 +32,13 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, ShardRange? IdentifierMatches);
 
 /// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
-public sealed class CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : IDisposable
+public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows) : IDisposable
 {
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"worker-{worker}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"worker-{worker}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"worker-{worker}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows);
+    public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : this(folder, $"worker-{worker}", chunkRows) { }
+
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows);
 
     public void Dispose()
     {

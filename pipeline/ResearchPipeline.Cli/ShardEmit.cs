@@ -132,6 +132,12 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             _windows = null;
             _window = null;
             if (capture.Outcome.Shards?.Exchanges is not { } range) return;
+            // Captures come part after part: a part's file is done with once the next part's begins.
+            foreach (var done in _cursors.Keys.Where(p => p != range.Path).ToList())
+            {
+                _cursors[done].DisposeAsync().AsTask().GetAwaiter().GetResult();
+                _cursors.Remove(done);
+            }
             if (!_cursors.TryGetValue(range.Path, out var cursor))
                 _cursors[range.Path] = cursor = ShardCursor<ExchangeRow>.OpenAsync(range.Path, Columns, cancel).GetAwaiter().GetResult();
             _windows = cursor.ReadAsync(range, cancel).GetAsyncEnumerator(cancel);

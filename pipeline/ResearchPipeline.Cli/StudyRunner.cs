@@ -1,5 +1,6 @@
 using System.Text;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Cluster;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
@@ -45,16 +46,19 @@ public sealed class StudyRunner(IProgressSink progress)
     public async Task<RunSummary> RunAsync(RunOptions options, CancellationToken cancel = default)
     {
         var files = CaptureFile.Discover(options.RawFolder);
-        var apps = AppsCatalog.Load(options.RawFolder);
-        var devices = DevicesCatalog.Load(options.RawFolder);
-        var identify = options.ParseOnly ? null : new IdentifierMatchers(devices, options.Limits);
-        var formats = CaptureFormats.All;
-        var outcomes = new CaptureOutcome[files.Count];
         var shardFolder = options.ShardFolder;
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
         try
         {
-            return await RunAsync(options, files, apps, devices, identify, formats, outcomes, shardFolder, cancel);
+            var plan = Plan(options.RawFolder, files, options.Jobs, options.Jobs, options.Limits.MaxBodyBytes, cancel);
+            var folders = new PartFolders(shardFolder);
+            // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
+            var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly);
+            progress.StageStarted("parse", files.Count);
+            Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+                part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
+            progress.StageFinished("parse");
+            return await EmitAsync(options, plan, files, folders, cancel);
         }
         finally
         {
@@ -67,50 +71,41 @@ public sealed class StudyRunner(IProgressSink progress)
         }
     }
 
-    private async Task<RunSummary> RunAsync(RunOptions options, IReadOnlyList<CaptureFile> files, AppsCatalog apps, DevicesCatalog devices,
-        IdentifierMatchers? identify, CaptureFormats formats, CaptureOutcome[] outcomes, string shardFolder, CancellationToken cancel)
+    /// <summary>
+    /// Hashes every capture (the captures table orders by content) and cuts the study into parts balanced by
+    /// bytes: the plan a local run and a Slurm run both follow.
+    /// </summary>
+    public static StudyPlan Plan(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, int jobs, long maxBodyBytes, CancellationToken cancel = default)
     {
-        progress.StageStarted("parse", files.Count);
-        // Captures are read in the captures table's order (by content hash, then name), so that each worker's
-        // shard files are in table order and emit reads them front to back; which worker read which capture
-        // does not matter, as emit finds each capture's rows by where they were written.
         var ids = new string[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel },
             i => ids[i] = CaptureParse.Sha256Hex(files[i].FullPath));
-        var readOrder = Enumerable.Range(0, files.Count)
-            .OrderBy(i => ids[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
-        var spools = new System.Collections.Concurrent.ConcurrentBag<CaptureSpool>();
-        var seen = new System.Collections.Concurrent.ConcurrentDictionary<SensitiveValue, byte>();
-        var workers = 0;
-        try
-        {
-            await Parallel.ForEachAsync(
-                readOrder,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                (i, _) =>
-                {
-                    if (!spools.TryTake(out var spool)) spool = new CaptureSpool(shardFolder, Interlocked.Increment(ref workers));
-                    try
-                    {
-                        var outcome = CaptureParse.Run(files[i], apps, formats, options.Limits, identify, decode: !options.ParseOnly, spool: spool, captureId: ids[i]);
-                        // Kept once for the study rather than once per capture that sent them: tokens and IDs recur in every capture of an app.
-                        foreach (var value in outcome.Sensitive) seen.TryAdd(value, 0);
-                        outcomes[i] = outcome with { Sensitive = [] };
-                    }
-                    finally { spools.Add(spool); }
-                    progress.Advanced("parse", files[i].RelativeName);
-                    return ValueTask.CompletedTask;
-                });
-        }
-        finally
-        {
-            foreach (var spool in spools) spool.Dispose();
-        }
-        progress.StageFinished("parse");
+        return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);
+    }
+
+    /// <summary>
+    /// Enrich, attribute and emit over a plan whose parts are all written: the second half of a local run, and
+    /// the job a Slurm run submits after its array. Refuses (MissingPartsException) while a part is missing.
+    /// </summary>
+    public Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, CancellationToken cancel = default)
+    {
+        var files = CaptureFile.Discover(plan.RawFolder);
+        var differences = plan.Differences(files);
+        if (differences.Count > 0)
+            throw new InvalidDataException($"the raw folder changed since the plan was made ({differences.Count} difference(s), first: {differences[0]}): plan the study again");
+        return EmitAsync(options with { RawFolder = plan.RawFolder }, plan, files, new PartFolders(options.ShardFolder), cancel);
+    }
+
+    private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders, CancellationToken cancel)
+    {
+        var (byName, seen) = PartParse.Load(plan, folders);
+        // In the raw folder's order, as every list below was before the parts: the quality table and the manifest keep it.
+        var outcomes = files.Select(f => byName[f.RelativeName]).ToArray();
+        var devices = DevicesCatalog.Load(options.RawFolder);
 
         var publication = options.Publication;
         // The pseudonymiser orders what it is given, so the order of this set does not reach the output.
-        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen.Keys);
+        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen);
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
         // The shards, in the order of the captures table: every row table sorts by capture first.
         var inOrder = Enumerable.Range(0, outcomes.Length).Select(i => new ShardedCapture(marked[i], outcomes[i]))

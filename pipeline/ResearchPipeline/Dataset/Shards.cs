@@ -358,7 +358,13 @@ public static class ShardMerge
                 foreach (var part in parts)
                 {
                     if (!cursors.TryGetValue(part.Range.Path, out var cursor))
+                    {
+                        // Parts of a plan come one after another: a file left is not come back to, so its
+                        // decoded row group is let go rather than held for every part of a large study.
+                        foreach (var left in cursors.Values) await left.DisposeAsync();
+                        cursors.Clear();
                         cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true);
+                    }
                     if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
                     else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);
                 }

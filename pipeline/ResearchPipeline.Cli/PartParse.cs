@@ -1,0 +1,124 @@
+using System.Text.Json;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cluster;
+using ResearchPipeline.Dataset;
+using ResearchPipeline.Enrichment;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Cli;
+
+/// <summary>What a parse worker needs besides its part: the study's catalogues, the readers, the limits.</summary>
+public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify, CaptureFormats Formats, ReadLimits Limits, bool Decode)
+{
+    public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true) =>
+        new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
+}
+
+/// <summary>A plan's parts that are not done; emit refuses to run without them.</summary>
+public sealed class MissingPartsException(IReadOnlyList<int> parts, string folder)
+    : Exception($"{parts.Count} part(s) of the plan have no complete shards in {folder}: {string.Join(", ", parts)}")
+{
+    public IReadOnlyList<int> Parts { get; } = parts;
+}
+
+/// <summary>
+/// The parse stage for one part of a plan: the captures of the part, read one after another into the part's
+/// own shard files, in a temporary folder that is renamed into place once complete. The same bytes come out
+/// whichever machine runs it and however often, so a requeued task or a retry leaves the same part, and a part
+/// killed half way leaves only a temporary folder, which is never read. A local run and a Slurm array task
+/// both call this.
+/// </summary>
+public static class PartParse
+{
+    /// <summary>Parts named here (comma-separated) fail on purpose before writing anything: the failure path, tested.</summary>
+    public const string FailPartsVariable = "RESEARCH_PIPELINE_FAIL_PARTS";
+
+    public static void Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null)
+    {
+        if (part < 0 || part >= plan.Parts) throw new ArgumentOutOfRangeException(nameof(part), $"part {part}: the plan has parts 0 to {plan.Parts - 1}");
+        if ((Environment.GetEnvironmentVariable(FailPartsVariable) ?? "").Split(',').Contains(part.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            throw new InvalidOperationException($"part {part} fails on purpose: {FailPartsVariable} names it");
+        Directory.CreateDirectory(folders.Root);
+        var temporary = folders.Temporary(part);
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            var captures = new List<PartCapture>();
+            var sensitive = new HashSet<SensitiveValue>();
+            using (var spool = new CaptureSpool(temporary, "part"))
+            {
+                foreach (var planned in plan.CapturesOf(part))
+                {
+                    var path = Path.Combine(plan.RawFolder, planned.RelativeName);
+                    var size = new FileInfo(path) is { Exists: true } info ? info.Length
+                        : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
+                    if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
+                    var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
+                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId);
+                    sensitive.UnionWith(outcome.Sensitive);
+                    captures.Add(PartCapture.From(outcome));
+                    advanced?.Invoke(planned.RelativeName);
+                }
+            }
+            var record = new PartRecord(plan.PlanId, part, captures,
+                sensitive.OrderBy(s => s.Kind).ThenBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Value, StringComparer.Ordinal).ToList());
+            // Written last: its presence says the shards beside it are complete.
+            File.WriteAllText(Path.Combine(temporary, PartFolders.RecordFile), JsonSerializer.Serialize(record, StudyPlan.JsonOptions));
+            folders.Publish(plan, part, temporary);
+        }
+        catch
+        {
+            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Every part's captures as outcomes, in the plan's order, and the study's secrets and identifiers; shard
+    /// ranges point into the parts' folders.
+    /// </summary>
+    public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders)
+    {
+        var missing = folders.Missing(plan);
+        if (missing.Count > 0) throw new MissingPartsException(missing, folders.Root);
+        var outcomes = new Dictionary<string, CaptureOutcome>(StringComparer.Ordinal);
+        var sensitive = new HashSet<SensitiveValue>();
+        for (var part = 0; part < plan.Parts; part++)
+        {
+            var folder = folders.Of(part);
+            var record = JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(Path.Combine(folder, PartFolders.RecordFile)), StudyPlan.JsonOptions)
+                ?? throw new InvalidDataException($"{folder}: empty part record");
+            foreach (var c in record.Captures) outcomes[c.Capture.FileName] = c.ToOutcome(folder);
+            sensitive.UnionWith(record.Sensitive);
+        }
+        var unread = plan.Captures.Where(c => !outcomes.ContainsKey(c.RelativeName)).Select(c => c.RelativeName).ToList();
+        if (unread.Count > 0) throw new InvalidDataException($"the parts in {folders.Root} do not hold {unread.Count} planned capture(s), first {unread[0]}");
+        return (outcomes, sensitive);
+    }
+}
+
+/// <summary>A part's record: what each of its captures contributes besides the rows in its shards.</summary>
+public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive);
+
+/// <summary>One capture of a part; shard ranges name files of the part's folder, which moves once written.</summary>
+public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,
+    PartRange? Exchanges, PartRange? Payloads, PartRange? IdentifierMatches)
+{
+    public static PartCapture From(CaptureOutcome o) => new(o.Capture, o.Quality, o.Endpoints, o.ExchangeRowCount,
+        PartRange.From(o.Shards?.Exchanges), PartRange.From(o.Shards?.Payloads), PartRange.From(o.Shards?.IdentifierMatches));
+
+    public CaptureOutcome ToOutcome(string folder) => new(Capture, [], [.. Quality], [])
+    {
+        Endpoints = Endpoints,
+        ExchangeRowCount = ExchangeRowCount,
+        Shards = new CaptureShards(Exchanges?.In(folder), Payloads?.In(folder), IdentifierMatches?.In(folder)),
+    };
+}
+
+public sealed record PartRange(string File, long FirstRow, int Rows)
+{
+    public static PartRange? From(ShardRange? r) => r is null ? null : new(Path.GetFileName(r.Path), r.FirstRow, r.Rows);
+
+    public ShardRange In(string folder) => new(Path.Combine(folder, File), FirstRow, Rows);
+}

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Cluster;
+
+/// <summary>One capture of a plan: what it is (by content), how large, and which part reads it.</summary>
+public sealed record PlannedCapture(string RelativeName, string CaptureId, long SizeBytes, int Part);
+
+/// <summary>
+/// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
+/// them each part reads, and what a part needs to read them. Made once; a local worker and a Slurm array task
+/// are both given a part of it. Parts are contiguous in table order, so each part's shards are in table order
+/// and emit reads the parts one after another, each front to back.
+/// </summary>
+public sealed record StudyPlan
+{
+    public const string FileName = "plan.json";
+
+    /// <summary>The raw folder, absolute: a task on another machine finds it on the shared file system.</summary>
+    public required string RawFolder { get; init; }
+
+    /// <summary>Largest body kept (the parse limit), part of what decides the shards' content.</summary>
+    public required long MaxBodyBytes { get; init; }
+
+    public required int Parts { get; init; }
+
+    public required IReadOnlyList<PlannedCapture> Captures { get; init; }
+
+    /// <summary>A digest of everything that decides the shards: a part written under another plan is not this plan's part.</summary>
+    [JsonIgnore]
+    public string PlanId => _planId ??= ComputeId();
+
+    private string? _planId;
+
+    public IEnumerable<PlannedCapture> CapturesOf(int part) => Captures.Where(c => c.Part == part);
+
+    public long BytesOf(int part) => CapturesOf(part).Sum(c => c.SizeBytes);
+
+    /// <summary>
+    /// Orders the captures as the captures table does and cuts them into at most <paramref name="parts"/> runs
+    /// of about equal bytes (reading time follows bytes). No part is empty: a study with fewer captures than
+    /// parts gets a part per capture.
+    /// </summary>
+    public static StudyPlan Make(string rawFolder, IReadOnlyList<CaptureFile> files, IReadOnlyList<string> captureIds, int parts, long maxBodyBytes)
+    {
+        if (files.Count != captureIds.Count) throw new ArgumentException("a capture id for every file", nameof(captureIds));
+        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
+        var order = Enumerable.Range(0, files.Count)
+            .OrderBy(i => captureIds[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
+        var count = Math.Max(1, Math.Min(parts, files.Count));
+        var total = files.Sum(f => Math.Max(1, f.SizeBytes));
+        var planned = new List<PlannedCapture>(files.Count);
+        var part = 0;
+        long before = 0;
+        for (var k = 0; k < order.Count; k++)
+        {
+            var file = files[order[k]];
+            // A new part starts where the bytes so far pass the next equal share, as long as every part left still gets a capture.
+            var left = order.Count - k;
+            if (k > 0 && part + 1 < count && (before >= total * (part + 1) / count || left == count - part - 1)) part++;
+            planned.Add(new PlannedCapture(file.RelativeName, captureIds[order[k]], file.SizeBytes, part));
+            before += Math.Max(1, file.SizeBytes);
+        }
+        return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };
+    }
+
+    /// <summary>Checks that the raw folder still holds the planned captures, by name and size (the hashes are the parts' to check).</summary>
+    public IReadOnlyList<string> Differences(IReadOnlyList<CaptureFile> discovered)
+    {
+        var planned = Captures.ToDictionary(c => c.RelativeName, StringComparer.Ordinal);
+        var found = discovered.ToDictionary(f => f.RelativeName, StringComparer.Ordinal);
+        var differences = new List<string>();
+        foreach (var c in Captures.OrderBy(c => c.RelativeName, StringComparer.Ordinal))
+        {
+            if (!found.TryGetValue(c.RelativeName, out var f)) differences.Add($"{c.RelativeName}: planned but no longer in {RawFolder}");
+            else if (f.SizeBytes != c.SizeBytes) differences.Add($"{c.RelativeName}: {f.SizeBytes} bytes, planned with {c.SizeBytes}");
+        }
+        foreach (var f in discovered.Where(f => !planned.ContainsKey(f.RelativeName))) differences.Add($"{f.RelativeName}: in {RawFolder} but not in the plan");
+        return differences;
+    }
+
+    private string ComputeId()
+    {
+        var text = new StringBuilder();
+        text.Append("raw\t").Append(RawFolder).Append('\n');
+        text.Append("max_body_bytes\t").Append(MaxBodyBytes.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("parts\t").Append(Parts.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var c in Captures)
+            text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.CaptureId).Append('\t')
+                .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + "\n";
+
+    public static StudyPlan Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"no plan at {path} (make one with the plan verb)", path);
+        try
+        {
+            var plan = JsonSerializer.Deserialize<StudyPlan>(File.ReadAllText(path), JsonOptions);
+            if (plan is null || plan.Parts < 1 || plan.Captures.Any(c => c.Part < 0 || c.Part >= plan.Parts))
+                throw new InvalidDataException($"{path}: not a plan written by the plan verb");
+            return plan;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a plan written by the plan verb: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>
+/// Where a plan's parts are written in the interim folder: a folder per part, <c>part-0003</c>, that appears
+/// by one rename once every file in it is complete. A part is done when its folder exists and its record names
+/// this plan; anything else (a temporary folder of a task that died, a part of an older plan) is not done.
+/// </summary>
+public sealed class PartFolders(string shardsFolder)
+{
+    public const string RecordFile = "part.json";
+
+    public string Root { get; } = Path.GetFullPath(shardsFolder);
+
+    public string Of(int part) => Path.Combine(Root, $"part-{part:D4}");
+
+    /// <summary>A folder of the task's own to write into, beside where the part goes.</summary>
+    public string Temporary(int part) =>
+        Path.Combine(Root, $".part-{part:D4}.{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    public bool IsDone(StudyPlan plan, int part) => PlanIdOf(part) == plan.PlanId;
+
+    /// <summary>The plan the part's record names, or null when the part is not (completely) there.</summary>
+    public string? PlanIdOf(int part)
+    {
+        var record = Path.Combine(Of(part), RecordFile);
+        if (!File.Exists(record)) return null;
+        try
+        {
+            using var stream = File.OpenRead(record);
+            using var json = JsonDocument.Parse(stream);
+            return json.RootElement.TryGetProperty("plan_id", out var id) ? id.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    public IReadOnlyList<int> Missing(StudyPlan plan) => Enumerable.Range(0, plan.Parts).Where(p => !IsDone(plan, p)).ToList();
+
+    /// <summary>
+    /// Moves a complete temporary folder into place. A part already there for the same plan (a task that ran
+    /// twice) holds the same bytes and is kept; one of another plan is replaced.
+    /// </summary>
+    public void Publish(StudyPlan plan, int part, string temporary)
+    {
+        var target = Of(part);
+        if (IsDone(plan, part))
+        {
+            Directory.Delete(temporary, recursive: true);
+            return;
+        }
+        if (Directory.Exists(target))
+        {
+            // Out of the way first: a reader never sees a folder half replaced.
+            var stale = Path.Combine(Root, $".stale-{part:D4}.{Guid.NewGuid():N}.tmp");
+            Directory.Move(target, stale);
+            Directory.Delete(stale, recursive: true);
+        }
+        try
+        {
+            Directory.Move(temporary, target);
+        }
+        catch (IOException) when (IsDone(plan, part))
+        {
+            // Another run of the same task got there first, with the same bytes.
+            Directory.Delete(temporary, recursive: true);
+        }
+    }
+
+    /// <summary>Temporary folders of tasks that died, and parts of other plans.</summary>
+    public void RemoveLeftovers(StudyPlan plan)
+    {
+        if (!Directory.Exists(Root)) return;
+        foreach (var folder in Directory.EnumerateDirectories(Root))
+        {
+            var name = Path.GetFileName(folder);
+            var ours = Enumerable.Range(0, plan.Parts).Any(p => Of(p) == folder && IsDone(plan, p));
+            if (!ours && (name.StartsWith("part-", StringComparison.Ordinal) || name.EndsWith(".tmp", StringComparison.Ordinal)))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+}
