@@ -19,6 +19,14 @@ public static class ExitCodes
     public const int NotPublishable = 5;
     /// <summary>A published folder does not match its SHA256SUMS, its manifest or its inputs.</summary>
     public const int VerifyFailed = 6;
+    /// <summary>A part of the plan failed (parse-part), or a Slurm array task failed or was cancelled: nothing was published; run again to redo only the missing parts.</summary>
+    public const int PartsFailed = 7;
+    /// <summary>The Slurm emit job failed or was cancelled (its log is named): nothing new was published.</summary>
+    public const int EmitFailed = 8;
+    /// <summary>Slurm could not be asked: sbatch or squeue missing, or a submission refused.</summary>
+    public const int SchedulerError = 9;
+    /// <summary>emit was asked to run while a part of the plan has no complete shards (named).</summary>
+    public const int PartsMissing = 10;
 }
 
 public class StudySettings : CommandSettings
@@ -105,7 +113,13 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         {
             (progress as IDisposable)?.Dispose();
         }
-        Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {settings.Out}");
+        return await Report(summary, settings.Out);
+    }
+
+    /// <summary>The run's counts on standard output; an invariant failure or a leak on standard error, with its exit code.</summary>
+    internal static async Task<int> Report(RunSummary summary, string outFolder)
+    {
+        Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {outFolder}");
         if (summary.InvariantFailures.Count > 0)
         {
             foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");
@@ -119,7 +133,7 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         return ExitCodes.Ok;
     }
 
-    private static IProgressSink CreateProgress(bool quiet)
+    internal static IProgressSink CreateProgress(bool quiet)
     {
         if (quiet) return new SilentProgress();
         if (Console.IsErrorRedirected) return new LineProgress(Console.Error);

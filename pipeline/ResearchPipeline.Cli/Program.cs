@@ -13,6 +13,18 @@ app.Configure(config =>
     config.AddCommand<ParseCommand>("parse")
         .WithDescription("Parse stage only: read captures into the captures, exchanges and quality tables.")
         .WithExample("parse", "--raw", "data/raw", "--out", "data/interim/parsed");
+    config.AddCommand<PlanCommand>("plan")
+        .WithDescription("Hash and order the captures once, cut them into parts balanced by bytes, write INTERIM/plan.json.")
+        .WithExample("plan", "--raw", "data/raw", "--interim", "data/interim", "--parts", "8");
+    config.AddCommand<ParsePartCommand>("parse-part")
+        .WithDescription("Parse one part of a plan into INTERIM/shards/part-NNNN, written whole or not at all (a Slurm array task).")
+        .WithExample("parse-part", "--plan", "data/interim/plan.json", "--part", "3");
+    config.AddCommand<EmitCommand>("emit")
+        .WithDescription("Enrich, attribute and emit over every part of a plan: publishes OUT as a local run does.")
+        .WithExample("emit", "--plan", "data/interim/plan.json", "--out", "data/processed");
+    config.AddCommand<SlurmCommand>("slurm")
+        .WithDescription("Run the study on Slurm: parse as one job array (a task per part), emit as a job after it; waits and reports.")
+        .WithExample("slurm", "--raw", "data/raw", "--out", "data/processed", "--interim", "/scratch/me/interim", "--tasks", "64", "--partition", "short", "--time", "1:00:00");
     config.AddCommand<ReferenceCommand>("reference")
         .WithDescription("Fetch the reference data the lock file pins (npm pack), verify sha256, unpack into the external folder.")
         .WithExample("reference", "--lock", "data/reference.lock.csv", "--external", "data/external");

@@ -102,14 +102,14 @@ public class ShardTests
         Assert.That(Directory.GetFileSystemEntries(output).Select(Path.GetFileName), Does.Not.Contain(".interim"));
 
         var kept = await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default) { InterimFolder = interim, KeepInterim = true });
-        var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "worker-*.exchanges.parquet");
+        var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "part.exchanges.parquet", SearchOption.AllDirectories);
         long rows = 0;
         foreach (var shard in shards)
         {
             await using var reader = await ParquetReader.CreateAsync(shard);
             for (var g = 0; g < reader.RowGroupCount; g++) rows += reader.Metadata!.RowGroups[g].NumRows;
         }
-        Assert.That(shards, Has.Length.InRange(1, 2), "one file per worker");
+        Assert.That(shards.Select(s => Path.GetFileName(Path.GetDirectoryName(s))), Is.EqualTo(new[] { "part-0000", "part-0001" }), "a folder per part, a part per job");
         Assert.That(rows, Is.EqualTo(kept.Exchanges));
     }
 }
