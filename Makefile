@@ -3,6 +3,8 @@
 # .NET SDK, make and Node.js/npm installed.
 #
 #   make all RAW=dir OUT=dir     the same pipeline over any folder of captures (dir/<app_id>/<files>)
+#   make all CLUSTER=slurm ...   the same, on a Slurm cluster: parse as a job array, emit as a job after it
+#                                (INTERIM must be on a file system every node sees; docs/SCALING.md)
 
 RAW      ?= data/raw
 OUT      ?= data/processed
@@ -12,6 +14,12 @@ LOCK     ?= data/reference.lock.csv
 CONFIG   ?= Release
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DOTNET   ?= dotnet
+# CLUSTER=slurm runs `all` through sbatch: TASKS array tasks, SLURM_ARGS passed to the slurm verb as they are
+# (e.g. SLURM_ARGS="--partition short --time 1:00:00 --mem-per-task 4G --account proj").
+CLUSTER  ?= local
+TASKS    ?= 4
+SLURM_ARGS ?=
+SLURM_DEMO ?= $(INTERIM)/slurm-demo
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
@@ -21,11 +29,15 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
+.PHONY: all build test clean verify reference fuzz captures figures notebooks bench help slurm-demo slurm-demo-stop
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT (rows wait in INTERIM/shards), write OUT/SHA256SUMS
 all: $(CLI) reference
+ifeq ($(CLUSTER),slurm)
+	$(PIPELINE) slurm --raw $(RAW) --out $(OUT) --interim $(INTERIM) --jobs $(JOBS) --tasks $(TASKS) $(SLURM_ARGS)
+else
 	$(PIPELINE) run --raw $(RAW) --out $(OUT) --interim $(INTERIM) --jobs $(JOBS)
+endif
 	@echo "published: $(OUT) (check with: make verify OUT=$(OUT))"
 
 ## build: restore and compile the library, the command-line program and the tests
@@ -70,6 +82,16 @@ notebooks: $(CLI)
 BENCH_SIZES ?= 10MB,100MB,1GB
 bench: $(CLI) reference
 	SIZES=$(BENCH_SIZES) DOTNET=$(DOTNET) bench/run.sh
+
+## slurm-demo: start a single-node Slurm cluster on loopback in SLURM_DEMO (needs root, slurm-wlm, munge); then
+##             export SLURM_CONF=$(SLURM_DEMO)/slurm.conf and make all CLUSTER=slurm OUT=/tmp/out
+slurm-demo:
+	lab/slurm-cluster.sh start $(SLURM_DEMO)
+	@echo "now: export SLURM_CONF=$(abspath $(SLURM_DEMO))/slurm.conf; make all CLUSTER=slurm OUT=/tmp/rp-slurm-out; make slurm-demo-stop"
+
+## slurm-demo-stop: stop the daemons slurm-demo started
+slurm-demo-stop:
+	lab/slurm-cluster.sh stop $(SLURM_DEMO)
 
 ## captures: re-record the demonstration corpus in RAW through mitmproxy (needs Debian mitmproxy + tshark)
 captures:

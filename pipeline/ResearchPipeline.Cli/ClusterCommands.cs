@@ -84,7 +84,11 @@ public sealed class ParsePartCommand : Command<PartSettings>
         try
         {
             var parse = ParseContext.For(plan.RawFolder, ReadLimits.Default with { MaxBodyBytes = plan.MaxBodyBytes });
-            PartParse.Run(plan, settings.Part, folders, parse, name => Console.Error.WriteLine($"parsed {name}"));
+            if (!PartParse.Run(plan, settings.Part, folders, parse, name => Console.Error.WriteLine($"parsed {name}")))
+            {
+                Console.WriteLine($"part {settings.Part} of plan {plan.PlanId}: already written to {folders.Of(settings.Part)}; kept as it is");
+                return ExitCodes.Ok;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -34,9 +34,11 @@ public static class PartParse
     /// <summary>Parts named here (comma-separated) fail on purpose before writing anything: the failure path, tested.</summary>
     public const string FailPartsVariable = "RESEARCH_PIPELINE_FAIL_PARTS";
 
-    public static void Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null)
+    /// <returns>False when the part was already written for this plan (a requeued or repeated task): it is kept as it is.</returns>
+    public static bool Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null)
     {
         if (part < 0 || part >= plan.Parts) throw new ArgumentOutOfRangeException(nameof(part), $"part {part}: the plan has parts 0 to {plan.Parts - 1}");
+        if (folders.IsDone(plan, part)) return false;
         if ((Environment.GetEnvironmentVariable(FailPartsVariable) ?? "").Split(',').Contains(part.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             throw new InvalidOperationException($"part {part} fails on purpose: {FailPartsVariable} names it");
         Directory.CreateDirectory(folders.Root);
@@ -66,6 +68,7 @@ public static class PartParse
             // Written last: its presence says the shards beside it are complete.
             File.WriteAllText(Path.Combine(temporary, PartFolders.RecordFile), JsonSerializer.Serialize(record, StudyPlan.JsonOptions));
             folders.Publish(plan, part, temporary);
+            return true;
         }
         catch
         {

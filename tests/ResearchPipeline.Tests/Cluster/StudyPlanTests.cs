@@ -1,0 +1,93 @@
+using ResearchPipeline.Captures;
+using ResearchPipeline.Cli;
+using ResearchPipeline.Cluster;
+using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Cli;
+
+namespace ResearchPipeline.Tests.Cluster;
+
+public class StudyPlanTests
+{
+    private static readonly string Raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+
+    [Test]
+    public void The_demonstration_study_is_cut_into_contiguous_parts_of_the_captures_table_balanced_by_bytes()
+    {
+        var files = CaptureFile.Discover(Raw);
+        var plan = StudyRunner.Plan(Raw, files, parts: 4, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+
+        Assert.That(plan.Parts, Is.EqualTo(4));
+        Assert.That(plan.Captures.Select(c => c.CaptureId), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "the captures table's order");
+        Assert.That(plan.Captures.Select(c => c.Part), Is.Ordered, "each part a run of the order");
+        Assert.That(Enumerable.Range(0, 4).Select(p => plan.CapturesOf(p).Count()), Has.All.GreaterThan(0));
+        var total = files.Sum(f => f.SizeBytes);
+        var largest = files.Max(f => f.SizeBytes);
+        Assert.That(Enumerable.Range(0, 4).Select(plan.BytesOf), Has.All.LessThanOrEqualTo(total / 4 + largest), "no part more than a capture over its share");
+        Assert.That(plan.Captures.Select(c => c.CaptureId), Is.EqualTo(files.Select(f => CaptureParse.Sha256Hex(f.FullPath)).Order(StringComparer.Ordinal)));
+
+        var many = StudyRunner.Plan(Raw, files, parts: 100, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        Assert.That(many.Parts, Is.EqualTo(files.Count), "no empty part: a part per capture at most");
+        Assert.That(many.PlanId, Is.Not.EqualTo(plan.PlanId));
+        Assert.That(StudyRunner.Plan(Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
+    }
+
+    [Test]
+    public void Array_indexes_are_written_as_sbatch_ranges() =>
+        Assert.That(new[] { Slurm.ArraySpec([0, 1, 2, 3]), Slurm.ArraySpec([1, 2, 5, 7, 8]), Slurm.ArraySpec([6]) }, Is.EqualTo(new[] { "0-3", "1-2,5,7-8", "6" }));
+
+    [Test]
+    public void A_part_written_twice_is_the_same_bytes_and_a_half_written_or_stale_part_is_not_done()
+    {
+        var files = CaptureFile.Discover(Raw);
+        var plan = StudyRunner.Plan(Raw, files, parts: 3, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var context = ParseContext.For(Raw, ReadLimits.Default);
+        var first = new PartFolders(TestFiles.NewTempFolder("first"));
+        var second = new PartFolders(TestFiles.NewTempFolder("second"));
+
+        Assert.That(PartParse.Run(plan, 1, first, context), Is.True);
+        Assert.That(PartParse.Run(plan, 1, second, context), Is.True);
+        Assert.That(PartParse.Run(plan, 1, first, context), Is.False, "a part already written is kept");
+        var names = Directory.GetFiles(first.Of(1)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.That(names, Is.EqualTo(new[] { "part.exchanges.parquet", "part.identifier_matches.parquet", "part.json", "part.payload_fields.parquet" }));
+        foreach (var name in names)
+            Assert.That(File.ReadAllBytes(Path.Combine(second.Of(1), name!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(first.Of(1), name!))), name);
+        Assert.That(Directory.GetDirectories(first.Root).Select(Path.GetFileName), Is.EqualTo(new[] { "part-0001" }), "no temporary folder left");
+
+        // A task killed before its rename leaves only a temporary folder; a part of another plan names that plan.
+        var killed = first.Temporary(0);
+        Directory.CreateDirectory(killed);
+        File.Copy(Path.Combine(first.Of(1), PartFolders.RecordFile), Path.Combine(killed, PartFolders.RecordFile));
+        var other = StudyRunner.Plan(Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        Assert.That(first.Missing(plan), Is.EqualTo(new[] { 0, 2 }));
+        Assert.That(first.Missing(other), Is.EqualTo(new[] { 0, 1 }), "part 1 of another plan is not done");
+        first.RemoveLeftovers(other);
+        Assert.That(Directory.GetDirectories(first.Root), Is.Empty);
+    }
+
+    [Test]
+    public void Plan_parse_part_and_emit_publish_the_bytes_of_a_local_run_and_emit_refuses_while_a_part_is_missing()
+    {
+        var work = TestFiles.NewTempFolder("parts");
+        var interim = Path.Combine(work, "interim");
+        var planPath = Path.Combine(interim, StudyPlan.FileName);
+        var local = StudyRunnerTests.RunProgram("run", "--raw", Raw, "--out", Path.Combine(work, "local"), "--jobs", "2", "--quiet");
+        Assert.That(local.Code, Is.EqualTo(ExitCodes.Ok), local.Stderr);
+
+        var planned = StudyRunnerTests.RunProgram("plan", "--raw", Raw, "--interim", interim, "--parts", "3");
+        Assert.That(planned.Code, Is.EqualTo(ExitCodes.Ok), planned.Stderr);
+        Assert.That(planned.Stdout, Does.Contain("in 3 parts").And.Contain("0 part(s) already written"));
+        foreach (var part in new[] { "0", "2" })
+            Assert.That(StudyRunnerTests.RunProgram("parse-part", "--plan", planPath, "--part", part).Code, Is.EqualTo(ExitCodes.Ok));
+
+        var refused = StudyRunnerTests.RunProgram("emit", "--plan", planPath, "--out", Path.Combine(work, "out"), "--quiet");
+        Assert.That(refused.Code, Is.EqualTo(ExitCodes.PartsMissing));
+        Assert.That(refused.Stderr, Does.Contain("1 part(s) of the plan have no complete shards").And.Contain(": 1;"));
+        Assert.That(File.Exists(Path.Combine(work, "out", "SHA256SUMS")), Is.False);
+
+        Assert.That(StudyRunnerTests.RunProgram("parse-part", "--plan", planPath, "--part", "1").Code, Is.EqualTo(ExitCodes.Ok));
+        var emitted = StudyRunnerTests.RunProgram("emit", "--plan", planPath, "--out", Path.Combine(work, "out"), "--quiet");
+        Assert.That(emitted.Code, Is.EqualTo(ExitCodes.Ok), emitted.Stderr);
+        Assert.That(File.ReadAllBytes(Path.Combine(work, "out", "SHA256SUMS")), Is.EqualTo(File.ReadAllBytes(Path.Combine(work, "local", "SHA256SUMS"))));
+        Assert.That(Directory.Exists(Path.Combine(interim, "shards")), Is.False, "the shards go once published");
+    }
+}
