@@ -11,9 +11,8 @@ public sealed record SlurmOutcome(bool EmitCompleted, IReadOnlyList<FailedPart> 
 
 /// <summary>
 /// A plan run on Slurm: the parts not yet written as one array job, emit as one job after it, and the waiting.
-/// Whether a part is done is read from the interim folder (its folder and record), not from the scheduler, so
-/// a task that ran twice, or a scheduler that forgot a finished task, still counts right; the scheduler says
-/// which tasks are pending, running or failed.
+/// A part is done when the interim folder holds it (so a scheduler that forgot a finished task still counts
+/// right) or its task COMPLETED; the scheduler says which tasks are pending, running or failed.
 /// </summary>
 public sealed class SlurmRun(SlurmClient client, StudyPlan plan, PartFolders folders, string logFolder)
 {
@@ -40,10 +39,12 @@ public sealed class SlurmRun(SlurmClient client, StudyPlan plan, PartFolders fol
             {
                 var emitState = states.GetValueOrDefault(submission.EmitJob) ?? client.Accounting([submission.EmitJob]).GetValueOrDefault(submission.EmitJob);
                 var emitted = emitState is not null && Slurm.PhaseOf(emitState) is TaskPhase.Done;
+                // Emit starts only after every task completed (afterok), and removes the shards once it has published.
+                var emitStarted = emitState is not null && Slurm.PhaseOf(emitState) is TaskPhase.Running or TaskPhase.Done;
                 var parts = submission.Parts.Select(p =>
                 {
                     var state = "COMPLETED";
-                    var phase = emitted ? TaskPhase.Done : PhaseOf(p, states, out state);
+                    var phase = emitStarted ? TaskPhase.Done : PhaseOf(p, states, out state);
                     return (Part: p, Phase: phase, State: state);
                 }).ToList();
                 var line = $"parse: {Count(TaskPhase.Pending)} pending, {Count(TaskPhase.Running)} running, {Count(TaskPhase.Done)} done, {Count(TaskPhase.Failed)} failed"
@@ -85,10 +86,9 @@ public sealed class SlurmRun(SlurmClient client, StudyPlan plan, PartFolders fol
             if (states.TryGetValue(task, out var s) || client.Accounting([task]).TryGetValue(task, out s))
             {
                 state = s;
-                var phase = Slurm.PhaseOf(s);
-                // Completed by the scheduler but no part written: the task ran something else, or the file
-                // system has not shown the rename yet; only a failure once the scheduler is done with it.
-                return phase == TaskPhase.Done ? TaskPhase.Failed : phase;
+                // COMPLETED is exit 0, which parse-part gives only once its part is in place (another node's view of
+                // the shared file system may show the rename later).
+                return Slurm.PhaseOf(s);
             }
             // squeue lists every task of an array from submission on; one that is gone and unknown to sacct was
             // cancelled before it started.
