@@ -36,6 +36,17 @@ public sealed record StudyPlan
 
     private string? _planId;
 
+    public StudyPlan() { }
+
+    // A copy made with `with` may differ in what the id covers: it works its id out again.
+    private StudyPlan(StudyPlan original)
+    {
+        RawFolder = original.RawFolder;
+        MaxBodyBytes = original.MaxBodyBytes;
+        Parts = original.Parts;
+        Captures = original.Captures;
+    }
+
     public IEnumerable<PlannedCapture> CapturesOf(int part) => Captures.Where(c => c.Part == part);
 
     public long BytesOf(int part) => CapturesOf(part).Sum(c => c.SizeBytes);
