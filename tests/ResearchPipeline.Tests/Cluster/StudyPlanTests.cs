@@ -65,26 +65,28 @@ public class StudyPlanTests
     }
 
     [Test]
-    public void Plan_parse_part_and_emit_publish_the_bytes_of_a_local_run_and_emit_refuses_while_a_part_is_missing()
+    public async Task Plan_parse_part_and_emit_publish_the_bytes_of_a_local_run_and_emit_refuses_while_a_part_is_missing()
     {
         var work = TestFiles.NewTempFolder("parts");
         var interim = Path.Combine(work, "interim");
         var planPath = Path.Combine(interim, StudyPlan.FileName);
-        var local = StudyRunnerTests.RunProgram("run", "--raw", Raw, "--out", Path.Combine(work, "local"), "--jobs", "2", "--quiet");
-        Assert.That(local.Code, Is.EqualTo(ExitCodes.Ok), local.Stderr);
+        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(Raw, Path.Combine(work, "local"), 2, ReadLimits.Default));
 
+        // The verbs where their exit codes matter; the part work itself in this process (the Slurm tests run parse-part).
         var planned = StudyRunnerTests.RunProgram("plan", "--raw", Raw, "--interim", interim, "--parts", "3");
         Assert.That(planned.Code, Is.EqualTo(ExitCodes.Ok), planned.Stderr);
         Assert.That(planned.Stdout, Does.Contain("in 3 parts").And.Contain("0 part(s) already written"));
-        foreach (var part in new[] { "0", "2" })
-            Assert.That(StudyRunnerTests.RunProgram("parse-part", "--plan", planPath, "--part", part).Code, Is.EqualTo(ExitCodes.Ok));
+        var plan = StudyPlan.Load(planPath);
+        var folders = new PartFolders(Path.Combine(interim, "shards"));
+        var context = ParseContext.For(plan.RawFolder, ReadLimits.Default with { MaxBodyBytes = plan.MaxBodyBytes });
+        foreach (var part in new[] { 0, 2 }) PartParse.Run(plan, part, folders, context);
 
         var refused = StudyRunnerTests.RunProgram("emit", "--plan", planPath, "--out", Path.Combine(work, "out"), "--quiet");
         Assert.That(refused.Code, Is.EqualTo(ExitCodes.PartsMissing));
         Assert.That(refused.Stderr, Does.Contain("1 part(s) of the plan have no complete shards").And.Contain(": 1;"));
         Assert.That(File.Exists(Path.Combine(work, "out", "SHA256SUMS")), Is.False);
 
-        Assert.That(StudyRunnerTests.RunProgram("parse-part", "--plan", planPath, "--part", "1").Code, Is.EqualTo(ExitCodes.Ok));
+        PartParse.Run(plan, 1, folders, context);
         var emitted = StudyRunnerTests.RunProgram("emit", "--plan", planPath, "--out", Path.Combine(work, "out"), "--quiet");
         Assert.That(emitted.Code, Is.EqualTo(ExitCodes.Ok), emitted.Stderr);
         Assert.That(File.ReadAllBytes(Path.Combine(work, "out", "SHA256SUMS")), Is.EqualTo(File.ReadAllBytes(Path.Combine(work, "local", "SHA256SUMS"))));
