@@ -38,6 +38,9 @@ FIGURE_READS := app_facebook_fields captures exchanges trackers endpoints
 FIGURES      := $(addprefix reports/figures/,meta-fields-by-app.png organisations-by-apps.png requests-by-asn.png requests-by-country.png)
 NOTEBOOKS    := $(wildcard notebooks/[0-9][0-9]-*.ipynb)
 NOTEBOOK_RUNS := $(patsubst notebooks/%.ipynb,$(INTERIM)/notebooks/%.done,$(NOTEBOOKS))
+TABLE_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(TABLES)))
+# The stamps are kept between runs: their dates are what says a table changed.
+.SECONDARY: $(TABLE_STAMPS)
 
 .PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
 
@@ -99,7 +102,7 @@ $(FIGURES) &: $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(FIGURE_READS))) $(CLI
 ##            notebook changed; fails when a cell fails (installs jupyter and .NET Interactive where it can)
 notebooks: $(NOTEBOOK_RUNS)
 
-$(INTERIM)/notebooks/%.done: notebooks/%.ipynb notebooks/pipeline.csx $(CLI) $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(TABLES)))
+$(INTERIM)/notebooks/%.done: notebooks/%.ipynb notebooks/pipeline.csx $(CLI) $(TABLE_STAMPS)
 	RESEARCH_PIPELINE_PROCESSED=$(abspath $(OUT)) notebooks/run.sh $*.ipynb
 	@mkdir -p $(@D) && touch $@
 

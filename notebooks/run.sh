@@ -37,8 +37,10 @@ if ! command -v dotnet-interactive >/dev/null 2>&1; then
     echo "notebooks: installing the .NET Interactive tool $DOTNET_INTERACTIVE_VERSION (dotnet tool install -g)"
     dotnet tool install -g Microsoft.dotnet-interactive --version "$DOTNET_INTERACTIVE_VERSION"
 fi
-if ! jupyter kernelspec list 2>/dev/null | grep -q '^ *\.net-csharp '; then
+if ! [ -f "${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/.net-csharp/kernel.json" ]; then
     echo "notebooks: registering the .NET (C#) Jupyter kernel (dotnet interactive jupyter install)"
+    # It writes into the user's kernel folder and fails when that folder does not exist yet.
+    mkdir -p "${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels"
     dotnet interactive jupyter install
 fi
 
