@@ -31,7 +31,8 @@ SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.c
 STAMPS       := $(INTERIM)/stamps
 REF_STAMP    := $(EXTERNAL)/.verified
 PUBLISHED    := $(OUT)/SHA256SUMS
-RAW_FILES    := $(shell find $(RAW) -type f 2>/dev/null)
+# Folders too: a capture added or removed changes its folder's date.
+RAW_FILES    := $(shell find $(RAW) 2>/dev/null)
 TAXONOMY     := $(wildcard data/taxonomy/*.csv)
 TABLES       := captures exchanges quality payload_fields app_facebook_fields identifier_matches endpoints trackers taxonomy_conflicts
 FIGURE_READS := app_facebook_fields captures exchanges trackers endpoints
@@ -40,7 +41,7 @@ NOTEBOOKS    := $(wildcard notebooks/[0-9][0-9]-*.ipynb)
 NOTEBOOK_RUNS := $(patsubst notebooks/%.ipynb,$(INTERIM)/notebooks/%.done,$(NOTEBOOKS))
 TABLE_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(TABLES)))
 # The stamps are kept between runs: their dates are what says a table changed.
-.SECONDARY: $(TABLE_STAMPS)
+.SECONDARY: $(TABLE_STAMPS) $(TABLE_STAMPS:.sha256=.checked)
 
 .PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
 
@@ -51,11 +52,16 @@ $(PUBLISHED): $(CLI) $(REF_STAMP) $(RAW_FILES) $(wildcard $(LOCK)) $(TAXONOMY)
 	$(PIPELINE) run --raw $(RAW) --out $(OUT) --interim $(INTERIM) --lock $(LOCK) --external $(EXTERNAL) --jobs $(JOBS)
 	@echo "published: $(OUT) (check with: make verify OUT=$(OUT))"
 
-# One stamp per table, whose bytes (the table's SHA256SUMS line) change only when the table's do.
-$(STAMPS)/%.sha256: $(PUBLISHED)
+# One stamp per table, whose date (and bytes: the table's SHA256SUMS line) change only when the table's bytes
+# do; T.checked records that it was compared with the latest publication.
+$(STAMPS)/%.sha256: $(STAMPS)/%.checked ;
+
+$(STAMPS)/%.checked: $(PUBLISHED)
 	@mkdir -p $(@D)
-	@grep '  $*\.parquet$$' $(PUBLISHED) > $@.new
-	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; echo "changed: $(OUT)/$*.parquet"; fi
+	@grep '  $*\.parquet$$' $(PUBLISHED) > $(STAMPS)/$*.sha256.new
+	@if cmp -s $(STAMPS)/$*.sha256.new $(STAMPS)/$*.sha256; then rm -f $(STAMPS)/$*.sha256.new; \
+	    else mv $(STAMPS)/$*.sha256.new $(STAMPS)/$*.sha256; echo "changed: $(OUT)/$*.parquet"; fi
+	@touch $@
 
 ## build: restore and compile the library, the command-line program and the tests
 build: $(CLI)
