@@ -29,16 +29,51 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
+# The dataset is a graph of files (as in cookiecutter data science): each target below is a file, remade only
+# when a file it is made from changed. `make figures` after a change to one capture reruns the pipeline, then
+# redraws a figure only if a table it reads now has other bytes.
+#   OUT/SHA256SUMS            <- the CLI build, the reference data stamp, every raw file, the lock, the taxonomy
+#   INTERIM/stamps/T.sha256   <- OUT/SHA256SUMS; rewritten only when table T's sha256 changes
+#   reports/figures/*.png     <- the stamps of the tables the figures read
+#   INTERIM/notebooks/N.done  <- notebook N, pipeline.csx, the CLI build, the stamps of every table
+STAMPS       := $(INTERIM)/stamps
+REF_STAMP    := $(EXTERNAL)/.verified
+PUBLISHED    := $(OUT)/SHA256SUMS
+# Folders too: a capture added or removed changes its folder's date.
+RAW_FILES    := $(shell find $(RAW) 2>/dev/null)
+TAXONOMY     := $(wildcard data/taxonomy/*.csv)
+TABLES       := captures exchanges quality payload_fields app_facebook_fields identifier_matches endpoints trackers taxonomy_conflicts
+FIGURE_READS := app_facebook_fields captures exchanges trackers endpoints
+FIGURES      := $(addprefix reports/figures/,meta-fields-by-app.png organisations-by-apps.png requests-by-asn.png requests-by-country.png)
+NOTEBOOKS    := $(wildcard notebooks/[0-9][0-9]-*.ipynb)
+NOTEBOOK_RUNS := $(patsubst notebooks/%.ipynb,$(INTERIM)/notebooks/%.done,$(NOTEBOOKS))
+TABLE_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(TABLES)))
+# The stamps are kept between runs: their dates are what says a table changed.
+.SECONDARY: $(TABLE_STAMPS) $(TABLE_STAMPS:.sha256=.checked)
+
 .PHONY: all build test clean verify reference fuzz captures figures notebooks bench help slurm-demo slurm-demo-stop
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT (rows wait in INTERIM/shards), write OUT/SHA256SUMS
-all: $(CLI) reference
+all: $(PUBLISHED)
+
+$(PUBLISHED): $(CLI) $(REF_STAMP) $(RAW_FILES) $(wildcard $(LOCK)) $(TAXONOMY)
 ifeq ($(CLUSTER),slurm)
-	$(PIPELINE) slurm --raw $(RAW) --out $(OUT) --interim $(INTERIM) --jobs $(JOBS) --tasks $(TASKS) $(SLURM_ARGS)
+	$(PIPELINE) slurm --raw $(RAW) --out $(OUT) --interim $(INTERIM) --lock $(LOCK) --external $(EXTERNAL) --jobs $(JOBS) --tasks $(TASKS) $(SLURM_ARGS)
 else
-	$(PIPELINE) run --raw $(RAW) --out $(OUT) --interim $(INTERIM) --jobs $(JOBS)
+	$(PIPELINE) run --raw $(RAW) --out $(OUT) --interim $(INTERIM) --lock $(LOCK) --external $(EXTERNAL) --jobs $(JOBS)
 endif
 	@echo "published: $(OUT) (check with: make verify OUT=$(OUT))"
+
+# One stamp per table, whose date (and bytes: the table's SHA256SUMS line) change only when the table's bytes
+# do; T.checked records that it was compared with the latest publication.
+$(STAMPS)/%.sha256: $(STAMPS)/%.checked ;
+
+$(STAMPS)/%.checked: $(PUBLISHED)
+	@mkdir -p $(@D)
+	@grep '  $*\.parquet$$' $(PUBLISHED) > $(STAMPS)/$*.sha256.new
+	@if cmp -s $(STAMPS)/$*.sha256.new $(STAMPS)/$*.sha256; then rm -f $(STAMPS)/$*.sha256.new; \
+	    else mv $(STAMPS)/$*.sha256.new $(STAMPS)/$*.sha256; echo "changed: $(OUT)/$*.parquet"; fi
+	@touch $@
 
 ## build: restore and compile the library, the command-line program and the tests
 build: $(CLI)
@@ -48,8 +83,12 @@ $(CLI): $(SOURCES)
 	@touch $@
 
 ## reference: fetch and verify the pinned reference data named in the lock file into EXTERNAL
-reference: $(CLI)
+reference: $(REF_STAMP)
+
+$(REF_STAMP): $(wildcard $(LOCK)) | $(CLI)
+	@mkdir -p $(EXTERNAL)
 	@if [ -f $(LOCK) ]; then $(PIPELINE) reference --lock $(LOCK) --external $(EXTERNAL); else echo "reference: no $(LOCK) yet, nothing to fetch"; fi
+	@touch $@
 
 ## test: run the whole test suite and print the totals (fetches the reference data first, when it can)
 test:
@@ -69,13 +108,21 @@ verify: $(CLI)
 	cd $(OUT) && sha256sum --check --strict --quiet SHA256SUMS
 	$(PIPELINE) verify --out $(OUT) --raw $(RAW)
 
-## figures: draw the key figures of OUT as PNG into reports/figures (same bytes every run, given the same fonts)
-figures: $(CLI)
-	$(PIPELINE) figures --processed $(OUT) --out reports/figures
+## figures: draw the key figures of OUT as PNG into reports/figures (same bytes every run, given the same fonts);
+##          only when a table they read changed (or the program did)
+figures: $(FIGURES)
 
-## notebooks: execute every notebook in notebooks/ headless, in place; fails when a cell fails (after make all)
-notebooks: $(CLI)
-	RESEARCH_PIPELINE_PROCESSED=$(abspath $(OUT)) notebooks/run.sh
+$(FIGURES) &: $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(FIGURE_READS))) $(CLI)
+	$(PIPELINE) figures --processed $(OUT) --out reports/figures
+	@touch $(FIGURES)
+
+## notebooks: execute the notebooks in notebooks/ headless, in place, each only when a table, the program or the
+##            notebook changed; fails when a cell fails (installs jupyter and .NET Interactive where it can)
+notebooks: $(NOTEBOOK_RUNS)
+
+$(INTERIM)/notebooks/%.done: notebooks/%.ipynb notebooks/pipeline.csx $(CLI) $(TABLE_STAMPS)
+	RESEARCH_PIPELINE_PROCESSED=$(abspath $(OUT)) notebooks/run.sh $*.ipynb
+	@mkdir -p $(@D) && touch $@
 
 ## bench: scaled corpora (data/interim/bench, up to 1 GB), every stage at -j1/-j2 beside TrackHAR, tshark, mitmdump,
 ##        mmdblookup and cat; writes bench/results.csv and docs/BENCHMARKS.md

@@ -20,13 +20,21 @@ public static class ExitCodes
     /// <summary>A published folder does not match its SHA256SUMS, its manifest or its inputs.</summary>
     public const int VerifyFailed = 6;
     /// <summary>A part of the plan failed (parse-part), or a Slurm array task failed or was cancelled: nothing was published; run again to redo only the missing parts.</summary>
-    public const int PartsFailed = 7;
+    public const int PartsFailed = 11;
     /// <summary>The Slurm emit job failed or was cancelled (its log is named): nothing new was published.</summary>
-    public const int EmitFailed = 8;
+    public const int EmitFailed = 12;
     /// <summary>Slurm could not be asked: sbatch or squeue missing, or a submission refused.</summary>
-    public const int SchedulerError = 9;
+    public const int SchedulerError = 13;
     /// <summary>emit was asked to run while a part of the plan has no complete shards (named).</summary>
-    public const int PartsMissing = 10;
+    public const int PartsMissing = 14;
+    /// <summary>The output folder cannot be written: permission, read-only file system, or no space left.</summary>
+    public const int OutputUnwritable = 7;
+    /// <summary>Another run is writing the same output folder.</summary>
+    public const int OutputBusy = 8;
+    /// <summary>Pseudonymising needs a study key and the one named (--study-key or its variable) is missing or too short.</summary>
+    public const int StudyKeyMissing = 9;
+    /// <summary>A fault in the program itself (a bug): the one-line message says what; --verbose adds the stack trace.</summary>
+    public const int InternalError = 10;
 }
 
 public class StudySettings : CommandSettings
@@ -79,6 +87,10 @@ public class StudySettings : CommandSettings
     [Description("No progress output")]
     public bool Quiet { get; init; }
 
+    [CommandOption("--verbose")]
+    [Description("On failure, print the stack trace after the one-line reason")]
+    public bool Verbose { get; init; }
+
     public override ValidationResult Validate() =>
         Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file")
         : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
@@ -92,8 +104,25 @@ public class StudySettings : CommandSettings
         InterimFolder = Interim,
         KeepInterim = KeepInterim,
         UserDatabases = Mmdb,
-        Publication = new PublicationOptions { Key = Dataset.StudyKey.Resolve(StudyKey), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
+        Publication = new PublicationOptions { Key = ResolveKey(), Pseudonymise = !NoPseudonymise, ReferenceLock = ReferenceLock },
     };
+
+    /// <summary>Without pseudonyms no key is needed; with them, a key named but absent stops the run before it starts.</summary>
+    private Dataset.StudyKey ResolveKey()
+    {
+        if (NoPseudonymise) return Dataset.StudyKey.Demonstration;
+        var named = !string.IsNullOrEmpty(StudyKey) ? StudyKey : Environment.GetEnvironmentVariable(Dataset.StudyKey.EnvironmentVariable);
+        try
+        {
+            return Dataset.StudyKey.Resolve(StudyKey);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or UnauthorizedAccessException or IOException)
+        {
+            var what = e is FileNotFoundException ? "does not exist" : e is InvalidDataException ? "is too short" : $"cannot be read ({Preflight.Reason(e)})";
+            throw new RunFailure(ExitCodes.StudyKeyMissing,
+                $"study key file {named} {what}: pseudonymising needs a key of at least {Dataset.StudyKey.MinBytes} bytes; create one outside the repository (head -c 32 /dev/urandom > {named}), or pass --no-pseudonymise for private analysis", e);
+        }
+    }
 }
 
 public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TSettings : StudySettings
@@ -103,11 +132,21 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
 
     public override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancel)
     {
+        // Everything a user can get wrong is checked before the output folder is touched.
+        var options = settings.ToOptions() with { ParseOnly = ParseOnly };
+        Preflight.RawFolder(settings.Raw);
+        if (!ParseOnly) Preflight.ReferenceData(settings.ReferenceLock, settings.External);
+        Preflight.OutputFolder(settings.Out);
+        using var outputLock = OutputLock.Take(settings.Out);
         var progress = CreateProgress(settings.Quiet);
         RunSummary summary;
         try
         {
-            summary = await new StudyRunner(progress).RunAsync(settings.ToOptions() with { ParseOnly = ParseOnly }, cancel);
+            summary = await new StudyRunner(progress).RunAsync(options, cancel);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && WritingFailed(e, settings))
+        {
+            throw Preflight.OutputUnwritable(settings.Out, e);
         }
         finally
         {
@@ -132,6 +171,12 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>A write into the output or interim folder failed (as opposed to a capture that could not be read).</summary>
+    private static bool WritingFailed(Exception e, StudySettings settings) =>
+        Preflight.IsDiskFull(e) || e.Message.Contains(Path.GetFullPath(settings.Out), StringComparison.Ordinal)
+        || settings.Interim is { } interim && e.Message.Contains(Path.GetFullPath(interim), StringComparison.Ordinal)
+        || e is UnauthorizedAccessException or IOException && e.Message.Contains(settings.Out, StringComparison.Ordinal);
 
     internal static IProgressSink CreateProgress(bool quiet)
     {

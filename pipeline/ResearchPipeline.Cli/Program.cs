@@ -48,8 +48,26 @@ catch (CommandAppException e)
     await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
     return ExitCodes.Usage;
 }
-catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException or UnauthorizedAccessException)
+catch (RunFailure e)
 {
     await Console.Error.WriteLineAsync($"research-pipeline: {e.Message}");
+    if (Verbose()) await Console.Error.WriteLineAsync((e.InnerException ?? e).ToString());
+    return e.ExitCode;
+}
+catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException or UnauthorizedAccessException)
+{
+    await Console.Error.WriteLineAsync($"research-pipeline: {OneLine(e.Message)}");
+    if (Verbose()) await Console.Error.WriteLineAsync(e.ToString());
     return ExitCodes.BadInput;
 }
+catch (Exception e)
+{
+    // A bug, not something the user did: one line, the trace only when asked for.
+    await Console.Error.WriteLineAsync($"research-pipeline: internal error ({e.GetType().Name}: {OneLine(e.Message)}); run again with --verbose for the stack trace and report it");
+    if (Verbose()) await Console.Error.WriteLineAsync(e.ToString());
+    return ExitCodes.InternalError;
+}
+
+bool Verbose() => args.Contains("--verbose");
+
+static string OneLine(string text) => text.ReplaceLineEndings(" ");

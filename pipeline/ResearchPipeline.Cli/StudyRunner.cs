@@ -146,46 +146,56 @@ public sealed class StudyRunner(IProgressSink progress)
         var staging = Path.Combine(options.OutputFolder, ".staging");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        // The tables are independent files: written side by side, up to the number of jobs at once.
-        using var slots = new SemaphoreSlim(jobs);
-        async Task<string> Write(Func<Task<string>> write)
+        List<string> written;
+        List<string> leaks;
+        try
         {
-            await slots.WaitAsync(cancel);
-            try { return await Task.Run(write, cancel); }
-            finally { slots.Release(); }
-        }
-        var facebook = new FacebookFieldsAggregate();
-        var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, cancel));
-        var exchanges = Write(() => emit.ExchangesAsync(staging, cancel));
-        var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel));
-        var captureTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel));
-        var qualityTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel));
-        var endpoints = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel));
-        var trackers = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel));
-        var conflicts = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel));
-        // Aggregated while payload_fields is written.
-        var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
-            TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
-        var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches };
-        // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
-        // as it is written, beside the tables still being written.
-        var scans = tables.Select(t => t.ContinueWith(w => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
-            cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()).ToList();
-        var written = (await Task.WhenAll(tables)).ToList();
-        failures.AddRange(emit.CountFailures(exchangeCount));
-        progress.Advanced("emit", "tables");
-        var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
-        scans.AddRange(provenance.Select(p => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
-        written.AddRange(provenance);
-        progress.Advanced("emit", "manifest");
+            // The tables are independent files: written side by side, up to the number of jobs at once.
+            using var slots = new SemaphoreSlim(jobs);
+            async Task<string> Write(Func<Task<string>> write)
+            {
+                await slots.WaitAsync(cancel);
+                try { return await Task.Run(write, cancel); }
+                finally { slots.Release(); }
+            }
+            var facebook = new FacebookFieldsAggregate();
+            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, cancel));
+            var exchanges = Write(() => emit.ExchangesAsync(staging, cancel));
+            var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel));
+            var captureTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel));
+            var qualityTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel));
+            var endpoints = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel));
+            var trackers = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel));
+            var conflicts = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel));
+            // Aggregated while payload_fields is written.
+            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
+                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches };
+            // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
+            // as it is written, beside the tables still being written.
+            var scans = tables.Select(t => t.ContinueWith(w => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
+                cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()).ToList();
+            written = (await Task.WhenAll(tables)).ToList();
+            failures.AddRange(emit.CountFailures(exchangeCount));
+            progress.Advanced("emit", "tables");
+            var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
+            scans.AddRange(provenance.Select(p => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
+            written.AddRange(provenance);
+            progress.Advanced("emit", "manifest");
 
-        var scanned = await Task.WhenAll(scans);
-        // Reported in file name order, as a scan of the finished folder would.
-        var leaks = written.Select((file, i) => (Name: Path.GetFileName(file), Leaks: scanned[i]))
-            .OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
-        if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
-        Directory.Delete(staging, recursive: true);
-        progress.StageFinished("emit");
+            var scanned = await Task.WhenAll(scans);
+            // Reported in file name order, as a scan of the finished folder would.
+            leaks = written.Select((file, i) => (Name: Path.GetFileName(file), Leaks: scanned[i]))
+                .OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
+            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
+            progress.StageFinished("emit");
+        }
+        finally
+        {
+            // A failed write (full disk, a killed run) leaves no half-written staging folder behind.
+            try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (IOException) { }
+        }
 
         return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
         {
@@ -199,6 +209,9 @@ public sealed class StudyRunner(IProgressSink progress)
     /// </summary>
     private static async Task<List<string>> Publish(string staging, string folder, List<string> staged, CancellationToken cancel)
     {
+        // Written while still staged: once the first file moves nothing is written any more, so a full disk
+        // cannot leave the folder half replaced; renames within one file system need no space.
+        await Checksums.WriteAsync(staging, staged, cancel);
         File.Delete(Path.Combine(folder, Checksums.FileName));
         var published = new List<string>();
         foreach (var file in staged)
@@ -207,7 +220,7 @@ public sealed class StudyRunner(IProgressSink progress)
             File.Move(file, target, overwrite: true);
             published.Add(target);
         }
-        await Checksums.WriteAsync(folder, published, cancel);
+        File.Move(Path.Combine(staging, Checksums.FileName), Path.Combine(folder, Checksums.FileName));
         return published;
     }
 

@@ -7,38 +7,62 @@ public static class TestFiles
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    /// <summary>The real captures and reference data copied into the repository, with PROVENANCE.md.</summary>
+    public static string Fixtures { get; } = Path.Combine(RepositoryRoot, "tests", "fixtures");
+
     /// <summary>
-    /// The shared captures folder (<c>../shared/captures</c> beside the checkout, or RESEARCH_SHARED_CAPTURES).
-    /// Tests that need it are skipped, saying why, where it is absent.
+    /// The real captures folder: RESEARCH_SHARED_CAPTURES when set, else the repository's tests/fixtures/captures,
+    /// else ../shared/captures beside the checkout. Tests that need it are skipped, saying why, where none exists.
     /// </summary>
     public static string SharedCaptures
     {
         get
         {
-            var env = Environment.GetEnvironmentVariable("RESEARCH_SHARED_CAPTURES");
-            var folder = !string.IsNullOrEmpty(env) ? env : Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "captures"));
-            if (!Directory.Exists(folder))
-                Assert.Ignore($"shared captures not found at {folder}: these tests read real captures from ../shared/captures beside the checkout");
-            return folder;
+            var folder = FindCaptures();
+            if (folder is null)
+                Assert.Ignore($"no real captures: neither {string.Join(" nor ", CaptureFolders())} exists");
+            return folder!;
         }
     }
 
-    /// <summary>The shared reference data for tests (MaxMind test databases), skipped where absent.</summary>
+    /// <summary>The reference data for tests (MaxMind test databases): tests/fixtures/refdata, else ../shared/refdata.</summary>
     public static string SharedRefdata
     {
         get
         {
-            var folder = Path.GetFullPath(Path.Combine(SharedCaptures, "..", "refdata"));
-            if (!Directory.Exists(folder)) Assert.Ignore($"shared refdata not found at {folder}");
-            return folder;
+            string[] candidates =
+            [
+                Path.Combine(Fixtures, "refdata"),
+                Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "refdata")),
+            ];
+            var folder = candidates.FirstOrDefault(Directory.Exists);
+            if (folder is null) Assert.Ignore($"no reference data for tests: neither {string.Join(" nor ", candidates)} exists");
+            return folder!;
         }
     }
 
+    /// <summary>
+    /// One real capture by its path under the captures folder, from the first folder that has it (a capture left
+    /// out of the repository for its licence is then still found beside the checkout); skipped, naming it, where
+    /// none has it.
+    /// </summary>
     public static string Shared(string relative)
     {
-        var path = Path.Combine(SharedCaptures, relative);
-        if (!File.Exists(path)) Assert.Ignore($"shared capture {relative} not found at {path}");
-        return path;
+        var path = CaptureFolders().Select(folder => Path.Combine(folder, relative)).FirstOrDefault(File.Exists);
+        if (path is null)
+            Assert.Ignore($"real capture {relative} not found in {string.Join(" nor ", CaptureFolders())} (tests/fixtures/PROVENANCE.md says which captures the repository holds)");
+        return path!;
+    }
+
+    /// <summary>The captures folder <see cref="SharedCaptures"/> names, or null where none exists (for test case sources).</summary>
+    public static string? FindCaptures() => CaptureFolders().FirstOrDefault(Directory.Exists);
+
+    private static IEnumerable<string> CaptureFolders()
+    {
+        var env = Environment.GetEnvironmentVariable("RESEARCH_SHARED_CAPTURES");
+        if (!string.IsNullOrEmpty(env)) yield return env;
+        yield return Path.Combine(Fixtures, "captures");
+        yield return Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "captures"));
     }
 
     /// <summary>A fresh folder for one test's outputs, removed when the test run ends.</summary>

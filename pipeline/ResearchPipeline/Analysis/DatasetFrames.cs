@@ -1,3 +1,4 @@
+using ResearchPipeline.Dataset;
 using Microsoft.Data.Analysis;
 using Parquet;
 using Parquet.Schema;
@@ -68,7 +69,7 @@ public static class DatasetFrames
         where T : unmanaged
     {
         var values = new T?[rows];
-        await group.ReadAsync<T>(field, values.AsMemory(), cancellationToken: cancel);
+        await ParquetCells.ReadAsync(group, field, values.AsMemory(), cancel);
         foreach (var v in values) column.Append(v is { } x && typeof(T) == typeof(DateTime) ? (T)(object)DateTime.SpecifyKind((DateTime)(object)x, DateTimeKind.Utc) : v);
     }
 }

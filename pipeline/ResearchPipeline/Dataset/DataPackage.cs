@@ -35,6 +35,12 @@ public static class DataPackage
                     w.WriteString("name", c.Name);
                     w.WriteString("type", FrictionlessType(c.TypeName));
                     w.WriteString("description", c.Description);
+                    if (c.Required)
+                    {
+                        w.WriteStartObject("constraints");
+                        w.WriteBoolean("required", true);
+                        w.WriteEndObject();
+                    }
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();

@@ -23,7 +23,7 @@ public static partial class Tables
         Col.Str<Endpoint>("geo_source", "GeoIP database that answered: type, build date and package@version/file (or file name for a user's own)", r => r.GeoSource),
         Col.Int<Endpoint>("geo_build_age_days", "days from the GeoIP database's build to first_seen_utc (negative: the database was built after the capture)", r => r.GeoBuildAgeDays),
         Col.Str<Endpoint>("asn_source", "AS data that answered: an ASN/ISP database with its build date, or the range table's package@version", r => r.AsnSource),
-        Col.Str<Endpoint>("ip_source", "where server_ip came from: har_server_ip, flow_peer, packet_peer, dns_answer, or none", r => r.IpSource),
+        Col.Str<Endpoint>("ip_source", "where server_ip came from: har_server_ip, flow_peer, packet_peer, dns_answer, or none", r => r.IpSource, required: true),
         Col.Str<Endpoint>("address_class", "public, private, loopback, link_local or bogon; only public addresses are looked up", r => r.AddressClass),
         Col.Time<Endpoint>("first_seen_utc", "earliest exchange with this host and address; the date the databases are chosen for", r => r.FirstSeenUtc));
 
@@ -46,11 +46,11 @@ public static partial class Tables
         "taxonomy_conflicts",
         "one disagreement between the curated overlay and TrackerDB about a host; the overlay's answer is published",
         (a, b) => string.CompareOrdinal(a.Host, b.Host) is var c and not 0 ? c : string.CompareOrdinal(a.Field, b.Field),
-        Col.Str<TaxonomyConflict>("host", "host both sources match", r => r.Host),
-        Col.Str<TaxonomyConflict>("field", "organisation or category", r => r.Field),
-        Col.Str<TaxonomyConflict>("overlay_value", "what the overlay says (published)", r => r.OverlayValue),
+        Col.Str<TaxonomyConflict>("host", "host both sources match", r => r.Host, required: true),
+        Col.Str<TaxonomyConflict>("field", "organisation or category", r => r.Field, required: true),
+        Col.Str<TaxonomyConflict>("overlay_value", "what the overlay says (published)", r => r.OverlayValue, required: true),
         Col.Str<TaxonomyConflict>("trackerdb_value", "what TrackerDB says", r => r.TrackerDbValue),
-        Col.Str<TaxonomyConflict>("overlay_tracker", "overlay tracker id", r => r.OverlayTracker),
-        Col.Str<TaxonomyConflict>("trackerdb_pattern", "TrackerDB pattern id", r => r.TrackerDbPattern),
-        Col.Str<TaxonomyConflict>("overlay_source", "the overlay row's source", r => r.OverlaySource));
+        Col.Str<TaxonomyConflict>("overlay_tracker", "overlay tracker id", r => r.OverlayTracker, required: true),
+        Col.Str<TaxonomyConflict>("trackerdb_pattern", "TrackerDB pattern id", r => r.TrackerDbPattern, required: true),
+        Col.Str<TaxonomyConflict>("overlay_source", "the overlay row's source", r => r.OverlaySource, required: true));
 }

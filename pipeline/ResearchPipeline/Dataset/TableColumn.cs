@@ -9,14 +9,21 @@ namespace ResearchPipeline.Dataset;
 /// </summary>
 public abstract class TableColumn<TRow> : IColumnDefinition
 {
-    protected TableColumn(string name, string description)
+    protected TableColumn(string name, string description, bool required)
     {
         Name = name;
         Description = description;
+        Required = required;
     }
 
     public string Name { get; }
     public string Description { get; }
+
+    /// <summary>
+    /// Never null: written REQUIRED in the Parquet schema so readers know without looking at the rows. A row
+    /// without a value for it is a bug in the stage that made the row, and stops the write.
+    /// </summary>
+    public bool Required { get; }
     public abstract DataField Field { get; }
 
     /// <summary>The type as a reader of the data dictionary understands it.</summary>
@@ -38,16 +45,32 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     public abstract ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel);
 }
 
-public sealed class StringColumn<TRow>(string name, string description, Func<TRow, string?> value)
-    : TableColumn<TRow>(name, description)
+/// <summary>How a text column tells absence: by null, or (for a value as sent) by null with "" kept as a value.</summary>
+public enum EmptyText
 {
-    public override DataField Field { get; } = new DataField<string>(name, nullable: true);
+    /// <summary>"" means the value does not apply (no method on a DNS row, no query in a URL): published as null.</summary>
+    IsAbsent,
+    /// <summary>"" is a value someone sent (a form field sent empty): kept, distinct from null (not sent).</summary>
+    IsValue,
+}
+
+public sealed class StringColumn<TRow>(string name, string description, Func<TRow, string?> value, bool required = false, EmptyText empty = EmptyText.IsAbsent)
+    : TableColumn<TRow>(name, description, required)
+{
+    public override DataField Field { get; } = new DataField<string>(name, nullable: !required);
     public override string TypeName => "string";
+    public EmptyText Empty => empty;
 
     internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
         var values = (string?[])cells;
-        for (var i = 0; i < count; i++) values[i] = value(rows[start + i]);
+        for (var i = 0; i < count; i++)
+        {
+            var v = value(rows[start + i]);
+            if (v is { Length: 0 } && empty == EmptyText.IsAbsent) v = null;
+            if (v is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
+            values[i] = v;
+        }
     }
 
     public override Array NewCells(int count) => new string?[count];
@@ -59,11 +82,11 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
         reader.ReadAsync(field, ((string?[])cells).AsMemory(0, (int)reader.RowCount)!, cancellationToken: cancel);
 }
 
-public sealed class ValueColumn<TRow, T>(string name, string description, Func<TRow, T?> value)
-    : TableColumn<TRow>(name, description)
+public sealed class ValueColumn<TRow, T>(string name, string description, Func<TRow, T?> value, bool required = false)
+    : TableColumn<TRow>(name, description, required)
     where T : struct
 {
-    public override DataField Field { get; } = new DataField<T?>(name);
+    public override DataField Field { get; } = required ? new DataField<T>(name) : new DataField<T?>(name);
 
     public override string TypeName => typeof(T) switch
     {
@@ -78,50 +101,88 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
     internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
         var values = (T?[])cells;
-        for (var i = 0; i < count; i++) values[i] = value(rows[start + i]);
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = value(rows[start + i]);
+            if (values[i] is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
+        }
     }
 
     public override Array NewCells(int count) => new T?[count];
 
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
-        writer.WriteAsync<T>(Field, new ReadOnlyMemory<T?>((T?[])cells, 0, count));
+        ParquetCells.WriteAsync<T>(writer, Field, ((T?[])cells).AsMemory(0, count));
 
     public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
-        reader.ReadAsync<T>(field, ((T?[])cells).AsMemory(0, (int)reader.RowCount), cancellationToken: cancel);
+        ParquetCells.ReadAsync(reader, field, ((T?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
 }
 
 /// <summary>An instant, stored as a Parquet TIMESTAMP(MICROS, UTC) logical type, never INT96.</summary>
-public sealed class TimestampColumn<TRow>(string name, string description, Func<TRow, DateTimeOffset?> value)
-    : TableColumn<TRow>(name, description)
+public sealed class TimestampColumn<TRow>(string name, string description, Func<TRow, DateTimeOffset?> value, bool required = false)
+    : TableColumn<TRow>(name, description, required)
 {
     public override DataField Field { get; } =
-        new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: true);
+        new DateTimeDataField(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: !required);
 
     public override string TypeName => "timestamp[us, UTC]";
 
     internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
     {
         var values = (DateTime?[])cells;
-        for (var i = 0; i < count; i++) values[i] = value(rows[start + i])?.UtcDateTime;
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = value(rows[start + i])?.UtcDateTime;
+            if (values[i] is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
+        }
     }
 
     public override Array NewCells(int count) => new DateTime?[count];
 
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
-        writer.WriteAsync<DateTime>(Field, new ReadOnlyMemory<DateTime?>((DateTime?[])cells, 0, count));
+        ParquetCells.WriteAsync<DateTime>(writer, Field, ((DateTime?[])cells).AsMemory(0, count));
 
     public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
-        reader.ReadAsync<DateTime>(field, ((DateTime?[])cells).AsMemory(0, (int)reader.RowCount), cancellationToken: cancel);
+        ParquetCells.ReadAsync(reader, field, ((DateTime?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
+}
+
+/// <summary>
+/// Value cells are held as T? whichever way the file declares the column; a REQUIRED column is written and
+/// read through Parquet.Net's non-nullable calls (the nullable ones would declare it OPTIONAL).
+/// </summary>
+public static class ParquetCells
+{
+    public static Task WriteAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct
+    {
+        if (field.IsNullable) return writer.WriteAsync<T>(field, cells);
+        var values = new T[cells.Length];
+        var span = cells.Span;
+        for (var i = 0; i < values.Length; i++)
+            values[i] = span[i] ?? throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
+        return writer.WriteAsync<T>(field, (ReadOnlyMemory<T>)values);
+    }
+
+    public static async ValueTask ReadAsync<T>(ParquetRowGroupReader reader, DataField field, Memory<T?> cells, CancellationToken cancel) where T : struct
+    {
+        if (field.IsNullable)
+        {
+            await reader.ReadAsync<T>(field, cells, cancellationToken: cancel);
+            return;
+        }
+        var values = new T[cells.Length];
+        await reader.ReadAsync<T>(field, values.AsMemory(), cancellationToken: cancel);
+        var span = cells.Span;
+        for (var i = 0; i < values.Length; i++) span[i] = values[i];
+    }
 }
 
 /// <summary>Short constructors so that table definitions read as a column list.</summary>
 public static class Col
 {
-    public static TableColumn<TRow> Str<TRow>(string name, string description, Func<TRow, string?> value) => new StringColumn<TRow>(name, description, value);
-    public static TableColumn<TRow> Int<TRow>(string name, string description, Func<TRow, int?> value) => new ValueColumn<TRow, int>(name, description, value);
-    public static TableColumn<TRow> Long<TRow>(string name, string description, Func<TRow, long?> value) => new ValueColumn<TRow, long>(name, description, value);
-    public static TableColumn<TRow> UInt<TRow>(string name, string description, Func<TRow, uint?> value) => new ValueColumn<TRow, uint>(name, description, value);
-    public static TableColumn<TRow> Double<TRow>(string name, string description, Func<TRow, double?> value) => new ValueColumn<TRow, double>(name, description, value);
-    public static TableColumn<TRow> Bool<TRow>(string name, string description, Func<TRow, bool?> value) => new ValueColumn<TRow, bool>(name, description, value);
-    public static TableColumn<TRow> Time<TRow>(string name, string description, Func<TRow, DateTimeOffset?> value) => new TimestampColumn<TRow>(name, description, value);
+    public static TableColumn<TRow> Str<TRow>(string name, string description, Func<TRow, string?> value, bool required = false, EmptyText empty = EmptyText.IsAbsent) => new StringColumn<TRow>(name, description, value, required, empty);
+    public static TableColumn<TRow> Int<TRow>(string name, string description, Func<TRow, int?> value, bool required = false) => new ValueColumn<TRow, int>(name, description, value, required);
+    public static TableColumn<TRow> Long<TRow>(string name, string description, Func<TRow, long?> value, bool required = false) => new ValueColumn<TRow, long>(name, description, value, required);
+    public static TableColumn<TRow> UInt<TRow>(string name, string description, Func<TRow, uint?> value, bool required = false) => new ValueColumn<TRow, uint>(name, description, value, required);
+    public static TableColumn<TRow> Double<TRow>(string name, string description, Func<TRow, double?> value, bool required = false) => new ValueColumn<TRow, double>(name, description, value, required);
+    public static TableColumn<TRow> Bool<TRow>(string name, string description, Func<TRow, bool?> value, bool required = false) => new ValueColumn<TRow, bool>(name, description, value, required);
+    public static TableColumn<TRow> Time<TRow>(string name, string description, Func<TRow, DateTimeOffset?> value, bool required = false) => new TimestampColumn<TRow>(name, description, value, required);
 }

@@ -42,4 +42,5 @@ public interface IColumnDefinition
     string Name { get; }
     string Description { get; }
     string TypeName { get; }
+    bool Required { get; }
 }

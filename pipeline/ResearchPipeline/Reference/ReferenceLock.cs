@@ -47,6 +47,9 @@ public sealed class ReferenceLock
 
     public static ReferenceLock Empty { get; } = new([]);
 
+    /// <summary>The roles the enrich and attribute stages read; a row with another would be fetched and never used.</summary>
+    public static IReadOnlyList<string> KnownRoles { get; } = ["geo", "asn-ranges", "public-suffix-list", "trackerdb"];
+
     public IEnumerable<ReferenceArtefact> WithRole(string role) => Artefacts.Where(a => a.Role == role);
 
     public static ReferenceLock Load(string path)
@@ -58,7 +61,7 @@ public sealed class ReferenceLock
     public static ReferenceLock Read(Stream stream, string source)
     {
         var rows = new List<ReferenceArtefact>();
-        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
+        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#', TrackLineNumbers = true });
         while (reader.Read())
         {
             string Required(string column)
@@ -75,6 +78,8 @@ public sealed class ReferenceLock
                 Required("name"), Required("role"), Required("package"), Required("version"), Required("file"),
                 Required("tarball_sha256").ToLowerInvariant(), Required("file_sha256").ToLowerInvariant(),
                 Required("licence"), Optional("licence_note"), Required("fetch_command"));
+            if (!KnownRoles.Contains(artefact.Role))
+                throw new InvalidDataException($"{source} line {reader.LineNumber}: role '{artefact.Role}' is not one this version reads ({string.Join(", ", KnownRoles)})");
             if (artefact.Name.Contains('/') || artefact.Name.Contains('\\') || artefact.Name.StartsWith('.'))
                 throw new InvalidDataException($"{source} line {reader.LineNumber}: name '{artefact.Name}' must be a plain folder name");
             if (artefact.File.Split('/').Contains(".."))

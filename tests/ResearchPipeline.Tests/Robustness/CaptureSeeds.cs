@@ -10,9 +10,8 @@ public static class CaptureSeeds
 {
     public static IEnumerable<TestCaseData> All()
     {
-        var env = Environment.GetEnvironmentVariable("RESEARCH_SHARED_CAPTURES");
-        var folder = !string.IsNullOrEmpty(env) ? env : Path.Combine(TestFiles.RepositoryRoot, "..", "shared", "captures");
-        if (!Directory.Exists(folder))
+        var folder = TestFiles.FindCaptures();
+        if (folder is null)
         {
             yield return new TestCaseData("(shared captures absent)").SetName("{m}(shared captures absent)");
             yield break;
