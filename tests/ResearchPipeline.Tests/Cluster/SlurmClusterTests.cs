@@ -67,6 +67,9 @@ public class SlurmClusterTests
             catch (ArgumentException) { }
             catch (InvalidOperationException) { }
         }
+        try { Directory.Delete(_cluster, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     [Test]
