@@ -9,8 +9,8 @@ public sealed record EncodedForm(string Encoding, string Text);
 
 /// <summary>
 /// The forms a sensitive value takes when a request carries it inside another value, in every encoding the
-/// decoder undoes: percent-encoded (upper and lower hex digits, and twice, as a URL inside a URL parameter),
-/// form-encoded (space as '+'), JSON-escaped (strict and relaxed escaping, '/' as '\/'), and base64 and
+/// decoder undoes: percent-encoded (upper and lower hex digits), form-encoded (space as '+'), JSON-escaped
+/// (strictly, as System.Text.Json writes it, and relaxed, as JSON.stringify does), and base64 and
 /// base64url of its UTF-8 bytes. A session cookie sent again in another request's query is published there
 /// percent-encoded; searching for the value as sent would miss it.
 /// </summary>
@@ -27,16 +27,17 @@ public static class EncodedForms
         var percent = Uri.EscapeDataString(value);
         var bytes = Encoding.UTF8.GetBytes(value);
         var base64 = Convert.ToBase64String(bytes).TrimEnd('=');
+        // Upper and lower hex digits share their path through the search's table (it folds letter case), so
+        // the second costs no memory; every other form is one more needle the length of the value.
         var forms = new[]
         {
             Form("as sent", value),
             Form("percent-encoded", percent),
             Form("percent-encoded", LowerHex(percent)),
             Form("form-encoded", percent.Replace("%20", "+", StringComparison.Ordinal)),
-            Form("percent-encoded twice", Uri.EscapeDataString(percent)),
+            // Strict as System.Text.Json and Gson write it (&, <, >, + as \u escapes), relaxed as JSON.stringify does.
             Form("JSON-escaped", Unquote(JsonSerializer.Serialize(value, Strict))),
             Form("JSON-escaped", Unquote(JsonSerializer.Serialize(value, Relaxed))),
-            Form("JSON-escaped", Unquote(JsonSerializer.Serialize(value, Relaxed)).Replace("/", "\\/", StringComparison.Ordinal)),
             // Without padding: the unpadded form also matches the padded one, and base64url is usually sent unpadded.
             Form("base64", base64),
             Form("base64url", base64.Replace('+', '-').Replace('/', '_')),

@@ -75,11 +75,11 @@ public class PrivacyRulesTests
     public void The_publication_check_finds_a_secret_in_each_encoding_the_decoder_undoes()
     {
         var cookie = RequestCookies(TestFiles.Shared(NyTimes)).First(c => c.Name == "_chartbeat4").Value;
-        var check = new Pseudonymiser(StudyKey.Demonstration, true, [], [new SensitiveValue(SensitiveKind.Secret, "cookie", cookie)]);
+        var check = new Pseudonymiser(StudyKey.Demonstration, true, [], [new SensitiveValue(SensitiveKind.Secret, "cookie", cookie), new SensitiveValue(SensitiveKind.Secret, "cookie", cookie + " x")]);
         var forms = new Dictionary<string, string>
         {
             ["percent-encoded"] = "h=nytimes.com&z=" + Uri.EscapeDataString(cookie) + "&i=The",
-            ["percent-encoded twice"] = "u=https%3A%2F%2Fx.example%2F%3Fz%3D" + Uri.EscapeDataString(Uri.EscapeDataString(cookie)),
+            ["form-encoded"] = "h=nytimes.com&z=" + Uri.EscapeDataString(cookie + " x").Replace("%20", "+") + "&i=The",
             ["JSON-escaped"] = "{\"z\":" + JsonSerializer.Serialize(cookie) + "}",
             ["base64"] = "state=" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(cookie)),
         };
