@@ -51,7 +51,7 @@ public sealed class OrganisationCatalog
     public static OrganisationCatalog Read(Stream stream, string source, Stream? aliases = null, string? aliasesSource = null)
     {
         var map = new Dictionary<string, Organisation>(StringComparer.Ordinal);
-        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
+        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#', TrackLineNumbers = true });
         while (reader.Read())
         {
             var o = new Organisation(

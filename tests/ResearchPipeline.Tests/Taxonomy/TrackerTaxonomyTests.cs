@@ -100,6 +100,14 @@ public class TrackerTaxonomyTests
     }
 
     [Test]
+    public void An_overlay_row_naming_an_unknown_organisation_is_refused_with_its_line()
+    {
+        var overlay = "host,tracker,tracker_name,category,organisation,source\nads.example,ads,Ads,advertising,nobody,a source\n";
+        Assert.That(() => TaxonomyOverlay.Read(new MemoryStream(Encoding.UTF8.GetBytes(overlay)), "overlay.csv", "test", Organisations()),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("overlay.csv line 2: organisation 'nobody'"));
+    }
+
+    [Test]
     public void An_alias_that_is_an_organisations_own_name_is_refused()
     {
         var csv = "organisation,name,parent,country,trackerdb_id,source\nmeta_platforms,\"Meta Platforms, Inc.\",,US,facebook,a source\n";
