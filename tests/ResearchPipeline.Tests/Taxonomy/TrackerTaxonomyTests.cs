@@ -100,6 +100,27 @@ public class TrackerTaxonomyTests
     }
 
     [Test]
+    public async Task The_demonstration_datasets_trackers_table_names_each_organisation_once()
+    {
+        ReferenceData.RequireFetched();
+        var output = TestFiles.NewTempFolder("out");
+        var raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+        await new ResearchPipeline.Cli.StudyRunner(new ResearchPipeline.Cli.SilentProgress()).RunAsync(new ResearchPipeline.Cli.RunOptions(raw, output, 2, ResearchPipeline.Captures.ReadLimits.Default)
+        {
+            ExternalFolder = ReferenceData.ExternalFolder,
+            ReferenceLock = ReferenceData.LockPath,
+            TaxonomyFolder = ReferenceData.TaxonomyFolder,
+        });
+        using var db = Tests.Cli.StudyRunnerTests.OpenDuckDb();
+        var names = Tests.Cli.StudyRunnerTests.Query(db, $"select distinct organisation from read_parquet('{output}/trackers.parquet') where organisation is not null order by 1")
+            .Select(r => (string)r[0]!).ToList();
+        var organisations = Organisations();
+        Assert.That(names, Does.Contain("Meta Platforms, Inc."));
+        Assert.That(names.Where(organisations.IsAlias), Is.Empty, "graph.facebook.com (overlay) and ep1.facebook.com (TrackerDB) are both Meta Platforms, Inc.");
+        Assert.That(names.GroupBy(n => organisations.FindByName(n)?.Id ?? n).Where(g => g.Count() > 1), Is.Empty);
+    }
+
+    [Test]
     public void An_overlay_row_naming_an_unknown_organisation_is_refused_with_its_line()
     {
         var overlay = "host,tracker,tracker_name,category,organisation,source\nads.example,ads,Ads,advertising,nobody,a source\n";
