@@ -143,6 +143,7 @@ public static class CaptureParse
                                 foreach (var m in found) sink.Match(m);
                             }
                             sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
+                            sensitive.UnionWith(SensitiveValues.In(decoded));
                             break;
                         case RecordQuarantined q:
                             quarantined++;

@@ -43,7 +43,7 @@ public sealed record AppFacebookFieldRow
 
 public static class PayloadFieldRows
 {
-    /// <summary>The published rows of one decoded exchange, secrets replaced by a marker.</summary>
+    /// <summary>The published rows of one decoded exchange, secrets (secret parameters, tokens, cookies) replaced by a marker.</summary>
     public static IEnumerable<PayloadFieldRow> From(DecodedExchange decoded, string captureId, string appId, int exchangeOrdinal)
     {
         var exchangeId = ExchangeRows.ExchangeId(captureId, exchangeOrdinal);
@@ -59,7 +59,9 @@ public static class PayloadFieldRows
                 Ordinal = i,
                 Location = PayloadField.LocationName(a.Field.Location),
                 KeyPath = a.Field.KeyPath,
-                Value = SecretRedaction.RedactValue(a.Field.KeyPath, a.Field.Value),
+                // A cookie is session state whatever its value looks like: replaced whole, short or common as it may be.
+                Value = a.Field.Location == PayloadLocation.Cookie && !string.IsNullOrEmpty(a.Field.Value) ? SecretRedaction.Marker("cookie")
+                    : SecretRedaction.RedactValue(a.Field.KeyPath, a.Field.Value),
                 ValueType = a.ValueType,
                 Semantic = a.Semantic?.Name,
                 Category = a.Semantic?.Category,

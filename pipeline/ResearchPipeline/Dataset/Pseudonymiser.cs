@@ -70,7 +70,8 @@ public sealed class Pseudonymiser
     private readonly NeedleSearch<Replacement> _search;
     private readonly Dictionary<string, string> _canonicalIdentifiers;
 
-    private sealed record Replacement(SensitiveKind Kind, string Name, string Canonical, bool MustStandAlone);
+    /// <param name="Encoding">How the value stands in the text (<see cref="EncodedForm"/>), for the leak report.</param>
+    private sealed record Replacement(SensitiveKind Kind, string Name, string Canonical, bool MustStandAlone, string Encoding = "as sent");
 
     public Pseudonymiser(StudyKey key, bool enabled, IEnumerable<DeviceProfile> devices, IEnumerable<SensitiveValue> seen)
     {
@@ -87,9 +88,12 @@ public sealed class Pseudonymiser
         }
         // Secrets first: a value seen both as a secret and as an identifier is treated as the secret; a value
         // seen under several names is named by the first in ordinal order, whatever order it was seen in.
+        // A seen value is replaced only as a whole token, never inside a longer word or number, and in each
+        // form an encoding gives it (a cookie sent again percent-encoded in another request's query).
         foreach (var value in seen.OrderBy(v => v.Kind).ThenBy(v => v.Value, StringComparer.Ordinal).ThenBy(v => v.Name, StringComparer.Ordinal).DistinctBy(v => v.Value))
         {
-            needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(value.Value), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: false)));
+            foreach (var form in EncodedForms.Of(value.Value))
+                needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(form.Text), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: true, form.Encoding)));
         }
         _search = new NeedleSearch<Replacement>(needles.DistinctBy(n => (Convert.ToHexString(n.Pattern), n.IgnoreCase)));
     }
@@ -106,6 +110,8 @@ public sealed class Pseudonymiser
     public string? Identifier(string? value)
     {
         if (value is null || !Enabled || value.Length == 0) return value;
+        // A secret's marker stays a marker: its hash would hide that a secret was removed.
+        if (value.StartsWith("[redacted:", StringComparison.Ordinal)) return value;
         // A known device value in another letter case gets the same pseudonym as in its canonical form.
         return Pseudonym(_canonicalIdentifiers.TryGetValue(value, out var canonical) ? canonical : value);
     }
@@ -171,7 +177,7 @@ public sealed class Pseudonymiser
                 var first = Hits(text, secretsOnly: !Enabled)[0];
                 r = _search.Needles[first.Needle].Tag;
             }
-            what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + ")";
+            what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + (r.Encoding == "as sent" ? "" : ", " + r.Encoding) + ")";
             return true;
         }
         what = "";

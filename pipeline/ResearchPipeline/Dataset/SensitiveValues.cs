@@ -1,7 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Decoders;
 using ResearchPipeline.Identity;
+using PayloadLocation = ResearchPipeline.Payloads.PayloadLocation;
+using ValueTypes = ResearchPipeline.Payloads.ValueTypes;
 
 namespace ResearchPipeline.Dataset;
 
@@ -21,7 +24,7 @@ public enum SensitiveKind
 /// identifier parameters (query, form or JSON body), secret headers and every cookie. Emit replaces them
 /// wherever they occur, and the publication check looks for them in every published string.
 /// </summary>
-public static class SensitiveValues
+public static partial class SensitiveValues
 {
     /// <summary>Shorter values are not collected: searching every published string for "1" would find it everywhere.</summary>
     public const int MinLength = 8;
@@ -146,6 +149,61 @@ public static class SensitiveValues
     private static void Add(List<SensitiveValue> found, SensitiveKind kind, string name, string value)
     {
         value = value.Trim();
-        if (value.Length >= MinLength) found.Add(new SensitiveValue(kind, name, value));
+        if (value.Length >= MinLength && !IsCommon(value)) found.Add(new SensitiveValue(kind, name, value));
     }
+
+    /// <summary>
+    /// The values of one decoded request that its own fields do not show as sensitive by name, found by what
+    /// they mean or look like: every field whose semantic the dictionary files under <c>identifier</c> or
+    /// <c>user_data</c>, whichever adapter named it, and every field no semantic names whose value has the
+    /// shape of an identifier (<see cref="IdentifierShapes"/>). Collected so that the same value is
+    /// pseudonymised wherever else it is published (another request's query, a path, a header).
+    /// </summary>
+    public static List<SensitiveValue> In(DecodedExchange decoded)
+    {
+        var found = new List<SensitiveValue>();
+        foreach (var a in decoded.Fields)
+        {
+            if (a.Field.Value is not { } value || a.ValueType == ValueTypes.NotSent) continue;
+            if (a.Field.Location == PayloadLocation.Cookie) continue; // a secret already, collected by In(exchange)
+            if (a.Semantic is { } semantic)
+            {
+                if (semantic.Category is "identifier" or "user_data") Add(found, SensitiveKind.Identifier, semantic.Name, value);
+            }
+            else if (IdentifierShapes.Pseudonymise(a.Field.KeyPath, value))
+            {
+                Add(found, SensitiveKind.Identifier, "shape", value);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Values too common to be searched for elsewhere: booleans, numbers that are not long enough to name
+    /// someone, decimals and timestamps. A cookie set to the time of the visit (<c>1440877502</c>) would
+    /// otherwise be found inside every later number that starts with the same seconds. Such a value is still
+    /// removed where it was sent as a secret (the cookie's own field, the secret parameter).
+    /// </summary>
+    public static bool IsCommon(string value)
+    {
+        if (value is "true" or "false" or "True" or "False" or "null" or "undefined") return true;
+        if (EpochTimestamp().IsMatch(value) || IsoTimestamp().IsMatch(value) || Decimal().IsMatch(value)) return true;
+        return Integer().IsMatch(value) && value.TrimStart('-').Length < LongNumber;
+    }
+
+    /// <summary>Integers of this many digits or more are kept: a 15-digit Facebook user ID or an 18-digit ad ID identifies.</summary>
+    public const int LongNumber = 12;
+
+    // Seconds or milliseconds since 1970 between 2001 and 2286: 10 or 13 digits starting with 1 or 2.
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[12]\d{9}(\d{3})?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EpochTimestamp();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex IsoTimestamp();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^-?\d+[.,]\d+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Decimal();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^-?\d+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Integer();
 }

@@ -40,52 +40,57 @@ public sealed class NeedleSearch<TTag>
         _classes = classCount;
         for (var b = 0; b < 256; b++) _class[b] = _class[Fold((byte)b)];
 
-        // Trie
-        var goto_ = new List<int[]> { NewRow() };
-        var outputs = new List<List<int>> { new() };
+        // Trie, built straight into the transition table (one flat array: a row per state, a column per byte
+        // class), whose empty cells the breadth-first pass below fills with the failure transitions. A row
+        // array per state would double the memory and make a million small objects for a long needle list.
+        var table = new List<int>(_classes * 1024);
+        for (var c = 0; c < _classes; c++) table.Add(0);
+        // Most states end no needle: their output list stays null.
+        var outputs = new List<List<int>?> { null };
         for (var i = 0; i < _needles.Count; i++)
         {
             var state = 0;
             foreach (var b in _needles[i].Pattern)
             {
-                var c = _class[b];
-                if (goto_[state][c] <= 0)
+                var cell = state * _classes + _class[b];
+                if (table[cell] <= 0)
                 {
-                    goto_.Add(NewRow());
-                    outputs.Add(new List<int>());
-                    goto_[state][c] = goto_.Count - 1;
+                    var child = outputs.Count;
+                    for (var c = 0; c < _classes; c++) table.Add(0);
+                    outputs.Add(null);
+                    table[cell] = child;
                 }
-                state = goto_[state][c];
+                state = table[cell];
             }
-            outputs[state].Add(i);
+            (outputs[state] ??= []).Add(i);
         }
 
-        // Failure links, breadth first, turned into a full transition table.
-        var states = goto_.Count;
-        _next = new int[states * _classes];
+        // Failure links, breadth first: a state's children are the cells set above (always a deeper state,
+        // so never 0); every other cell takes the transition of the state's failure state, already complete.
+        var states = outputs.Count;
+        _next = table.ToArray();
+        table = null;
         var fail = new int[states];
         var queue = new Queue<int>();
         for (var c = 0; c < _classes; c++)
         {
-            var s = goto_[0][c];
+            var s = _next[c];
             if (s > 0)
             {
                 fail[s] = 0;
-                _next[c] = s;
                 queue.Enqueue(s);
             }
         }
         while (queue.Count > 0)
         {
             var r = queue.Dequeue();
-            outputs[r].AddRange(outputs[fail[r]]);
+            if (outputs[fail[r]] is { } inherited) (outputs[r] ??= []).AddRange(inherited);
             for (var c = 0; c < _classes; c++)
             {
-                var s = goto_[r][c];
+                var s = _next[r * _classes + c];
                 if (s > 0)
                 {
                     fail[s] = _next[fail[r] * _classes + c];
-                    _next[r * _classes + c] = s;
                     queue.Enqueue(s);
                 }
                 else
@@ -94,9 +99,8 @@ public sealed class NeedleSearch<TTag>
                 }
             }
         }
-        _outputs = outputs.Select(o => o.Count == 0 ? [] : o.ToArray()).ToArray();
+        _outputs = outputs.Select(o => o is null ? [] : o.ToArray()).ToArray();
 
-        int[] NewRow() => new int[_classes];
     }
 
     public IReadOnlyList<Needle<TTag>> Needles => _needles;

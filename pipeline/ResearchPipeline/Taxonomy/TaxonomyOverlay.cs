@@ -37,7 +37,7 @@ public sealed class TaxonomyOverlay
     public static TaxonomyOverlay Read(Stream stream, string source, string version, OrganisationCatalog organisations)
     {
         var map = new Dictionary<string, OverlayEntry>(StringComparer.Ordinal);
-        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
+        using var reader = CsvReader.Create(stream, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#', TrackLineNumbers = true });
         while (reader.Read())
         {
             var entry = new OverlayEntry(

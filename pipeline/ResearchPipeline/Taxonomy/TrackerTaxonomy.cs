@@ -57,7 +57,9 @@ public sealed class TrackerTaxonomy(TaxonomyOverlay overlay, OrganisationCatalog
             else if (pattern is not null)
             {
                 var dbOrg = trackerDb!.Organisation(pattern.OrganisationId);
-                var org = pattern.OrganisationId is null ? null : organisations.FindByTrackerDbId(pattern.OrganisationId);
+                // TrackerDB's organisation by the id the hierarchy records for it, else by its name or an alias of it.
+                var org = pattern.OrganisationId is null ? null
+                    : organisations.FindByTrackerDbId(pattern.OrganisationId) ?? (dbOrg is null ? null : organisations.FindByName(dbOrg.Name));
                 rows.Add(Row(host, registrable, pattern.Id, pattern.Name, pattern.Category, org, dbOrg, TrackerDbSource, trackerDb.Version));
             }
             else
@@ -85,7 +87,8 @@ public sealed class TrackerTaxonomy(TaxonomyOverlay overlay, OrganisationCatalog
     private IEnumerable<TaxonomyConflict> Disagreements(string host, OverlayEntry curated, Organisation org, TrackerPattern pattern)
     {
         var chain = organisations.Chain(org);
-        if (pattern.OrganisationId is not null && !chain.Any(o => o.TrackerDbId == pattern.OrganisationId))
+        var byName = pattern.OrganisationId is null || trackerDb!.Organisation(pattern.OrganisationId) is not { } dbOrg ? null : organisations.FindByName(dbOrg.Name);
+        if (pattern.OrganisationId is not null && !chain.Any(o => o.TrackerDbId == pattern.OrganisationId || ReferenceEquals(o, byName)))
         {
             yield return new TaxonomyConflict
             {

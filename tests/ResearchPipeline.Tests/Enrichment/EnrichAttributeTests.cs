@@ -45,7 +45,8 @@ public class EnrichAttributeTests
 
         var tracker = outcome.Trackers.Single(t => t.Host == "graph.facebook.com");
         Assert.That(tracker.ParentOrganisation, Is.EqualTo("Meta Platforms, Inc."));
-        Assert.That(tracker.Organisation, Is.EqualTo("Facebook"));
+        Assert.That(tracker.Organisation, Is.EqualTo("Meta Platforms, Inc."), "Facebook is Meta's product, not an organisation of its own");
+        Assert.That(tracker.TrackerName, Does.Contain("Facebook"));
         Assert.That(tracker.RegistrableDomain, Is.EqualTo("facebook.com"));
         Assert.That(outcome.Conflicts.Where(c => c.Host == "graph.facebook.com").Select(c => c.Field), Is.EqualTo(new[] { "category" }),
             "TrackerDB files the Graph API under social_media; the overlay under advertising (app events)");

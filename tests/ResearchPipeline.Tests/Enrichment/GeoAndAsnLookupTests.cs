@@ -41,6 +41,40 @@ public class GeoAndAsnLookupTests
         Assert.That(facts.Geo.City, Is.Null);
     }
 
+    // MaxMind's City test data (GeoIP2-City-Test.json) knows 2a02:d500::/29 only as Europe, with the
+    // continent's centre point as its location and no country.
+    private const string ContinentOnly = "2a02:d500::1";
+
+    [TestCase("GeoIP2-City-Test.mmdb")]
+    [TestCase("GeoLite2-City-Test.mmdb")]
+    public void A_record_with_only_a_continent_is_no_answer_and_its_centre_point_is_not_a_location(string database)
+    {
+        var facts = Lookup(ExternalWith(database), ContinentOnly);
+        Assert.That(facts.Class, Is.EqualTo(AddressClass.Public));
+        Assert.That(facts.Geo, Is.Null);
+        Assert.That(facts.GeoDatabase, Is.Null);
+    }
+
+    [Test]
+    public void Where_the_City_database_knows_only_the_continent_the_next_database_in_order_answers_the_country()
+    {
+        ReferenceData.RequireFetched();
+        // The test City database is the user's own, so it is asked first; the pinned country databases next.
+        var external = ExternalWith("GeoIP2-City-Test.mmdb");
+        foreach (var a in ReferenceData.Lock.WithRole("geo").Where(a => !a.File.Contains("City", StringComparison.Ordinal)))
+        {
+            var target = a.PathUnder(external);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(a.PathUnder(ReferenceData.ExternalFolder), target);
+        }
+        var facts = Lookup(external, ContinentOnly, ReferenceData.Lock);
+        Assert.That(facts.Geo, Is.Not.Null, "a country database of the lock knows the address");
+        Assert.That(facts.Geo!.Country, Does.Match("^[A-Z]{2}$"));
+        Assert.That(facts.GeoDatabase!.Kind, Is.Not.EqualTo(MmdbKind.City));
+        Assert.That(facts.GeoDatabase.UserSupplied, Is.False);
+        Assert.That((facts.Geo.Latitude, facts.Geo.Longitude, facts.Geo.AccuracyKm), Is.EqualTo(((double?)null, (double?)null, (int?)null)));
+    }
+
     [TestCase("GeoLite2-ASN-Test.mmdb")]
     [TestCase("GeoIP2-ISP-Test.mmdb")]
     public void Asn_and_isp_databases_give_1_128_0_0_to_AS1221_Telstra(string database)

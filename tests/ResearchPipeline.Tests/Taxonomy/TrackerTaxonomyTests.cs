@@ -30,14 +30,15 @@ public class TrackerTaxonomyTests
         """)), "@ghostery/trackerdb@test");
 
     [Test]
-    public void An_Instagram_host_belongs_to_Instagram_under_Meta_Platforms()
+    public void An_Instagram_host_belongs_to_Meta_Platforms_and_keeps_Instagram_as_its_tracker()
     {
         var organisations = Organisations();
         var taxonomy = new TrackerTaxonomy(Overlay(organisations), organisations, null);
 
         var row = taxonomy.Attribute([("i.instagram.com", "instagram.com")]).Trackers.Single();
 
-        Assert.That(row.Organisation, Is.EqualTo("Instagram"));
+        Assert.That(row.Organisation, Is.EqualTo("Meta Platforms, Inc."));
+        Assert.That(row.TrackerName, Does.Contain("Instagram"));
         Assert.That(row.ParentOrganisation, Is.EqualTo("Meta Platforms, Inc."));
         Assert.That(row.OrganisationCountry, Is.EqualTo("US"));
         Assert.That(row.TaxonomySource, Is.EqualTo("overlay"));
@@ -49,12 +50,91 @@ public class TrackerTaxonomyTests
     [TestCase("googleads.g.doubleclick.net", "AdMob")]
     [TestCase("securepubads.g.doubleclick.net", "DoubleClick")]
     [TestCase("app-measurement.com", "Firebase")]
-    public void Google_products_roll_up_to_Alphabet(string host, string organisation)
+    public void Google_products_are_Google_LLC_under_Alphabet_and_keep_their_name_as_tracker(string host, string product)
     {
         var organisations = Organisations();
         var row = new TrackerTaxonomy(Overlay(organisations), organisations, null).Attribute([(host, null)]).Trackers.Single();
-        Assert.That(row.Organisation, Is.EqualTo(organisation));
+        Assert.That(row.Organisation, Is.EqualTo("Google LLC"));
         Assert.That(row.ParentOrganisation, Is.EqualTo("Alphabet Inc."));
+        Assert.That(row.TrackerName, Does.Contain(product));
+    }
+
+    /// <summary>Every organisation name a trackers table can carry: the overlay's, and TrackerDB's for every domain it lists.</summary>
+    private static List<string> PublishedOrganisationNames(OrganisationCatalog organisations, TrackerDb? trackerDb, IEnumerable<string> hosts)
+    {
+        var taxonomy = new TrackerTaxonomy(Overlay(organisations), organisations, trackerDb);
+        return taxonomy.Attribute(hosts.Select(h => (h, (string?)null)).ToList()).Trackers
+            .Select(t => t.Organisation).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static IEnumerable<string> OverlayHosts() =>
+        File.ReadLines(Path.Combine(ReferenceData.TaxonomyFolder, "mobile-overlay.csv")).Where(l => !l.StartsWith('#')).Skip(1).Select(l => l.Split(',')[0]);
+
+    [Test]
+    public void No_two_organisation_names_the_overlay_and_TrackerDB_publish_differ_only_by_alias()
+    {
+        var organisations = Organisations();
+        Assert.That(organisations.Aliases.Select(a => a.Alias), Does.Contain("facebook").And.Contain("Meta"));
+        Assert.That(organisations.Aliases.Select(a => a.Source), Is.All.Not.Empty);
+        // The overlay's facebook.com and TrackerDB's (small) instagram.com: one organisation, one name.
+        var names = PublishedOrganisationNames(organisations, SmallTrackerDb(), [.. OverlayHosts(), "graph.facebook.com", "instagram.com", "webonly.example"]);
+        Assert.That(names, Does.Contain("Meta Platforms, Inc."));
+        Assert.That(names.Where(organisations.IsAlias), Is.Empty);
+        Assert.That(names.GroupBy(n => organisations.FindByName(n)?.Id ?? n).Where(g => g.Count() > 1).Select(g => string.Join(" = ", g)), Is.Empty);
+    }
+
+    [Test]
+    public void With_the_real_TrackerDB_no_two_published_organisation_names_differ_only_by_alias()
+    {
+        ReferenceData.RequireFetched();
+        var organisations = Organisations();
+        var artefact = ReferenceData.Lock.WithRole("trackerdb").Single();
+        var db = TrackerDb.Load(artefact.PathUnder(ReferenceData.ExternalFolder), artefact.PackageSpec);
+        string[] hosts = ["graph.facebook.com", "connect.facebook.net", "www.facebook.com", "i.instagram.com", "www.google-analytics.com",
+            "firebaseinstallations.googleapis.com", "app-measurement.com", "securepubads.g.doubleclick.net", "sessions.bugsnag.com"];
+        var names = PublishedOrganisationNames(organisations, db, [.. OverlayHosts(), .. hosts]);
+        Assert.That(names.Where(organisations.IsAlias), Is.Empty);
+        Assert.That(names.GroupBy(n => organisations.FindByName(n)?.Id ?? n).Where(g => g.Count() > 1).Select(g => string.Join(" = ", g)), Is.Empty);
+        var meta = new TrackerTaxonomy(Overlay(organisations), organisations, db).Attribute([("connect.facebook.net", null), ("graph.facebook.com", null)]).Trackers;
+        Assert.That(meta.Select(t => t.Organisation).Distinct(), Is.EqualTo(new[] { "Meta Platforms, Inc." }), "TrackerDB's Meta and the overlay's Facebook are one organisation");
+    }
+
+    [Test]
+    public async Task The_demonstration_datasets_trackers_table_names_each_organisation_once()
+    {
+        ReferenceData.RequireFetched();
+        var output = TestFiles.NewTempFolder("out");
+        var raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+        await new ResearchPipeline.Cli.StudyRunner(new ResearchPipeline.Cli.SilentProgress()).RunAsync(new ResearchPipeline.Cli.RunOptions(raw, output, 2, ResearchPipeline.Captures.ReadLimits.Default)
+        {
+            ExternalFolder = ReferenceData.ExternalFolder,
+            ReferenceLock = ReferenceData.LockPath,
+            TaxonomyFolder = ReferenceData.TaxonomyFolder,
+        });
+        using var db = Tests.Cli.StudyRunnerTests.OpenDuckDb();
+        var names = Tests.Cli.StudyRunnerTests.Query(db, $"select distinct organisation from read_parquet('{output}/trackers.parquet') where organisation is not null order by 1")
+            .Select(r => (string)r[0]!).ToList();
+        var organisations = Organisations();
+        Assert.That(names, Does.Contain("Meta Platforms, Inc."));
+        Assert.That(names.Where(organisations.IsAlias), Is.Empty, "graph.facebook.com (overlay) and ep1.facebook.com (TrackerDB) are both Meta Platforms, Inc.");
+        Assert.That(names.GroupBy(n => organisations.FindByName(n)?.Id ?? n).Where(g => g.Count() > 1), Is.Empty);
+    }
+
+    [Test]
+    public void An_overlay_row_naming_an_unknown_organisation_is_refused_with_its_line()
+    {
+        var overlay = "host,tracker,tracker_name,category,organisation,source\nads.example,ads,Ads,advertising,nobody,a source\n";
+        Assert.That(() => TaxonomyOverlay.Read(new MemoryStream(Encoding.UTF8.GetBytes(overlay)), "overlay.csv", "test", Organisations()),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("overlay.csv line 2: organisation 'nobody'"));
+    }
+
+    [Test]
+    public void An_alias_that_is_an_organisations_own_name_is_refused()
+    {
+        var csv = "organisation,name,parent,country,trackerdb_id,source\nmeta_platforms,\"Meta Platforms, Inc.\",,US,facebook,a source\n";
+        var aliases = "alias,organisation,source\n\"Meta Platforms, Inc.\",meta_platforms,a source\n";
+        Assert.That(() => OrganisationCatalog.Read(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "test.csv", new MemoryStream(Encoding.UTF8.GetBytes(aliases)), "aliases.csv"),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("is an organisation's own name"));
     }
 
     [Test]
