@@ -144,9 +144,9 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         {
             summary = await new StudyRunner(progress).RunAsync(options, cancel);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && WritingFailed(e, settings))
+        catch (Exception e) when (WriteFault(e) is { } fault && WritingFailed(fault, settings))
         {
-            throw Preflight.OutputUnwritable(settings.Out, e);
+            throw Preflight.OutputUnwritable(settings.Out, WriteFault(e)!);
         }
         finally
         {
@@ -171,6 +171,14 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>The I/O fault behind a failure: parts parsed in parallel report theirs inside an AggregateException.</summary>
+    private static Exception? WriteFault(Exception e) => e switch
+    {
+        IOException or UnauthorizedAccessException => e,
+        AggregateException a => a.Flatten().InnerExceptions.FirstOrDefault(i => i is IOException or UnauthorizedAccessException),
+        _ => null,
+    };
 
     /// <summary>A write into the output or interim folder failed (as opposed to a capture that could not be read).</summary>
     private static bool WritingFailed(Exception e, StudySettings settings) =>
