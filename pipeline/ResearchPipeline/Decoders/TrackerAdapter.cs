@@ -22,7 +22,7 @@ public sealed record DecodedExchange(
 /// <summary>
 /// A tracker's declarative adapter: which requests it reads (host, path, method, body shape), how their
 /// values are encoded beyond what their shape says, and what each key path means. Adding a tracker is adding
-/// one adapter (and its tests) to <see cref="TrackerDecoders.All"/>.
+/// a folder of declarations (<see cref="DeclarativeAdapter"/>); only Meta's batches need code of their own.
 /// </summary>
 public interface ITrackerAdapter
 {
@@ -41,7 +41,18 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
 {
     public const string Generic = "generic";
 
-    public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default]);
+    /// <summary>Meta first (its own hosts and Conversions API gateways on any host), then every declared tracker.</summary>
+    public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default, .. DeclarativeAdapter.LoadAll(Vocabulary.Default)]);
+
+    public IReadOnlyList<ITrackerAdapter> Adapters => adapters;
+
+    /// <summary>The adapter that claims requests to this host (by its host list), or null.</summary>
+    public ITrackerAdapter? AdapterForHost(string host) => adapters.FirstOrDefault(a => a switch
+    {
+        Facebook.FacebookAdapter => Facebook.FacebookAdapter.IsMetaHost(host),
+        DeclarativeAdapter d => d.ClaimsHost(host),
+        _ => false,
+    });
 
     public DecodedExchange Decode(Exchange exchange, DecodeLimits limits)
     {

@@ -63,6 +63,8 @@ public static class RequestDecoder
         var body = decoded.Body;
         if (body.IsEmpty) return;
         var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        // A body in protobuf has no Content-Type that says so (app-measurement sends it as a form): the adapter says.
+        if (collector.Hinted(PayloadField.WholeBody, ValueForm.Protobuf) && collector.Protobuf(at, "", body, FieldCollector.Then(transforms, "protobuf"), 0)) return;
 
         var boundary = type == "multipart/form-data" ? MultipartFormData.Boundary(contentType) ?? MultipartFormData.SniffBoundary(body.Span) : MultipartFormData.SniffBoundary(body.Span);
         if (boundary is not null)

@@ -114,7 +114,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
                     PayloadLocation.Cookie => "cookie",
                     _ => "param",
                 };
-                var rule = _semantics.Find(unit.Endpoint, location, relative, unit.ValueOf);
+                var rule = _semantics.Find(unit.Endpoint, location, relative, f.Value, unit.ValueOf);
                 var type = rule?.NotSentValue is { } placeholder && f.Value == placeholder ? ValueTypes.NotSent : f.ValueType;
                 annotated[index] = new AnnotatedField(f, unit.Endpoint, rule?.Meaning) { ValueType = type };
             }
