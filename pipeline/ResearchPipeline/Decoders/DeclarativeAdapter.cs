@@ -21,12 +21,15 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     /// <summary>A host (and its subdomains) the tracker receives on.</summary>
     public sealed record Host(string Name, string Source);
 
+    /// <summary>A value encoding that holds in requests to one endpoint (or <c>*</c>, all of them).</summary>
+    public sealed record EndpointHint(string Endpoint, ValueHint Hint);
+
     public const string OtherEndpoint = "other";
     public const string ResourcePrefix = "Decoders/Trackers/";
 
     private readonly HashSet<string> _hostNames;
 
-    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<Endpoint> endpoints, IReadOnlyList<ValueHint> hints, SemanticDictionary semantics)
+    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<Endpoint> endpoints, IReadOnlyList<EndpointHint> hints, SemanticDictionary semantics)
     {
         Name = name;
         Hosts = hosts;
@@ -39,11 +42,18 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     public string Name { get; }
     public IReadOnlyList<Host> Hosts { get; }
     public IReadOnlyList<Endpoint> Endpoints { get; }
-    public IReadOnlyList<ValueHint> Hints { get; }
+    public IReadOnlyList<EndpointHint> Hints { get; }
     public SemanticDictionary Semantics { get; }
 
     /// <summary>A request to one of its hosts or subdomains, or to one of its endpoint URLs.</summary>
     public bool Matches(Exchange exchange) => ClaimsHost(exchange.Target.Host) || EndpointOf(exchange) != OtherEndpoint;
+
+    public IReadOnlyList<ValueHint> HintsFor(Exchange exchange)
+    {
+        if (Hints.Count == 0) return [];
+        var endpoint = EndpointOf(exchange);
+        return [.. Hints.Where(h => h.Endpoint == "*" || h.Endpoint == endpoint).Select(h => h.Hint)];
+    }
 
     public bool ClaimsHost(string host)
     {
@@ -139,7 +149,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         }
     }
 
-    private static IEnumerable<ValueHint> ReadHints(Stream csv, string name)
+    private static IEnumerable<EndpointHint> ReadHints(Stream csv, string name)
     {
         using var reader = Reader(csv);
         while (reader.Read())
@@ -149,9 +159,10 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
                 "url" => ValueForm.Url,
                 "form" => ValueForm.Form,
                 "protobuf" => ValueForm.Protobuf,
-                var other => throw new InvalidDataException($"{name} line {reader.LineNumber}: form must be url, form or protobuf, found '{other}'"),
+                "jsonl" => ValueForm.JsonLines,
+                var other => throw new InvalidDataException($"{name} line {reader.LineNumber}: form must be url, form, protobuf or jsonl, found '{other}'"),
             };
-            yield return new ValueHint(new KeyPattern(Required(reader, "key_pattern", name)), form, Required(reader, "source", name));
+            yield return new EndpointHint(Required(reader, "endpoint", name), new ValueHint(new KeyPattern(Required(reader, "key_pattern", name)), form, Required(reader, "source", name)));
         }
     }
 

@@ -31,7 +31,8 @@ public interface ITrackerAdapter
 
     bool Matches(Exchange exchange);
 
-    IReadOnlyList<ValueHint> Hints { get; }
+    /// <summary>How values of this request are encoded where their shape does not say (may depend on the endpoint).</summary>
+    IReadOnlyList<ValueHint> HintsFor(Exchange exchange);
 
     DecodedExchange Annotate(Exchange exchange, DecodedRequest request);
 }
@@ -59,7 +60,7 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
         // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
         if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
         var adapter = adapters.FirstOrDefault(a => a.Matches(exchange));
-        var request = RequestDecoder.Decode(exchange, limits, adapter?.Hints);
+        var request = RequestDecoder.Decode(exchange, limits, adapter?.HintsFor(exchange));
         if (adapter is not null) return adapter.Annotate(exchange, request);
         return new DecodedExchange(Generic, [.. request.Fields.Select(f => new AnnotatedField(f, null, null))], request.Problems, null, null);
     }

@@ -51,7 +51,7 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
             foreach (var hint in hints)
             {
                 if (!hint.Pattern.Matches(path)) continue;
-                if (hint.Form == ValueForm.Protobuf) break;
+                if (hint.Form is ValueForm.Protobuf or ValueForm.JsonLines) break;
                 if (hint.Form == ValueForm.Form)
                 {
                     Form(location, path, value, Then(transforms, "form"), depth + 1);

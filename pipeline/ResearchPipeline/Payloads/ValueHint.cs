@@ -9,6 +9,8 @@ public enum ValueForm
     Form,
     /// <summary>A protobuf message read without a schema: fields become <c>.&lt;number&gt;</c>, messages <c>.&lt;number&gt;[i]</c>.</summary>
     Protobuf,
+    /// <summary>Lines of JSON (a Sentry envelope): line i's keys become <c>[i].&lt;key&gt;</c>.</summary>
+    JsonLines,
 }
 
 /// <summary>An adapter's statement that values at <paramref name="Pattern"/> are encoded as <paramref name="Form"/>.</summary>
