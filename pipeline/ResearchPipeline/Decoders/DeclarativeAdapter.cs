@@ -37,7 +37,12 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         Hints = hints;
         Semantics = semantics;
         _hostNames = hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
+        // One pass over a URL answers whether any endpoint could match: most requests belong to no tracker.
+        _anyEndpoint = endpoints.Count == 0 ? null
+            : new Regex(string.Join("|", endpoints.Select(e => $"(?:{e.Url})")), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
     }
+
+    private readonly Regex? _anyEndpoint;
 
     public string Name { get; }
     public IReadOnlyList<Host> Hosts { get; }
@@ -46,7 +51,8 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     public SemanticDictionary Semantics { get; }
 
     /// <summary>A request to one of its hosts or subdomains, or to one of its endpoint URLs.</summary>
-    public bool Matches(Exchange exchange) => ClaimsHost(exchange.Target.Host) || EndpointOf(exchange) != OtherEndpoint;
+    public bool Matches(Exchange exchange) =>
+        ClaimsHost(exchange.Target.Host) || _anyEndpoint is not null && _anyEndpoint.IsMatch(UrlWithoutQuery(exchange.Target)) && EndpointOf(exchange) != OtherEndpoint;
 
     public IReadOnlyList<ValueHint> HintsFor(Exchange exchange)
     {
