@@ -42,7 +42,7 @@ PUBLISHED    := $(OUT)/SHA256SUMS
 # Folders too: a capture added or removed changes its folder's date.
 RAW_FILES    := $(shell find $(RAW) 2>/dev/null)
 TAXONOMY     := $(wildcard data/taxonomy/*.csv)
-TABLES       := captures exchanges quality payload_fields app_facebook_fields identifier_matches endpoints trackers taxonomy_conflicts
+TABLES       := captures exchanges quality payload_fields app_facebook_fields app_tracker_fields identifier_matches endpoints trackers taxonomy_conflicts
 FIGURE_READS := app_facebook_fields captures exchanges trackers endpoints
 FIGURES      := $(addprefix reports/figures/,meta-fields-by-app.png organisations-by-apps.png requests-by-asn.png requests-by-country.png)
 NOTEBOOKS    := $(wildcard notebooks/[0-9][0-9]-*.ipynb)

@@ -26,6 +26,9 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 
     /// <summary>Exchange rows the capture gave, in its lists or its shard.</summary>
     public int ExchangeRowCount { get; init; }
+
+    /// <summary>HTTP requests per host, and how many of them no adapter decoded; null when the capture was not decoded.</summary>
+    public IReadOnlyDictionary<string, (int Requests, int Generic)>? RequestsByHost { get; init; }
 }
 
 /// <summary>Where one capture's rows were written in the shards; null where the capture had no row of that table.</summary>
@@ -88,6 +91,7 @@ public static class CaptureParse
             sink.Exchange(row);
         }
         var decoders = TrackerDecoders.All;
+        var requestsByHost = new Dictionary<string, (int Requests, int Generic)>(StringComparer.Ordinal);
         var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
         string? creator = null;
@@ -131,6 +135,11 @@ public static class CaptureParse
                         case ExchangeRead read:
                             // Decoded here, while the bodies are in hand; only the rows are kept.
                             var decoded = decoders.Decode(read.Exchange, decodeLimits);
+                            if (read.Exchange.Kind == ExchangeKind.Http)
+                            {
+                                var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);
+                                requestsByHost[read.Exchange.Target.Host] = (counts.Requests + 1, counts.Generic + (decoded.Decoder == TrackerDecoders.Generic ? 1 : 0));
+                            }
                             AddExchange(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
                             foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
                             foreach (var p in decoded.Problems)
@@ -196,6 +205,7 @@ public static class CaptureParse
             Endpoints = observations.Select(o => new EndpointObservation(o.Key.Host, o.Key.Ip, ipSource, o.Value)).ToList(),
             Shards = shards,
             ExchangeRowCount = exchangeCount,
+            RequestsByHost = decode ? requestsByHost : null,
         };
     }
 

@@ -41,7 +41,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         }, cancel, rowGroupSize: rowGroupSize);
     }
 
-    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, CancellationToken cancel)
+    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel)
     {
         await using var exchangeFacts = new ExchangeFactsReader();
         var keyPaths = new BoundedMemo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
@@ -72,9 +72,11 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 var (publishedKeyPath, namesIdentifier) = keyPaths.Get(keyPath[i]!);
                 value[i] = pseudonymiser.FieldValue(value[i], category[i], namesIdentifier, valueType[i]);
                 keyPath[i] = publishedKeyPath;
-                if (primary && FacebookFieldsAggregate.Counts(decoder[i], semantic[i], valueType[i]))
-                    facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!,
-                        exchangeFacts.Find(exchangeId[i]!));
+                if (!primary || !TrackerFieldsAggregate.Counts(decoder[i], semantic[i], valueType[i])) continue;
+                var facts = exchangeFacts.Find(exchangeId[i]!);
+                if (FacebookFieldsAggregate.Counts(decoder[i], semantic[i], valueType[i]))
+                    facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
+                trackers?.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
             }
         }, cancel, rowGroupSize: rowGroupSize);
     }
@@ -110,13 +112,13 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     }
 
     /// <summary>
-    /// What app_facebook_fields needs of the exchanges of a capture, read from the exchange shards a step
+    /// What app_facebook_fields and app_tracker_fields need of the exchanges of a capture, read from the exchange shards a step
     /// behind its payload rows (both are in exchange order), so a capture of any size holds one row group.
     /// </summary>
     private sealed class ExchangeFactsReader : IAsyncDisposable
     {
         private static readonly IReadOnlyList<TableColumn<ExchangeRow>> Columns =
-            ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or ShardTables.TimeTicks).ToList();
+            ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or "host" or ShardTables.TimeTicks).ToList();
         private readonly Dictionary<string, ShardCursor<ExchangeRow>> _cursors = new(StringComparer.Ordinal);
         private ShardedCapture? _capture;
         private IAsyncEnumerator<CellBatch>? _windows;
@@ -158,7 +160,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 {
                     var start = _capture!.Capture.FirstTimeUtc?.UtcTicks;
                     var seconds = ExchangeRows.SecondsSince(start, _window.Values<long>(ShardTables.TimeTicks)[_at]);
-                    return new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform);
+                    return new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform) { Host = _window.Strings("host")[_at] };
                 }
                 _at++;
             }

@@ -138,6 +138,16 @@ public sealed class StudyRunner(IProgressSink progress)
         quality.AddRange(enriched.Quality);
         progress.StageFinished("enrich");
 
+        // The decoding gap per capture: requests to hosts a taxonomy attributes to a tracker, and those no adapter read.
+        var trackerHosts = enriched.Trackers.Where(t => t.Tracker is not null).Select(t => t.Host).ToHashSet(StringComparer.Ordinal);
+        captures = inOrder.Select(s =>
+        {
+            var c = s.Capture;
+            if (s.Outcome.RequestsByHost is not { } requests) return c;
+            var toTrackers = requests.Where(r => trackerHosts.Contains(r.Key)).ToList();
+            return c with { TrackerRequests = toTrackers.Sum(r => r.Value.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Value.Generic) };
+        }).ToList();
+
         progress.StageStarted("emit", 6);
         // Everything is written to a staging folder first and moved into place only once complete and checked:
         // a run killed while writing, or refused by the publication check, leaves the previous publication as it was.
@@ -159,7 +169,9 @@ public sealed class StudyRunner(IProgressSink progress)
                 finally { slots.Release(); }
             }
             var facebook = new FacebookFieldsAggregate();
-            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, cancel));
+            var attribution = enriched.Trackers.Where(t => t.Tracker is not null).ToDictionary(t => t.Host, StringComparer.Ordinal);
+            var trackerFields = new TrackerFieldsAggregate(attribution);
+            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, trackerFields, cancel));
             var exchanges = Write(() => emit.ExchangesAsync(staging, cancel));
             var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel));
             var captureTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel));
@@ -170,7 +182,9 @@ public sealed class StudyRunner(IProgressSink progress)
             // Aggregated while payload_fields is written.
             var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
-            var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, endpoints, trackers, conflicts, matches };
+            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.Rows(), cancel), cancel,
+                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
             // as it is written, beside the tables still being written.
             var scans = tables.Select(t => t.ContinueWith(w => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),

@@ -44,7 +44,27 @@ public static class DataDictionary
                 sb.Append("| `").Append(c.Name).Append("` | ").Append(c.TypeName).Append(" | ").Append(c.Required ? "never" : "when absent")
                     .Append(" | ").Append(Cell(c.Description)).Append(" |\n");
         }
+        Vocabulary(sb, Decoders.Vocabulary.Default);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The shared vocabulary of <c>payload_fields.semantic</c>, from <c>Decoders/vocabulary.csv</c>: the same datum
+    /// has the same name whichever tracker receives it. Its rows start with a backquote but sit under a heading
+    /// with a space, so <see cref="ReadColumns"/> does not take them for a table.
+    /// </summary>
+    private static void Vocabulary(StringBuilder sb, Decoders.Vocabulary vocabulary)
+    {
+        sb.Append("\n## Semantic vocabulary\n\n");
+        sb.Append("Every adapter names what it decodes in one vocabulary (`pipeline/ResearchPipeline/Decoders/vocabulary.csv`), so the\n");
+        sb.Append("same datum has the same `semantic` whichever tracker receives it: `select distinct organisation from app_tracker_fields\n");
+        sb.Append("where semantic = 'device.advertising_id'` answers which organisations receive the advertising ID. Every field whose\n");
+        sb.Append("semantic has category `identifier` is published as its pseudonym.\n\n");
+        sb.Append("| category | meaning |\n|---|---|\n");
+        foreach (var (name, meaning) in Decoders.Vocabulary.Categories) sb.Append("| ").Append(name).Append(" | ").Append(Cell(meaning)).Append(" |\n");
+        sb.Append("\n| semantic | category | personal data | meaning |\n|---|---|---|---|\n");
+        foreach (var t in vocabulary.Terms.OrderBy(t => t.Semantic, StringComparer.Ordinal))
+            sb.Append("| ").Append(t.Semantic).Append(" | ").Append(t.Category).Append(" | ").Append(t.PersonalData ? "yes" : "no").Append(" | ").Append(Cell(t.Description)).Append(" |\n");
     }
 
     /// <summary>The tables and their column names as a dictionary file lists them (read back by tests and tools).</summary>

@@ -91,10 +91,118 @@ public static class PayloadFieldRows
         }
         return aggregate.Rows();
     }
+
+    /// <summary><c>app_tracker_fields</c> from rows in memory (see <see cref="TrackerFieldsAggregate"/>).</summary>
+    public static List<AppTrackerFieldRow> TrackerFields(IEnumerable<PayloadFieldRow> payloads, IEnumerable<ExchangeRow> exchanges,
+        IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
+    {
+        var exchangeById = exchanges.ToDictionary(e => e.ExchangeId, StringComparer.Ordinal);
+        var aggregate = new TrackerFieldsAggregate(attributionByHost);
+        foreach (var p in payloads.OrderBy(p => p.CaptureId, StringComparer.Ordinal).ThenBy(p => p.ExchangeOrdinal).ThenBy(p => p.Ordinal))
+        {
+            var e = exchangeById.GetValueOrDefault(p.ExchangeId);
+            aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
+                e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, null) { Host = e.Host });
+        }
+        return aggregate.Rows();
+    }
 }
 
-/// <summary>What app_facebook_fields needs of the exchange a field was sent in.</summary>
-public sealed record ExchangeFacts(string? Sdk, double? SecondsSinceStart, string? CapturePlatform);
+/// <summary>What app_facebook_fields and app_tracker_fields need of the exchange a field was sent in.</summary>
+public sealed record ExchangeFacts(string? Sdk, double? SecondsSinceStart, string? CapturePlatform)
+{
+    public string? Host { get; init; }
+}
+
+/// <summary>One kind of data (semantic field) an app sent to one tracker: the cross-tracker headline table.</summary>
+public sealed record AppTrackerFieldRow
+{
+    public required string AppId { get; init; }
+    public string? Organisation { get; init; }
+    public string? ParentOrganisation { get; init; }
+    public string? Tracker { get; init; }
+    public required string Adapter { get; init; }
+    public required string Semantic { get; init; }
+    public required string Category { get; init; }
+    public bool PersonalData { get; init; }
+    public int RequestCount { get; init; }
+    public required string Endpoints { get; init; }
+    public string? ExampleValue { get; init; }
+    public string? ExampleKeyPath { get; init; }
+    public double? FirstSeenSeconds { get; init; }
+}
+
+/// <summary>
+/// <c>app_tracker_fields</c>, built like <see cref="FacebookFieldsAggregate"/> as the payload rows go by: per app,
+/// receiving organisation (and its parent), taxonomy tracker, adapter and semantic, over the rows an adapter named
+/// (not <c>generic</c>), leaving out placeholders sent instead of a value. Who receives a request is the
+/// attribution of its host (the trackers table), so one query answers which trackers get the advertising ID.
+/// </summary>
+public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
+{
+    private sealed class Field
+    {
+        public required string Category;
+        public bool PersonalData;
+        public double? FirstSeen;
+        public int Requests;
+        public string? LastExchange;
+        public readonly SortedSet<string> Endpoints = new(StringComparer.Ordinal);
+        public string? ExampleValue;
+        public string? ExampleKeyPath;
+        public bool HasExample;
+        public required string? FirstValue;
+        public required string FirstKeyPath;
+    }
+
+    private readonly Dictionary<(string App, string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), Field> _fields = [];
+
+    /// <summary>Whether a field counts: named by an adapter, and not a placeholder sent instead of a value.</summary>
+    public static bool Counts(string? decoder, string? semantic, string? valueType) =>
+        decoder is not null && decoder != Decoders.TrackerDecoders.Generic && semantic is not null && valueType != ValueTypes.NotSent;
+
+    /// <param name="value">The value as published (pseudonymised, secrets redacted).</param>
+    public void Add(string appId, string? semantic, string? decoder, string? valueType, string? category, bool? personalData,
+        string exchangeId, string? endpoint, string? value, string keyPath, ExchangeFacts? exchange)
+    {
+        if (!Counts(decoder, semantic, valueType) || semantic is null || decoder is null) return;
+        var who = exchange?.Host is { } host ? attributionByHost.GetValueOrDefault(host) : null;
+        var key = (appId, who?.Organisation, who?.ParentOrganisation, who?.Tracker, decoder, semantic);
+        if (!_fields.TryGetValue(key, out var f))
+            _fields[key] = f = new Field { Category = category!, FirstValue = value, FirstKeyPath = keyPath };
+        f.PersonalData |= personalData == true;
+        if (!string.Equals(f.LastExchange, exchangeId, StringComparison.Ordinal))
+        {
+            f.Requests++;
+            f.LastExchange = exchangeId;
+        }
+        if (endpoint is not null) f.Endpoints.Add(endpoint);
+        if (!f.HasExample && !string.IsNullOrEmpty(value))
+        {
+            f.HasExample = true;
+            f.ExampleValue = value;
+            f.ExampleKeyPath = keyPath;
+        }
+        if (exchange?.SecondsSinceStart is { } s && (f.FirstSeen is null || s < f.FirstSeen)) f.FirstSeen = s;
+    }
+
+    public List<AppTrackerFieldRow> Rows() => _fields.Select(kv => new AppTrackerFieldRow
+    {
+        AppId = kv.Key.App,
+        Organisation = kv.Key.Organisation,
+        ParentOrganisation = kv.Key.Parent,
+        Tracker = kv.Key.Tracker,
+        Adapter = kv.Key.Adapter,
+        Semantic = kv.Key.Semantic,
+        Category = kv.Value.Category,
+        PersonalData = kv.Value.PersonalData,
+        RequestCount = kv.Value.Requests,
+        Endpoints = string.Join(",", kv.Value.Endpoints),
+        ExampleValue = kv.Value.HasExample ? kv.Value.ExampleValue : kv.Value.FirstValue,
+        ExampleKeyPath = kv.Value.HasExample ? kv.Value.ExampleKeyPath : kv.Value.FirstKeyPath,
+        FirstSeenSeconds = kv.Value.FirstSeen,
+    }).ToList();
+}
 
 /// <summary>
 /// <c>app_facebook_fields</c>, built as the payload rows go by in the table's order (capture, exchange,

@@ -222,7 +222,9 @@ public sealed class Pseudonymiser
     public string? FieldValue(string? value, string? category, bool keyPathNamesIdentifier, string? valueType)
     {
         var identifier = category is "identifier" or "user_data" || keyPathNamesIdentifier;
-        return identifier && valueType != "not_sent" ? Identifier(value) : Text(value);
+        // Without pseudonyms an identifier is published as text: a cookie that is also a session secret
+        // (c_user, datr sent again) is still removed.
+        return identifier && Enabled && valueType != "not_sent" ? Identifier(value) : Text(value);
     }
 
     /// <summary>Hits that count, left to right, longest first where two start together.</summary>

@@ -24,6 +24,10 @@ public sealed record CaptureRow
     public string SessionId { get; init; } = "";
     /// <summary>True for the one capture of its session that aggregates count (the richest format).</summary>
     public bool PrimaryInSession { get; init; } = true;
+    /// <summary>HTTP requests to hosts a taxonomy attributes to a tracker; null when not decoded and attributed.</summary>
+    public int? TrackerRequests { get; init; }
+    /// <summary>Of those, the requests no adapter decoded.</summary>
+    public int? GenericTrackerRequests { get; init; }
 }
 
 /// <summary>One request/response, or one non-HTTP flow of a packet capture.</summary>
@@ -116,7 +120,9 @@ public static partial class Tables
         Col.Int<CaptureRow>("quarantined_count", "records that could not be read, each with a quality row", r => r.QuarantinedCount, required: true),
         Col.Int<CaptureRow>("problem_count", "quality rows of this capture", r => r.ProblemCount, required: true),
         Col.Str<CaptureRow>("session_id", "recording session: apps.csv's session column (captures of the same traffic by several tools share it), else the file name", r => r.SessionId, required: true),
-        Col.Bool<CaptureRow>("primary_in_session", "true for the capture of its session that aggregates such as app_facebook_fields count: the richest format (har, then mitmproxy, pcapng, pcap), then the first file name", r => r.PrimaryInSession, required: true));
+        Col.Bool<CaptureRow>("primary_in_session", "true for the capture of its session that aggregates such as app_facebook_fields count: the richest format (har, then mitmproxy, pcapng, pcap), then the first file name", r => r.PrimaryInSession, required: true),
+        Col.Int<CaptureRow>("tracker_requests", "HTTP requests to hosts the taxonomy attributes to a tracker (trackers.tracker not null); null in a parse-only run", r => r.TrackerRequests),
+        Col.Int<CaptureRow>("generic_tracker_requests", "of those, requests that no tracker adapter decoded (payload_fields.decoder = generic): the decoding gap of the capture", r => r.GenericTrackerRequests));
 
     public static readonly TableDefinition<ExchangeRow> Exchanges = new(
         "exchanges",
@@ -208,6 +214,29 @@ public static partial class Tables
         Col.Str<AppFacebookFieldRow>("example_value", "value of its first occurrence (secrets redacted)", r => r.ExampleValue, empty: EmptyText.IsValue),
         Col.Str<AppFacebookFieldRow>("example_key_path", "key path of that occurrence", r => r.ExampleKeyPath));
 
+    public static readonly TableDefinition<AppTrackerFieldRow> AppTrackerFields = new(
+        "app_tracker_fields",
+        "one kind of data (semantic field of the shared vocabulary) an app sent to one tracker, whoever it is",
+        (a, b) => string.CompareOrdinal(a.AppId, b.AppId) is var c and not 0 ? c
+            : string.CompareOrdinal(a.Organisation, b.Organisation) is var o and not 0 ? o
+            : string.CompareOrdinal(a.ParentOrganisation, b.ParentOrganisation) is var p and not 0 ? p
+            : string.CompareOrdinal(a.Tracker, b.Tracker) is var t and not 0 ? t
+            : string.CompareOrdinal(a.Adapter, b.Adapter) is var d and not 0 ? d
+            : string.CompareOrdinal(a.Semantic, b.Semantic),
+        Col.Str<AppTrackerFieldRow>("app_id", "app", r => r.AppId, required: true),
+        Col.Str<AppTrackerFieldRow>("organisation", "organisation that received it: trackers.organisation of the request's host; null when no taxonomy knows the host", r => r.Organisation),
+        Col.Str<AppTrackerFieldRow>("parent_organisation", "ultimate parent of that organisation (trackers.parent_organisation)", r => r.ParentOrganisation),
+        Col.Str<AppTrackerFieldRow>("tracker", "tracker id of the request's host (trackers.tracker)", r => r.Tracker),
+        Col.Str<AppTrackerFieldRow>("adapter", "adapter that decoded the requests (payload_fields.decoder): facebook, google, adjust, appsflyer...", r => r.Adapter, required: true),
+        Col.Str<AppTrackerFieldRow>("semantic", "semantic field of the shared vocabulary (payload_fields.semantic; the vocabulary is listed at the end of this dictionary)", r => r.Semantic, required: true),
+        Col.Str<AppTrackerFieldRow>("category", "data category of the semantic", r => r.Category, required: true),
+        Col.Bool<AppTrackerFieldRow>("personal_data", "true when the semantic is personal data", r => r.PersonalData, required: true),
+        Col.Int<AppTrackerFieldRow>("request_count", "distinct exchanges that sent it (captures primary in their session)", r => r.RequestCount, required: true),
+        Col.Str<AppTrackerFieldRow>("endpoints", "adapter endpoints it was sent to, sorted, ',' joined", r => r.Endpoints, required: true),
+        Col.Str<AppTrackerFieldRow>("example_value", "value of its first non-empty occurrence as published in payload_fields (identifiers pseudonymised, secrets redacted)", r => r.ExampleValue, empty: EmptyText.IsValue),
+        Col.Str<AppTrackerFieldRow>("example_key_path", "key path of that occurrence", r => r.ExampleKeyPath),
+        Col.Double<AppTrackerFieldRow>("first_seen_seconds", "earliest seconds_since_start of an exchange that sent it", r => r.FirstSeenSeconds));
+
     public static readonly TableDefinition<IdentifierMatchRow> IdentifierMatches = new(
         "identifier_matches",
         "one known value of the test device (devices.csv) found in a request, per place and transform",
@@ -226,5 +255,5 @@ public static partial class Tables
         Col.Str<IdentifierMatchRow>("host", "host the request went to", r => r.Host, required: true));
 
     /// <summary>Every published table, in the order the data dictionary lists them.</summary>
-    public static IReadOnlyList<ITableDefinition> All => [Captures, Exchanges, Quality, PayloadFields, AppFacebookFields, IdentifierMatches, Endpoints, Trackers, TaxonomyConflicts];
+    public static IReadOnlyList<ITableDefinition> All => [Captures, Exchanges, Quality, PayloadFields, AppFacebookFields, AppTrackerFields, IdentifierMatches, Endpoints, Trackers, TaxonomyConflicts];
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using CsvHelper;
 using ResearchPipeline.Payloads;
 
@@ -10,8 +11,9 @@ public sealed record Semantic(string Name, string Category, bool PersonalData, s
 /// One row of a semantic dictionary: in requests to <see cref="Endpoints"/> (names, or <c>*</c>), a field at
 /// <see cref="Location"/> (<c>param</c> = query or body, <c>header</c>, <c>cookie</c>) whose key path relative to
 /// its request matches <see cref="Key"/>, and, where <see cref="When"/> is given, whose sibling field has the
-/// named value (<c>extinfo[0]=a2</c>), means <see cref="Meaning"/>. A value equal to <see cref="NotSentValue"/>
-/// is a placeholder the sender puts where it sends nothing.
+/// named value (<c>extinfo[0]=a2</c>), and whose own value matches <see cref="OnlyIf"/> and not <see cref="NotIf"/>
+/// (where given), means <see cref="Meaning"/>. A value equal to <see cref="NotSentValue"/> is a placeholder the
+/// sender puts where it sends nothing.
 /// </summary>
 public sealed record SemanticRule(
     IReadOnlySet<string> Endpoints,
@@ -21,12 +23,17 @@ public sealed record SemanticRule(
     IReadOnlySet<string>? WhenValues,
     Semantic Meaning,
     string? NotSentValue,
-    long Line);
+    long Line)
+{
+    public Regex? OnlyIf { get; init; }
+    public Regex? NotIf { get; init; }
+}
 
 /// <summary>
-/// A semantic dictionary read from CSV (columns <c>endpoint, location, key_pattern, when, semantic, category,
-/// personal_data, not_sent, source</c>; lines starting with '#' are comments). The first row that matches
-/// wins, so a file lists specific rows before the fallbacks that follow them.
+/// A semantic dictionary read from CSV (columns <c>endpoint, location, key_pattern, when, [only_if, not_if,]
+/// semantic, category, personal_data, not_sent, source</c>; lines starting with '#' are comments). The first row that matches
+/// wins, so a file lists specific rows before the fallbacks that follow them. A row may leave category and
+/// personal_data empty: the vocabulary gives them (and a test checks that rows which give them agree).
 /// </summary>
 public sealed class SemanticDictionary
 {
@@ -36,7 +43,7 @@ public sealed class SemanticDictionary
 
     public IReadOnlyList<SemanticRule> Rules { get; }
 
-    public static SemanticDictionary Read(Stream csv, string name)
+    public static SemanticDictionary Read(Stream csv, string name, Vocabulary? vocabulary = null)
     {
         var rules = new List<SemanticRule>();
         using var reader = CsvReader.Create(csv, new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#', TrackLineNumbers = true });
@@ -46,12 +53,24 @@ public sealed class SemanticDictionary
                 : throw new InvalidDataException($"{name} line {reader.LineNumber}: column '{column}' is empty");
             var location = Required("location");
             if (!Locations.Contains(location)) throw new InvalidDataException($"{name} line {reader.LineNumber}: location '{location}' is not one of {string.Join(", ", Locations)}");
-            var personal = Required("personal_data") switch
+            var semantic = Required("semantic");
+            var term = vocabulary?.Find(semantic);
+            if (vocabulary is not null && term is null)
+                throw new InvalidDataException($"{name} line {reader.LineNumber}: semantic '{semantic}' is not in the vocabulary (Decoders/vocabulary.csv)");
+            var category = reader.GetStringOrNull("category") is { Length: > 0 } c ? c : term?.Category ?? Required("category");
+            var personal = (reader.GetStringOrNull("personal_data") is { Length: > 0 } p ? p : term is null ? Required("personal_data") : term.PersonalData ? "true" : "false") switch
             {
                 "true" => true,
                 "false" => false,
                 var other => throw new InvalidDataException($"{name} line {reader.LineNumber}: personal_data must be true or false, found '{other}'"),
             };
+            Regex? Pattern(string column)
+            {
+                // Optional columns: a dictionary without them has no value filters.
+                if (!reader.TryGetFieldIndex(column, out _) || reader.GetStringOrNull(column) is not { Length: > 0 } text) return null;
+                try { return new Regex(text, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
+                catch (ArgumentException e) { throw new InvalidDataException($"{name} line {reader.LineNumber}: {column} is not a regular expression: {e.Message}"); }
+            }
             string? whenKey = null;
             HashSet<string>? whenValues = null;
             if (reader.GetStringOrNull("when") is { Length: > 0 } when)
@@ -67,15 +86,20 @@ public sealed class SemanticDictionary
                 new KeyPattern(Required("key_pattern")),
                 whenKey,
                 whenValues,
-                new Semantic(Required("semantic"), Required("category"), personal, Required("source")),
+                new Semantic(semantic, category, personal, Required("source")),
                 reader.GetStringOrNull("not_sent") is { Length: > 0 } ns ? ns : null,
-                reader.LineNumber));
+                reader.LineNumber)
+            {
+                OnlyIf = Pattern("only_if"),
+                NotIf = Pattern("not_if"),
+            });
         }
         return new SemanticDictionary(rules);
     }
 
     /// <param name="valueOf">The value of a sibling field of the same request, by relative key path.</param>
-    public SemanticRule? Find(string endpoint, string location, string keyPath, Func<string, string?> valueOf)
+    /// <param name="value">The field's own value, for rules with only_if / not_if.</param>
+    public SemanticRule? Find(string endpoint, string location, string keyPath, string? value, Func<string, string?> valueOf)
     {
         foreach (var rule in Rules)
         {
@@ -83,6 +107,8 @@ public sealed class SemanticDictionary
             if (rule.Location != "*" && rule.Location != location) continue;
             if (!rule.Key.Matches(keyPath)) continue;
             if (rule.WhenKey is not null && (valueOf(rule.WhenKey) is not { } v || !rule.WhenValues!.Contains(v))) continue;
+            if (rule.OnlyIf is not null && (value is null || !rule.OnlyIf.IsMatch(value))) continue;
+            if (rule.NotIf is not null && value is not null && rule.NotIf.IsMatch(value)) continue;
             return rule;
         }
         return null;

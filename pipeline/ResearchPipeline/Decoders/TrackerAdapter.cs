@@ -22,7 +22,7 @@ public sealed record DecodedExchange(
 /// <summary>
 /// A tracker's declarative adapter: which requests it reads (host, path, method, body shape), how their
 /// values are encoded beyond what their shape says, and what each key path means. Adding a tracker is adding
-/// one adapter (and its tests) to <see cref="TrackerDecoders.All"/>.
+/// a folder of declarations (<see cref="DeclarativeAdapter"/>); only Meta's batches need code of their own.
 /// </summary>
 public interface ITrackerAdapter
 {
@@ -31,7 +31,8 @@ public interface ITrackerAdapter
 
     bool Matches(Exchange exchange);
 
-    IReadOnlyList<ValueHint> Hints { get; }
+    /// <summary>How values of this request are encoded where their shape does not say (may depend on the endpoint).</summary>
+    IReadOnlyList<ValueHint> HintsFor(Exchange exchange);
 
     DecodedExchange Annotate(Exchange exchange, DecodedRequest request);
 }
@@ -41,14 +42,25 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
 {
     public const string Generic = "generic";
 
-    public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default]);
+    /// <summary>Meta first (its own hosts and Conversions API gateways on any host), then every declared tracker.</summary>
+    public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default, .. DeclarativeAdapter.LoadAll(Vocabulary.Default)]);
+
+    public IReadOnlyList<ITrackerAdapter> Adapters => adapters;
+
+    /// <summary>The adapter that claims requests to this host (by its host list), or null.</summary>
+    public ITrackerAdapter? AdapterForHost(string host) => adapters.FirstOrDefault(a => a switch
+    {
+        Facebook.FacebookAdapter => Facebook.FacebookAdapter.IsMetaHost(host),
+        DeclarativeAdapter d => d.ClaimsHost(host),
+        _ => false,
+    });
 
     public DecodedExchange Decode(Exchange exchange, DecodeLimits limits)
     {
         // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
         if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
         var adapter = adapters.FirstOrDefault(a => a.Matches(exchange));
-        var request = RequestDecoder.Decode(exchange, limits, adapter?.Hints);
+        var request = RequestDecoder.Decode(exchange, limits, adapter?.HintsFor(exchange));
         if (adapter is not null) return adapter.Annotate(exchange, request);
         return new DecodedExchange(Generic, [.. request.Fields.Select(f => new AnnotatedField(f, null, null))], request.Problems, null, null);
     }

@@ -51,6 +51,7 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
             foreach (var hint in hints)
             {
                 if (!hint.Pattern.Matches(path)) continue;
+                if (hint.Form is ValueForm.Protobuf or ValueForm.JsonLines) break;
                 if (hint.Form == ValueForm.Form)
                 {
                     Form(location, path, value, Then(transforms, "form"), depth + 1);
@@ -121,6 +122,45 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
             return true;
         }
         Leaf(location, path, text, ValueTypes.String, transforms);
+        return true;
+    }
+
+    /// <summary>Whether an adapter says the value at <paramref name="path"/> is written as <paramref name="form"/>.</summary>
+    public bool Hinted(string path, ValueForm form) => hints.Any(h => h.Form == form && h.Pattern.Matches(path));
+
+    /// <summary>
+    /// A protobuf message flattened by field numbers: a nested message is <c>n[i]</c> (its i-th occurrence), a
+    /// scalar <c>n</c> (or <c>n[i]</c> where the number repeats). Length-delimited bytes that read as text are text;
+    /// else a well-formed message; else bytes, published as their length and first bytes.
+    /// </summary>
+    public bool Protobuf(PayloadLocation location, string path, ReadOnlyMemory<byte> bytes, string transforms, int depth)
+    {
+        var fields = new List<WireField>();
+        if (!ProtobufWire.TryRead(bytes.Span, fields)) return false;
+        var repeats = fields.GroupBy(f => f.Number).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        var seen = new Dictionary<int, int>();
+        var nested = new List<WireField>();
+        foreach (var f in fields)
+        {
+            var n = seen.GetValueOrDefault(f.Number);
+            seen[f.Number] = n + 1;
+            var key = KeyPaths.Member(path, f.Number.ToString(CultureInfo.InvariantCulture));
+            var scalarKey = repeats.Contains(f.Number) ? KeyPaths.Item(key, n) : key;
+            if (f.WireType != 2)
+            {
+                Leaf(location, scalarKey, f.Scalar.ToString(CultureInfo.InvariantCulture), ValueTypes.Number, transforms);
+                continue;
+            }
+            var slice = bytes.Slice(f.Start, f.Length);
+            if (Utf8Text(slice.Span) is { } text && ContentDecoding.LooksLikeText(slice.Span))
+            {
+                String(location, scalarKey, text, transforms, depth + 1);
+                continue;
+            }
+            if (depth + 1 < limits.MaxNestingDepth && ProtobufWire.TryRead(slice.Span, nested)
+                && Protobuf(location, KeyPaths.Item(key, n), slice, transforms, depth + 1)) continue;
+            Leaf(location, scalarKey, Describe(slice.Span), ValueTypes.Binary, transforms);
+        }
         return true;
     }
 

@@ -6,7 +6,9 @@ namespace ResearchPipeline.Payloads;
 /// <summary>
 /// A pattern over flattened key paths, written the way paths are: <c>extinfo[5]</c>, <c>custom_events[*]._logTime</c>
 /// (<c>[*]</c> = any index), <c>ud.*</c> (<c>*</c> = any one key), <c>crash_reports**</c> (<c>**</c> = anything that follows).
-/// Matching is exact and case-sensitive, as the senders' keys are.
+/// Where a source does not say whether a step is an array item or an object key (TrackHAR's JSONPath, protobuf
+/// field numbers), <c>events{*}.user.id</c> is one step of either kind and <c>1{*}{14}</c> the step named 14
+/// (<c>.14</c> or <c>[14]</c>). Matching is exact and case-sensitive, as the senders' keys are.
 /// </summary>
 public sealed class KeyPattern
 {
@@ -19,6 +21,13 @@ public sealed class KeyPattern
         for (var i = 0; i < text.Length; i++)
         {
             if (text.AsSpan(i).StartsWith("[*]")) { sb.Append(@"\[\d+\]"); i += 2; }
+            else if (text[i] == '{' && text.IndexOf('}', i) is var close and > 0)
+            {
+                var step = text[(i + 1)..close];
+                var lead = i == 0 ? "" : @"\.";
+                sb.Append(step == "*" ? $@"(?:{lead}[^.\[\]]+|\[\d+\])" : $@"(?:{lead}{Regex.Escape(step)}|\[{Regex.Escape(step)}\])");
+                i = close;
+            }
             else if (text.AsSpan(i).StartsWith("**")) { sb.Append(".*"); i += 1; }
             else if (text[i] == '*') sb.Append(@"[^.\[\]]+");
             else sb.Append(Regex.Escape(text[i].ToString()));

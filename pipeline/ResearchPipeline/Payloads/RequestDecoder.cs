@@ -63,6 +63,21 @@ public static class RequestDecoder
         var body = decoded.Body;
         if (body.IsEmpty) return;
         var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        // A body in protobuf has no Content-Type that says so (app-measurement sends it as a form): the adapter says.
+        if (collector.Hinted(PayloadField.WholeBody, ValueForm.Protobuf) && collector.Protobuf(at, "", body, FieldCollector.Then(transforms, "protobuf"), 0)) return;
+        if (collector.Hinted(PayloadField.WholeBody, ValueForm.JsonLines) && FieldCollector.Utf8Text(body.Span) is { } lines)
+        {
+            var steps = FieldCollector.Then(transforms, "jsonl");
+            var i = 0;
+            foreach (var line in lines.Split('\n'))
+            {
+                if (line.Trim().Length == 0) { i++; continue; }
+                var path = KeyPaths.Item("", i++);
+                if (FieldCollector.TryJson(line, out var document)) using (document) collector.Json(at, path, document!.RootElement, FieldCollector.Then(steps, "json"), 0);
+                else collector.String(at, path, line, steps, 0);
+            }
+            return;
+        }
 
         var boundary = type == "multipart/form-data" ? MultipartFormData.Boundary(contentType) ?? MultipartFormData.SniffBoundary(body.Span) : MultipartFormData.SniffBoundary(body.Span);
         if (boundary is not null)

@@ -7,6 +7,10 @@ public enum ValueForm
     Url,
     /// <summary>A form-urlencoded string: its pairs become <c>.&lt;key&gt;</c>.</summary>
     Form,
+    /// <summary>A protobuf message read without a schema: fields become <c>.&lt;number&gt;</c>, messages <c>.&lt;number&gt;[i]</c>.</summary>
+    Protobuf,
+    /// <summary>Lines of JSON (a Sentry envelope): line i's keys become <c>[i].&lt;key&gt;</c>.</summary>
+    JsonLines,
 }
 
 /// <summary>An adapter's statement that values at <paramref name="Pattern"/> are encoded as <paramref name="Form"/>.</summary>

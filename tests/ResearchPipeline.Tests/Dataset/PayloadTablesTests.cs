@@ -8,13 +8,15 @@ namespace ResearchPipeline.Tests.Dataset;
 /// <summary>payload_fields and app_facebook_fields as the run publishes them.</summary>
 public class PayloadTablesTests
 {
-    private static async Task<string> RunOn(string appFolder, string harName, string harText)
+    private static async Task<string> RunOn(string appFolder, string harName, string harText, bool taxonomy = false)
     {
         var raw = TestFiles.NewTempFolder();
         Directory.CreateDirectory(Path.Combine(raw, appFolder));
         await File.WriteAllTextAsync(Path.Combine(raw, appFolder, harName), harText);
         var output = Path.Combine(TestFiles.NewTempFolder(), "out");
-        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default));
+        var options = new RunOptions(raw, output, 2, ReadLimits.Default);
+        if (taxonomy) options = options with { TaxonomyFolder = Path.Combine(TestFiles.RepositoryRoot, "data", "taxonomy") };
+        await new StudyRunner(new SilentProgress()).RunAsync(options);
         return output;
     }
 
@@ -42,6 +44,29 @@ public class PayloadTablesTests
         Assert.That(model[5], Is.EqualTo("sdk_gphone_x86_64"));
         Assert.That(rows["device.advertising_id"][6], Is.True);
         Assert.That(rows["request.fields"][3], Is.EqualTo("app_settings,gatekeepers,model_asset"));
+    }
+
+    [Test]
+    public async Task App_tracker_fields_names_who_received_each_datum_with_identifiers_as_published()
+    {
+        var output = await RunOn("any.app", "capture.har", Quizduel(), taxonomy: true);
+        var rows = Query($"select organisation, parent_organisation, tracker, adapter, semantic, category, request_count, example_value from read_parquet('{output}/app_tracker_fields.parquet')");
+        var advertising = rows.Single(r => (string)r[4]! == "device.advertising_id");
+        Assert.That(advertising[3], Is.EqualTo("facebook"));
+        Assert.That(advertising[2], Is.EqualTo("facebook_graph"));
+        Assert.That(advertising[1], Is.Not.Null);
+        Assert.That(advertising[6], Is.EqualTo(3));
+        // Firebase Installations and Crashlytics: the same vocabulary for another organisation's installation IDs.
+        var installs = rows.Where(r => (string)r[4]! == "install.id").ToList();
+        Assert.That(installs.Select(r => (string)r[2]!), Is.SupersetOf(new[] { "firebase_installations", "firebase_crashlytics" }));
+        Assert.That(installs.Select(r => (string)r[3]!), Is.All.EqualTo("google"));
+        // Examples are published values: every identifier is a pseudonym, and the same as in payload_fields.
+        Assert.That(rows.Where(r => (string)r[5]! == "identifier").Select(r => (string)r[7]!), Is.Not.Empty.And.All.StartWith("hmac:"));
+        var published = Query($"select distinct value from read_parquet('{output}/payload_fields.parquet')").Select(r => r[0]).ToHashSet();
+        Assert.That(rows.Select(r => r[7]).Where(v => v is not null), Is.All.Matches<object>(published.Contains));
+        var gap = Query($"select tracker_requests, generic_tracker_requests from read_parquet('{output}/captures.parquet')").Single();
+        Assert.That(gap[0], Is.EqualTo(12), "all 12 requests go to hosts the overlay attributes: Graph API 8, Crashlytics 2, Firebase 1, Helpshift 1");
+        Assert.That(gap[1], Is.EqualTo(1), "Helpshift has no adapter");
     }
 
     [Test]

@@ -199,8 +199,12 @@ public class PublicationTests
         var output = TestFiles.NewTempFolder("out");
         var summary = await Run(FacebookLoginStudy(), output, new PublicationOptions { Pseudonymise = false });
         Assert.That(summary.Leaks, Is.Empty);
-        // As sent: in the query string, and as the decoded ud[em] field.
-        Assert.That(PublishedFiles.WhereIs(output, EmailSha256), Is.EquivalentTo(new[] { "exchanges.parquet:query", "payload_fields.parquet:value" }));
+        // As sent: in the query string, as the decoded ud[em] field, and as the example of its semantic (the
+        // Meta Pixel's user_data.email_sha256) in the per-app tables.
+        Assert.That(PublishedFiles.WhereIs(output, EmailSha256), Is.EquivalentTo(new[]
+        {
+            "exchanges.parquet:query", "payload_fields.parquet:value", "app_facebook_fields.parquet:example_value", "app_tracker_fields.parquet:example_value",
+        }));
         foreach (var value in new[] { UserToken, AppToken, CUser, Xs }) Assert.That(PublishedFiles.WhereIs(output, value), Is.Empty, value);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
         Assert.That((string)manifest["parameters"]!["pseudonymise"]!, Is.EqualTo("false"));

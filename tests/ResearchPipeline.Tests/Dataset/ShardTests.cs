@@ -1,3 +1,5 @@
+using ResearchPipeline.Taxonomy;
+using ResearchPipeline.Decoders;
 using Parquet;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Cli;
@@ -40,10 +42,16 @@ public class ShardTests
         var merged = Path.Combine(folder, "merged");
         var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => new ShardedCapture(c, sharded[i])).ToList(), rowGroupSize: 50);
         var facebook = new FacebookFieldsAggregate();
+        // Who receives each host, as the attribute stage would say: here, the adapter that claims it, under a made-up parent.
+        var attribution = whole.SelectMany(o => o.Exchanges).Select(e => e.Host).Distinct()
+            .Where(h => TrackerDecoders.All.AdapterForHost(h) is not null)
+            .ToDictionary(h => h, h => new TrackerAttribution { Host = h, Tracker = TrackerDecoders.All.AdapterForHost(h)!.Name, Organisation = "org-" + h, ParentOrganisation = "parent" });
+        var trackerFields = new TrackerFieldsAggregate(attribution);
         await emit.ExchangesAsync(merged, default);
-        await emit.PayloadFieldsAsync(merged, facebook, default);
+        await emit.PayloadFieldsAsync(merged, facebook, trackerFields, default);
         await emit.IdentifierMatchesAsync(merged, default);
         await ParquetTableWriter.WriteAsync(merged, Tables.AppFacebookFields, facebook.Rows());
+        await ParquetTableWriter.WriteAsync(merged, Tables.AppTrackerFields, trackerFields.Rows());
 
         var held = Path.Combine(folder, "held");
         var exchanges = whole.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
@@ -55,6 +63,8 @@ public class ShardTests
         await ParquetTableWriter.WriteAsync(held, Tables.IdentifierMatches, matches, rowGroupSize: 50);
         await ParquetTableWriter.WriteAsync(held, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(
             payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures));
+        await ParquetTableWriter.WriteAsync(held, Tables.AppTrackerFields, PayloadFieldRows.TrackerFields(
+            payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), attribution));
 
         Assert.Multiple(() =>
         {
@@ -64,7 +74,8 @@ public class ShardTests
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
-            foreach (var table in new[] { "exchanges", "payload_fields", "identifier_matches", "app_facebook_fields" })
+            Assert.That(PayloadFieldRows.TrackerFields(payloads, exchanges, attribution).Select(r => r.Adapter).Distinct().ToList(), Has.Count.GreaterThan(1), "several trackers' fields");
+            foreach (var table in new[] { "exchanges", "payload_fields", "identifier_matches", "app_facebook_fields", "app_tracker_fields" })
             {
                 Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);
             }
