@@ -106,18 +106,23 @@ public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCaptu
 
 /// <summary>One capture of a part; shard ranges name files of the part's folder, which moves once written.</summary>
 public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,
-    PartRange? Exchanges, PartRange? Payloads, PartRange? IdentifierMatches)
+    PartRange? Exchanges, PartRange? Payloads, PartRange? IdentifierMatches, IReadOnlyList<HostRequests>? RequestsByHost = null)
 {
     public static PartCapture From(CaptureOutcome o) => new(o.Capture, o.Quality, o.Endpoints, o.ExchangeRowCount,
-        PartRange.From(o.Shards?.Exchanges), PartRange.From(o.Shards?.Payloads), PartRange.From(o.Shards?.IdentifierMatches));
+        PartRange.From(o.Shards?.Exchanges), PartRange.From(o.Shards?.Payloads), PartRange.From(o.Shards?.IdentifierMatches),
+        o.RequestsByHost?.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HostRequests(h.Key, h.Value.Requests, h.Value.Generic)).ToList());
 
     public CaptureOutcome ToOutcome(string folder) => new(Capture, [], [.. Quality], [])
     {
         Endpoints = Endpoints,
         ExchangeRowCount = ExchangeRowCount,
         Shards = new CaptureShards(Exchanges?.In(folder), Payloads?.In(folder), IdentifierMatches?.In(folder)),
+        RequestsByHost = RequestsByHost?.ToDictionary(h => h.Host, h => (h.Requests, h.Generic), StringComparer.Ordinal),
     };
 }
+
+/// <summary>HTTP requests of a capture to one host, and how many of them no adapter decoded (the decoding gap).</summary>
+public sealed record HostRequests(string Host, int Requests, int Generic);
 
 public sealed record PartRange(string File, long FirstRow, int Rows)
 {
