@@ -21,7 +21,7 @@ CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/net10.0/research-pipelin
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build test clean verify reference fuzz captures figures notebooks bench help
+.PHONY: all build test clean verify reference fuzz captures figures site notebooks bench help
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT (rows wait in INTERIM/shards), write OUT/SHA256SUMS
 all: $(CLI) reference
@@ -60,6 +60,11 @@ verify: $(CLI)
 ## figures: draw the key figures of OUT as PNG into reports/figures (same bytes every run, given the same fonts)
 figures: $(CLI)
 	$(PIPELINE) figures --processed $(OUT) --out reports/figures
+
+## site: write the static dataset site of OUT into reports/site (or OUT/site when OUT is given): same bytes every run
+SITE_OUT = $(if $(filter command line,$(origin OUT)),$(OUT)/site,reports/site)
+site: $(CLI) $(OUT)/manifest.json $(wildcard $(OUT)/*.parquet)
+	$(PIPELINE) site --processed $(OUT) --out $(SITE_OUT)
 
 ## notebooks: execute every notebook in notebooks/ headless, in place; fails when a cell fails (after make all)
 notebooks: $(CLI)
