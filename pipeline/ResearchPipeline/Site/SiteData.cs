@@ -152,18 +152,22 @@ public sealed record SiteDataset(
         return values;
     }
 
-    /// <summary>Every source the semantic dictionary gives for a semantic, as published in payload_fields.</summary>
-    private static Dictionary<string, IReadOnlyList<string>> SemanticSources(DataFrame payload)
+    /// <summary>
+    /// The sources the semantic dictionary gave for a semantic in an app's own requests, as published in
+    /// payload_fields: an iOS app's field is explained by the iOS SDK's code, not by every SDK's.
+    /// </summary>
+    private static Dictionary<(string App, string Semantic), IReadOnlyList<string>> SemanticSources(DataFrame payload)
     {
+        var apps = FrameColumns.Strings(payload, "app_id");
         var semantics = FrameColumns.Strings(payload, "semantic");
         var sources = FrameColumns.Strings(payload, "semantic_source");
-        return semantics.Select((s, i) => (Semantic: s, Source: sources[i]))
-            .Where(x => x.Semantic is not null && x.Source is not null)
-            .GroupBy(x => x.Semantic!, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(x => x.Source!).Distinct().Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        return semantics.Select((s, i) => (App: apps[i], Semantic: s, Source: sources[i]))
+            .Where(x => x.App is not null && x.Semantic is not null && x.Source is not null)
+            .GroupBy(x => (x.App!, x.Semantic!))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(x => x.Source!).Distinct().Order(StringComparer.Ordinal).ToList());
     }
 
-    private static IReadOnlyList<MetaField> ReadMetaFields(DataFrame fields, Dictionary<string, IReadOnlyList<string>> sources)
+    private static IReadOnlyList<MetaField> ReadMetaFields(DataFrame fields, Dictionary<(string App, string Semantic), IReadOnlyList<string>> sources)
     {
         var apps = FrameColumns.Strings(fields, "app_id");
         var semantics = FrameColumns.Strings(fields, "semantic");
@@ -179,7 +183,7 @@ public sealed record SiteDataset(
         {
             if (apps[i] is not { } app || semantics[i] is not { } semantic) continue;
             rows.Add(new MetaField(app, semantic, categories[i] ?? "unknown", personal[i] == true, firstSeen[i], requests[i] ?? 0,
-                endpoints[i], examples[i], keyPaths[i], sources.GetValueOrDefault(semantic) ?? []));
+                endpoints[i], examples[i], keyPaths[i], sources.GetValueOrDefault((app, semantic)) ?? []));
         }
         return rows.OrderBy(r => r.AppId, StringComparer.Ordinal).ThenBy(r => r.Semantic, StringComparer.Ordinal).ToList();
     }

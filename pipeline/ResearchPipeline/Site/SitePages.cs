@@ -34,6 +34,10 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
     public IReadOnlyList<string> Organisations() =>
         data.Contacts.Select(c => data.OwnerOf(c.Host)).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>An app's name without a trailing remark in brackets ("PixelPals (demonstration data)" -> "PixelPals"), for narrow column headings.</summary>
+    private static string ShortName(SiteApp app) =>
+        app.Name is { } name && name.EndsWith(')') && name.IndexOf(" (", StringComparison.Ordinal) is > 0 and var cut ? name[..cut] : app.Name ?? app.AppId;
+
     private string AppLabel(string appId) => data.Apps.FirstOrDefault(a => a.AppId == appId)?.Name is { } name ? $"{name} ({appId})" : appId;
 
     // ---------------------------------------------------------------- index
@@ -45,7 +49,7 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         var captures = data.Apps.SelectMany(a => a.Captures).ToList();
         var firsts = captures.Select(c => c.FirstUtc).OfType<DateTime>().ToList();
         var lasts = captures.Select(c => c.LastUtc).OfType<DateTime>().ToList();
-        var sdks = data.Apps.SelectMany(a => a.Sdks).Distinct().Order(StringComparer.Ordinal).ToList();
+        var sdks = data.Apps.SelectMany(a => a.Sdks).Distinct().Order(VersionOrder.Instance).ToList();
         var platforms = data.Apps.GroupBy(a => a.Platform ?? "not given").OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
 
         html.Append("<h1>What mobile apps send to Meta and other trackers</h1>\n");
@@ -58,7 +62,8 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         Fact(html, "Platforms", string.Join(", ", platforms.Select(g => $"{Text(g.Key)} ({Num(g.Count())})")));
         Fact(html, "Meta SDK versions", sdks.Count == 0 ? "none recorded" : string.Join(", ", sdks.Select(Text)));
         Fact(html, "Capture files", $"{Num(captures.Count)} ({string.Join(", ", captures.GroupBy(c => c.Format).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{Text(g.Key)} {Num(g.Count())}"))}); {Num(captures.Count(c => c.Primary))} counted, one per recording session");
-        Fact(html, "Recorded", firsts.Count == 0 ? "not recorded" : $"{Date(firsts.Min())} to {Date(lasts.Count == 0 ? firsts.Max() : lasts.Max())}");
+        var (from, to) = (Date(firsts.DefaultIfEmpty().Min()), Date(lasts.Concat(firsts).DefaultIfEmpty().Max()));
+        Fact(html, "Recorded", firsts.Count == 0 ? "not recorded" : from == to ? $"on {from}" : $"{from} to {to}");
         Fact(html, "Requests and flows counted", Num(exchanges));
         Fact(html, "Quality problems", data.Problems.Count == 0 ? "none" : string.Join(", ", data.Problems.GroupBy(p => p.Severity).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{Num(g.Count())} {Text(g.Key)}")) + " (<a href=\"#quality\">listed below</a>)");
         html.Append("</dl>\n");
@@ -158,7 +163,7 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         html.Append("<h2 id=\"heat-map\">What each app sent to Meta</h2>\n");
         html.Append("<p>Each row is a kind of data, grouped by category; each column an app. A number is how many requests to Meta carried it (darker: more); a dot means the app did not send it. <span class=\"badge\">personal</span> marks personal data and identifiers.</p>\n");
         Table(html, "heat", "Kinds of data sent to Meta, by app (from app_facebook_fields)",
-            ["Kind of data", .. apps.Select(a => $"<a href=\"{AppPath(a.AppId)}\">{Text(a.Name ?? a.AppId)}</a>")],
+            ["Kind of data", .. apps.Select(a => $"<a href=\"{AppPath(a.AppId)}\">{Text(ShortName(a))}</a>")],
             rows =>
             {
                 string? category = null;
@@ -231,7 +236,7 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         }
 
         var contacts = data.Contacts.Where(c => c.AppId == app.AppId).ToList();
-        html.Append("<h2 id=\"trackers\">Who else it talked to</h2>\n");
+        html.Append("<h2 id=\"trackers\">Who it talked to</h2>\n");
         var byHost = contacts.GroupBy(c => c.Host, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         if (byHost.Count == 0) html.Append("<p>No request of this app was counted.</p>\n");
         else
@@ -292,20 +297,22 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         return Layout("../", title, html.ToString());
     }
 
+    /// <summary>
+    /// The semantic dictionary's sources for a field, folded into a disclosure (native, no script) so a row stays
+    /// one line high until the reader asks; the SDK references in them link to the code.
+    /// </summary>
     private static void Sources(StringBuilder html, IReadOnlyList<string> sources)
     {
         if (sources.Count == 0) { html.Append("not given"); return; }
-        foreach (var source in sources)
-        {
-            html.Append("<p class=\"source\">").Append(Text(source));
-            var links = SdkSources.Links(source);
-            if (links.Count > 0)
-            {
-                html.Append("<br>Read: ");
-                html.Append(string.Join(", ", links.Select(l => $"<a href=\"{Attr(l.Url)}\" rel=\"external\">{Text(l.Text)}</a>")));
-            }
-            html.Append("</p>");
-        }
+        var links = sources.SelectMany(SdkSources.Links).DistinctBy(l => l.Url).ToList();
+        html.Append("<details class=\"sources\"><summary>").Append(Plural(sources.Count, "source", "sources"));
+        if (links.Count > 0) html.Append(", ").Append(Plural(links.Count, "SDK link", "SDK links"));
+        html.Append("</summary>");
+        foreach (var source in sources) html.Append("<p class=\"source\">").Append(Text(source)).Append("</p>");
+        if (links.Count > 0)
+            html.Append("<p class=\"source\">Read the code: ")
+                .Append(string.Join(", ", links.Select(l => $"<a href=\"{Attr(l.Url)}\" rel=\"external\">{Text(l.Text)}</a>"))).Append("</p>");
+        html.Append("</details>");
     }
 
     // ---------------------------------------------------------------- organisation
@@ -318,7 +325,8 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         var apps = contacted.Select(c => c.AppId).Distinct().Order(StringComparer.Ordinal).ToList();
         html.Append("<h1>").Append(Text(organisation)).Append("</h1>\n");
         html.Append("<p>").Append(Plural(apps.Count, "app", "apps")).Append(" of the dataset sent ").Append(Plural(contacted.Sum(c => c.Requests), "request", "requests"))
-            .Append(" to hosts of ").Append(Text(organisation)).Append(organisation == MetaParent ? ". The <a href=\"../index.html#heat-map\">heat map</a> compares the apps field by field." : ".").Append("</p>\n");
+            .Append(" to hosts of ").Append(Text(organisation)).Append(organisation.EndsWith('.') ? "" : ".")
+            .Append(organisation == MetaParent ? " The <a href=\"../index.html#heat-map\">heat map</a> compares the apps field by field." : "").Append("</p>\n");
 
         Table(html, "org-hosts", "Hosts of this organisation in the tracker taxonomy (from trackers)",
             ["Host", "Tracker", "Category", "Organisation", "Country"],
@@ -408,5 +416,29 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
         if (script) html.Append("<script src=\"").Append(root).Append("site.js\"></script>\n");
         html.Append("</body>\n</html>\n");
         return html.ToString();
+    }
+}
+
+/// <summary>Orders "FBiOSSDK 5.15.1" before "FBiOSSDK 17.4.0": runs of digits compare as numbers, the rest ordinally.</summary>
+internal sealed partial class VersionOrder : IComparer<string>
+{
+    public static readonly VersionOrder Instance = new();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d+|\D+")]
+    private static partial System.Text.RegularExpressions.Regex Runs();
+
+    public int Compare(string? x, string? y)
+    {
+        var a = Runs().Matches(x ?? "");
+        var b = Runs().Matches(y ?? "");
+        for (var i = 0; i < Math.Min(a.Count, b.Count); i++)
+        {
+            var (p, q) = (a[i].Value, b[i].Value);
+            var c = char.IsAsciiDigit(p[0]) && char.IsAsciiDigit(q[0])
+                ? p.TrimStart('0').Length.CompareTo(q.TrimStart('0').Length) is var l and not 0 ? l : string.CompareOrdinal(p.TrimStart('0'), q.TrimStart('0'))
+                : string.CompareOrdinal(p, q);
+            if (c != 0) return c;
+        }
+        return a.Count.CompareTo(b.Count) is var n and not 0 ? n : string.CompareOrdinal(x, y);
     }
 }
