@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using ResearchPipeline.Site;
 
@@ -51,13 +50,7 @@ public class SiteBrowserTests
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
             TestContext.AddTestAttachment(screenshot, $"{relative} at {width} px");
 
-            // The page's own errors, before axe runs: axe reads the stylesheets again by XMLHttpRequest to check
-            // orientation locks, which Chromium refuses for file:// (a CORS error that is axe's, not the page's).
-            string[] pageErrors;
-            lock (errors) pageErrors = [.. errors];
-            var axe = await page.RunAxe();
-            var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical")
-                .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join("; ", v.Nodes.Take(3).Select(n => n.Target?.ToString()))}").ToList();
+            var serious = await SiteBrowser.SeriousAxeViolations(page);
 
             var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
             var headings = await page.EvalOnSelectorAllAsync<int[]>("main h1, main h2, main h3, main h4", "hs => hs.map(h => Number(h.tagName[1]))");
@@ -66,7 +59,7 @@ public class SiteBrowserTests
 
             Assert.Multiple(() =>
             {
-                Assert.That(pageErrors, Is.Empty, "console errors and failed requests");
+                Assert.That(errors, Is.Empty, "console errors and failed requests");
                 Assert.That(outside, Is.Empty, "requests outside file://");
                 Assert.That(serious, Is.Empty, "axe violations of serious or critical impact");
                 Assert.That(overflow, Is.LessThanOrEqualTo(0), "the page is wider than the window (tables must scroll inside their region)");
@@ -90,6 +83,28 @@ public class SiteBrowserTests
         if (!File.Exists(path)) return false;
         var fragment = Uri.UnescapeDataString(uri.Fragment.TrimStart('#'));
         return fragment.Length == 0 || File.ReadAllText(path).Contains($" id=\"{fragment}\"", StringComparison.Ordinal);
+    }
+
+    [Test]
+    public async Task The_accessibility_check_reports_a_serious_violation_when_there_is_one()
+    {
+        // The control for the page test above: axe as run there must see a button without a name and
+        // text of 1.5:1 contrast, or its silence on the site's pages would prove nothing.
+        var folder = TestFiles.NewTempFolder("axe-control");
+        var path = Path.Combine(folder, "bad.html");
+        File.WriteAllText(path, "<!DOCTYPE html><html lang=\"en\"><head><title>t</title></head><body><main><h1>t</h1><button></button><p style=\"color:#bbb;background:#fff\">faint</p></main></body></html>");
+        var context = await SiteBrowser.GetAsync();
+        var page = await context.NewPageAsync();
+        try
+        {
+            await page.GotoAsync(new Uri(path).AbsoluteUri);
+            var serious = await SiteBrowser.SeriousAxeViolations(page);
+            Assert.That(serious, Has.Some.StartsWith("button-name (critical)").And.Some.StartsWith("color-contrast (serious)"));
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
     }
 
     [Test]
