@@ -45,7 +45,7 @@ public class SiteBrowserTests
             Assert.That(response?.Ok ?? true, Is.True, $"{relative} did not load");
 
             var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "site-screenshots",
-                $"{Path.GetFileNameWithoutExtension(relative)}-{Path.GetDirectoryName(relative)?.Replace('/', '-')}{width}px.png".Replace("--", "-"));
+                $"{Path.ChangeExtension(relative, null).Replace('/', '-')}-{width}px.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
             TestContext.AddTestAttachment(screenshot, $"{relative} at {width} px");
