@@ -19,7 +19,7 @@ public static partial class SdkSources
     {
         ["I18"] = new("facebook/facebook-ios-sdk", "v18.1.0"),
         ["I17"] = new("facebook/facebook-ios-sdk", "v17.0.0"),
-        ["A18"] = new("facebook/facebook-android-sdk", "v18.3.0"),
+        ["A18"] = new("facebook/facebook-android-sdk", "sdk-version-18.3.0"),
         ["A4"] = new("facebook/facebook-android-sdk", "sdk-version-4.0.0"),
     };
 

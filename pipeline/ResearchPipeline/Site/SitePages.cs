@@ -171,8 +171,10 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
                 {
                     if (f.Category != category)
                     {
+                        // One tbody per category, so its heading row labels exactly that group of rows.
+                        if (category is not null) rows.Append("</tbody>\n<tbody>\n");
                         category = f.Category;
-                        rows.Append("<tr class=\"group\"><th scope=\"colgroup\" colspan=\"").Append(apps.Count + 1).Append("\">").Append(Text(category)).Append("</th></tr>\n");
+                        rows.Append("<tr class=\"group\"><th scope=\"rowgroup\" colspan=\"").Append(apps.Count + 1).Append("\">").Append(Text(category)).Append("</th></tr>\n");
                     }
                     rows.Append("<tr><th scope=\"row\">").Append(Text(PlainWords.Semantic(f.Semantic)));
                     if (f.Personal) rows.Append(" <span class=\"badge\">personal</span>");

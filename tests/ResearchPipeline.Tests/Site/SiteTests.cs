@@ -93,6 +93,25 @@ public class SiteTests
         }
     }
 
+    [Test]
+    public async Task Every_SDK_reference_in_the_published_sources_links_to_that_file_at_that_release()
+    {
+        var processed = await PublishedStudies.Demonstration;
+        var sources = ResearchPipeline.Analysis.FrameColumns.Strings(ResearchPipeline.Analysis.DatasetFrames.Load(processed, "payload_fields"), "semantic_source")
+            .OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        var withReferences = sources.Where(s => Regex.IsMatch(s, @"\b[IA](4|17|18) \S+\.(m|swift|kt|java)\b")).ToList();
+        Assert.That(withReferences, Has.Count.GreaterThan(10), "the demonstration sources cite SDK code");
+        Assert.That(withReferences.Where(s => SdkSources.Links(s).Count == 0), Is.Empty, "a source whose SDK reference gets no link");
+
+        var links = SdkSources.Links("doc 1.1/1.2: I18 CK/GraphAPI/FBSDKGraphRequestConnection.m L1276-1291, A18 core/GraphRequest.kt L1535-1545, I18 FBSDKAppEventsUtility.m L77-80");
+        Assert.That(links.Select(l => l.Url), Is.EqualTo(new[]
+        {
+            "https://github.com/facebook/facebook-ios-sdk/blob/v18.1.0/FBSDKCoreKit/FBSDKCoreKit/GraphAPI/FBSDKGraphRequestConnection.m#L1276-L1291",
+            "https://github.com/facebook/facebook-android-sdk/blob/sdk-version-18.3.0/facebook-core/src/main/java/com/facebook/GraphRequest.kt#L1535-L1545",
+            "https://github.com/search?type=code&q=repo%3Afacebook%2Ffacebook-ios-sdk%20path%3AFBSDKAppEventsUtility.m",
+        }), "abbreviated folders expanded as semantics.csv's header says; a bare file name searched for in its repository");
+    }
+
     /// <summary>Every file of a folder, relative, '/' separated, ordinal.</summary>
     private static List<string> Files(string folder) =>
         Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
