@@ -51,7 +51,7 @@ TABLE_STAMPS := $(addprefix $(STAMPS)/,$(addsuffix .sha256,$(TABLES)))
 # The stamps are kept between runs: their dates are what says a table changed.
 .SECONDARY: $(TABLE_STAMPS) $(TABLE_STAMPS:.sha256=.checked)
 
-.PHONY: all build test clean verify reference fuzz captures figures notebooks bench help slurm-demo slurm-demo-stop
+.PHONY: all build test clean verify reference fuzz captures figures site notebooks bench help slurm-demo slurm-demo-stop
 
 ## all: restore, build, fetch pinned reference data, run every stage over RAW into OUT (rows wait in INTERIM/shards), write OUT/SHA256SUMS
 all: $(PUBLISHED)
@@ -123,6 +123,11 @@ notebooks: $(NOTEBOOK_RUNS)
 $(INTERIM)/notebooks/%.done: notebooks/%.ipynb notebooks/pipeline.csx $(CLI) $(TABLE_STAMPS)
 	RESEARCH_PIPELINE_PROCESSED=$(abspath $(OUT)) notebooks/run.sh $*.ipynb
 	@mkdir -p $(@D) && touch $@
+
+## site: write the static dataset site of OUT into reports/site (or OUT/site when OUT is given): same bytes every run
+SITE_OUT = $(if $(filter command line,$(origin OUT)),$(OUT)/site,reports/site)
+site: $(CLI) $(PUBLISHED)
+	$(PIPELINE) site --processed $(OUT) --out $(SITE_OUT)
 
 ## bench: scaled corpora (data/interim/bench, up to 1 GB), every stage at -j1/-j2 beside TrackHAR, tshark, mitmdump,
 ##        mmdblookup and cat; writes bench/results.csv and docs/BENCHMARKS.md

@@ -314,3 +314,36 @@ public sealed class FiguresCommand : AsyncCommand<FiguresSettings>
         return ExitCodes.Ok;
     }
 }
+
+public sealed class SiteSettings : CommandSettings
+{
+    [CommandOption("--processed <DIR>")]
+    [Description("Published folder to read the tables from. Default: data/processed")]
+    public string Processed { get; init; } = "data/processed";
+
+    [CommandOption("--out <DIR>")]
+    [Description("Folder to write the site into. Default: reports/site")]
+    public string Out { get; init; } = "reports/site";
+
+    [CommandOption("--citation <FILE>")]
+    [Description("Citation file the site offers and links to. Default: CITATION.cff (left out when absent)")]
+    public string Citation { get; init; } = "CITATION.cff";
+
+    [CommandOption("--example <APP_ID>")]
+    [Description("App shown as the worked example. Default: org.example.meetly (the 2020 Zoom reconstruction)")]
+    public string? Example { get; init; }
+}
+
+[Description("Write the static dataset site of a published folder")]
+public sealed class SiteCommand : AsyncCommand<SiteSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, SiteSettings settings, CancellationToken cancel)
+    {
+        var example = settings.Example is { } app && app != ResearchPipeline.Site.SiteWriter.ZoomReconstruction.AppId
+            ? new ResearchPipeline.Site.WorkedExample(app, app, "The app the site presents as its worked example.")
+            : ResearchPipeline.Site.SiteWriter.ZoomReconstruction;
+        var files = await ResearchPipeline.Site.SiteWriter.WriteAsync(settings.Processed, settings.Out, settings.Citation, example, cancel);
+        Console.WriteLine($"wrote {files.Count} files to {settings.Out}");
+        return ExitCodes.Ok;
+    }
+}

@@ -37,6 +37,9 @@ app.Configure(config =>
     config.AddCommand<FiguresCommand>("figures")
         .WithDescription("Draw the key figures (Meta fields by app, organisations by apps, requests by country and by network) from a published folder as PNG.")
         .WithExample("figures", "--processed", "data/processed", "--out", "reports/figures");
+    config.AddCommand<SiteCommand>("site")
+        .WithDescription("Write the static dataset site (index, one page per app and organisation, data dictionary) of a published folder.")
+        .WithExample("site", "--processed", "data/processed", "--out", "reports/site");
 });
 
 try
