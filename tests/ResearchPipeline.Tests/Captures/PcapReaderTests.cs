@@ -34,14 +34,14 @@ public class PcapReaderTests
 
     internal static List<CaptureRecord> ReadAll(byte[] bytes, ReadLimits? limits = null) => Read(new MemoryStream(bytes), limits);
 
-    internal static List<CaptureRecord> Read(Stream stream, ReadLimits? limits)
+    internal static List<CaptureRecord> Read(Stream stream, ReadLimits? limits, ResearchPipeline.Captures.Pcap.Tls.TlsKeyLog? keys = null)
     {
         Span<byte> head = stackalloc byte[64];
         var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         stream.Position = 0;
         var reader = CaptureFormats.All.Detect(head[..n]);
         Assert.That(reader, Is.InstanceOf<PacketCaptureReader>(), "detected as a packet capture");
-        return reader!.Read(stream, limits ?? ReadLimits.Default).ToList();
+        using (stream) return ((PacketCaptureReader)reader!).Read(stream, limits ?? ReadLimits.Default, keys).ToList();
     }
 
     private static List<Exchange> Exchanges(IEnumerable<CaptureRecord> records) =>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ResearchPipeline.Captures.Pcap.Tls;
 
 namespace ResearchPipeline.Captures.Pcap;
 
@@ -32,13 +33,22 @@ internal sealed class PacketPipeline
     private DateTimeOffset? _now;
     private Frame? _lastFrame;
 
-    public PacketPipeline(ReadLimits limits)
+    // TLS connections by what could be done with them, for the capture's summary rows.
+    private int _tlsConnections;
+    private int _tlsWithoutKeys;
+    private int _tlsDecrypted;
+
+    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null)
     {
         Limits = limits;
+        Keys = keys ?? new TlsKeyLog();
         Problems = new ProblemLog(Emit);
     }
 
     public ReadLimits Limits { get; }
+
+    /// <summary>TLS secrets from key logs beside the capture and its Decryption Secrets Blocks, merged.</summary>
+    public TlsKeyLog Keys { get; }
     public ProblemLog Problems { get; }
 
     public int NextOrdinal() => _nextOrdinal++;
@@ -62,7 +72,16 @@ internal sealed class PacketPipeline
                 return;
             case DecryptionSecretsFound secrets:
                 Emit(secrets);
-                Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Secrets.Length} bytes) kept for later decryption; not used yet", secrets.Location));
+                if (secrets.Kind == "tls-key-log")
+                {
+                    // Secrets are counted, never quoted: key material stays out of every table and log line.
+                    Keys.Add(secrets.Secrets.Span);
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Secrets.Length} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
+                }
+                else
+                {
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Secrets.Length} bytes) not used: only TLS key logs are", secrets.Location));
+                }
                 return;
             default:
                 Emit(item.Record);
@@ -267,6 +286,10 @@ internal sealed class PacketPipeline
         _dns.Clear();
         foreach (var (what, (count, first)) in _skipped)
             Emit(new CaptureProblem(Severity.Info, $"{count} packets not read: {what}", $"from packet {first}"));
+        if (_tlsWithoutKeys > 0)
+            Emit(new CaptureProblem(Severity.Info, $"{_tlsWithoutKeys} of {_tlsConnections} TLS connections have no secrets in the key log{(Keys.IsEmpty ? " (the capture has no key log)" : "")}: their payload stays encrypted and each is published as a tls_flow", "capture"));
+        if (_tlsDecrypted > 0)
+            Emit(new CaptureProblem(Severity.Info, $"{_tlsDecrypted} of {_tlsConnections} TLS connections decrypted with the key log", "capture"));
         Problems.Summarise();
     }
 
@@ -312,6 +335,15 @@ internal sealed class PacketPipeline
             _closing.Remove(connection);
             if (_tcp.TryGetValue(Key(connection.Client, connection.Server), out var current) && ReferenceEquals(current, connection)) Finish(connection);
         }
+    }
+
+    /// <summary>Counts a finished TLS connection for the capture's summary.</summary>
+    public void CountTls(TlsSession tls)
+    {
+        if (!tls.ClientHelloSeen && tls.EncryptedRecords == 0) return;
+        _tlsConnections++;
+        if (!tls.KeysFound) _tlsWithoutKeys++;
+        else if (tls.RecordsDecrypted > 0) _tlsDecrypted++;
     }
 
     /// <summary>Closes flows idle too long in capture time; in ordinal order so output does not depend on hashing.</summary>

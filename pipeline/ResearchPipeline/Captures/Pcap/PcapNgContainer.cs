@@ -198,6 +198,41 @@ internal static class PcapNgContainer
         }
     }
 
+    /// <summary>
+    /// The TLS key logs of every Decryption Secrets Block, found by walking block headers only (packets are
+    /// skipped, not read), so that secrets written after the packets they decrypt are known before those packets.
+    /// </summary>
+    public static IEnumerable<byte[]> TlsSecrets(Stream stream)
+    {
+        var head = new byte[12];
+        var bigEndian = false;
+        while (true)
+        {
+            var offset = stream.Position;
+            if (stream.ReadAtLeast(head, 12, throwOnEndOfStream: false) < 12) yield break;
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+            if (type == SectionHeader)
+            {
+                var magic = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(8));
+                if (magic == ByteOrderMagic) bigEndian = false;
+                else if (BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(8)) == ByteOrderMagic) bigEndian = true;
+                else yield break;
+            }
+            else type = U32(head, bigEndian);
+            var length = U32(head.AsSpan(4), bigEndian);
+            if (length < 12 || length % 4 != 0 || length > MaxBlockLength || offset + length > stream.Length) yield break;
+            if (type == DecryptionSecrets && length >= 20)
+            {
+                var body = new byte[length - 12];
+                stream.Position = offset + 8;
+                if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
+                if (U32(body, bigEndian) == Captures.Pcap.Tls.TlsKeyLog.PcapNgSecretsType)
+                    yield return body.AsSpan(8, (int)Math.Min(U32(body.AsSpan(4), bigEndian), (uint)(body.Length - 8))).ToArray();
+            }
+            stream.Position = offset + length;
+        }
+    }
+
     private static string BlockAt(long offset) => $"block at byte {offset}";
     private static string PacketAt(long index, long offset) => $"packet {index} at byte {offset}";
 
