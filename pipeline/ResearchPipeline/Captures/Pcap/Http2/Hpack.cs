@@ -126,9 +126,10 @@ internal sealed class HpackDecoder
             if (pos >= block.Length) throw new HpackException("integer runs past the end of the block");
             var b = block[pos++];
             value += (long)(b & 0x7F) << shift;
+            if (value > int.MaxValue) throw new HpackException("integer too large");
             if ((b & 0x80) == 0) return value;
             shift += 7;
-            if (shift > 28) throw new HpackException("integer too large");
+            if (shift > 35) throw new HpackException("integer too large");
         }
     }
 
