@@ -20,7 +20,7 @@ public class FuzzTests
     /// <summary>What to do to a seed: which seed, which mutation, where, and with what bytes.</summary>
     public sealed record Mutation(int Seed, int Kind, int[] Positions, byte[] Bytes);
 
-    private static readonly Gen<Mutation> Mutations =
+    internal static readonly Gen<Mutation> Mutations =
         Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 4], Gen.Int[0, int.MaxValue].Array[1, 8], Gen.Byte.Array[1, 64],
             (seed, kind, positions, bytes) => new Mutation(seed, kind, positions, bytes));
 

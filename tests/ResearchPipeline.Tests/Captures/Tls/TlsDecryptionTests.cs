@@ -14,7 +14,7 @@ namespace ResearchPipeline.Tests.Captures.Tls;
 public class TlsDecryptionTests
 {
     /// <summary>Both directions' decrypted application bytes of every TCP connection, in first-packet order.</summary>
-    internal static List<(byte[] Client, byte[] Server)> DecryptedStreams(string capture, TlsKeyLog keys)
+    internal static List<(byte[] Client, byte[] Server)> DecryptedStreams(string capture, TlsKeyLog keys, bool raw = false)
     {
         using var stream = File.OpenRead(capture);
         var head = new byte[12];
@@ -33,7 +33,7 @@ public class TlsDecryptionTests
             if (!connections.TryGetValue(key, out var follow))
             {
                 if (segment.Payload.Length == 0 && !syn) continue;
-                follow = new Follow(keys, syn && (segment.Flags & TcpFlags.Ack) != 0 ? segment.Destination : segment.Source);
+                follow = new Follow(keys, syn && (segment.Flags & TcpFlags.Ack) != 0 ? segment.Destination : segment.Source, raw);
                 connections[key] = follow;
                 order.Add(follow);
             }
@@ -52,8 +52,9 @@ public class TlsDecryptionTests
 
     private sealed class Follow : ITlsApplication
     {
-        public Follow(TlsKeyLog keys, Endpoint client)
+        public Follow(TlsKeyLog keys, Endpoint client, bool raw)
         {
+            Raw = raw;
             ClientEnd = client;
             Session = new TlsSession(keys, (_, _, message, _) => Problems.Add(message)) { Application = this };
             ToServer = new TcpReassembler(new Sink(this, true), 1 << 20);
@@ -61,6 +62,8 @@ public class TlsDecryptionTests
         }
 
         public Endpoint ClientEnd { get; }
+        /// <summary>Collect the TCP stream's own bytes rather than the decrypted ones.</summary>
+        public bool Raw { get; }
         public TlsSession Session { get; }
         public TcpReassembler ToServer { get; }
         public TcpReassembler ToClient { get; }
@@ -73,7 +76,11 @@ public class TlsDecryptionTests
 
         private sealed class Sink(Follow follow, bool toServer) : IStreamSink
         {
-            public void Data(ReadOnlySpan<byte> bytes, Frame frame) => follow.Session.Feed(toServer, bytes, frame);
+            public void Data(ReadOnlySpan<byte> bytes, Frame frame)
+            {
+                if (follow.Raw) (toServer ? follow.Client : follow.Server).Write(bytes);
+                else follow.Session.Feed(toServer, bytes, frame);
+            }
             public void Gap(long bytes, Frame frame) => follow.Session.Gap(toServer, bytes, frame);
         }
     }
