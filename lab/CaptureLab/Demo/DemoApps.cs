@@ -12,17 +12,17 @@ public sealed record DemoApp(AppProfile Profile, string Story, Func<AppProfile, 
 {
     public IReadOnlyList<LabRequest> Requests() => Script(Profile);
 
-    /// <summary>How the app's HTTP stack talks to the proxy (see <see cref="DemoApps.Transports"/>).</summary>
-    public Transport Transport => DemoApps.Transports.GetValueOrDefault(Profile.Folder, Transport.Http11Tls13);
+    /// <summary>How the app's HTTP stack talks to the proxy (see <see cref="DemoApps.Stacks"/>).</summary>
+    public HttpStack Stack => DemoApps.Stacks.GetValueOrDefault(Profile.Folder, HttpStack.Http11Tls13);
 }
 
 /// <summary>
 /// The HTTP version an app's requests go out with (exactly that version, negotiated by ALPN) and the TLS versions
 /// its client offers, so the corpus holds TLS 1.2 and 1.3, HTTP/1.1 and HTTP/2 sessions.
 /// </summary>
-public sealed record Transport(Version HttpVersion, SslProtocols TlsVersions)
+public sealed record HttpStack(Version HttpVersion, SslProtocols TlsVersions)
 {
-    public static readonly Transport Http11Tls13 = new(System.Net.HttpVersion.Version11, SslProtocols.Tls13);
+    public static readonly HttpStack Http11Tls13 = new(System.Net.HttpVersion.Version11, SslProtocols.Tls13);
 
     public string Describe() =>
         $"HTTP/{(HttpVersion == System.Net.HttpVersion.Version20 ? "2" : "1.1")} over {(TlsVersions == SslProtocols.Tls12 ? "TLS 1.2" : "TLS 1.3")}";
@@ -40,7 +40,7 @@ public static class DemoApps
     /// HTTP/1.1 only. The 2020 apps' clients offer TLS 1.2 at most, as clients of their time still often did.
     /// Apps not listed use HTTP/1.1 over TLS 1.3.
     /// </summary>
-    public static readonly IReadOnlyDictionary<string, Transport> Transports = new Dictionary<string, Transport>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, HttpStack> Stacks = new Dictionary<string, HttpStack>(StringComparer.Ordinal)
     {
         ["meetly-ios-2020"] = new(HttpVersion.Version20, SslProtocols.Tls12),
         ["pixelpals-android-2020"] = new(HttpVersion.Version11, SslProtocols.Tls12),
