@@ -138,4 +138,32 @@ public class Http2ReaderTests
         Assert.That(run.Exchanges.Select(e => (e.StreamId, e.Ordinal, e.Incomplete)), Is.EqualTo(new[] { (1, 0, (string?)null), (2, 1, (string?)null) }));
         Assert.That(Show(run.Exchanges[1].RequestHeaders), Does.Contain(":authority: a.b"));
     }
+
+    private static List<Exchange> ReadConversation(params (bool ToServer, byte[] Bytes)[] chunks) =>
+        PcapReaderTests.ReadAll(CaptureBytes.Pcap(CaptureBytes.Conversation(40100, 8080, chunks))).OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
+
+    [Test]
+    public void Cleartext_HTTP2_with_prior_knowledge_is_read_from_a_packet_capture()
+    {
+        var exchanges = ReadConversation(
+            (true, [.. Http2Connection.Preface, .. Frame(4, 0, 0), .. Frame(1, 0x4, 1, Get), .. Frame(0, 0x1, 1, "a=1"u8.ToArray())]),
+            (false, [.. Frame(4, 0, 0), .. Frame(1, 0x4, 1, Ok), .. Frame(0, 0x1, 1, "ok"u8.ToArray())]));
+        var e = exchanges.Single();
+        Assert.That((e.Method, e.Target.Url, e.HttpVersion, e.Status, e.Sni, e.CipherSuite), Is.EqualTo(("GET", "http://www.example.com:8080/", "HTTP/2", (int?)200, (string?)null, (string?)null)));
+        Assert.That(Encoding.ASCII.GetString(e.RequestBody.Span) + Encoding.ASCII.GetString(e.ResponseBody.Span), Is.EqualTo("a=1ok"));
+    }
+
+    [Test]
+    public void An_HTTP1_request_upgraded_to_h2c_is_answered_on_stream_1_and_later_streams_follow()
+    {
+        var upgrade = CaptureBytes.Ascii("GET /first HTTP/1.1\r\nHost: h2c.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
+        var switching = CaptureBytes.Ascii("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+        var exchanges = ReadConversation(
+            (true, upgrade),
+            (false, [.. switching, .. Frame(4, 0, 0), .. Frame(1, 0x5, 1, Ok)]),
+            (true, [.. Http2Connection.Preface, .. Frame(4, 0, 0), .. Frame(1, 0x5, 3, Get)]),
+            (false, Frame(1, 0x5, 3, Ok)));
+        Assert.That(exchanges.OrderBy(e => e.Ordinal).Select(e => $"{e.Method} {e.Target.Host}{e.Target.Path} {e.HttpVersion} {e.Status}"),
+            Is.EqualTo(new[] { "GET h2c.example/first HTTP/2 200", "GET www.example.com/ HTTP/2 200" }));
+    }
 }

@@ -17,15 +17,15 @@ internal sealed class RecordDecryptor : IDisposable
     private readonly ChaCha20Poly1305? _chacha;
     private readonly Aes? _aes;
     private readonly byte[] _iv;
-    private readonly byte[] _macKey;
     private readonly bool _encryptThenMac;
     private readonly bool _explicitCbcIv;
+    // One HMAC per direction, reset after every record rather than created for each.
+    private readonly IncrementalHash? _hmac;
 
     private RecordDecryptor(CipherSuite suite, byte[] key, byte[] iv, byte[] macKey, bool encryptThenMac, bool explicitCbcIv)
     {
         _suite = suite;
         _iv = iv;
-        _macKey = macKey;
         _encryptThenMac = encryptThenMac;
         _explicitCbcIv = explicitCbcIv;
         switch (suite.Bulk, suite.Kind)
@@ -36,6 +36,7 @@ internal sealed class RecordDecryptor : IDisposable
             case (BulkCipher.Aes, RecordCipherKind.Cbc):
                 _aes = Aes.Create();
                 _aes.Key = key;
+                _hmac = IncrementalHash.CreateHMAC(suite.Hash, macKey);
                 break;
             default:
                 _gcm = new AesGcm(key, TagBytes);
@@ -195,8 +196,9 @@ internal sealed class RecordDecryptor : IDisposable
         {
             if (n < mac) return false;
             n -= mac;
-            var tag = output.Slice(n, mac).ToArray();
-            if (!MacMatches(header, sequence, output[..n], tag, expected)) return false;
+            Span<byte> tag = stackalloc byte[48];
+            output.Slice(n, mac).CopyTo(tag);
+            if (!MacMatches(header, sequence, output[..n], tag[..mac], expected)) return false;
         }
         length = n;
         return true;
@@ -204,12 +206,11 @@ internal sealed class RecordDecryptor : IDisposable
 
     private bool MacMatches(ReadOnlySpan<byte> header, ulong sequence, ReadOnlySpan<byte> content, ReadOnlySpan<byte> tag, Span<byte> scratch)
     {
-        using var hmac = IncrementalHash.CreateHMAC(_suite.Hash, _macKey);
         Span<byte> head = stackalloc byte[13];
         Aad12(header, sequence, content.Length, head);
-        hmac.AppendData(head);
-        hmac.AppendData(content);
-        var n = hmac.GetHashAndReset(scratch);
+        _hmac!.AppendData(head);
+        _hmac.AppendData(content);
+        var n = _hmac.GetHashAndReset(scratch);
         return n == tag.Length && CryptographicOperations.FixedTimeEquals(scratch[..n], tag);
     }
 
@@ -218,5 +219,6 @@ internal sealed class RecordDecryptor : IDisposable
         _gcm?.Dispose();
         _chacha?.Dispose();
         _aes?.Dispose();
+        _hmac?.Dispose();
     }
 }
