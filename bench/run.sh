@@ -5,6 +5,8 @@
 #   bench/run.sh                      sizes 10MB,100MB,1GB, jobs 1 and 2
 #   SIZES=10MB,100MB JOBS="1 2" bench/run.sh
 #   BIG_HAR=2GB bench/run.sh          also one single HAR of that size (peak memory of one huge capture)
+#   TLS_SIZES=100MB bench/run.sh      sizes of the decrypting-reader corpus (TLS + HTTP/2 pcapngs with keys; default 100MB;
+#                                     empty: no decrypting-reader row)
 #
 # Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (shared captures;
 # default ../shared/captures), EXTERNAL (reference data from make reference; default data/external).
@@ -13,12 +15,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZES=${SIZES:-10MB,100MB,1GB}
+SIZES=${SIZES-10MB,100MB,1GB}
 JOBS=${JOBS:-1 2}
 BENCH_DIR=${BENCH_DIR:-data/interim/bench}
 SHARED=${SHARED:-../shared/captures}
 EXTERNAL=${EXTERNAL:-data/external}
 BIG_HAR=${BIG_HAR:-}
+TLS_SIZES=${TLS_SIZES-100MB}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
 CLI=pipeline/ResearchPipeline.Cli/bin/Release/net10.0/research-pipeline.dll
@@ -34,7 +37,7 @@ $DOTNET build ResearchPipeline.sln -c Release --nologo -v quiet -clp:ErrorsOnly
 if have node && have npm; then
     [ -d bench/node_modules/trackhar ] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
-$DOTNET "$SCALER" --raw data/raw --shared "$SHARED" --out "$BENCH_DIR" --sizes "$SIZES" ${BIG_HAR:+--big-har "$BIG_HAR"}
+$DOTNET "$SCALER" --raw data/raw --shared "$SHARED" --out "$BENCH_DIR" --sizes "$SIZES" ${BIG_HAR:+--big-har "$BIG_HAR"} ${TLS_SIZES:+--tls-sizes "$TLS_SIZES"}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -160,8 +163,31 @@ bench_corpus() {
     rm -rf "$work/views" "$work/parsed" "$work/run" "$work/run-har" "$work/parse-har" "$work/parse-pcap" "$work/parse-flows" "$work/tshark.out"
 }
 
+# The decrypting reader: TLS 1.2/1.3 pcapngs (HTTP/1.1 and HTTP/2) with their keys, our parse stage (keys from each
+# pcapng's Decryption Secrets Block and the key log beside it) vs tshark given the sessions' key log and asked for the
+# HTTP/1 and HTTP/2 request header fields. One process each at -j1: the pcapngs are concatenated byte for byte into
+# one tshark (a pcapng may hold many sections; mergecap 4.0 refuses these files, editcap too), and the copies'
+# connections were moved to ports of their own, so they stay apart in the one stream.
+bench_tls() {
+    local root=$1 label=$2
+    local view; view=$(subset "$root" tls '.*\.(pcapng|keylog)')
+    local files bytes; files=$(find "$view" -mindepth 2 -name '*.pcapng' | wc -l); bytes=$(find "$view" -mindepth 2 -name '*.pcapng' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+    find "$view" -mindepth 2 -type f -print0 | xargs -0 cat >/dev/null
+    REQUESTS() { ours_requests; }
+    measure "$label" tls research-pipeline parse 1 "$files" "$bytes" -- $DOTNET "$CLI" parse --raw "$view" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
+    if have tshark; then
+        local keylog; keylog=$(realpath "$root/keylog.txt")
+        # Requests: the HTTP/2 and HTTP/1 methods tshark printed (a packet may carry several HEADERS frames).
+        REQUESTS() { cut -d, -f2,5 "$work/out" | tr ',/' '\n\n' | grep -c . || true; }
+        measure "$label" tls tshark fields 1 "$files" "$bytes" -- sh -c "cd '$view' && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat | tshark -n -r - -o tls.keylog_file:$keylog -T fields -E separator=, -E occurrence=a -E aggregator=/ -e frame.number -e http2.headers.method -e http2.headers.authority -e http2.headers.path -e http.request.method -e http.host -e http.request.uri -Y 'http2.headers.method or http.request'"
+    else skip "tshark decryption comparison" tshark "apt-get install tshark"; fi
+    rm -rf "$work/views" "$work/parse-tls"
+}
+
 IFS=, read -ra sizes <<< "$SIZES"
 for size in "${sizes[@]}"; do bench_corpus "$BENCH_DIR/$size" "$size"; done
+IFS=, read -ra tls_sizes <<< "$TLS_SIZES"
+for size in "${tls_sizes[@]}"; do bench_tls "$BENCH_DIR/tls-$size" "tls-$size"; done
 if [ -n "$BIG_HAR" ]; then
     big=$BENCH_DIR/big-har-$BIG_HAR
     REQUESTS() { ours_requests; }

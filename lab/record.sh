@@ -5,7 +5,9 @@
 # request itself (lab/mitm/reply_addon.py), writes the flow file (-w) and the HAR through the packaged
 # har_dump.py addon; dumpcap records the same session on loopback, and the TLS key log mitmproxy wrote is kept
 # beside the pcapng and injected into it (editcap --inject-secrets). The lab (lab/CaptureLab) sends the app's
-# requests and writes the ground truth; lab/mitm/verify_flows.py then checks each flow against what was sent.
+# requests over the HTTP and TLS versions its platform's stack uses (DemoApps.Stacks: HTTP/2 by ALPN h2 or
+# HTTP/1.1, TLS 1.2 or 1.3; mitmproxy offers h2 by default) and writes the ground truth; lab/mitm/verify_flows.py
+# then checks each flow against what was sent.
 #
 # usage: lab/record.sh [RAW]        (default data/raw; LAB_PORT picks the proxy port, default 18480)
 #        lab/record.sh --truth-only [RAW]

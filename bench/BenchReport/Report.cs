@@ -30,6 +30,9 @@ public static class Report
             md.Append('\n');
         }
 
+        var decrypting = DecryptingReader(results.Rows.Where(r => r.Subset == "tls").ToList());
+        if (decrypting.Length > 0) md.Append(decrypting);
+
         md.Append("## Scaling: the whole run over every capture\n\n");
         md.Append("| corpus | jobs | captures | MB | requests | wall s | MB/s | requests/s | peak RSS MB | parse s | enrich s | emit s |\n");
         md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -77,6 +80,38 @@ public static class Report
             yield return ("(no target) flow reading vs mitmdump -nr (one process each)", Invariant($"{md.WallSeconds / fl.WallSeconds:F2}x mitmdump's speed ({fl.WallSeconds:F2} s vs {md.WallSeconds:F2} s)"), "");
         if (Find("ips", "mmdblookup", "lookup", 1) is { } mm && Find("all", "research-pipeline", "run", maxJobs) is { EnrichSeconds: { } en })
             yield return ("(no target) enrich stage vs mmdblookup over the distinct addresses", Invariant($"ours {en:F2} s (mostly loading the reference data) vs mmdblookup {mm.WallSeconds:F2} s for {mm.Requests} addresses"), "");
+    }
+
+    /// <summary>
+    /// Issue 14's targets for the decrypting reader: the parse stage over TLS+HTTP/2 pcapngs with keys at least 5x
+    /// tshark's speed (-j1, one process each), and peak memory flat in file size (compared across the corpus sizes).
+    /// </summary>
+    private static string DecryptingReader(List<Measurement> rows)
+    {
+        var corpora = rows.GroupBy(r => r.Corpus).OrderBy(g => g.Max(r => r.Bytes)).ToList();
+        if (corpora.Count == 0) return "";
+        var md = new StringBuilder("## Decrypting reader (issue 14): TLS 1.2/1.3 + HTTP/2 packet captures with keys, -j1\n\n");
+        md.Append("| corpus | pcapngs | MB | ours s | ours MB/s | ours peak RSS MB | tshark s | tshark MB/s | tshark peak RSS MB | ours vs tshark | >= 5x |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var corpus in corpora)
+        {
+            var ours = corpus.FirstOrDefault(r => r.Tool == "research-pipeline");
+            var ts = corpus.FirstOrDefault(r => r.Tool == "tshark");
+            if (ours is null) continue;
+            md.Append(Invariant($"| {corpus.Key} | {ours.Files} | {ours.Bytes / 1048576.0:F1} | {ours.WallSeconds:F2} | {ours.MegabytesPerSecond:F1} | {ours.PeakRssKb / 1024} | "));
+            md.Append(ts is null ? "| | | | |\n" : Invariant($"{ts.WallSeconds:F2} | {ts.MegabytesPerSecond:F1} | {ts.PeakRssKb / 1024} | {ts.WallSeconds / ours.WallSeconds:F2}x | {Met(ts.WallSeconds / ours.WallSeconds >= 5)} |\n"));
+        }
+        var measured = corpora.Select(g => g.FirstOrDefault(r => r.Tool == "research-pipeline")).OfType<Measurement>().ToList();
+        if (measured.Count > 1)
+        {
+            var (small, large) = (measured[0], measured[^1]);
+            var growth = (double)large.PeakRssKb / small.PeakRssKb;
+            md.Append(Invariant($"\nPeak memory from {small.Corpus} to {large.Corpus} ({large.Bytes / (double)small.Bytes:F1}x the bytes): {growth:F2}x ({Met(growth < 1.5)} flat, i.e. under 1.5x).\n"));
+        }
+        md.Append("\nOurs: `research-pipeline parse` (keys from each pcapng's Decryption Secrets Block and the key log beside it). tshark: every\n");
+        md.Append("pcapng concatenated (`cat`, one section each) into one `tshark -o tls.keylog_file:keylog.txt -T fields` printing the HTTP/2 and\n");
+        md.Append("HTTP/1 request header fields (method, authority or Host, path).\n\n");
+        return md.ToString();
     }
 
     private static string Met(bool met) => met ? "yes" : "**no**";

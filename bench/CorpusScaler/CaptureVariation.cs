@@ -117,6 +117,58 @@ public static partial class CaptureVariation
         }
     }
 
+    /// <summary>
+    /// A pcapng of TLS connections with their keys, for the decrypting-reader corpus: timestamps move
+    /// <paramref name="copy"/> seconds later and every ephemeral TCP port (32768 and up, where the client's are)
+    /// moves by the same amount in both directions, so the copies' connections stay whole and apart even when
+    /// tshark reads them concatenated into one stream. Sequence numbers, payloads (the TLS records) and the
+    /// Decryption Secrets Block stay as recorded, so the embedded keys still open every connection.
+    /// Only little-endian sections with Ethernet interfaces are rewritten, which is what dumpcap writes on Linux.
+    /// </summary>
+    public static byte[] VaryConnections(byte[] pcapng, int copy)
+    {
+        var bytes = PcapTimestamps(pcapng, copy);
+        if (bytes.Length < 12 || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != 0x0A0D0D0A) return bytes;
+        var linkTypes = new List<ushort>();
+        for (var at = 0; at + 12 <= bytes.Length;)
+        {
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at));
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
+            if (length < 12 || length > bytes.Length - at) break;
+            if (type == 0x0A0D0D0A)
+            {
+                if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8)) != 0x1A2B3C4D) break;
+                linkTypes.Clear();
+            }
+            else if (type == 1 && length >= 20) linkTypes.Add(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 8)));
+            else if (type == 6 && length >= 32)
+            {
+                var iface = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8));
+                var captured = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 20)), length - 32);
+                if (iface < linkTypes.Count && linkTypes[iface] == 1) MoveEphemeralPorts(bytes.AsSpan(at + 28, captured), copy);
+            }
+            at += (int)length;
+        }
+        return bytes;
+    }
+
+    private static void MoveEphemeralPorts(Span<byte> frame, int copy)
+    {
+        if (frame.Length < 14) return;
+        var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
+        int tcp;
+        if (etherType == 0x0800 && frame.Length >= 34 && frame[23] == 6) tcp = 14 + (frame[14] & 0x0f) * 4;
+        else if (etherType == 0x86DD && frame.Length >= 54 && frame[20] == 6) tcp = 14 + 40;
+        else return;
+        if (frame.Length < tcp + 4) return;
+        for (var side = 0; side < 4; side += 2)
+        {
+            var port = BinaryPrimitives.ReadUInt16BigEndian(frame[(tcp + side)..]);
+            // A prime step spreads the copies over the ephemeral range; the TCP checksum is left as it was (readers do not check it).
+            if (port >= 32768) BinaryPrimitives.WriteUInt16BigEndian(frame[(tcp + side)..], (ushort)(32768 + (port - 32768 + copy * 613) % 32768));
+        }
+    }
+
     private static uint Read(byte[] b, int at, bool little) =>
         little ? BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(at)) : BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(at));
 

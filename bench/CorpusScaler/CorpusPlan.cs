@@ -87,6 +87,56 @@ public static class CorpusPlan
         return (files, bytes);
     }
 
+    /// <summary>
+    /// The decrypting-reader corpus: copies of the demonstration sessions' packet captures (TLS 1.2 and 1.3,
+    /// HTTP/1.1 and HTTP/2, keys in a Decryption Secrets Block) with their key logs beside them, each copy's
+    /// connections moved apart (<see cref="CaptureVariation.VaryConnections"/>), until the pcapngs hold at least
+    /// the target bytes. Also writes <c>keylog.txt</c>: every session's key log once, for tshark (copies share keys).
+    /// </summary>
+    public static (int Files, long Bytes) WriteTls(string raw, long targetBytes, string outFolder)
+    {
+        var sessions = Directory.GetDirectories(raw).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "session.pcapng")) && File.Exists(Path.Combine(d, "session.keylog"))).ToList();
+        if (sessions.Count == 0) throw new InvalidOperationException($"{raw} has no session.pcapng with a session.keylog beside it");
+        var seeds = sessions.Select(d => new SeedGroup(Path.GetFileName(d), [Path.Combine(d, "session.pcapng"), Path.Combine(d, "session.keylog")], null)).ToList();
+        var signature = "tls-" + Signature(seeds, targetBytes);
+        var marker = Path.Combine(outFolder, ".corpus");
+        if (File.Exists(marker) && File.ReadAllText(marker).StartsWith(signature, StringComparison.Ordinal))
+        {
+            var parts = File.ReadAllText(marker).Split(' ');
+            return (int.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+        }
+        if (Directory.Exists(outFolder)) Directory.Delete(outFolder, recursive: true);
+        Directory.CreateDirectory(outFolder);
+        var rows = File.ReadAllLines(Path.Combine(raw, "apps.csv")).Skip(1).Where(l => l.Length > 0)
+            .Select(l => l.Split(',')).ToDictionary(r => r[0], StringComparer.Ordinal);
+        var pcaps = seeds.ToDictionary(s => s.Name, s => File.ReadAllBytes(s.Files[0]), StringComparer.Ordinal);
+        var apps = new StringBuilder(AppsHeader).Append('\n');
+        long bytes = 0;
+        var files = 0;
+        for (var copy = 1; bytes < targetBytes; copy++)
+        {
+            foreach (var seed in seeds)
+            {
+                if (bytes >= targetBytes) break;
+                var folder = $"{seed.Name}-c{copy:D4}";
+                Directory.CreateDirectory(Path.Combine(outFolder, folder));
+                var varied = CaptureVariation.VaryConnections(pcaps[seed.Name], copy);
+                File.WriteAllBytes(Path.Combine(outFolder, folder, "session.pcapng"), varied);
+                File.Copy(seed.Files[1], Path.Combine(outFolder, folder, "session.keylog"));
+                bytes += varied.Length;
+                files++;
+                apps.Append(AppsRow(seed with { AppRow = rows.GetValueOrDefault(seed.Name) }, folder, copy)).Append('\n');
+            }
+        }
+        File.WriteAllText(Path.Combine(outFolder, "apps.csv"), apps.ToString());
+        var devices = Path.Combine(raw, "devices.csv");
+        if (File.Exists(devices)) File.Copy(devices, Path.Combine(outFolder, "devices.csv"));
+        File.WriteAllText(Path.Combine(outFolder, "keylog.txt"), string.Concat(seeds.Select(s => File.ReadAllText(s.Files[1]))));
+        File.WriteAllText(marker, $"{signature} {files} {bytes}\n");
+        return (files, bytes);
+    }
+
     // Shared captures have no apps.csv row of their own; they get one on a demonstration device so the
     // identify stage searches them as it searches a study's captures.
     private static string AppsRow(SeedGroup seed, string folder, int copy)

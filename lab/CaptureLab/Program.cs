@@ -112,6 +112,7 @@ public static class Program
             AllowAutoRedirect = false,
             SslOptions = new SslClientAuthenticationOptions
             {
+                EnabledSslProtocols = demo.Stack.TlsVersions,
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => TrustedBy(ca, certificate, errors),
             },
         };
@@ -121,15 +122,17 @@ public static class Program
         var requests = demo.Requests();
         foreach (var request in requests)
         {
-            using var message = request.ToHttp();
+            using var message = request.ToHttp(demo.Stack.HttpVersion);
             using var response = await client.SendAsync(message);
+            if (response.Version != demo.Stack.HttpVersion)
+                throw new InvalidOperationException($"{request.Method} {request.Url} went over HTTP/{response.Version}, not HTTP/{demo.Stack.HttpVersion}");
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotModified))
                 throw new InvalidOperationException($"{request.Method} {request.Url} answered {(int)response.StatusCode}: the reply addon does not know it");
         }
         var session = Session(demo, requests);
         await File.WriteAllTextAsync(truthPath, session.Truth);
         await File.WriteAllTextAsync(logPath, session.Log);
-        Console.WriteLine($"{demo.Profile.Folder}: {requests.Count} requests sent, {requests.Count(r => r.Truthful)} to Meta hosts");
+        Console.WriteLine($"{demo.Profile.Folder}: {requests.Count} requests sent ({demo.Stack.Describe()}), {requests.Count(r => r.Truthful)} to Meta hosts");
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
 using CaptureLab.Sdk;
@@ -9,6 +11,21 @@ namespace CaptureLab.Demo;
 public sealed record DemoApp(AppProfile Profile, string Story, Func<AppProfile, IReadOnlyList<LabRequest>> Script)
 {
     public IReadOnlyList<LabRequest> Requests() => Script(Profile);
+
+    /// <summary>How the app's HTTP stack talks to the proxy (see <see cref="DemoApps.Stacks"/>).</summary>
+    public HttpStack Stack => DemoApps.Stacks.GetValueOrDefault(Profile.Folder, HttpStack.Http11Tls13);
+}
+
+/// <summary>
+/// The HTTP version an app's requests go out with (exactly that version, negotiated by ALPN) and the TLS versions
+/// its client offers, so the corpus holds TLS 1.2 and 1.3, HTTP/1.1 and HTTP/2 sessions.
+/// </summary>
+public sealed record HttpStack(Version HttpVersion, SslProtocols TlsVersions)
+{
+    public static readonly HttpStack Http11Tls13 = new(System.Net.HttpVersion.Version11, SslProtocols.Tls13);
+
+    public string Describe() =>
+        $"HTTP/{(HttpVersion == System.Net.HttpVersion.Version20 ? "2" : "1.1")} over {(TlsVersions == SslProtocols.Tls12 ? "TLS 1.2" : "TLS 1.3")}";
 }
 
 /// <summary>
@@ -18,6 +35,19 @@ public sealed record DemoApp(AppProfile Profile, string Story, Func<AppProfile, 
 /// </summary>
 public static class DemoApps
 {
+    /// <summary>
+    /// NSURLSession (iOS) speaks HTTP/2 wherever the server offers it; the Android SDK's HttpURLConnection speaks
+    /// HTTP/1.1 only. The 2020 apps' clients offer TLS 1.2 at most, as clients of their time still often did.
+    /// Apps not listed use HTTP/1.1 over TLS 1.3.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, HttpStack> Stacks = new Dictionary<string, HttpStack>(StringComparer.Ordinal)
+    {
+        ["meetly-ios-2020"] = new(HttpVersion.Version20, SslProtocols.Tls12),
+        ["pixelpals-android-2020"] = new(HttpVersion.Version11, SslProtocols.Tls12),
+        ["shopcart-ios-2024"] = new(HttpVersion.Version20, SslProtocols.Tls13),
+        ["calmnest-ios-2026"] = new(HttpVersion.Version20, SslProtocols.Tls13),
+    };
+
     public static IReadOnlyList<DemoApp> All(IReadOnlyDictionary<string, DeviceProfile> devices) =>
     [
         Meetly(devices["demo-iphone-2020"]),

@@ -100,11 +100,11 @@ public sealed record LabRequest(
         return buffer.ToArray();
     }
 
-    public HttpRequestMessage ToHttp()
+    public HttpRequestMessage ToHttp(Version httpVersion)
     {
         var message = new HttpRequestMessage(new HttpMethod(Method), new Uri(Url))
         {
-            Version = HttpVersion.Version11,
+            Version = httpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         foreach (var (name, value) in Headers) message.Headers.TryAddWithoutValidation(name, value);
@@ -116,7 +116,8 @@ public sealed record LabRequest(
             message.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
             if (Body is not RawBody) message.Content.Headers.TryAddWithoutValidation("Content-Encoding", "gzip");
         }
-        if (Chunked) message.Headers.TransferEncodingChunked = true;
+        // HTTP/2 frames its bodies itself: chunked transfer coding exists only in HTTP/1.1.
+        if (Chunked && httpVersion == HttpVersion.Version11) message.Headers.TransferEncodingChunked = true;
         return message;
     }
 }

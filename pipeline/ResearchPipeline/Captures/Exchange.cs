@@ -43,6 +43,8 @@ public sealed record Exchange
     public string? ServerIp { get; init; }
     public string? Sni { get; init; }
     public string? TlsVersion { get; init; }
+    /// <summary>The TLS cipher suite the server chose, by its IANA name (packet captures).</summary>
+    public string? CipherSuite { get; init; }
     /// <summary>Address and port of the client end (packet captures).</summary>
     public string? ClientIp { get; init; }
     public int? ClientPort { get; init; }

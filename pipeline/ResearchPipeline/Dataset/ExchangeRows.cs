@@ -31,6 +31,7 @@ public static class ExchangeRows
         ServerIp = e.ServerIp,
         Sni = e.Sni,
         TlsVersion = e.TlsVersion,
+        CipherSuite = e.CipherSuite,
         UserAgent = e.RequestHeader("User-Agent"),
         DurationMs = e.DurationMs,
         ClientIp = e.ClientIp,

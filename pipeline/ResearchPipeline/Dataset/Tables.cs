@@ -56,6 +56,7 @@ public sealed record ExchangeRow
     public string? ServerIp { get; init; }
     public string? Sni { get; init; }
     public string? TlsVersion { get; init; }
+    public string? CipherSuite { get; init; }
     public string? UserAgent { get; init; }
     public string? Sdk { get; init; }
     public string? GraphApiVersion { get; init; }
@@ -151,6 +152,7 @@ public static partial class Tables
         Col.Str<ExchangeRow>("server_ip", "address actually contacted, as recorded at capture time", r => r.ServerIp),
         Col.Str<ExchangeRow>("sni", "TLS server name, where recorded", r => r.Sni),
         Col.Str<ExchangeRow>("tls_version", "TLS version, where recorded", r => r.TlsVersion),
+        Col.Str<ExchangeRow>("cipher_suite", "TLS cipher suite the server chose, by its IANA name (e.g. TLS_AES_128_GCM_SHA256), where recorded; null where not TLS", r => r.CipherSuite),
         Col.Str<ExchangeRow>("user_agent", "request User-Agent header", r => r.UserAgent),
         Col.Str<ExchangeRow>("sdk", "tracker SDK named by the request (e.g. FBAndroidSDK 16.0.1); null when none", r => r.Sdk),
         Col.Str<ExchangeRow>("graph_api_version", "Facebook Graph API version from the path (e.g. v16.0)", r => r.GraphApiVersion),

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using BenchReport;
 using CorpusScaler;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Tests.Captures;
 
 namespace ResearchPipeline.Tests.Bench;
 
@@ -50,6 +51,65 @@ public class CorpusScalerTests
 
         Assert.That(File.ReadAllBytes(copy), Is.Not.EqualTo(File.ReadAllBytes(original)));
         Assert.That(Requests(copy), Is.EqualTo(Requests(original)).And.Not.Empty);
+    }
+
+    [Test]
+    public void A_TLS_copy_keeps_every_connection_and_its_keys_on_client_ports_of_its_own()
+    {
+        var original = Path.Combine(Raw, "meetly-ios-2020", "session.pcapng");
+        var copy = Path.Combine(TestFiles.NewTempFolder(), "session.pcapng");
+        File.WriteAllBytes(copy, CaptureVariation.VaryConnections(File.ReadAllBytes(original), 7));
+
+        List<CaptureRecord> Read(string path)
+        {
+            using var stream = File.OpenRead(path);
+            return CaptureFormats.All.Detect(path)!.Read(stream, ReadLimits.Default).ToList();
+        }
+        var (before, after) = (Read(original), Read(copy));
+        byte[][] Secrets(List<CaptureRecord> records) => records.OfType<DecryptionSecretsFound>().Select(d => d.Secrets.ToArray()).ToArray();
+        Assert.That(Secrets(after), Is.EqualTo(Secrets(before)).And.Not.Empty, "the Decryption Secrets Block is kept");
+        List<Exchange> Flows(List<CaptureRecord> records) => records.OfType<ExchangeRead>().Select(r => r.Exchange).OrderBy(e => e.Ordinal).ToList();
+        var (a, b) = (Flows(before), Flows(after));
+        Assert.That(b.Select(e => (e.Kind, e.Target.Host, e.Target.Port, e.Sni, e.BytesToServer, e.BytesToClient)),
+            Is.EqualTo(a.Select(e => (e.Kind, e.Target.Host, e.Target.Port, e.Sni, e.BytesToServer, e.BytesToClient))).And.Not.Empty);
+        Assert.That(b.Select(e => e.ClientPort).Intersect(a.Select(e => e.ClientPort)), Is.Empty, "every client port moved");
+
+        // Wireshark, with nothing but the copy's own embedded keys, decrypts the same HTTP/2 requests from it.
+        string[] fields = ["http2.headers.method", "http2.headers.authority", "http2.headers.path"];
+        var expected = Tshark.Fields(original, "http2.headers.method", fields).Select(r => string.Join(' ', r.Select(f => string.Join('/', f)))).ToList();
+        Assert.That(Tshark.Fields(copy, "http2.headers.method", fields).Select(r => string.Join(' ', r.Select(f => string.Join('/', f)))), Is.EqualTo(expected).And.Not.Empty);
+    }
+
+    [Test]
+    public void The_TLS_corpus_holds_pcapngs_with_their_key_logs_and_one_key_log_for_tshark()
+    {
+        var folder = Path.Combine(TestFiles.NewTempFolder(), "tls");
+        var (files, bytes) = CorpusPlan.WriteTls(Raw, 400_000, folder);
+        var pcaps = Directory.GetFiles(folder, "session.pcapng", SearchOption.AllDirectories);
+        Assert.That(bytes, Is.GreaterThanOrEqualTo(400_000));
+        Assert.That(pcaps, Has.Length.EqualTo(files));
+        Assert.That(pcaps.Select(p => File.Exists(Path.ChangeExtension(p, ".keylog"))), Is.All.True);
+        var keys = File.ReadAllLines(Path.Combine(folder, "keylog.txt")).Where(l => l.Length > 0).ToList();
+        var sessionKeys = Directory.GetFiles(Raw, "session.keylog", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).Where(l => l.Length > 0);
+        Assert.That(keys, Is.EquivalentTo(sessionKeys));
+        Assert.That(File.ReadAllLines(Path.Combine(folder, "apps.csv")).Skip(1).Select(l => l.Split(',')[0]),
+            Is.EquivalentTo(pcaps.Select(p => Path.GetFileName(Path.GetDirectoryName(p)))));
+    }
+
+    [Test]
+    public void The_report_shows_the_decrypting_reader_against_tshark_and_its_memory_across_sizes()
+    {
+        var results = BenchResults.Parse([
+            "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
+            "tls-10MB,tls,research-pipeline,parse,1,70,10485760,500,1.00,100000,0.8,,",
+            "tls-10MB,tls,tshark,fields,1,70,10485760,400,8.00,300000,,,",
+            "tls-100MB,tls,research-pipeline,parse,1,700,104857600,5000,5.00,120000,4.5,,",
+            "tls-100MB,tls,tshark,fields,1,700,104857600,4000,20.00,900000,,,",
+        ]);
+        var md = Report.Render(results, "");
+        Assert.That(md, Does.Contain("| tls-10MB | 70 | 10.0 | 1.00 | 10.0 | 97 | 8.00 | 1.2 | 292 | 8.00x | yes |"));
+        Assert.That(md, Does.Contain("| tls-100MB | 700 | 100.0 | 5.00 | 20.0 | 117 | 20.00 | 5.0 | 878 | 4.00x | **no** |"));
+        Assert.That(md, Does.Contain("Peak memory from tls-10MB to tls-100MB (10.0x the bytes): 1.20x (yes flat, i.e. under 1.5x)."));
     }
 
     [Test]

@@ -68,8 +68,9 @@ public class ShardTests
 
         Assert.Multiple(() =>
         {
-            // Enough rows that both the shards' and the published row groups are cut many times.
-            Assert.That(exchanges, Has.Count.GreaterThan(300));
+            // Enough rows that both the shards' and the published row groups (7 and 50 rows) are cut many times.
+            // (The HTTP/2 sessions of the corpus share one connection per host, so their pcapngs hold fewer flows.)
+            Assert.That(exchanges, Has.Count.GreaterThan(200));
             Assert.That(payloads, Has.Count.GreaterThan(1000));
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));

@@ -1,6 +1,8 @@
 using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Captures.Har;
+using ResearchPipeline.Captures.Pcap.Quic;
+using ResearchPipeline.Tests.Captures;
 
 namespace ResearchPipeline.Tests.Robustness;
 
@@ -80,6 +82,34 @@ public class FaultInjectionTests
             random.NextBytes(garbage);
             var splice = random.Next(bytes.Length);
             CaptureSeeds.ReadGuarded(reader, [.. bytes.AsSpan(0, splice), .. garbage, .. bytes.AsSpan(splice)]);
+        }
+    }
+
+    /// <summary>
+    /// Chrome's real client Initial datagram, cut at every length and with every byte flipped: the reader never
+    /// throws; a flip inside the protected payload always fails authentication and is reported, never read as a name.
+    /// </summary>
+    [Test]
+    public void QUIC_Initial_cut_anywhere_or_with_any_byte_flipped_is_reported_never_thrown()
+    {
+        var datagram = QuicPackets.ClientDatagrams(TestFiles.Shared(QuicPackets.SharedCapture))[0];
+        for (var cut = 0; cut < datagram.Length; cut++)
+        {
+            using var reader = new QuicInitialReader(64 * 1024);
+            var problems = new List<string>();
+            reader.ClientDatagram(datagram.AsSpan(0, cut), (_, m) => problems.Add(m));
+            if (cut > 7) Assert.That(problems, Is.Not.Empty, $"cut at {cut} bytes");
+        }
+        // Header, connection IDs, token and length take the first bytes; the payload starts within the first 64.
+        for (var i = 0; i < datagram.Length; i++)
+        {
+            var copy = (byte[])datagram.Clone();
+            copy[i] ^= 0x21;
+            using var reader = new QuicInitialReader(64 * 1024);
+            var problems = new List<string>();
+            Assert.DoesNotThrow(() => reader.ClientDatagram(copy, (_, m) => problems.Add(m)), $"byte {i}");
+            if (i >= 64) Assert.That(problems, Has.Some.Contains("does not decrypt"), $"byte {i}");
+            if (i >= 64) Assert.That(reader.ServerName, Is.Null, $"byte {i}");
         }
     }
 

@@ -1,6 +1,8 @@
 using CsCheck;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Captures.Pcap.Quic;
 using ResearchPipeline.Decoders;
+using ResearchPipeline.Tests.Captures;
 using ResearchPipeline.Payloads;
 using ResearchPipeline.Tests.Payloads;
 
@@ -20,7 +22,7 @@ public class FuzzTests
     /// <summary>What to do to a seed: which seed, which mutation, where, and with what bytes.</summary>
     public sealed record Mutation(int Seed, int Kind, int[] Positions, byte[] Bytes);
 
-    private static readonly Gen<Mutation> Mutations =
+    internal static readonly Gen<Mutation> Mutations =
         Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 4], Gen.Int[0, int.MaxValue].Array[1, 8], Gen.Byte.Array[1, 64],
             (seed, kind, positions, bytes) => new Mutation(seed, kind, positions, bytes));
 
@@ -102,6 +104,60 @@ public class FuzzTests
             if (!task.Wait(TimeSpan.FromSeconds(10))) Assert.Fail("decode did not finish within 10 s");
             _ = task.Result;
         }, time: Seconds, threads: 1);
+    }
+
+    /// <summary>
+    /// The QUIC Initial reader on mutated datagrams: the real client Initial packets of the shared Chrome capture
+    /// and Initial packets of other versions around its real ClientHello. Most mutations fail authentication, so
+    /// this exercises the header and coalescing parsers.
+    /// </summary>
+    [Test]
+    public void Mutated_QUIC_Initial_datagrams_never_make_the_reader_throw_or_hang()
+    {
+        var hello = QuicPackets.RealClientHello();
+        var dcid = Convert.FromHexString("5a1e0c3f9b27d4e6");
+        var seeds = QuicPackets.ClientDatagrams(TestFiles.Shared(QuicPackets.SharedCapture))
+            .Concat(new uint[] { 0x6b3343cf, 0xff00001d, 0xfaceb002, 0x54303531 }.Select(v =>
+                QuicPackets.Initial(v, dcid, 0, QuicPackets.Crypto(0, hello, QuicVersion.Find(v)!.Handshake == QuicHandshake.Tls ? (byte)0x06 : (byte)0x08)))).ToList();
+        Mutations.Sample(m => ReadGuarded(Apply(seeds[m.Seed % seeds.Count], m)), time: Seconds, threads: 1);
+    }
+
+    /// <summary>
+    /// The frame and ClientHello parsers behind the authentication tag: mutated plaintexts (CRYPTO frames of the
+    /// real hello, whole or split, with PING, ACK and PADDING) are sealed again, so every mutation reaches them.
+    /// </summary>
+    [Test]
+    public void Mutated_Initial_payloads_sealed_again_never_make_the_reader_throw_or_hang()
+    {
+        var hello = QuicPackets.RealClientHello();
+        var dcid = Convert.FromHexString("5a1e0c3f9b27d4e6");
+        var half = hello.Length / 2;
+        byte[] ack = [0x02, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
+        var seeds = new List<(uint Version, byte[] Frames)>
+        {
+            (1, QuicPackets.Crypto(0, hello)),
+            (1, [0x01, .. ack, .. QuicPackets.Crypto((ulong)half, hello[half..]), .. QuicPackets.Crypto(0, hello[..half]), 0, 0, 0]),
+            (0x6b3343cf, QuicPackets.Crypto(0, hello)),
+            (0x54303531, QuicPackets.Crypto(0, hello, 0x08)),
+            (0x51303530, QuicPackets.Crypto(0, [.. "CHLO"u8, 1, 0, 0, 0, .. "SNI\0"u8, 11, 0, 0, 0, .. "www.example"u8], 0x08)),
+        };
+        Mutations.Sample(m =>
+        {
+            var (version, frames) = seeds[m.Seed % seeds.Count];
+            ReadGuarded(QuicPackets.Initial(version, dcid, (uint)(m.Positions[0] & 0xffff), Apply(frames, m)));
+        }, time: Seconds, threads: 1);
+    }
+
+    private static void ReadGuarded(byte[] datagram)
+    {
+        var task = Task.Run(() =>
+        {
+            using var reader = new QuicInitialReader(64 * 1024);
+            reader.ClientDatagram(datagram, (kind, message) => Assert.That(message, Does.StartWith("QUIC")));
+            return reader.ServerName;
+        });
+        if (!task.Wait(TimeSpan.FromSeconds(10))) Assert.Fail("the QUIC Initial reader did not finish within 10 s");
+        _ = task.Result;
     }
 
     // Found by the fuzzer: a corrupt brotli body made BrotliStream throw InvalidOperationException.

@@ -5,11 +5,11 @@ namespace ResearchPipeline.Captures.Pcap;
 /// <summary>An HTTP request read off the wire and its response (if one came) as an <see cref="Exchange"/>.</summary>
 internal static class HttpExchange
 {
-    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, Endpoint server, string serverName, string connection)
+    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, Endpoint server, string serverName, string connection, string scheme = "http", int? port = null)
     {
         var method = request.StartLine[0];
         var uri = request.StartLine[1];
-        var target = Target(uri, request.Header("Host"), serverName, server.Port);
+        var target = Target(uri, request.Header("Host"), serverName, port ?? server.Port, scheme);
         var started = request.FirstFrame.TimeUtc;
         var last = (response ?? request).LastFrame.TimeUtc;
         return new Exchange
@@ -40,7 +40,7 @@ internal static class HttpExchange
     /// The URL the request went to: absolute-form targets (sent to proxies) name it whole; otherwise the Host
     /// header names the host, and without one the server's DNS name or address does.
     /// </summary>
-    private static RequestTarget Target(string uri, string? hostHeader, string serverName, int port)
+    public static RequestTarget Target(string uri, string? hostHeader, string serverName, int port, string scheme)
     {
         if (uri.Contains("://", StringComparison.Ordinal) && RequestTarget.TryParse(uri) is { } absolute) return absolute;
         var host = serverName;
@@ -49,6 +49,6 @@ internal static class HttpExchange
         var q = uri.IndexOf('?');
         var path = q < 0 ? uri : uri[..q];
         var query = q < 0 ? "" : uri[(q + 1)..];
-        return new RequestTarget("http", host.ToLowerInvariant(), port, path, query);
+        return new RequestTarget(scheme, host.ToLowerInvariant(), port, path, query);
     }
 }

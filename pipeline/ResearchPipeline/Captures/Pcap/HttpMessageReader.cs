@@ -63,7 +63,8 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
 
     public static bool LooksLikeResponse(ReadOnlySpan<byte> b) => b.StartsWith("HTTP/1."u8);
 
-    public void Feed(ReadOnlySpan<byte> data, Frame frame)
+    /// <summary>Reads what it can; returns how many bytes were left unread because reading stopped (after an upgrade or CONNECT, they belong to the new protocol).</summary>
+    public int Feed(ReadOnlySpan<byte> data, Frame frame)
     {
         while (data.Length > 0 && _state != State.Stopped)
         {
@@ -78,7 +79,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                         var skip = 0;
                         while (skip < data.Length && data[skip] is (byte)'\r' or (byte)'\n') skip++;
                         data = data[skip..];
-                        if (data.Length == 0) return;
+                        if (data.Length == 0) return 0;
                         _firstFrame = frame;
                         _wireBytes = 0;
                         messageStarts(frame);
@@ -188,6 +189,7 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
                     break;
             }
         }
+        return data.Length;
     }
 
     /// <summary>Bytes of this direction are lost: a body can skip them, a head cannot be read past them.</summary>

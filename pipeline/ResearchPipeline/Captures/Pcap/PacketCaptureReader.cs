@@ -1,8 +1,12 @@
+using ResearchPipeline.Captures.Pcap.Tls;
+
 namespace ResearchPipeline.Captures.Pcap;
 
 /// <summary>
 /// Reads a packet capture (the container is the subclass's business) through the shared packet pipeline.
-/// Damage anywhere becomes a quality record; records read before it are kept.
+/// Damage anywhere becomes a quality record; records read before it are kept. TLS is decrypted with the key
+/// logs kept beside the capture file (<c>session.keylog</c> beside <c>session.pcapng</c>, see
+/// <see cref="TlsKeyLog.BesideCapture"/>) and the capture's own Decryption Secrets Blocks, wherever they lie.
 /// </summary>
 public abstract class PacketCaptureReader : ICaptureReader
 {
@@ -12,9 +16,47 @@ public abstract class PacketCaptureReader : ICaptureReader
 
     private protected abstract IEnumerable<ContainerItem> Container(Stream input);
 
-    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits)
+    private protected virtual void SecretsAhead(Stream input, TlsKeyLog keys)
     {
-        var pipeline = new PacketPipeline(limits);
+    }
+
+    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits) => Read(input, limits, null);
+
+    /// <summary>Reads with <paramref name="keys"/> besides the key logs found beside the file the stream reads.</summary>
+    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, TlsKeyLog? keys)
+    {
+        keys ??= new TlsKeyLog();
+        var problems = new List<CaptureRecord>();
+        if (input is FileStream file)
+        {
+            foreach (var path in TlsKeyLog.BesideCapture(file.Name))
+            {
+                var before = (keys.SecretLines, keys.UnreadableLines);
+                try
+                {
+                    keys.Add(File.ReadAllBytes(path));
+                    problems.Add(new CaptureProblem(keys.UnreadableLines > before.UnreadableLines ? Severity.Warning : Severity.Info,
+                        $"key log {Path.GetFileName(path)} read: {keys.SecretLines - before.SecretLines} TLS secrets{(keys.UnreadableLines > before.UnreadableLines ? $", {keys.UnreadableLines - before.UnreadableLines} lines not in the NSS key log format skipped" : "")}", Path.GetFileName(path)));
+                }
+                catch (IOException e)
+                {
+                    problems.Add(new CaptureProblem(Severity.Warning, $"key log {Path.GetFileName(path)} could not be read: {e.Message}", Path.GetFileName(path)));
+                }
+            }
+        }
+        if (input.CanSeek)
+        {
+            try
+            {
+                SecretsAhead(input, keys);
+            }
+            catch (IOException)
+            {
+                // The pass over the file proper reports damage where it lies.
+            }
+        }
+        foreach (var p in problems) yield return p;
+        var pipeline = new PacketPipeline(limits, keys);
         foreach (var item in Container(input))
         {
             var failure = Process(pipeline, item);
@@ -71,4 +113,18 @@ public sealed class PcapNgReader : PacketCaptureReader
     public override string Format => "pcapng";
     public override bool Recognises(ReadOnlySpan<byte> head) => PcapNgContainer.Recognises(head);
     private protected override IEnumerable<ContainerItem> Container(Stream input) => PcapNgContainer.Read(input);
+
+    // Secrets blocks may follow the packets they decrypt (tools append them): they are gathered before reading.
+    private protected override void SecretsAhead(Stream input, TlsKeyLog keys)
+    {
+        var start = input.Position;
+        try
+        {
+            foreach (var secrets in PcapNgContainer.TlsSecrets(input)) keys.Add(secrets);
+        }
+        finally
+        {
+            input.Position = start;
+        }
+    }
 }

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using ResearchPipeline.Captures.Pcap.Tls;
+using ResearchPipeline.Captures.Pcap.Quic;
 
 namespace ResearchPipeline.Captures.Pcap;
 
@@ -18,6 +20,8 @@ internal sealed class PacketPipeline
     private static readonly TimeSpan ClosingGrace = TimeSpan.FromSeconds(2);
     private const int SweepEveryFrames = 1024;
     private const int MaxNames = 1 << 20;
+    // A ClientHello with post-quantum key shares and many extensions stays well under this.
+    private const int MaxQuicHandshakeBytes = 64 * 1024;
 
     private readonly Queue<CaptureRecord> _out = new();
     private readonly Dictionary<(Endpoint, Endpoint), TcpConnection> _tcp = [];
@@ -27,18 +31,30 @@ internal sealed class PacketPipeline
     private readonly Dictionary<IpAddr, string> _dnsNames = [];
     private readonly Dictionary<IpAddr, string> _resolvedNames = [];
     private readonly SortedDictionary<string, (long Count, long FirstPacket)> _skipped = new(StringComparer.Ordinal);
+    private readonly SortedSet<uint> _quicVersionsNotRead = [];
+    private int _quicConnections;
+    private int _quicNamed;
     private int _nextOrdinal;
     private long _frames;
     private DateTimeOffset? _now;
     private Frame? _lastFrame;
 
-    public PacketPipeline(ReadLimits limits)
+    // TLS connections by what could be done with them, for the capture's summary rows.
+    private int _tlsConnections;
+    private int _tlsWithoutKeys;
+    private int _tlsDecrypted;
+
+    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null)
     {
         Limits = limits;
+        Keys = keys ?? new TlsKeyLog();
         Problems = new ProblemLog(Emit);
     }
 
     public ReadLimits Limits { get; }
+
+    /// <summary>TLS secrets from key logs beside the capture and its Decryption Secrets Blocks, merged.</summary>
+    public TlsKeyLog Keys { get; }
     public ProblemLog Problems { get; }
 
     public int NextOrdinal() => _nextOrdinal++;
@@ -62,7 +78,16 @@ internal sealed class PacketPipeline
                 return;
             case DecryptionSecretsFound secrets:
                 Emit(secrets);
-                Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Secrets.Length} bytes) kept for later decryption; not used yet", secrets.Location));
+                if (secrets.Kind == "tls-key-log")
+                {
+                    // Secrets are counted, never quoted: key material stays out of every table and log line.
+                    Keys.Add(secrets.Secrets.Span);
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Secrets.Length} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
+                }
+                else
+                {
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Secrets.Length} bytes) not used: only TLS key logs are", secrets.Location));
+                }
                 return;
             default:
                 Emit(item.Record);
@@ -162,6 +187,10 @@ internal sealed class PacketPipeline
         flow.LastTime = frame.TimeUtc ?? flow.LastTime;
         if (src == flow.Client) flow.BytesToServer += payload.Length + segment.MissingBytes;
         else flow.BytesToClient += payload.Length + segment.MissingBytes;
+        if (flow.Quic is null && QuicInitialReader.StartsLikeQuic(payload) && (QuicVersion.Find(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(payload[1..])) is not null || flow.Server.Port == 443))
+            flow.Quic = new QuicInitialReader(MaxQuicHandshakeBytes);
+        if (flow.Quic is { HelloRead: false } quic && src == flow.Client)
+            quic.ClientDatagram(payload, (kind, message) => Problems.Add(Severity.Warning, kind, message, frame.Location));
     }
 
     private static bool IsDnsPort(ushort port) => port is 53 or 5353 or 5355;
@@ -267,6 +296,15 @@ internal sealed class PacketPipeline
         _dns.Clear();
         foreach (var (what, (count, first)) in _skipped)
             Emit(new CaptureProblem(Severity.Info, $"{count} packets not read: {what}", $"from packet {first}"));
+        if (_tlsWithoutKeys > 0)
+            Emit(new CaptureProblem(Severity.Info, $"{_tlsWithoutKeys} of {_tlsConnections} TLS connections have no secrets in the key log{(Keys.IsEmpty ? " (the capture has no key log)" : "")}: their payload stays encrypted and each is published as a tls_flow", "capture"));
+        if (_tlsDecrypted > 0)
+            Emit(new CaptureProblem(Severity.Info, $"{_tlsDecrypted} of {_tlsConnections} TLS connections decrypted with the key log", "capture"));
+        if (_quicConnections > 0)
+        {
+            var versions = _quicVersionsNotRead.Count == 0 ? "" : $"; Initial packets not read for version {string.Join(", ", _quicVersionsNotRead.Select(QuicVersion.Describe))}";
+            Emit(new CaptureProblem(Severity.Info, $"{_quicConnections} QUIC connections whose payload stays unread (HTTP/3 is not decrypted): {_quicNamed} named from the ClientHello of their Initial packets{versions}", "capture"));
+        }
         Problems.Summarise();
     }
 
@@ -280,6 +318,15 @@ internal sealed class PacketPipeline
     {
         _udp.Remove(Key(flow.Client, flow.Server));
         var first = flow.FirstFrame.TimeUtc;
+        var quic = flow.Quic;
+        var sni = quic?.ServerName;
+        if (quic is not null)
+        {
+            quic.Dispose();
+            _quicConnections++;
+            if (sni is not null) _quicNamed++;
+            if (quic.Version is { } version && QuicVersion.Find(version) is null) _quicVersionsNotRead.Add(version);
+        }
         Emit(new ExchangeRead(new Exchange
         {
             Ordinal = flow.Ordinal,
@@ -288,7 +335,9 @@ internal sealed class PacketPipeline
             LastSeenUtc = flow.LastTime,
             DurationMs = first is not null && flow.LastTime is not null ? (flow.LastTime.Value - first.Value).TotalMilliseconds : null,
             Method = "",
-            Target = new RequestTarget("udp", flow.ServerName.ToLowerInvariant(), flow.Server.Port, "", ""),
+            // A QUIC connection is named by its ClientHello, as a TLS connection is.
+            Target = new RequestTarget(quic is null ? "udp" : "quic", (sni ?? flow.ServerName).ToLowerInvariant(), flow.Server.Port, "", ""),
+            Sni = sni,
             ServerIp = flow.Server.Address.ToString(),
             ClientIp = flow.Client.Address.ToString(),
             ClientPort = flow.Client.Port,
@@ -312,6 +361,15 @@ internal sealed class PacketPipeline
             _closing.Remove(connection);
             if (_tcp.TryGetValue(Key(connection.Client, connection.Server), out var current) && ReferenceEquals(current, connection)) Finish(connection);
         }
+    }
+
+    /// <summary>Counts a finished TLS connection for the capture's summary.</summary>
+    public void CountTls(TlsSession tls)
+    {
+        if (!tls.ClientHelloSeen && tls.EncryptedRecords == 0) return;
+        _tlsConnections++;
+        if (!tls.KeysFound) _tlsWithoutKeys++;
+        else if (tls.RecordsDecrypted > 0) _tlsDecrypted++;
     }
 
     /// <summary>Closes flows idle too long in capture time; in ordinal order so output does not depend on hashing.</summary>
@@ -381,5 +439,7 @@ internal sealed class PacketPipeline
         public DateTimeOffset? LastTime { get; set; } = first.TimeUtc;
         public long BytesToServer { get; set; }
         public long BytesToClient { get; set; }
+        /// <summary>Set once a datagram of the flow starts like QUIC.</summary>
+        public QuicInitialReader? Quic { get; set; }
     }
 }

@@ -198,6 +198,63 @@ internal static class PcapNgContainer
         }
     }
 
+    /// <summary>
+    /// The TLS key logs of every Decryption Secrets Block, found by walking block headers only (packets are
+    /// skipped, not read), so that secrets written after the packets they decrypt are known before those packets.
+    /// </summary>
+    public static IEnumerable<byte[]> TlsSecrets(Stream stream)
+    {
+        // Headers are read from large chunks, so that a file of small packets costs a few reads, not one per block.
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(stream.Length, 12, 1 << 20));
+        try
+        {
+            foreach (var secrets in TlsSecrets(stream, chunk)) yield return secrets;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static IEnumerable<byte[]> TlsSecrets(Stream stream, byte[] chunk)
+    {
+        long chunkStart = 0;
+        var chunkLength = 0;
+        var bigEndian = false;
+        var end = stream.Length;
+        long offset = 0;
+        while (offset + 12 <= end)
+        {
+            if (offset + 12 > chunkStart + chunkLength)
+            {
+                stream.Position = chunkStart = offset;
+                chunkLength = stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+                if (chunkLength < 12) yield break;
+            }
+            var head = chunk.AsSpan((int)(offset - chunkStart), 12);
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+            if (type == SectionHeader)
+            {
+                if (BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) == ByteOrderMagic) bigEndian = false;
+                else if (BinaryPrimitives.ReadUInt32BigEndian(head[8..]) == ByteOrderMagic) bigEndian = true;
+                else yield break;
+            }
+            else type = U32(head, bigEndian);
+            var length = U32(head[4..], bigEndian);
+            if (length < 12 || length % 4 != 0 || length > MaxBlockLength || offset + length > end) yield break;
+            if (type == DecryptionSecrets && length >= 20)
+            {
+                var body = new byte[length - 12];
+                stream.Position = offset + 8;
+                if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
+                chunkLength = 0;
+                if (U32(body, bigEndian) == Captures.Pcap.Tls.TlsKeyLog.PcapNgSecretsType)
+                    yield return body.AsSpan(8, (int)Math.Min(U32(body.AsSpan(4), bigEndian), (uint)(body.Length - 8))).ToArray();
+            }
+            offset += length;
+        }
+    }
+
     private static string BlockAt(long offset) => $"block at byte {offset}";
     private static string PacketAt(long index, long offset) => $"packet {index} at byte {offset}";
 

@@ -1,3 +1,7 @@
+using System.Collections.Immutable;
+using ResearchPipeline.Captures.Pcap.Http2;
+using ResearchPipeline.Captures.Pcap.Tls;
+
 namespace ResearchPipeline.Captures.Pcap;
 
 /// <summary>What a TCP connection carries, decided from its first bytes (ports lie; content does not).</summary>
@@ -6,18 +10,30 @@ internal enum StreamProtocol
     Undecided,
     Http,
     Tls,
+    /// <summary>Cleartext HTTP/2 with prior knowledge (h2c): the client starts with the connection preface.</summary>
+    Http2,
     Dns,
+    Other,
+}
+
+/// <summary>What decrypted TLS application data carries, chosen by ALPN or, without it, by its first bytes.</summary>
+internal enum ApplicationProtocol
+{
+    Undecided,
+    Http1,
+    Http2,
     Other,
 }
 
 /// <summary>
 /// One TCP connection: both directions reassembled, the protocol recognised from the first bytes, and the
-/// application messages read as they complete. Exchanges go out through the packet pipeline as soon as they
-/// are whole; the flow itself becomes an exchange when it ends, unless it already produced HTTP or DNS ones.
+/// application messages read as they complete. TLS is decrypted when the capture's key log holds the
+/// connection's secrets, and what it carries read as HTTP/1.x or HTTP/2. Exchanges go out through the packet
+/// pipeline as soon as they are whole; the flow itself becomes an exchange when it ends, unless it already
+/// produced HTTP or DNS ones.
 /// </summary>
 internal sealed class TcpConnection
 {
-    private const int MaxHandshakeBytes = 64 * 1024;
     private const int MaxQueuedRequests = 1024;
 
     private readonly PacketPipeline _pipeline;
@@ -26,8 +42,11 @@ internal sealed class TcpConnection
     private int? _startingRequest;
     private HttpMessageReader? _requests;
     private HttpMessageReader? _responses;
-    private TlsHandshake? _clientHello;
-    private TlsHandshake? _serverHello;
+    private TlsSession? _tls;
+    private ApplicationProtocol _application;
+    private Http2Connection? _http2;
+    private int _decryptedExchanges;
+    private int? _tunnelPort;
     private DnsStream? _dnsToServer;
     private DnsStream? _dnsToClient;
     private string? _id;
@@ -77,19 +96,22 @@ internal sealed class TcpConnection
     private void Decide(ReadOnlySpan<byte> first, bool toServer)
     {
         if (Client.Port == 53 || Server.Port == 53) Protocol = StreamProtocol.Dns;
+        else if (toServer && first.Length >= 4 && Http2Connection.Preface.StartsWith(first[..Math.Min(first.Length, Http2Connection.Preface.Length)])) Protocol = StreamProtocol.Http2;
         else if (toServer && HttpMessageReader.LooksLikeRequest(first) || !toServer && HttpMessageReader.LooksLikeResponse(first)) Protocol = StreamProtocol.Http;
-        else if (TlsHandshake.LooksLikeTls(first)) Protocol = StreamProtocol.Tls;
+        else if (TlsSession.LooksLikeTls(first)) Protocol = StreamProtocol.Tls;
         else Protocol = StreamProtocol.Other;
 
         switch (Protocol)
         {
             case StreamProtocol.Http:
-                _requests = new HttpMessageReader(true, _pipeline.Limits.MaxBodyBytes, () => null, RequestStarts, RequestRead, Broken);
-                _responses = new HttpMessageReader(false, _pipeline.Limits.MaxBodyBytes, () => _unanswered.Count > 0 ? _unanswered.Peek().Request.StartLine[0] : null, _ => { }, ResponseRead, Broken);
+                StartHttp1();
+                break;
+            case StreamProtocol.Http2:
+                StartHttp2();
                 break;
             case StreamProtocol.Tls:
-                _clientHello = new TlsHandshake(MaxHandshakeBytes);
-                _serverHello = new TlsHandshake(MaxHandshakeBytes);
+                _tls?.Dispose();
+                _tls = new TlsSession(_pipeline.Keys, TlsProblem) { Application = new Decrypted(this) };
                 break;
             case StreamProtocol.Dns:
                 _dnsToServer = new DnsStream(this, true);
@@ -104,11 +126,15 @@ internal sealed class TcpConnection
         switch (Protocol)
         {
             case StreamProtocol.Http:
-                (toServer ? _requests : _responses)!.Feed(bytes, frame);
+                var left = (toServer ? _requests : _responses)!.Feed(bytes, frame);
+                // After CONNECT or an upgrade, the rest of the segment already speaks the new protocol.
+                if (left > 0 && Protocol != StreamProtocol.Http) Data(toServer, bytes[^left..], frame);
                 break;
             case StreamProtocol.Tls:
-                var hello = toServer ? _clientHello! : _serverHello!;
-                if (!hello.Done && !hello.Failed) hello.Feed(bytes);
+                _tls!.Feed(toServer, bytes, frame);
+                break;
+            case StreamProtocol.Http2:
+                _http2!.Feed(toServer, bytes, frame);
                 break;
             case StreamProtocol.Dns:
                 (toServer ? _dnsToServer : _dnsToClient)!.Feed(bytes, frame);
@@ -116,10 +142,71 @@ internal sealed class TcpConnection
         }
     }
 
-    private void SwitchToTunnel()
+    private void SwitchToTunnel(HttpMessage request)
     {
         // After CONNECT or an upgrade the connection carries another protocol, usually TLS: read its hello.
         Protocol = StreamProtocol.Undecided;
+        if (request.StartLine[0] == "CONNECT")
+        {
+            var authority = request.StartLine[1];
+            var colon = authority.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(authority[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)) _tunnelPort = port;
+        }
+    }
+
+    private void StartHttp1()
+    {
+        _requests = new HttpMessageReader(true, _pipeline.Limits.MaxBodyBytes, () => null, RequestStarts, RequestRead, Broken);
+        _responses = new HttpMessageReader(false, _pipeline.Limits.MaxBodyBytes, () => _unanswered.Count > 0 ? _unanswered.Peek().Request.StartLine[0] : null, _ => { }, ResponseRead, Broken);
+    }
+
+    private void StartHttp2() =>
+        _http2 = new Http2Connection(_pipeline.Limits.MaxBodyBytes, TakeOrdinal, Emit, (stream, kind, message, frame) =>
+            _pipeline.Problems.Add(Severity.Warning, kind, message, Location(frame) + (stream is { } id ? $", stream {id}" : "")));
+
+    private void TlsProblem(Severity severity, string kind, string message, Frame frame) => _pipeline.Problems.Add(severity, kind, message, Location(frame));
+
+    /// <summary>Decrypted application data: the reader is chosen by ALPN, else by the first bytes either side sends.</summary>
+    private void ApplicationData(bool toServer, ReadOnlySpan<byte> bytes, Frame frame)
+    {
+        if (_application == ApplicationProtocol.Undecided)
+        {
+            var alpn = _tls!.Alpn;
+            _application = alpn == "h2" || toServer && bytes.StartsWith(Http2Connection.Preface[..Math.Min(bytes.Length, Http2Connection.Preface.Length)]) && alpn is null
+                || !toServer && alpn is null && Http2Connection.LooksLikeServerStart(bytes) ? ApplicationProtocol.Http2
+                : alpn is not null && alpn.StartsWith("http/1", StringComparison.Ordinal) || alpn is null && (toServer ? HttpMessageReader.LooksLikeRequest(bytes) : HttpMessageReader.LooksLikeResponse(bytes)) ? ApplicationProtocol.Http1
+                : ApplicationProtocol.Other;
+            if (_application == ApplicationProtocol.Http1) StartHttp1();
+            else if (_application == ApplicationProtocol.Http2) StartHttp2();
+        }
+        switch (_application)
+        {
+            case ApplicationProtocol.Http1:
+                (toServer ? _requests : _responses)!.Feed(bytes, frame);
+                break;
+            case ApplicationProtocol.Http2:
+                _http2!.Feed(toServer, bytes, frame);
+                break;
+        }
+    }
+
+    private void ApplicationGap(bool toServer, long bytes, Frame frame)
+    {
+        switch (_application)
+        {
+            case ApplicationProtocol.Http1:
+                (toServer ? _requests : _responses)!.Gap(bytes, frame);
+                break;
+            case ApplicationProtocol.Http2:
+                _http2!.Gap(toServer, bytes, frame);
+                break;
+        }
+    }
+
+    private sealed class Decrypted(TcpConnection connection) : ITlsApplication
+    {
+        public void Data(bool toServer, ReadOnlySpan<byte> bytes, Frame frame) => connection.ApplicationData(toServer, bytes, frame);
+        public void Gap(bool toServer, long bytes, Frame frame) => connection.ApplicationGap(toServer, bytes, frame);
     }
 
     private void Gap(bool toServer, long bytes, Frame frame)
@@ -130,10 +217,10 @@ internal sealed class TcpConnection
                 (toServer ? _requests : _responses)!.Gap(bytes, frame);
                 break;
             case StreamProtocol.Tls:
-                var hello = toServer ? _clientHello! : _serverHello!;
-                if (!hello.Done && !hello.Failed && hello.Started)
-                    _pipeline.Problems.Add(Severity.Warning, "TLS hello not captured whole", $"{bytes} bytes of the TLS {(toServer ? "ClientHello" : "ServerHello")} were not captured; the server name may be missing", Location(frame));
-                hello.Abandon();
+                _tls!.Gap(toServer, bytes, frame);
+                break;
+            case StreamProtocol.Http2:
+                _http2!.Gap(toServer, bytes, frame);
                 break;
             case StreamProtocol.Dns:
                 (toServer ? _dnsToServer : _dnsToClient)!.Gap();
@@ -171,8 +258,19 @@ internal sealed class TcpConnection
             return;
         }
         var (ordinal, request) = _unanswered.Dequeue();
+        if (status == 101 && _tls is null && string.Equals(response.Header("Upgrade")?.Trim(), "h2c", StringComparison.OrdinalIgnoreCase))
+        {
+            // Upgrade to cleartext HTTP/2 (RFC 7540 section 3.2): the request is answered on stream 1.
+            Protocol = StreamProtocol.Http2;
+            _requests = null;
+            _responses = null;
+            StartHttp2();
+            var headers = request.Headers.Insert(0, new HttpHeader(":method", request.StartLine[0])).Insert(1, new HttpHeader(":path", request.StartLine[1]));
+            _http2!.Upgraded(ordinal, headers, request.Body, request.WireBytes, request.LastFrame);
+            return;
+        }
         Emit(ordinal, request, response);
-        if (status == 101 || request.StartLine[0] == "CONNECT" && status is >= 200 and < 300) SwitchToTunnel();
+        if (status == 101 || request.StartLine[0] == "CONNECT" && status is >= 200 and < 300) SwitchToTunnel(request);
     }
 
     private void Broken(string why, Frame frame)
@@ -197,7 +295,71 @@ internal sealed class TcpConnection
             if (message.Incomplete is not null)
                 _pipeline.Problems.Add(Severity.Warning, "HTTP message incomplete", $"exchange {ordinal}: {(message == request ? "request" : "response")} {message.Incomplete}", Location(message.LastFrame));
         }
-        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, Server, ServerName, Id)));
+        if (_tls is null)
+        {
+            _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, Server, ServerName, Id)));
+            return;
+        }
+        _decryptedExchanges++;
+        var exchange = HttpExchange.From(ordinal, request, response, Client, Server, _tls.ServerName ?? ServerName, Id, "https", _tunnelPort);
+        _pipeline.Emit(new ExchangeRead(WithTls(exchange)));
+    }
+
+    private Exchange WithTls(Exchange exchange) => _tls is null ? exchange : exchange with
+    {
+        Sni = _tls.ServerName,
+        TlsVersion = _tls.Version,
+        CipherSuite = _tls.CipherSuiteName,
+    };
+
+    /// <summary>One HTTP/2 stream as an exchange: pseudo-headers give the request line and status, the rest are its headers.</summary>
+    private void Emit(Http2Exchange stream)
+    {
+        ExchangesMade++;
+        if (_tls is not null) _decryptedExchanges++;
+        string? Pseudo(ImmutableArray<HttpHeader> headers, string name)
+        {
+            foreach (var h in headers) if (h.Name == name) return h.Value;
+            return null;
+        }
+        var request = stream.RequestHeaders;
+        var method = Pseudo(request, ":method");
+        if (method is null)
+        {
+            _pipeline.Emit(new RecordQuarantined(stream.Ordinal, $"HTTP/2 stream {stream.StreamId} has no :method in its request headers", Location(stream.FirstFrame) + $", stream {stream.StreamId}"));
+            return;
+        }
+        if (stream.Incomplete is not null)
+            _pipeline.Problems.Add(Severity.Warning, "HTTP message incomplete", $"exchange {stream.Ordinal}: HTTP/2 stream {stream.StreamId} {stream.Incomplete}", Location(stream.LastFrame) + $", stream {stream.StreamId}");
+        var scheme = Pseudo(request, ":scheme") ?? (_tls is null ? "http" : "https");
+        var authority = Pseudo(request, ":authority") ?? request.FirstOrDefault(h => string.Equals(h.Name, "host", StringComparison.OrdinalIgnoreCase))?.Value;
+        var target = HttpExchange.Target(Pseudo(request, ":path") ?? (method == "CONNECT" ? "" : "/"), authority, _tls?.ServerName ?? ServerName, _tunnelPort ?? Server.Port, scheme);
+        var response = stream.ResponseHeaders;
+        var status = response is { } r && int.TryParse(Pseudo(r, ":status"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : (int?)null;
+        var started = stream.FirstFrame.TimeUtc;
+        var last = stream.LastFrame.TimeUtc;
+        _pipeline.Emit(new ExchangeRead(WithTls(new Exchange
+        {
+            Ordinal = stream.Ordinal,
+            Kind = ExchangeKind.Http,
+            StartedUtc = started,
+            LastSeenUtc = last,
+            DurationMs = started is not null && last is not null ? (last.Value - started.Value).TotalMilliseconds : null,
+            Method = method,
+            Target = target,
+            HttpVersion = "HTTP/2",
+            RequestHeaders = [.. request.Where(h => !h.Name.StartsWith(':'))],
+            RequestBody = stream.RequestBody,
+            Status = status,
+            ResponseHeaders = response is { } headers ? [.. headers.Where(h => !h.Name.StartsWith(':'))] : [],
+            ResponseBody = stream.ResponseBody,
+            ServerIp = Server.Address.ToString(),
+            ClientIp = Client.Address.ToString(),
+            ClientPort = Client.Port,
+            BytesToServer = stream.RequestBytes,
+            BytesToClient = response is null ? null : stream.ResponseBytes,
+            Connection = Id,
+        })));
     }
 
     public void Dns(ReadOnlySpan<byte> message, bool fromClient, Frame frame) =>
@@ -210,7 +372,8 @@ internal sealed class TcpConnection
     {
         ToServer.Flush(LastFrame);
         ToClient.Flush(LastFrame);
-        if (Protocol == StreamProtocol.Http && _requests is not null)
+        _http2?.Finish(LastFrame);
+        if (_requests is not null)
         {
             _requests!.End(LastFrame);
             _responses!.End(LastFrame);
@@ -222,10 +385,12 @@ internal sealed class TcpConnection
         }
         if (ToServer.Overflows + ToClient.Overflows > 0)
             _pipeline.Problems.Add(Severity.Warning, "TCP reassembly buffer full", $"out-of-order data over the {_pipeline.Limits.MaxReassemblyBytes}-byte reassembly buffer {ToServer.Overflows + ToClient.Overflows} times; the holes were given up", Location(LastFrame));
-        // A tunnel (CONNECT) that carried TLS is published as its TLS flow besides the CONNECT exchange.
-        if (ExchangesMade > 0 && Protocol != StreamProtocol.Tls) return;
+        if (_tls is not null) FinishTls();
+        // A tunnel (CONNECT) that carried TLS is published as its TLS flow besides the CONNECT exchange, unless
+        // the TLS was decrypted and its own exchanges stand for it.
+        if (ExchangesMade > 0 && (Protocol != StreamProtocol.Tls || _decryptedExchanges > 0)) return;
         var tls = Protocol == StreamProtocol.Tls;
-        var sni = _clientHello?.ServerName;
+        var sni = _tls?.ServerName;
         var host = sni ?? ServerName;
         var first = FirstFrame.TimeUtc;
         _pipeline.Emit(new ExchangeRead(new Exchange
@@ -241,11 +406,21 @@ internal sealed class TcpConnection
             ClientIp = Client.Address.ToString(),
             ClientPort = Client.Port,
             Sni = sni,
-            TlsVersion = _serverHello?.Version,
+            TlsVersion = _tls?.Version,
+            CipherSuite = _tls?.CipherSuiteName,
             BytesToServer = ToServer.DeliveredBytes + ToServer.GapBytes,
             BytesToClient = ToClient.DeliveredBytes + ToClient.GapBytes,
             Connection = Id,
         }));
+    }
+
+    private void FinishTls()
+    {
+        var tls = _tls!;
+        _pipeline.CountTls(tls);
+        if (tls.KeysFound && tls.HadLoss && _decryptedExchanges > 0)
+            _pipeline.Problems.Add(Severity.Warning, "decrypted TLS connection with gaps", $"this TLS connection was decrypted with the key log but parts of it were not captured or did not decrypt; its {_decryptedExchanges} exchanges may be incomplete", Location(LastFrame));
+        tls.Dispose();
     }
 
     private sealed class Direction(TcpConnection connection, bool toServer) : IStreamSink

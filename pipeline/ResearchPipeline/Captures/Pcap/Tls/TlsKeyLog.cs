@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace ResearchPipeline.Captures.Pcap.Tls;
+
+/// <summary>The secrets logged for one TLS connection, found by its ClientHello's random.</summary>
+internal sealed class TlsSecrets
+{
+    /// <summary>TLS 1.2 and earlier: the master secret (<c>CLIENT_RANDOM</c>).</summary>
+    public byte[]? MasterSecret { get; set; }
+    public byte[]? ClientEarlyTraffic { get; set; }
+    public byte[]? ClientHandshakeTraffic { get; set; }
+    public byte[]? ServerHandshakeTraffic { get; set; }
+    public byte[]? ClientTraffic0 { get; set; }
+    public byte[]? ServerTraffic0 { get; set; }
+    public byte[]? Exporter { get; set; }
+}
+
+/// <summary>
+/// TLS secrets in the NSS key log format (<c>SSLKEYLOGFILE</c>): one <c>LABEL client_random secret</c> line per
+/// secret, hex encoded. Read from pcapng Decryption Secrets Blocks and from key log files beside a capture; any
+/// number of sources merge. The secrets stay in memory: nothing here is ever written out or logged, only counted.
+/// </summary>
+public sealed class TlsKeyLog
+{
+    /// <summary>pcapng secrets type of a TLS key log (pcapng spec, Decryption Secrets Block).</summary>
+    public const uint PcapNgSecretsType = 0x544C534B;
+
+    /// <summary>File name endings of key logs kept beside a capture.</summary>
+    public static readonly string[] FileSuffixes = [".keylog", ".sslkeylog"];
+
+    // Which field of the connection's secrets each label fills (NSS key log format; EARLY_TRAFFIC_SECRET is the
+    // name older BoringSSL and some tools wrote before the client_ prefix was settled).
+    private static readonly Dictionary<string, Action<TlsSecrets, byte[]>> Labels = new(StringComparer.Ordinal)
+    {
+        ["CLIENT_RANDOM"] = (s, v) => s.MasterSecret = v,
+        ["CLIENT_EARLY_TRAFFIC_SECRET"] = (s, v) => s.ClientEarlyTraffic = v,
+        ["EARLY_TRAFFIC_SECRET"] = (s, v) => s.ClientEarlyTraffic = v,
+        ["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] = (s, v) => s.ClientHandshakeTraffic = v,
+        ["SERVER_HANDSHAKE_TRAFFIC_SECRET"] = (s, v) => s.ServerHandshakeTraffic = v,
+        ["CLIENT_TRAFFIC_SECRET_0"] = (s, v) => s.ClientTraffic0 = v,
+        ["SERVER_TRAFFIC_SECRET_0"] = (s, v) => s.ServerTraffic0 = v,
+        ["EXPORTER_SECRET"] = (s, v) => s.Exporter = v,
+    };
+
+    private readonly Dictionary<RandomKey, TlsSecrets> _byClientRandom = [];
+
+    /// <summary>Connections (client randoms) with at least one secret.</summary>
+    public int Connections => _byClientRandom.Count;
+
+    /// <summary>Lines read as secrets, over all sources.</summary>
+    public int SecretLines { get; private set; }
+
+    /// <summary>Lines that are neither secrets, comments nor blank (a damaged or foreign file).</summary>
+    public int UnreadableLines { get; private set; }
+
+    public bool IsEmpty => _byClientRandom.Count == 0;
+
+    /// <summary>Adds every secret of one key log text (a file or a Decryption Secrets Block).</summary>
+    public void Add(ReadOnlySpan<byte> text)
+    {
+        while (text.Length > 0)
+        {
+            var end = text.IndexOf((byte)'\n');
+            var line = end < 0 ? text : text[..end];
+            text = end < 0 ? [] : text[(end + 1)..];
+            Line(line.TrimEnd("\r\0 \t"u8).TrimStart(" \t"u8));
+        }
+    }
+
+    private void Line(ReadOnlySpan<byte> line)
+    {
+        if (line.Length == 0 || line[0] == (byte)'#') return;
+        var first = line.IndexOf((byte)' ');
+        var second = first < 0 ? -1 : line[(first + 1)..].IndexOf((byte)' ');
+        if (first < 0 || second < 0)
+        {
+            UnreadableLines++;
+            return;
+        }
+        var label = Encoding.ASCII.GetString(line[..first]);
+        var random = line.Slice(first + 1, second);
+        var secret = line[(first + second + 2)..].Trim((byte)' ');
+        if (!Labels.TryGetValue(label, out var set) || random.Length != 64 || secret.Length == 0 || secret.Length % 2 != 0 || secret.Length > 256)
+        {
+            UnreadableLines++;
+            return;
+        }
+        byte[] randomBytes, secretBytes;
+        try
+        {
+            randomBytes = Convert.FromHexString(Encoding.ASCII.GetString(random));
+            secretBytes = Convert.FromHexString(Encoding.ASCII.GetString(secret));
+        }
+        catch (FormatException)
+        {
+            UnreadableLines++;
+            return;
+        }
+        var key = new RandomKey(randomBytes);
+        if (!_byClientRandom.TryGetValue(key, out var secrets)) _byClientRandom[key] = secrets = new TlsSecrets();
+        set(secrets, secretBytes);
+        SecretLines++;
+    }
+
+    internal TlsSecrets? Find(ReadOnlySpan<byte> clientRandom) =>
+        clientRandom.Length == 32 && _byClientRandom.TryGetValue(new RandomKey(clientRandom), out var s) ? s : null;
+
+    /// <summary>
+    /// The key logs kept beside a capture: for <c>session.pcapng</c>, <c>session.keylog</c>, <c>session.sslkeylog</c>,
+    /// <c>session.pcapng.keylog</c> and <c>session.pcapng.sslkeylog</c>, in that order, each read once.
+    /// </summary>
+    public static IReadOnlyList<string> BesideCapture(string capturePath)
+    {
+        var found = new List<string>();
+        var withoutExtension = Path.Combine(Path.GetDirectoryName(capturePath) ?? "", Path.GetFileNameWithoutExtension(capturePath));
+        foreach (var stem in new[] { withoutExtension, capturePath })
+        {
+            foreach (var suffix in FileSuffixes)
+            {
+                var candidate = stem + suffix;
+                if (File.Exists(candidate) && !found.Contains(candidate, StringComparer.Ordinal)) found.Add(candidate);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>A client random as a dictionary key: four 64-bit words compared by value.</summary>
+    private readonly record struct RandomKey(ulong A, ulong B, ulong C, ulong D)
+    {
+        public RandomKey(ReadOnlySpan<byte> r)
+            : this(BinaryPrimitives.ReadUInt64BigEndian(r), BinaryPrimitives.ReadUInt64BigEndian(r[8..]), BinaryPrimitives.ReadUInt64BigEndian(r[16..]), BinaryPrimitives.ReadUInt64BigEndian(r[24..]))
+        {
+        }
+    }
+}
