@@ -90,7 +90,8 @@ public static class CaptureParse
             if (!observations.TryGetValue(key, out var seen) || (row.TimeUtc is { } s && (seen is null || s < seen))) observations[key] = row.TimeUtc ?? seen;
             sink.Exchange(row);
         }
-        var decoders = TrackerDecoders.All;
+        // Built on first use (every adapter's patterns compiled): the parse stage alone never decodes.
+        var decoders = decode ? TrackerDecoders.All : null;
         var requestsByHost = new Dictionary<string, (int Requests, int Generic)>(StringComparer.Ordinal);
         var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
@@ -134,7 +135,7 @@ public static class CaptureParse
                             break;
                         case ExchangeRead read:
                             // Decoded here, while the bodies are in hand; only the rows are kept.
-                            var decoded = decoders.Decode(read.Exchange, decodeLimits);
+                            var decoded = decoders!.Decode(read.Exchange, decodeLimits);
                             if (read.Exchange.Kind == ExchangeKind.Http)
                             {
                                 var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);

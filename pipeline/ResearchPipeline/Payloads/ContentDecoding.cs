@@ -50,7 +50,11 @@ public static class ContentDecoding
     public static (string Coding, byte[] Bytes)? TryUndo(ReadOnlyMemory<byte> body, string? contentEncoding, long maxBytes)
     {
         var result = Decode(body, contentEncoding, DecodeLimits.Default with { MaxBodyBytes = maxBytes, RatioFreeBytes = maxBytes });
-        return result.Problem is null && result.Steps.Count > 0 ? (string.Join('>', result.Steps), result.Body.ToArray()) : null;
+        if (result.Problem is not null || result.Steps.Count == 0) return null;
+        // The inflated bytes are a fresh array of their own: handed over, not copied again.
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(result.Body, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+            ? whole.Array : result.Body.ToArray();
+        return (string.Join('>', result.Steps), bytes);
     }
 
     public static bool IsGzip(ReadOnlySpan<byte> b) => b.Length >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 0x08;

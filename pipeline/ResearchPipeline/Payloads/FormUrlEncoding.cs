@@ -28,26 +28,33 @@ public static class FormUrlEncoding
     public static string Unescape(string s)
     {
         if (s.IndexOfAny(['%', '+']) < 0) return s;
-        var bytes = new List<byte>(s.Length);
-        Span<byte> utf8 = stackalloc byte[4];
-        for (var i = 0; i < s.Length; i++)
+        // A char gives at most three bytes (a pair of surrogates four): one pooled buffer, not a growing list.
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(3 * s.Length);
+        try
         {
-            var c = s[i];
-            if (c == '+') bytes.Add((byte)' ');
-            else if (c == '%' && i + 2 < s.Length && IsHex(s[i + 1]) && IsHex(s[i + 2]))
+            var n = 0;
+            for (var i = 0; i < s.Length; i++)
             {
-                bytes.Add((byte)(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
-                i += 2;
+                var c = s[i];
+                if (c == '+') bytes[n++] = (byte)' ';
+                else if (c == '%' && i + 2 < s.Length && IsHex(s[i + 1]) && IsHex(s[i + 2]))
+                {
+                    bytes[n++] = (byte)(Hex(s[i + 1]) * 16 + Hex(s[i + 2]));
+                    i += 2;
+                }
+                else if (c < 0x80) bytes[n++] = (byte)c;
+                else
+                {
+                    n += Encoding.UTF8.GetBytes(s.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), bytes.AsSpan(n));
+                    if (char.IsHighSurrogate(c) && i + 1 < s.Length) i++;
+                }
             }
-            else if (c < 0x80) bytes.Add((byte)c);
-            else
-            {
-                var n = Encoding.UTF8.GetBytes(s.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), utf8);
-                for (var k = 0; k < n; k++) bytes.Add(utf8[k]);
-                if (char.IsHighSurrogate(c) && i + 1 < s.Length) i++;
-            }
+            return Encoding.UTF8.GetString(bytes, 0, n);
         }
-        return Encoding.UTF8.GetString(bytes.ToArray());
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <summary>
