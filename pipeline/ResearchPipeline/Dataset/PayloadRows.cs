@@ -140,22 +140,7 @@ public sealed record AppTrackerFieldRow
 /// </summary>
 public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
 {
-    private sealed class Field
-    {
-        public required string Category;
-        public bool PersonalData;
-        public double? FirstSeen;
-        public int Requests;
-        public string? LastExchange;
-        public readonly SortedSet<string> Endpoints = new(StringComparer.Ordinal);
-        public string? ExampleValue;
-        public string? ExampleKeyPath;
-        public bool HasExample;
-        public required string? FirstValue;
-        public required string FirstKeyPath;
-    }
-
-    private readonly Dictionary<(string App, string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), Field> _fields = [];
+    private readonly Dictionary<(string App, string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), FieldTally> _fields = [];
 
     /// <summary>Whether a field counts: named by an adapter, and not a placeholder sent instead of a value.</summary>
     public static bool Counts(string? decoder, string? semantic, string? valueType) =>
@@ -168,22 +153,8 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
         if (!Counts(decoder, semantic, valueType) || semantic is null || decoder is null) return;
         var who = exchange?.Host is { } host ? attributionByHost.GetValueOrDefault(host) : null;
         var key = (appId, who?.Organisation, who?.ParentOrganisation, who?.Tracker, decoder, semantic);
-        if (!_fields.TryGetValue(key, out var f))
-            _fields[key] = f = new Field { Category = category!, FirstValue = value, FirstKeyPath = keyPath };
-        f.PersonalData |= personalData == true;
-        if (!string.Equals(f.LastExchange, exchangeId, StringComparison.Ordinal))
-        {
-            f.Requests++;
-            f.LastExchange = exchangeId;
-        }
-        if (endpoint is not null) f.Endpoints.Add(endpoint);
-        if (!f.HasExample && !string.IsNullOrEmpty(value))
-        {
-            f.HasExample = true;
-            f.ExampleValue = value;
-            f.ExampleKeyPath = keyPath;
-        }
-        if (exchange?.SecondsSinceStart is { } s && (f.FirstSeen is null || s < f.FirstSeen)) f.FirstSeen = s;
+        if (!_fields.TryGetValue(key, out var f)) _fields[key] = f = new FieldTally(category!, value, keyPath);
+        f.Add(personalData, exchangeId, endpoint, value, keyPath, exchange?.SecondsSinceStart);
     }
 
     public List<AppTrackerFieldRow> Rows() => _fields.Select(kv => new AppTrackerFieldRow
@@ -197,11 +168,52 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
         Category = kv.Value.Category,
         PersonalData = kv.Value.PersonalData,
         RequestCount = kv.Value.Requests,
-        Endpoints = string.Join(",", kv.Value.Endpoints),
-        ExampleValue = kv.Value.HasExample ? kv.Value.ExampleValue : kv.Value.FirstValue,
-        ExampleKeyPath = kv.Value.HasExample ? kv.Value.ExampleKeyPath : kv.Value.FirstKeyPath,
+        Endpoints = kv.Value.JoinedEndpoints,
+        ExampleValue = kv.Value.ExampleValue,
+        ExampleKeyPath = kv.Value.ExampleKeyPath,
         FirstSeenSeconds = kv.Value.FirstSeen,
     }).ToList();
+}
+
+/// <summary>
+/// What the per-app aggregates (<see cref="FacebookFieldsAggregate"/>, <see cref="TrackerFieldsAggregate"/>) keep of
+/// one semantic field as its payload rows go by in the table's order: requests, endpoints, first seen, and the first
+/// non-empty value as the example (else the first value).
+/// </summary>
+internal sealed class FieldTally(string category, string? firstValue, string firstKeyPath)
+{
+    private string? _lastExchange;
+    private bool _hasExample;
+    private string? _exampleValue;
+    private string? _exampleKeyPath;
+
+    public string Category { get; } = category;
+    public bool PersonalData { get; private set; }
+    public double? FirstSeen { get; private set; }
+    public int Requests { get; private set; }
+    public SortedSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
+    public string JoinedEndpoints => string.Join(",", Endpoints);
+    public string? ExampleValue => _hasExample ? _exampleValue : firstValue;
+    public string ExampleKeyPath => _hasExample ? _exampleKeyPath! : firstKeyPath;
+
+    public void Add(bool? personalData, string exchangeId, string? endpoint, string? value, string keyPath, double? secondsSinceStart)
+    {
+        PersonalData |= personalData == true;
+        // Rows come in exchange order, so an exchange's rows of one semantic are next to each other.
+        if (!string.Equals(_lastExchange, exchangeId, StringComparison.Ordinal))
+        {
+            Requests++;
+            _lastExchange = exchangeId;
+        }
+        if (endpoint is not null) Endpoints.Add(endpoint);
+        if (!_hasExample && !string.IsNullOrEmpty(value))
+        {
+            _hasExample = true;
+            _exampleValue = value;
+            _exampleKeyPath = keyPath;
+        }
+        if (secondsSinceStart is { } s && (FirstSeen is null || s < FirstSeen)) FirstSeen = s;
+    }
 }
 
 /// <summary>
@@ -212,21 +224,10 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
 /// </summary>
 public sealed class FacebookFieldsAggregate
 {
-    private sealed class Field
+    private sealed record Field(FieldTally Tally)
     {
-        public required string Category;
-        public bool PersonalData;
-        public double? FirstSeen;
-        public int Requests;
-        public string? LastExchange;
-        public readonly SortedSet<string> Endpoints = new(StringComparer.Ordinal);
         public readonly SortedSet<string> Sdks = new(StringComparer.Ordinal);
         public readonly SortedSet<string> Platforms = new(StringComparer.Ordinal);
-        public required string? FirstValue;
-        public required string FirstKeyPath;
-        public bool HasExample;
-        public string? ExampleValue;
-        public string? ExampleKeyPath;
     }
 
     private readonly Dictionary<(string AppId, string Semantic), Field> _fields = [];
@@ -241,23 +242,9 @@ public sealed class FacebookFieldsAggregate
     {
         if (!Counts(decoder, semantic, valueType) || semantic is null) return;
         if (!_fields.TryGetValue((appId, semantic), out var f))
-            _fields[(appId, semantic)] = f = new Field { Category = category!, FirstValue = value, FirstKeyPath = keyPath };
-        f.PersonalData |= personalData == true;
-        // Rows come in exchange order, so an exchange's rows of one semantic are next to each other.
-        if (!string.Equals(f.LastExchange, exchangeId, StringComparison.Ordinal))
-        {
-            f.Requests++;
-            f.LastExchange = exchangeId;
-        }
-        if (endpoint is not null) f.Endpoints.Add(endpoint);
-        if (!f.HasExample && !string.IsNullOrEmpty(value))
-        {
-            f.HasExample = true;
-            f.ExampleValue = value;
-            f.ExampleKeyPath = keyPath;
-        }
+            _fields[(appId, semantic)] = f = new Field(new FieldTally(category!, value, keyPath));
+        f.Tally.Add(personalData, exchangeId, endpoint, value, keyPath, exchange?.SecondsSinceStart);
         if (exchange is null) return;
-        if (exchange.SecondsSinceStart is { } s && (f.FirstSeen is null || s < f.FirstSeen)) f.FirstSeen = s;
         if (exchange.Sdk is not null) f.Sdks.Add(exchange.Sdk);
         if ((exchange.CapturePlatform ?? SdkIdentity.Platform(exchange.Sdk)) is { } platform) f.Platforms.Add(platform);
     }
@@ -267,14 +254,13 @@ public sealed class FacebookFieldsAggregate
         AppId = kv.Key.AppId,
         Platform = kv.Value.Platforms.Count == 0 ? null : string.Join(",", kv.Value.Platforms),
         Semantic = kv.Key.Semantic,
-        Category = kv.Value.Category,
-        PersonalData = kv.Value.PersonalData,
-        FirstSeenSeconds = kv.Value.FirstSeen,
-        RequestCount = kv.Value.Requests,
-        Endpoints = string.Join(",", kv.Value.Endpoints),
+        Category = kv.Value.Tally.Category,
+        PersonalData = kv.Value.Tally.PersonalData,
+        FirstSeenSeconds = kv.Value.Tally.FirstSeen,
+        RequestCount = kv.Value.Tally.Requests,
+        Endpoints = kv.Value.Tally.JoinedEndpoints,
         Sdk = kv.Value.Sdks.Count == 0 ? null : string.Join(",", kv.Value.Sdks),
-        ExampleValue = kv.Value.HasExample ? kv.Value.ExampleValue : kv.Value.FirstValue,
-        ExampleKeyPath = kv.Value.HasExample ? kv.Value.ExampleKeyPath! : kv.Value.FirstKeyPath,
+        ExampleValue = kv.Value.Tally.ExampleValue,
+        ExampleKeyPath = kv.Value.Tally.ExampleKeyPath,
     }).ToList();
-
 }
