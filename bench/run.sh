@@ -8,8 +8,8 @@
 #   TLS_SIZES=100MB bench/run.sh      sizes of the decrypting-reader corpus (TLS + HTTP/2 pcapngs with keys; default 100MB;
 #                                     empty: no decrypting-reader row)
 #
-# Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (shared captures;
-# default ../shared/captures), EXTERNAL (reference data from make reference; default data/external).
+# Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (real captures;
+# default tests/fixtures/captures), EXTERNAL (reference data from make reference; default data/external).
 # Side-by-side tools (Debian): tshark, mitmproxy (mitmdump), mmdb-bin (mmdblookup); Node.js for TrackHAR.
 # A missing tool skips its comparison and says how to install it.
 set -euo pipefail
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 SIZES=${SIZES-10MB,100MB,1GB}
 JOBS=${JOBS:-1 2}
 BENCH_DIR=${BENCH_DIR:-data/interim/bench}
-SHARED=${SHARED:-../shared/captures}
+SHARED=${SHARED:-tests/fixtures/captures}
 EXTERNAL=${EXTERNAL:-data/external}
 BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}

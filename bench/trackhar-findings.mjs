@@ -1,6 +1,6 @@
 // TrackHAR's findings on HAR files, one CSV row per transmitted datum, for the parity test
 // (tests/ResearchPipeline.Tests/Decoders/trackhar-findings.csv). Run from bench/ after `npm ci`:
-//   node trackhar-findings.mjs ../../shared/captures $(cd ../../shared/captures && ls har/*.har) > ../tests/ResearchPipeline.Tests/Decoders/trackhar-findings.csv
+//   node trackhar-findings.mjs ../tests/fixtures/captures $(cd ../tests/fixtures/captures && ls har/*.har) > ../tests/ResearchPipeline.Tests/Decoders/trackhar-findings.csv
 // The first argument is the folder the HAR paths are relative to; the CSV names them as given.
 import { readFile } from 'node:fs/promises';
 import { process as processHar } from 'trackhar';

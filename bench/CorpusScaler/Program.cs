@@ -1,5 +1,5 @@
 // Scaled benchmark corpora from the demonstration corpus and the shared captures (see bench/run.sh):
-//   corpus-scaler --raw data/raw --shared ../shared/captures --out data/interim/bench --sizes 10MB,100MB,1GB [--big-har 2GB] [--tls-sizes 100MB]
+//   corpus-scaler --raw data/raw --shared tests/fixtures/captures --out data/interim/bench --sizes 10MB,100MB,1GB [--big-har 2GB] [--tls-sizes 100MB]
 // writes <out>/<size>/ (apps.csv, devices.csv, <app>-cKKKK/<captures>), with --big-har <out>/big-har-<size>/, and with
 // --tls-sizes <out>/tls-<size>/ (the demonstration pcapngs with their keys, and keylog.txt for tshark).
 using CorpusScaler;

@@ -1,5 +1,5 @@
 // Cost of the identify stage's search, over every request of a folder of HARs:
-//   dotnet run -c Release --project bench/IdentitySearch -- ../shared/captures/har
+//   dotnet run -c Release --project bench/IdentitySearch -- tests/fixtures/captures/har
 using System.Diagnostics;
 using System.Text;
 using ResearchPipeline.Captures;

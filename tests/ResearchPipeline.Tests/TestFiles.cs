@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace ResearchPipeline.Tests;
 
-/// <summary>Where tests find their inputs: the repository, and the shared captures beside it.</summary>
+/// <summary>Where tests find their inputs: the repository and the real captures copied into it (tests/fixtures).</summary>
 public static class TestFiles
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
@@ -11,8 +11,8 @@ public static class TestFiles
     public static string Fixtures { get; } = Path.Combine(RepositoryRoot, "tests", "fixtures");
 
     /// <summary>
-    /// The real captures folder: RESEARCH_SHARED_CAPTURES when set, else the repository's tests/fixtures/captures,
-    /// else ../shared/captures beside the checkout. Tests that need it are skipped, saying why, where none exists.
+    /// The real captures folder: RESEARCH_SHARED_CAPTURES when set (a larger collection of one's own), else the
+    /// repository's tests/fixtures/captures. Tests that need it are skipped, saying why, where none exists.
     /// </summary>
     public static string SharedCaptures
     {
@@ -25,26 +25,20 @@ public static class TestFiles
         }
     }
 
-    /// <summary>The reference data for tests (MaxMind test databases): tests/fixtures/refdata, else ../shared/refdata.</summary>
+    /// <summary>The reference data for tests (MaxMind test databases): tests/fixtures/refdata.</summary>
     public static string SharedRefdata
     {
         get
         {
-            string[] candidates =
-            [
-                Path.Combine(Fixtures, "refdata"),
-                Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "refdata")),
-            ];
-            var folder = candidates.FirstOrDefault(Directory.Exists);
-            if (folder is null) Assert.Ignore($"no reference data for tests: neither {string.Join(" nor ", candidates)} exists");
-            return folder!;
+            var folder = Path.Combine(Fixtures, "refdata");
+            if (!Directory.Exists(folder)) Assert.Ignore($"no reference data for tests: {folder} does not exist");
+            return folder;
         }
     }
 
     /// <summary>
-    /// One real capture by its path under the captures folder, from the first folder that has it (a capture left
-    /// out of the repository for its licence is then still found beside the checkout); skipped, naming it, where
-    /// none has it.
+    /// One real capture by its path under the captures folder, from the first folder that has it; skipped, naming
+    /// it, where none has it.
     /// </summary>
     public static string Shared(string relative)
     {
@@ -62,7 +56,6 @@ public static class TestFiles
         var env = Environment.GetEnvironmentVariable("RESEARCH_SHARED_CAPTURES");
         if (!string.IsNullOrEmpty(env)) yield return env;
         yield return Path.Combine(Fixtures, "captures");
-        yield return Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "captures"));
     }
 
     /// <summary>A fresh folder for one test's outputs, removed when the test run ends.</summary>

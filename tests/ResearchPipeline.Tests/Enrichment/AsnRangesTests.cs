@@ -46,7 +46,7 @@ public class AsnRangesTests
         ReferenceData.RequireFetched();
         var files = ReferenceData.Lock.WithRole("asn-ranges").Select(a => a.PathUnder(ReferenceData.ExternalFolder));
         var ranges = AsnRanges.Load(files, "real");
-        // Row counts measured on the pinned package (../shared/refdata/README.md): 411,961 IPv4 and 103,197 IPv6.
+        // Row counts measured on the pinned package (the @ip-location-db/asn package the lock file pins): 411,961 IPv4 and 103,197 IPv6.
         Assert.That(ranges.RangeCount + ranges.RowsRejected, Is.EqualTo(411_961 + 103_197));
         Assert.That(ranges.Find(IPAddress.Parse("157.240.212.16"))!.Asn, Is.EqualTo(32934u));
     }

@@ -56,7 +56,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
         new("capi_gateway", "POST", @"capi/[^/]+/events", "#35: I18 CK/AppEvents/CAPIGateway/FBSDKTransformerGraphRequestFactory.swift L46-110; A18 core/appevents/cloudbridge/AppEventsConversionsAPITransformerWebRequests.kt L100-145"),
         new("dialog", null, @"dialog/[^/]+", "doc 2 (not automatic): I18 FBSDKLoginKit/FBSDKLoginKit/Internal/LoginEndpoints.swift L16-18; A18 core/internal/ServerProtocol.kt L25"),
         new("me", "GET", "me", "doc 2 (not automatic): profile request"),
-        new("pixel", null, "tr", "Meta Pixel (web and in-app browsers): GET/POST facebook.com/tr with id, ev, dl, rl, cd[...], ud[...]; TrackHAR has no adapter; observed in ../shared/captures/har/expressen.har entries 84-85 and www.nytimes.com.har entry 187"),
+        new("pixel", null, "tr", "Meta Pixel (web and in-app browsers): GET/POST facebook.com/tr with id, ev, dl, rl, cd[...], ud[...]; TrackHAR has no adapter; observed in tests/fixtures/captures/har/expressen.har entries 84-85 and www.nytimes.com.har entry 187"),
         new("network_ads_common", null, "network_ads_common", "doc 6 [3rd-party]: tweaselORG/TrackHAR src/adapters/facebook.ts @1660c774"),
         new("adnw_sync2", null, "adnw_sync2?", "doc 6 [3rd-party]: tweaselORG/TrackHAR src/adapters/facebook.ts @1660c774"),
     ];
