@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Study;
 using Spectre.Console;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -64,7 +65,7 @@ public class StudySettings : CommandSettings
     public string[] Mmdb { get; init; } = [];
 
     [CommandOption("--study-key <FILE>")]
-    [Description("File holding the study's secret key for pseudonyms (keep it outside the repository). Default: $" + Dataset.StudyKey.EnvironmentVariable + ", else the public demonstration key")]
+    [Description("File holding the study's secret key for pseudonyms (keep it outside the repository). Default: $" + Privacy.StudyKey.EnvironmentVariable + ", else the public demonstration key")]
     public string? StudyKey { get; init; }
 
     [CommandOption("--no-pseudonymise")]
@@ -108,19 +109,19 @@ public class StudySettings : CommandSettings
     };
 
     /// <summary>Without pseudonyms no key is needed; with them, a key named but absent stops the run before it starts.</summary>
-    private Dataset.StudyKey ResolveKey()
+    private Privacy.StudyKey ResolveKey()
     {
-        if (NoPseudonymise) return Dataset.StudyKey.Demonstration;
-        var named = !string.IsNullOrEmpty(StudyKey) ? StudyKey : Environment.GetEnvironmentVariable(Dataset.StudyKey.EnvironmentVariable);
+        if (NoPseudonymise) return Privacy.StudyKey.Demonstration;
+        var named = !string.IsNullOrEmpty(StudyKey) ? StudyKey : Environment.GetEnvironmentVariable(Privacy.StudyKey.EnvironmentVariable);
         try
         {
-            return Dataset.StudyKey.Resolve(StudyKey);
+            return Privacy.StudyKey.Resolve(StudyKey);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or UnauthorizedAccessException or IOException)
         {
             var what = e is FileNotFoundException ? "does not exist" : e is InvalidDataException ? "is too short" : $"cannot be read ({Preflight.Reason(e)})";
             throw new RunFailure(ExitCodes.StudyKeyMissing,
-                $"study key file {named} {what}: pseudonymising needs a key of at least {Dataset.StudyKey.MinBytes} bytes; create one outside the repository (head -c 32 /dev/urandom > {named}), or pass --no-pseudonymise for private analysis", e);
+                $"study key file {named} {what}: pseudonymising needs a key of at least {Privacy.StudyKey.MinBytes} bytes; create one outside the repository (head -c 32 /dev/urandom > {named}), or pass --no-pseudonymise for private analysis", e);
         }
     }
 }
@@ -159,6 +160,9 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
     internal static async Task<int> Report(RunSummary summary, string outFolder)
     {
         Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {outFolder}");
+        // For make bench (bytes allocated per decoded field); a log line, never part of the published folder.
+        await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"allocated: {GC.GetTotalAllocatedBytes(precise: true)} bytes, {summary.PayloadFields} payload fields"));
         if (summary.InvariantFailures.Count > 0)
         {
             foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");
@@ -250,7 +254,7 @@ public sealed class DictionarySettings : CommandSettings
 {
     [CommandOption("--out <FILE>")]
     [Description("Where to write the data dictionary. Default: docs/DATA_DICTIONARY.md")]
-    public string Out { get; init; } = Dataset.DataDictionary.DefaultPath;
+    public string Out { get; init; } = Run.DataDictionary.DefaultPath;
 }
 
 [Description("Write the data dictionary generated from the table definitions")]
@@ -258,7 +262,7 @@ public sealed class DictionaryCommand : AsyncCommand<DictionarySettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, DictionarySettings settings, CancellationToken cancel)
     {
-        await Dataset.AtomicFile.WriteTextAsync(settings.Out, Dataset.DataDictionary.Render(Dataset.Tables.All), cancel);
+        await Dataset.AtomicFile.WriteTextAsync(settings.Out, Run.DataDictionary.Render(Dataset.Tables.All), cancel);
         Console.WriteLine($"wrote {settings.Out}");
         return ExitCodes.Ok;
     }

@@ -1,4 +1,5 @@
 using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

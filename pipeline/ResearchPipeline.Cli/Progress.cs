@@ -1,21 +1,7 @@
 using Spectre.Console;
+using ResearchPipeline.Run;
 
 namespace ResearchPipeline.Cli;
-
-/// <summary>Where stages report how far they are.</summary>
-public interface IProgressSink
-{
-    void StageStarted(string stage, int total);
-    void Advanced(string stage, string item);
-    void StageFinished(string stage);
-}
-
-public sealed class SilentProgress : IProgressSink
-{
-    public void StageStarted(string stage, int total) { }
-    public void Advanced(string stage, string item) { }
-    public void StageFinished(string stage) { }
-}
 
 /// <summary>
 /// Plain lines on stderr, for logs and CI: one line per stage start and end, and one every tenth of the way,

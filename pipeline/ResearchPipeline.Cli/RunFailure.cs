@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ResearchPipeline.Reference;
+using ResearchPipeline.Run;
 
 namespace ResearchPipeline.Cli;
 

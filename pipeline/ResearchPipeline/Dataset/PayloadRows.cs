@@ -41,39 +41,9 @@ public sealed record AppFacebookFieldRow
     public string? ExampleKeyPath { get; init; }
 }
 
-public static class PayloadFieldRows
+/// <summary>The per-app aggregates computed from rows held in memory (tests compare them with the shard path).</summary>
+public static class FieldAggregates
 {
-    /// <summary>The published rows of one decoded exchange, secrets (secret parameters, tokens, cookies) replaced by a marker.</summary>
-    public static IEnumerable<PayloadFieldRow> From(DecodedExchange decoded, string captureId, string appId, int exchangeOrdinal)
-    {
-        var exchangeId = ExchangeRows.ExchangeId(captureId, exchangeOrdinal);
-        for (var i = 0; i < decoded.Fields.Length; i++)
-        {
-            var a = decoded.Fields[i];
-            yield return new PayloadFieldRow
-            {
-                ExchangeId = exchangeId,
-                CaptureId = captureId,
-                ExchangeOrdinal = exchangeOrdinal,
-                AppId = appId,
-                Ordinal = i,
-                Location = PayloadField.LocationName(a.Field.Location),
-                KeyPath = a.Field.KeyPath,
-                // A cookie is session state whatever its value looks like: replaced whole, short or common as it may be.
-                Value = a.Field.Location == PayloadLocation.Cookie && !string.IsNullOrEmpty(a.Field.Value) ? SecretRedaction.Marker("cookie")
-                    : SecretRedaction.RedactValue(a.Field.KeyPath, a.Field.Value),
-                ValueType = a.ValueType,
-                Semantic = a.Semantic?.Name,
-                Category = a.Semantic?.Category,
-                PersonalData = a.Semantic?.PersonalData,
-                SemanticSource = a.Semantic?.Source,
-                Decoder = decoded.Decoder,
-                Endpoint = a.Endpoint,
-                Transforms = a.Field.Transforms,
-            };
-        }
-    }
-
     /// <summary>
     /// <c>app_facebook_fields</c> from rows in memory: per app and semantic, over the rows the Facebook adapter
     /// named (see <see cref="FacebookFieldsAggregate"/>).

@@ -1,7 +1,7 @@
 using Microsoft.Data.Analysis;
 using ResearchPipeline.Analysis;
+using ResearchPipeline.Run;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Tests.Cli;
 

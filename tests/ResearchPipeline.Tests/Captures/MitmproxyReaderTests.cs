@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Captures.Har;
 using ResearchPipeline.Captures.Mitmproxy;
-using ResearchPipeline.Cli;
 using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Tests.Captures;

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 
 namespace ResearchPipeline.Tests.Cli;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DuckDB.NET.Data;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Cli;
 using ResearchPipeline.Dataset;
 

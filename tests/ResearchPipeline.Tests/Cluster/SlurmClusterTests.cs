@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Cluster;
 
 namespace ResearchPipeline.Tests.Cluster;

@@ -1,5 +1,6 @@
-using ResearchPipeline.Captures;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Study;
 using ResearchPipeline.Tests.Cli;

@@ -1,5 +1,5 @@
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Tests.Cli;
 

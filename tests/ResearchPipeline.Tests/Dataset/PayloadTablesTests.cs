@@ -1,6 +1,6 @@
 using System.Text;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Tests.Cli;
 
 namespace ResearchPipeline.Tests.Dataset;

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 using ResearchPipeline.Tests.Cli;

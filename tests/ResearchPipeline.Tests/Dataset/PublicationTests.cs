@@ -2,9 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ResearchPipeline.Captures;
 using ResearchPipeline.Cli;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Tests.Cli;
 
 namespace ResearchPipeline.Tests.Dataset;
@@ -235,7 +237,7 @@ public class PublicationTests
         };
         var file = await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, [row]);
         var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken) };
-        var leaks = await PublicationCheck.ScanAsync(output, [file], new Pseudonymiser(StudyKey.Demonstration, true, [], seen));
+        var leaks = await LeakScan.ScanAsync(output, [file], new Pseudonymiser(StudyKey.Demonstration, true, [], seen));
         Assert.That(leaks, Is.EqualTo(new[] { "exchanges.parquet column query holds a secret (access_token) seen in the inputs" }));
     }
 

@@ -1,9 +1,10 @@
 using ResearchPipeline.Taxonomy;
+using ResearchPipeline.Run;
 using ResearchPipeline.Decoders;
 using Parquet;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
@@ -61,9 +62,9 @@ public class ShardTests
         await ParquetTableWriter.WriteAsync(held, Tables.Exchanges, exchanges, rowGroupSize: 50);
         await ParquetTableWriter.WriteAsync(held, Tables.PayloadFields, payloads, rowGroupSize: 50);
         await ParquetTableWriter.WriteAsync(held, Tables.IdentifierMatches, matches, rowGroupSize: 50);
-        await ParquetTableWriter.WriteAsync(held, Tables.AppFacebookFields, PayloadFieldRows.FacebookFields(
+        await ParquetTableWriter.WriteAsync(held, Tables.AppFacebookFields, FieldAggregates.FacebookFields(
             payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), captures));
-        await ParquetTableWriter.WriteAsync(held, Tables.AppTrackerFields, PayloadFieldRows.TrackerFields(
+        await ParquetTableWriter.WriteAsync(held, Tables.AppTrackerFields, FieldAggregates.TrackerFields(
             payloads.Where(p => primary.Contains(p.CaptureId)), exchanges.Where(e => primary.Contains(e.CaptureId)), attribution));
 
         Assert.Multiple(() =>
@@ -75,7 +76,7 @@ public class ShardTests
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
-            Assert.That(PayloadFieldRows.TrackerFields(payloads, exchanges, attribution).Select(r => r.Adapter).Distinct().ToList(), Has.Count.GreaterThan(1), "several trackers' fields");
+            Assert.That(FieldAggregates.TrackerFields(payloads, exchanges, attribution).Select(r => r.Adapter).Distinct().ToList(), Has.Count.GreaterThan(1), "several trackers' fields");
             foreach (var table in new[] { "exchanges", "payload_fields", "identifier_matches", "app_facebook_fields", "app_tracker_fields" })
             {
                 Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);

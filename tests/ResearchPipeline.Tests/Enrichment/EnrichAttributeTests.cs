@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using DuckDB.NET.Data;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Enrichment;
 using ResearchPipeline.Study;
 

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using ResearchPipeline.Captures;
-using ResearchPipeline.Cli;
+using ResearchPipeline.Run;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Tests.Captures;
 using ResearchPipeline.Tests.Cli;

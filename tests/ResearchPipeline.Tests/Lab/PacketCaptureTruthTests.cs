@@ -1,7 +1,9 @@
 using ResearchPipeline.Captures;
+using ResearchPipeline.Run;
 using ResearchPipeline.Captures.Mitmproxy;
 using ResearchPipeline.Captures.Pcap;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 using static ResearchPipeline.Tests.Lab.DemonstrationCorpus;

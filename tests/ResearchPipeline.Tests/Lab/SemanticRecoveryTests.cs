@@ -1,5 +1,6 @@
 using DuckDB.NET.Data;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Decoders.Facebook;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Payloads;

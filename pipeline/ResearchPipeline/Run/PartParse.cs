@@ -2,11 +2,12 @@ using System.Text.Json;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Enrichment;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 /// <summary>What a parse worker needs besides its part: the study's catalogues, the readers, the limits.</summary>
 public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify, CaptureFormats Formats, ReadLimits Limits, bool Decode)

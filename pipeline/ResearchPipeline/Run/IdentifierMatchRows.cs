@@ -1,4 +1,6 @@
-namespace ResearchPipeline.Dataset;
+using ResearchPipeline.Dataset;
+
+namespace ResearchPipeline.Run;
 
 /// <summary>Turns what the identify stage found into published <c>identifier_matches</c> rows.</summary>
 public static class IdentifierMatchRows

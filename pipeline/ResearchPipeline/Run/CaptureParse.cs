@@ -1,13 +1,14 @@
 using System.Security.Cryptography;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Enrichment;
 using ResearchPipeline.Payloads;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 /// <summary>Everything one capture contributes to the published tables.</summary>
 public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchanges, List<QualityRow> Quality, List<PayloadFieldRow> Payloads)

@@ -1,6 +1,9 @@
+using ResearchPipeline.Privacy;
 using System.Text;
 
-namespace ResearchPipeline.Dataset;
+using ResearchPipeline.Dataset;
+
+namespace ResearchPipeline.Run;
 
 /// <summary>
 /// The data dictionary (<c>docs/DATA_DICTIONARY.md</c>), generated from the table definitions, so it cannot

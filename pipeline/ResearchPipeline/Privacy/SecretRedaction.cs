@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>
 /// Secrets never reach a published table: the value of a secret parameter is replaced by a marker naming

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>One way a value can stand in a published string: its name (for the leak report) and its text.</summary>
 public sealed record EncodedForm(string Encoding, string Text);

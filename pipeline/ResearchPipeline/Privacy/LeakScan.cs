@@ -1,15 +1,16 @@
+using ResearchPipeline.Dataset;
 using System.Text;
 using Parquet;
 using Parquet.Schema;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>
 /// The last gate before a folder is published: reads back every string column of every Parquet file, and
 /// every JSON file, and fails when any secret or identifier seen in the inputs appears in them as it was
 /// sent. It does not trust emit: a column a later stage adds without pseudonymising is caught here.
 /// </summary>
-public static class PublicationCheck
+public static class LeakScan
 {
     /// <summary>One line per leak: file, column and what kind of value (never the value itself).</summary>
     public static async Task<List<string>> ScanAsync(string folder, IEnumerable<string> publishedFiles, Pseudonymiser values, CancellationToken cancel = default, int parallelism = 1)

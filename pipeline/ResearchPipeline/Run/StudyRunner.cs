@@ -2,10 +2,11 @@ using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 public sealed record RunOptions(string RawFolder, string OutputFolder, int Jobs, ReadLimits Limits)
 {
@@ -34,6 +35,9 @@ public sealed record RunSummary(int Captures, int Exchanges, int Quarantined, in
 {
     /// <summary>Secrets or identifiers the publication check found in a published file; the folder is then not published.</summary>
     public IReadOnlyList<string> Leaks { get; init; } = [];
+
+    /// <summary>payload_fields rows written.</summary>
+    public long PayloadFields { get; init; }
 }
 
 /// <summary>
@@ -187,13 +191,13 @@ public sealed class StudyRunner(IProgressSink progress)
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
             // as it is written, beside the tables still being written.
-            var scans = tables.Select(t => t.ContinueWith(w => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
+            var scans = tables.Select(t => t.ContinueWith(w => LeakScan.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
                 cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()).ToList();
             written = (await Task.WhenAll(tables)).ToList();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
             var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
-            scans.AddRange(provenance.Select(p => PublicationCheck.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
+            scans.AddRange(provenance.Select(p => LeakScan.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 
@@ -214,6 +218,7 @@ public sealed class StudyRunner(IProgressSink progress)
         return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
         {
             Leaks = leaks,
+            PayloadFields = emit.PayloadFieldRows,
         };
     }
 

@@ -6,7 +6,7 @@ using ResearchPipeline.Identity;
 using PayloadLocation = ResearchPipeline.Payloads.PayloadLocation;
 using ValueTypes = ResearchPipeline.Payloads.ValueTypes;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>A value seen in the inputs that must not be published as it is: a secret or an identifier.</summary>
 public sealed record SensitiveValue(SensitiveKind Kind, string Name, string Value);

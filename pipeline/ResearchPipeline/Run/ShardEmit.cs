@@ -1,7 +1,8 @@
 using Parquet;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 /// <summary>A capture's row as published (primary in its session or not) and where its rows wait.</summary>
 public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
@@ -14,6 +15,10 @@ public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
 public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize)
 {
     private long _exchangeRows;
+    private long _payloadFieldRows;
+
+    /// <summary>payload_fields rows written (the benchmark's denominator for bytes allocated per decoded field).</summary>
+    public long PayloadFieldRows => Interlocked.Read(ref _payloadFieldRows);
 
     public async Task<string> ExchangesAsync(string folder, CancellationToken cancel)
     {
@@ -62,6 +67,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             var decoder = batch.Strings("decoder");
             var endpoint = batch.Strings("endpoint");
             var primary = capture.Capture.PrimaryInSession;
+            Interlocked.Add(ref _payloadFieldRows, batch.Count);
             if (primary && !ReferenceEquals(factsOf, capture))
             {
                 exchangeFacts.Start(capture, cancel);

@@ -1,6 +1,6 @@
 using ResearchPipeline.Dataset;
 
-namespace ResearchPipeline.Study;
+namespace ResearchPipeline.Dataset;
 
 /// <summary>
 /// One recording session may be captured by several tools at once (the lab writes a HAR, a mitmproxy flow

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>
 /// A key whose identifier-shaped values are published as sent, and why: they name content, a build or a

@@ -1,8 +1,9 @@
+using ResearchPipeline.Dataset;
 using System.Security.Cryptography;
 using System.Text;
 using ResearchPipeline.Identity;
 
-namespace ResearchPipeline.Dataset;
+namespace ResearchPipeline.Privacy;
 
 /// <summary>
 /// The key of the keyed hash that stands in for identifiers. A real study keeps its key in a file outside the

@@ -1,6 +1,9 @@
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Captures;
 
-namespace ResearchPipeline.Dataset;
+using ResearchPipeline.Dataset;
+
+namespace ResearchPipeline.Run;
 
 /// <summary>Turns what the parse stage read into the published <c>exchanges</c> row.</summary>
 public static class ExchangeRows

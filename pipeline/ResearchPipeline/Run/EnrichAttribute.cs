@@ -3,7 +3,7 @@ using ResearchPipeline.Enrichment;
 using ResearchPipeline.Reference;
 using ResearchPipeline.Taxonomy;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 /// <summary>What the enrich and attribute stages add to a run.</summary>
 public sealed record EnrichmentOutcome(List<Endpoint> Endpoints, List<TrackerAttribution> Trackers, List<TaxonomyConflict> Conflicts, List<QualityRow> Quality);

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Reflection;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
 
-namespace ResearchPipeline.Cli;
+namespace ResearchPipeline.Run;
 
 /// <summary>How the published folder is made safe and citable: the key, whether identifiers are pseudonymised, the reference lock.</summary>
 public sealed record PublicationOptions
