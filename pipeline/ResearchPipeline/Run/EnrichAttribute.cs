@@ -20,6 +20,13 @@ public static class EnrichAttribute
 
     public static EnrichmentOutcome Run(IReadOnlyList<CaptureOutcome> outcomes, RunOptions options)
     {
+        using var reference = EnrichmentReference.Load(options);
+        return Run(outcomes, reference);
+    }
+
+    /// <summary>The stages over reference data already loaded (a local run loads it while the captures parse).</summary>
+    public static EnrichmentOutcome Run(IReadOnlyList<CaptureOutcome> outcomes, EnrichmentReference reference)
+    {
         var quality = new List<QualityRow>();
         void Note(string stage, EnrichmentNote n) => quality.Add(new QualityRow
         {
@@ -32,29 +39,24 @@ public static class EnrichAttribute
             Location = n.Location,
         });
 
-        var lockFile = File.Exists(options.ReferenceLock) ? ReferenceLock.Load(options.ReferenceLock) : ReferenceLock.Empty;
-        if (lockFile == ReferenceLock.Empty)
-            Note("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock));
-
+        foreach (var n in reference.Notes) Note(n.Stage, n.Note);
+        var sources = reference.Sources;
         var observations = outcomes.SelectMany(o => o.Endpoints);
-        using var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases);
-        foreach (var n in sources.Notes) Note("enrich", n);
         var enriched = EndpointEnricher.Enrich(observations, sources, new IpLookup(sources));
         foreach (var n in enriched.Notes) Note("enrich", n);
 
-        var (taxonomy, taxonomyNotes) = LoadTaxonomy(options, lockFile);
-        foreach (var n in taxonomyNotes) Note("attribute", n);
+        foreach (var n in reference.TaxonomyNotes) Note("attribute", n);
         var hosts = enriched.Endpoints
             .GroupBy(e => e.Host, StringComparer.Ordinal)
             .Select(g => (g.Key, g.First().RegistrableDomain ?? (HostName.Parse(g.Key, out _) is { IsIpLiteral: false } h ? sources.Suffixes?.RegistrableDomain(h.Value) : null)));
-        var attributed = taxonomy.Attribute(hosts);
+        var attributed = reference.Taxonomy.Attribute(hosts);
         if (attributed.Conflicts.Count > 0)
             Note("attribute", new EnrichmentNote("info", $"{attributed.Conflicts.Count} disagreements between the overlay and TrackerDB; the overlay's answers are published", "taxonomy_conflicts"));
 
         return new EnrichmentOutcome(enriched.Endpoints.ToList(), attributed.Trackers.ToList(), attributed.Conflicts.ToList(), quality);
     }
 
-    private static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
+    internal static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
     {
         var notes = new List<EnrichmentNote>();
         var organisationsPath = Path.Combine(options.TaxonomyFolder, OrganisationsFile);
@@ -79,4 +81,40 @@ public static class EnrichAttribute
         "pcap" or "pcapng" => "packet_peer",
         _ => "none",
     };
+}
+
+/// <summary>
+/// The reference data enrich and attribute answer from (GeoIP and AS databases, the range table, the suffix list,
+/// the taxonomy), with the notes its loading made. Loading it takes a fixed second or more whatever the study's
+/// size, and needs nothing from the captures, so a local run starts it beside the parse stage.
+/// </summary>
+public sealed class EnrichmentReference : IDisposable
+{
+    private EnrichmentReference(EnrichmentSources sources, TrackerTaxonomy taxonomy, IReadOnlyList<(string, EnrichmentNote)> notes, IReadOnlyList<EnrichmentNote> taxonomyNotes)
+    {
+        Sources = sources;
+        Taxonomy = taxonomy;
+        Notes = notes;
+        TaxonomyNotes = taxonomyNotes;
+    }
+
+    public EnrichmentSources Sources { get; }
+    public TrackerTaxonomy Taxonomy { get; }
+    /// <summary>Notes of the enrich stage about the lock file and the databases, in the order they were made.</summary>
+    public IReadOnlyList<(string Stage, EnrichmentNote Note)> Notes { get; }
+    public IReadOnlyList<EnrichmentNote> TaxonomyNotes { get; }
+
+    public static EnrichmentReference Load(RunOptions options)
+    {
+        var notes = new List<(string, EnrichmentNote)>();
+        var lockFile = File.Exists(options.ReferenceLock) ? ReferenceLock.Load(options.ReferenceLock) : ReferenceLock.Empty;
+        if (lockFile == ReferenceLock.Empty)
+            notes.Add(("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock)));
+        var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases);
+        notes.AddRange(sources.Notes.Select(n => ("enrich", n)));
+        var (taxonomy, taxonomyNotes) = EnrichAttribute.LoadTaxonomy(options, lockFile);
+        return new EnrichmentReference(sources, taxonomy, notes, taxonomyNotes);
+    }
+
+    public void Dispose() => Sources.Dispose();
 }

@@ -54,6 +54,8 @@ public sealed class StudyRunner(IProgressSink progress)
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
         try
         {
+            // Needs nothing from the captures: loaded on the core the parse stage leaves idle (or beside it).
+            var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             var plan = Plan(options.RawFolder, files, options.Jobs, options.Jobs, options.Limits.MaxBodyBytes, cancel);
             var folders = new PartFolders(shardFolder);
             // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
@@ -62,7 +64,7 @@ public sealed class StudyRunner(IProgressSink progress)
             Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
                 part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
             progress.StageFinished("parse");
-            return await EmitAsync(options, plan, files, folders, cancel);
+            return await EmitAsync(options, plan, files, folders, reference, cancel);
         }
         finally
         {
@@ -97,11 +99,14 @@ public sealed class StudyRunner(IProgressSink progress)
         var differences = plan.Differences(files);
         if (differences.Count > 0)
             throw new InvalidDataException($"the raw folder changed since the plan was made ({differences.Count} difference(s), first: {differences[0]}): plan the study again");
-        return EmitAsync(options with { RawFolder = plan.RawFolder }, plan, files, new PartFolders(options.ShardFolder), cancel);
+        options = options with { RawFolder = plan.RawFolder };
+        return EmitAsync(options, plan, files, new PartFolders(options.ShardFolder), Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel), cancel);
     }
 
-    private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders, CancellationToken cancel)
+    private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
+        Task<EnrichmentReference?> loading, CancellationToken cancel)
     {
+        using var reference = await loading;
         var (byName, seen) = PartParse.Load(plan, folders);
         // In the raw folder's order, as every list below was before the parts: the quality table and the manifest keep it.
         var outcomes = files.Select(f => byName[f.RelativeName]).ToArray();
@@ -138,7 +143,7 @@ public sealed class StudyRunner(IProgressSink progress)
         }
 
         progress.StageStarted("enrich", 1);
-        var enriched = EnrichAttribute.Run(outcomes, options);
+        var enriched = EnrichAttribute.Run(outcomes, reference!);
         quality.AddRange(enriched.Quality);
         progress.StageFinished("enrich");
 
