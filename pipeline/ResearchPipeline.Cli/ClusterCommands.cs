@@ -139,7 +139,7 @@ public sealed class EmitCommand : AsyncCommand<EmitSettings>
         {
             (progress as IDisposable)?.Dispose();
         }
-        var status = await StudyCommand<StudySettings>.Report(summary, settings.Out);
+        var status = await StudyCommand<StudySettings>.Report(summary, settings.Out, settings.Quiet);
         // The shards hold values as captured: gone once published, kept while a rerun may still need them.
         if (status == ExitCodes.Ok && !settings.KeepInterim && Directory.Exists(Plans.ShardsOf(interim))) Directory.Delete(Plans.ShardsOf(interim), recursive: true);
         return status;
