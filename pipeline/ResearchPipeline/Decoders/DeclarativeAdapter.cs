@@ -16,7 +16,7 @@ namespace ResearchPipeline.Decoders;
 public sealed class DeclarativeAdapter : ITrackerAdapter
 {
     /// <summary>A request kind: method (null = any) and a pattern over <c>scheme://host[:port]/path</c>, query left out.</summary>
-    public sealed record Endpoint(string Name, string? Method, Regex Url, string Source);
+    public sealed record EndpointRule(string Name, string? Method, Regex Url, string Source);
 
     /// <summary>A host (and its subdomains) the tracker receives on.</summary>
     public sealed record Host(string Name, string Source);
@@ -29,7 +29,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
 
     private readonly HashSet<string> _hostNames;
 
-    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<Endpoint> endpoints, IReadOnlyList<EndpointHint> hints, SemanticDictionary semantics)
+    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<EndpointRule> endpoints, IReadOnlyList<EndpointHint> hints, SemanticDictionary semantics)
     {
         Name = name;
         Hosts = hosts;
@@ -46,7 +46,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
 
     public string Name { get; }
     public IReadOnlyList<Host> Hosts { get; }
-    public IReadOnlyList<Endpoint> Endpoints { get; }
+    public IReadOnlyList<EndpointRule> Endpoints { get; }
     public IReadOnlyList<EndpointHint> Hints { get; }
     public SemanticDictionary Semantics { get; }
 
@@ -141,7 +141,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
             yield return new Host(Required(reader, "host", name).ToLowerInvariant(), Required(reader, "source", name));
     }
 
-    private static IEnumerable<Endpoint> ReadEndpoints(Stream csv, string name)
+    private static IEnumerable<EndpointRule> ReadEndpoints(Stream csv, string name)
     {
         using var reader = Reader(csv);
         while (reader.Read())
@@ -151,7 +151,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
             Regex regex;
             try { regex = new Regex(url, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
             catch (ArgumentException e) { throw new InvalidDataException($"{name} line {reader.LineNumber}: url is not a regular expression: {e.Message}"); }
-            yield return new Endpoint(Required(reader, "endpoint", name), method == "*" ? null : method, regex, Required(reader, "source", name));
+            yield return new EndpointRule(Required(reader, "endpoint", name), method == "*" ? null : method, regex, Required(reader, "source", name));
         }
     }
 

@@ -17,8 +17,9 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
 
     private bool _overflowReported;
 
+    /// <summary>A scalar JSON document is the whole body: its key path is <see cref="PayloadField.WholeBody"/>, never "".</summary>
     public void Leaf(PayloadLocation location, string path, string? value, string type, string transforms) =>
-        Add(new PayloadField(location, path, value, type, transforms));
+        Add(new PayloadField(location, path.Length == 0 ? PayloadField.WholeBody : path, value, type, transforms));
 
     public void Undecoded(PayloadLocation location, string path, string? value, string transforms, string problem, Severity severity = Severity.Warning)
     {
@@ -39,9 +40,12 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
         Problems.Add(new DecodeProblem(Severity.Warning, $"request has more than {limits.MaxFieldsPerRequest} fields; fields after that were not published"));
     }
 
-    public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth)
+    public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth) =>
+        Form(location, prefix, FormUrlEncoding.Parse(text), transforms, depth);
+
+    public void Form(PayloadLocation location, string prefix, List<FormUrlEncoding.Pair> pairs, string transforms, int depth)
     {
-        foreach (var pair in FormUrlEncoding.Parse(text)) String(location, KeyPaths.Raw(prefix, pair.Key), pair.Value, transforms, depth);
+        foreach (var pair in pairs) String(location, KeyPaths.Raw(prefix, pair.Key), pair.Value, transforms, depth);
     }
 
     public void String(PayloadLocation location, string path, string value, string transforms, int depth)

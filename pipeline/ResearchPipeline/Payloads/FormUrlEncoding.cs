@@ -9,20 +9,66 @@ namespace ResearchPipeline.Payloads;
 /// </summary>
 public static class FormUrlEncoding
 {
-    public readonly record struct Pair(string Key, string Value);
+    /// <summary>
+    /// One <c>name=value</c> pair, unescaped, and where it stands in the text it was read from: the pair spans
+    /// <c>[Start, End)</c> and its value as sent <c>[ValueStart, End)</c> (still URL-encoded, as a published URL shows it).
+    /// </summary>
+    public readonly record struct Pair(string Key, string Value, int Start, int ValueStart, int End)
+    {
+        public ReadOnlySpan<char> RawValue(string text) => text.AsSpan(ValueStart, End - ValueStart);
+    }
 
+    /// <summary>The pairs of a query or form body, in order; the only place a form text is split at '&amp;'.</summary>
     public static List<Pair> Parse(string text)
     {
         var pairs = new List<Pair>();
-        foreach (var part in text.Split('&'))
+        var start = 0;
+        while (start <= text.Length)
         {
-            if (part.Length == 0) continue;
-            var eq = part.IndexOf('=');
-            var key = Unescape(eq < 0 ? part : part[..eq]);
-            var value = eq < 0 ? "" : Unescape(part[(eq + 1)..]);
-            pairs.Add(new Pair(key, value));
+            var amp = text.IndexOf('&', start);
+            var end = amp < 0 ? text.Length : amp;
+            if (end > start)
+            {
+                var eq = text.IndexOf('=', start, end - start);
+                var key = Unescape(text[start..(eq < 0 ? end : eq)]);
+                var value = eq < 0 ? "" : Unescape(text[(eq + 1)..end]);
+                pairs.Add(new Pair(key, value, start, eq < 0 ? end : eq + 1, end));
+            }
+            if (amp < 0) break;
+            start = amp + 1;
         }
         return pairs;
+    }
+
+    /// <summary>The pair of <paramref name="pairs"/> (read from a text) that holds the character at <paramref name="offset"/>, if any.</summary>
+    public static Pair? At(List<Pair> pairs, int offset)
+    {
+        foreach (var p in pairs)
+        {
+            if (offset >= p.Start && offset < p.End) return p;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The text with each pair's value replaced where <paramref name="replace"/> gives a new one (given the
+    /// unescaped name and the value as sent); everything else, separators and empty pairs included, kept as sent.
+    /// </summary>
+    public static string Rewrite(string text, Func<string, string, string?> replace)
+    {
+        if (text.Length == 0) return text;
+        var pairs = Parse(text);
+        var sb = new StringBuilder(text.Length);
+        var at = 0;
+        foreach (var p in pairs)
+        {
+            if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
+            if (replace(p.Key, p.RawValue(text).ToString()) is not { } value) continue;
+            sb.Append(text, at, p.ValueStart - at).Append(value);
+            at = p.End;
+        }
+        if (at == 0) return text;
+        return sb.Append(text, at, text.Length - at).ToString();
     }
 
     public static string Unescape(string s)

@@ -19,14 +19,14 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
     /// Graph version removed (<c>{app}</c> stands for a numeric app id or the literal <c>app</c> of Android SDK
     /// >= 13), and optionally a parameter whose value must match.
     /// </summary>
-    public sealed record Endpoint(string Name, string? Method, string Path, string Source, string? Param = null, string? ParamPattern = null)
+    public sealed record EndpointRule(string Name, string? Method, string Path, string Source, string? Param = null, string? ParamPattern = null)
     {
         internal Regex PathRegex { get; } = new("^" + Path.Replace("{app}", @"(\d+|app)") + "$", RegexOptions.CultureInvariant);
         internal Regex? ParamRegex { get; } = ParamPattern is null ? null : new Regex(ParamPattern, RegexOptions.CultureInvariant);
     }
 
     /// <summary>Wire-format doc section 2 (catalogue rows #) and 1.3 (batches), 6 (Audience Network).</summary>
-    public static readonly ImmutableArray<Endpoint> Endpoints =
+    public static readonly ImmutableArray<EndpointRule> Endpoints =
     [
         new("batch", "POST", "", "doc 1.3: I18 CK/GraphAPI/FBSDKGraphRequestConnection.m L472-575; A18 core/GraphRequest.kt L1186-1196, L1665-1720", "batch", ""),
         new("activities", "POST", "{app}/activities", "#1-4, #21-23: I18 CK/AppEvents/FBSDKAppEvents.m L877-925, L1445-1526; A18 core/appevents/AppEventQueue.kt L166-214"),
