@@ -53,7 +53,7 @@ public sealed class IdentifierMatcher
         Scan(Encoding.UTF8.GetBytes(exchange.Target.Path), "path", "", null, (_, offset) => "offset " + offset.ToString(CultureInfo.InvariantCulture));
         foreach (var h in view.Headers)
         {
-            var name = h.Name.ToLowerInvariant();
+            var name = KeyPaths.Header(h.Name);
             Scan(Encoding.UTF8.GetBytes(h.Value), "header", "", PayloadLocation.Header, (_, _) => name);
         }
         foreach (var c in view.Cookies)

@@ -64,7 +64,10 @@ public static class ContentDecoding
         var buffer = ArrayPool<byte>.Shared.Rent(81920);
         try
         {
-            using var input = new MemoryStream(body.ToArray(), writable: false);
+            // Read in place: the compressed bytes are not copied first.
+            using var input = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(body.ToArray(), writable: false);
             using var decompressor = open(input);
             using var output = new MemoryStream();
             while (true)

@@ -168,7 +168,18 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
         return true;
     }
 
-    public static string Then(string transforms, string step) => transforms.Length == 0 ? step : transforms + ">" + step;
+    /// <summary>The decoding steps so far and one more ("gzip>form" and "json": "gzip>form>json"); few chains recur, each kept once.</summary>
+    public static string Then(string transforms, string step)
+    {
+        if (transforms.Length == 0) return step;
+        var length = transforms.Length + 1 + step.Length;
+        if (length > Interned.MaxLength) return transforms + ">" + step;
+        Span<char> chain = stackalloc char[length];
+        transforms.CopyTo(chain);
+        chain[transforms.Length] = '>';
+        step.CopyTo(chain[(transforms.Length + 1)..]);
+        return Interned.Of(chain);
+    }
 
     public static bool LooksLikeJson(string s)
     {

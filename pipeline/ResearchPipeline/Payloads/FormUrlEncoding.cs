@@ -30,8 +30,8 @@ public static class FormUrlEncoding
             if (end > start)
             {
                 var eq = text.IndexOf('=', start, end - start);
-                var key = Unescape(text[start..(eq < 0 ? end : eq)]);
-                var value = eq < 0 ? "" : Unescape(text[(eq + 1)..end]);
+                var key = Name(text.AsSpan(start, (eq < 0 ? end : eq) - start));
+                var value = eq < 0 ? "" : Unescape(text.AsSpan((eq + 1)..end));
                 pairs.Add(new Pair(key, value, start, eq < 0 ? end : eq + 1, end));
             }
             if (amp < 0) break;
@@ -71,9 +71,14 @@ public static class FormUrlEncoding
         return sb.Append(text, at, text.Length - at).ToString();
     }
 
-    public static string Unescape(string s)
+    public static string Unescape(string s) => s.AsSpan().IndexOfAny('%', '+') < 0 ? s : Unescape(s.AsSpan());
+
+    /// <summary>A parameter name, unescaped: names repeat request after request, so each is kept once (<see cref="Interned"/>).</summary>
+    private static string Name(ReadOnlySpan<char> s) => s.IndexOfAny('%', '+') < 0 ? Interned.Of(s) : Interned.Of(Unescape(s));
+
+    public static string Unescape(ReadOnlySpan<char> s)
     {
-        if (s.IndexOfAny(['%', '+']) < 0) return s;
+        if (s.IndexOfAny('%', '+') < 0) return new string(s);
         // A char gives at most three bytes (a pair of surrogates four): one pooled buffer, not a growing list.
         var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(3 * s.Length);
         try
@@ -91,7 +96,7 @@ public static class FormUrlEncoding
                 else if (c < 0x80) bytes[n++] = (byte)c;
                 else
                 {
-                    n += Encoding.UTF8.GetBytes(s.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), bytes.AsSpan(n));
+                    n += Encoding.UTF8.GetBytes(s.Slice(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), bytes.AsSpan(n));
                     if (char.IsHighSurrogate(c) && i + 1 < s.Length) i++;
                 }
             }

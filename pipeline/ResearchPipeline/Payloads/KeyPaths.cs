@@ -14,18 +14,50 @@ public static class KeyPaths
     public static string Member(string parent, string key)
     {
         // A key that would read as path syntax is quoted, so that paths stay unambiguous.
-        var name = key.Length == 0 || key.AsSpan().IndexOfAny(".[]\"") >= 0 ? $"[\"{key.Replace("\"", "\\\"")}\"]" : key;
-        if (parent.Length == 0) return name;
-        return name[0] == '[' ? parent + name : parent + "." + name;
+        if (key.Length == 0 || key.AsSpan().IndexOfAny(".[]\"") >= 0)
+        {
+            var quoted = $"[\"{key.Replace("\"", "\\\"")}\"]";
+            return parent.Length == 0 ? quoted : parent + quoted;
+        }
+        if (parent.Length == 0) return Interned.Of(key);
+        return Joined(parent, ".", key);
     }
 
-    public static string Item(string parent, int index) => $"{parent}[{index}]";
+    public static string Item(string parent, int index)
+    {
+        Span<char> digits = stackalloc char[12];
+        index.TryFormat(digits, out var n, provider: CultureInfo.InvariantCulture);
+        return Joined(parent, "[", digits[..n], "]");
+    }
+
+    /// <summary>Paths repeat request after request: joined in a buffer and kept once (<see cref="Interned"/>).</summary>
+    private static string Joined(ReadOnlySpan<char> a, ReadOnlySpan<char> b, ReadOnlySpan<char> c, ReadOnlySpan<char> d = default)
+    {
+        var length = a.Length + b.Length + c.Length + d.Length;
+        if (length > Interned.MaxLength) return string.Concat(a, b, c, d);
+        Span<char> buffer = stackalloc char[Interned.MaxLength];
+        a.CopyTo(buffer);
+        b.CopyTo(buffer[a.Length..]);
+        c.CopyTo(buffer[(a.Length + b.Length)..]);
+        d.CopyTo(buffer[(a.Length + b.Length + c.Length)..]);
+        return Interned.Of(buffer[..length]);
+    }
 
     /// <summary>
     /// A form or query key is kept as sent (<c>a[0]</c> stays <c>a[0]</c>), under its parent; an empty key
     /// (<c>?=</c>) is the empty key, <c>[""]</c>, as in JSON: a key path is never empty.
     /// </summary>
     public static string Raw(string parent, string key) => key.Length == 0 ? Member(parent, key) : parent.Length == 0 ? key : parent + "." + key;
+
+    /// <summary>A header by its name in lower case (HTTP/2 sends them so; HTTP/1.1 names are case-insensitive).</summary>
+    public static string Header(string name)
+    {
+        if (!name.AsSpan().ContainsAnyInRange('A', 'Z')) return Interned.Of(name);
+        if (name.Length > Interned.MaxLength) return name.ToLowerInvariant();
+        Span<char> lower = stackalloc char[name.Length];
+        name.AsSpan().ToLowerInvariant(lower);
+        return Interned.Of(lower);
+    }
 
     /// <summary>A cookie by its name as sent; a nameless cookie (a bare value) as the empty key, <c>[""]</c>.</summary>
     public static string Cookie(string name) => Raw("", name);

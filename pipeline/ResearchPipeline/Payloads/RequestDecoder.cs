@@ -17,7 +17,7 @@ public static class RequestDecoder
 
         if (view.QueryPairs.Count > 0) collector.Form(PayloadLocation.Query, "", view.QueryPairs, "form", 0);
 
-        foreach (var h in view.Headers) collector.String(PayloadLocation.Header, h.Name.ToLowerInvariant(), h.Value, "", 0);
+        foreach (var h in view.Headers) collector.String(PayloadLocation.Header, KeyPaths.Header(h.Name), h.Value, "", 0);
 
         foreach (var c in view.Cookies) collector.String(PayloadLocation.Cookie, KeyPaths.Cookie(c.Name), c.Value, "", 0);
 

@@ -65,8 +65,19 @@ public sealed class RequestView : IDisposable
     /// <summary>The Content-Type's media type, lower case, without parameters ("" when none was sent).</summary>
     public string MediaType { get; private init; } = "";
 
-    /// <summary>The inflated body as UTF-8 text; null when it is not valid UTF-8.</summary>
-    public string? Text { get; private init; }
+    /// <summary>The inflated body as UTF-8 text; null when it is not valid UTF-8. Made on first use: a JSON body is read as bytes.</summary>
+    public string? Text
+    {
+        get
+        {
+            if (!_textKnown) (_text, _textKnown) = (Body.IsEmpty ? null : FieldCollector.Utf8Text(Body.Span), true);
+            return _text;
+        }
+        private init => (_text, _textKnown) = (value, value is not null);
+    }
+
+    private string? _text;
+    private bool _textKnown;
 
     /// <summary>The form text (<see cref="Text"/> without trailing newlines) and its pairs, for a <see cref="BodyShape.Form"/> body.</summary>
     public string? FormText { get; private init; }
@@ -149,25 +160,42 @@ public sealed class RequestView : IDisposable
         var body = decoded.Body;
         if (body.IsEmpty) return new BodyReading(body, coding, BodyShape.None, type);
 
-        var text = FieldCollector.Utf8Text(body.Span);
+        // The body becomes a string only where a reader needs one (a form, text): a JSON body is read as bytes.
+        var isText = System.Text.Unicode.Utf8.IsValid(body.Span);
         var boundary = type == "multipart/form-data" ? MultipartFormData.Boundary(contentType) ?? MultipartFormData.SniffBoundary(body.Span) : MultipartFormData.SniffBoundary(body.Span);
-        if (boundary is not null) return new BodyReading(body, coding, BodyShape.Multipart, type) { Text = text, Boundary = boundary };
+        if (boundary is not null) return new BodyReading(body, coding, BodyShape.Multipart, type) { Text = isText ? FieldCollector.Utf8Text(body.Span) : null, Boundary = boundary };
         if (type == "multipart/form-data")
-            return new BodyReading(body, coding, BodyShape.Undecodable, type) { Text = text, Problem = "request body: multipart/form-data without a boundary" };
+            return new BodyReading(body, coding, BodyShape.Undecodable, type) { Text = isText ? FieldCollector.Utf8Text(body.Span) : null, Problem = "request body: multipart/form-data without a boundary" };
 
-        var trimmed = text?.TrimStart() ?? "";
-        if (type.Contains("json") || trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        string? text = null;
+        if (type.Contains("json") || isText && OpensLikeJson(body.Span, ref text))
         {
             if (FieldCollector.TryJson(body, out var document, out var error))
-                return new BodyReading(body, coding, BodyShape.Json, type) { Text = text, Json = document };
+                return new BodyReading(body, coding, BodyShape.Json, type) { Json = document };
+            text ??= isText ? FieldCollector.Utf8Text(body.Span) : null;
             if (text is not null && FormUrlEncoding.LooksLikeForm(text))
                 return new BodyReading(body, coding, BodyShape.Form, type) { Text = text, FormText = text.TrimEnd('\n') };
             return new BodyReading(body, coding, BodyShape.Undecodable, type) { Text = text, Problem = $"request body: invalid JSON: {error}" };
         }
+        text ??= isText ? FieldCollector.Utf8Text(body.Span) : null;
         if (text is not null && (type == "application/x-www-form-urlencoded" || FormUrlEncoding.LooksLikeForm(text)))
             return new BodyReading(body, coding, BodyShape.Form, type) { Text = text, FormText = text.TrimEnd('\n') };
         if (text is not null && ContentDecoding.LooksLikeText(body.Span)) return new BodyReading(body, coding, BodyShape.Text, type) { Text = text };
         return new BodyReading(body, coding, BodyShape.Binary, type) { Text = text };
+    }
+
+    /// <summary>
+    /// Whether the text, past leading white space, opens with '{' or '['. Read on the bytes where the white space
+    /// is ASCII; a body that opens with other white space (U+00A0...) is read as a string, as .NET trims it.
+    /// </summary>
+    private static bool OpensLikeJson(ReadOnlySpan<byte> utf8, ref string? text)
+    {
+        var start = utf8.TrimStart(" \t\r\n\v\f"u8);
+        if (start.IsEmpty) return false;
+        if (start[0] < 0x80) return start[0] is (byte)'{' or (byte)'[';
+        text = FieldCollector.Utf8Text(utf8);
+        var trimmed = text!.AsSpan().TrimStart();
+        return trimmed.StartsWith('{') || trimmed.StartsWith('[');
     }
 
     public void Dispose() => Json?.Dispose();

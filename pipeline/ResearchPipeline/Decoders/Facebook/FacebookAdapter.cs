@@ -123,7 +123,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
             }
         }
         var top = units[0];
-        return new DecodedExchange(AdapterName, [.. annotated], request.Problems, SdkIdentity.Of(exchange, top.ValueOf), GraphApiVersion(exchange.Target.Path, units));
+        return new DecodedExchange(AdapterName, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(annotated), request.Problems, SdkIdentity.Of(exchange, top.ValueOf), GraphApiVersion(exchange.Target.Path, units));
     }
 
     /// <summary>A request, or one item of a batch, whose fields are matched against the dictionary together.</summary>
@@ -132,6 +132,8 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
         public string Endpoint { get; set; } = endpoint;
         public List<(int Index, string Relative)> Members { get; } = [];
         public Dictionary<string, string?> Params { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, string?>.AlternateLookup<ReadOnlySpan<char>> ParamLookup => Params.GetAlternateLookup<ReadOnlySpan<char>>();
 
         public string? ValueOf(string key) => Params.TryGetValue(key, out var v) ? v : null;
     }
@@ -159,7 +161,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
                 unit.Params.TryAdd(key, f.Value);
                 // A parameter sent as JSON is flattened (batch[0].method); its root name still says it was sent.
                 var root = key.AsSpan().IndexOfAny('.', '[');
-                if (root > 0) unit.Params.TryAdd(key[..root], "");
+                if (root > 0 && !unit.ParamLookup.ContainsKey(key.AsSpan(0, root))) unit.Params.TryAdd(key[..root], "");
             }
         }
         top.Endpoint = EndpointOf(exchange.Method, exchange.Target.Path, top.ValueOf);
