@@ -25,6 +25,7 @@ public class KeyPathAgreementTests
         var matched = 0;
         foreach (var file in CaptureFile.Discover(Demonstration))
             matched += AssertAgreement(CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify), file.RelativeName);
+        TestContext.Out.WriteLine($"{matched} matches outside the URL path");
         Assert.That(matched, Is.GreaterThan(100), "the demonstration devices' values are found in many requests");
     }
 
@@ -58,6 +59,7 @@ public class KeyPathAgreementTests
                 matched += AssertAgreement(CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default, identify), file.RelativeName);
             }
         }
+        TestContext.Out.WriteLine($"{searched} shared captures searched, {matched} matches outside the URL path");
         Assert.That(searched, Is.GreaterThan(15), "most shared captures send values to search for");
         Assert.That(matched, Is.GreaterThan(200));
     }
