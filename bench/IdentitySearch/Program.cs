@@ -57,7 +57,10 @@ Console.WriteLine($"IndexOf per needle: {perNeedle:F1} ms per pass ({bytes / per
 
 sw.Restart();
 long m = 0;
-for (var r = 0; r < rounds; r++) foreach (var e in exchanges) m += matcher.Find(e).Count;
+var limits = ResearchPipeline.Payloads.DecodeLimits.Default;
+var views = exchanges.Select(e => ResearchPipeline.Payloads.RequestView.Of(e, limits)).ToList();
+var fields = views.Select(v => ResearchPipeline.Decoders.TrackerDecoders.All.Decode(v, limits).Fields.Select(a => a.Field).ToList()).ToList();
+for (var r = 0; r < rounds; r++) for (var i = 0; i < views.Count; i++) m += matcher.Find(views[i], fields[i]).Count;
 Console.WriteLine($"IdentifierMatcher.Find over all requests: {sw.Elapsed.TotalMilliseconds / rounds:F1} ms per pass, {m / rounds} matches");
 sw.Restart();
 for (var r = 0; r < 100; r++) _ = new IdentifierMatcher(device, ReadLimits.Default);

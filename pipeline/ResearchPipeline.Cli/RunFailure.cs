@@ -61,8 +61,7 @@ public static class Preflight
             if (!File.Exists(path))
                 throw new RunFailure(ExitCodes.ReferenceMismatch,
                     $"reference data {path} ({artefact.PackageSpec}, pinned by {lockPath}) is missing: run make reference (research-pipeline reference --lock {lockPath} --external {external})");
-            string actual;
-            using (var stream = File.OpenRead(path)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+            var actual = ResearchPipeline.Captures.FileHash.Sha256Hex(path);
             if (actual != artefact.FileSha256)
                 throw new RunFailure(ExitCodes.ReferenceMismatch,
                     $"reference data {path} has sha256 {actual[..16]}... but {lockPath} pins {artefact.FileSha256[..16]}...: delete {Path.Combine(external, artefact.Name)} and run make reference");

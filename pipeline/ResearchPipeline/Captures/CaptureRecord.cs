@@ -33,4 +33,4 @@ public enum Severity
 /// log, SSH or WireGuard keys). Kept as bytes for a later decryption step; <paramref name="Kind"/> names the
 /// secrets type (tls-key-log, ssh-key-log, ...).
 /// </summary>
-public sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, string Location) : CaptureRecord;
+internal sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, string Location) : CaptureRecord;

@@ -28,7 +28,7 @@ public static class PublishedFolderCheck
         {
             var path = Path.Combine(outputFolder, name);
             if (!File.Exists(path)) problems.Add($"{name}: listed in SHA256SUMS but missing");
-            else if (Sha256(path) != sha) problems.Add($"{name}: sha256 differs from SHA256SUMS");
+            else if (Captures.FileHash.Sha256Hex(path) != sha) problems.Add($"{name}: sha256 differs from SHA256SUMS");
         }
         foreach (var path in Directory.EnumerateFiles(outputFolder).Order(StringComparer.Ordinal))
         {
@@ -43,7 +43,7 @@ public static class PublishedFolderCheck
         {
             var path = Path.Combine(outputFolder, output.Path);
             if (!File.Exists(path)) problems.Add($"{output.Path}: named in the manifest's outputs but missing");
-            else if (Sha256(path) != output.Sha256) problems.Add($"{output.Path}: sha256 differs from the manifest");
+            else if (Captures.FileHash.Sha256Hex(path) != output.Sha256) problems.Add($"{output.Path}: sha256 differs from the manifest");
         }
         if (rawFolder is not null)
         {
@@ -52,7 +52,7 @@ public static class PublishedFolderCheck
             {
                 var path = Path.Combine(rawFolder, input.Path);
                 if (!File.Exists(path)) problems.Add($"input {input.Path}: named in the manifest but not in {rawFolder}");
-                else if (Sha256(path) != input.Sha256) problems.Add($"input {input.Path}: changed since the dataset was made (sha256 differs from the manifest)");
+                else if (Captures.FileHash.Sha256Hex(path) != input.Sha256) problems.Add($"input {input.Path}: changed since the dataset was made (sha256 differs from the manifest)");
             }
             var named = inputs.Select(i => i.Path).ToHashSet(StringComparer.Ordinal);
             foreach (var capture in CaptureFile.Discover(rawFolder))
@@ -66,11 +66,5 @@ public static class PublishedFolderCheck
         if (!manifest.RootElement.TryGetProperty(property, out var files) || files.ValueKind != JsonValueKind.Array) yield break;
         foreach (var f in files.EnumerateArray())
             yield return (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!);
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

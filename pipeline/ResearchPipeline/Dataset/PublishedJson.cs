@@ -28,8 +28,6 @@ public sealed record FileDigest(string Path, string Sha256, long Bytes)
 {
     public static FileDigest Of(string fullPath, string publishedPath)
     {
-        using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-        return new FileDigest(publishedPath, sha, stream.Length);
+        return new FileDigest(publishedPath, Captures.FileHash.Sha256Hex(fullPath), new FileInfo(fullPath).Length);
     }
 }

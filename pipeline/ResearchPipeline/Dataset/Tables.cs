@@ -252,7 +252,7 @@ public static partial class Tables
         Col.Str<IdentifierMatchRow>("app_id", "app of the capture", r => r.AppId, required: true),
         Col.Str<IdentifierMatchRow>("identity", "which known value: advertising_id, idfv, android_id, model, os_version, carrier, locale, time_zone, email, phone, latitude, longitude", r => r.Identity, required: true),
         Col.Str<IdentifierMatchRow>("location", "part of the request: query, path, header, cookie or body", r => r.Location, required: true),
-        Col.Str<IdentifierMatchRow>("key_path", "query or form parameter, header or cookie name, JSON key path (custom_events[0].x); 'offset N' (bytes) where the body has no keys", r => r.KeyPath),
+        Col.Str<IdentifierMatchRow>("key_path", "the payload_fields key_path of the field the value was found in (extinfo[4], ud.em, accept-language), as decode names it; 'offset N' (bytes) for a value in the URL path", r => r.KeyPath),
         Col.Str<IdentifierMatchRow>("transform", "how the value was sent: plain, upper, lower, mixed_case, no_dashes, digits, url, base64, base64url, md5, sha1, sha256 (hex of the normalised value), md5_base64, sha1_base64, sha256_base64...; '>case' after a hash gives the hex letter case, 'gzip>' etc. before it the content coding undone", r => r.Transform, required: true),
         Col.Str<IdentifierMatchRow>("host", "host the request went to", r => r.Host, required: true));
 

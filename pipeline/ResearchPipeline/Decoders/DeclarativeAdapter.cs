@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using CsvHelper;
 using ResearchPipeline.Captures;
@@ -16,7 +17,7 @@ namespace ResearchPipeline.Decoders;
 public sealed class DeclarativeAdapter : ITrackerAdapter
 {
     /// <summary>A request kind: method (null = any) and a pattern over <c>scheme://host[:port]/path</c>, query left out.</summary>
-    public sealed record Endpoint(string Name, string? Method, Regex Url, string Source);
+    public sealed record EndpointRule(string Name, string? Method, Regex Url, string Source);
 
     /// <summary>A host (and its subdomains) the tracker receives on.</summary>
     public sealed record Host(string Name, string Source);
@@ -28,8 +29,9 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     public const string ResourcePrefix = "Decoders/Trackers/";
 
     private readonly HashSet<string> _hostNames;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _hostLookup;
 
-    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<Endpoint> endpoints, IReadOnlyList<EndpointHint> hints, SemanticDictionary semantics)
+    public DeclarativeAdapter(string name, IReadOnlyList<Host> hosts, IReadOnlyList<EndpointRule> endpoints, IReadOnlyList<EndpointHint> hints, SemanticDictionary semantics)
     {
         Name = name;
         Hosts = hosts;
@@ -37,6 +39,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         Hints = hints;
         Semantics = semantics;
         _hostNames = hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
+        _hostLookup = _hostNames.GetAlternateLookup<ReadOnlySpan<char>>();
         // One pass over a URL answers whether any endpoint could match: most requests belong to no tracker.
         _anyEndpoint = endpoints.Count == 0 ? null
             : new Regex(string.Join("|", endpoints.Select(e => $"(?:{e.Url})")), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
@@ -46,13 +49,19 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
 
     public string Name { get; }
     public IReadOnlyList<Host> Hosts { get; }
-    public IReadOnlyList<Endpoint> Endpoints { get; }
+    public IReadOnlyList<EndpointRule> Endpoints { get; }
     public IReadOnlyList<EndpointHint> Hints { get; }
     public SemanticDictionary Semantics { get; }
 
     /// <summary>A request to one of its hosts or subdomains, or to one of its endpoint URLs.</summary>
     public bool Matches(Exchange exchange) =>
-        ClaimsHost(exchange.Target.Host) || _anyEndpoint is not null && _anyEndpoint.IsMatch(UrlWithoutQuery(exchange.Target)) && EndpointOf(exchange) != OtherEndpoint;
+        ClaimsHost(exchange.Target.Host) || _anyEndpoint is not null && AnyEndpoint(exchange.Target) && EndpointOf(exchange) != OtherEndpoint;
+
+    private bool AnyEndpoint(RequestTarget target)
+    {
+        using var url = new UrlText(target);
+        return _anyEndpoint!.IsMatch(url.Span);
+    }
 
     public IReadOnlyList<ValueHint> HintsFor(Exchange exchange)
     {
@@ -63,9 +72,10 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
 
     public bool ClaimsHost(string host)
     {
-        for (var h = host; h.Length > 0;)
+        // Every adapter asks this of every request: the host's suffixes are looked up as spans, not cut into strings.
+        for (var h = host.AsSpan(); h.Length > 0;)
         {
-            if (_hostNames.Contains(h)) return true;
+            if (_hostLookup.Contains(h)) return true;
             var dot = h.IndexOf('.');
             if (dot < 0) return false;
             h = h[(dot + 1)..];
@@ -75,17 +85,45 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
 
     public string EndpointOf(Exchange exchange)
     {
-        var url = UrlWithoutQuery(exchange.Target);
+        using var url = new UrlText(exchange.Target);
         foreach (var e in Endpoints)
         {
             if (e.Method is not null && !string.Equals(e.Method, exchange.Method, StringComparison.OrdinalIgnoreCase)) continue;
-            if (e.Url.IsMatch(url)) return e.Name;
+            if (e.Url.IsMatch(url.Span)) return e.Name;
         }
         return OtherEndpoint;
     }
 
-    public static string UrlWithoutQuery(RequestTarget t) =>
-        $"{t.Scheme}://{t.Host}{(t.Port == RequestTarget.DefaultPort(t.Scheme) ? "" : $":{t.Port}")}{t.Path}";
+    /// <summary>
+    /// The URL without its query, <c>scheme://host[:port]/path</c> (the port only where it is not the scheme's),
+    /// which endpoint patterns are written against; in a pooled buffer, as every adapter matches every request.
+    /// </summary>
+    private readonly ref struct UrlText
+    {
+        private readonly char[] _buffer;
+
+        public UrlText(RequestTarget t)
+        {
+            _buffer = System.Buffers.ArrayPool<char>.Shared.Rent(t.Scheme.Length + 3 + t.Host.Length + 6 + t.Path.Length);
+            var span = _buffer.AsSpan();
+            var n = 0;
+            t.Scheme.CopyTo(span[n..]); n += t.Scheme.Length;
+            "://".CopyTo(span[n..]); n += 3;
+            t.Host.CopyTo(span[n..]); n += t.Host.Length;
+            if (t.Port != RequestTarget.DefaultPort(t.Scheme))
+            {
+                span[n++] = ':';
+                t.Port.TryFormat(span[n..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+                n += digits;
+            }
+            t.Path.CopyTo(span[n..]); n += t.Path.Length;
+            Span = _buffer.AsSpan(0, n);
+        }
+
+        public ReadOnlySpan<char> Span { get; }
+
+        public void Dispose() => System.Buffers.ArrayPool<char>.Shared.Return(_buffer);
+    }
 
     public DecodedExchange Annotate(Exchange exchange, DecodedRequest request)
     {
@@ -94,8 +132,10 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         foreach (var f in request.Fields)
             if (f.Location is PayloadLocation.Query or PayloadLocation.Body) parameters.TryAdd(f.KeyPath, f.Value);
         string? ValueOf(string key) => parameters.TryGetValue(key, out var v) ? v : null;
-        var annotated = request.Fields.Select(f =>
+        var annotated = new AnnotatedField[request.Fields.Length];
+        for (var i = 0; i < annotated.Length; i++)
         {
+            var f = request.Fields[i];
             var location = f.Location switch
             {
                 PayloadLocation.Header => "header",
@@ -104,9 +144,9 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
             };
             var rule = Semantics.Find(endpoint, location, f.KeyPath, f.Value, ValueOf);
             var type = rule?.NotSentValue is { } placeholder && f.Value == placeholder ? ValueTypes.NotSent : f.ValueType;
-            return new AnnotatedField(f, endpoint, rule?.Meaning) { ValueType = type };
-        });
-        return new DecodedExchange(Name, [.. annotated], request.Problems, null, null);
+            annotated[i] = new AnnotatedField(f, endpoint, rule?.Meaning) { ValueType = type };
+        }
+        return new DecodedExchange(Name, ImmutableCollectionsMarshal.AsImmutableArray(annotated), request.Problems, null, null);
     }
 
     /// <summary>Every tracker folder embedded in the build, in ordinal order of their names.</summary>
@@ -141,7 +181,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
             yield return new Host(Required(reader, "host", name).ToLowerInvariant(), Required(reader, "source", name));
     }
 
-    private static IEnumerable<Endpoint> ReadEndpoints(Stream csv, string name)
+    private static IEnumerable<EndpointRule> ReadEndpoints(Stream csv, string name)
     {
         using var reader = Reader(csv);
         while (reader.Read())
@@ -151,7 +191,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
             Regex regex;
             try { regex = new Regex(url, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
             catch (ArgumentException e) { throw new InvalidDataException($"{name} line {reader.LineNumber}: url is not a regular expression: {e.Message}"); }
-            yield return new Endpoint(Required(reader, "endpoint", name), method == "*" ? null : method, regex, Required(reader, "source", name));
+            yield return new EndpointRule(Required(reader, "endpoint", name), method == "*" ? null : method, regex, Required(reader, "source", name));
         }
     }
 

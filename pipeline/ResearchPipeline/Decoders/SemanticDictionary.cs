@@ -41,6 +41,32 @@ public sealed class SemanticDictionary
 
     public SemanticDictionary(IReadOnlyList<SemanticRule> rules) => Rules = rules;
 
+    /// <summary>
+    /// The rules whose endpoint, location and key pattern fit, by (endpoint, location, key path): a pure function
+    /// of the three, worked out once per distinct key path instead of every pattern per field (SDKs send the same
+    /// keys request after request). Bounded; past the bound a path is worked out each time, with the same answer.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Endpoint, string Location, string KeyPath), int[]> _candidates = new();
+
+    private const int MaxRemembered = 65_536;
+
+    private int[] Candidates(string endpoint, string location, string keyPath)
+    {
+        if (_candidates.TryGetValue((endpoint, location, keyPath), out var known)) return known;
+        var fitting = new List<int>();
+        for (var i = 0; i < Rules.Count; i++)
+        {
+            var rule = Rules[i];
+            if (!rule.Endpoints.Contains("*") && !rule.Endpoints.Contains(endpoint)) continue;
+            if (rule.Location != "*" && rule.Location != location) continue;
+            if (!rule.Key.Matches(keyPath)) continue;
+            fitting.Add(i);
+        }
+        int[] result = [.. fitting];
+        if (_candidates.Count < MaxRemembered) _candidates.TryAdd((endpoint, location, keyPath), result);
+        return result;
+    }
+
     public IReadOnlyList<SemanticRule> Rules { get; }
 
     public static SemanticDictionary Read(Stream csv, string name, Vocabulary? vocabulary = null)
@@ -101,11 +127,9 @@ public sealed class SemanticDictionary
     /// <param name="value">The field's own value, for rules with only_if / not_if.</param>
     public SemanticRule? Find(string endpoint, string location, string keyPath, string? value, Func<string, string?> valueOf)
     {
-        foreach (var rule in Rules)
+        foreach (var i in Candidates(endpoint, location, keyPath))
         {
-            if (!rule.Endpoints.Contains("*") && !rule.Endpoints.Contains(endpoint)) continue;
-            if (rule.Location != "*" && rule.Location != location) continue;
-            if (!rule.Key.Matches(keyPath)) continue;
+            var rule = Rules[i];
             if (rule.WhenKey is not null && (valueOf(rule.WhenKey) is not { } v || !rule.WhenValues!.Contains(v))) continue;
             if (rule.OnlyIf is not null && (value is null || !rule.OnlyIf.IsMatch(value))) continue;
             if (rule.NotIf is not null && value is not null && rule.NotIf.IsMatch(value)) continue;

@@ -55,13 +55,22 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
         _ => false,
     });
 
-    public DecodedExchange Decode(Exchange exchange, DecodeLimits limits)
+    public DecodedExchange Decode(RequestView view, DecodeLimits limits)
     {
+        var exchange = view.Exchange;
         // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
         if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
-        var adapter = adapters.FirstOrDefault(a => a.Matches(exchange));
-        var request = RequestDecoder.Decode(exchange, limits, adapter?.HintsFor(exchange));
+        ITrackerAdapter? adapter = null;
+        foreach (var a in adapters)
+        {
+            if (!a.Matches(exchange)) continue;
+            adapter = a;
+            break;
+        }
+        var request = RequestDecoder.Decode(view, limits, adapter?.HintsFor(exchange));
         if (adapter is not null) return adapter.Annotate(exchange, request);
-        return new DecodedExchange(Generic, [.. request.Fields.Select(f => new AnnotatedField(f, null, null))], request.Problems, null, null);
+        var fields = new AnnotatedField[request.Fields.Length];
+        for (var i = 0; i < fields.Length; i++) fields[i] = new AnnotatedField(request.Fields[i], null, null);
+        return new DecodedExchange(Generic, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(fields), request.Problems, null, null);
     }
 }

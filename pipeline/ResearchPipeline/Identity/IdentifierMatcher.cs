@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Payloads;
@@ -33,55 +34,69 @@ public sealed class IdentifierMatcher
 
     public int NeedleCount => _search.Needles.Count;
 
-    /// <summary>Every known value in the request, once per (identity, location, key path, transform), in a fixed order.</summary>
-    public List<IdentifierMatch> Find(Exchange exchange)
+    /// <summary>
+    /// Every known value in the request, once per (identity, location, key path, transform), in a fixed order.
+    /// The bytes searched are the view's (query, path, headers, cookies, the raw body and the inflated one);
+    /// a hit is named by the published field it lies in (<paramref name="fields"/>, what decode made of the
+    /// same view), so identifier_matches and payload_fields name one field alike.
+    /// </summary>
+    public List<IdentifierMatch> Find(RequestView view, IReadOnlyList<PayloadField> fields)
     {
+        var exchange = view.Exchange;
         var found = new SortedSet<(string Identity, string Location, string KeyPath, string Transform)>();
         var hits = new List<NeedleHit>();
         var host = exchange.Target.Host;
 
-        Scan(Encoding.UTF8.GetBytes(exchange.Target.Query), "query", "", (bytes, offset) => KeyPaths.FormParameter(bytes, offset));
-        Scan(Encoding.UTF8.GetBytes(exchange.Target.Path), "path", "", (_, offset) => KeyPaths.Offset(offset));
-        foreach (var h in exchange.RequestHeaders)
+        var query = exchange.Target.Query;
+        Scan(Encoding.UTF8.GetBytes(query), "query", "", PayloadLocation.Query, (bytes, offset) => PairAt(view.QueryPairs, query, bytes, offset));
+        // The URL path is no payload field (exchanges.path publishes it): a hit there is named by its offset.
+        Scan(Encoding.UTF8.GetBytes(exchange.Target.Path), "path", "", null, (_, offset) => "offset " + offset.ToString(CultureInfo.InvariantCulture));
+        foreach (var h in view.Headers)
         {
-            if (h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
-            {
-                foreach (var (name, value) in CookiePairs(h.Value)) Scan(Encoding.UTF8.GetBytes(value), "cookie", "", (_, _) => name);
-            }
-            else
-            {
-                Scan(Encoding.UTF8.GetBytes(h.Value), "header", "", (_, _) => h.Name);
-            }
+            var name = KeyPaths.Header(h.Name);
+            Scan(Encoding.UTF8.GetBytes(h.Value), "header", "", PayloadLocation.Header, (_, _) => name);
         }
-        foreach (var c in exchange.RequestCookies) Scan(Encoding.UTF8.GetBytes(c.Value), "cookie", "", (_, _) => c.Name);
+        foreach (var c in view.Cookies)
+        {
+            var name = KeyPaths.Cookie(c.Name);
+            Scan(Encoding.UTF8.GetBytes(c.Value), "cookie", "", PayloadLocation.Cookie, (_, _) => name);
+        }
 
-        var contentType = exchange.RequestHeader("Content-Type");
-        ScanBody(exchange.RequestBody.Span, "", contentType);
-        if (ContentDecoding.TryUndo(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), _maxBodyBytes) is { } decoded)
-            ScanBody(decoded.Bytes, decoded.Coding + ">", contentType);
+        if (view.Coding.Length == 0 || view.CodingFailed)
+        {
+            ScanBody(view.RawBody.Span, "", located: !view.CodingFailed);
+        }
+        else
+        {
+            // The compressed bytes are no field's text: a hit there is named by the field that holds the value.
+            ScanBody(view.RawBody.Span, "", located: false);
+            ScanBody(view.Body.Span, view.Coding + ">", located: true);
+        }
 
         return found.Select(f => new IdentifierMatch(exchange.Ordinal, f.Identity, f.Location, f.KeyPath, f.Transform, host)).ToList();
 
-        void ScanBody(ReadOnlySpan<byte> body, string prefix, string? type)
+        void ScanBody(ReadOnlySpan<byte> body, string prefix, bool located)
         {
             if (body.IsEmpty) return;
-            var json = KeyPaths.LooksLikeJson(body);
-            var form = !json && KeyPaths.LooksLikeForm(body, type);
-            if (!json)
+            if (located && view.Shape == BodyShape.Json)
             {
-                Scan(body, "body", prefix, (bytes, offset) => form ? KeyPaths.FormParameter(bytes, offset) : KeyPaths.Offset(offset));
+                // JSON key paths for all hits in one pass over the body.
+                var kept = Hits(body);
+                var paths = KeyPaths.InJson(body, kept.Select(h => h.Start).ToList());
+                for (var i = 0; i < kept.Count; i++) Add(body, kept[i], "body", prefix, PayloadLocation.Body, paths[i]);
                 return;
             }
-            // JSON key paths for all hits in one pass over the body.
-            var kept = Hits(body);
-            var paths = KeyPaths.JsonPaths(body, kept.Select(h => h.Start).ToList());
-            for (var i = 0; i < kept.Count; i++)
-                Add(body, kept[i], "body", prefix, paths[i] ?? KeyPaths.Offset(kept[i].Start));
+            Scan(body, "body", prefix, PayloadLocation.Body, located ? view.Shape switch
+            {
+                BodyShape.Form => (bytes, offset) => PairAt(view.FormPairs, view.FormText!, bytes, offset),
+                BodyShape.Text or BodyShape.Binary or BodyShape.Undecodable => (_, _) => PayloadField.WholeBody,
+                _ => (_, _) => null,
+            } : (_, _) => null);
         }
 
-        void Scan(ReadOnlySpan<byte> haystack, string location, string prefix, KeyPathOf keyPath)
+        void Scan(ReadOnlySpan<byte> haystack, string location, string prefix, PayloadLocation? fieldLocation, KeyPathOf keyPath)
         {
-            foreach (var hit in Hits(haystack)) Add(haystack, hit, location, prefix, keyPath(haystack, hit.Start));
+            foreach (var hit in Hits(haystack)) Add(haystack, hit, location, prefix, fieldLocation, keyPath(haystack, hit.Start));
         }
 
         List<NeedleHit> Hits(ReadOnlySpan<byte> haystack)
@@ -97,15 +112,59 @@ public sealed class IdentifierMatcher
             return kept;
         }
 
-        void Add(ReadOnlySpan<byte> haystack, NeedleHit hit, string location, string prefix, string keyPath)
+        void Add(ReadOnlySpan<byte> haystack, NeedleHit hit, string location, string prefix, PayloadLocation? fieldLocation, string? place)
         {
             var form = _search.Needles[hit.Needle].Tag;
             var transform = prefix + KnownValueNeedles.Describe(form, haystack.Slice(hit.Start, hit.Length));
+            var keyPath = fieldLocation is { } at ? FieldOf(fields, at, place, form.Value.Kind) : place!;
             found.Add((form.Value.Kind, location, keyPath, transform));
         }
     }
 
-    private delegate string KeyPathOf(ReadOnlySpan<byte> haystack, int offset);
+    /// <summary>The name of the query or form pair that holds a byte offset of the text's UTF-8 bytes.</summary>
+    private static string? PairAt(List<FormUrlEncoding.Pair> pairs, string text, ReadOnlySpan<byte> bytes, int offset)
+    {
+        var at = Encoding.UTF8.GetCharCount(bytes[..offset]);
+        return at <= text.Length && FormUrlEncoding.At(pairs, at) is { } pair ? KeyPaths.Raw("", pair.Key) : null;
+    }
+
+    /// <summary>
+    /// The published field a hit lies in. <paramref name="place"/> is where the bytes say it is (a pair, a JSON
+    /// value, a header): that field when decode published it as one; else, where decode read the value further
+    /// (JSON or base64 inside a string, a URL, protobuf, multipart parts) or the bytes could not say (compressed,
+    /// between tokens), the first field under the place whose own value holds a value of the same identity, else
+    /// the first field under it. Null place: the whole location.
+    /// </summary>
+    private string FieldOf(IReadOnlyList<PayloadField> fields, PayloadLocation location, string? place, string identity)
+    {
+        string? first = null;
+        foreach (var f in fields)
+        {
+            if (f.Location != location || !Under(f.KeyPath, place)) continue;
+            if (f.KeyPath == place) return place;
+            first ??= f.KeyPath;
+        }
+        if (first is null) return place ?? PayloadField.WholeBody;
+        var hits = new List<NeedleHit>();
+        foreach (var f in fields)
+        {
+            if (f.Location != location || f.Value is null || !Under(f.KeyPath, place)) continue;
+            var value = Encoding.UTF8.GetBytes(f.Value);
+            hits.Clear();
+            _search.Search(value, hits);
+            foreach (var hit in hits)
+            {
+                if (_search.Needles[hit.Needle].Tag.Value.Kind == identity && StandsAlone(value, hit.Start, hit.Length)) return f.KeyPath;
+            }
+        }
+        return first;
+    }
+
+    private static bool Under(string path, string? place) =>
+        place is null || place.Length == 0
+        || path.StartsWith(place, StringComparison.Ordinal) && (path.Length == place.Length || path[place.Length] is '.' or '[');
+
+    private delegate string? KeyPathOf(ReadOnlySpan<byte> haystack, int offset);
 
     /// <summary>
     /// A value counts only where it is not part of a longer word or number ("11" in "1180" is not the OS
@@ -118,16 +177,6 @@ public sealed class IdentifierMatcher
         if (end < haystack.Length && char.IsAsciiLetterOrDigit((char)haystack[end])) return false;
         if (start == 0 || !char.IsAsciiLetterOrDigit((char)haystack[start - 1])) return true;
         return start >= 3 && haystack[start - 3] == (byte)'%' && char.IsAsciiHexDigit((char)haystack[start - 2]) && char.IsAsciiHexDigit((char)haystack[start - 1]);
-    }
-
-    /// <summary>The name=value pairs of a Cookie header ("a=1; b=2").</summary>
-    public static IEnumerable<(string Name, string Value)> CookiePairs(string header)
-    {
-        foreach (var part in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = part.IndexOf('=');
-            yield return eq < 0 ? ("", part) : (part[..eq].Trim(), part[(eq + 1)..].Trim());
-        }
     }
 }
 

@@ -11,6 +11,7 @@ public static class Base64Text
 {
     public const int MinLength = 12;
 
+    /// <summary>The bytes of a confident base64 value that are gzip or UTF-8 text; null for anything else.</summary>
     public static byte[]? TryDecode(string s)
     {
         if (s.Length < MinLength) return null;
@@ -29,12 +30,27 @@ public static class Base64Text
         }
         if (!upper || !lower || (urlSafe && standard) || padding > 2) return null;
         if (!urlSafe && s.Length % 4 != 0) return null;
-        var b64 = urlSafe ? s.TrimEnd('=').Replace('-', '+').Replace('_', '/') : s.TrimEnd('=');
-        b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
-        var bytes = new byte[b64.Length * 3 / 4];
-        if (!Convert.TryFromBase64String(b64, bytes, out var n)) return null;
-        Array.Resize(ref bytes, n);
-        return bytes;
+        // Most base64-looking values are tokens and hashes whose bytes are neither gzip nor UTF-8: they are
+        // decoded into a pooled buffer and dropped there; only a value worth reading gets an array of its own.
+        var chars = System.Buffers.ArrayPool<char>.Shared.Rent(s.Length + 3);
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(s.Length);
+        try
+        {
+            var n = s.AsSpan().TrimEnd('=').Length;
+            s.AsSpan(0, n).CopyTo(chars);
+            if (urlSafe) chars.AsSpan(0, n).Replace('-', '+');
+            if (urlSafe) chars.AsSpan(0, n).Replace('_', '/');
+            while (n % 4 != 0) chars[n++] = '=';
+            if (!Convert.TryFromBase64Chars(chars.AsSpan(0, n), bytes, out var written)) return null;
+            var decoded = bytes.AsSpan(0, written);
+            if (!ContentDecoding.IsGzip(decoded) && !System.Text.Unicode.Utf8.IsValid(decoded)) return null;
+            return decoded.ToArray();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(chars);
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <summary>Strict UTF-8 text that a person could read (no control characters, mostly words and punctuation).</summary>

@@ -41,22 +41,6 @@ public static class ContentDecoding
         return new Result(body, steps, null);
     }
 
-    /// <summary>
-    /// The body with its content coding undone, for stages that search bytes rather than publish fields
-    /// (identify, the secrets scan): the coding steps ("gzip", "gzip>br") and the bytes, or null when the body
-    /// is not compressed, does not decode, or would exceed <paramref name="maxBytes"/>. Only the size is capped:
-    /// a needle search streams nothing into memory beyond the body itself.
-    /// </summary>
-    public static (string Coding, byte[] Bytes)? TryUndo(ReadOnlyMemory<byte> body, string? contentEncoding, long maxBytes)
-    {
-        var result = Decode(body, contentEncoding, DecodeLimits.Default with { MaxBodyBytes = maxBytes, RatioFreeBytes = maxBytes });
-        if (result.Problem is not null || result.Steps.Count == 0) return null;
-        // The inflated bytes are a fresh array of their own: handed over, not copied again.
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(result.Body, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
-            ? whole.Array : result.Body.ToArray();
-        return (string.Join('>', result.Steps), bytes);
-    }
-
     public static bool IsGzip(ReadOnlySpan<byte> b) => b.Length >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 0x08;
 
     /// <summary>RFC 1950 header: CM=8 in the low nibble, window size at most 32K, and the check bits.</summary>
@@ -80,7 +64,10 @@ public static class ContentDecoding
         var buffer = ArrayPool<byte>.Shared.Rent(81920);
         try
         {
-            using var input = new MemoryStream(body.ToArray(), writable: false);
+            // Read in place: the compressed bytes are not copied first.
+            using var input = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(body.ToArray(), writable: false);
             using var decompressor = open(input);
             using var output = new MemoryStream();
             while (true)

@@ -17,8 +17,9 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
 
     private bool _overflowReported;
 
+    /// <summary>A scalar JSON document is the whole body: its key path is <see cref="PayloadField.WholeBody"/>, never "".</summary>
     public void Leaf(PayloadLocation location, string path, string? value, string type, string transforms) =>
-        Add(new PayloadField(location, path, value, type, transforms));
+        Add(new PayloadField(location, path.Length == 0 ? PayloadField.WholeBody : path, value, type, transforms));
 
     public void Undecoded(PayloadLocation location, string path, string? value, string transforms, string problem, Severity severity = Severity.Warning)
     {
@@ -39,9 +40,12 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
         Problems.Add(new DecodeProblem(Severity.Warning, $"request has more than {limits.MaxFieldsPerRequest} fields; fields after that were not published"));
     }
 
-    public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth)
+    public void Form(PayloadLocation location, string prefix, string text, string transforms, int depth) =>
+        Form(location, prefix, FormUrlEncoding.Parse(text), transforms, depth);
+
+    public void Form(PayloadLocation location, string prefix, List<FormUrlEncoding.Pair> pairs, string transforms, int depth)
     {
-        foreach (var pair in FormUrlEncoding.Parse(text)) String(location, KeyPaths.Raw(prefix, pair.Key), pair.Value, transforms, depth);
+        foreach (var pair in pairs) String(location, KeyPaths.Raw(prefix, pair.Key), pair.Value, transforms, depth);
     }
 
     public void String(PayloadLocation location, string path, string value, string transforms, int depth)
@@ -164,7 +168,18 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
         return true;
     }
 
-    public static string Then(string transforms, string step) => transforms.Length == 0 ? step : transforms + ">" + step;
+    /// <summary>The decoding steps so far and one more ("gzip>form" and "json": "gzip>form>json"); few chains recur, each kept once.</summary>
+    public static string Then(string transforms, string step)
+    {
+        if (transforms.Length == 0) return step;
+        var length = transforms.Length + 1 + step.Length;
+        if (length > Interned.MaxLength) return transforms + ">" + step;
+        Span<char> chain = stackalloc char[length];
+        transforms.CopyTo(chain);
+        chain[transforms.Length] = '>';
+        step.CopyTo(chain[(transforms.Length + 1)..]);
+        return Interned.Of(chain);
+    }
 
     public static bool LooksLikeJson(string s)
     {

@@ -9,25 +9,76 @@ namespace ResearchPipeline.Payloads;
 /// </summary>
 public static class FormUrlEncoding
 {
-    public readonly record struct Pair(string Key, string Value);
+    /// <summary>
+    /// One <c>name=value</c> pair, unescaped, and where it stands in the text it was read from: the pair spans
+    /// <c>[Start, End)</c> and its value as sent <c>[ValueStart, End)</c> (still URL-encoded, as a published URL shows it).
+    /// </summary>
+    public readonly record struct Pair(string Key, string Value, int Start, int ValueStart, int End)
+    {
+        public ReadOnlySpan<char> RawValue(string text) => text.AsSpan(ValueStart, End - ValueStart);
+    }
 
+    /// <summary>The pairs of a query or form body, in order; the only place a form text is split at '&amp;'.</summary>
     public static List<Pair> Parse(string text)
     {
         var pairs = new List<Pair>();
-        foreach (var part in text.Split('&'))
+        var start = 0;
+        while (start <= text.Length)
         {
-            if (part.Length == 0) continue;
-            var eq = part.IndexOf('=');
-            var key = Unescape(eq < 0 ? part : part[..eq]);
-            var value = eq < 0 ? "" : Unescape(part[(eq + 1)..]);
-            pairs.Add(new Pair(key, value));
+            var amp = text.IndexOf('&', start);
+            var end = amp < 0 ? text.Length : amp;
+            if (end > start)
+            {
+                var eq = text.IndexOf('=', start, end - start);
+                var key = Name(text.AsSpan(start, (eq < 0 ? end : eq) - start));
+                var value = eq < 0 ? "" : Unescape(text.AsSpan((eq + 1)..end));
+                pairs.Add(new Pair(key, value, start, eq < 0 ? end : eq + 1, end));
+            }
+            if (amp < 0) break;
+            start = amp + 1;
         }
         return pairs;
     }
 
-    public static string Unescape(string s)
+    /// <summary>The pair of <paramref name="pairs"/> (read from a text) that holds the character at <paramref name="offset"/>, if any.</summary>
+    public static Pair? At(List<Pair> pairs, int offset)
     {
-        if (s.IndexOfAny(['%', '+']) < 0) return s;
+        foreach (var p in pairs)
+        {
+            if (offset >= p.Start && offset < p.End) return p;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The text with each pair's value replaced where <paramref name="replace"/> gives a new one (given the
+    /// unescaped name and the value as sent); everything else, separators and empty pairs included, kept as sent.
+    /// </summary>
+    public static string Rewrite(string text, Func<string, string, string?> replace)
+    {
+        if (text.Length == 0) return text;
+        var pairs = Parse(text);
+        var sb = new StringBuilder(text.Length);
+        var at = 0;
+        foreach (var p in pairs)
+        {
+            if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
+            if (replace(p.Key, p.RawValue(text).ToString()) is not { } value) continue;
+            sb.Append(text, at, p.ValueStart - at).Append(value);
+            at = p.End;
+        }
+        if (at == 0) return text;
+        return sb.Append(text, at, text.Length - at).ToString();
+    }
+
+    public static string Unescape(string s) => s.AsSpan().IndexOfAny('%', '+') < 0 ? s : Unescape(s.AsSpan());
+
+    /// <summary>A parameter name, unescaped: names repeat request after request, so each is kept once (<see cref="Interned"/>).</summary>
+    private static string Name(ReadOnlySpan<char> s) => s.IndexOfAny('%', '+') < 0 ? Interned.Of(s) : Interned.Of(Unescape(s));
+
+    public static string Unescape(ReadOnlySpan<char> s)
+    {
+        if (s.IndexOfAny('%', '+') < 0) return new string(s);
         // A char gives at most three bytes (a pair of surrogates four): one pooled buffer, not a growing list.
         var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(3 * s.Length);
         try
@@ -45,7 +96,7 @@ public static class FormUrlEncoding
                 else if (c < 0x80) bytes[n++] = (byte)c;
                 else
                 {
-                    n += Encoding.UTF8.GetBytes(s.AsSpan(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), bytes.AsSpan(n));
+                    n += Encoding.UTF8.GetBytes(s.Slice(i, char.IsHighSurrogate(c) && i + 1 < s.Length ? 2 : 1), bytes.AsSpan(n));
                     if (char.IsHighSurrogate(c) && i + 1 < s.Length) i++;
                 }
             }

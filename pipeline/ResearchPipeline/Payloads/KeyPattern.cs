@@ -42,20 +42,3 @@ public sealed class KeyPattern
 
     public override string ToString() => Text;
 }
-
-/// <summary>Builds key paths: object keys joined with '.', array items as <c>[i]</c>.</summary>
-public static class KeyPaths
-{
-    public static string Member(string parent, string key)
-    {
-        // A key that would read as path syntax is quoted, so that paths stay unambiguous.
-        var name = key.Length == 0 || key.AsSpan().IndexOfAny(".[]\"") >= 0 ? $"[\"{key.Replace("\"", "\\\"")}\"]" : key;
-        if (parent.Length == 0) return name;
-        return name[0] == '[' ? parent + name : parent + "." + name;
-    }
-
-    public static string Item(string parent, int index) => $"{parent}[{index}]";
-
-    /// <summary>A form or query key is kept as sent (<c>a[0]</c> stays <c>a[0]</c>), under its parent.</summary>
-    public static string Raw(string parent, string key) => parent.Length == 0 ? key : parent + "." + key;
-}

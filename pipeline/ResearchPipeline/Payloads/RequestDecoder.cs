@@ -11,61 +11,35 @@ namespace ResearchPipeline.Payloads;
 /// </summary>
 public static class RequestDecoder
 {
-    public static DecodedRequest Decode(Exchange exchange, DecodeLimits limits, IReadOnlyList<ValueHint>? hints = null)
+    public static DecodedRequest Decode(RequestView view, DecodeLimits limits, IReadOnlyList<ValueHint>? hints = null)
     {
         var collector = new FieldCollector(limits, hints ?? []);
 
-        if (exchange.Target.Query.Length > 0) collector.Form(PayloadLocation.Query, "", exchange.Target.Query, "form", 0);
+        if (view.QueryPairs.Count > 0) collector.Form(PayloadLocation.Query, "", view.QueryPairs, "form", 0);
 
-        foreach (var h in exchange.RequestHeaders)
-        {
-            // HTTP/2 pseudo-headers repeat the method and URL; cookies are read one by one below.
-            if (h.Name.StartsWith(':') || h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)) continue;
-            collector.String(PayloadLocation.Header, h.Name.ToLowerInvariant(), h.Value, "", 0);
-        }
+        foreach (var h in view.Headers) collector.String(PayloadLocation.Header, KeyPaths.Header(h.Name), h.Value, "", 0);
 
-        foreach (var c in Cookies(exchange)) collector.String(PayloadLocation.Cookie, c.Name, c.Value, "", 0);
+        foreach (var c in view.Cookies) collector.String(PayloadLocation.Cookie, KeyPaths.Cookie(c.Name), c.Value, "", 0);
 
-        if (!exchange.RequestBody.IsEmpty) Body(collector, exchange.RequestBody, exchange.RequestHeader("Content-Type"), exchange.RequestHeader("Content-Encoding"), limits);
+        if (!view.RawBody.IsEmpty) Body(collector, view);
 
         return new DecodedRequest([.. collector.Fields], [.. collector.Problems]);
     }
 
-    /// <summary>The cookies the capture tool listed; else those of the Cookie header(s), split at ';'.</summary>
-    public static IEnumerable<HttpHeader> Cookies(Exchange exchange)
-    {
-        if (!exchange.RequestCookies.IsDefaultOrEmpty) return exchange.RequestCookies;
-        var list = new List<HttpHeader>();
-        foreach (var h in exchange.RequestHeaders)
-        {
-            if (!h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)) continue;
-            foreach (var piece in h.Value.Split(';'))
-            {
-                var p = piece.Trim();
-                if (p.Length == 0) continue;
-                var eq = p.IndexOf('=');
-                list.Add(eq < 0 ? new HttpHeader(p, "") : new HttpHeader(p[..eq], p[(eq + 1)..]));
-            }
-        }
-        return list;
-    }
-
-    private static void Body(FieldCollector collector, ReadOnlyMemory<byte> raw, string? contentType, string? contentEncoding, DecodeLimits limits)
+    private static void Body(FieldCollector collector, RequestView view)
     {
         const PayloadLocation at = PayloadLocation.Body;
-        var decoded = ContentDecoding.Decode(raw, contentEncoding, limits);
-        var transforms = string.Join('>', decoded.Steps);
-        if (decoded.Problem is not null)
+        var transforms = view.Coding;
+        if (view.CodingFailed)
         {
-            collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(raw.Span), transforms, "request body: " + decoded.Problem);
+            collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(view.RawBody.Span), transforms, view.Problem!);
             return;
         }
-        var body = decoded.Body;
+        var body = view.Body;
         if (body.IsEmpty) return;
-        var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         // A body in protobuf has no Content-Type that says so (app-measurement sends it as a form): the adapter says.
         if (collector.Hinted(PayloadField.WholeBody, ValueForm.Protobuf) && collector.Protobuf(at, "", body, FieldCollector.Then(transforms, "protobuf"), 0)) return;
-        if (collector.Hinted(PayloadField.WholeBody, ValueForm.JsonLines) && FieldCollector.Utf8Text(body.Span) is { } lines)
+        if (collector.Hinted(PayloadField.WholeBody, ValueForm.JsonLines) && view.Text is { } lines)
         {
             var steps = FieldCollector.Then(transforms, "jsonl");
             var i = 0;
@@ -79,48 +53,28 @@ public static class RequestDecoder
             return;
         }
 
-        var boundary = type == "multipart/form-data" ? MultipartFormData.Boundary(contentType) ?? MultipartFormData.SniffBoundary(body.Span) : MultipartFormData.SniffBoundary(body.Span);
-        if (boundary is not null)
+        switch (view.Shape)
         {
-            Multipart(collector, body, boundary, FieldCollector.Then(transforms, "multipart"));
-            return;
-        }
-        if (type == "multipart/form-data")
-        {
-            collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(body.Span), transforms, "request body: multipart/form-data without a boundary");
-            return;
-        }
-
-        var text = FieldCollector.Utf8Text(body.Span);
-        var trimmed = text?.TrimStart() ?? "";
-        var saysJson = type.Contains("json");
-        if (saysJson || trimmed.StartsWith('{') || trimmed.StartsWith('['))
-        {
-            if (FieldCollector.TryJson(body, out var document, out var error))
-            {
-                using (document) collector.Json(at, "", document!.RootElement, FieldCollector.Then(transforms, "json"), 0);
+            case BodyShape.Multipart:
+                Multipart(collector, body, view.Boundary!, FieldCollector.Then(transforms, "multipart"));
                 return;
-            }
-            if (text is not null && FormUrlEncoding.LooksLikeForm(text))
-            {
-                collector.Form(at, "", text.TrimEnd('\n'), FieldCollector.Then(transforms, "form"), 0);
+            case BodyShape.Json:
+                collector.Json(at, "", view.Json!.RootElement, FieldCollector.Then(transforms, "json"), 0);
                 return;
-            }
-            collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(body.Span), transforms, $"request body: invalid JSON: {error}");
-            return;
+            case BodyShape.Form:
+                collector.Form(at, "", view.FormPairs, FieldCollector.Then(transforms, "form"), 0);
+                return;
+            case BodyShape.Text:
+                collector.String(at, PayloadField.WholeBody, view.Text!, FieldCollector.Then(transforms, "text"), 0);
+                return;
+            case BodyShape.Undecodable:
+                collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(body.Span), transforms, view.Problem!);
+                return;
+            default:
+                collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(body.Span), transforms,
+                    $"request body: binary content{(view.MediaType.Length > 0 ? " of type " + view.MediaType : "")} that no decoder reads", Severity.Info);
+                return;
         }
-        if (text is not null && (type == "application/x-www-form-urlencoded" || FormUrlEncoding.LooksLikeForm(text)))
-        {
-            collector.Form(at, "", text.TrimEnd('\n'), FieldCollector.Then(transforms, "form"), 0);
-            return;
-        }
-        if (text is not null && ContentDecoding.LooksLikeText(body.Span))
-        {
-            collector.String(at, PayloadField.WholeBody, text, FieldCollector.Then(transforms, "text"), 0);
-            return;
-        }
-        collector.Undecoded(at, PayloadField.WholeBody, FieldCollector.Describe(body.Span), transforms,
-            $"request body: binary content{(type.Length > 0 ? " of type " + type : "")} that no decoder reads", Severity.Info);
     }
 
     private static void Multipart(FieldCollector collector, ReadOnlyMemory<byte> body, string boundary, string transforms)

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using ResearchPipeline.Identity;
 
+using ResearchPipeline.Payloads;
+
 namespace ResearchPipeline.Privacy;
 
 /// <summary>
@@ -146,15 +148,9 @@ public sealed class Pseudonymiser
     {
         var redacted = SecretRedaction.RedactQuery(query);
         if (redacted.Length == 0) return redacted;
-        var parts = redacted.Split('&');
-        for (var i = 0; i < parts.Length; i++)
-        {
-            var eq = parts[i].IndexOf('=');
-            if (eq < 0 || eq == parts[i].Length - 1) continue;
-            var name = KeyPaths.UnescapeForm(parts[i][..eq]);
-            if (Enabled && SensitiveValues.IsIdentifier(name)) parts[i] = parts[i][..eq] + "=" + Identifier(KeyPaths.UnescapeForm(parts[i][(eq + 1)..]));
-        }
-        return Text(string.Join('&', parts))!;
+        if (Enabled)
+            redacted = FormUrlEncoding.Rewrite(redacted, (name, value) => value.Length > 0 && SensitiveValues.IsIdentifier(name) ? Identifier(FormUrlEncoding.Unescape(value)) : null);
+        return Text(redacted)!;
     }
 
     /// <summary>True when the text holds a value this pseudonymiser would replace (the publication check).</summary>

@@ -63,15 +63,7 @@ public static partial class SecretRedaction
     public static string RedactQuery(string query)
     {
         if (query.Length == 0) return query;
-        var parts = query.Split('&');
-        for (var i = 0; i < parts.Length; i++)
-        {
-            var eq = parts[i].IndexOf('=');
-            if (eq < 0) continue;
-            var name = Identity.KeyPaths.UnescapeForm(parts[i][..eq]);
-            if (IsSecret(name)) parts[i] = parts[i][..eq] + "=" + Marker(name);
-        }
-        return RedactTokens(string.Join('&', parts));
+        return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, (name, _) => IsSecret(name) ? Marker(name) : null));
     }
 
     /// <summary>

@@ -1,10 +1,5 @@
-using System.Text;
-using System.Text.Json;
-using ResearchPipeline.Captures;
 using ResearchPipeline.Decoders;
-using ResearchPipeline.Identity;
-using PayloadLocation = ResearchPipeline.Payloads.PayloadLocation;
-using ValueTypes = ResearchPipeline.Payloads.ValueTypes;
+using ResearchPipeline.Payloads;
 
 namespace ResearchPipeline.Privacy;
 
@@ -49,18 +44,21 @@ public static partial class SensitiveValues
             || name.StartsWith("user_data[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase);
     }
 
-    public static List<SensitiveValue> In(Exchange exchange, long maxBodyBytes)
+    /// <summary>
+    /// The secrets and identifiers of one request, read from its view and the fields decode produced from the
+    /// same view (none when the run only parses): the query's and a form body's pairs by name (also as sent,
+    /// URL-encoded, as a published query string shows them), every field below them (JSON, multipart, base64,
+    /// nested documents) by the key it was sent under, secret headers, the cookies, and tokens anywhere.
+    /// </summary>
+    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields)
     {
+        var exchange = view.Exchange;
         var found = new List<SensitiveValue>();
-        FromForm(exchange.Target.Query, found);
+        FromPairs(view.QueryPairs, exchange.Target.Query, found);
         Tokens(exchange.Target.Path, found);
         foreach (var h in exchange.RequestHeaders.Concat(exchange.ResponseHeaders))
         {
-            if (h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
-            {
-                foreach (var (name, value) in IdentifierMatcher.CookiePairs(h.Value)) Add(found, SensitiveKind.Secret, "cookie", value);
-            }
-            else if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+            if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
             {
                 var first = h.Value.Split(';', 2)[0];
                 var eq = first.IndexOf('=');
@@ -82,55 +80,32 @@ public static partial class SensitiveValues
                 Tokens(h.Value, found);
             }
         }
-        foreach (var c in exchange.RequestCookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
+        foreach (var c in view.Cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
+        if (view.FormText is { } form) FromPairs(view.FormPairs, form, found);
 
-        FromBody(exchange.RequestBody.Span, exchange.RequestHeader("Content-Type"), found);
-        if (Payloads.ContentDecoding.TryUndo(exchange.RequestBody, exchange.RequestHeader("Content-Encoding"), maxBodyBytes) is { } decoded)
-            FromBody(decoded.Bytes, exchange.RequestHeader("Content-Type"), found);
+        var pairs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in view.QueryPairs) pairs.Add(KeyPaths.Raw("", p.Key));
+        var bodyPairs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in view.FormPairs) bodyPairs.Add(KeyPaths.Raw("", p.Key));
+        foreach (var f in fields)
+        {
+            if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
+            // A pair read above by its name as sent.
+            if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs).Contains(f.KeyPath)) continue;
+            if (KeyPaths.LastKey(f.KeyPath) is { Length: > 0 } name) Classify(name, f.Value, found);
+            else Tokens(f.Value, found);
+        }
         return found;
     }
 
-    private static void FromBody(ReadOnlySpan<byte> body, string? contentType, List<SensitiveValue> found)
+    private static void FromPairs(List<FormUrlEncoding.Pair> pairs, string text, List<SensitiveValue> found)
     {
-        if (body.IsEmpty) return;
-        if (KeyPaths.LooksLikeJson(body)) FromJson(body, found);
-        else if (KeyPaths.LooksLikeForm(body, contentType)) FromForm(Encoding.UTF8.GetString(body), found);
-    }
-
-    private static void FromForm(string form, List<SensitiveValue> found)
-    {
-        if (form.Length == 0) return;
-        foreach (var pair in form.Split('&'))
+        foreach (var pair in pairs)
         {
-            var eq = pair.IndexOf('=');
-            if (eq < 0) continue;
-            var name = KeyPaths.UnescapeForm(pair[..eq]);
-            var value = KeyPaths.UnescapeForm(pair[(eq + 1)..]);
-            Classify(name, value, found);
+            if (pair.ValueStart == pair.Start || text[pair.ValueStart - 1] != '=') continue;
+            Classify(pair.Key, pair.Value, found);
             // The raw form too: a published query string shows the value still URL-encoded.
-            if (SecretRedaction.IsSecret(name) || IsIdentifier(name)) Classify(name, pair[(eq + 1)..], found);
-            if (KeyPaths.LooksLikeJson(Encoding.UTF8.GetBytes(value))) FromJson(Encoding.UTF8.GetBytes(value), found);
-        }
-    }
-
-    private static void FromJson(ReadOnlySpan<byte> json, List<SensitiveValue> found)
-    {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
-        string? property = null;
-        try
-        {
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName) property = reader.GetString();
-                else if (reader.TokenType is JsonTokenType.String or JsonTokenType.Number && property is not null)
-                {
-                    var value = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan);
-                    Classify(property, value, found);
-                }
-            }
-        }
-        catch (JsonException)
-        {
+            if (SecretRedaction.IsSecret(pair.Key) || IsIdentifier(pair.Key)) Classify(pair.Key, pair.RawValue(text).ToString(), found);
         }
     }
 

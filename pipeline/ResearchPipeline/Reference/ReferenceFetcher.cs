@@ -80,7 +80,7 @@ public sealed class ReferenceFetcher(IPackageSource source)
         {
             var artefacts = group.ToList();
             var files = artefacts.Select(a => a.PathUnder(externalFolder)).ToList();
-            if (artefacts.All(a => File.Exists(a.PathUnder(externalFolder)) && Sha256Hex(a.PathUnder(externalFolder)) == a.FileSha256))
+            if (artefacts.All(a => File.Exists(a.PathUnder(externalFolder)) && Captures.FileHash.Sha256Hex(a.PathUnder(externalFolder)) == a.FileSha256))
             {
                 outcomes.Add(new FetchOutcome(group.Key, artefacts[0].PackageSpec, true, files));
                 continue;
@@ -140,13 +140,8 @@ public sealed class ReferenceFetcher(IPackageSource source)
     private static void Verify(string path, string label, string expected)
     {
         if (!File.Exists(path)) throw new ChecksumMismatchException(label, expected, "(file missing from the package)");
-        var actual = Sha256Hex(path);
+        var actual = Captures.FileHash.Sha256Hex(path);
         if (actual != expected) throw new ChecksumMismatchException(label, expected, actual);
     }
 
-    public static string Sha256Hex(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 }

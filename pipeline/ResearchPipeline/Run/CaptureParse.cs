@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
@@ -65,7 +64,7 @@ public static class CaptureParse
     public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
         CaptureSpool? spool = null, string? captureId = null)
     {
-        captureId ??= Sha256Hex(file.FullPath);
+        captureId ??= FileHash.Sha256Hex(file.FullPath);
         var app = apps.Find(file);
         var appId = app?.AppId ?? file.FolderAppId;
         var exchanges = new List<ExchangeRow>();
@@ -131,12 +130,17 @@ public static class CaptureParse
                     switch (record)
                     {
                         case ExchangeRead read when !decode:
+                        {
                             AddExchange(ExchangeRows.From(read.Exchange, captureId, appId));
-                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
+                            using var view = RequestView.Of(read.Exchange, decodeLimits);
+                            sensitive.UnionWith(SensitiveValues.In(view, []));
                             break;
+                        }
                         case ExchangeRead read:
-                            // Decoded here, while the bodies are in hand; only the rows are kept.
-                            var decoded = decoders!.Decode(read.Exchange, decodeLimits);
+                        {
+                            // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and secrets.
+                            using var view = RequestView.Of(read.Exchange, decodeLimits);
+                            var decoded = decoders!.Decode(view, decodeLimits);
                             if (read.Exchange.Kind == ExchangeKind.Http)
                             {
                                 var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);
@@ -146,16 +150,18 @@ public static class CaptureParse
                             foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
                             foreach (var p in decoded.Problems)
                                 Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
+                            var fields = decoded.Fields.Select(a => a.Field).ToList();
                             if (matcher is not null)
                             {
-                                var found = matcher.Find(read.Exchange).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
+                                var found = matcher.Find(view, fields).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
                                 // In the table's order within the exchange, so the capture's shard is in order.
                                 found.Sort(Tables.IdentifierMatches.Order);
                                 foreach (var m in found) sink.Match(m);
                             }
-                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
+                            sensitive.UnionWith(SensitiveValues.In(view, fields));
                             sensitive.UnionWith(SensitiveValues.In(decoded));
                             break;
+                        }
                         case RecordQuarantined q:
                             quarantined++;
                             Problem("error", q.Reason, q.Location, isQuarantine: true);
@@ -209,25 +215,6 @@ public static class CaptureParse
             ExchangeRowCount = exchangeCount,
             RequestsByHost = decode ? requestsByHost : null,
         };
-    }
-
-    public static string Sha256Hex(string path)
-    {
-        // A pooled buffer and an unbuffered stream: a 1 MB stream buffer per file was a large-object
-        // allocation per capture, and those set off most of the run's full garbage collections.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            int read;
-            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, read);
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }
 

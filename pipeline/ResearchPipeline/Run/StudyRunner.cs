@@ -85,7 +85,7 @@ public sealed class StudyRunner(IProgressSink progress)
     {
         var ids = new string[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel },
-            i => ids[i] = CaptureParse.Sha256Hex(files[i].FullPath));
+            i => ids[i] = FileHash.Sha256Hex(files[i].FullPath));
         return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);
     }
 
@@ -272,7 +272,7 @@ public static class Checksums
         var lines = new StringBuilder();
         foreach (var name in files.Select(Path.GetFileName).Order(StringComparer.Ordinal))
         {
-            lines.Append(CaptureParse.Sha256Hex(Path.Combine(folder, name!))).Append("  ").Append(name).Append('\n');
+            lines.Append(FileHash.Sha256Hex(Path.Combine(folder, name!))).Append("  ").Append(name).Append('\n');
         }
         return AtomicFile.WriteTextAsync(Path.Combine(folder, FileName), lines.ToString(), cancel);
     }

@@ -167,15 +167,24 @@ public class PcapContainerAndDamageTests
         Assert.That(Requests(Read(CaptureBytes.Pcap(packets))), Is.EqualTo(expected));
     }
 
+    /// <summary>The Decryption Secrets Blocks the container holds; the reader uses them and never hands key material on.</summary>
+    internal static List<DecryptionSecretsFound> SecretsBlocks(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return PcapNgContainer.Read(stream).Select(i => i.Record).OfType<DecryptionSecretsFound>().ToList();
+    }
+
     [Test]
     public void Decryption_secrets_blocks_are_kept_as_a_tls_key_log()
     {
-        var records = PcapReaderTests.ReadAll(TestFiles.Shared("pcap/ja4/chrome-cloudflare-quic-with-secrets.pcapng"));
-        var secrets = records.OfType<DecryptionSecretsFound>().ToList();
+        var path = TestFiles.Shared("pcap/ja4/chrome-cloudflare-quic-with-secrets.pcapng");
+        var records = PcapReaderTests.ReadAll(path);
+        var secrets = SecretsBlocks(path);
         Assert.That(secrets, Has.Count.EqualTo(1));
         Assert.That(secrets[0].Kind, Is.EqualTo("tls-key-log"));
         Assert.That(Text(secrets[0].Secrets), Does.Contain("CLIENT_HANDSHAKE_TRAFFIC_SECRET").Or.Contain("CLIENT_RANDOM"));
         Assert.That(records.OfType<CaptureProblem>().Any(p => p.Severity == Severity.Info && p.Message.Contains("decryption secrets")));
+        Assert.That(records.OfType<DecryptionSecretsFound>(), Is.Empty, "key material stays inside the reader");
     }
 
     [Test]

@@ -5,6 +5,8 @@ using ResearchPipeline.Payloads;
 using ResearchPipeline.Tests.Captures;
 using static ResearchPipeline.Tests.Payloads.Requests;
 
+using ResearchPipeline.Tests.Payloads;
+
 namespace ResearchPipeline.Tests.Decoders;
 
 /// <summary>The Facebook adapter against the SDK facts of docs/facebook-sdk-wire-format.md and real captures.</summary>

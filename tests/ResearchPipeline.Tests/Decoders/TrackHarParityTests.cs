@@ -4,6 +4,8 @@ using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 using ResearchPipeline.Tests.Captures;
 
+using ResearchPipeline.Tests.Payloads;
+
 namespace ResearchPipeline.Tests.Decoders;
 
 /// <summary>

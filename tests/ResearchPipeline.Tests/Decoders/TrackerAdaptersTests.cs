@@ -8,6 +8,8 @@ using ResearchPipeline.Tests.Captures;
 using ResearchPipeline.Tests.Lab;
 using static ResearchPipeline.Tests.Payloads.Requests;
 
+using ResearchPipeline.Tests.Payloads;
+
 namespace ResearchPipeline.Tests.Decoders;
 
 /// <summary>The declared tracker adapters, their shared vocabulary, and their coverage of real captures.</summary>

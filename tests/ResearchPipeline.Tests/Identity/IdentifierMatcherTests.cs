@@ -10,6 +10,8 @@ using ResearchPipeline.Tests.Cli;
 using ResearchPipeline.Tests.Dataset;
 using ResearchPipeline.Payloads;
 
+using ResearchPipeline.Tests.Payloads;
+
 namespace ResearchPipeline.Tests.Identity;
 
 public class IdentifierMatcherTests
@@ -92,8 +94,12 @@ public class IdentifierMatcherTests
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(new byte[10_000_000]);
         Assert.That(buffer.Length, Is.LessThan(20_000));
-        Assert.That(ContentDecoding.TryUndo(buffer.ToArray(), "gzip", 1_000_000), Is.Null);
-        Assert.That(ContentDecoding.TryUndo(buffer.ToArray(), "gzip", 20_000_000)!.Value.Bytes, Has.Length.EqualTo(10_000_000));
+        DecodeLimits Cap(long bytes) => DecodeLimits.Default with { MaxBodyBytes = bytes, RatioFreeBytes = bytes };
+        Assert.That(ContentDecoding.Decode(buffer.ToArray(), "gzip", Cap(1_000_000)).Problem, Does.Contain("exceeds the cap"));
+        Assert.That(ContentDecoding.Decode(buffer.ToArray(), "gzip", Cap(20_000_000)).Body.Length, Is.EqualTo(10_000_000));
+        // A view built with the run's limits (ratio 250) does not inflate it: identify searches the raw bytes only.
+        var view = RequestView.Of(Post("", "application/json", "gzip", buffer.ToArray()), DecodeLimits.Default);
+        Assert.That((view.CodingFailed, view.Body.Length), Is.EqualTo((true, (int)buffer.Length)));
     }
 
     [Test]
@@ -103,7 +109,7 @@ public class IdentifierMatcherTests
         // Digits and letters around it make another value; a dot does not (11.2 is an Android 11 release).
         Assert.That(Found(m, Post("build=1180&ts=171922110511&v=11.2")), Is.EqualTo(new[] { "os_version body v plain" }));
         Assert.That(Found(m, Post("os=11&build=1180")), Is.EqualTo(new[] { "os_version body os plain" }));
-        Assert.That(Found(m, Post("e=%5B%2211%22%5D")), Is.EqualTo(new[] { "os_version body e plain" }), "after a %22 escape");
+        Assert.That(Found(m, Post("e=%5B%2211%22%5D")), Is.EqualTo(new[] { "os_version body e[0] plain" }), "after a %22 escape");
     }
 
     [Test]
@@ -120,16 +126,52 @@ public class IdentifierMatcherTests
         };
         Assert.That(Found(m, e), Is.EqualTo(new[]
         {
-            "advertising_id cookie ad plain", "advertising_id header X-Device-Ad-Id plain", "advertising_id query gaid plain",
+            "advertising_id cookie ad plain", "advertising_id header x-device-ad-id plain", "advertising_id query gaid plain",
         }));
         Assert.That(m.Find(e).Select(x => (x.Ordinal, x.Host)).Distinct(), Is.EqualTo(new[] { (3, "ads.example") }));
     }
 
+    /// <summary>The bytes say the form field extinfo; decode reads its JSON array, and the match names the item as payload_fields does.</summary>
     [Test]
-    public void The_time_zone_is_found_JSON_escaped_inside_a_form_field()
+    public void The_time_zone_is_found_JSON_escaped_inside_a_form_field_and_named_by_the_item_decode_publishes()
     {
         var m = Matcher((IdentityKinds.TimeZone, "Europe/Berlin"));
-        Assert.That(Found(m, Post("extinfo=%5B%22a2%22%2C%22Europe%5C%2FBerlin%22%5D&x=1")), Is.EqualTo(new[] { "time_zone body extinfo json_escaped>url" }));
+        var e = Post("extinfo=%5B%22a2%22%2C%22Europe%5C%2FBerlin%22%5D&x=1");
+        Assert.That(Found(m, e), Is.EqualTo(new[] { "time_zone body extinfo[1] json_escaped>url" }));
+        Assert.That(OneReading.Decode(e, DecodeLimits.Default).Fields.Select(f => (f.KeyPath, f.Value)), Does.Contain(("extinfo[1]", "Europe/Berlin")));
+    }
+
+    [Test]
+    public void A_header_is_named_in_lower_case_as_payload_fields_names_it_and_pseudo_headers_are_not_searched()
+    {
+        const string id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        var m = Matcher((IdentityKinds.AdvertisingId, id));
+        var e = new Exchange
+        {
+            Ordinal = 0,
+            Method = "GET",
+            Target = RequestTarget.TryParse($"https://ads.example/v1?gaid={id}")!,
+            RequestHeaders = [new HttpHeader(":path", $"/v1?gaid={id}"), new HttpHeader("X-Ad-Id", id)],
+        };
+        Assert.That(Found(m, e), Is.EqualTo(new[] { "advertising_id header x-ad-id plain", "advertising_id query gaid plain" }));
+    }
+
+    /// <summary>RFC 6265bis 5.4: a cookie piece without '=' is a value with an empty name; decode and identify both read it so.</summary>
+    [Test]
+    public void A_cookie_without_equals_is_a_nameless_value_for_decode_and_identify_alike()
+    {
+        const string id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        var m = Matcher((IdentityKinds.AdvertisingId, id));
+        var e = new Exchange
+        {
+            Ordinal = 0,
+            Method = "GET",
+            Target = RequestTarget.TryParse("https://ads.example/v1")!,
+            RequestHeaders = [new HttpHeader("Cookie", $"a=1; {id}")],
+        };
+        Assert.That(Found(m, e), Is.EqualTo(new[] { "advertising_id cookie [\"\"] plain" }));
+        Assert.That(OneReading.Decode(e, DecodeLimits.Default).Fields.Where(f => f.Location == PayloadLocation.Cookie).Select(f => (f.KeyPath, f.Value)),
+            Is.EqualTo(new[] { ("a", "1"), ("[\"\"]", id) }), "the bare value is the value, never a published name");
     }
 
     [Test]
@@ -188,7 +230,7 @@ public class IdentifierMatcherTests
         var ids = new HashSet<string>();
         foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange).Where(e => e.Target.Path.EndsWith("/activities")))
         {
-            var body = ContentDecoding.TryUndo(e.RequestBody, e.RequestHeader("Content-Encoding"), ReadLimits.Default.MaxBodyBytes)?.Bytes ?? e.RequestBody.ToArray();
+            var body = ContentDecoding.Decode(e.RequestBody, e.RequestHeader("Content-Encoding"), DecodeLimits.From(ReadLimits.Default)).Body.ToArray();
             foreach (var pair in Encoding.UTF8.GetString(body).Split('&'))
             {
                 if (pair.StartsWith("advertiser_id=", StringComparison.Ordinal)) ids.Add(Uri.UnescapeDataString(pair["advertiser_id=".Length..]));
@@ -216,7 +258,7 @@ public class IdentifierMatcherTests
         var carrying = new List<int>();
         foreach (var e in HarReaderTests.ReadAll(har).OfType<ExchangeRead>().Select(r => r.Exchange))
         {
-            var body = ContentDecoding.TryUndo(e.RequestBody, null, long.MaxValue)?.Bytes ?? e.RequestBody.ToArray();
+            var body = ContentDecoding.Decode(e.RequestBody, null, DecodeLimits.From(ReadLimits.Default)).Body.ToArray();
             var text = e.Target.Url + string.Join("\n", e.RequestHeaders.Select(h => h.Value)) + Encoding.UTF8.GetString(body);
             if (text.Contains(adId, StringComparison.OrdinalIgnoreCase)) carrying.Add(e.Ordinal);
         }

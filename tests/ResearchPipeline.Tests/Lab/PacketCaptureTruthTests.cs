@@ -8,6 +8,8 @@ using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 using static ResearchPipeline.Tests.Lab.DemonstrationCorpus;
 
+using ResearchPipeline.Tests.Payloads;
+
 namespace ResearchPipeline.Tests.Lab;
 
 /// <summary>

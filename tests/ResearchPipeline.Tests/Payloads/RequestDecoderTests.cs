@@ -6,7 +6,7 @@ namespace ResearchPipeline.Tests.Payloads;
 
 public class RequestDecoderTests
 {
-    private static DecodedRequest Decode(ResearchPipeline.Captures.Exchange e, DecodeLimits? limits = null) => RequestDecoder.Decode(e, limits ?? DecodeLimits.Default);
+    private static DecodedRequest Decode(ResearchPipeline.Captures.Exchange e, DecodeLimits? limits = null) => OneReading.Decode(e, limits ?? DecodeLimits.Default);
 
     private static List<(string Key, string? Value)> Body(DecodedRequest d) =>
         d.Fields.Where(f => f.Location == PayloadLocation.Body).Select(f => (f.KeyPath, f.Value)).ToList();
@@ -31,6 +31,26 @@ public class RequestDecoderTests
         {
             (PayloadLocation.Query, "fields", "a,b"), (PayloadLocation.Query, "advertiser_id", "AB-1"),
         }));
+    }
+
+    /// <summary>charles.har sends <c>https://mitmproxy.org/?=</c>: an empty key was an empty key path, which payload_fields cannot hold (the run failed).</summary>
+    [Test]
+    public void An_empty_key_and_a_scalar_JSON_body_have_key_paths_never_empty()
+    {
+        var d = Decode(Make("POST", "https://x.test/p?=&a=1", Utf8("\"just text\""), ("Content-Type", "application/json")));
+        Assert.That(d.Fields.Where(f => f.Location != PayloadLocation.Header).Select(f => (f.Location, f.KeyPath, f.Value)), Is.EqualTo(new[]
+        {
+            (PayloadLocation.Query, "[\"\"]", ""), (PayloadLocation.Query, "a", "1"), (PayloadLocation.Body, PayloadField.WholeBody, "just text"),
+        }));
+    }
+
+    [Test]
+    public void The_empty_query_key_of_a_real_capture_is_published()
+    {
+        var outcome = ResearchPipeline.Run.CaptureParse.Run(new ResearchPipeline.Study.CaptureFile(TestFiles.Shared("har/charles.har"), "shared/charles.har", "shared", 1),
+            ResearchPipeline.Study.AppsCatalog.Empty, ResearchPipeline.Captures.CaptureFormats.All, ResearchPipeline.Captures.ReadLimits.Default);
+        Assert.That(outcome.Payloads.Where(p => p.ExchangeOrdinal == 0 && p.Location == "query").Select(p => p.KeyPath), Is.EqualTo(new[] { "[\"\"]" }));
+        Assert.That(outcome.Payloads.Select(p => p.KeyPath), Has.None.Empty);
     }
 
     [Test]

@@ -1,8 +1,43 @@
 using System.IO.Compression;
 using System.Text;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Decoders;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Payloads;
+using ResearchPipeline.Privacy;
 
 namespace ResearchPipeline.Tests.Payloads;
+
+/// <summary>One request read the way a run reads it: one view, handed to each stage.</summary>
+internal static class OneReading
+{
+    public static DecodedExchange Decode(this TrackerDecoders decoders, Exchange exchange, DecodeLimits limits)
+    {
+        using var view = RequestView.Of(exchange, limits);
+        return decoders.Decode(view, limits);
+    }
+
+    public static DecodedRequest Decode(Exchange exchange, DecodeLimits limits)
+    {
+        using var view = RequestView.Of(exchange, limits);
+        return RequestDecoder.Decode(view, limits);
+    }
+
+    /// <summary>What identify finds in a request that decode read with every adapter, as CaptureParse runs them.</summary>
+    public static List<IdentifierMatch> Find(this IdentifierMatcher matcher, Exchange exchange)
+    {
+        var limits = DecodeLimits.From(ReadLimits.Default);
+        using var view = RequestView.Of(exchange, limits);
+        return matcher.Find(view, [.. TrackerDecoders.All.Decode(view, limits).Fields.Select(a => a.Field)]);
+    }
+
+    public static List<SensitiveValue> Sensitive(Exchange exchange)
+    {
+        var limits = DecodeLimits.From(ReadLimits.Default);
+        using var view = RequestView.Of(exchange, limits);
+        return SensitiveValues.In(view, [.. TrackerDecoders.All.Decode(view, limits).Fields.Select(a => a.Field)]);
+    }
+}
 
 /// <summary>Builds requests as an SDK would send them, for decoder tests.</summary>
 internal static class Requests

@@ -21,15 +21,6 @@ internal static class TNetStringParser
     /// <summary>Parses the payload of a value whose length prefix and tag were read by the caller.</summary>
     public static TNetValue ParsePayload(ReadOnlyMemory<byte> payload, byte tag) => Parse(payload, tag, 0);
 
-    /// <summary>Parses exactly one whole value (prefix, payload, tag) that fills <paramref name="data"/>.</summary>
-    public static TNetValue ParseWhole(ReadOnlyMemory<byte> data)
-    {
-        var pos = 0;
-        var value = Pop(data, ref pos, 0);
-        if (pos != data.Length) throw new InvalidDataException($"{data.Length - pos} bytes after the value");
-        return value;
-    }
-
     private static TNetValue Pop(ReadOnlyMemory<byte> data, ref int pos, int depth)
     {
         if (depth > MaxDepth) throw new InvalidDataException($"values nested deeper than {MaxDepth}");

@@ -77,7 +77,6 @@ internal sealed class PacketPipeline
                 if (IpAddr.FromBytes(resolved.Address) is { } address && _resolvedNames.Count < MaxNames) _resolvedNames.TryAdd(address, resolved.Name);
                 return;
             case DecryptionSecretsFound secrets:
-                Emit(secrets);
                 if (secrets.Kind == "tls-key-log")
                 {
                     // Secrets are counted, never quoted: key material stays out of every table and log line.

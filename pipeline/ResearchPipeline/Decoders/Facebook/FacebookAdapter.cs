@@ -19,14 +19,14 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
     /// Graph version removed (<c>{app}</c> stands for a numeric app id or the literal <c>app</c> of Android SDK
     /// >= 13), and optionally a parameter whose value must match.
     /// </summary>
-    public sealed record Endpoint(string Name, string? Method, string Path, string Source, string? Param = null, string? ParamPattern = null)
+    public sealed record EndpointRule(string Name, string? Method, string Path, string Source, string? Param = null, string? ParamPattern = null)
     {
         internal Regex PathRegex { get; } = new("^" + Path.Replace("{app}", @"(\d+|app)") + "$", RegexOptions.CultureInvariant);
         internal Regex? ParamRegex { get; } = ParamPattern is null ? null : new Regex(ParamPattern, RegexOptions.CultureInvariant);
     }
 
     /// <summary>Wire-format doc section 2 (catalogue rows #) and 1.3 (batches), 6 (Audience Network).</summary>
-    public static readonly ImmutableArray<Endpoint> Endpoints =
+    public static readonly ImmutableArray<EndpointRule> Endpoints =
     [
         new("batch", "POST", "", "doc 1.3: I18 CK/GraphAPI/FBSDKGraphRequestConnection.m L472-575; A18 core/GraphRequest.kt L1186-1196, L1665-1720", "batch", ""),
         new("activities", "POST", "{app}/activities", "#1-4, #21-23: I18 CK/AppEvents/FBSDKAppEvents.m L877-925, L1445-1526; A18 core/appevents/AppEventQueue.kt L166-214"),
@@ -123,7 +123,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
             }
         }
         var top = units[0];
-        return new DecodedExchange(AdapterName, [.. annotated], request.Problems, SdkIdentity.Of(exchange, top.ValueOf), GraphApiVersion(exchange.Target.Path, units));
+        return new DecodedExchange(AdapterName, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(annotated), request.Problems, SdkIdentity.Of(exchange, top.ValueOf), GraphApiVersion(exchange.Target.Path, units));
     }
 
     /// <summary>A request, or one item of a batch, whose fields are matched against the dictionary together.</summary>
@@ -132,6 +132,8 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
         public string Endpoint { get; set; } = endpoint;
         public List<(int Index, string Relative)> Members { get; } = [];
         public Dictionary<string, string?> Params { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, string?>.AlternateLookup<ReadOnlySpan<char>> ParamLookup => Params.GetAlternateLookup<ReadOnlySpan<char>>();
 
         public string? ValueOf(string key) => Params.TryGetValue(key, out var v) ? v : null;
     }
@@ -159,7 +161,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
                 unit.Params.TryAdd(key, f.Value);
                 // A parameter sent as JSON is flattened (batch[0].method); its root name still says it was sent.
                 var root = key.AsSpan().IndexOfAny('.', '[');
-                if (root > 0) unit.Params.TryAdd(key[..root], "");
+                if (root > 0 && !unit.ParamLookup.ContainsKey(key.AsSpan(0, root))) unit.Params.TryAdd(key[..root], "");
             }
         }
         top.Endpoint = EndpointOf(exchange.Method, exchange.Target.Path, top.ValueOf);
