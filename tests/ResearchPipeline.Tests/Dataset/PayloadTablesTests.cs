@@ -134,15 +134,4 @@ public class PayloadTablesTests
         var body = Query($"select key_path, value_type, endpoint from read_parquet('{output}/payload_fields.parquet') where location = 'body'");
         Assert.That(body.Single(), Is.EqualTo(new object?[] { "$body", "undecoded", "activities" }));
     }
-
-    [Test]
-    public async Task A_parameter_sent_without_a_name_is_published_under_the_empty_key_path()
-    {
-        // Seen in the wild as "?=" or "&=1" (a client joining an empty name); the empty key is what was sent.
-        var entry = System.Text.Json.Nodes.JsonNode.Parse(Quizduel())!["log"]!["entries"]![0]!["request"]!["url"]!.GetValue<string>();
-        var changed = Quizduel().Replace(entry, entry.Split('?')[0] + "?=1&" + (entry.Contains('?') ? entry.Split('?', 2)[1] : "a=b"), StringComparison.Ordinal);
-        var output = await RunOn("any.app", "capture.har", changed);
-        var rows = Query($"select key_path, value from read_parquet('{output}/payload_fields.parquet') where location = 'query' and exchange_id like '%:0' and key_path = ''");
-        Assert.That(rows, Is.EqualTo(new[] { new object?[] { "", "1" } }));
-    }
 }
