@@ -44,10 +44,14 @@ internal sealed class PacketPipeline
     private int _tlsWithoutKeys;
     private int _tlsDecrypted;
 
-    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null)
+    // TLS key logs of secrets blocks that were added to the keys before reading: the first this many met are not added again.
+    private int _secretsBlocksAhead;
+
+    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null, int secretsBlocksAhead = 0)
     {
         Limits = limits;
         Keys = keys ?? new TlsKeyLog();
+        _secretsBlocksAhead = secretsBlocksAhead;
         Problems = new ProblemLog(Emit);
     }
 
@@ -81,7 +85,8 @@ internal sealed class PacketPipeline
                 if (secrets.Kind == "tls-key-log")
                 {
                     // Secrets are counted, never quoted: key material stays out of every table and log line.
-                    Keys.Add(secrets.Secrets.Span);
+                    if (_secretsBlocksAhead > 0) _secretsBlocksAhead--;
+                    else Keys.Add(secrets.Secrets.Span);
                     Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Secrets.Length} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
                 }
                 else
