@@ -108,7 +108,8 @@ internal sealed class TlsSession : IDisposable
             {
                 // Framing was lost in a gap: look for the next byte run that reads as a record header.
                 var at = FindHeader(data);
-                if (at != 0) side.ResumeCountable = false;
+                // Bytes stepped over belong to the records lost, and are counted with them.
+                side.LostPartialBytes += at < 0 ? data.Length : at;
                 if (at < 0) return;
                 side.Lost = false;
                 data = data[at..];
@@ -228,6 +229,7 @@ internal sealed class TlsSession : IDisposable
         if (side.SequenceUnknown)
         {
             // A false start while looking for framing after a gap: keep looking.
+            side.ResumeCountable = false;
             side.Lost = true;
             side.HeaderFill = 0;
             return false;
@@ -334,6 +336,7 @@ internal sealed class TlsSession : IDisposable
         if (side.SequenceUnknown)
         {
             // Either not a record boundary after all or too many records lost: keep looking.
+            side.LostPartialBytes += 5 + payload.Length;
             side.Lost = true;
             side.HeaderFill = 0;
             return false;
