@@ -63,4 +63,20 @@ public class EncryptedSessionsTests
         Assert.That(wires.Values.Where(w => w.Http2).Select(w => w.ServerVersion).Distinct().Order(), Is.EqualTo(new[] { "0x0303", "0x0304" }),
             "HTTP/2 is recorded over both TLS versions");
     }
+
+    private static List<Exchange> Http(ICaptureReader reader, string path)
+    {
+        using var stream = File.OpenRead(path);
+        return reader.Read(stream, ReadLimits.Default).OfType<ExchangeRead>().Select(r => r.Exchange).Where(e => e.Kind == ExchangeKind.Http && e.Target.Scheme == "https").ToList();
+    }
+
+    [TestCaseSource(nameof(AllSessions))]
+    public void The_flow_file_names_the_cipher_suite_as_the_decrypted_pcapng_does(string session)
+    {
+        // The proxy's CONNECT, in clear before the tunnel, is left out. mitmproxy writes OpenSSL's name of a TLS 1.2 suite (ECDHE-RSA-AES128-GCM-SHA256); the column holds the IANA one.
+        var flows = Http(new ResearchPipeline.Captures.Mitmproxy.MitmproxyReader(), session + ".mitm").Select(e => e.CipherSuite).Distinct().ToList();
+        var wire = Http(new ResearchPipeline.Captures.Pcap.PcapNgReader(), session + ".pcapng").Select(e => e.CipherSuite).Distinct().ToList();
+        Assert.That(wire, Has.Count.EqualTo(1).And.None.Null, "the pcapng's connections are decrypted and name their suite");
+        Assert.That(flows, Is.EqualTo(wire));
+    }
 }

@@ -73,6 +73,68 @@ public class TlsFaultInjectionTests
         Assert.That(damaged.Http2.Count(e => e.Status is not null), Is.GreaterThan(0));
     }
 
+    /// <summary>The capture without the packets tshark numbers <paramref name="numbers"/>, cut out by Wireshark's editcap (secrets block kept).</summary>
+    private static string WithoutPackets(string capture, params int[] numbers)
+    {
+        var editcap = Path.Combine(Path.GetDirectoryName(Tshark.Path)!, "editcap");
+        if (!File.Exists(editcap)) Assert.Ignore("editcap is not installed (Debian package wireshark-common, which tshark brings): the dropped-segment capture cannot be made");
+        var output = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"{TestContext.CurrentContext.Test.MethodName}-{Path.GetFileName(capture)}");
+        var start = new System.Diagnostics.ProcessStartInfo(editcap) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { capture, output }.Concat(numbers.Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)))) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, $"editcap failed: {stderr}");
+        return output;
+    }
+
+    private static string Request(Exchange e) => $"{e.Method} {e.Target.Host} {e.Target.Path}";
+
+    [Test]
+    public void After_a_segment_lost_inside_a_response_HTTP2_frames_are_found_again_and_later_streams_are_read_whole()
+    {
+        var path = TestFiles.Shared(Http2Capture);
+        var intact = CaptureSeeds.Exchanges(PcapReaderTests.ReadAll(path)).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
+        // Packet 166 is one whole TLS record in the middle of a 16384-byte DATA frame of stream 5's response body
+        // (frames of that body begin in packets 163 and 178); tshark's own HTTP/2 dissector reads no response after it.
+        var records = PcapReaderTests.ReadAll(WithoutPackets(path, 166));
+        var damaged = CaptureSeeds.Exchanges(records).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
+        var problems = records.OfType<CaptureProblem>().Where(p => p.Severity != Severity.Info).Select(p => $"{p.Location}: {p.Message}").ToList();
+
+        Assert.That(problems, Has.Some.Matches<string>(p => p.StartsWith("packet ", StringComparison.Ordinal) && p.Contains("flow tcp") && p.Contains("not captured")), "the lost segment is a quality row naming packet and flow");
+        Assert.That(problems, Has.Some.Matches<string>(p => p.Contains("stream 5") && p.Contains("HTTP/2 frame of type 0") && p.Contains("not decrypted whole")), "the frame that lost the record is named with its stream");
+        Assert.That(problems, Has.None.Contains("HPACK"), "header compression stays in step: only a DATA frame lost bytes");
+        Assert.That(problems, Has.Some.Matches<string>(p => p.Contains("stream 5") && p.Contains("HTTP/2 stream 5 bytes of the connection were not captured")), "the stream that lost bytes says so");
+        Assert.That(damaged.Select(Request), Is.EqualTo(intact.Select(Request)), "every request is read, in stream order");
+        var others = damaged.Where(e => e.Target.Path != intact[2].Target.Path).ToList();
+        Assert.That(others.Select(e => (e.Status, e.ResponseBody.Length)), Is.EqualTo(intact.Where(e => e.Target.Path != intact[2].Target.Path).Select(e => (e.Status, e.ResponseBody.Length))),
+            "every other stream, before and after the loss, has the intact capture's response status and body");
+        Assert.That(damaged[2].ResponseBody.Length, Is.LessThan(intact[2].ResponseBody.Length), "stream 5 keeps what came before and after the lost record, not the lost bytes");
+    }
+
+    [Test]
+    public void After_a_lost_request_no_later_request_is_decoded_from_header_entries_lost_with_it_and_each_is_accounted_for()
+    {
+        var path = TestFiles.Shared(Http2Capture);
+        var intact = CaptureSeeds.Exchanges(PcapReaderTests.ReadAll(path)).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
+        // Packet 39 carries the HEADERS of stream 9 alone, in one record: the request is lost with the entries it added to the client's header table.
+        var records = PcapReaderTests.ReadAll(WithoutPackets(path, 39));
+        var damaged = CaptureSeeds.Exchanges(records).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
+        var problems = records.OfType<CaptureProblem>().Where(p => p.Severity != Severity.Info).Select(p => $"{p.Location}: {p.Message}").ToList();
+
+        var lost = intact.Single(e => e.Target.Path.Contains("custom-elements-es5-adapter", StringComparison.Ordinal));
+        Assert.That(problems, Has.Some.Matches<string>(p => p.Contains("flow tcp") && p.Contains("not captured")));
+        Assert.That(damaged.Select(Request), Does.Not.Contain(Request(lost)));
+        Assert.That(damaged.Select(Request), Is.SubsetOf(intact.Select(Request)), "no request is made up from a header table that lost entries");
+        Assert.That(problems, Has.Some.Contains("HTTP/2 frames are looked for again"), "the lost HTTP/2 bytes are a quality row");
+        // Chrome's later requests refer to header table entries, some added by the lost block: each later request
+        // is read or reported as unreadable, never decoded from a table that is no longer the sender's.
+        var after = intact.SkipWhile(e => e != lost).Skip(1).ToList();
+        var reported = problems.Count(p => p.Contains("request skipped, its headers are unreadable"));
+        Assert.That(damaged.Count(e => after.Select(Request).Contains(Request(e))) + reported, Is.EqualTo(after.Count));
+        Assert.That(damaged.Where(e => !after.Select(Request).Contains(Request(e))).Select(e => (Request(e), e.Status)), Is.EqualTo(intact.TakeWhile(e => e != lost).Select(e => (Request(e), e.Status))), "the requests before the loss are read whole");
+    }
+
     [Test]
     public void Keys_in_a_secrets_block_at_the_end_of_the_file_decrypt_the_packets_before_it()
     {

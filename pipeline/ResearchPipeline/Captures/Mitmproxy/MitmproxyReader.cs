@@ -175,6 +175,7 @@ public sealed class MitmproxyReader : ICaptureReader
             ServerIp = ServerIp(server),
             Sni = Sni(server, client),
             TlsVersion = NonEmpty(server?.Text("tls_version")) ?? NonEmpty(client?.Text("tls_version")),
+            CipherSuite = CipherSuite(server, client),
             Connection = NonEmpty(server?.Text("id")),
         });
     }
@@ -219,6 +220,7 @@ public sealed class MitmproxyReader : ICaptureReader
             ServerIp = ServerIp(server),
             Sni = sni,
             TlsVersion = NonEmpty(server?.Text("tls_version")) ?? NonEmpty(client?.Text("tls_version")),
+            CipherSuite = CipherSuite(server, client),
             Connection = NonEmpty(server?.Text("id")),
         };
     }
@@ -328,6 +330,10 @@ public sealed class MitmproxyReader : ICaptureReader
     }
 
     /// <summary>The SNI mitmproxy sent upstream; where it sent none, the one the client sent it.</summary>
+    /// <summary>The connection's cipher as the IANA registry names it: mitmproxy writes OpenSSL's name.</summary>
+    private static string? CipherSuite(TNetDict? server, TNetDict? client) =>
+        Pcap.Tls.CipherSuites.FromOpenSsl(NonEmpty(server?.Text("cipher")) ?? NonEmpty(client?.Text("cipher")));
+
     private static string? Sni(TNetDict? server, TNetDict? client) =>
         NonEmpty(server?.Text("sni")) ?? NonEmpty(client?.Text("sni"));
 

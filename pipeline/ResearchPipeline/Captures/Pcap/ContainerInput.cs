@@ -6,16 +6,33 @@ namespace ResearchPipeline.Captures.Pcap;
 /// Forward-only reads from a capture stream, counting the byte offset so that container readers can say exactly
 /// where a file ends short. The stream is read in large chunks into one pooled buffer (large enough that a
 /// FileStream hands its reads straight through, without a buffer of its own), and packets are handed out as
-/// slices of it rather than copies.
+/// slices of it rather than copies. A file already held whole in memory is read in place.
 /// </summary>
-internal sealed class ContainerInput(Stream stream) : IDisposable
+internal sealed class ContainerInput : IDisposable
 {
     private const int ChunkBytes = 256 * 1024;
 
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+    private readonly Stream? _stream;
+    private byte[] _buffer;
+    private readonly ReadOnlyMemory<byte> _whole;
     private int _start;
     private int _end;
     private bool _endOfStream;
+
+    public ContainerInput(Stream stream)
+    {
+        _stream = stream;
+        _buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+    }
+
+    /// <summary>Reads <paramref name="whole"/> in place; its owner keeps it alive until reading ends.</summary>
+    public ContainerInput(ReadOnlyMemory<byte> whole)
+    {
+        _buffer = [];
+        _whole = whole;
+        _end = whole.Length;
+        _endOfStream = true;
+    }
 
     public long Offset { get; private set; }
 
@@ -33,9 +50,9 @@ internal sealed class ContainerInput(Stream stream) : IDisposable
     /// </summary>
     public ReadOnlyMemory<byte> Take(int count)
     {
-        if (_end - _start < count) Fill(count);
+        if (_end - _start < count && _stream is not null) Fill(count);
         var n = Math.Min(count, _end - _start);
-        var bytes = _buffer.AsMemory(_start, n);
+        var bytes = _stream is null ? _whole.Slice(_start, n) : _buffer.AsMemory(_start, n);
         _start += n;
         Offset += n;
         return bytes;
@@ -59,7 +76,7 @@ internal sealed class ContainerInput(Stream stream) : IDisposable
         _end = held;
         while (_end < count && !_endOfStream)
         {
-            var n = stream.Read(_buffer.AsSpan(_end));
+            var n = _stream!.Read(_buffer.AsSpan(_end));
             if (n == 0) _endOfStream = true;
             _end += n;
         }

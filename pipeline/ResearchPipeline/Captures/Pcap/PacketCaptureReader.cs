@@ -1,3 +1,4 @@
+using System.Buffers;
 using ResearchPipeline.Captures.Pcap.Tls;
 
 namespace ResearchPipeline.Captures.Pcap;
@@ -10,15 +11,22 @@ namespace ResearchPipeline.Captures.Pcap;
 /// </summary>
 public abstract class PacketCaptureReader : ICaptureReader
 {
+    // A file up to this size is read into memory once: its secrets blocks are found there and its packets read
+    // from the same bytes. A larger one is read twice, first its block headers for the secrets, so that memory
+    // stays bounded whatever the file's size.
+    private const int WholeFileBytes = 16 << 20;
+
     public abstract string Format { get; }
 
     public abstract bool Recognises(ReadOnlySpan<byte> head);
 
-    private protected abstract IEnumerable<ContainerItem> Container(Stream input);
+    private protected abstract IEnumerable<ContainerItem> Container(ContainerInput input);
 
-    private protected virtual void SecretsAhead(Stream input, TlsKeyLog keys)
-    {
-    }
+    /// <summary>Adds the TLS key logs the container holds anywhere in it; returns how many blocks it added.</summary>
+    private protected virtual int SecretsAhead(Stream input, TlsKeyLog keys) => 0;
+
+    /// <inheritdoc cref="SecretsAhead(Stream, TlsKeyLog)"/>
+    private protected virtual int SecretsAhead(ReadOnlyMemory<byte> file, TlsKeyLog keys) => 0;
 
     public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits) => Read(input, limits, null);
 
@@ -26,46 +34,105 @@ public abstract class PacketCaptureReader : ICaptureReader
     public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, TlsKeyLog? keys)
     {
         keys ??= new TlsKeyLog();
-        var problems = new List<CaptureRecord>();
-        if (input is FileStream file)
+        var problems = KeyLogsBeside(input, keys);
+        var whole = WholeFile(input, out var rented);
+        try
         {
-            foreach (var path in TlsKeyLog.BesideCapture(file.Name))
+            ContainerInput container;
+            int? secretsBlocksAhead = null;
+            if (whole is { } bytes)
             {
-                var before = (keys.SecretLines, keys.UnreadableLines);
-                try
+                secretsBlocksAhead = SecretsAhead(bytes, keys);
+                container = new ContainerInput(bytes);
+            }
+            else
+            {
+                if (input.CanSeek)
                 {
-                    keys.Add(File.ReadAllBytes(path));
-                    problems.Add(new CaptureProblem(keys.UnreadableLines > before.UnreadableLines ? Severity.Warning : Severity.Info,
-                        $"key log {Path.GetFileName(path)} read: {keys.SecretLines - before.SecretLines} TLS secrets{(keys.UnreadableLines > before.UnreadableLines ? $", {keys.UnreadableLines - before.UnreadableLines} lines not in the NSS key log format skipped" : "")}", Path.GetFileName(path)));
+                    var start = input.Position;
+                    try
+                    {
+                        secretsBlocksAhead = SecretsAhead(input, keys);
+                    }
+                    catch (IOException)
+                    {
+                        // The pass over the file proper reports damage where it lies, and adds the secrets it finds.
+                    }
+                    finally
+                    {
+                        input.Position = start;
+                    }
                 }
-                catch (IOException e)
-                {
-                    problems.Add(new CaptureProblem(Severity.Warning, $"key log {Path.GetFileName(path)} could not be read: {e.Message}", Path.GetFileName(path)));
-                }
+                container = new ContainerInput(input);
             }
-        }
-        if (input.CanSeek)
-        {
-            try
+            foreach (var p in problems) yield return p;
+            var pipeline = new PacketPipeline(limits, keys, secretsBlocksAhead ?? 0);
+            foreach (var item in Container(container))
             {
-                SecretsAhead(input, keys);
+                var failure = Process(pipeline, item);
+                if (failure is not null) pipeline.Emit(failure);
+                while (pipeline.TryTake(out var record)) yield return record;
             }
-            catch (IOException)
-            {
-                // The pass over the file proper reports damage where it lies.
-            }
-        }
-        foreach (var p in problems) yield return p;
-        var pipeline = new PacketPipeline(limits, keys);
-        foreach (var item in Container(input))
-        {
-            var failure = Process(pipeline, item);
-            if (failure is not null) pipeline.Emit(failure);
+            var last = Finish(pipeline);
+            if (last is not null) pipeline.Emit(last);
             while (pipeline.TryTake(out var record)) yield return record;
         }
-        var last = Finish(pipeline);
-        if (last is not null) pipeline.Emit(last);
-        while (pipeline.TryTake(out var record)) yield return record;
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static List<CaptureRecord> KeyLogsBeside(Stream input, TlsKeyLog keys)
+    {
+        var problems = new List<CaptureRecord>();
+        if (input is not FileStream file) return problems;
+        foreach (var path in TlsKeyLog.BesideCapture(file.Name))
+        {
+            var before = (keys.SecretLines, keys.UnreadableLines);
+            try
+            {
+                keys.Add(File.ReadAllBytes(path));
+                problems.Add(new CaptureProblem(keys.UnreadableLines > before.UnreadableLines ? Severity.Warning : Severity.Info,
+                    $"key log {Path.GetFileName(path)} read: {keys.SecretLines - before.SecretLines} TLS secrets{(keys.UnreadableLines > before.UnreadableLines ? $", {keys.UnreadableLines - before.UnreadableLines} lines not in the NSS key log format skipped" : "")}", Path.GetFileName(path)));
+            }
+            catch (IOException e)
+            {
+                problems.Add(new CaptureProblem(Severity.Warning, $"key log {Path.GetFileName(path)} could not be read: {e.Message}", Path.GetFileName(path)));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// The rest of a capture file not over <see cref="WholeFileBytes"/>, read straight from the file handle into a
+    /// pooled array (no stream buffer of its own); null for a larger file, a stream that is not a file, or a failed read.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? WholeFile(Stream input, out byte[]? rented)
+    {
+        rented = null;
+        if (input is not FileStream { CanSeek: true } file) return null;
+        try
+        {
+            var start = file.Position;
+            var length = file.Length - start;
+            if (length > WholeFileBytes) return null;
+            rented = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, length));
+            var n = 0;
+            while (n < length)
+            {
+                var read = RandomAccess.Read(file.SafeFileHandle, rented.AsSpan(n, (int)length - n), start + n);
+                if (read == 0) break;
+                n += read;
+            }
+            return rented.AsMemory(0, n);
+        }
+        catch (IOException)
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            rented = null;
+            return null;
+        }
     }
 
     // A defect in one packet's parsing must cost that packet, not the capture: the reader promises never to throw.
@@ -104,7 +171,7 @@ public sealed class PcapReader : PacketCaptureReader
 {
     public override string Format => "pcap";
     public override bool Recognises(ReadOnlySpan<byte> head) => PcapContainer.Recognises(head);
-    private protected override IEnumerable<ContainerItem> Container(Stream input) => PcapContainer.Read(input);
+    private protected override IEnumerable<ContainerItem> Container(ContainerInput input) => PcapContainer.Read(input);
 }
 
 /// <summary>pcapng files: any number of sections and interfaces, each section in its own byte order.</summary>
@@ -112,19 +179,24 @@ public sealed class PcapNgReader : PacketCaptureReader
 {
     public override string Format => "pcapng";
     public override bool Recognises(ReadOnlySpan<byte> head) => PcapNgContainer.Recognises(head);
-    private protected override IEnumerable<ContainerItem> Container(Stream input) => PcapNgContainer.Read(input);
+    private protected override IEnumerable<ContainerItem> Container(ContainerInput input) => PcapNgContainer.Read(input);
 
     // Secrets blocks may follow the packets they decrypt (tools append them): they are gathered before reading.
-    private protected override void SecretsAhead(Stream input, TlsKeyLog keys)
+    private protected override int SecretsAhead(Stream input, TlsKeyLog keys)
     {
-        var start = input.Position;
-        try
+        var blocks = 0;
+        foreach (var secrets in PcapNgContainer.TlsSecrets(input))
         {
-            foreach (var secrets in PcapNgContainer.TlsSecrets(input)) keys.Add(secrets);
+            keys.Add(secrets);
+            blocks++;
         }
-        finally
-        {
-            input.Position = start;
-        }
+        return blocks;
+    }
+
+    private protected override int SecretsAhead(ReadOnlyMemory<byte> file, TlsKeyLog keys)
+    {
+        var found = PcapNgContainer.TlsSecrets(file);
+        foreach (var secrets in found) keys.Add(secrets.Span);
+        return found.Count;
     }
 }

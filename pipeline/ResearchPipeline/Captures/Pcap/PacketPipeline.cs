@@ -19,13 +19,18 @@ internal sealed class PacketPipeline
     // After FIN/RST late retransmissions and ACKs still belong to the connection for a moment.
     private static readonly TimeSpan ClosingGrace = TimeSpan.FromSeconds(2);
     private const int SweepEveryFrames = 1024;
+    // Closed connections waiting out their grace: beyond this many (a clock that stands still, as in captures
+    // concatenated one after another), the longest closed is finished at once, so memory stays bounded.
+    private const int MaxClosing = 1024;
     private const int MaxNames = 1 << 20;
     // A ClientHello with post-quantum key shares and many extensions stays well under this.
     private const int MaxQuicHandshakeBytes = 64 * 1024;
 
     private readonly Queue<CaptureRecord> _out = new();
     private readonly Dictionary<(Endpoint, Endpoint), TcpConnection> _tcp = [];
-    private readonly List<TcpConnection> _closing = [];
+    // Connections that closed, in the order they closed, which is the order of their ClosedAt (the capture's clock
+    // never goes back). One finished early for another reason stays queued and is passed over when its turn comes.
+    private readonly Queue<TcpConnection> _closing = new();
     private readonly Dictionary<(Endpoint, Endpoint), UdpFlow> _udp = [];
     private readonly Dictionary<(Endpoint Client, Endpoint Server, ushort Id), PendingDns> _dns = [];
     private readonly Dictionary<IpAddr, string> _dnsNames = [];
@@ -44,10 +49,14 @@ internal sealed class PacketPipeline
     private int _tlsWithoutKeys;
     private int _tlsDecrypted;
 
-    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null)
+    // TLS key logs of secrets blocks that were added to the keys before reading: the first this many met are not added again.
+    private int _secretsBlocksAhead;
+
+    public PacketPipeline(ReadLimits limits, TlsKeyLog? keys = null, int secretsBlocksAhead = 0)
     {
         Limits = limits;
         Keys = keys ?? new TlsKeyLog();
+        _secretsBlocksAhead = secretsBlocksAhead;
         Problems = new ProblemLog(Emit);
     }
 
@@ -80,7 +89,8 @@ internal sealed class PacketPipeline
                 if (secrets.Kind == "tls-key-log")
                 {
                     // Secrets are counted, never quoted: key material stays out of every table and log line.
-                    Keys.Add(secrets.Secrets.Span);
+                    if (_secretsBlocksAhead > 0) _secretsBlocksAhead--;
+                    else Keys.Add(secrets.Secrets.Span);
                     Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Secrets.Length} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
                 }
                 else
@@ -122,7 +132,6 @@ internal sealed class PacketPipeline
         if (_tcp.TryGetValue(key, out var connection) && (connection.ClosedAt is not null && syn && !ack || IdleTooLong(connection.LastTime, frame, TcpIdle)))
         {
             // The ports are reused by a new connection.
-            _closing.Remove(connection);
             Finish(connection);
             connection = null;
         }
@@ -150,7 +159,7 @@ internal sealed class PacketPipeline
             if (connection.ClosedAt is null)
             {
                 connection.ClosedAt = _now ?? DateTimeOffset.MinValue;
-                _closing.Add(connection);
+                _closing.Enqueue(connection);
             }
         }
     }
@@ -348,16 +357,11 @@ internal sealed class PacketPipeline
 
     private void FinishClosed(bool force)
     {
-        // Runs per packet while connections are closing: nothing is allocated until one is due.
-        List<TcpConnection>? done = null;
-        foreach (var c in _closing)
+        // Runs per packet while connections are closing: only the longest closed is looked at until it is due.
+        while (_closing.TryPeek(out var connection))
         {
-            if (force || _now is null || _now.Value - c.ClosedAt!.Value >= ClosingGrace) (done ??= []).Add(c);
-        }
-        if (done is null) return;
-        foreach (var connection in done)
-        {
-            _closing.Remove(connection);
+            if (!force && _now is not null && _now.Value - connection.ClosedAt!.Value < ClosingGrace && _closing.Count <= MaxClosing) return;
+            _closing.Dequeue();
             if (_tcp.TryGetValue(Key(connection.Client, connection.Server), out var current) && ReferenceEquals(current, connection)) Finish(connection);
         }
     }
@@ -375,11 +379,7 @@ internal sealed class PacketPipeline
     private void Sweep()
     {
         if (_now is not { } now) return;
-        foreach (var c in _tcp.Values.Where(c => c.LastTime is { } t && now - t > TcpIdle).OrderBy(c => c.FirstFrame.Index).ThenBy(c => c.Client).ToList())
-        {
-            _closing.Remove(c);
-            Finish(c);
-        }
+        foreach (var c in _tcp.Values.Where(c => c.LastTime is { } t && now - t > TcpIdle).OrderBy(c => c.FirstFrame.Index).ThenBy(c => c.Client).ToList()) Finish(c);
         foreach (var f in _udp.Values.Where(f => f.LastTime is { } t && now - t > UdpIdle).OrderBy(f => f.Ordinal).ToList()) Finish(f);
         foreach (var (key, q) in _dns.Where(d => d.Value.Frame.TimeUtc is { } t && now - t > DnsAnswerWait).OrderBy(d => d.Value.Ordinals[0]).ToList())
         {
@@ -398,11 +398,7 @@ internal sealed class PacketPipeline
         Problems.Add(Severity.Warning, "open-flow limit reached", $"more than {Limits.MaxOpenFlows} flows open at once; the {flows.Count} least recently seen were closed early", _lastFrame!.Location);
         foreach (var (_, tcp, udp) in flows)
         {
-            if (tcp is not null)
-            {
-                _closing.Remove(tcp);
-                Finish(tcp);
-            }
+            if (tcp is not null) Finish(tcp);
             else Finish(udp!);
         }
     }

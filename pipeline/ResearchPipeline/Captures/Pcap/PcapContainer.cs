@@ -23,9 +23,12 @@ internal static class PcapContainer
         return le is MagicMicro or MagicNano || be is MagicMicro or MagicNano;
     }
 
-    public static IEnumerable<ContainerItem> Read(Stream stream)
+    public static IEnumerable<ContainerItem> Read(Stream stream) => Read(new ContainerInput(stream));
+
+    /// <summary>Reads the records <paramref name="input"/> holds, and disposes of it when done.</summary>
+    public static IEnumerable<ContainerItem> Read(ContainerInput input)
     {
-        using var input = new ContainerInput(stream);
+        using var _ = input;
         var header = new byte[24];
         var n = input.Read(header);
         if (n < 24)

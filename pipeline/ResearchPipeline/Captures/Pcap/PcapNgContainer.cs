@@ -30,9 +30,12 @@ internal static class PcapNgContainer
     /// <summary>An IP address and the name a Name Resolution Block gave it.</summary>
     public sealed record ResolvedName(byte[] Address, string Name) : CaptureRecord;
 
-    public static IEnumerable<ContainerItem> Read(Stream stream)
+    public static IEnumerable<ContainerItem> Read(Stream stream) => Read(new ContainerInput(stream));
+
+    /// <summary>Reads the blocks <paramref name="input"/> holds, and disposes of it when done.</summary>
+    public static IEnumerable<ContainerItem> Read(ContainerInput input)
     {
-        using var input = new ContainerInput(stream);
+        using var _ = input;
         var head = new byte[8];
         var bigEndian = false;
         var interfaces = new List<Interface>();
@@ -231,29 +234,57 @@ internal static class PcapNgContainer
                 chunkLength = stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
                 if (chunkLength < 12) yield break;
             }
-            var head = chunk.AsSpan((int)(offset - chunkStart), 12);
-            var type = BinaryPrimitives.ReadUInt32LittleEndian(head);
-            if (type == SectionHeader)
-            {
-                if (BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) == ByteOrderMagic) bigEndian = false;
-                else if (BinaryPrimitives.ReadUInt32BigEndian(head[8..]) == ByteOrderMagic) bigEndian = true;
-                else yield break;
-            }
-            else type = U32(head, bigEndian);
-            var length = U32(head[4..], bigEndian);
-            if (length < 12 || length % 4 != 0 || length > MaxBlockLength || offset + length > end) yield break;
+            if (!BlockHead(chunk.AsSpan((int)(offset - chunkStart), 12), ref bigEndian, out var type, out var length) || offset + length > end) yield break;
             if (type == DecryptionSecrets && length >= 20)
             {
                 var body = new byte[length - 12];
                 stream.Position = offset + 8;
                 if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
                 chunkLength = 0;
-                if (U32(body, bigEndian) == Captures.Pcap.Tls.TlsKeyLog.PcapNgSecretsType)
-                    yield return body.AsSpan(8, (int)Math.Min(U32(body.AsSpan(4), bigEndian), (uint)(body.Length - 8))).ToArray();
+                if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return body.AsSpan(8, n).ToArray();
             }
             offset += length;
         }
     }
+
+    /// <summary>The TLS key logs of every Decryption Secrets Block of a file held whole in memory, found as above.</summary>
+    public static List<ReadOnlyMemory<byte>> TlsSecrets(ReadOnlyMemory<byte> file)
+    {
+        var found = new List<ReadOnlyMemory<byte>>();
+        var bigEndian = false;
+        var offset = 0;
+        while (offset + 12 <= file.Length)
+        {
+            if (!BlockHead(file.Span.Slice(offset, 12), ref bigEndian, out var type, out var length) || length > file.Length - offset) break;
+            if (type == DecryptionSecrets && length >= 20)
+            {
+                var body = file.Slice(offset + 8, (int)length - 12);
+                if (TlsKeyLogLength(body.Span, bigEndian) is var n and >= 0) found.Add(body.Slice(8, n));
+            }
+            offset += (int)length;
+        }
+        return found;
+    }
+
+    /// <summary>Type and length of the block whose first 12 bytes are <paramref name="head"/>; false where the file cannot be framed further.</summary>
+    private static bool BlockHead(ReadOnlySpan<byte> head, ref bool bigEndian, out uint type, out uint length)
+    {
+        type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+        length = 0;
+        if (type == SectionHeader)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) == ByteOrderMagic) bigEndian = false;
+            else if (BinaryPrimitives.ReadUInt32BigEndian(head[8..]) == ByteOrderMagic) bigEndian = true;
+            else return false;
+        }
+        else type = U32(head, bigEndian);
+        length = U32(head[4..], bigEndian);
+        return length >= 12 && length % 4 == 0 && length <= MaxBlockLength;
+    }
+
+    /// <summary>Length of the TLS key log after a secrets block body's type and length; -1 when it holds other secrets.</summary>
+    private static int TlsKeyLogLength(ReadOnlySpan<byte> body, bool bigEndian) =>
+        U32(body, bigEndian) == Tls.TlsKeyLog.PcapNgSecretsType ? (int)Math.Min(U32(body[4..], bigEndian), (uint)(body.Length - 8)) : -1;
 
     private static string BlockAt(long offset) => $"block at byte {offset}";
     private static string PacketAt(long index, long offset) => $"packet {index} at byte {offset}";

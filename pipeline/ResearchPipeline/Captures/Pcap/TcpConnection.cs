@@ -190,7 +190,7 @@ internal sealed class TcpConnection
         }
     }
 
-    private void ApplicationGap(bool toServer, long bytes, Frame frame)
+    private void ApplicationGap(bool toServer, long bytes, Frame frame, long? recordPlaintext)
     {
         switch (_application)
         {
@@ -198,7 +198,7 @@ internal sealed class TcpConnection
                 (toServer ? _requests : _responses)!.Gap(bytes, frame);
                 break;
             case ApplicationProtocol.Http2:
-                _http2!.Gap(toServer, bytes, frame);
+                _http2!.Gap(toServer, bytes, frame, recordPlaintext);
                 break;
         }
     }
@@ -206,7 +206,12 @@ internal sealed class TcpConnection
     private sealed class Decrypted(TcpConnection connection) : ITlsApplication
     {
         public void Data(bool toServer, ReadOnlySpan<byte> bytes, Frame frame) => connection.ApplicationData(toServer, bytes, frame);
-        public void Gap(bool toServer, long bytes, Frame frame) => connection.ApplicationGap(toServer, bytes, frame);
+        public void Gap(bool toServer, long bytes, Frame frame, long? recordPlaintext) => connection.ApplicationGap(toServer, bytes, frame, recordPlaintext);
+
+        public void Resumed(bool toServer, long? lostPlaintext, Frame frame)
+        {
+            if (connection._application == ApplicationProtocol.Http2) connection._http2!.Resumed(toServer, lostPlaintext, frame);
+        }
     }
 
     private void Gap(bool toServer, long bytes, Frame frame)
@@ -220,7 +225,7 @@ internal sealed class TcpConnection
                 _tls!.Gap(toServer, bytes, frame);
                 break;
             case StreamProtocol.Http2:
-                _http2!.Gap(toServer, bytes, frame);
+                _http2!.Gap(toServer, bytes, frame, null);
                 break;
             case StreamProtocol.Dns:
                 (toServer ? _dnsToServer : _dnsToClient)!.Gap();

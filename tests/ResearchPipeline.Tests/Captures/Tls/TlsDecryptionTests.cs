@@ -72,7 +72,8 @@ public class TlsDecryptionTests
         public List<string> Problems { get; } = [];
 
         public void Data(bool toServer, ReadOnlySpan<byte> bytes, Frame frame) => (toServer ? Client : Server).Write(bytes);
-        public void Gap(bool toServer, long bytes, Frame frame) => Problems.Add($"gap {bytes}");
+        public void Gap(bool toServer, long bytes, Frame frame, long? recordPlaintext) => Problems.Add($"gap {bytes}");
+        public void Resumed(bool toServer, long? lostPlaintext, Frame frame) => Problems.Add($"resumed {lostPlaintext}");
 
         private sealed class Sink(Follow follow, bool toServer) : IStreamSink
         {

@@ -25,6 +25,9 @@ internal sealed record Http2Exchange
 /// preface, frames (DATA, HEADERS, CONTINUATION with padding and priority, PRIORITY, RST_STREAM, SETTINGS,
 /// PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE), each direction's HPACK state, and one exchange per stream.
 /// A frame that arrives whole in a segment is read where it lies; bodies are kept up to the body limit.
+/// Lost bytes cost the streams they touch: a record lost inside one frame is stepped over and framing kept;
+/// otherwise frames are looked for again after the loss, and header compression goes on from the entries added
+/// after it (a block that needs an entry lost with the gap is reported, never decoded to a wrong value).
 /// </summary>
 internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, Action<Http2Exchange> emit, Action<int?, string, string, Frame> problem)
 {
@@ -35,7 +38,11 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
     private const int MaxHeaderBlock = 1 << 20;
     private const int MaxOpenStreams = 4096;
 
-    private const byte Data = 0, Headers = 1, RstStream = 3, PushPromise = 5, GoAway = 7, Continuation = 9;
+    private const byte Data = 0, Headers = 1, PriorityFrame = 2, RstStream = 3, Settings = 4, PushPromise = 5, Ping = 6, GoAway = 7, WindowUpdate = 8, Continuation = 9;
+    // The frame size every peer accepts (SETTINGS_MAX_FRAME_SIZE's initial value): after a loss, a frame header
+    // announcing more is taken for payload bytes rather than trusted.
+    private const int ResyncMaxFrame = 1 << 14;
+    private const string GapReason = "bytes of the connection were not captured";
     private const byte EndStream = 0x1, EndHeaders = 0x4, Padded = 0x8, Priority = 0x20;
 
     private readonly Direction _client = new(true);
@@ -75,10 +82,24 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
             side.PrefaceLeft -= take;
             data = data[take..];
         }
+        if (side.Suspended is { } suspended && data.Length > 0)
+        {
+            side.Suspended = null;
+            LoseFraming(side, suspended, frame);
+        }
         while (data.Length > 0 && !side.Dead)
         {
+            if (side.Lost)
+            {
+                var at = FindFrame(side, data);
+                if (at < 0) return;
+                side.Lost = false;
+                side.Verify = false;
+                data = data[at..];
+            }
             if (side.HeaderFill == 0 && data.Length >= 9)
             {
+                if (side.Verify && !Resumes(side, data, frame)) continue;
                 var length = (data[0] << 16) | (data[1] << 8) | data[2];
                 if (data.Length >= 9 + length)
                 {
@@ -94,6 +115,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
                 side.HeaderFill += take;
                 data = data[take..];
                 if (side.HeaderFill < 9) return;
+                if (side.Verify && !Resumes(side, side.Header, frame)) continue;
                 side.Needed = (side.Header[0] << 16) | (side.Header[1] << 8) | side.Header[2];
                 if (side.Needed == 0)
                 {
@@ -103,31 +125,188 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
                 continue;
             }
             var n = Math.Min(side.Needed, data.Length);
-            side.Payload.Append(data[..n]);
+            if (!side.Holed) side.Payload.Append(data[..n]);
             side.Needed -= n;
             data = data[n..];
             if (side.Needed > 0) return;
-            Frame(side, side.Header, side.Payload.Written, frame);
-            side.Payload.Clear();
-            side.HeaderFill = 0;
+            EndOfFrame(side, frame);
         }
     }
 
-    /// <summary>Bytes of one direction were lost: its frames and header compression cannot be followed any more.</summary>
-    public void Gap(bool toServer, long bytes, Frame frame)
+    private void EndOfFrame(Direction side, Frame frame)
+    {
+        if (side.Holed)
+        {
+            HoledFrame(side, frame);
+            side.Verify = true;
+        }
+        else Frame(side, side.Header, side.Payload.Written, frame);
+        side.Payload.Clear();
+        side.HeaderFill = 0;
+        side.Holed = false;
+    }
+
+    /// <summary>
+    /// The first frame header after a record stepped over: framing is trusted again only if it reads as a frame,
+    /// else frames are looked for as after any loss. The header is then left unread (its side's fill reset).
+    /// </summary>
+    private bool Resumes(Direction side, ReadOnlySpan<byte> header, Frame frame)
+    {
+        side.Verify = false;
+        if (Plausible(side, header)) return true;
+        LoseFraming(side, null, frame);
+        return false;
+    }
+
+    /// <summary>Where in <paramref name="data"/> the next frame starts, judged by its header and, where present, the next one's.</summary>
+    private static int FindFrame(Direction side, ReadOnlySpan<byte> data)
+    {
+        for (var i = 0; i + 9 <= data.Length; i++)
+        {
+            if (!Plausible(side, data[i..])) continue;
+            var next = i + 9 + ((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+            if (next + 9 > data.Length || Plausible(side, data[next..])) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>A frame header whose length, type, flags and stream fit each other (RFC 9113 section 6).</summary>
+    private static bool Plausible(Direction side, ReadOnlySpan<byte> h)
+    {
+        var length = (h[0] << 16) | (h[1] << 8) | h[2];
+        var type = h[3];
+        var flags = h[4];
+        var raw = BinaryPrimitives.ReadUInt32BigEndian(h[5..]);
+        if (length > ResyncMaxFrame || (raw & 0x80000000) != 0) return false;
+        var onStream = raw != 0;
+        // A stream the connection has not reached yet cannot be resumed at (clients number theirs upwards).
+        if (onStream && raw > side.HighestStream + 64) return false;
+        return type switch
+        {
+            Data => onStream && (flags & ~(EndStream | Padded)) == 0,
+            Headers => onStream && (flags & ~(EndStream | EndHeaders | Padded | Priority)) == 0 && (!side.ToServer || raw % 2 == 1),
+            PriorityFrame => onStream && length == 5 && flags == 0,
+            RstStream => onStream && length == 4 && flags == 0,
+            Settings => !onStream && (flags == 0 && length % 6 == 0 || flags == 1 && length == 0),
+            PushPromise => !side.ToServer && onStream && (flags & ~(EndHeaders | Padded)) == 0,
+            Ping => !onStream && length == 8 && (flags & ~1) == 0,
+            GoAway => !onStream && length >= 8 && flags == 0,
+            WindowUpdate => length == 4 && flags == 0,
+            // A CONTINUATION continues a block that began in the lost bytes: nothing to resume at.
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Bytes of one direction were lost. When they are exactly one record's plaintext inside one frame's payload,
+    /// that frame alone is damaged and framing goes on; otherwise frames are looked for again after the loss.
+    /// </summary>
+    public void Gap(bool toServer, long bytes, Frame frame, long? recordPlaintext)
     {
         var side = toServer ? _client : _server;
         if (side.Dead) return;
-        side.Dead = true;
-        side.Payload.Clear();
-        problem(null, "HTTP/2 stream gap", $"{bytes} bytes from the {(toServer ? "client" : "server")} were not captured or not decrypted; HTTP/2 frames and header compression cannot be followed past them, so open streams end here", frame);
-        foreach (var stream in _streams.Values.ToList()) Complete(stream, "bytes of the connection were not captured", frame);
+        if (recordPlaintext is { } lost && !side.Lost && side.HeaderFill == 9 && lost <= side.Needed && lost > 0)
+        {
+            side.Needed -= (int)lost;
+            side.Holed = true;
+            side.Payload.Clear();
+            if (side.Needed == 0) EndOfFrame(side, frame);
+            return;
+        }
+        if (side.Lost || side.Suspended is not null) return;
+        if (side.HeaderFill == 9 && side.Needed > 0)
+        {
+            // Inside a frame's payload: how much was lost may still be learnt when records decrypt again.
+            side.Suspended = bytes;
+            return;
+        }
+        LoseFraming(side, bytes, frame);
     }
+
+    /// <summary>
+    /// Records decrypt again after a loss of <paramref name="lostPlaintext"/> application bytes (null: not known).
+    /// Lost wholly inside the frame being read, they cost that frame alone; otherwise framing is lost.
+    /// </summary>
+    public void Resumed(bool toServer, long? lostPlaintext, Frame frame)
+    {
+        var side = toServer ? _client : _server;
+        if (side.Dead || side.Suspended is not { } bytes) return;
+        side.Suspended = null;
+        if (lostPlaintext is { } lost && lost <= side.Needed)
+        {
+            side.Needed -= (int)lost;
+            side.Holed = true;
+            side.Payload.Clear();
+            if (side.Needed == 0) EndOfFrame(side, frame);
+            return;
+        }
+        LoseFraming(side, bytes, frame);
+    }
+
+    /// <summary>Frames cannot be followed past lost bytes: they are looked for again, and the streams open in this direction lose their part.</summary>
+    private void LoseFraming(Direction side, long? bytes, Frame frame)
+    {
+        problem(null, "HTTP/2 stream gap", bytes is { } n
+            ? $"{n} bytes from the {Who(side)} were not captured or not decrypted; HTTP/2 frames are looked for again after them, streams open at that point are incomplete, and header blocks that refer to what was lost are reported"
+            : $"HTTP/2 frames from the {Who(side)} do not follow on after bytes stepped over; they are looked for again, and header blocks that refer to what was lost are reported", frame);
+        side.Lost = true;
+        side.Verify = false;
+        side.Holed = false;
+        side.HeaderFill = 0;
+        side.Needed = 0;
+        side.Payload.Clear();
+        side.BlockStream = null;
+        side.Block.Clear();
+        side.Hpack.Forget();
+        foreach (var stream in _streams.Values)
+        {
+            if (side.ToServer ? !stream.RequestEnded : !stream.ResponseEnded) stream.Gapped = true;
+        }
+    }
+
+    /// <summary>A frame whose payload lost bytes: its stream keeps what came before, and a lost header block costs the compression state.</summary>
+    private void HoledFrame(Direction side, Frame frame)
+    {
+        var type = side.Header[3];
+        var flags = side.Header[4];
+        var streamId = (int)(BinaryPrimitives.ReadUInt32BigEndian(side.Header.AsSpan(5)) & 0x7FFFFFFF);
+        var length = (side.Header[0] << 16) | (side.Header[1] << 8) | side.Header[2];
+        problem(streamId == 0 ? null : streamId, "HTTP/2 frame not captured whole", $"an HTTP/2 frame of type {type} ({length} bytes) from the {Who(side)} was not captured or not decrypted whole; it was skipped and the frames after it are read", frame);
+        _streams.TryGetValue(streamId, out var stream);
+        switch (type)
+        {
+            case Data:
+                if (stream is null) return;
+                stream.Gapped = true;
+                Count(stream, side, 9 + length, frame);
+                if ((flags & EndStream) != 0) Ended(stream, side, frame);
+                return;
+            case Headers or PushPromise or Continuation:
+                // The entries the block added to the dynamic table are unknown from here on.
+                side.Hpack.Forget();
+                side.BlockStream = null;
+                side.Block.Clear();
+                if (stream is null) return;
+                stream.Gapped = true;
+                if (type == Headers && (flags & EndStream) != 0) Ended(stream, side, frame);
+                return;
+        }
+    }
+
+    private static string Who(Direction side) => side.ToServer ? "client" : "server";
 
     /// <summary>The connection ended: streams still open are published as far as they got.</summary>
     public void Finish(Frame frame)
     {
-        foreach (var stream in _streams.Values.ToList()) Complete(stream, "the connection ended before the stream did", frame);
+        foreach (var side in new[] { _client, _server })
+        {
+            if (side.Suspended is { } bytes)
+            {
+                side.Suspended = null;
+                LoseFraming(side, bytes, frame);
+            }
+        }
+        foreach (var stream in _streams.Values.ToList()) Complete(stream, stream.Gapped ? GapReason : "the connection ended before the stream did", frame);
         _client.Payload.Clear();
         _server.Payload.Clear();
         _client.Block.Clear();
@@ -139,6 +318,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
         var type = header[3];
         var flags = header[4];
         var streamId = (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFFFFFF);
+        _client.HighestStream = _server.HighestStream = Math.Max(_client.HighestStream, (uint)streamId);
         if (side.BlockStream is { } expected && type != Continuation)
         {
             problem(expected, "HTTP/2 header block interrupted", $"stream {expected}: a frame of type {type} came before the header block's CONTINUATION; the block was dropped", frame);
@@ -321,6 +501,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
     {
         _streams.Remove(stream.Id);
         StreamsRead++;
+        if (stream.Gapped) incomplete ??= GapReason;
         if (stream.Cut) incomplete ??= $"body over the {maxBodyBytes}-byte limit";
         if (stream.Damaged) incomplete ??= "a header block could not be decoded";
         if (incomplete is null && !(stream.RequestEnded && stream.ResponseEnded)) incomplete = "the stream did not end";
@@ -367,6 +548,14 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
         public bool ToServer { get; } = toServer;
         public int PrefaceLeft { get; set; } = toServer ? Preface.Length : 0;
         public bool Dead { get; set; }
+        /// <summary>Framing lost with bytes that never came: frames are being looked for.</summary>
+        public bool Lost { get; set; }
+        /// <summary>The next frame header follows a record stepped over and must read as one.</summary>
+        public bool Verify { get; set; }
+        /// <summary>Bytes lost inside a frame's payload, while it is not yet known how many application bytes they held.</summary>
+        public long? Suspended { get; set; }
+        /// <summary>The frame being read lost bytes: it is skipped when it ends.</summary>
+        public bool Holed { get; set; }
         public byte[] Header { get; } = new byte[9];
         public int HeaderFill { get; set; }
         public int Needed { get; set; }
@@ -376,6 +565,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
         public int? BlockPromised { get; set; }
         public bool BlockEndStream { get; set; }
         public PooledBytes Block { get; } = new();
+        public uint HighestStream { get; set; }
     }
 
     private sealed class H2Stream(int id, int ordinal, Frame first)
@@ -395,5 +585,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
         public bool ResponseEnded { get; set; }
         public bool Cut { get; set; }
         public bool Damaged { get; set; }
+        /// <summary>Bytes of this stream were lost with a gap.</summary>
+        public bool Gapped { get; set; }
     }
 }

@@ -90,7 +90,53 @@ internal static class CipherSuites
         [0xC0AD] = "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",
     };
 
+    // OpenSSL's names of the TLS 1.2 and earlier suites (as `openssl ciphers -V` lists them with their numbers),
+    // which mitmproxy records as a connection's cipher; OpenSSL names TLS 1.3 suites by their IANA names.
+    private static readonly Dictionary<string, ushort> OpenSslNames = new(StringComparer.Ordinal)
+    {
+        ["ECDHE-ECDSA-AES128-GCM-SHA256"] = 0xC02B,
+        ["ECDHE-ECDSA-AES256-GCM-SHA384"] = 0xC02C,
+        ["ECDHE-RSA-AES128-GCM-SHA256"] = 0xC02F,
+        ["ECDHE-RSA-AES256-GCM-SHA384"] = 0xC030,
+        ["ECDHE-RSA-CHACHA20-POLY1305"] = 0xCCA8,
+        ["ECDHE-ECDSA-CHACHA20-POLY1305"] = 0xCCA9,
+        ["DHE-RSA-CHACHA20-POLY1305"] = 0xCCAA,
+        ["DHE-RSA-AES128-GCM-SHA256"] = 0x009E,
+        ["DHE-RSA-AES256-GCM-SHA384"] = 0x009F,
+        ["AES128-GCM-SHA256"] = 0x009C,
+        ["AES256-GCM-SHA384"] = 0x009D,
+        ["ECDHE-ECDSA-AES128-SHA256"] = 0xC023,
+        ["ECDHE-ECDSA-AES256-SHA384"] = 0xC024,
+        ["ECDHE-RSA-AES128-SHA256"] = 0xC027,
+        ["ECDHE-RSA-AES256-SHA384"] = 0xC028,
+        ["ECDHE-ECDSA-AES128-SHA"] = 0xC009,
+        ["ECDHE-ECDSA-AES256-SHA"] = 0xC00A,
+        ["ECDHE-RSA-AES128-SHA"] = 0xC013,
+        ["ECDHE-RSA-AES256-SHA"] = 0xC014,
+        ["DHE-RSA-AES128-SHA256"] = 0x0067,
+        ["DHE-RSA-AES256-SHA256"] = 0x006B,
+        ["DHE-RSA-AES128-SHA"] = 0x0033,
+        ["DHE-RSA-AES256-SHA"] = 0x0039,
+        ["AES128-SHA256"] = 0x003C,
+        ["AES256-SHA256"] = 0x003D,
+        ["AES128-SHA"] = 0x002F,
+        ["AES256-SHA"] = 0x0035,
+        ["DES-CBC3-SHA"] = 0x000A,
+        ["RC4-SHA"] = 0x0005,
+        // mitmproxy's QUIC connections name their TLS 1.3 suite as aioquic does, without the TLS_ prefix.
+        ["AES_128_GCM_SHA256"] = 0x1301,
+        ["AES_256_GCM_SHA384"] = 0x1302,
+        ["CHACHA20_POLY1305_SHA256"] = 0x1303,
+    };
+
     public static CipherSuite? Find(ushort id) => ById.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The IANA name of a suite named as OpenSSL (or aioquic) names it; an IANA name is kept, and a name neither
+    /// knows is kept as written rather than lost.
+    /// </summary>
+    public static string? FromOpenSsl(string? name) =>
+        string.IsNullOrEmpty(name) ? null : OpenSslNames.TryGetValue(name, out var id) ? Name(id) : name;
 
     /// <summary>The IANA name of a suite; an unregistered number as <c>0x....</c>.</summary>
     public static string Name(ushort id) =>

@@ -43,6 +43,9 @@ public sealed class TlsKeyLog
         ["EXPORTER_SECRET"] = (s, v) => s.Exporter = v,
     };
 
+    private const int MaxLabelLength = 40;
+    private static readonly Dictionary<string, Action<TlsSecrets, byte[]>>.AlternateLookup<ReadOnlySpan<char>> LabelLookup = Labels.GetAlternateLookup<ReadOnlySpan<char>>();
+
     private readonly Dictionary<RandomKey, TlsSecrets> _byClientRandom = [];
 
     /// <summary>Connections (client randoms) with at least one secret.</summary>
@@ -78,21 +81,21 @@ public sealed class TlsKeyLog
             UnreadableLines++;
             return;
         }
-        var label = Encoding.ASCII.GetString(line[..first]);
+        var label = line[..first];
         var random = line.Slice(first + 1, second);
         var secret = line[(first + second + 2)..].Trim((byte)' ');
-        if (!Labels.TryGetValue(label, out var set) || random.Length != 64 || secret.Length == 0 || secret.Length % 2 != 0 || secret.Length > 256)
+        // Decoded without a string per line: a study's key logs hold a few lines per connection, over thousands of captures.
+        Span<char> labelChars = stackalloc char[MaxLabelLength];
+        Span<byte> randomBytes = stackalloc byte[32];
+        if (label.Length > MaxLabelLength || !LabelLookup.TryGetValue(labelChars[..Encoding.ASCII.GetChars(label, labelChars)], out var set)
+            || random.Length != 64 || secret.Length == 0 || secret.Length % 2 != 0 || secret.Length > 256
+            || !Hex(random, randomBytes))
         {
             UnreadableLines++;
             return;
         }
-        byte[] randomBytes, secretBytes;
-        try
-        {
-            randomBytes = Convert.FromHexString(Encoding.ASCII.GetString(random));
-            secretBytes = Convert.FromHexString(Encoding.ASCII.GetString(secret));
-        }
-        catch (FormatException)
+        var secretBytes = new byte[secret.Length / 2];
+        if (!Hex(secret, secretBytes))
         {
             UnreadableLines++;
             return;
@@ -102,6 +105,9 @@ public sealed class TlsKeyLog
         set(secrets, secretBytes);
         SecretLines++;
     }
+
+    private static bool Hex(ReadOnlySpan<byte> hex, Span<byte> bytes) =>
+        Convert.FromHexString(hex, bytes, out var consumed, out var written) == System.Buffers.OperationStatus.Done && consumed == hex.Length && written == bytes.Length;
 
     internal TlsSecrets? Find(ReadOnlySpan<byte> clientRandom) =>
         clientRandom.Length == 32 && _byClientRandom.TryGetValue(new RandomKey(clientRandom), out var s) ? s : null;

@@ -10,8 +10,19 @@ internal interface ITlsApplication
 {
     void Data(bool toServer, ReadOnlySpan<byte> bytes, Frame frame);
 
-    /// <summary>Application bytes lost: a record not captured whole or not authenticated.</summary>
-    void Gap(bool toServer, long bytes, Frame frame);
+    /// <summary>
+    /// Application bytes lost: a record not captured whole or not authenticated. <paramref name="recordPlaintext"/>
+    /// is, when known, the plaintext length of the one record lost, which ends where the next record's data begins
+    /// (so a reader can step over exactly that many bytes); null when records were lost uncounted.
+    /// </summary>
+    void Gap(bool toServer, long bytes, Frame frame, long? recordPlaintext);
+
+    /// <summary>
+    /// Records decrypt again after a gap whose framing was lost. <paramref name="lostPlaintext"/> is, when the
+    /// records lost could be counted (the first one after the gap began right where the gap ended), the application
+    /// bytes they held; null otherwise.
+    /// </summary>
+    void Resumed(bool toServer, long? lostPlaintext, Frame frame);
 }
 
 /// <summary>
@@ -97,6 +108,8 @@ internal sealed class TlsSession : IDisposable
             {
                 // Framing was lost in a gap: look for the next byte run that reads as a record header.
                 var at = FindHeader(data);
+                // Bytes stepped over belong to the records lost, and are counted with them.
+                side.LostPartialBytes += at < 0 ? data.Length : at;
                 if (at < 0) return;
                 side.Lost = false;
                 data = data[at..];
@@ -155,8 +168,9 @@ internal sealed class TlsSession : IDisposable
         var side = toServer ? _client : _server;
         if (Broken) return;
         if (IsEncrypted(side) || RecordsDecrypted > 0) HadLoss = true;
-        Application?.Gap(toServer, bytes, frame);
-        if (side.HeaderFill == 5 && !side.Lost && bytes <= side.Needed)
+        var inOneRecord = side.HeaderFill == 5 && !side.Lost && bytes <= side.Needed;
+        Application?.Gap(toServer, bytes, frame, inOneRecord && !side.Damaged && side.Current is not null && side.Encrypted(this) ? Plaintext(BinaryPrimitives.ReadUInt16BigEndian(side.Header.AsSpan(3))) : null);
+        if (inOneRecord)
         {
             // The hole lies inside one record: that record is lost, its neighbours are not.
             if (!side.Damaged && side.Encrypted(this))
@@ -177,6 +191,13 @@ internal sealed class TlsSession : IDisposable
             _problem(Severity.Warning, "TLS hello not captured whole", $"{bytes} bytes of the TLS {(toServer ? "ClientHello" : "ServerHello")} were not captured; the server name may be missing", frame);
         else if (side.Encrypted(this))
             _problem(Severity.Warning, "TLS records not captured", $"{bytes} bytes of TLS records from the {Who(toServer)} were not captured; reading resumes at the next record", frame);
+        if (!side.SequenceUnknown)
+        {
+            // Where the loss began, to count the records lost once reading resumes.
+            side.LostFromSequence = side.Sequence;
+            side.LostPartialBytes = side.HeaderFill < 5 ? side.HeaderFill : 5 + BinaryPrimitives.ReadUInt16BigEndian(side.Header.AsSpan(3)) - side.Needed;
+            side.ResumeCountable = !side.Damaged;
+        }
         side.Lost = true;
         side.SequenceUnknown = true;
         side.GapBytes += bytes;
@@ -208,6 +229,7 @@ internal sealed class TlsSession : IDisposable
         if (side.SequenceUnknown)
         {
             // A false start while looking for framing after a gap: keep looking.
+            side.ResumeCountable = false;
             side.Lost = true;
             side.HeaderFill = 0;
             return false;
@@ -294,6 +316,13 @@ internal sealed class TlsSession : IDisposable
                     side.Current = candidate;
                     side.Next = null;
                 }
+                if (side.SequenceUnknown && candidate == side.Current)
+                {
+                    var lostRecords = (long)(sequence - side.LostFromSequence);
+                    long? lost = side.ResumeCountable && lostRecords > 0 && Overhead is { } overhead
+                        ? side.GapBytes + side.LostPartialBytes - lostRecords * (5 + overhead) : null;
+                    Application?.Resumed(side.ToServer, lost is >= 0 ? lost : null, frame);
+                }
                 side.Sequence = sequence + 1;
                 side.SequenceUnknown = false;
                 side.GapBytes = 0;
@@ -307,15 +336,30 @@ internal sealed class TlsSession : IDisposable
         if (side.SequenceUnknown)
         {
             // Either not a record boundary after all or too many records lost: keep looking.
+            side.LostPartialBytes += 5 + payload.Length;
             side.Lost = true;
             side.HeaderFill = 0;
             return false;
         }
         side.Sequence++;
         _problem(Severity.Warning, "TLS record not authenticated", $"a TLS record from the {Who(side.ToServer)} ({payload.Length} bytes) failed authentication under the logged keys; it was skipped", frame);
-        Application?.Gap(side.ToServer, payload.Length, frame);
+        Application?.Gap(side.ToServer, payload.Length, frame, Plaintext(payload.Length));
         return false;
     }
+
+    /// <summary>
+    /// The application bytes an AEAD record of this payload length carries (TLS 1.3 records assumed unpadded, as
+    /// senders write them); null for CBC suites, whose padding and MAC hide it.
+    /// </summary>
+    private long? Plaintext(int payload) => Overhead is { } overhead ? Math.Max(0, payload - overhead) : null;
+
+    private int? Overhead => _suite?.Kind switch
+    {
+        RecordCipherKind.Tls13Aead => 17,
+        RecordCipherKind.Gcm12 => 24,
+        RecordCipherKind.ChaCha12 => 16,
+        _ => null,
+    };
 
     private void Handshake(Side side, ReadOnlySpan<byte> bytes, Frame frame)
     {
@@ -575,6 +619,9 @@ internal sealed class TlsSession : IDisposable
         public bool Lost { get; set; }
         public bool SequenceUnknown { get; set; }
         public long GapBytes { get; set; }
+        public ulong LostFromSequence { get; set; }
+        public long LostPartialBytes { get; set; }
+        public bool ResumeCountable { get; set; }
         public bool Plaintext { get; set; }
         public bool CipherSpecChanged { get; set; }
         public bool Unsupported { get; set; }
