@@ -12,7 +12,8 @@ public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
 /// row group at a time, so the run holds a row group of each table rather than the study.
 /// </summary>
 /// <param name="rowGroupSize">Rows per published row group; fixed for publication, smaller in tests.</param>
-/// <param name="overlap">Encode each table's row groups on another thread while the next is pseudonymised (more than one job).</param>
+/// <param name="overlap">Encode payload_fields' row groups on another thread while the next is pseudonymised (more than one job): the
+/// largest table, written beside the others; theirs are encoded in turn, as they hold longer rows.</param>
 public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize,
     bool overlap = false)
 {
@@ -48,7 +49,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
-        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap);
+        }, cancel, rowGroupSize: rowGroupSize, check: check);
     }
 
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
@@ -117,7 +118,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 : string.CompareOrdinal(transform[a], transform[b]) is var t and not 0 ? t
                 : a.CompareTo(b));
             batch.Reorder(order);
-        }, cancel, wholeParts: true, rowGroupSize: rowGroupSize, check: check, overlap: overlap);
+        }, cancel, wholeParts: true, rowGroupSize: rowGroupSize, check: check);
     }
 
     /// <summary>Exchange rows the merge wrote against those the captures read: a row lost between parse and emit shows here.</summary>
