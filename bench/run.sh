@@ -42,7 +42,7 @@ $DOTNET "$SCALER" --raw data/raw --shared "$SHARED" --out "$BENCH_DIR" --sizes "
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tmp_results=$work/results.csv
-echo "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s" > "$tmp_results"
+echo "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s,alloc_bytes,fields" > "$tmp_results"
 
 # measure CORPUS SUBSET TOOL STEP JOBS FILES BYTES -- command...: wall time and peak RSS of the command (and its children).
 # The command's stdout goes to $work/out, stderr to $work/err; the requests count is filled in by the caller's REQUESTS.
@@ -56,7 +56,11 @@ measure() {
     sp=$(sed -n 's/^parse: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
     se=$(sed -n 's/^enrich: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
     sm=$(sed -n 's/^emit: done in \([0-9.]*\) s$/\1/p' "$work/err" | tail -1)
-    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm" >> "$tmp_results"
+    # Our run's bytes allocated (GC.GetTotalAllocatedBytes) and payload fields decoded, for bytes per field.
+    local ab fd
+    ab=$(sed -n 's/^allocated: \([0-9]*\) bytes, [0-9]* payload fields$/\1/p' "$work/err" | tail -1)
+    fd=$(sed -n 's/^allocated: [0-9]* bytes, \([0-9]*\) payload fields$/\1/p' "$work/err" | tail -1)
+    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd" >> "$tmp_results"
     echo "bench: $corpus $subset $tool $step -j$jobs: $wall s, $((rss / 1024)) MB peak, $requests requests" >&2
 }
 ours_requests() { sed -n 's/^[0-9]* captures, \([0-9]*\) exchanges.*/\1/p' "$work/out"; }
@@ -193,7 +197,9 @@ if [ -n "$BIG_HAR" ]; then
     REQUESTS() { ours_requests; }
     b=$(bytes_of "$big")
     measure "one-har-$BIG_HAR" har research-pipeline parse 1 1 "$b" -- $DOTNET "$CLI" parse --raw "$big" --out "$work/parsed" --external "$EXTERNAL" --jobs 1
-    measure "one-har-$BIG_HAR" har research-pipeline run 1 1 "$b" -- $DOTNET "$CLI" run --raw "$big" --out "$work/run" --external "$EXTERNAL" --jobs 1
+    # The whole run with the most jobs measured: one large capture is to use every core.
+    big_jobs=${JOBS##* }
+    measure "one-har-$BIG_HAR" har research-pipeline run "$big_jobs" 1 "$b" -- $DOTNET "$CLI" run --raw "$big" --out "$work/run" --external "$EXTERNAL" --jobs "$big_jobs"
     rm -rf "$work/parsed" "$work/run"
 fi
 

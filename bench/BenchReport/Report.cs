@@ -23,9 +23,9 @@ public static class Report
         var corpora = results.Rows.Where(r => r.Subset == "all").GroupBy(r => r.Corpus).OrderByDescending(g => g.Max(r => r.Bytes)).Select(g => g.Key);
         foreach (var corpus in corpora)
         {
-            md.Append("## Targets (issue 10), on the ").Append(corpus).Append(" corpus\n\n");
+            md.Append("## Targets (issue 15), on the ").Append(corpus).Append(" corpus\n\n");
             md.Append("| target | measured | met |\n|---|---|---|\n");
-            foreach (var (target, measured, met) in Targets(results.Rows.Where(r => r.Corpus == corpus).ToList()))
+            foreach (var (target, measured, met) in Targets(results.Rows.Where(r => r.Corpus == corpus).ToList(), results.Rows))
                 md.Append("| ").Append(target).Append(" | ").Append(measured).Append(" | ").Append(met).Append(" |\n");
             md.Append('\n');
         }
@@ -34,10 +34,10 @@ public static class Report
         if (decrypting.Length > 0) md.Append(decrypting);
 
         md.Append("## Scaling: the whole run over every capture\n\n");
-        md.Append("| corpus | jobs | captures | MB | requests | wall s | MB/s | requests/s | peak RSS MB | parse s | enrich s | emit s |\n");
-        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.Append("| corpus | jobs | captures | MB | requests | wall s | MB/s | requests/s | peak RSS MB | parse s | enrich s | emit s | fields | bytes allocated per field |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results.Rows.Where(r => r.Subset == "all" && r.Tool == "research-pipeline" && r.Step == "run").OrderBy(r => r.Bytes).ThenBy(r => r.Jobs))
-            md.Append(Invariant($"| {r.Corpus} | {r.Jobs} | {r.Files} | {r.Bytes / 1048576.0:F1} | {r.Requests} | {r.WallSeconds:F2} | {r.MegabytesPerSecond:F1} | {r.RequestsPerSecond:F0} | {r.PeakRssKb / 1024} | {r.ParseSeconds:F2} | {r.EnrichSeconds:F2} | {r.EmitSeconds:F2} |\n"));
+            md.Append(Invariant($"| {r.Corpus} | {r.Jobs} | {r.Files} | {r.Bytes / 1048576.0:F1} | {r.Requests} | {r.WallSeconds:F2} | {r.MegabytesPerSecond:F1} | {r.RequestsPerSecond:F0} | {r.PeakRssKb / 1024} | {r.ParseSeconds:F2} | {r.EnrichSeconds:F2} | {r.EmitSeconds:F2} | {r.Fields} | {r.AllocatedBytesPerField:F0} |\n"));
         md.Append('\n');
 
         md.Append("## Every measurement\n\n");
@@ -53,29 +53,32 @@ public static class Report
         return md.ToString();
     }
 
-    private static IEnumerable<(string Target, string Measured, string Met)> Targets(List<Measurement> rows)
+    /// <param name="rows">The corpus's measurements.</param>
+    /// <param name="every">Every measurement (the single large HAR is a corpus of its own).</param>
+    private static IEnumerable<(string Target, string Measured, string Met)> Targets(List<Measurement> rows, IReadOnlyList<Measurement> every)
     {
         Measurement? Find(string subset, string tool, string step, int jobs) =>
             rows.FirstOrDefault(r => r.Subset == subset && r.Tool == tool && r.Step == step && r.Jobs == jobs);
         var maxJobs = rows.Where(r => r.Tool == "research-pipeline").Select(r => r.Jobs).DefaultIfEmpty(1).Max();
 
+        // Issue 15: the whole run over the HARs against TrackHAR, 3x with every core and 1.5x with one.
         if (Find("har", "trackhar", "process", 1) is { RequestsPerSecond: { } th })
-            foreach (var j in new[] { 1, maxJobs }.Distinct())
+            foreach (var (j, times) in new[] { (maxJobs, 3.0), (1, 1.5) }.DistinctBy(t => t.Item1))
                 if (Find("har", "research-pipeline", "run", j) is { RequestsPerSecond: { } ours })
-                    yield return ($"end-to-end >= 10x TrackHAR's requests/s (same HARs; ours -j{j}, TrackHAR one process)", Invariant($"{ours / th:F2}x ({ours:F0} vs {th:F0} requests/s)"), Met(ours / th >= 10));
+                    yield return (Invariant($"end-to-end >= {times:0.#}x TrackHAR's requests/s (same HARs; ours -j{j}, TrackHAR one process)"), Invariant($"{ours / th:F2}x ({ours:F0} vs {th:F0} requests/s)"), Met(ours / th >= times));
+        foreach (var subset in new[] { "har", "all" })
+            if (Find(subset, "cat", "read", 1) is { } cat && Find(subset, "research-pipeline", "parse", 1) is { } parse)
+                yield return ($"parse stage within 10x of cat (-j1, {subset})", Invariant($"{parse.WallSeconds / cat.WallSeconds:F1}x cat ({parse.WallSeconds:F2} s vs {cat.WallSeconds:F2} s)"), Met(parse.WallSeconds / cat.WallSeconds <= 10));
+        foreach (var subset in new[] { "har", "all" })
+            if (maxJobs > 1 && Find(subset, "research-pipeline", "run", 1) is { } j1 && Find(subset, "research-pipeline", "run", maxJobs) is { } jn)
+                yield return ($"-j{maxJobs} at least 1.7x faster than -j1 (whole run, {subset})", Invariant($"{j1.WallSeconds / jn.WallSeconds:F2}x ({jn.WallSeconds:F2} s vs {j1.WallSeconds:F2} s)"), Met(j1.WallSeconds / jn.WallSeconds >= 1.7));
+        if (rows.Where(r => r.Tool == "research-pipeline").MaxBy(r => r.PeakRssKb) is { } peak)
+            yield return ("peak memory under 500 MB", Invariant($"{peak.PeakRssKb / 1024} MB (the highest of our runs: {peak.Subset} {peak.Step} -j{peak.Jobs})"), Met(peak.PeakRssKb < 500 * 1024));
+        if (every.Where(r => r.Corpus.StartsWith("one-har-", StringComparison.Ordinal) && r.Tool == "research-pipeline" && r.Step == "run").MaxBy(r => r.Jobs) is { } big)
+            yield return ($"one {big.Corpus["one-har-".Length..]} HAR, whole run, under 120 s (-j{big.Jobs})", Invariant($"{big.WallSeconds:F2} s, {big.PeakRssKb / 1024} MB peak"), Met(big.WallSeconds < 120));
         foreach (var j in new[] { 1, maxJobs }.Distinct())
-            if (Find("pcap", "tshark", "fields", j) is { } ts && Find("pcap", "research-pipeline", "parse", j) is { } ours)
-                yield return ($"pcap stage >= 5x tshark -T fields (-j{j} both)", Invariant($"{ts.WallSeconds / ours.WallSeconds:F2}x ({ours.WallSeconds:F2} s vs {ts.WallSeconds:F2} s)"), Met(ts.WallSeconds / ours.WallSeconds >= 5));
-        if (Find("all", "cat", "read", 1) is { } cat)
-            foreach (var j in new[] { 1, maxJobs }.Distinct())
-                if (Find("all", "research-pipeline", "parse", j) is { } parse)
-                    yield return ($"parse stage within 5x of cat (-j{j})", Invariant($"{parse.WallSeconds / cat.WallSeconds:F1}x cat ({parse.WallSeconds:F2} s vs {cat.WallSeconds:F2} s)"), Met(parse.WallSeconds / cat.WallSeconds <= 5));
-        if (Find("all", "research-pipeline", "run", maxJobs) is { EnrichSeconds: { } enrich } run)
-            yield return ($"enrichment under 5% of the run (-j{maxJobs})", Invariant($"{100 * enrich / run.WallSeconds:F2}% ({enrich:F2} s of {run.WallSeconds:F2} s)"), Met(enrich / run.WallSeconds < 0.05));
-        if (Find("all", "research-pipeline", "run", 1) is { } j1 && maxJobs > 1 && Find("all", "research-pipeline", "run", maxJobs) is { } jn)
-            yield return ($"-j{maxJobs} at least 1.7x faster than -j1 (whole run)", Invariant($"{j1.WallSeconds / jn.WallSeconds:F2}x"), Met(j1.WallSeconds / jn.WallSeconds >= 1.7));
-        if (Find("all", "research-pipeline", "run", maxJobs) is { } peak)
-            yield return ("peak memory under 500 MB, independent of input size", Invariant($"{peak.PeakRssKb / 1024} MB (whole run, -j{maxJobs}; see the scaling table)"), Met(peak.PeakRssKb < 500 * 1024));
+            if (Find("har", "research-pipeline", "run", j) is { AllocatedBytesPerField: { } perField } har)
+                yield return ($"(no target) bytes allocated per decoded field (whole run over the HARs, -j{j})", Invariant($"{perField:F0} ({har.AllocatedBytes} bytes, {har.Fields} fields)"), "");
         if (Find("flows", "mitmdump", "read", 1) is { } md && Find("flows", "research-pipeline", "parse", 1) is { } fl)
             yield return ("(no target) flow reading vs mitmdump -nr (one process each)", Invariant($"{md.WallSeconds / fl.WallSeconds:F2}x mitmdump's speed ({fl.WallSeconds:F2} s vs {md.WallSeconds:F2} s)"), "");
         if (Find("ips", "mmdblookup", "lookup", 1) is { } mm && Find("all", "research-pipeline", "run", maxJobs) is { EnrichSeconds: { } en })

@@ -21,8 +21,9 @@ public static class ParquetTableWriter
         CompressionLevel = System.IO.Compression.CompressionLevel.Optimal,
     };
 
+    /// <param name="check">Sees every row group's string cells before they are written.</param>
     public static async Task<string> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default,
-        int rowGroupSize = RowGroupSize)
+        int rowGroupSize = RowGroupSize, IPublishedTextCheck? check = null)
     {
         var sorted = rows.ToList();
         // List.Sort is not stable; the tables' orders are total (they end with a unique key), so it need not be.
@@ -31,13 +32,30 @@ public static class ParquetTableWriter
         await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, Options(), cancellationToken: cancel);
-            for (var start = 0; start == 0 || start < sorted.Count; start += rowGroupSize)
+            for (int start = 0, index = 0; start == 0 || start < sorted.Count; start += rowGroupSize, index++)
             {
                 var count = Math.Min(rowGroupSize, sorted.Count - start);
+                var cells = table.Columns.Select(c => c.NewCells(count)).ToArray();
+                for (var c = 0; c < cells.Length; c++) table.Columns[c].Fill(cells[c], sorted, start, count);
+                check?.Check(index, RowGroupText.Of(table.Columns, cells, count));
                 using var group = writer.CreateRowGroup();
-                foreach (var column in table.Columns) await column.WriteAsync(group, sorted, start, count);
+                for (var c = 0; c < cells.Length; c++) await table.Columns[c].WriteCellsAsync(group, cells[c], count);
             }
         }, cancel);
         return path;
+    }
+}
+
+/// <summary>The string columns of a row group's cells, as a <see cref="IPublishedTextCheck"/> is given them.</summary>
+internal static class RowGroupText
+{
+    public static List<TextCells> Of<TRow>(IReadOnlyList<TableColumn<TRow>> columns, Array[] cells, int count)
+    {
+        var text = new List<TextCells>();
+        for (var c = 0; c < columns.Count; c++)
+        {
+            if (cells[c] is string?[] strings) text.Add(new TextCells(columns[c].Name, strings, count));
+        }
+        return text;
     }
 }

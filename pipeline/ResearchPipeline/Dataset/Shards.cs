@@ -313,13 +313,17 @@ public sealed record ShardPart<TContext>(ShardRange Range, TContext Context);
 /// <summary>
 /// Writes a published table from shards, given the captures' rows in the table's order: each window of rows
 /// is transformed (pseudonymised, derived columns filled in) and cut into the published file's fixed row
-/// groups, so the file is the same bytes as one written from all the rows at once.
+/// groups, so the file is the same bytes as one written from all the rows at once. With <c>overlap</c>, a
+/// full row group is checked and encoded on another thread while the next one is filled; the groups still
+/// go into the file one after another, in order, so the bytes do not change.
 /// </summary>
 public static class ShardMerge
 {
+    /// <param name="check">Sees every row group's string cells before they are written.</param>
+    /// <param name="overlap">Encode a row group on another thread while the next is transformed (two row groups held, not one).</param>
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
         IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
-        int rowGroupSize = ParquetTableWriter.RowGroupSize)
+        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = rowGroupSize;
@@ -328,15 +332,32 @@ public static class ShardMerge
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, ParquetTableWriter.Options(), cancellationToken: cancel);
             var pending = published.Select(c => c.NewCells(groupRows)).ToArray();
+            Array[]? spare = null;
             var filled = 0;
             var groups = 0;
+            var writing = Task.CompletedTask;
 
-            async Task WriteGroup()
+            async Task WriteGroup(Array[] cells, int count, int index)
             {
+                check?.Check(index, RowGroupText.Of(published, cells, count));
                 using var group = writer.CreateRowGroup();
-                for (var c = 0; c < published.Count; c++) await published[c].WriteCellsAsync(group, pending[c], filled);
+                for (var c = 0; c < published.Count; c++) await published[c].WriteCellsAsync(group, cells[c], count);
+            }
+
+            async Task HandOver()
+            {
+                var (cells, count, index) = (pending, filled, groups++);
                 filled = 0;
-                groups++;
+                if (!overlap)
+                {
+                    await WriteGroup(cells, count, index);
+                    return;
+                }
+                // One group in flight: the one before it is written, so its cells are free for the next.
+                await writing;
+                pending = spare ?? published.Select(c => c.NewCells(groupRows)).ToArray();
+                spare = cells;
+                writing = Task.Run(() => WriteGroup(cells, count, index), cancel);
             }
 
             async Task TakeAsync(TContext context, CellBatch batch)
@@ -348,7 +369,7 @@ public static class ShardMerge
                     for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
                     filled += take;
                     at += take;
-                    if (filled == groupRows) await WriteGroup();
+                    if (filled == groupRows) await HandOver();
                 }
             }
 
@@ -368,13 +389,16 @@ public static class ShardMerge
                     if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
                     else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);
                 }
+                // As ParquetTableWriter: the last, partial group; one empty group when the table has no rows.
+                if (filled > 0 || groups == 0) await HandOver();
             }
             finally
             {
                 foreach (var cursor in cursors.Values) await cursor.DisposeAsync();
+                // The writer is not let go while a group is still being written into it.
+                await writing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
-            // As ParquetTableWriter: the last, partial group; one empty group when the table has no rows.
-            if (filled > 0 || groups == 0) await WriteGroup();
+            await writing;
         }, cancel);
         return path;
     }
@@ -407,16 +431,17 @@ public static class ShardTables
 
 /// <summary>
 /// A function's answer per distinct text, worked out once while the text recurs. Bounded: a column that turns
-/// out not to repeat much costs a table of at most <see cref="Capacity"/> entries, emptied when full.
+/// out not to repeat much costs a table of at most <see cref="Capacity"/> entries, emptied when full; a text
+/// longer than <paramref name="maxLength"/> (a body sent as one value) is not kept at all.
 /// </summary>
-public sealed class BoundedMemo<T>(Func<string?, T> compute)
+public sealed class BoundedMemo<T>(Func<string?, T> compute, int maxLength = int.MaxValue)
 {
     public const int Capacity = 65_536;
     private readonly Dictionary<string, T> _known = new(StringComparer.Ordinal);
 
     public T Get(string? text)
     {
-        if (text is null) return compute(null);
+        if (text is null || text.Length > maxLength) return compute(text);
         if (_known.TryGetValue(text, out var known)) return known;
         if (_known.Count >= Capacity) _known.Clear();
         return _known[text] = compute(text);

@@ -6,9 +6,10 @@ using Parquet.Schema;
 namespace ResearchPipeline.Privacy;
 
 /// <summary>
-/// The last gate before a folder is published: reads back every string column of every Parquet file, and
-/// every JSON file, and fails when any secret or identifier seen in the inputs appears in them as it was
-/// sent. It does not trust emit: a column a later stage adds without pseudonymising is caught here.
+/// The last gate before a folder is published: looks at every string column of every Parquet file (as the
+/// writer hands its cells over, <see cref="WhileWritten"/>, or read back from the file), and every JSON file,
+/// and fails when any secret or identifier seen in the inputs appears in them as it was sent. It does not
+/// trust emit: a column a later stage adds without pseudonymising is caught here.
 /// </summary>
 public static class LeakScan
 {
@@ -54,14 +55,29 @@ public static class LeakScan
             // Parquet.Net 6 reports UTF-8 columns as ReadOnlyMemory<char>.
             .Where(f => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)).ToList();
         using var group = reader.OpenRowGroupReader(rowGroup);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        var columns = new List<TextCells>();
         foreach (var field in fields)
         {
             var cells = new string?[group.RowCount];
             await group.ReadAsync(field, cells.AsMemory(), cancellationToken: cancel);
+            columns.Add(new TextCells(field.Name, cells, cells.Length));
+        }
+        return Scan(name, columns, values);
+    }
+
+    /// <summary>
+    /// The leaks of a row group's string columns: per column, the first cell (in row order) that holds a value
+    /// the pseudonymiser would replace.
+    /// </summary>
+    private static List<string> Scan(string name, IReadOnlyList<TextCells> columns, Pseudonymiser values)
+    {
+        var leaks = new List<string>();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        foreach (var column in columns)
+        {
             // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once.
             var searched = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var cell in cells)
+            foreach (var cell in column.Cells.AsSpan(0, column.Count))
             {
                 if (cell is null || !searched.Add(cell)) continue;
                 if (Encoding.UTF8.GetMaxByteCount(cell.Length) > buffer.Length)
@@ -70,11 +86,34 @@ public static class LeakScan
                     buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(cell.Length));
                 }
                 if (!values.Leaks(buffer.AsSpan(0, Encoding.UTF8.GetBytes(cell, buffer)), out var what)) continue;
-                leaks.Add($"{name} column {field.Name} holds {what} seen in the inputs");
+                leaks.Add($"{name} column {column.Column} holds {what} seen in the inputs");
                 break;
             }
         }
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         return leaks;
+    }
+
+    /// <summary>
+    /// The same check made on a table while it is written, on the cells the writer hands to Parquet, so the
+    /// file is not read back: the leaks are those <see cref="ScanFileAsync"/> would report of the finished file.
+    /// </summary>
+    public sealed class WhileWritten(string fileName, Pseudonymiser values) : IPublishedTextCheck
+    {
+        private readonly SortedDictionary<int, List<string>> _byRowGroup = [];
+
+        public string FileName => fileName;
+
+        public void Check(int rowGroup, IReadOnlyList<TextCells> columns)
+        {
+            var leaks = Scan(fileName, columns, values);
+            lock (_byRowGroup) _byRowGroup[rowGroup] = leaks;
+        }
+
+        /// <summary>The leaks found, in row group order.</summary>
+        public List<string> Leaks()
+        {
+            lock (_byRowGroup) return _byRowGroup.Values.SelectMany(l => l).ToList();
+        }
     }
 }

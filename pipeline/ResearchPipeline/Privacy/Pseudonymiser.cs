@@ -123,7 +123,26 @@ public sealed class Pseudonymiser
     public string? Text(string? text)
     {
         if (string.IsNullOrEmpty(text) || _search.IsEmpty) return text;
-        var bytes = Encoding.UTF8.GetBytes(text);
+        // Most published text holds nothing to replace: it is searched in a pooled buffer, and only a text
+        // with a hit is copied out to be rebuilt.
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, rented);
+            var found = t_scratch ??= [];
+            found.Clear();
+            _search.Search(rented.AsSpan(0, length), found);
+            if (found.Count == 0) return SecretRedaction.RedactTokens(text);
+            return Replace(text, rented.AsSpan(0, length).ToArray());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private string Replace(string text, byte[] bytes)
+    {
         var hits = Hits(bytes, secretsOnly: !Enabled);
         if (hits.Count == 0) return SecretRedaction.RedactTokens(text);
         var sb = new StringBuilder();
@@ -216,12 +235,16 @@ public sealed class Pseudonymiser
     }
 
     /// <summary>A decoded field's value as published, given what <see cref="NamesIdentifier"/> says of its key path.</summary>
-    public string? FieldValue(string? value, string? category, bool keyPathNamesIdentifier, string? valueType)
+    public string? FieldValue(string? value, string? category, bool keyPathNamesIdentifier, string? valueType) =>
+        PublishesAsPseudonym(category, keyPathNamesIdentifier, valueType) ? Identifier(value) : Text(value);
+
+    /// <summary>Whether a decoded field's value is published as <see cref="Identifier"/> (else as <see cref="Text"/>).</summary>
+    public bool PublishesAsPseudonym(string? category, bool keyPathNamesIdentifier, string? valueType)
     {
         var identifier = category is "identifier" or "user_data" || keyPathNamesIdentifier;
         // Without pseudonyms an identifier is published as text: a cookie that is also a session secret
         // (c_user, datr sent again) is still removed.
-        return identifier && Enabled && valueType != "not_sent" ? Identifier(value) : Text(value);
+        return identifier && Enabled && valueType != "not_sent";
     }
 
     /// <summary>Hits that count, left to right, longest first where two start together.</summary>

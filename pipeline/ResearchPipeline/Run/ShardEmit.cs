@@ -12,15 +12,21 @@ public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
 /// row group at a time, so the run holds a row group of each table rather than the study.
 /// </summary>
 /// <param name="rowGroupSize">Rows per published row group; fixed for publication, smaller in tests.</param>
-public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize)
+/// <param name="overlap">Encode payload_fields' row groups on another thread while the next is pseudonymised (more than one job): the
+/// largest table, written beside the others; theirs are encoded in turn, as they hold longer rows.</param>
+public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize,
+    bool overlap = false)
 {
+    /// <summary>Values up to this length are pseudonymised once per distinct value.</summary>
+    private const int MemoMaxLength = 256;
+
     private long _exchangeRows;
     private long _payloadFieldRows;
 
     /// <summary>payload_fields rows written (the benchmark's denominator for bytes allocated per decoded field).</summary>
     public long PayloadFieldRows => Interlocked.Read(ref _payloadFieldRows);
 
-    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel)
+    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
     {
         // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
         // user agents, key paths) are worked out once.
@@ -43,13 +49,18 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
-        }, cancel, rowGroupSize: rowGroupSize);
+        }, cancel, rowGroupSize: rowGroupSize, check: check);
     }
 
-    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel)
+    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
+        IPublishedTextCheck? check = null)
     {
         await using var exchangeFacts = new ExchangeFactsReader();
         var keyPaths = new BoundedMemo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
+        // Values recur too (a device's IDs, an app's version, flags) and are pseudonymised one of two ways;
+        // long ones (bodies sent as a value) rarely repeat and are not kept.
+        var pseudonyms = new BoundedMemo<string?>(pseudonymiser.Identifier, MemoMaxLength);
+        var texts = new BoundedMemo<string?>(pseudonymiser.Text, MemoMaxLength);
         var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back
         // beside its fields, both in exchange order.
@@ -76,7 +87,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             for (var i = batch.Start; i < batch.End; i++)
             {
                 var (publishedKeyPath, namesIdentifier) = keyPaths.Get(keyPath[i]!);
-                value[i] = pseudonymiser.FieldValue(value[i], category[i], namesIdentifier, valueType[i]);
+                value[i] = pseudonymiser.PublishesAsPseudonym(category[i], namesIdentifier, valueType[i]) ? pseudonyms.Get(value[i]) : texts.Get(value[i]);
                 keyPath[i] = publishedKeyPath;
                 if (!primary || !TrackerFieldsAggregate.Counts(decoder[i], semantic[i], valueType[i])) continue;
                 var facts = exchangeFacts.Find(exchangeId[i]!);
@@ -84,10 +95,10 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                     facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
                 trackers?.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
             }
-        }, cancel, rowGroupSize: rowGroupSize);
+        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap);
     }
 
-    public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel)
+    public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
     {
         var parts = captures.Where(c => c.Outcome.Shards?.IdentifierMatches is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.IdentifierMatches!, c));
         return ShardMerge.WriteAsync(folder, Tables.IdentifierMatches, ShardTables.IdentifierMatches, parts, (_, batch) =>
@@ -107,7 +118,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 : string.CompareOrdinal(transform[a], transform[b]) is var t and not 0 ? t
                 : a.CompareTo(b));
             batch.Reorder(order);
-        }, cancel, wholeParts: true, rowGroupSize: rowGroupSize);
+        }, cancel, wholeParts: true, rowGroupSize: rowGroupSize, check: check);
     }
 
     /// <summary>Exchange rows the merge wrote against those the captures read: a row lost between parse and emit shows here.</summary>

@@ -124,7 +124,7 @@ public sealed class StudyRunner(IProgressSink progress)
         var failures = CheckCounts(outcomes);
         var exchangeCount = outcomes.Sum(o => o.ExchangeRowCount);
         var jobs = Math.Max(1, options.Jobs);
-        var emit = new ShardEmit(pseudonymiser, inOrder);
+        var emit = new ShardEmit(pseudonymiser, inOrder, overlap: jobs > 1);
 
         if (options.ParseOnly)
         {
@@ -180,36 +180,46 @@ public sealed class StudyRunner(IProgressSink progress)
             var facebook = new FacebookFieldsAggregate();
             var attribution = enriched.Trackers.Where(t => t.Tracker is not null).ToDictionary(t => t.Host, StringComparer.Ordinal);
             var trackerFields = new TrackerFieldsAggregate(attribution);
-            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, trackerFields, cancel));
-            var exchanges = Write(() => emit.ExchangesAsync(staging, cancel));
-            var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel));
-            var captureTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Captures, captures, cancel));
-            var qualityTable = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Quality, quality, cancel));
-            var endpoints = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Endpoints, enriched.Endpoints, cancel));
-            var trackers = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.Trackers, enriched.Trackers, cancel));
-            var conflicts = Write(() => ParquetTableWriter.WriteAsync(staging, Tables.TaxonomyConflicts, enriched.Conflicts, cancel));
+            // The gate: files holding a secret or identifier are never published. Each table is checked as it
+            // is written, on the cells handed to Parquet, rather than read back once written.
+            var checks = new Dictionary<string, LeakScan.WhileWritten>(StringComparer.Ordinal);
+            LeakScan.WhileWritten CheckOf(ITableDefinition table) => checks[table.FileName] = new LeakScan.WhileWritten(table.FileName, pseudonymiser);
+            var payloadCheck = CheckOf(Tables.PayloadFields);
+            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, trackerFields, cancel, payloadCheck));
+            var exchangeCheck = CheckOf(Tables.Exchanges);
+            var exchanges = Write(() => emit.ExchangesAsync(staging, cancel, exchangeCheck));
+            var matchCheck = CheckOf(Tables.IdentifierMatches);
+            var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel, matchCheck));
+            Task<string> WriteTable<TRow>(TableDefinition<TRow> table, Func<IEnumerable<TRow>> rows)
+            {
+                var check = CheckOf(table);
+                return Write(() => ParquetTableWriter.WriteAsync(staging, table, rows(), cancel, check: check));
+            }
+            var captureTable = WriteTable(Tables.Captures, () => captures);
+            var qualityTable = WriteTable(Tables.Quality, () => quality);
+            var endpoints = WriteTable(Tables.Endpoints, () => enriched.Endpoints);
+            var trackers = WriteTable(Tables.Trackers, () => enriched.Trackers);
+            var conflicts = WriteTable(Tables.TaxonomyConflicts, () => enriched.Conflicts);
             // Aggregated while payload_fields is written.
-            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel), cancel,
+            var facebookCheck = CheckOf(Tables.AppFacebookFields);
+            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel, check: facebookCheck), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
-            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.Rows(), cancel), cancel,
+            var trackerCheck = CheckOf(Tables.AppTrackerFields);
+            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.Rows(), cancel, check: trackerCheck), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
-            // The gate: files holding a secret or identifier are never published. Each table is scanned as soon
-            // as it is written, beside the tables still being written.
-            var scans = tables.Select(t => t.ContinueWith(w => LeakScan.ScanFileAsync(staging, Path.GetFileName(w.Result), pseudonymiser, cancel, jobs),
-                cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()).ToList();
             written = (await Task.WhenAll(tables)).ToList();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
             var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
-            scans.AddRange(provenance.Select(p => LeakScan.ScanFileAsync(staging, Path.GetFileName(p), pseudonymiser, cancel, jobs)));
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 
-            var scanned = await Task.WhenAll(scans);
-            // Reported in file name order, as a scan of the finished folder would.
-            leaks = written.Select((file, i) => (Name: Path.GetFileName(file), Leaks: scanned[i]))
-                .OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
+            // A file no check saw while it was written (the JSON files) is read back; reported in file name
+            // order, as a scan of the finished folder would.
+            var scanned = await Task.WhenAll(written.Select(file => Path.GetFileName(file)).Select(async name =>
+                (Name: name, Leaks: checks.TryGetValue(name, out var check) ? check.Leaks() : await LeakScan.ScanFileAsync(staging, name, pseudonymiser, cancel, jobs))));
+            leaks = scanned.OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
             if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
             progress.StageFinished("emit");
         }

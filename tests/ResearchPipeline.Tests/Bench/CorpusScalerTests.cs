@@ -117,18 +117,32 @@ public class CorpusScalerTests
     {
         var results = BenchResults.Parse([
             "# machine: 2 cores",
-            "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
-            "1GB,all,cat,read,1,10,1073741824,,1.00,2000,,,",
-            "1GB,all,research-pipeline,parse,1,10,1073741824,1000,4.00,100000,3.0,,0.5",
-            "1GB,all,research-pipeline,run,1,10,1073741824,1000,20.00,300000,15.0,1.0,2.0",
-            "1GB,har,trackhar,process,1,5,536870912,500,10.00,90000,,,",
-            "1GB,har,research-pipeline,run,1,5,536870912,500,2.00,200000,1.5,0.1,0.2",
+            "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s,alloc_bytes,fields",
+            "1GB,all,cat,read,1,10,1073741824,,1.00,2000,,,,,",
+            "1GB,all,research-pipeline,parse,1,10,1073741824,1000,4.00,100000,3.0,,0.5,900000,",
+            "1GB,all,research-pipeline,run,1,10,1073741824,1000,20.00,300000,15.0,1.0,2.0,80000000,20000",
+            "1GB,all,research-pipeline,run,2,10,1073741824,1000,10.00,520000,7.0,1.0,1.5,82000000,20000",
+            "1GB,har,trackhar,process,1,5,536870912,500,10.00,90000,,,,,",
+            "1GB,har,research-pipeline,run,1,5,536870912,500,2.00,200000,1.5,0.1,0.2,30000000,10000",
+            "1GB,har,research-pipeline,run,2,5,536870912,500,1.25,210000,0.9,0.1,0.2,31000000,10000",
+            "one-har-2GB,har,research-pipeline,run,2,1,2147483648,900000,100.00,450000,80.0,1.0,15.0,,",
         ]);
         var md = Report.Render(results, "## Notes\n");
 
         Assert.That(md, Does.Contain(Report.Command));
-        Assert.That(md, Does.Contain("| end-to-end >= 10x TrackHAR's requests/s (same HARs; ours -j1, TrackHAR one process) | 5.00x (250 vs 50 requests/s) | **no** |"));
-        Assert.That(md, Does.Contain("| parse stage within 5x of cat (-j1) | 4.0x cat (4.00 s vs 1.00 s) | yes |"));
-        Assert.That(md, Does.Contain("| enrichment under 5% of the run (-j1) | 5.00% (1.00 s of 20.00 s) | **no** |"));
+        Assert.That(md, Does.Contain("## Targets (issue 15), on the 1GB corpus"));
+        Assert.That(md, Does.Contain("| end-to-end >= 3x TrackHAR's requests/s (same HARs; ours -j2, TrackHAR one process) | 8.00x (400 vs 50 requests/s) | yes |"));
+        Assert.That(md, Does.Contain("| end-to-end >= 1.5x TrackHAR's requests/s (same HARs; ours -j1, TrackHAR one process) | 5.00x (250 vs 50 requests/s) | yes |"));
+        Assert.That(md, Does.Contain("| parse stage within 10x of cat (-j1, all) | 4.0x cat (4.00 s vs 1.00 s) | yes |"));
+        Assert.That(md, Does.Contain("| -j2 at least 1.7x faster than -j1 (whole run, har) | 1.60x (1.25 s vs 2.00 s) | **no** |"));
+        Assert.That(md, Does.Contain("| -j2 at least 1.7x faster than -j1 (whole run, all) | 2.00x (10.00 s vs 20.00 s) | yes |"));
+        Assert.That(md, Does.Contain("| peak memory under 500 MB | 507 MB (the highest of our runs: all run -j2) | **no** |"));
+        Assert.That(md, Does.Contain("| one 2GB HAR, whole run, under 120 s (-j2) | 100.00 s, 439 MB peak | yes |"));
+        Assert.That(md, Does.Contain("| (no target) bytes allocated per decoded field (whole run over the HARs, -j1) | 3000 (30000000 bytes, 10000 fields) |  |"));
+        // Results written before the allocation columns still read; their rows show no bytes per field.
+        Assert.That(md, Does.Contain("| 1GB | 1 | 10 | 1024.0 | 1000 | 20.00 | 51.2 | 50 | 292 | 15.00 | 1.00 | 2.00 | 20000 | 4000 |"));
+        Assert.That(Report.Render(BenchResults.Parse(["corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
+            "1GB,all,research-pipeline,run,1,10,1073741824,1000,20.00,300000,15.0,1.0,2.0"]), ""),
+            Does.Contain("| 1GB | 1 | 10 | 1024.0 | 1000 | 20.00 | 51.2 | 50 | 292 | 15.00 | 1.00 | 2.00 |  |  |"));
     }
 }

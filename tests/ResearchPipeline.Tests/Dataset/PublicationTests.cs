@@ -242,6 +242,31 @@ public class PublicationTests
     }
 
     [Test]
+    public async Task The_check_made_while_a_table_is_written_reports_what_a_scan_of_the_written_file_reports()
+    {
+        var output = TestFiles.NewTempFolder("out");
+        // Row groups of two rows: the secret in the query of the fourth row (second group), the user's e-mail in
+        // the user agent of the first (first group) and of the fifth (third group).
+        var rows = Enumerable.Range(0, 5).Select(i => new ExchangeRow
+        {
+            ExchangeId = $"x:{i}", CaptureId = "x", AppId = "a", Ordinal = i, Kind = "http", Method = "GET", Scheme = "https",
+            Host = "graph.facebook.com", Path = "/v19.0/me", Query = i == 3 ? "access_token=" + UserToken : "fields=id",
+            UserAgent = i is 0 or 4 ? "app/1.0 " + Email : "app/1.0",
+        }).ToList();
+        var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken), new SensitiveValue(SensitiveKind.Identifier, "email", Email) };
+        var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], seen);
+        var check = new LeakScan.WhileWritten(Tables.Exchanges.FileName, pseudonymiser);
+        var file = await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, rows, rowGroupSize: 2, check: check);
+        Assert.That(check.Leaks(), Is.EqualTo(new[]
+        {
+            "exchanges.parquet column user_agent holds an identifier (email) seen in the inputs",
+            "exchanges.parquet column query holds a secret (access_token) seen in the inputs",
+            "exchanges.parquet column user_agent holds an identifier (email) seen in the inputs",
+        }));
+        Assert.That(check.Leaks(), Is.EqualTo(await LeakScan.ScanAsync(output, [file], pseudonymiser)));
+    }
+
+    [Test]
     public async Task Manifest_lists_inputs_reference_lock_rows_tool_and_outputs_and_is_the_same_on_a_rerun()
     {
         var raw = FacebookLoginStudy();

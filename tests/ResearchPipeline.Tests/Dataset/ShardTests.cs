@@ -15,8 +15,10 @@ public class ShardTests
 {
     private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
 
-    [Test]
-    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once()
+    /// <param name="overlap">Row groups encoded on another thread while the next is filled, as a run with more than one job does.</param>
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once(bool overlap)
     {
         // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
         // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
@@ -41,7 +43,7 @@ public class ShardTests
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, devices.Devices, whole.SelectMany(o => o.Sensitive));
         var captures = Sessions.MarkPrimary(sharded.Select(o => o.Capture)).ToList();
         var merged = Path.Combine(folder, "merged");
-        var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => new ShardedCapture(c, sharded[i])).ToList(), rowGroupSize: 50);
+        var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => new ShardedCapture(c, sharded[i])).ToList(), rowGroupSize: 50, overlap: overlap);
         var facebook = new FacebookFieldsAggregate();
         // Who receives each host, as the attribute stage would say: here, the adapter that claims it, under a made-up parent.
         var attribution = whole.SelectMany(o => o.Exchanges).Select(e => e.Host).Distinct()

@@ -1,0 +1,16 @@
+namespace ResearchPipeline.Dataset;
+
+/// <summary>One string column of a row group as it goes into a published file: cells [0, Count).</summary>
+public readonly record struct TextCells(string Column, string?[] Cells, int Count);
+
+/// <summary>
+/// Looks at the text of a published table as it is written, row group by row group, so that a check of what
+/// is published (the leak scan) need not read the file back. The writers hand over every string column of
+/// every row group, the very cells they write, whichever stage made them.
+/// </summary>
+public interface IPublishedTextCheck
+{
+    /// <param name="rowGroup">The row group's index in the file; row groups may be checked on several threads at once.</param>
+    /// <param name="columns">The row group's string columns, in the file's column order.</param>
+    void Check(int rowGroup, IReadOnlyList<TextCells> columns);
+}
