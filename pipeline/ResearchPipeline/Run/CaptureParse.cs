@@ -62,8 +62,12 @@ public static class CaptureParse
     /// <param name="decode">False for the parse stage alone (the parse verb): exchanges are read, bodies are not decoded.</param>
     /// <param name="spool">The shard files to append the capture's rows to; null keeps them in the outcome's lists.</param>
     /// <param name="captureId">The file's sha256 when the caller has it already.</param>
+    /// <param name="workers">
+    /// Threads that read and decode the capture's records at once (a large capture: a HAR's entries are read
+    /// apart once the scan has found them); the rows are the same, in the same order, whatever the number.
+    /// </param>
     public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
-        CaptureSpool? spool = null, string? captureId = null)
+        CaptureSpool? spool = null, string? captureId = null, int workers = 1)
     {
         captureId ??= Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -117,6 +121,80 @@ public static class CaptureParse
                 ? $"no device_id for this capture in {AppsCatalog.FileName} and {DevicesCatalog.FileName} lists more than one device: known values not searched"
                 : $"device '{app.DeviceId}' is not in {DevicesCatalog.FileName}: known values not searched", "file", stage: "identify");
 
+        // What an exchange gives, worked out apart from the capture's running state (counts, quality rows,
+        // shards), so that with several workers it runs on any of them; taken in file order below.
+        ExchangeWork Work(Exchange exchange)
+        {
+            var secrets = new List<SensitiveValue>();
+            if (!decode)
+            {
+                var parsed = ExchangeRows.From(exchange, captureId, appId);
+                return new ExchangeWork(parsed, [], [], [], secrets, null) { Failure = Attempt(() => secrets.AddRange(SensitiveValues.In(exchange, limits.MaxBodyBytes))) };
+            }
+            // Decoded here, while the bodies are in hand; only the rows are kept.
+            var decoded = decoders!.Decode(exchange, decodeLimits);
+            var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
+            var row = ExchangeRows.From(exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion };
+            var payloadRows = new List<PayloadFieldRow>();
+            List<IdentifierMatchRow> found = [];
+            var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();
+            // A failure past this point is taken where it happened, after what came before it (see Take).
+            var payloadsDone = false;
+            var failure = Attempt(() =>
+            {
+                payloadRows.AddRange(PayloadFieldRows.From(decoded, captureId, appId, exchange.Ordinal));
+                payloadsDone = true;
+                if (matcher is not null)
+                {
+                    var matches = matcher.Find(exchange).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
+                    // In the table's order within the exchange, so the capture's shard is in order.
+                    matches.Sort(Tables.IdentifierMatches.Order);
+                    found = matches;
+                }
+                secrets.AddRange(SensitiveValues.In(exchange, limits.MaxBodyBytes));
+                secrets.AddRange(SensitiveValues.In(decoded));
+            });
+            return new ExchangeWork(row, payloadRows, payloadsDone ? problems : [], found, secrets, generic) { Failure = failure };
+        }
+
+        void Take(ExchangeWork work)
+        {
+            if (work.Generic is { } generic)
+            {
+                var counts = requestsByHost.GetValueOrDefault(work.Row.Host);
+                requestsByHost[work.Row.Host] = (counts.Requests + 1, counts.Generic + (generic ? 1 : 0));
+            }
+            AddExchange(work.Row);
+            foreach (var row in work.Payloads) sink.Payload(row);
+            foreach (var (severity, message, location) in work.Problems) Problem(severity, message, location, stage: "decode");
+            foreach (var m in work.Matches) sink.Match(m);
+            sensitive.UnionWith(work.Sensitive);
+            work.Failure?.Throw();
+        }
+
+        // A record, and the work on its exchange; a record left to a worker to read is read there first. A
+        // failure ends the list, to be taken after the records before it.
+        IReadOnlyList<(CaptureRecord Record, ExchangeWork? Work)> Read(CaptureRecord record)
+        {
+            var read = new List<(CaptureRecord, ExchangeWork?)>();
+            foreach (var r in record is RecordsToRead pending ? pending.Read() : [record])
+            {
+                if (r is not ExchangeRead e)
+                {
+                    read.Add((r, null));
+                    continue;
+                }
+                ExchangeWork? work = null;
+                if (Attempt(() => work = Work(e.Exchange)) is { } failure)
+                {
+                    read.Add((new RecordFailed(failure), null));
+                    break;
+                }
+                read.Add((r, work));
+            }
+            return read;
+        }
+
         if (reader is null)
         {
             Problem("error", "not a capture format this pipeline reads (HAR, mitmproxy flows, pcap, pcapng)", "byte 0");
@@ -126,35 +204,17 @@ public static class CaptureParse
             try
             {
                 using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                foreach (var record in reader.Read(stream, limits))
+                var records = workers > 1 ? reader.ReadForWorkers(stream, limits) : reader.Read(stream, limits);
+                var read = OrderedWork.Map(records, Read, workers, r => r is RecordsToRead pending ? pending.Bytes : 0);
+                foreach (var (record, work) in read.SelectMany(r => r))
                 {
                     switch (record)
                     {
-                        case ExchangeRead read when !decode:
-                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId));
-                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
+                        case ExchangeRead:
+                            Take(work!);
                             break;
-                        case ExchangeRead read:
-                            // Decoded here, while the bodies are in hand; only the rows are kept.
-                            var decoded = decoders!.Decode(read.Exchange, decodeLimits);
-                            if (read.Exchange.Kind == ExchangeKind.Http)
-                            {
-                                var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);
-                                requestsByHost[read.Exchange.Target.Host] = (counts.Requests + 1, counts.Generic + (decoded.Decoder == TrackerDecoders.Generic ? 1 : 0));
-                            }
-                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
-                            foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
-                            foreach (var p in decoded.Problems)
-                                Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
-                            if (matcher is not null)
-                            {
-                                var found = matcher.Find(read.Exchange).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
-                                // In the table's order within the exchange, so the capture's shard is in order.
-                                found.Sort(Tables.IdentifierMatches.Order);
-                                foreach (var m in found) sink.Match(m);
-                            }
-                            sensitive.UnionWith(SensitiveValues.In(read.Exchange, limits.MaxBodyBytes));
-                            sensitive.UnionWith(SensitiveValues.In(decoded));
+                        case RecordFailed f:
+                            f.Failure.Throw();
                             break;
                         case RecordQuarantined q:
                             quarantined++;
@@ -211,6 +271,19 @@ public static class CaptureParse
         };
     }
 
+    private static System.Runtime.ExceptionServices.ExceptionDispatchInfo? Attempt(Action work)
+    {
+        try
+        {
+            work();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+        }
+    }
+
     public static string Sha256Hex(string path)
     {
         // A pooled buffer and an unbuffered stream: a 1 MB stream buffer per file was a large-object
@@ -229,6 +302,17 @@ public static class CaptureParse
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+}
+
+/// <summary>Where reading or working on a record failed: thrown when the records before it are taken.</summary>
+internal sealed record RecordFailed(System.Runtime.ExceptionServices.ExceptionDispatchInfo Failure) : CaptureRecord;
+
+/// <summary>What one exchange gives the capture's tables, worked out before it is taken into them.</summary>
+internal sealed record ExchangeWork(ExchangeRow Row, IReadOnlyList<PayloadFieldRow> Payloads, IReadOnlyList<(string Severity, string Message, string Location)> Problems,
+    IReadOnlyList<IdentifierMatchRow> Matches, IReadOnlyList<SensitiveValue> Sensitive, bool? Generic)
+{
+    /// <summary>What stopped the work part way; what was done before it is kept, as it was when the work and its taking were one.</summary>
+    public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure { get; init; }
 }
 
 /// <summary>

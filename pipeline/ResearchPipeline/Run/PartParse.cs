@@ -12,6 +12,17 @@ namespace ResearchPipeline.Run;
 /// <summary>What a parse worker needs besides its part: the study's catalogues, the readers, the limits.</summary>
 public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify, CaptureFormats Formats, ReadLimits Limits, bool Decode)
 {
+    /// <summary>Threads that read one large capture at once (its records read and decoded side by side).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>
+    /// Captures from this size on are read by <see cref="Workers"/> threads: one such capture can be most of a
+    /// part (a study of one large HAR is one part), and would otherwise leave the other cores idle.
+    /// </summary>
+    public long LargeCaptureBytes { get; init; } = 64L << 20;
+
+    public int WorkersFor(long sizeBytes) => sizeBytes >= LargeCaptureBytes ? Workers : 1;
+
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true) =>
         new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
 }
@@ -58,7 +69,8 @@ public static class PartParse
                         : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
                     if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
                     var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
-                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId);
+                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId,
+                        context.WorkersFor(size));
                     sensitive.UnionWith(outcome.Sensitive);
                     captures.Add(PartCapture.From(outcome));
                     advanced?.Invoke(planned.RelativeName);
