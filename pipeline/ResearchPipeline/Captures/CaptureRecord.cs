@@ -7,7 +7,7 @@ public abstract record CaptureRecord;
 /// Records whose reading the reader leaves to whoever takes them (a worker thread): the reader has found where
 /// they are in the file and kept their bytes. <see cref="Read"/> gives the records, in order, that the reader
 /// would have handed out in this one's place, and may run on any thread, in any order relative to other such
-/// records. Only <see cref="ICaptureReader.ReadForWorkers"/> hands these out.
+/// records, once (the reader may lend the bytes it reads from). Only <see cref="ICaptureReader.ReadForWorkers"/> hands these out.
 /// </summary>
 public sealed record RecordsToRead(Func<IReadOnlyList<CaptureRecord>> Read, long Bytes) : CaptureRecord;
 

@@ -36,13 +36,14 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, ShardRange? IdentifierMatches);
 
 /// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
-public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows) : IDisposable
+/// <param name="writeBehind">Row groups are written on another thread while the next fills (see <see cref="ShardSpool{TRow}"/>).</param>
+public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows, bool writeBehind = false) : IDisposable
 {
     public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : this(folder, $"worker-{worker}", chunkRows) { }
 
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows);
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind);
 
     public void Dispose()
     {

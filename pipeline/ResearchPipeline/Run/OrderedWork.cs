@@ -12,10 +12,10 @@ namespace ResearchPipeline.Run;
 public static class OrderedWork
 {
     /// <summary>Items a batch takes at most (a batch is the unit of work a thread takes).</summary>
-    public const int BatchItems = 256;
+    public const int BatchItems = 64;
 
     /// <summary>Bytes a batch takes at most, as the items' <c>size</c> counts them.</summary>
-    public const long BatchBytes = 4 << 20;
+    public const long BatchBytes = 1 << 20;
 
     /// <param name="workers">Threads mapping at once; one maps on the caller's thread, as a plain loop would.</param>
     /// <param name="size">What an item weighs in memory until it is mapped.</param>

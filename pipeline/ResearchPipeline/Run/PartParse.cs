@@ -60,7 +60,9 @@ public static class PartParse
         {
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
-            using (var spool = new CaptureSpool(temporary, "part"))
+            // A part holding a capture that several workers read writes its shards beside them.
+            var writeBehind = plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
+            using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
             {
                 foreach (var planned in plan.CapturesOf(part))
                 {

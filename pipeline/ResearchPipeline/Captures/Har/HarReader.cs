@@ -43,9 +43,16 @@ public sealed class HarReader : ICaptureReader
                     if (creator is not null) yield return creator;
                     break;
                 case HarJsonScanner.EventKind.Entry when forWorkers:
-                    var bytes = ev.Json.ToArray();
+                    // A pooled copy: an exchange keeps nothing of its entry's JSON, so it goes back once read.
+                    var length = ev.Json.Length;
+                    var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                    ev.Json.Span.CopyTo(copy);
                     var (at, offset) = (ordinal, ev.Offset);
-                    yield return new RecordsToRead(() => ReadEntry(bytes, at, offset, limits), bytes.Length);
+                    yield return new RecordsToRead(() =>
+                    {
+                        try { return ReadEntry(copy.AsMemory(0, length), at, offset, limits); }
+                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(copy); }
+                    }, length);
                     ordinal++;
                     break;
                 case HarJsonScanner.EventKind.Entry:
@@ -87,9 +94,9 @@ public sealed class HarReader : ICaptureReader
     }
 
     /// <summary>An entry's bytes, which the scanner has found whole and valid, as the records <see cref="Read"/> gives for it.</summary>
-    private static IReadOnlyList<CaptureRecord> ReadEntry(byte[] json, int ordinal, long offset, ReadLimits limits)
+    private static IReadOnlyList<CaptureRecord> ReadEntry(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth });
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth });
         if (!reader.Read() || !HarEntryFields.TryRead(ref reader, json, [], out var entry))
             throw new InvalidOperationException($"entry {ordinal} at byte {offset}: the entry the scanner found is not whole");
         var records = new List<CaptureRecord>();
