@@ -78,7 +78,9 @@ public static class CaptureParse
         var payloads = new List<PayloadFieldRow>();
         var observations = new Dictionary<(string Host, string? Ip), DateTimeOffset?>();
         var matches = new List<IdentifierMatchRow>();
-        var reader = formats.Detect(file.FullPath);
+        // One open for the detection and the reading: a study is mostly small files, each opened once.
+        using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var reader = formats.Detect(stream);
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
         var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
@@ -204,7 +206,7 @@ public static class CaptureParse
         {
             try
             {
-                using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                stream.Position = 0;
                 var records = workers > 1 ? reader.ReadForWorkers(stream, limits) : reader.Read(stream, limits);
                 var read = OrderedWork.Map(records, Read, workers, r => r is RecordsToRead pending ? pending.Bytes : 0);
                 foreach (var (record, work) in read.SelectMany(r => r))

@@ -81,7 +81,8 @@ public static class PartParse
             var record = new PartRecord(plan.PlanId, part, captures,
                 sensitive.OrderBy(s => s.Kind).ThenBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Value, StringComparer.Ordinal).ToList());
             // Written last: its presence says the shards beside it are complete.
-            File.WriteAllText(Path.Combine(temporary, PartFolders.RecordFile), JsonSerializer.Serialize(record, StudyPlan.JsonOptions));
+            using (var json = new FileStream(Path.Combine(temporary, PartFolders.RecordFile), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                JsonSerializer.Serialize(json, record, PartRecord.JsonOptions);
             folders.Publish(plan, part, temporary);
             return true;
         }
@@ -105,7 +106,10 @@ public static class PartParse
         for (var part = 0; part < plan.Parts; part++)
         {
             var folder = folders.Of(part);
-            var record = JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(Path.Combine(folder, PartFolders.RecordFile)), StudyPlan.JsonOptions)
+            PartRecord? record;
+            using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                record = JsonSerializer.Deserialize<PartRecord>(json, PartRecord.JsonOptions);
+            record = record
                 ?? throw new InvalidDataException($"{folder}: empty part record");
             foreach (var c in record.Captures) outcomes[c.Capture.FileName] = c.ToOutcome(folder);
             sensitive.UnionWith(record.Sensitive);
@@ -117,7 +121,11 @@ public static class PartParse
 }
 
 /// <summary>A part's record: what each of its captures contributes besides the rows in its shards.</summary>
-public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive);
+public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive)
+{
+    /// <summary>As the plan's, unindented: a record holds every capture's quality rows and endpoints, and is read back once.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(StudyPlan.JsonOptions) { WriteIndented = false };
+}
 
 /// <summary>One capture of a part; shard ranges name files of the part's folder, which moves once written.</summary>
 public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,
