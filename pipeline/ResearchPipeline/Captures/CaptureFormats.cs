@@ -25,8 +25,14 @@ public sealed class CaptureFormats
 
     public ICaptureReader? Detect(string path)
     {
-        Span<byte> head = stackalloc byte[HeadBytes];
         using var stream = File.OpenRead(path);
+        return Detect(stream);
+    }
+
+    /// <summary>Detects from the stream's first bytes, read from where it stands; the caller rewinds it to read it.</summary>
+    public ICaptureReader? Detect(Stream stream)
+    {
+        Span<byte> head = stackalloc byte[HeadBytes];
         var n = stream.ReadAtLeast(head, HeadBytes, throwOnEndOfStream: false);
         return Detect(head[..n]);
     }

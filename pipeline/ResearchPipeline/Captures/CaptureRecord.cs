@@ -3,6 +3,14 @@ namespace ResearchPipeline.Captures;
 /// <summary>What a capture reader hands out, one at a time, in file order.</summary>
 public abstract record CaptureRecord;
 
+/// <summary>
+/// Records whose reading the reader leaves to whoever takes them (a worker thread): the reader has found where
+/// they are in the file and kept their bytes. <see cref="Read"/> gives the records, in order, that the reader
+/// would have handed out in this one's place, and may run on any thread, in any order relative to other such
+/// records, once (the reader may lend the bytes it reads from). Only <see cref="ICaptureReader.ReadForWorkers"/> hands these out.
+/// </summary>
+public sealed record RecordsToRead(Func<IReadOnlyList<CaptureRecord>> Read, long Bytes) : CaptureRecord;
+
 /// <summary>A record read whole.</summary>
 public sealed record ExchangeRead(Exchange Exchange) : CaptureRecord;
 

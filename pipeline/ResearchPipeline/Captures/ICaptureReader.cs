@@ -13,4 +13,11 @@ public interface ICaptureReader
     bool Recognises(ReadOnlySpan<byte> head);
 
     IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits);
+
+    /// <summary>
+    /// As <see cref="Read"/>, but where the format lets a record be read apart from the rest (a HAR's entry, once
+    /// its bounds are found), the record may come as <see cref="RecordsToRead"/>, for the caller to read on
+    /// another thread; the records come out the same, in the same order, once each is read.
+    /// </summary>
+    IEnumerable<CaptureRecord> ReadForWorkers(Stream input, ReadLimits limits) => Read(input, limits);
 }

@@ -36,7 +36,9 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly TableDefinition<TRow> _table;
     private readonly IReadOnlyList<TableColumn<TRow>> _columns;
     private readonly int _chunkRows;
-    private readonly List<TRow> _pending = [];
+    private readonly bool _writeBehind;
+    private List<TRow> _pending = [];
+    private Task _writing = Task.CompletedTask;
     private readonly List<TRow> _held = [];
     private Stream? _stream;
     private ParquetWriter? _writer;
@@ -46,12 +48,17 @@ public sealed class ShardSpool<TRow> : IDisposable
     private TRow? _last;
 
     /// <param name="columns">The table's columns and any the merge needs besides (shard-only columns).</param>
-    public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows)
+    /// <param name="writeBehind">
+    /// Encode and write each row group on another thread while the next fills (one at a time, in order), for a
+    /// capture read by several workers, whose rows would otherwise wait on the one thread that takes them.
+    /// </param>
+    public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false)
     {
         Path = path;
         _table = table;
         _columns = columns;
         _chunkRows = chunkRows;
+        _writeBehind = writeBehind;
     }
 
     public string Path { get; }
@@ -100,6 +107,8 @@ public sealed class ShardSpool<TRow> : IDisposable
     private void Flush()
     {
         if (_pending.Count == 0) return;
+        // The row group before is written first (and its failure, if any, surfaces here).
+        _writing.GetAwaiter().GetResult();
         if (_writer is null)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
@@ -107,18 +116,24 @@ public sealed class ShardSpool<TRow> : IDisposable
             _stream = new BlockingStream(new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16));
             _writer = ParquetWriter.CreateAsync(schema, _stream, Shards.Options()).GetAwaiter().GetResult();
         }
-        using (var group = _writer.CreateRowGroup())
-        {
-            // The stream is a BlockingStream: each write has completed when the call returns.
-            foreach (var column in _columns) column.WriteAsync(group, _pending, 0, _pending.Count).GetAwaiter().GetResult();
-        }
-        _pending.Clear();
+        var rows = _pending;
+        _pending = new List<TRow>(rows.Count);
+        if (_writeBehind) _writing = Task.Run(() => WriteGroup(_writer, rows));
+        else WriteGroup(_writer, rows);
+    }
+
+    private void WriteGroup(ParquetWriter writer, List<TRow> rows)
+    {
+        using var group = writer.CreateRowGroup();
+        // The stream is a BlockingStream: each write has completed when the call returns.
+        foreach (var column in _columns) column.WriteAsync(group, rows, 0, rows.Count).GetAwaiter().GetResult();
     }
 
     /// <summary>Writes the last rows and the file's footer: the file can be read once every capture is written.</summary>
     public void Dispose()
     {
         Flush();
+        _writing.GetAwaiter().GetResult();
         _writer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _writer = null;
         _stream?.Dispose();

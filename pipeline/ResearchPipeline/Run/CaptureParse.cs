@@ -35,13 +35,14 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
 public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, ShardRange? IdentifierMatches);
 
 /// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
-public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows) : IDisposable
+/// <param name="writeBehind">Row groups are written on another thread while the next fills (see <see cref="ShardSpool{TRow}"/>).</param>
+public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows, bool writeBehind = false) : IDisposable
 {
     public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : this(folder, $"worker-{worker}", chunkRows) { }
 
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows);
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind);
 
     public void Dispose()
     {
@@ -61,8 +62,12 @@ public static class CaptureParse
     /// <param name="decode">False for the parse stage alone (the parse verb): exchanges are read, bodies are not decoded.</param>
     /// <param name="spool">The shard files to append the capture's rows to; null keeps them in the outcome's lists.</param>
     /// <param name="captureId">The file's sha256 when the caller has it already.</param>
+    /// <param name="workers">
+    /// Threads that read and decode the capture's records at once (a large capture: a HAR's entries are read
+    /// apart once the scan has found them); the rows are the same, in the same order, whatever the number.
+    /// </param>
     public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
-        CaptureSpool? spool = null, string? captureId = null)
+        CaptureSpool? spool = null, string? captureId = null, int workers = 1)
     {
         captureId ??= FileHash.Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -72,7 +77,9 @@ public static class CaptureParse
         var payloads = new List<PayloadFieldRow>();
         var observations = new Dictionary<(string Host, string? Ip), DateTimeOffset?>();
         var matches = new List<IdentifierMatchRow>();
-        var reader = formats.Detect(file.FullPath);
+        // One open for the detection and the reading: a study is mostly small files, each opened once.
+        using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var reader = formats.Detect(stream);
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
         var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
@@ -116,6 +123,90 @@ public static class CaptureParse
                 ? $"no device_id for this capture in {AppsCatalog.FileName} and {DevicesCatalog.FileName} lists more than one device: known values not searched"
                 : $"device '{app.DeviceId}' is not in {DevicesCatalog.FileName}: known values not searched", "file", stage: "identify");
 
+        // What an exchange gives, worked out apart from the capture's running state (counts, quality rows,
+        // shards), so that with several workers it runs on any of them; taken in file order below.
+        ExchangeWork Work(Exchange exchange)
+        {
+            var secrets = new List<SensitiveValue>();
+            if (!decode)
+            {
+                var parsed = ExchangeRows.From(exchange, captureId, appId);
+                return new ExchangeWork(parsed, [], [], [], secrets, null)
+                {
+                    Failure = Attempt(() =>
+                    {
+                        using var secretsView = RequestView.Of(exchange, decodeLimits);
+                        secrets.AddRange(SensitiveValues.In(secretsView, []));
+                    }),
+                };
+            }
+            // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
+            // secrets; decoded here, while the bodies are in hand; only the rows are kept.
+            using var view = RequestView.Of(exchange, decodeLimits);
+            var decoded = decoders!.Decode(view, decodeLimits);
+            var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
+            var row = ExchangeRows.From(exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion };
+            var payloadRows = new List<PayloadFieldRow>();
+            List<IdentifierMatchRow> found = [];
+            var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();
+            // A failure past this point is taken where it happened, after what came before it (see Take).
+            var payloadsDone = false;
+            var failure = Attempt(() =>
+            {
+                payloadRows.AddRange(PayloadFieldRows.From(decoded, captureId, appId, exchange.Ordinal));
+                payloadsDone = true;
+                var fields = decoded.Fields.Select(a => a.Field).ToList();
+                if (matcher is not null)
+                {
+                    var matches = matcher.Find(view, fields).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
+                    // In the table's order within the exchange, so the capture's shard is in order.
+                    matches.Sort(Tables.IdentifierMatches.Order);
+                    found = matches;
+                }
+                secrets.AddRange(SensitiveValues.In(view, fields));
+                secrets.AddRange(SensitiveValues.In(decoded));
+            });
+            return new ExchangeWork(row, payloadRows, payloadsDone ? problems : [], found, secrets, generic) { Failure = failure };
+        }
+
+        void Take(ExchangeWork work)
+        {
+            if (work.Generic is { } generic)
+            {
+                var counts = requestsByHost.GetValueOrDefault(work.Row.Host);
+                requestsByHost[work.Row.Host] = (counts.Requests + 1, counts.Generic + (generic ? 1 : 0));
+            }
+            AddExchange(work.Row);
+            foreach (var row in work.Payloads) sink.Payload(row);
+            foreach (var (severity, message, location) in work.Problems) Problem(severity, message, location, stage: "decode");
+            foreach (var m in work.Matches) sink.Match(m);
+            sensitive.UnionWith(work.Sensitive);
+            work.Failure?.Throw();
+        }
+
+        // A record, and the work on its exchange; a record left to a worker to read is read there first. A
+        // failure ends the list, to be taken after the records before it.
+        IReadOnlyList<(CaptureRecord Record, ExchangeWork? Work)> Read(CaptureRecord record)
+        {
+            var read = new List<(CaptureRecord, ExchangeWork?)>();
+            foreach (var r in record is RecordsToRead pending ? pending.Read() : [record])
+            {
+                if (r is not ExchangeRead e)
+                {
+                    read.Add((r, null));
+                    continue;
+                }
+                ExchangeWork? work = null;
+                if (Attempt(() => work = Work(e.Exchange)) is { } failure)
+                {
+                    read.Add((new RecordFailed(failure), null));
+                    break;
+                }
+                read.Add((r, work));
+            }
+            return read;
+        }
+
         if (reader is null)
         {
             Problem("error", "not a capture format this pipeline reads (HAR, mitmproxy flows, pcap, pcapng)", "byte 0");
@@ -124,44 +215,19 @@ public static class CaptureParse
         {
             try
             {
-                using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                foreach (var record in reader.Read(stream, limits))
+                stream.Position = 0;
+                var records = workers > 1 ? reader.ReadForWorkers(stream, limits) : reader.Read(stream, limits);
+                var read = OrderedWork.Map(records, Read, workers, r => r is RecordsToRead pending ? pending.Bytes : 0);
+                foreach (var (record, work) in read.SelectMany(r => r))
                 {
                     switch (record)
                     {
-                        case ExchangeRead read when !decode:
-                        {
-                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId));
-                            using var view = RequestView.Of(read.Exchange, decodeLimits);
-                            sensitive.UnionWith(SensitiveValues.In(view, []));
+                        case ExchangeRead:
+                            Take(work!);
                             break;
-                        }
-                        case ExchangeRead read:
-                        {
-                            // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and secrets.
-                            using var view = RequestView.Of(read.Exchange, decodeLimits);
-                            var decoded = decoders!.Decode(view, decodeLimits);
-                            if (read.Exchange.Kind == ExchangeKind.Http)
-                            {
-                                var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);
-                                requestsByHost[read.Exchange.Target.Host] = (counts.Requests + 1, counts.Generic + (decoded.Decoder == TrackerDecoders.Generic ? 1 : 0));
-                            }
-                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
-                            foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
-                            foreach (var p in decoded.Problems)
-                                Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
-                            var fields = decoded.Fields.Select(a => a.Field).ToList();
-                            if (matcher is not null)
-                            {
-                                var found = matcher.Find(view, fields).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
-                                // In the table's order within the exchange, so the capture's shard is in order.
-                                found.Sort(Tables.IdentifierMatches.Order);
-                                foreach (var m in found) sink.Match(m);
-                            }
-                            sensitive.UnionWith(SensitiveValues.In(view, fields));
-                            sensitive.UnionWith(SensitiveValues.In(decoded));
+                        case RecordFailed f:
+                            f.Failure.Throw();
                             break;
-                        }
                         case RecordQuarantined q:
                             quarantined++;
                             Problem("error", q.Reason, q.Location, isQuarantine: true);
@@ -216,6 +282,30 @@ public static class CaptureParse
             RequestsByHost = decode ? requestsByHost : null,
         };
     }
+
+    private static System.Runtime.ExceptionServices.ExceptionDispatchInfo? Attempt(Action work)
+    {
+        try
+        {
+            work();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+        }
+    }
+}
+
+/// <summary>Where reading or working on a record failed: thrown when the records before it are taken.</summary>
+internal sealed record RecordFailed(System.Runtime.ExceptionServices.ExceptionDispatchInfo Failure) : CaptureRecord;
+
+/// <summary>What one exchange gives the capture's tables, worked out before it is taken into them.</summary>
+internal sealed record ExchangeWork(ExchangeRow Row, IReadOnlyList<PayloadFieldRow> Payloads, IReadOnlyList<(string Severity, string Message, string Location)> Problems,
+    IReadOnlyList<IdentifierMatchRow> Matches, IReadOnlyList<SensitiveValue> Sensitive, bool? Generic)
+{
+    /// <summary>What stopped the work part way; what was done before it is kept, as it was when the work and its taking were one.</summary>
+    public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure { get; init; }
 }
 
 /// <summary>

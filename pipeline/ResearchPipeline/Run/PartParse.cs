@@ -12,6 +12,17 @@ namespace ResearchPipeline.Run;
 /// <summary>What a parse worker needs besides its part: the study's catalogues, the readers, the limits.</summary>
 public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify, CaptureFormats Formats, ReadLimits Limits, bool Decode)
 {
+    /// <summary>Threads that read one large capture at once (its records read and decoded side by side).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>
+    /// Captures from this size on are read by <see cref="Workers"/> threads: one such capture can be most of a
+    /// part (a study of one large HAR is one part), and would otherwise leave the other cores idle.
+    /// </summary>
+    public long LargeCaptureBytes { get; init; } = 64L << 20;
+
+    public int WorkersFor(long sizeBytes) => sizeBytes >= LargeCaptureBytes ? Workers : 1;
+
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true) =>
         new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
 }
@@ -49,7 +60,9 @@ public static class PartParse
         {
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
-            using (var spool = new CaptureSpool(temporary, "part"))
+            // A part holding a capture that several workers read writes its shards beside them.
+            var writeBehind = plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
+            using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
             {
                 foreach (var planned in plan.CapturesOf(part))
                 {
@@ -58,7 +71,8 @@ public static class PartParse
                         : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
                     if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
                     var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
-                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId);
+                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId,
+                        context.WorkersFor(size));
                     sensitive.UnionWith(outcome.Sensitive);
                     captures.Add(PartCapture.From(outcome));
                     advanced?.Invoke(planned.RelativeName);
@@ -67,7 +81,8 @@ public static class PartParse
             var record = new PartRecord(plan.PlanId, part, captures,
                 sensitive.OrderBy(s => s.Kind).ThenBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Value, StringComparer.Ordinal).ToList());
             // Written last: its presence says the shards beside it are complete.
-            File.WriteAllText(Path.Combine(temporary, PartFolders.RecordFile), JsonSerializer.Serialize(record, StudyPlan.JsonOptions));
+            using (var json = new FileStream(Path.Combine(temporary, PartFolders.RecordFile), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                JsonSerializer.Serialize(json, record, PartRecord.JsonOptions);
             folders.Publish(plan, part, temporary);
             return true;
         }
@@ -91,7 +106,10 @@ public static class PartParse
         for (var part = 0; part < plan.Parts; part++)
         {
             var folder = folders.Of(part);
-            var record = JsonSerializer.Deserialize<PartRecord>(File.ReadAllText(Path.Combine(folder, PartFolders.RecordFile)), StudyPlan.JsonOptions)
+            PartRecord? record;
+            using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                record = JsonSerializer.Deserialize<PartRecord>(json, PartRecord.JsonOptions);
+            record = record
                 ?? throw new InvalidDataException($"{folder}: empty part record");
             foreach (var c in record.Captures) outcomes[c.Capture.FileName] = c.ToOutcome(folder);
             sensitive.UnionWith(record.Sensitive);
@@ -103,7 +121,11 @@ public static class PartParse
 }
 
 /// <summary>A part's record: what each of its captures contributes besides the rows in its shards.</summary>
-public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive);
+public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive)
+{
+    /// <summary>As the plan's, unindented: a record holds every capture's quality rows and endpoints, and is read back once.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(StudyPlan.JsonOptions) { WriteIndented = false };
+}
 
 /// <summary>One capture of a part; shard ranges name files of the part's folder, which moves once written.</summary>
 public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,

@@ -56,10 +56,10 @@ public sealed class StudyRunner(IProgressSink progress)
         {
             // Needs nothing from the captures: loaded on the core the parse stage leaves idle (or beside it).
             var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
-            var plan = Plan(options.RawFolder, files, options.Jobs, options.Jobs, options.Limits.MaxBodyBytes, cancel);
+            var plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
             var folders = new PartFolders(shardFolder);
             // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-            var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly);
+            var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
             progress.StageStarted("parse", files.Count);
             Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
                 part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
@@ -76,6 +76,13 @@ public sealed class StudyRunner(IProgressSink progress)
             }
         }
     }
+
+    /// <summary>
+    /// Parts of a local run: with several jobs, a few per job, taken by whichever job is free, since bytes are
+    /// only a guess at reading time (a packet capture takes longer per byte than a HAR) and one part per job
+    /// leaves a job idle once its part is done.
+    /// </summary>
+    public static int LocalParts(int jobs) => jobs <= 1 ? 1 : jobs * 4;
 
     /// <summary>
     /// Hashes every capture (the captures table orders by content) and cuts the study into parts balanced by

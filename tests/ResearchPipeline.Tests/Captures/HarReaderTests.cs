@@ -222,6 +222,63 @@ public class HarReaderTests
         Assert.That(reader.Recognises("{\"other\": 1}"u8), Is.False);
     }
 
+    // Whole HARs from several tools, the demonstration study's, and damaged ones: each way a scan can end.
+    private static IEnumerable<TestCaseData> HarsToReadApart()
+    {
+        foreach (var file in new[] { "chrome", "safari", "expressen", "postdata", "www.nytimes.com", "charles", "diff_data", "firefox", "quizduel-android", "insomnia" })
+            yield return new TestCaseData($"har/{file}.har", null).SetArgDisplayNames(file);
+        yield return new TestCaseData("demonstration", null).SetArgDisplayNames("demonstration session.har");
+        yield return new TestCaseData("har/expressen.har", "truncated").SetArgDisplayNames("expressen cut in half");
+        yield return new TestCaseData("har/expressen.har", "oversized").SetArgDisplayNames("expressen under a record limit some entries pass");
+        yield return new TestCaseData("har/quizduel-android.har", "bad-utf8").SetArgDisplayNames("quizduel with a header that is not UTF-8");
+        yield return new TestCaseData("har/chrome.har", "invalid").SetArgDisplayNames("chrome with invalid JSON in its second entry");
+    }
+
+    [TestCaseSource(nameof(HarsToReadApart))]
+    public void Entries_read_apart_by_workers_give_the_records_of_one_pass(string file, string? damage)
+    {
+        var path = file == "demonstration" ? Path.Combine(TestFiles.RepositoryRoot, "data", "raw", "calmnest-ios-2026", "session.har") : TestFiles.Shared(file);
+        var bytes = File.ReadAllBytes(path);
+        var limits = ReadLimits.Default;
+        var text = Encoding.UTF8.GetString(bytes);
+        switch (damage)
+        {
+            case "truncated":
+                bytes = bytes[..(bytes.Length / 2)];
+                break;
+            case "oversized":
+                limits = limits with { MaxRecordBytes = 4096 };
+                break;
+            case "bad-utf8":
+                var at = text.IndexOf("\"value\"", text.IndexOf("\"headers\"", text.IndexOf("\"entries\"", StringComparison.Ordinal), StringComparison.Ordinal), StringComparison.Ordinal);
+                var quote = Encoding.UTF8.GetByteCount(text[..text.IndexOf('"', at + 8)]) + 1;
+                bytes = [.. bytes[..quote], 0xFF, 0xFE, .. bytes[quote..]];
+                break;
+            case "invalid":
+                var entries = text.IndexOf("\"entries\"", StringComparison.Ordinal);
+                var second = text.IndexOf("\"startedDateTime\"", text.IndexOf("\"startedDateTime\"", entries, StringComparison.Ordinal) + 1, StringComparison.Ordinal);
+                var cut = Encoding.UTF8.GetByteCount(text[..second]);
+                bytes = [.. bytes[..cut], .. "nonsense "u8, .. bytes[cut..]];
+                break;
+        }
+
+        var onePass = new HarReader().Read(new MemoryStream(bytes), limits).Select(Describe).ToList();
+        var apart = new HarReader().ReadForWorkers(new MemoryStream(bytes), limits).ToList();
+        Assert.That(apart.OfType<RecordsToRead>(), Is.Not.Empty, "entries are left to the workers");
+        // Read in reverse, as workers may: each entry's records do not depend on another's.
+        var read = apart.Select((r, i) => (r, i)).Reverse().Select(x => (x.i, Records: x.r is RecordsToRead p ? p.Read() : [x.r])).Reverse()
+            .SelectMany(x => x.Records).Select(Describe).ToList();
+        Assert.That(read, Is.EqualTo(onePass));
+        if (damage is not null) Assert.That(onePass.Any(r => !r.StartsWith("ExchangeRead", StringComparison.Ordinal) && !r.StartsWith("CreatorFound", StringComparison.Ordinal)), "the damage shows");
+    }
+
+    /// <summary>A record as text, its bodies and headers included (an exchange's bodies are memory, compared by reference otherwise).</summary>
+    private static string Describe(CaptureRecord record) => record is ExchangeRead { Exchange: var e }
+        ? string.Join(" | ", "ExchangeRead", e with { RequestBody = default, ResponseBody = default, RequestHeaders = [], ResponseHeaders = [], RequestCookies = [] },
+            string.Join(";", e.RequestHeaders), string.Join(";", e.RequestCookies), string.Join(";", e.ResponseHeaders),
+            Convert.ToHexString(e.RequestBody.Span), Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(e.ResponseBody.Span)))
+        : record.ToString();
+
     private static int CountEntriesWithDom(string path)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));

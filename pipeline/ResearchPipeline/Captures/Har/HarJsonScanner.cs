@@ -29,13 +29,19 @@ internal sealed class HarJsonScanner
     private bool _done;
     private bool _substitutedOversized;
     private readonly List<HttpHeader> _headers = [];
+    private readonly bool _fieldsInScan;
 
     /// <summary>True once <c>log.entries</c> was found as an array.</summary>
     public bool SawEntries { get; private set; }
 
-    public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth)
+    /// <param name="fieldsInScan">
+    /// Take each entry's fields in the scan (<see cref="ScanEvent.Entry"/>); false only finds the entry's bounds
+    /// and checks its JSON, for the entry's bytes to be read elsewhere.
+    /// </param>
+    public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth, bool fieldsInScan = true)
     {
         _input = input;
+        _fieldsInScan = fieldsInScan;
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth });
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
     }
@@ -112,7 +118,7 @@ internal sealed class HarJsonScanner
                         var tokenStart = (int)reader.TokenStartIndex;
                         var window = new ReadOnlyMemory<byte>(_buffer, _pos, _len - _pos);
                         HarEntryFields? entry = null;
-                        if (isEntry ? !HarEntryFields.TryRead(ref reader, window, _headers, out entry) : !reader.TrySkip())
+                        if (isEntry && _fieldsInScan ? !HarEntryFields.TryRead(ref reader, window, _headers, out entry) : !reader.TrySkip())
                         {
                             // Not all of the record is buffered: rewind to before it and ask for more.
                             _pos += (int)consumedBefore;

@@ -20,9 +20,17 @@ public sealed class HarReader : ICaptureReader
         return text.Length > 0 && text[0] == (byte)'{' && head.IndexOf("\"log\""u8) >= 0;
     }
 
-    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits)
+    public IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits) => Read(input, limits, forWorkers: false);
+
+    /// <summary>
+    /// One pass finds each entry's bounds (and checks its JSON, so that damage is found where <see cref="Read"/>
+    /// finds it); each entry's bytes are copied out and read into an exchange by whoever takes the record.
+    /// </summary>
+    public IEnumerable<CaptureRecord> ReadForWorkers(Stream input, ReadLimits limits) => Read(input, limits, forWorkers: true);
+
+    private static IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, bool forWorkers)
     {
-        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth);
+        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth, fieldsInScan: !forWorkers);
         var problems = new List<CaptureRecord>();
         var ordinal = 0;
         while (true)
@@ -33,6 +41,19 @@ public sealed class HarReader : ICaptureReader
                 case HarJsonScanner.EventKind.Creator:
                     var creator = ReadCreator(ev.Json);
                     if (creator is not null) yield return creator;
+                    break;
+                case HarJsonScanner.EventKind.Entry when forWorkers:
+                    // A pooled copy: an exchange keeps nothing of its entry's JSON, so it goes back once read.
+                    var length = ev.Json.Length;
+                    var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                    ev.Json.Span.CopyTo(copy);
+                    var (at, offset) = (ordinal, ev.Offset);
+                    yield return new RecordsToRead(() =>
+                    {
+                        try { return ReadEntry(copy.AsMemory(0, length), at, offset, limits); }
+                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(copy); }
+                    }, length);
+                    ordinal++;
                     break;
                 case HarJsonScanner.EventKind.Entry:
                     problems.Clear();
@@ -70,6 +91,18 @@ public sealed class HarReader : ICaptureReader
         {
             return null;
         }
+    }
+
+    /// <summary>An entry's bytes, which the scanner has found whole and valid, as the records <see cref="Read"/> gives for it.</summary>
+    private static IReadOnlyList<CaptureRecord> ReadEntry(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
+    {
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth });
+        if (!reader.Read() || !HarEntryFields.TryRead(ref reader, json, [], out var entry))
+            throw new InvalidOperationException($"entry {ordinal} at byte {offset}: the entry the scanner found is not whole");
+        var records = new List<CaptureRecord>();
+        var record = ReadEntry(entry, ordinal, offset, limits, records);
+        records.Add(record);
+        return records;
     }
 
     /// <summary>One entry as an exchange or a quarantined record; problems found on the way go to <paramref name="problems"/>.</summary>

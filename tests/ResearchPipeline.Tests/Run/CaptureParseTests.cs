@@ -1,0 +1,66 @@
+using ResearchPipeline.Captures;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Run;
+using ResearchPipeline.Study;
+
+namespace ResearchPipeline.Tests.Run;
+
+/// <summary>The parse stage for one capture: the same outcome however many threads read it.</summary>
+public class CaptureParseTests
+{
+    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+
+    // The demonstration study (HAR, flows, pcapng with known device values) and shared captures of every
+    // format, among them HARs from several tools and damaged flows.
+    private static IEnumerable<TestCaseData> Captures()
+    {
+        foreach (var file in CaptureFile.Discover(Demonstration)) yield return new TestCaseData(file.RelativeName).SetArgDisplayNames(file.RelativeName);
+        foreach (var shared in new[] { "har/expressen.har", "har/firefox.har", "har/quizduel-android.har", "pcap/android.pcap", "mitmproxy/dumpfile-019.mitm" })
+            yield return new TestCaseData("shared:" + shared).SetArgDisplayNames(shared);
+    }
+
+    [TestCaseSource(nameof(Captures))]
+    public void A_capture_read_by_several_workers_gives_the_rows_of_one(string name)
+    {
+        var file = name.StartsWith("shared:", StringComparison.Ordinal)
+            ? Extra(TestFiles.Shared(name["shared:".Length..]), name["shared:".Length..].Replace('/', '-'))
+            : CaptureFile.Discover(Demonstration).Single(f => f.RelativeName == name);
+        var apps = AppsCatalog.Load(Demonstration);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(Demonstration), ReadLimits.Default);
+
+        var one = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify);
+        var three = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify, workers: 3);
+
+        Assert.That(one.Exchanges, Is.Not.Empty);
+        Assert.That(three.Capture, Is.EqualTo(one.Capture));
+        Assert.That(three.Exchanges, Is.EqualTo(one.Exchanges));
+        Assert.That(three.Payloads, Is.EqualTo(one.Payloads));
+        Assert.That(three.IdentifierMatches, Is.EqualTo(one.IdentifierMatches));
+        Assert.That(three.Quality, Is.EqualTo(one.Quality));
+        Assert.That(three.Endpoints, Is.EqualTo(one.Endpoints));
+        Assert.That(three.Sensitive, Is.EquivalentTo(one.Sensitive));
+        Assert.That(three.RequestsByHost, Is.EquivalentTo(one.RequestsByHost!));
+    }
+
+    [Test]
+    public void A_truncated_HAR_read_by_several_workers_keeps_the_same_entries_and_quarantines_the_same_one()
+    {
+        var full = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var folder = TestFiles.NewTempFolder("capture-parse");
+        var path = Path.Combine(folder, "cut.har");
+        File.WriteAllBytes(path, full[..(full.Length * 2 / 3)]);
+        var file = Extra(path, "cut.har");
+        var apps = AppsCatalog.Load(Demonstration);
+
+        var one = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default);
+        var two = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, workers: 2);
+
+        Assert.That(one.Quality.Count(q => q.Quarantined), Is.EqualTo(1));
+        Assert.That(two.Capture, Is.EqualTo(one.Capture));
+        Assert.That(two.Exchanges, Is.EqualTo(one.Exchanges));
+        Assert.That(two.Payloads, Is.EqualTo(one.Payloads));
+        Assert.That(two.Quality, Is.EqualTo(one.Quality));
+    }
+
+    private static CaptureFile Extra(string path, string name) => new(path, "extra/" + name, "extra", new FileInfo(path).Length);
+}
