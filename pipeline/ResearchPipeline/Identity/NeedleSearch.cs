@@ -43,8 +43,11 @@ public sealed class NeedleSearch<TTag>
         // Trie, built straight into the transition table (one flat array: a row per state, a column per byte
         // class), whose empty cells the breadth-first pass below fills with the failure transitions. A row
         // array per state would double the memory and make a million small objects for a long needle list.
-        var table = new List<int>(_classes * 1024);
-        for (var c = 0; c < _classes; c++) table.Add(0);
+        // Sized once for the most states the needles can make (one per byte, plus the root): a table grown by
+        // doubling and copied out at the end held up to three times its size at the moment it was largest.
+        var maxStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
+        if (maxStates * _classes > Array.MaxLength) throw new ArgumentException("too many needle bytes for one transition table");
+        int[]? table = new int[maxStates * _classes];
         // Most states end no needle: their output list stays null.
         var outputs = new List<List<int>?> { null };
         for (var i = 0; i < _needles.Count; i++)
@@ -56,7 +59,6 @@ public sealed class NeedleSearch<TTag>
                 if (table[cell] <= 0)
                 {
                     var child = outputs.Count;
-                    for (var c = 0; c < _classes; c++) table.Add(0);
                     outputs.Add(null);
                     table[cell] = child;
                 }
@@ -68,7 +70,8 @@ public sealed class NeedleSearch<TTag>
         // Failure links, breadth first: a state's children are the cells set above (always a deeper state,
         // so never 0); every other cell takes the transition of the state's failure state, already complete.
         var states = outputs.Count;
-        _next = table.ToArray();
+        // Shared prefixes leave rows unused at the end; cut them off only when that saves much.
+        _next = states * 4L < maxStates * 3 ? table.AsSpan(0, states * _classes).ToArray() : table!;
         table = null;
         var fail = new int[states];
         var queue = new Queue<int>();
