@@ -28,7 +28,9 @@ public static partial class SensitiveValues
     /// Parameter and key names whose values identify a device, install or person (SDK and tracker names as
     /// they appear on the wire). Meta's hashed user data (<c>ud[em]</c>, <c>ud.ph</c>...) is matched by shape.
     /// </summary>
-    public static readonly IReadOnlySet<string> IdentifierParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    public static IReadOnlySet<string> IdentifierParameters => IdentifierParameterSet;
+
+    private static readonly HashSet<string> IdentifierParameterSet = new(StringComparer.OrdinalIgnoreCase)
     {
         "advertiser_id", "anon_id", "idfa", "idfv", "gaid", "aaid", "adid", "android_id", "androidid", "ifa", "madid",
         "device_id", "deviceid", "did", "udid", "installation_id", "fid", "firebase_instance_id", "app_instance_id",
@@ -36,9 +38,14 @@ public static partial class SensitiveValues
         "attribution_id", "fb_attribution_id", "install_id", "X-Crashlytics-Installation-ID",
     };
 
-    public static bool IsIdentifier(string name)
+    // A key read as a slice of its key path: no string per field looked up.
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> IdentifierParameterSpans = IdentifierParameterSet.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static bool IsIdentifier(string name) => IsIdentifier(name.AsSpan());
+
+    public static bool IsIdentifier(ReadOnlySpan<char> name)
     {
-        if (IdentifierParameters.Contains(name)) return true;
+        if (IdentifierParameterSpans.Contains(name)) return true;
         // ud[em], ud.em, user_data[em]: Meta advanced matching fields, always user data (hashed or not).
         return name.StartsWith("ud[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("ud.", StringComparison.OrdinalIgnoreCase)
             || name.StartsWith("user_data[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase);
@@ -92,7 +99,11 @@ public static partial class SensitiveValues
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
             // A pair read above by its name as sent.
             if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs).Contains(f.KeyPath)) continue;
-            if (KeyPaths.LastKey(f.KeyPath) is { Length: > 0 } name) Classify(name, f.Value, found);
+            var name = KeyPaths.LastKeySpan(f.KeyPath);
+            if (name.IsEmpty) Tokens(f.Value, found);
+            // The name becomes a string only for a value collected under it.
+            else if (SecretRedaction.IsSecret(name)) Add(found, SensitiveKind.Secret, KeyPaths.LastKey(f.KeyPath), f.Value);
+            else if (IsIdentifier(name)) Add(found, SensitiveKind.Identifier, KeyPaths.LastKey(f.KeyPath), f.Value);
             else Tokens(f.Value, found);
         }
         return found;
@@ -116,10 +127,8 @@ public static partial class SensitiveValues
         else Tokens(value, found);
     }
 
-    private static void Tokens(string text, List<SensitiveValue> found)
-    {
-        foreach (var token in SecretRedaction.FindTokens(text)) Add(found, SensitiveKind.Secret, "access_token", token);
-    }
+    private static void Tokens(string text, List<SensitiveValue> found) =>
+        SecretRedaction.EachToken(text, found, static (found, token) => Add(found, SensitiveKind.Secret, "access_token", token));
 
     private static void Add(List<SensitiveValue> found, SensitiveKind kind, string name, string value)
     {
