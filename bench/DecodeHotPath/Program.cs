@@ -27,8 +27,8 @@ var devicesFile = File.Exists(Path.Combine(args[0], DevicesCatalog.FileName)) ? 
 var devices = DevicesCatalog.Load(devicesFile);
 var matcher = devices.Devices.Length > 0 ? new IdentifierMatcher(devices.Devices[0], ReadLimits.Default) : null;
 const string captureId = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-var parts = new long[5];
-string[] names = ["view+decode", "rows", "identify", "secrets", "set"];
+var parts = new long[7];
+string[] names = ["view+decode", "payload rows", "identify", "secrets of the view", "set", "exchange row", "secrets of the fields"];
 long Mark(int part, long before)
 {
     var now = GC.GetAllocatedBytesForCurrentThread();
@@ -48,6 +48,7 @@ long Round()
         t = Mark(0, t);
         if (!block) continue;
         GC.KeepAlive(ExchangeRows.From(e, captureId, "app") with { Sdk = decoded.Sdk });
+        t = Mark(5, t);
         foreach (var row in PayloadFieldRows.From(decoded, captureId, "app", e.Ordinal)) GC.KeepAlive(row);
         t = Mark(1, t);
         var fieldList = decoded.Fields.Select(a => a.Field).ToList();
@@ -55,8 +56,9 @@ long Round()
             foreach (var m in matcher.Find(view, fieldList)) GC.KeepAlive(IdentifierMatchRows.From(m, captureId, "app"));
         t = Mark(2, t);
         var a = SensitiveValues.In(view, fieldList);
-        var b = SensitiveValues.In(decoded);
         t = Mark(3, t);
+        var b = SensitiveValues.In(decoded);
+        t = Mark(6, t);
         sensitive.UnionWith(a);
         sensitive.UnionWith(b);
         Mark(4, t);

@@ -71,8 +71,17 @@ public static partial class SecretRedaction
     public static bool IsSecret(ReadOnlySpan<char> name) => SecretParameterSpans.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>HTTP/2 pseudo-headers (:authority, :path) are never secrets as such; their content is published as host and path.</summary>
-    public static bool IsSecretHeader(string name) =>
-        !name.StartsWith(':') && (SecretHeaders.Contains(name) || SecretHeaderWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)));
+    public static bool IsSecretHeader(string name)
+    {
+        if (name.StartsWith(':')) return false;
+        if (SecretHeaders.Contains(name)) return true;
+        // A loop, not Any with a lambda: asked of every header of every request and response.
+        foreach (var w in SecretHeaderWords)
+        {
+            if (name.Contains(w, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
 
     public static string RedactQuery(string query)
     {
