@@ -47,7 +47,7 @@ long Round()
         fields += decoded.Fields.Length;
         t = Mark(0, t);
         if (!block) continue;
-        GC.KeepAlive(ExchangeRows.From(e, captureId, "app") with { Sdk = decoded.Sdk });
+        GC.KeepAlive(ExchangeRows.From(view, decoded, captureId, "app"));
         t = Mark(5, t);
         foreach (var row in PayloadFieldRows.From(decoded, captureId, "app", e.Ordinal)) GC.KeepAlive(row);
         t = Mark(1, t);

@@ -89,6 +89,10 @@ public static partial class SecretRedaction
         return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, (name, _) => IsSecret(name) ? Marker(name) : null));
     }
 
+    /// <summary><see cref="RedactQuery(string)"/> over the query's pairs as the request view parsed them.</summary>
+    public static string RedactQuery(string query, List<Payloads.FormUrlEncoding.Pair> pairs) =>
+        query.Length == 0 ? query : RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, pairs, static name => IsSecret(name) ? Marker(name) : null));
+
     /// <summary>
     /// Replaces credentials recognisable by their shape wherever they stand: a Graph app token
     /// <c>app_id|client_token</c> (also URL-encoded, <c>%7C</c>) and a Graph user or page token (EAA...).

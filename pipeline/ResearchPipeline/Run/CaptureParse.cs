@@ -146,7 +146,7 @@ public static class CaptureParse
                                 var counts = requestsByHost.GetValueOrDefault(read.Exchange.Target.Host);
                                 requestsByHost[read.Exchange.Target.Host] = (counts.Requests + 1, counts.Generic + (decoded.Decoder == TrackerDecoders.Generic ? 1 : 0));
                             }
-                            AddExchange(ExchangeRows.From(read.Exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion });
+                            AddExchange(ExchangeRows.From(view, decoded, captureId, appId));
                             foreach (var row in PayloadFieldRows.From(decoded, captureId, appId, read.Exchange.Ordinal)) sink.Payload(row);
                             foreach (var p in decoded.Problems)
                                 Problem(p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {read.Exchange.Ordinal} request", stage: "decode");
