@@ -1,3 +1,4 @@
+using ResearchPipeline.Captures;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 
@@ -63,42 +64,19 @@ public static partial class SensitiveValues
         var found = new List<SensitiveValue>();
         FromPairs(view.QueryPairs, exchange.Target.Query, found);
         Tokens(exchange.Target.Path, found);
-        foreach (var h in exchange.RequestHeaders.Concat(exchange.ResponseHeaders))
-        {
-            if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
-            {
-                var first = h.Value.Split(';', 2)[0];
-                var eq = first.IndexOf('=');
-                Add(found, SensitiveKind.Secret, "set-cookie", eq < 0 ? first : first[(eq + 1)..]);
-            }
-            if (SecretRedaction.IsSecretHeader(h.Name))
-            {
-                Add(found, SensitiveKind.Secret, h.Name, h.Value);
-                // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
-                var space = h.Value.IndexOf(' ');
-                if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
-            }
-            else if (IsIdentifier(h.Name))
-            {
-                Add(found, SensitiveKind.Identifier, h.Name, h.Value);
-            }
-            else
-            {
-                Tokens(h.Value, found);
-            }
-        }
+        foreach (var h in exchange.RequestHeaders) FromHeader(h, found);
+        foreach (var h in exchange.ResponseHeaders) FromHeader(h, found);
         foreach (var c in view.Cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
         if (view.FormText is { } form) FromPairs(view.FormPairs, form, found);
 
-        var pairs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in view.QueryPairs) pairs.Add(KeyPaths.Raw("", p.Key));
-        var bodyPairs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in view.FormPairs) bodyPairs.Add(KeyPaths.Raw("", p.Key));
+        // The names of the pairs read above, made only for a request that has pairs.
+        var pairs = Names(view.QueryPairs);
+        var bodyPairs = Names(view.FormPairs);
         foreach (var f in fields)
         {
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
             // A pair read above by its name as sent.
-            if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs).Contains(f.KeyPath)) continue;
+            if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs)?.Contains(f.KeyPath) == true) continue;
             var name = KeyPaths.LastKeySpan(f.KeyPath);
             if (name.IsEmpty) Tokens(f.Value, found);
             // The name becomes a string only for a value collected under it.
@@ -107,6 +85,40 @@ public static partial class SensitiveValues
             else Tokens(f.Value, found);
         }
         return found;
+    }
+
+    private static HashSet<string>? Names(List<FormUrlEncoding.Pair> pairs)
+    {
+        if (pairs.Count == 0) return null;
+        var names = new HashSet<string>(pairs.Count, StringComparer.Ordinal);
+        foreach (var p in pairs) names.Add(KeyPaths.Raw("", p.Key));
+        return names;
+    }
+
+    private static void FromHeader(HttpHeader h, List<SensitiveValue> found)
+    {
+        if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+        {
+            var first = h.Value.AsSpan();
+            if (first.IndexOf(';') is var semi and >= 0) first = first[..semi];
+            var eq = first.IndexOf('=');
+            Add(found, SensitiveKind.Secret, "set-cookie", (eq < 0 ? first : first[(eq + 1)..]).ToString());
+        }
+        if (SecretRedaction.IsSecretHeader(h.Name))
+        {
+            Add(found, SensitiveKind.Secret, h.Name, h.Value);
+            // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
+            var space = h.Value.IndexOf(' ');
+            if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
+        }
+        else if (IsIdentifier(h.Name))
+        {
+            Add(found, SensitiveKind.Identifier, h.Name, h.Value);
+        }
+        else
+        {
+            Tokens(h.Value, found);
+        }
     }
 
     private static void FromPairs(List<FormUrlEncoding.Pair> pairs, string text, List<SensitiveValue> found)
