@@ -104,14 +104,10 @@ public static partial class SecretRedaction
         return UserToken().Replace(text, Marker("access_token"));
     }
 
-    /// <summary>Every token in a text that <see cref="RedactTokens"/> would remove.</summary>
-    public static IEnumerable<string> FindTokens(string text)
-    {
-        foreach (Match m in AppToken().Matches(text)) yield return m.Value;
-        foreach (Match m in UserToken().Matches(text)) yield return m.Value;
-    }
-
-    /// <summary>Calls <paramref name="found"/> with every token <see cref="FindTokens"/> yields, in the same order, allocating only for a token found.</summary>
+    /// <summary>
+    /// Calls <paramref name="found"/> with every token in a text that <see cref="RedactTokens"/> would remove
+    /// (app tokens, then user tokens), making a string only for a token found.
+    /// </summary>
     internal static void EachToken<TState>(string text, TState state, Action<TState, string> found)
     {
         // The shortest token: EAA and 30 characters.
