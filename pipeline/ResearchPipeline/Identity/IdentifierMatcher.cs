@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using ResearchPipeline.Captures;
@@ -43,23 +44,34 @@ public sealed class IdentifierMatcher
     public List<IdentifierMatch> Find(RequestView view, IReadOnlyList<PayloadField> fields)
     {
         var exchange = view.Exchange;
-        var found = new SortedSet<(string Identity, string Location, string KeyPath, string Transform)>();
+        // Made on the first hit: most requests carry no known value, and then the search allocates nothing.
+        SortedSet<(string Identity, string Location, string KeyPath, string Transform)>? found = null;
         var hits = new List<NeedleHit>();
         var host = exchange.Target.Host;
-
-        var query = exchange.Target.Query;
-        Scan(Encoding.UTF8.GetBytes(query), "query", "", PayloadLocation.Query, (bytes, offset) => PairAt(view.QueryPairs, query, bytes, offset));
-        // The URL path is no payload field (exchanges.path publishes it): a hit there is named by its offset.
-        Scan(Encoding.UTF8.GetBytes(exchange.Target.Path), "path", "", null, (_, offset) => "offset " + offset.ToString(CultureInfo.InvariantCulture));
-        foreach (var h in view.Headers)
+        // One buffer for the UTF-8 bytes of the query, path, headers and cookies, in turn.
+        var buffer = ArrayPool<byte>.Shared.Rent(256);
+        try
         {
-            var name = KeyPaths.Header(h.Name);
-            Scan(Encoding.UTF8.GetBytes(h.Value), "header", "", PayloadLocation.Header, (_, _) => name);
+            var query = exchange.Target.Query;
+            var bytes = Utf8(query);
+            foreach (var hit in Hits(bytes)) Add(bytes, hit, "query", "", PayloadLocation.Query, PairAt(view.QueryPairs, query, bytes, hit.Start));
+            // The URL path is no payload field (exchanges.path publishes it): a hit there is named by its offset.
+            bytes = Utf8(exchange.Target.Path);
+            foreach (var hit in Hits(bytes)) Add(bytes, hit, "path", "", null, "offset " + hit.Start.ToString(CultureInfo.InvariantCulture));
+            foreach (var h in view.Headers)
+            {
+                bytes = Utf8(h.Value);
+                foreach (var hit in Hits(bytes)) Add(bytes, hit, "header", "", PayloadLocation.Header, KeyPaths.Header(h.Name));
+            }
+            foreach (var c in view.Cookies)
+            {
+                bytes = Utf8(c.Value);
+                foreach (var hit in Hits(bytes)) Add(bytes, hit, "cookie", "", PayloadLocation.Cookie, KeyPaths.Cookie(c.Name));
+            }
         }
-        foreach (var c in view.Cookies)
+        finally
         {
-            var name = KeyPaths.Cookie(c.Name);
-            Scan(Encoding.UTF8.GetBytes(c.Value), "cookie", "", PayloadLocation.Cookie, (_, _) => name);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         if (view.Coding.Length == 0 || view.CodingFailed)
@@ -73,36 +85,51 @@ public sealed class IdentifierMatcher
             ScanBody(view.Body.Span, view.Coding + ">", located: true);
         }
 
-        return found.Select(f => new IdentifierMatch(exchange.Ordinal, f.Identity, f.Location, f.KeyPath, f.Transform, host)).ToList();
+        if (found is null) return [];
+        var matches = new List<IdentifierMatch>(found.Count);
+        foreach (var f in found) matches.Add(new IdentifierMatch(exchange.Ordinal, f.Identity, f.Location, f.KeyPath, f.Transform, host));
+        return matches;
+
+        ReadOnlySpan<byte> Utf8(string text)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+            if (max > buffer.Length)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(max);
+            }
+            return buffer.AsSpan(0, Encoding.UTF8.GetBytes(text, buffer));
+        }
 
         void ScanBody(ReadOnlySpan<byte> body, string prefix, bool located)
         {
             if (body.IsEmpty) return;
+            var kept = Hits(body);
+            if (kept.Count == 0) return;
             if (located && view.Shape == BodyShape.Json)
             {
                 // JSON key paths for all hits in one pass over the body.
-                var kept = Hits(body);
                 var paths = KeyPaths.InJson(body, kept.Select(h => h.Start).ToList());
                 for (var i = 0; i < kept.Count; i++) Add(body, kept[i], "body", prefix, PayloadLocation.Body, paths[i]);
                 return;
             }
-            Scan(body, "body", prefix, PayloadLocation.Body, located ? view.Shape switch
+            foreach (var hit in kept)
             {
-                BodyShape.Form => (bytes, offset) => PairAt(view.FormPairs, view.FormText!, bytes, offset),
-                BodyShape.Text or BodyShape.Binary or BodyShape.Undecodable => (_, _) => PayloadField.WholeBody,
-                _ => (_, _) => null,
-            } : (_, _) => null);
-        }
-
-        void Scan(ReadOnlySpan<byte> haystack, string location, string prefix, PayloadLocation? fieldLocation, KeyPathOf keyPath)
-        {
-            foreach (var hit in Hits(haystack)) Add(haystack, hit, location, prefix, fieldLocation, keyPath(haystack, hit.Start));
+                var place = !located ? null : view.Shape switch
+                {
+                    BodyShape.Form => PairAt(view.FormPairs, view.FormText!, body, hit.Start),
+                    BodyShape.Text or BodyShape.Binary or BodyShape.Undecodable => PayloadField.WholeBody,
+                    _ => null,
+                };
+                Add(body, hit, "body", prefix, PayloadLocation.Body, place);
+            }
         }
 
         List<NeedleHit> Hits(ReadOnlySpan<byte> haystack)
         {
             hits.Clear();
             if (!haystack.IsEmpty) _search.Search(haystack, hits);
+            if (hits.Count == 0) return NoHits;
             var kept = new List<NeedleHit>(hits.Count);
             foreach (var hit in hits)
             {
@@ -117,9 +144,12 @@ public sealed class IdentifierMatcher
             var form = _search.Needles[hit.Needle].Tag;
             var transform = prefix + KnownValueNeedles.Describe(form, haystack.Slice(hit.Start, hit.Length));
             var keyPath = fieldLocation is { } at ? FieldOf(fields, at, place, form.Value.Kind) : place!;
-            found.Add((form.Value.Kind, location, keyPath, transform));
+            (found ??= []).Add((form.Value.Kind, location, keyPath, transform));
         }
     }
+
+    // Never added to: Hits hands it back when a haystack holds no needle.
+    private static readonly List<NeedleHit> NoHits = [];
 
     /// <summary>The name of the query or form pair that holds a byte offset of the text's UTF-8 bytes.</summary>
     private static string? PairAt(List<FormUrlEncoding.Pair> pairs, string text, ReadOnlySpan<byte> bytes, int offset)
@@ -163,8 +193,6 @@ public sealed class IdentifierMatcher
     private static bool Under(string path, string? place) =>
         place is null || place.Length == 0
         || path.StartsWith(place, StringComparison.Ordinal) && (path.Length == place.Length || path[place.Length] is '.' or '[');
-
-    private delegate string? KeyPathOf(ReadOnlySpan<byte> haystack, int offset);
 
     /// <summary>
     /// A value counts only where it is not part of a longer word or number ("11" in "1180" is not the OS

@@ -71,6 +71,24 @@ public static class FormUrlEncoding
         return sb.Append(text, at, text.Length - at).ToString();
     }
 
+    /// <summary>
+    /// <see cref="Rewrite(string, Func{string, string, string?})"/> by key alone, over the pairs already parsed
+    /// from the text (a request view's): no value read, and no copy of the text unless a value is replaced.
+    /// </summary>
+    public static string Rewrite(string text, List<Pair> pairs, Func<string, string?> replace)
+    {
+        StringBuilder? sb = null;
+        var at = 0;
+        foreach (var p in pairs)
+        {
+            if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
+            if (replace(p.Key) is not { } value) continue;
+            (sb ??= new StringBuilder(text.Length)).Append(text, at, p.ValueStart - at).Append(value);
+            at = p.End;
+        }
+        return sb is null ? text : sb.Append(text, at, text.Length - at).ToString();
+    }
+
     public static string Unescape(string s) => s.AsSpan().IndexOfAny('%', '+') < 0 ? s : Unescape(s.AsSpan());
 
     /// <summary>A parameter name, unescaped: names repeat request after request, so each is kept once (<see cref="Interned"/>).</summary>

@@ -82,6 +82,20 @@ public static class KeyPaths
         return path[(dot + 1)..end];
     }
 
+    /// <summary>
+    /// <see cref="LastKey"/> as a slice of the path, for rules that only look the key up; a quoted key
+    /// (<c>["a.b"]</c>, whose escapes must be undone) is the one case that makes a string.
+    /// </summary>
+    public static ReadOnlySpan<char> LastKeySpan(string path)
+    {
+        var end = path.Length;
+        while (end > 0 && path[end - 1] == ']' && path.LastIndexOf('[', end - 1) is var open and >= 0 && IsIndex(path.AsSpan(open + 1, end - open - 2))) end = open;
+        if (end == 0) return [];
+        if (path[end - 1] == ']' && end >= 2 && path[end - 2] == '"') return LastKey(path);
+        var dot = path.LastIndexOf('.', end - 1);
+        return path.AsSpan((dot + 1)..end);
+    }
+
     private static bool IsIndex(ReadOnlySpan<char> s)
     {
         if (s.IsEmpty) return false;

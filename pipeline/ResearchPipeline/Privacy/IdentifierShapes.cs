@@ -67,17 +67,20 @@ public static partial class IdentifierShapes
         if (Hex().IsMatch(value)) return HasLettersAndDigits(value) && Entropy(value) >= MinHexEntropy;
         if (value.Length >= MinBase64Length && Base64().IsMatch(value))
         {
-            var body = value.TrimEnd('=');
-            return body.Any(char.IsAsciiLetterUpper) && body.Any(char.IsAsciiLetterLower) && body.Any(char.IsAsciiDigit)
+            var body = value.AsSpan().TrimEnd('=');
+            return body.ContainsAnyInRange('A', 'Z') && body.ContainsAnyInRange('a', 'z') && body.ContainsAnyInRange('0', '9')
                 && Entropy(body) >= MinBase64Entropy;
         }
         return false;
     }
 
-    private static bool HasLettersAndDigits(string value) => value.Any(char.IsAsciiDigit) && value.Any(char.IsAsciiLetter);
+    private static bool HasLettersAndDigits(string value) =>
+        value.AsSpan().ContainsAnyInRange('0', '9') && (value.AsSpan().ContainsAnyInRange('a', 'z') || value.AsSpan().ContainsAnyInRange('A', 'Z'));
 
     /// <summary>Shannon entropy of the characters, in bits per character.</summary>
-    public static double Entropy(string value)
+    public static double Entropy(string value) => Entropy(value.AsSpan());
+
+    public static double Entropy(ReadOnlySpan<char> value)
     {
         Span<int> counts = stackalloc int[128];
         var n = 0;

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 
 namespace ResearchPipeline.Privacy;
@@ -9,7 +10,9 @@ namespace ResearchPipeline.Privacy;
 public static partial class SecretRedaction
 {
     /// <summary>Parameter names whose values are credentials (Graph API tokens, passwords, session keys, store receipts).</summary>
-    public static readonly IReadOnlySet<string> SecretParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    public static IReadOnlySet<string> SecretParameters => SecretParameterSet;
+
+    private static readonly HashSet<string> SecretParameterSet = new(StringComparer.OrdinalIgnoreCase)
     {
         "access_token", "client_token", "input_token", "fb_exchange_token", "password", "passwd", "pwd",
         "session_key", "session_token", "sessionid", "session_id", "auth_token", "oauth_token", "refresh_token", "id_token",
@@ -27,12 +30,12 @@ public static partial class SecretRedaction
     public static string? RedactValue(string keyPath, string? value)
     {
         if (value is null) return null;
-        var last = keyPath;
+        var last = keyPath.AsSpan();
         var dot = last.LastIndexOf('.');
         if (dot >= 0) last = last[(dot + 1)..];
         var bracket = last.IndexOf('[');
         if (bracket > 0) last = last[..bracket];
-        if (IsSecret(last)) return Marker(last);
+        if (IsSecret(last)) return Marker(last.ToString());
         if (GraphToken().IsMatch(value)) return Marker("access_token");
         return RedactTokens(value);
     }
@@ -52,19 +55,43 @@ public static partial class SecretRedaction
 
     private static readonly string[] SecretHeaderWords = ["token", "secret", "session", "password", "passwd", "api-key", "apikey", "x-auth"];
 
-    public static string Marker(string name) => $"[redacted:{name.ToLowerInvariant()}]";
+    public static string Marker(string name) => Markers.TryGetValue(name, out var marker) ? marker : NewMarker(name);
 
-    public static bool IsSecret(string name) => SecretParameters.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
+    private static string NewMarker(string name) => $"[redacted:{name.ToLowerInvariant()}]";
+
+    // The secret parameters and cookie stand for nearly every marker a run writes: made once, not per field.
+    private static readonly System.Collections.Frozen.FrozenDictionary<string, string> Markers =
+        SecretParameterSet.Append("cookie").ToDictionary(n => n, NewMarker, StringComparer.Ordinal).ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static bool IsSecret(string name) => IsSecret(name.AsSpan());
+
+    // A key read as a slice of its key path: no string per field looked up.
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> SecretParameterSpans = SecretParameterSet.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static bool IsSecret(ReadOnlySpan<char> name) => SecretParameterSpans.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>HTTP/2 pseudo-headers (:authority, :path) are never secrets as such; their content is published as host and path.</summary>
-    public static bool IsSecretHeader(string name) =>
-        !name.StartsWith(':') && (SecretHeaders.Contains(name) || SecretHeaderWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)));
+    public static bool IsSecretHeader(string name)
+    {
+        if (name.StartsWith(':')) return false;
+        if (SecretHeaders.Contains(name)) return true;
+        // A loop, not Any with a lambda: asked of every header of every request and response.
+        foreach (var w in SecretHeaderWords)
+        {
+            if (name.Contains(w, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
 
     public static string RedactQuery(string query)
     {
         if (query.Length == 0) return query;
         return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, (name, _) => IsSecret(name) ? Marker(name) : null));
     }
+
+    /// <summary><see cref="RedactQuery(string)"/> over the query's pairs as the request view parsed them.</summary>
+    public static string RedactQuery(string query, List<Payloads.FormUrlEncoding.Pair> pairs) =>
+        query.Length == 0 ? query : RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, pairs, static name => IsSecret(name) ? Marker(name) : null));
 
     /// <summary>
     /// Replaces credentials recognisable by their shape wherever they stand: a Graph app token
@@ -77,11 +104,16 @@ public static partial class SecretRedaction
         return UserToken().Replace(text, Marker("access_token"));
     }
 
-    /// <summary>Every token in a text that <see cref="RedactTokens"/> would remove.</summary>
-    public static IEnumerable<string> FindTokens(string text)
+    /// <summary>
+    /// Calls <paramref name="found"/> with every token in a text that <see cref="RedactTokens"/> would remove
+    /// (app tokens, then user tokens), making a string only for a token found.
+    /// </summary>
+    internal static void EachToken<TState>(string text, TState state, Action<TState, string> found)
     {
-        foreach (Match m in AppToken().Matches(text)) yield return m.Value;
-        foreach (Match m in UserToken().Matches(text)) yield return m.Value;
+        // The shortest token: EAA and 30 characters.
+        if (text.Length < 33) return;
+        foreach (var m in AppToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
+        foreach (var m in UserToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
     }
 
     // Graph app access token: numeric app id, '|', 32 hex digits of client token (or app secret).

@@ -1,3 +1,4 @@
+using ResearchPipeline.Captures;
 using ResearchPipeline.Decoders;
 using ResearchPipeline.Payloads;
 
@@ -28,7 +29,9 @@ public static partial class SensitiveValues
     /// Parameter and key names whose values identify a device, install or person (SDK and tracker names as
     /// they appear on the wire). Meta's hashed user data (<c>ud[em]</c>, <c>ud.ph</c>...) is matched by shape.
     /// </summary>
-    public static readonly IReadOnlySet<string> IdentifierParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    public static IReadOnlySet<string> IdentifierParameters => IdentifierParameterSet;
+
+    private static readonly HashSet<string> IdentifierParameterSet = new(StringComparer.OrdinalIgnoreCase)
     {
         "advertiser_id", "anon_id", "idfa", "idfv", "gaid", "aaid", "adid", "android_id", "androidid", "ifa", "madid",
         "device_id", "deviceid", "did", "udid", "installation_id", "fid", "firebase_instance_id", "app_instance_id",
@@ -36,9 +39,14 @@ public static partial class SensitiveValues
         "attribution_id", "fb_attribution_id", "install_id", "X-Crashlytics-Installation-ID",
     };
 
-    public static bool IsIdentifier(string name)
+    // A key read as a slice of its key path: no string per field looked up.
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> IdentifierParameterSpans = IdentifierParameterSet.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static bool IsIdentifier(string name) => IsIdentifier(name.AsSpan());
+
+    public static bool IsIdentifier(ReadOnlySpan<char> name)
     {
-        if (IdentifierParameters.Contains(name)) return true;
+        if (IdentifierParameterSpans.Contains(name)) return true;
         // ud[em], ud.em, user_data[em]: Meta advanced matching fields, always user data (hashed or not).
         return name.StartsWith("ud[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("ud.", StringComparison.OrdinalIgnoreCase)
             || name.StartsWith("user_data[", StringComparison.OrdinalIgnoreCase) || name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase);
@@ -56,46 +64,61 @@ public static partial class SensitiveValues
         var found = new List<SensitiveValue>();
         FromPairs(view.QueryPairs, exchange.Target.Query, found);
         Tokens(exchange.Target.Path, found);
-        foreach (var h in exchange.RequestHeaders.Concat(exchange.ResponseHeaders))
-        {
-            if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
-            {
-                var first = h.Value.Split(';', 2)[0];
-                var eq = first.IndexOf('=');
-                Add(found, SensitiveKind.Secret, "set-cookie", eq < 0 ? first : first[(eq + 1)..]);
-            }
-            if (SecretRedaction.IsSecretHeader(h.Name))
-            {
-                Add(found, SensitiveKind.Secret, h.Name, h.Value);
-                // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
-                var space = h.Value.IndexOf(' ');
-                if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
-            }
-            else if (IsIdentifier(h.Name))
-            {
-                Add(found, SensitiveKind.Identifier, h.Name, h.Value);
-            }
-            else
-            {
-                Tokens(h.Value, found);
-            }
-        }
+        foreach (var h in exchange.RequestHeaders) FromHeader(h, found);
+        foreach (var h in exchange.ResponseHeaders) FromHeader(h, found);
         foreach (var c in view.Cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
         if (view.FormText is { } form) FromPairs(view.FormPairs, form, found);
 
-        var pairs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in view.QueryPairs) pairs.Add(KeyPaths.Raw("", p.Key));
-        var bodyPairs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in view.FormPairs) bodyPairs.Add(KeyPaths.Raw("", p.Key));
+        // The names of the pairs read above, made only for a request that has pairs.
+        var pairs = Names(view.QueryPairs);
+        var bodyPairs = Names(view.FormPairs);
         foreach (var f in fields)
         {
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
             // A pair read above by its name as sent.
-            if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs).Contains(f.KeyPath)) continue;
-            if (KeyPaths.LastKey(f.KeyPath) is { Length: > 0 } name) Classify(name, f.Value, found);
+            if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs)?.Contains(f.KeyPath) == true) continue;
+            var name = KeyPaths.LastKeySpan(f.KeyPath);
+            if (name.IsEmpty) Tokens(f.Value, found);
+            // The name becomes a string only for a value collected under it.
+            else if (SecretRedaction.IsSecret(name)) Add(found, SensitiveKind.Secret, KeyPaths.LastKey(f.KeyPath), f.Value);
+            else if (IsIdentifier(name)) Add(found, SensitiveKind.Identifier, KeyPaths.LastKey(f.KeyPath), f.Value);
             else Tokens(f.Value, found);
         }
         return found;
+    }
+
+    private static HashSet<string>? Names(List<FormUrlEncoding.Pair> pairs)
+    {
+        if (pairs.Count == 0) return null;
+        var names = new HashSet<string>(pairs.Count, StringComparer.Ordinal);
+        foreach (var p in pairs) names.Add(KeyPaths.Raw("", p.Key));
+        return names;
+    }
+
+    private static void FromHeader(HttpHeader h, List<SensitiveValue> found)
+    {
+        if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+        {
+            var first = h.Value.AsSpan();
+            if (first.IndexOf(';') is var semi and >= 0) first = first[..semi];
+            var eq = first.IndexOf('=');
+            Add(found, SensitiveKind.Secret, "set-cookie", (eq < 0 ? first : first[(eq + 1)..]).ToString());
+        }
+        if (SecretRedaction.IsSecretHeader(h.Name))
+        {
+            Add(found, SensitiveKind.Secret, h.Name, h.Value);
+            // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
+            var space = h.Value.IndexOf(' ');
+            if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
+        }
+        else if (IsIdentifier(h.Name))
+        {
+            Add(found, SensitiveKind.Identifier, h.Name, h.Value);
+        }
+        else
+        {
+            Tokens(h.Value, found);
+        }
     }
 
     private static void FromPairs(List<FormUrlEncoding.Pair> pairs, string text, List<SensitiveValue> found)
@@ -116,10 +139,8 @@ public static partial class SensitiveValues
         else Tokens(value, found);
     }
 
-    private static void Tokens(string text, List<SensitiveValue> found)
-    {
-        foreach (var token in SecretRedaction.FindTokens(text)) Add(found, SensitiveKind.Secret, "access_token", token);
-    }
+    private static void Tokens(string text, List<SensitiveValue> found) =>
+        SecretRedaction.EachToken(text, found, static (found, token) => Add(found, SensitiveKind.Secret, "access_token", token));
 
     private static void Add(List<SensitiveValue> found, SensitiveKind kind, string name, string value)
     {

@@ -145,7 +145,7 @@ public static class CaptureParse
             using var view = RequestView.Of(exchange, decodeLimits);
             var decoded = decoders!.Decode(view, decodeLimits);
             var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
-            var row = ExchangeRows.From(exchange, captureId, appId) with { Sdk = decoded.Sdk, GraphApiVersion = decoded.GraphApiVersion };
+            var row = ExchangeRows.From(view, decoded, captureId, appId);
             var payloadRows = new List<PayloadFieldRow>();
             List<IdentifierMatchRow> found = [];
             var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();

@@ -2,6 +2,8 @@ using ResearchPipeline.Privacy;
 using ResearchPipeline.Captures;
 
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Decoders;
+using ResearchPipeline.Payloads;
 
 namespace ResearchPipeline.Run;
 
@@ -10,7 +12,13 @@ public static class ExchangeRows
 {
     public static string ExchangeId(string captureId, int ordinal) => $"{captureId[..16]}:{ordinal}";
 
-    public static ExchangeRow From(Exchange e, string captureId, string appId) => new()
+    public static ExchangeRow From(Exchange e, string captureId, string appId) => From(e, captureId, appId, null);
+
+    /// <summary>The row of a decoded exchange: its query's pairs as its view parsed them, the SDK and Graph API version decode named.</summary>
+    public static ExchangeRow From(RequestView view, DecodedExchange decoded, string captureId, string appId) =>
+        From(view.Exchange, captureId, appId, view.QueryPairs, decoded.Sdk, decoded.GraphApiVersion);
+
+    private static ExchangeRow From(Exchange e, string captureId, string appId, List<FormUrlEncoding.Pair>? queryPairs, string? sdk = null, string? graphApiVersion = null) => new()
     {
         ExchangeId = ExchangeId(captureId, e.Ordinal),
         CaptureId = captureId,
@@ -23,7 +31,9 @@ public static class ExchangeRows
         Host = e.Target.Host,
         Port = e.Target.Port,
         Path = e.Target.Path,
-        Query = SecretRedaction.RedactQuery(e.Target.Query),
+        Query = queryPairs is null ? SecretRedaction.RedactQuery(e.Target.Query) : SecretRedaction.RedactQuery(e.Target.Query, queryPairs),
+        Sdk = sdk,
+        GraphApiVersion = graphApiVersion,
         HttpVersion = e.HttpVersion.Length == 0 ? null : e.HttpVersion,
         Status = e.Status,
         RequestBytes = e.RequestBody.Length,
