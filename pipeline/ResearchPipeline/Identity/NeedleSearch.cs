@@ -7,20 +7,36 @@ public sealed record Needle<TTag>(byte[] Pattern, bool IgnoreCase, TTag Tag);
 public readonly record struct NeedleHit(int Start, int Length, int Needle);
 
 /// <summary>
-/// Finds every needle of a fixed set in one pass over a haystack (Aho-Corasick, as a full transition table
-/// over the bytes the needles use), so the cost is the haystack's length whatever the number of needles;
-/// a search per needle would read every body once per needle and transform.
+/// Finds every needle of a fixed set in one pass over a haystack (Aho-Corasick), so the cost is the haystack's
+/// length whatever the number of needles; a search per needle would read every body once per needle and transform.
+/// The states nearest the root, as many as fit a fixed budget, have a full row of transitions over the bytes the
+/// needles use (one lookup per byte); deeper states, which in a set of long random tokens almost always have a
+/// single child, keep only their children and a failure link. A study's thousands of secrets and identifiers would
+/// otherwise make a table of hundreds of megabytes, nearly all of it copies of the root's row.
 /// Built once, immutable, safe to share between threads.
 /// </summary>
 public sealed class NeedleSearch<TTag>
 {
+    /// <summary>Bytes of full transition rows at most; a device's known values fit whole, a study's secrets do not.</summary>
+    private const long DenseBudgetBytes = 16 << 20;
+
     private readonly IReadOnlyList<Needle<TTag>> _needles;
     private readonly byte[] _class = new byte[256];
     private readonly int _classes;
-    private readonly int[] _next;
+    /// <summary>Full rows, one per dense state (the first <see cref="_denseStates"/> states, in breadth-first order).</summary>
+    private readonly int[] _dense;
+    private readonly int _denseStates;
+    /// <summary>For a sparse state: its children (class, state) in <see cref="_childClass"/>/<see cref="_childState"/> from <see cref="_firstChild"/>, and its failure state.</summary>
+    private readonly int[] _firstChild;
+    private readonly byte[] _childClass;
+    private readonly int[] _childState;
+    private readonly int[] _fail;
     private readonly int[][] _outputs;
 
-    public NeedleSearch(IEnumerable<Needle<TTag>> needles)
+    public NeedleSearch(IEnumerable<Needle<TTag>> needles) : this(needles, DenseBudgetBytes) { }
+
+    /// <param name="denseBudgetBytes">Bytes of full rows at most (tests make it small to search through the sparse states).</param>
+    internal NeedleSearch(IEnumerable<Needle<TTag>> needles, long denseBudgetBytes)
     {
         _needles = needles.Where(n => n.Pattern.Length > 0).ToList();
         // Byte classes: each folded byte some needle uses gets its own column; every other byte shares column 0.
@@ -40,70 +56,104 @@ public sealed class NeedleSearch<TTag>
         _classes = classCount;
         for (var b = 0; b < 256; b++) _class[b] = _class[Fold((byte)b)];
 
-        // Trie, built straight into the transition table (one flat array: a row per state, a column per byte
-        // class), whose empty cells the breadth-first pass below fills with the failure transitions. A row
-        // array per state would double the memory and make a million small objects for a long needle list.
-        // Sized once for the most states the needles can make (one per byte, plus the root): a table grown by
-        // doubling and copied out at the end held up to three times its size at the moment it was largest.
-        var maxStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
-        if (maxStates * _classes > Array.MaxLength) throw new ArgumentException("too many needle bytes for one transition table");
-        int[]? table = new int[maxStates * _classes];
-        // Most states end no needle: their output list stays null.
-        var outputs = new List<List<int>?> { null };
+        // The trie, numbered breadth first (so a state's failure state, being shallower, always comes before it),
+        // with the needles ending at each state.
+        var children = new Dictionary<long, int>();
+        var depthOf = new List<int> { 0 };
+        var ends = new List<List<int>?> { null };
         for (var i = 0; i < _needles.Count; i++)
         {
             var state = 0;
             foreach (var b in _needles[i].Pattern)
             {
-                var cell = state * _classes + _class[b];
-                if (table[cell] <= 0)
+                var key = (long)state * 256 + _class[b];
+                if (!children.TryGetValue(key, out var child))
                 {
-                    var child = outputs.Count;
-                    outputs.Add(null);
-                    table[cell] = child;
+                    child = depthOf.Count;
+                    depthOf.Add(depthOf[state] + 1);
+                    ends.Add(null);
+                    children[key] = child;
                 }
-                state = table[cell];
+                state = child;
             }
-            (outputs[state] ??= []).Add(i);
+            (ends[state] ??= []).Add(i);
         }
-
-        // Failure links, breadth first: a state's children are the cells set above (always a deeper state,
-        // so never 0); every other cell takes the transition of the state's failure state, already complete.
-        var states = outputs.Count;
-        // Shared prefixes leave rows unused at the end; cut them off only when that saves much.
-        _next = states * 4L < maxStates * 3 ? table.AsSpan(0, states * _classes).ToArray() : table!;
-        table = null;
-        var fail = new int[states];
+        var states = depthOf.Count;
+        var byParent = new List<(int Class, int Child)>?[states];
+        foreach (var (key, child) in children) (byParent[(int)(key / 256)] ??= []).Add(((int)(key % 256), child));
+        children.Clear();
+        var order = new int[states];
+        var renumber = new int[states];
         var queue = new Queue<int>();
-        for (var c = 0; c < _classes; c++)
-        {
-            var s = _next[c];
-            if (s > 0)
-            {
-                fail[s] = 0;
-                queue.Enqueue(s);
-            }
-        }
+        queue.Enqueue(0);
+        var n0 = 0;
         while (queue.Count > 0)
         {
             var r = queue.Dequeue();
-            if (outputs[fail[r]] is { } inherited) (outputs[r] ??= []).AddRange(inherited);
-            for (var c = 0; c < _classes; c++)
+            renumber[r] = n0;
+            order[n0++] = r;
+            if (byParent[r] is { } list)
             {
-                var s = _next[r * _classes + c];
-                if (s > 0)
+                list.Sort((x, y) => x.Class.CompareTo(y.Class));
+                foreach (var (_, child) in list) queue.Enqueue(child);
+            }
+        }
+
+        _firstChild = new int[states + 1];
+        _childClass = new byte[states - 1];
+        _childState = new int[states - 1];
+        var at = 0;
+        for (var s = 0; s < states; s++)
+        {
+            _firstChild[s] = at;
+            if (byParent[order[s]] is { } list)
+            {
+                foreach (var (cls, child) in list)
                 {
-                    fail[s] = _next[fail[r] * _classes + c];
-                    queue.Enqueue(s);
-                }
-                else
-                {
-                    _next[r * _classes + c] = _next[fail[r] * _classes + c];
+                    _childClass[at] = (byte)cls;
+                    _childState[at++] = renumber[child];
                 }
             }
         }
-        _outputs = outputs.Select(o => o is null ? [] : o.ToArray()).ToArray();
+        _firstChild[states] = at;
 
+        _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, states);
+        _dense = new int[_denseStates * _classes];
+        _fail = new int[states];
+        var outputs = new List<int>?[states];
+        for (var s = 0; s < states; s++) outputs[s] = ends[order[s]];
+        // Breadth first: a state's failure state and every shallower row are complete when it is reached.
+        for (var s = 0; s < states; s++)
+        {
+            if (s > 0 && outputs[_fail[s]] is { } inherited) outputs[s] = [.. outputs[s] ?? [], .. inherited];
+            for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++)
+                _fail[_childState[k]] = s == 0 ? 0 : Next(_fail[s], _childClass[k]);
+            if (s < _denseStates)
+            {
+                for (var c = 0; c < _classes; c++) _dense[s * _classes + c] = s == 0 ? Child(0, c) : (Child(s, c) is var child and > 0 ? child : Next(_fail[s], c));
+            }
+        }
+        _outputs = outputs.Select(o => o is null ? [] : o.ToArray()).ToArray();
+    }
+
+    /// <summary>The child of a state by a byte class; 0 (the root, never a child) when there is none.</summary>
+    private int Child(int state, int cls)
+    {
+        for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
+            if (_childClass[k] == cls) return _childState[k];
+        return 0;
+    }
+
+    /// <summary>The automaton's transition: a dense state's row, else its child, else its failure state's transition.</summary>
+    private int Next(int state, int cls)
+    {
+        while (state >= _denseStates)
+        {
+            for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
+                if (_childClass[k] == cls) return _childState[k];
+            state = _fail[state];
+        }
+        return _dense[state * _classes + cls];
     }
 
     public IReadOnlyList<Needle<TTag>> Needles => _needles;
@@ -115,12 +165,14 @@ public sealed class NeedleSearch<TTag>
     {
         if (_needles.Count == 0) return;
         var state = 0;
-        var next = _next;
+        var dense = _dense;
+        var denseStates = _denseStates;
         var cls = _class;
         var classes = _classes;
         for (var i = 0; i < haystack.Length; i++)
         {
-            state = next[state * classes + cls[haystack[i]]];
+            var c = cls[haystack[i]];
+            state = state < denseStates ? dense[state * classes + c] : Next(state, c);
             var outs = _outputs[state];
             if (outs.Length == 0) continue;
             foreach (var n in outs)

@@ -182,14 +182,17 @@ public class IdentifierMatcherTests
         Assert.That(Found(m, Post(json, "application/json")), Is.EqualTo(new[] { "model body custom_events[1].u.m plain", "model body x[1] plain" }));
     }
 
-    [Test]
-    public void One_pass_search_finds_what_a_search_per_needle_finds()
+    // All states with a full row (a device's values), and only the root with one (a study's many secrets).
+    [TestCase(16L << 20)]
+    [TestCase(0L)]
+    public void One_pass_search_finds_what_a_search_per_needle_finds(long denseBudgetBytes)
     {
         var random = new Random(20240624);
         var alphabet = "abcAB-_012%=&"u8.ToArray();
         byte[] Text(int n) => Enumerable.Range(0, n).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray();
         var needles = Enumerable.Range(0, 60).Select(i => new Needle<int>(Text(random.Next(1, 6)), i % 3 == 0, i)).ToList();
-        var search = new NeedleSearch<int>(needles);
+        var search = new NeedleSearch<int>(needles, denseBudgetBytes);
+        var allDense = new NeedleSearch<int>(needles);
         for (var round = 0; round < 50; round++)
         {
             var hay = Text(2000);
@@ -207,6 +210,9 @@ public class IdentifierMatcherTests
                 }
             }
             Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected.Order()));
+            var denseHits = new List<NeedleHit>();
+            allDense.Search(hay, denseHits);
+            Assert.That(hits, Is.EqualTo(denseHits), "the same hits in the same order");
         }
     }
 
