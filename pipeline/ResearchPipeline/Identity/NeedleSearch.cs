@@ -57,9 +57,9 @@ public sealed class NeedleSearch<TTag>
         for (var b = 0; b < 256; b++) _class[b] = _class[Fold((byte)b)];
 
         // The trie, numbered breadth first (so a state's failure state, being shallower, always comes before it),
-        // with the needles ending at each state.
-        var children = new Dictionary<long, int>();
-        var depthOf = new List<int> { 0 };
+        // with the needles ending at each state. Sized for the most states the needles can make, so that the map
+        // of edges is never copied while it grows.
+        var children = new Dictionary<long, int>((int)Math.Min(Array.MaxLength, 1L + _needles.Sum(n => (long)n.Pattern.Length)));
         var ends = new List<List<int>?> { null };
         for (var i = 0; i < _needles.Count; i++)
         {
@@ -69,8 +69,7 @@ public sealed class NeedleSearch<TTag>
                 var key = (long)state * 256 + _class[b];
                 if (!children.TryGetValue(key, out var child))
                 {
-                    child = depthOf.Count;
-                    depthOf.Add(depthOf[state] + 1);
+                    child = ends.Count;
                     ends.Add(null);
                     children[key] = child;
                 }
@@ -78,44 +77,48 @@ public sealed class NeedleSearch<TTag>
             }
             (ends[state] ??= []).Add(i);
         }
-        var states = depthOf.Count;
-        var byParent = new List<(int Class, int Child)>?[states];
-        foreach (var (key, child) in children) (byParent[(int)(key / 256)] ??= []).Add(((int)(key % 256), child));
-        children.Clear();
+        var states = ends.Count;
+        // The edges grouped by parent in flat arrays (a list per state would be a million small objects), each
+        // group in byte class order.
+        var edgeStart = new int[states + 1];
+        foreach (var key in children.Keys) edgeStart[(int)(key / 256) + 1]++;
+        for (var s = 0; s < states; s++) edgeStart[s + 1] += edgeStart[s];
+        var edgeClass = new byte[children.Count];
+        var edgeChild = new int[children.Count];
+        var filled = edgeStart[..^1];
+        foreach (var (key, child) in children)
+        {
+            var at = filled[(int)(key / 256)]++;
+            edgeClass[at] = (byte)(key % 256);
+            edgeChild[at] = child;
+        }
+        children = null;
+        for (var s = 0; s < states; s++) Array.Sort(edgeClass, edgeChild, edgeStart[s], edgeStart[s + 1] - edgeStart[s]);
         var order = new int[states];
         var renumber = new int[states];
-        var queue = new Queue<int>();
-        queue.Enqueue(0);
-        var n0 = 0;
-        while (queue.Count > 0)
+        var taken = 1;
+        for (var n = 0; n < states; n++)
         {
-            var r = queue.Dequeue();
-            renumber[r] = n0;
-            order[n0++] = r;
-            if (byParent[r] is { } list)
-            {
-                list.Sort((x, y) => x.Class.CompareTo(y.Class));
-                foreach (var (_, child) in list) queue.Enqueue(child);
-            }
+            // order doubles as the breadth-first queue: the children of the n-th state go to its end.
+            var r = order[n];
+            renumber[r] = n;
+            for (var k = edgeStart[r]; k < edgeStart[r + 1]; k++) order[taken++] = edgeChild[k];
         }
 
         _firstChild = new int[states + 1];
         _childClass = new byte[states - 1];
         _childState = new int[states - 1];
-        var at = 0;
+        var next = 0;
         for (var s = 0; s < states; s++)
         {
-            _firstChild[s] = at;
-            if (byParent[order[s]] is { } list)
+            _firstChild[s] = next;
+            for (var k = edgeStart[order[s]]; k < edgeStart[order[s] + 1]; k++)
             {
-                foreach (var (cls, child) in list)
-                {
-                    _childClass[at] = (byte)cls;
-                    _childState[at++] = renumber[child];
-                }
+                _childClass[next] = edgeClass[k];
+                _childState[next++] = renumber[edgeChild[k]];
             }
         }
-        _firstChild[states] = at;
+        _firstChild[states] = next;
 
         _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, states);
         _dense = new int[_denseStates * _classes];
