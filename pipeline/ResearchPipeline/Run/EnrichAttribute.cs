@@ -18,12 +18,6 @@ public static class EnrichAttribute
     public const string OverlayFile = "mobile-overlay.csv";
     public const string OrganisationsFile = "organisations.csv";
 
-    public static EnrichmentOutcome Run(IReadOnlyList<CaptureOutcome> outcomes, RunOptions options)
-    {
-        using var reference = EnrichmentReference.Load(options);
-        return Run(outcomes, reference);
-    }
-
     /// <summary>The stages over reference data already loaded (a local run loads it while the captures parse).</summary>
     public static EnrichmentOutcome Run(IReadOnlyList<CaptureOutcome> outcomes, EnrichmentReference reference)
     {
@@ -54,23 +48,6 @@ public static class EnrichAttribute
             Note("attribute", new EnrichmentNote("info", $"{attributed.Conflicts.Count} disagreements between the overlay and TrackerDB; the overlay's answers are published", "taxonomy_conflicts"));
 
         return new EnrichmentOutcome(enriched.Endpoints.ToList(), attributed.Trackers.ToList(), attributed.Conflicts.ToList(), quality);
-    }
-
-    internal static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
-    {
-        var notes = new List<EnrichmentNote>();
-        var organisationsPath = Path.Combine(options.TaxonomyFolder, OrganisationsFile);
-        var overlayPath = Path.Combine(options.TaxonomyFolder, OverlayFile);
-        var organisations = File.Exists(organisationsPath) ? OrganisationCatalog.Load(organisationsPath) : OrganisationCatalog.Empty;
-        var overlay = File.Exists(overlayPath) ? TaxonomyOverlay.Load(overlayPath, organisations) : TaxonomyOverlay.Empty;
-        if (overlay.Count == 0)
-            notes.Add(new EnrichmentNote("info", $"no curated overlay at {overlayPath}: mobile SDK hosts TrackerDB misses stay unattributed", overlayPath));
-        TrackerDb? trackerDb = null;
-        if (lockFile.WithRole("trackerdb").FirstOrDefault(a => File.Exists(a.PathUnder(options.ExternalFolder))) is { } db)
-            trackerDb = TrackerDb.Load(db.PathUnder(options.ExternalFolder), db.PackageSpec);
-        else
-            notes.Add(new EnrichmentNote("info", $"no TrackerDB in {options.ExternalFolder}: only the curated overlay attributes hosts (run make reference)", options.ExternalFolder));
-        return (new TrackerTaxonomy(overlay, organisations, trackerDb), notes);
     }
 
     /// <summary>Where each capture format takes its server address from.</summary>
@@ -112,8 +89,25 @@ public sealed class EnrichmentReference : IDisposable
             notes.Add(("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock)));
         var sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases);
         notes.AddRange(sources.Notes.Select(n => ("enrich", n)));
-        var (taxonomy, taxonomyNotes) = EnrichAttribute.LoadTaxonomy(options, lockFile);
+        var (taxonomy, taxonomyNotes) = LoadTaxonomy(options, lockFile);
         return new EnrichmentReference(sources, taxonomy, notes, taxonomyNotes);
+    }
+
+    private static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
+    {
+        var notes = new List<EnrichmentNote>();
+        var organisationsPath = Path.Combine(options.TaxonomyFolder, EnrichAttribute.OrganisationsFile);
+        var overlayPath = Path.Combine(options.TaxonomyFolder, EnrichAttribute.OverlayFile);
+        var organisations = File.Exists(organisationsPath) ? OrganisationCatalog.Load(organisationsPath) : OrganisationCatalog.Empty;
+        var overlay = File.Exists(overlayPath) ? TaxonomyOverlay.Load(overlayPath, organisations) : TaxonomyOverlay.Empty;
+        if (overlay.Count == 0)
+            notes.Add(new EnrichmentNote("info", $"no curated overlay at {overlayPath}: mobile SDK hosts TrackerDB misses stay unattributed", overlayPath));
+        TrackerDb? trackerDb = null;
+        if (lockFile.WithRole("trackerdb").FirstOrDefault(a => File.Exists(a.PathUnder(options.ExternalFolder))) is { } db)
+            trackerDb = TrackerDb.Load(db.PathUnder(options.ExternalFolder), db.PackageSpec);
+        else
+            notes.Add(new EnrichmentNote("info", $"no TrackerDB in {options.ExternalFolder}: only the curated overlay attributes hosts (run make reference)", options.ExternalFolder));
+        return (new TrackerTaxonomy(overlay, organisations, trackerDb), notes);
     }
 
     public void Dispose() => Sources.Dispose();

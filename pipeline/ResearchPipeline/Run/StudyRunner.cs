@@ -56,14 +56,25 @@ public sealed class StudyRunner(IProgressSink progress)
         {
             // Needs nothing from the captures: loaded on the core the parse stage leaves idle (or beside it).
             var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
-            var plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
-            var folders = new PartFolders(shardFolder);
-            // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-            var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
-            progress.StageStarted("parse", files.Count);
-            Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
-            progress.StageFinished("parse");
+            StudyPlan plan;
+            PartFolders folders;
+            try
+            {
+                plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
+                folders = new PartFolders(shardFolder);
+                // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
+                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
+                progress.StageStarted("parse", files.Count);
+                Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
+                progress.StageFinished("parse");
+            }
+            catch
+            {
+                // The databases opened beside a parse that failed are closed once they are open.
+                _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw;
+            }
             return await EmitAsync(options, plan, files, folders, reference, cancel);
         }
         finally

@@ -29,7 +29,8 @@ public class EnrichAttributeTests
     public void Quizduel_graph_facebook_com_is_Facebooks_network_and_Metas_tracker()
     {
         ReferenceData.RequireFetched();
-        var outcome = EnrichAttribute.Run([Parse("har/quizduel-android.har")], Options(ReferenceData.ExternalFolder));
+        using var reference = EnrichmentReference.Load(Options(ReferenceData.ExternalFolder));
+        var outcome = EnrichAttribute.Run([Parse("har/quizduel-android.har")], reference);
 
         var endpoint = outcome.Endpoints.Single(e => e.Host == "graph.facebook.com");
         Assert.That(endpoint.ServerIp, Is.EqualTo("157.240.212.16"));
