@@ -185,6 +185,15 @@ bench_tls() {
         REQUESTS() { cut -d, -f2,5 "$work/out" | tr ',/' '\n\n' | grep -c . || true; }
         measure "$label" tls tshark fields 1 "$files" "$bytes" -- sh -c "cd '$view' && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat | tshark -n -r - -o tls.keylog_file:$keylog -T fields -E separator=, -E occurrence=a -E aggregator=/ -e frame.number -e http2.headers.method -e http2.headers.authority -e http2.headers.path -e http.request.method -e http.host -e http.request.uri -Y 'http2.headers.method or http.request'"
     else skip "tshark decryption comparison" tshark "apt-get install tshark"; fi
+    # Memory flat in file size: the same bytes as one pcapng (every section concatenated, keys in their blocks) in
+    # the folder of the corpus's first capture.
+    local one=$work/views/one-file first
+    first=$(cd "$view" && find . -mindepth 2 -name '*.pcapng' | sort | head -1)
+    mkdir -p "$one/$(dirname "$first")"
+    cp "$view/apps.csv" "$view/devices.csv" "$one/"
+    (cd "$view" && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat) > "$one/$first"
+    REQUESTS() { ours_requests; }
+    measure "$label-one-file" tls research-pipeline parse 1 1 "$bytes" -- $DOTNET "$CLI" parse --raw "$one" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
     rm -rf "$work/views" "$work/parse-tls"
 }
 
