@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using ResearchPipeline.Captures.Pcap.Http2;
 using ResearchPipeline.Captures.Pcap.Tls;
 
@@ -354,10 +355,10 @@ internal sealed class TcpConnection
             Method = method,
             Target = target,
             HttpVersion = "HTTP/2",
-            RequestHeaders = [.. request.Where(h => !h.Name.StartsWith(':'))],
+            RequestHeaders = WithoutPseudoHeaders(request),
             RequestBody = stream.RequestBody,
             Status = status,
-            ResponseHeaders = response is { } headers ? [.. headers.Where(h => !h.Name.StartsWith(':'))] : [],
+            ResponseHeaders = response is { } headers ? WithoutPseudoHeaders(headers) : [],
             ResponseBody = stream.ResponseBody,
             ServerIp = ServerIp,
             Sni = tls?.Sni,
@@ -369,6 +370,18 @@ internal sealed class TcpConnection
             BytesToClient = response is null ? null : stream.ResponseBytes,
             Connection = Id,
         }));
+    }
+
+    /// <summary>The fields of an HTTP/2 header list after its pseudo-headers (:method, :status, ...), in their order.</summary>
+    private static ImmutableArray<HttpHeader> WithoutPseudoHeaders(ImmutableArray<HttpHeader> headers)
+    {
+        var pseudo = 0;
+        foreach (var h in headers) if (h.Name.StartsWith(':')) pseudo++;
+        if (pseudo == 0) return headers;
+        var fields = new HttpHeader[headers.Length - pseudo];
+        var n = 0;
+        foreach (var h in headers) if (!h.Name.StartsWith(':')) fields[n++] = h;
+        return ImmutableCollectionsMarshal.AsImmutableArray(fields);
     }
 
     public void Dns(ReadOnlySpan<byte> message, bool fromClient, Frame frame) =>

@@ -22,6 +22,8 @@ internal sealed class HpackDecoder
 
     // Newest first: dynamic index 62 is _entries[^1].
     private readonly List<(string Name, string Value)> _entries = [];
+    // One block's fields as they are read, kept for the next block: each block gets an array of its own size.
+    private readonly ImmutableArray<HttpHeader>.Builder _fields = ImmutableArray.CreateBuilder<HttpHeader>();
     private int _size;
     private int _maxSize = 4096;
 
@@ -50,7 +52,8 @@ internal sealed class HpackDecoder
 
     private ImmutableArray<HttpHeader> Read(ReadOnlySpan<byte> block)
     {
-        var headers = ImmutableArray.CreateBuilder<HttpHeader>();
+        var headers = _fields;
+        headers.Clear();
         var listBytes = 0;
         var pos = 0;
         while (pos < block.Length)
