@@ -313,10 +313,10 @@ internal sealed class TcpConnection
             return;
         }
         _decryptedExchanges++;
-        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, ClientIp, Server, ServerIp, _tls.ServerName ?? ServerName, Id, "https", _tunnelPort, Tls)));
+        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, ClientIp, Server, ServerIp, _tls.ServerName ?? ServerName, Id, "https", _tunnelPort, CurrentTlsFacts)));
     }
 
-    private TlsFacts? Tls => _tls is null ? null : new TlsFacts(_tls.ServerName, _tls.Version, _tls.CipherSuiteName);
+    private TlsFacts? CurrentTlsFacts => _tls is null ? null : new TlsFacts(_tls.ServerName, _tls.Version, _tls.CipherSuiteName);
 
     /// <summary>One HTTP/2 stream as an exchange: pseudo-headers give the request line and status, the rest are its headers.</summary>
     private void Emit(Http2Exchange stream)
@@ -344,7 +344,7 @@ internal sealed class TcpConnection
         var status = response is { } r && int.TryParse(Pseudo(r, ":status"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : (int?)null;
         var started = stream.FirstFrame.TimeUtc;
         var last = stream.LastFrame.TimeUtc;
-        var tls = Tls;
+        var tls = CurrentTlsFacts;
         _pipeline.Emit(new ExchangeRead(new Exchange
         {
             Ordinal = stream.Ordinal,
