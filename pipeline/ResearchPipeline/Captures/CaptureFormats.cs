@@ -16,9 +16,9 @@ public sealed class CaptureFormats
 
     public ICaptureReader? Detect(ReadOnlySpan<byte> head)
     {
-        foreach (var reader in _readers)
+        for (var i = 0; i < _readers.Count; i++)
         {
-            if (reader.Recognises(head)) return reader;
+            if (_readers[i].Recognises(head)) return _readers[i];
         }
         return null;
     }
@@ -33,7 +33,25 @@ public sealed class CaptureFormats
     public ICaptureReader? Detect(Stream stream)
     {
         Span<byte> head = stackalloc byte[HeadBytes];
-        var n = stream.ReadAtLeast(head, HeadBytes, throwOnEndOfStream: false);
+        int n;
+        if (stream is FileStream { CanSeek: true } file)
+        {
+            // Read from the file handle, past the stream's buffer: a reader that reads the file whole the same way
+            // (a packet capture) then never has the buffer allocated, nor the file's first bytes copied twice.
+            n = 0;
+            var at = file.Position;
+            while (n < head.Length)
+            {
+                var read = RandomAccess.Read(file.SafeFileHandle, head[n..], at + n);
+                if (read == 0) break;
+                n += read;
+            }
+            file.Position = at + n;
+        }
+        else
+        {
+            n = stream.ReadAtLeast(head, HeadBytes, throwOnEndOfStream: false);
+        }
         return Detect(head[..n]);
     }
 }

@@ -5,7 +5,12 @@ namespace ResearchPipeline.Captures.Pcap;
 /// <summary>An HTTP request read off the wire and its response (if one came) as an <see cref="Exchange"/>.</summary>
 internal static class HttpExchange
 {
-    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, Endpoint server, string serverName, string connection, string scheme = "http", int? port = null)
+    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, Endpoint server, string serverName, string connection, string scheme = "http", int? port = null) =>
+        From(ordinal, request, response, client, client.Address.ToString(), server, server.Address.ToString(), serverName, connection, scheme, port);
+
+    /// <summary>As above, with the addresses already written out (a connection writes its own once, for all its exchanges).</summary>
+    public static Exchange From(int ordinal, HttpMessage request, HttpMessage? response, Endpoint client, string clientIp, Endpoint server, string serverIp, string serverName, string connection,
+        string scheme = "http", int? port = null, TlsFacts? tls = null)
     {
         var method = request.StartLine[0];
         var uri = request.StartLine[1];
@@ -27,8 +32,11 @@ internal static class HttpExchange
             Status = response is null ? null : int.Parse(response.StartLine[1], CultureInfo.InvariantCulture),
             ResponseHeaders = response?.Headers ?? [],
             ResponseBody = response?.Body ?? ReadOnlyMemory<byte>.Empty,
-            ServerIp = server.Address.ToString(),
-            ClientIp = client.Address.ToString(),
+            ServerIp = serverIp,
+            Sni = tls?.Sni,
+            TlsVersion = tls?.Version,
+            CipherSuite = tls?.CipherSuite,
+            ClientIp = clientIp,
             ClientPort = client.Port,
             BytesToServer = request.WireBytes,
             BytesToClient = response?.WireBytes,
@@ -52,3 +60,6 @@ internal static class HttpExchange
         return new RequestTarget(scheme, host.ToLowerInvariant(), port, path, query);
     }
 }
+
+/// <summary>What a TLS connection says of itself, copied onto each exchange it carried.</summary>
+internal readonly record struct TlsFacts(string? Sni, string? Version, string? CipherSuite);

@@ -45,6 +45,8 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
     private long _wireBytes;
     private string[]? _startLine;
     private ImmutableArray<HttpHeader> _headers;
+    // One head's fields as they are read, kept for the next head: each message gets an array of its own size.
+    private readonly ImmutableArray<HttpHeader>.Builder _fields = ImmutableArray.CreateBuilder<HttpHeader>();
     private Frame? _firstFrame;
     private string? _incomplete;
 
@@ -256,7 +258,8 @@ internal sealed class HttpMessageReader(bool requests, long maxBodyBytes, Func<s
         var start = TrimEndCr(firstEnd < 0 ? head : head[..firstEnd]);
         var rest = firstEnd < 0 ? [] : head[(firstEnd + 1)..];
         if (!StartLine(start, out parts)) return Encoding.Latin1.GetString(start);
-        var headers = ImmutableArray.CreateBuilder<HttpHeader>();
+        var headers = _fields;
+        headers.Clear();
         while (true)
         {
             var lineEnd = rest.IndexOf((byte)'\n');

@@ -73,8 +73,11 @@ internal sealed class PacketPipeline
     public bool TryTake(out CaptureRecord record) => _out.TryDequeue(out record!);
 
     /// <summary>The name the capture gives an address: the DNS answer the app got, else a pcapng name record, else the address.</summary>
-    public string NameFor(IpAddr address) =>
-        _dnsNames.TryGetValue(address, out var name) || _resolvedNames.TryGetValue(address, out name) ? name : address.ToString();
+    public string NameFor(IpAddr address) => NameFor(address, null);
+
+    /// <inheritdoc cref="NameFor(IpAddr)"/>
+    public string NameFor(IpAddr address, string? written) =>
+        _dnsNames.TryGetValue(address, out var name) || _resolvedNames.TryGetValue(address, out name) ? name : written ?? address.ToString();
 
     public void Process(ContainerItem item)
     {

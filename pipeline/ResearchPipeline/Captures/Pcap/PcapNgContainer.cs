@@ -117,9 +117,9 @@ internal static class PcapNgContainer
                     {
                         var major = U16(body.Span[4..], bigEndian);
                         var minor = U16(body.Span[6..], bigEndian);
-                        var app = Options(body[16..], bigEndian).FirstOrDefault(o => o.Code == 4).Value;
+                        var app = Application(body.Span[16..], bigEndian);
                         if (sections == 1)
-                            yield return ContainerItem.Of(new CreatorFound(app.Length > 0 ? Text(app) : "pcapng", app.Length > 0 ? "" : $"{major}.{minor}"));
+                            yield return ContainerItem.Of(new CreatorFound(app ?? "pcapng", app is not null ? "" : $"{major}.{minor}"));
                     }
                     break;
                 case InterfaceDescription:
@@ -129,14 +129,7 @@ internal static class PcapNgContainer
                         interfaces.Add(new Interface(-1, 6, 0));
                         break;
                     }
-                    byte resolution = 6;
-                    long offsetSeconds = 0;
-                    foreach (var (code, value) in Options(body[8..], bigEndian))
-                    {
-                        if (code == 9 && value.Length >= 1) resolution = value.Span[0];
-                        if (code == 14 && value.Length >= 8) offsetSeconds = bigEndian ? BinaryPrimitives.ReadInt64BigEndian(value.Span) : BinaryPrimitives.ReadInt64LittleEndian(value.Span);
-                    }
-                    interfaces.Add(new Interface(U16(body.Span, bigEndian), resolution, offsetSeconds));
+                    interfaces.Add(Describe(body.Span, bigEndian));
                     break;
                 case EnhancedPacket:
                 case ObsoletePacket:
@@ -329,22 +322,52 @@ internal static class PcapNgContainer
         return names;
     }
 
-    private static List<(ushort Code, ReadOnlyMemory<byte> Value)> Options(ReadOnlyMemory<byte> options, bool bigEndian)
+    /// <summary>The application that wrote a section (shb_userappl), from its header's options; null when it does not say.</summary>
+    private static string? Application(ReadOnlySpan<byte> options, bool bigEndian)
     {
-        var result = new List<(ushort, ReadOnlyMemory<byte>)>();
-        var pos = 0;
-        while (pos + 4 <= options.Length)
+        var reader = new Options(options, bigEndian);
+        while (reader.Next(out var code, out var value))
         {
-            var code = U16(options.Span[pos..], bigEndian);
-            var length = U16(options.Span[(pos + 2)..], bigEndian);
-            if (code == 0 || pos + 4 + length > options.Length) break;
-            result.Add((code, options.Slice(pos + 4, length)));
-            pos += 4 + (length + 3) / 4 * 4;
+            if (code == 4) return value.Length > 0 ? Text(value) : null;
         }
-        return result;
+        return null;
     }
 
-    private static string Text(ReadOnlyMemory<byte> utf8) => Encoding.UTF8.GetString(utf8.Span).TrimEnd('\0');
+    /// <summary>An interface description block's link type, timestamp resolution (if_tsresol) and offset (if_tsoffset).</summary>
+    private static Interface Describe(ReadOnlySpan<byte> body, bool bigEndian)
+    {
+        byte resolution = 6;
+        long offsetSeconds = 0;
+        var reader = new Options(body[8..], bigEndian);
+        while (reader.Next(out var code, out var value))
+        {
+            if (code == 9 && value.Length >= 1) resolution = value[0];
+            if (code == 14 && value.Length >= 8) offsetSeconds = bigEndian ? BinaryPrimitives.ReadInt64BigEndian(value) : BinaryPrimitives.ReadInt64LittleEndian(value);
+        }
+        return new Interface(U16(body, bigEndian), resolution, offsetSeconds);
+    }
+
+    /// <summary>A block's options, read in place: code and value of each until opt_endofopt or the block ends.</summary>
+    private ref struct Options(ReadOnlySpan<byte> options, bool bigEndian)
+    {
+        private readonly ReadOnlySpan<byte> _options = options;
+        private int _pos;
+
+        public bool Next(out ushort code, out ReadOnlySpan<byte> value)
+        {
+            value = [];
+            code = 0;
+            if (_pos + 4 > _options.Length) return false;
+            code = U16(_options[_pos..], bigEndian);
+            var length = U16(_options[(_pos + 2)..], bigEndian);
+            if (code == 0 || _pos + 4 + length > _options.Length) return false;
+            value = _options.Slice(_pos + 4, length);
+            _pos += 4 + (length + 3) / 4 * 4;
+            return true;
+        }
+    }
+
+    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8).TrimEnd('\0');
     private static ushort U16(ReadOnlySpan<byte> s, bool be) => be ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s);
     private static uint U32(ReadOnlySpan<byte> s, bool be) => be ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
 }

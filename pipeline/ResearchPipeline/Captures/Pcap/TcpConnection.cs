@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using ResearchPipeline.Captures.Pcap.Http2;
 using ResearchPipeline.Captures.Pcap.Tls;
 
@@ -62,9 +63,12 @@ internal sealed class TcpConnection
         FirstFrame = first;
         LastFrame = first;
         _reservedOrdinal = pipeline.NextOrdinal();
+        // Written once for every exchange and problem row of the connection.
+        ClientIp = client.Address.ToString();
+        ServerIp = server.Address.ToString();
         // Named now, by the DNS answers the app had when it connected: a later answer for the same address
         // (another name on a shared CDN address) must not rename this flow.
-        ServerName = pipeline.NameFor(server.Address);
+        ServerName = pipeline.NameFor(server.Address, ServerIp);
         ToServer = new TcpReassembler(new Direction(this, true), maxReassemblyBytes);
         ToClient = new TcpReassembler(new Direction(this, false), maxReassemblyBytes);
     }
@@ -80,7 +84,10 @@ internal sealed class TcpConnection
     public TcpReassembler ToClient { get; }
     public StreamProtocol Protocol { get; private set; }
     public int ExchangesMade { get; private set; }
-    public string Id => _id ??= $"tcp {Client} > {Server}";
+    public string ClientIp { get; }
+    public string ServerIp { get; }
+    // As Endpoint.ToString writes them, from the addresses already written.
+    public string Id => _id ??= $"tcp {(Client.Address.IsV6 ? $"[{ClientIp}]" : ClientIp)}:{Client.Port} > {(Server.Address.IsV6 ? $"[{ServerIp}]" : ServerIp)}:{Server.Port}";
 
     /// <summary>The flow's own ordinal (reserved at its first packet) for its first exchange, then fresh ones.</summary>
     public int TakeOrdinal()
@@ -302,20 +309,14 @@ internal sealed class TcpConnection
         }
         if (_tls is null)
         {
-            _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, Server, ServerName, Id)));
+            _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, ClientIp, Server, ServerIp, ServerName, Id)));
             return;
         }
         _decryptedExchanges++;
-        var exchange = HttpExchange.From(ordinal, request, response, Client, Server, _tls.ServerName ?? ServerName, Id, "https", _tunnelPort);
-        _pipeline.Emit(new ExchangeRead(WithTls(exchange)));
+        _pipeline.Emit(new ExchangeRead(HttpExchange.From(ordinal, request, response, Client, ClientIp, Server, ServerIp, _tls.ServerName ?? ServerName, Id, "https", _tunnelPort, CurrentTlsFacts)));
     }
 
-    private Exchange WithTls(Exchange exchange) => _tls is null ? exchange : exchange with
-    {
-        Sni = _tls.ServerName,
-        TlsVersion = _tls.Version,
-        CipherSuite = _tls.CipherSuiteName,
-    };
+    private TlsFacts? CurrentTlsFacts => _tls is null ? null : new TlsFacts(_tls.ServerName, _tls.Version, _tls.CipherSuiteName);
 
     /// <summary>One HTTP/2 stream as an exchange: pseudo-headers give the request line and status, the rest are its headers.</summary>
     private void Emit(Http2Exchange stream)
@@ -343,7 +344,8 @@ internal sealed class TcpConnection
         var status = response is { } r && int.TryParse(Pseudo(r, ":status"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : (int?)null;
         var started = stream.FirstFrame.TimeUtc;
         var last = stream.LastFrame.TimeUtc;
-        _pipeline.Emit(new ExchangeRead(WithTls(new Exchange
+        var tls = CurrentTlsFacts;
+        _pipeline.Emit(new ExchangeRead(new Exchange
         {
             Ordinal = stream.Ordinal,
             Kind = ExchangeKind.Http,
@@ -353,18 +355,33 @@ internal sealed class TcpConnection
             Method = method,
             Target = target,
             HttpVersion = "HTTP/2",
-            RequestHeaders = [.. request.Where(h => !h.Name.StartsWith(':'))],
+            RequestHeaders = WithoutPseudoHeaders(request),
             RequestBody = stream.RequestBody,
             Status = status,
-            ResponseHeaders = response is { } headers ? [.. headers.Where(h => !h.Name.StartsWith(':'))] : [],
+            ResponseHeaders = response is { } headers ? WithoutPseudoHeaders(headers) : [],
             ResponseBody = stream.ResponseBody,
-            ServerIp = Server.Address.ToString(),
-            ClientIp = Client.Address.ToString(),
+            ServerIp = ServerIp,
+            Sni = tls?.Sni,
+            TlsVersion = tls?.Version,
+            CipherSuite = tls?.CipherSuite,
+            ClientIp = ClientIp,
             ClientPort = Client.Port,
             BytesToServer = stream.RequestBytes,
             BytesToClient = response is null ? null : stream.ResponseBytes,
             Connection = Id,
-        })));
+        }));
+    }
+
+    /// <summary>The fields of an HTTP/2 header list after its pseudo-headers (:method, :status, ...), in their order.</summary>
+    private static ImmutableArray<HttpHeader> WithoutPseudoHeaders(ImmutableArray<HttpHeader> headers)
+    {
+        var pseudo = 0;
+        foreach (var h in headers) if (h.Name.StartsWith(':')) pseudo++;
+        if (pseudo == 0) return headers;
+        var fields = new HttpHeader[headers.Length - pseudo];
+        var n = 0;
+        foreach (var h in headers) if (!h.Name.StartsWith(':')) fields[n++] = h;
+        return ImmutableCollectionsMarshal.AsImmutableArray(fields);
     }
 
     public void Dns(ReadOnlySpan<byte> message, bool fromClient, Frame frame) =>
@@ -407,8 +424,8 @@ internal sealed class TcpConnection
             DurationMs = first is not null && LastTime is not null ? (LastTime.Value - first.Value).TotalMilliseconds : null,
             Method = "",
             Target = new RequestTarget(tls ? "tls" : "tcp", host.ToLowerInvariant(), Server.Port, "", ""),
-            ServerIp = Server.Address.ToString(),
-            ClientIp = Client.Address.ToString(),
+            ServerIp = ServerIp,
+            ClientIp = ClientIp,
             ClientPort = Client.Port,
             Sni = sni,
             TlsVersion = _tls?.Version,

@@ -161,7 +161,7 @@ internal sealed class TlsHandshake(int maxBytes)
     }
 
     /// <summary>The extensions of a hello, read in place: type and value of each until the list or the message ends.</summary>
-    private ref struct Extensions
+    internal ref struct Extensions
     {
         private readonly ReadOnlySpan<byte> _hello;
         private readonly int _end;

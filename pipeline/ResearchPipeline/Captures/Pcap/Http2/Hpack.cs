@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Text;
 
@@ -22,6 +23,8 @@ internal sealed class HpackDecoder
 
     // Newest first: dynamic index 62 is _entries[^1].
     private readonly List<(string Name, string Value)> _entries = [];
+    // One block's fields as they are read, kept for the next block: each block gets an array of its own size.
+    private readonly ImmutableArray<HttpHeader>.Builder _fields = ImmutableArray.CreateBuilder<HttpHeader>();
     private int _size;
     private int _maxSize = 4096;
 
@@ -50,7 +53,8 @@ internal sealed class HpackDecoder
 
     private ImmutableArray<HttpHeader> Read(ReadOnlySpan<byte> block)
     {
-        var headers = ImmutableArray.CreateBuilder<HttpHeader>();
+        var headers = _fields;
+        headers.Clear();
         var listBytes = 0;
         var pos = 0;
         while (pos < block.Length)
@@ -173,33 +177,44 @@ internal sealed class HpackDecoder
 
         public string Decode(ReadOnlySpan<byte> bytes)
         {
-            var output = new StringBuilder(bytes.Length * 8 / 5);
-            var code = 0;
-            var length = 0;
-            foreach (var b in bytes)
+            // No code is shorter than 5 bits: the string has at most this many characters.
+            var most = bytes.Length * 8 / 5;
+            char[]? rented = null;
+            var output = most <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(most));
+            try
             {
-                for (var bit = 7; bit >= 0; bit--)
+                var n = 0;
+                var code = 0;
+                var length = 0;
+                foreach (var b in bytes)
                 {
-                    code = (code << 1) | ((b >> bit) & 1);
-                    length++;
-                    var offset = code - _firstCode[length];
-                    if (_count[length] > 0 && offset >= 0 && offset < _count[length])
+                    for (var bit = 7; bit >= 0; bit--)
                     {
-                        var symbol = _symbols[_firstIndex[length] + offset];
-                        if (symbol == Eos) throw new HpackException("Huffman string contains EOS");
-                        output.Append((char)symbol);
-                        code = 0;
-                        length = 0;
-                    }
-                    else if (length >= 30)
-                    {
-                        throw new HpackException("Huffman code not valid");
+                        code = (code << 1) | ((b >> bit) & 1);
+                        length++;
+                        var offset = code - _firstCode[length];
+                        if (_count[length] > 0 && offset >= 0 && offset < _count[length])
+                        {
+                            var symbol = _symbols[_firstIndex[length] + offset];
+                            if (symbol == Eos) throw new HpackException("Huffman string contains EOS");
+                            output[n++] = (char)symbol;
+                            code = 0;
+                            length = 0;
+                        }
+                        else if (length >= 30)
+                        {
+                            throw new HpackException("Huffman code not valid");
+                        }
                     }
                 }
+                // Padding is the most significant bits of EOS: at most 7 bits, all ones.
+                if (length > 7 || code != (1 << length) - 1) throw new HpackException("Huffman padding not valid");
+                return new string(output[..n]);
             }
-            // Padding is the most significant bits of EOS: at most 7 bits, all ones.
-            if (length > 7 || code != (1 << length) - 1) throw new HpackException("Huffman padding not valid");
-            return output.ToString();
+            finally
+            {
+                if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+            }
         }
     }
 }

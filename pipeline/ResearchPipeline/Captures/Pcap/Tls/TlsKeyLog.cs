@@ -47,6 +47,7 @@ public sealed class TlsKeyLog
     private static readonly Dictionary<string, Action<TlsSecrets, byte[]>>.AlternateLookup<ReadOnlySpan<char>> LabelLookup = Labels.GetAlternateLookup<ReadOnlySpan<char>>();
 
     private readonly Dictionary<RandomKey, TlsSecrets> _byClientRandom = [];
+    private (byte[] Text, int Secrets, int Unreadable)? _last;
 
     /// <summary>Connections (client randoms) with at least one secret.</summary>
     public int Connections => _byClientRandom.Count;
@@ -60,15 +61,31 @@ public sealed class TlsKeyLog
     public bool IsEmpty => _byClientRandom.Count == 0;
 
     /// <summary>Adds every secret of one key log text (a file or a Decryption Secrets Block).</summary>
-    public void Add(ReadOnlySpan<byte> text)
+    public void Add(ReadOnlySpan<byte> text) => Add(text, null);
+
+    /// <summary>Adds a key log text read whole into an array that nothing writes to again (a key log file's bytes).</summary>
+    internal void Add(byte[] text) => Add(text, text);
+
+    private void Add(ReadOnlySpan<byte> text, byte[]? kept)
     {
-        while (text.Length > 0)
+        // The text added last, added again (a capture's secrets block holding the very key log kept beside it),
+        // would set every secret to the value it already has: only its lines are counted again.
+        if (_last is { } last && text.SequenceEqual(last.Text))
         {
-            var end = text.IndexOf((byte)'\n');
-            var line = end < 0 ? text : text[..end];
-            text = end < 0 ? [] : text[(end + 1)..];
+            SecretLines += last.Secrets;
+            UnreadableLines += last.Unreadable;
+            return;
+        }
+        var (secretsBefore, unreadableBefore) = (SecretLines, UnreadableLines);
+        var rest = text;
+        while (rest.Length > 0)
+        {
+            var end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? [] : rest[(end + 1)..];
             Line(line.TrimEnd("\r\0 \t"u8).TrimStart(" \t"u8));
         }
+        _last = kept is null ? null : (kept, SecretLines - secretsBefore, UnreadableLines - unreadableBefore);
     }
 
     private void Line(ReadOnlySpan<byte> line)

@@ -414,7 +414,8 @@ internal sealed class TlsSession : IDisposable
                 break;
             case 8 when !side.ToServer:
                 // EncryptedExtensions (TLS 1.3): where the server's ALPN choice is.
-                foreach (var (t, v) in Extensions(body, 0)) if (t == 16) Alpn = FirstAlpn(v);
+                var encrypted = new TlsHandshake.Extensions(body, 0);
+                while (encrypted.Next(out var t, out var v)) if (t == 16) Alpn = FirstAlpn(v);
                 break;
             case 5 when side.ToServer && VersionNumber == 0x0304:
                 // EndOfEarlyData: the client's next records are under its handshake secret.
@@ -456,7 +457,8 @@ internal sealed class TlsSession : IDisposable
             _clientRandom = random;
             _secrets = _keys.Find(random);
         }
-        foreach (var (type, value) in Extensions(b, pos))
+        var extensions = new TlsHandshake.Extensions(b, pos);
+        while (extensions.Next(out var type, out var value))
         {
             switch (type)
             {
@@ -495,7 +497,8 @@ internal sealed class TlsSession : IDisposable
         var version = legacy;
         string? alpn = null;
         var etm = false;
-        foreach (var (type, value) in Extensions(b, pos))
+        var extensions = new TlsHandshake.Extensions(b, pos);
+        while (extensions.Next(out var type, out var value))
         {
             if (type == 43 && value.Length == 2) version = BinaryPrimitives.ReadUInt16BigEndian(value);
             else if (type == 16) alpn = FirstAlpn(value);
@@ -578,24 +581,6 @@ internal sealed class TlsSession : IDisposable
     }
 
     private static string? FirstAlpn(ReadOnlySpan<byte> value) => AlpnList(value) is [var first, ..] ? first : null;
-
-    /// <summary>The extensions of a hello: type and value of each until the list or the message ends.</summary>
-    private static List<(ushort Type, byte[] Value)> Extensions(ReadOnlySpan<byte> hello, int pos)
-    {
-        var list = new List<(ushort, byte[])>();
-        if (pos + 2 > hello.Length) return list;
-        var end = Math.Min(hello.Length, pos + 2 + BinaryPrimitives.ReadUInt16BigEndian(hello[pos..]));
-        pos += 2;
-        while (pos + 4 <= end)
-        {
-            var type = BinaryPrimitives.ReadUInt16BigEndian(hello[pos..]);
-            var length = BinaryPrimitives.ReadUInt16BigEndian(hello[(pos + 2)..]);
-            if (pos + 4 + length > end) break;
-            list.Add((type, hello.Slice(pos + 4, length).ToArray()));
-            pos += 4 + length;
-        }
-        return list;
-    }
 
     public void Dispose()
     {
