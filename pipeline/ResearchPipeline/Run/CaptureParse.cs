@@ -130,14 +130,13 @@ public static class CaptureParse
             var secrets = new List<SensitiveValue>();
             if (!decode)
             {
-                var parsed = ExchangeRows.From(exchange, captureId, appId);
+                // No view of the request: its secrets need the query's pairs (parsed once, for the row too), the
+                // headers, the cookies and a form body's pairs, not the body decoded.
+                var query = exchange.Target.Query.Length > 0 ? FormUrlEncoding.Parse(exchange.Target.Query) : [];
+                var parsed = ExchangeRows.From(exchange, captureId, appId, query);
                 return new ExchangeWork(parsed, [], [], [], secrets, null)
                 {
-                    Failure = Attempt(() =>
-                    {
-                        using var secretsView = RequestView.Of(exchange, decodeLimits);
-                        secrets.AddRange(SensitiveValues.In(secretsView, []));
-                    }),
+                    Failure = Attempt(() => secrets.AddRange(SensitiveValues.In(exchange, query, decodeLimits))),
                 };
             }
             // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
