@@ -39,6 +39,10 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly bool _writeBehind;
     private List<TRow> _pending = [];
     private Task _writing = Task.CompletedTask;
+    // The list and the column cells of the row group written last, emptied and taken again for the next: each is
+    // a chunk's size, on the large object heap, where one per row group made collections of the whole heap.
+    private List<TRow>? _written;
+    private readonly Array?[] _cells;
     private readonly List<TRow> _held = [];
     private Stream? _stream;
     private ParquetWriter? _writer;
@@ -59,6 +63,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         _columns = columns;
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
+        _cells = new Array?[columns.Count];
     }
 
     public string Path { get; }
@@ -117,16 +122,27 @@ public sealed class ShardSpool<TRow> : IDisposable
             _writer = ParquetWriter.CreateAsync(schema, _stream, Shards.Options()).GetAwaiter().GetResult();
         }
         var rows = _pending;
-        _pending = new List<TRow>(rows.Count);
+        _pending = _written ?? new List<TRow>(rows.Count);
+        _written = null;
         if (_writeBehind) _writing = Task.Run(() => WriteGroup(_writer, rows));
         else WriteGroup(_writer, rows);
     }
 
     private void WriteGroup(ParquetWriter writer, List<TRow> rows)
     {
-        using var group = writer.CreateRowGroup();
-        // The stream is a BlockingStream: each write has completed when the call returns.
-        foreach (var column in _columns) column.WriteAsync(group, rows, 0, rows.Count).GetAwaiter().GetResult();
+        using (var group = writer.CreateRowGroup())
+        {
+            for (var c = 0; c < _columns.Count; c++)
+            {
+                var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
+                _columns[c].Fill(cells, rows, 0, rows.Count);
+                // The stream is a BlockingStream: each write has completed when the call returns.
+                _columns[c].WriteCellsAsync(group, cells, rows.Count).GetAwaiter().GetResult();
+            }
+        }
+        // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
+        rows.Clear();
+        _written = rows;
     }
 
     /// <summary>Writes the last rows and the file's footer: the file can be read once every capture is written.</summary>
@@ -206,6 +222,8 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     private readonly bool _readAhead;
     private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
+    // Cells of row groups left behind, decoded into again: a row group's column is an array on the large object heap.
+    private readonly Stack<Dictionary<string, Array>> _free = new();
 
     private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead)
     {
@@ -271,29 +289,44 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         // The reader is used by one thread at a time: a read-ahead is awaited before the reader is used again.
         var ahead = _next is null ? default : await _next;
         _next = null;
-        (_groupRows, _cells) = ahead.Cells is not null && ahead.Group == _group ? (ahead.Rows, ahead.Cells) : await DecodeAsync(_group, cancel);
+        // The windows of the group left have been used (ranges are read in order, a window before the next).
+        if (_cells is not null) _free.Push(_cells);
+        if (ahead.Cells is not null && ahead.Group == _group) (_groupRows, _cells) = (ahead.Rows, ahead.Cells);
+        else
+        {
+            if (ahead.Cells is not null) _free.Push(ahead.Cells);
+            (_groupRows, _cells) = await DecodeAsync(_group, _free.TryPop(out var into) ? into : null, cancel);
+        }
         if (_readAhead && _group + 1 < _reader.RowGroupCount)
         {
             var next = _group + 1;
+            var into = _free.TryPop(out var free) ? free : null;
             _next = Task.Run(async () =>
             {
-                var (rows, cells) = await DecodeAsync(next, cancel);
+                var (rows, cells) = await DecodeAsync(next, into, cancel);
                 return (next, rows, cells);
             }, cancel);
         }
     }
 
-    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, CancellationToken cancel)
+    /// <param name="into">Cells of a group no longer used, decoded into where they are large enough.</param>
+    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, Dictionary<string, Array>? into, CancellationToken cancel)
     {
         using var group = _reader.OpenRowGroupReader(index);
         var rows = (int)group.RowCount;
-        var cells = new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
+        var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
         foreach (var column in _columns)
         {
-            var array = column.NewCells(rows);
+            Array array;
+            if (cells.TryGetValue(column.Name, out var kept) && kept.Length >= rows)
+            {
+                array = kept;
+                // The reader is not asked to write every cell (a null may be left as found).
+                Array.Clear(array, 0, rows);
+            }
+            else array = cells[column.Name] = column.NewCells(rows);
             await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
-            if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, column.Name);
-            cells[column.Name] = array;
+            if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, rows, column.Name);
         }
         return (rows, cells);
     }
@@ -302,10 +335,10 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     /// One string object per distinct value of a column that repeats (hosts, semantics, content types): the
     /// reader makes one per cell, and a published row group holds 50,000 rows of them until it is written.
     /// </summary>
-    private void Share(string?[] cells, string column)
+    private void Share(string?[] cells, int rows, string column)
     {
         if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new BoundedMemo<string>(value => value!);
-        for (var i = 0; i < cells.Length; i++)
+        for (var i = 0; i < rows; i++)
         {
             if (cells[i] is { } value) cells[i] = shared.Get(value);
         }

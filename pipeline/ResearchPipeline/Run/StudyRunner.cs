@@ -58,6 +58,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             StudyPlan plan;
             PartFolders folders;
+            PartRecord?[] records;
             try
             {
                 plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
@@ -65,8 +66,10 @@ public sealed class StudyRunner(IProgressSink progress)
                 // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
                 var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
                 progress.StageStarted("parse", files.Count);
+                // Each part's record stays in hand for emit, which would otherwise read back what was just written.
+                records = new PartRecord?[plan.Parts];
                 Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
+                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record));
                 progress.StageFinished("parse");
             }
             catch
@@ -75,7 +78,7 @@ public sealed class StudyRunner(IProgressSink progress)
                 _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                 throw;
             }
-            return await EmitAsync(options, plan, files, folders, reference, cancel);
+            return await EmitAsync(options, plan, files, folders, reference, cancel, records);
         }
         finally
         {
@@ -122,10 +125,10 @@ public sealed class StudyRunner(IProgressSink progress)
     }
 
     private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
-        Task<EnrichmentReference?> loading, CancellationToken cancel)
+        Task<EnrichmentReference?> loading, CancellationToken cancel, IReadOnlyList<PartRecord?>? records = null)
     {
         using var reference = await loading;
-        var (byName, seen) = PartParse.Load(plan, folders);
+        var (byName, seen) = PartParse.Load(plan, folders, records);
         // In the raw folder's order, as every list below was before the parts: the quality table and the manifest keep it.
         var outcomes = files.Select(f => byName[f.RelativeName]).ToArray();
         var devices = DevicesCatalog.Load(options.RawFolder);
