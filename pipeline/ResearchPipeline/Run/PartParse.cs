@@ -23,6 +23,12 @@ public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify
 
     public int WorkersFor(long sizeBytes) => sizeBytes >= LargeCaptureBytes ? Workers : 1;
 
+    /// <summary>
+    /// Shard row groups are encoded and written on another thread while the next fills, for every part: a run
+    /// with a single parse worker leaves the other cores idle, and the writing then costs the reading nothing.
+    /// </summary>
+    public bool WriteBehind { get; init; }
+
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true) =>
         new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
 }
@@ -62,7 +68,7 @@ public static class PartParse
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
             // A part holding a capture that several workers read writes its shards beside them.
-            var writeBehind = plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
+            var writeBehind = context.WriteBehind || plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
             using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
             {
                 foreach (var planned in plan.CapturesOf(part))

@@ -26,7 +26,8 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     /// <summary>payload_fields rows written (the benchmark's denominator for bytes allocated per decoded field).</summary>
     public long PayloadFieldRows => Interlocked.Read(ref _payloadFieldRows);
 
-    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
+    /// <param name="overlap">Encode a row group on another thread while the next is pseudonymised (the parse verb, whose one sharded table this is).</param>
+    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null, bool overlap = false)
     {
         // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
         // user agents, key paths) are worked out once.
@@ -49,7 +50,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
-        }, cancel, rowGroupSize: rowGroupSize, check: check);
+        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap);
     }
 
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,

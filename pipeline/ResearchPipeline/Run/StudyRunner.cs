@@ -64,7 +64,7 @@ public sealed class StudyRunner(IProgressSink progress)
                 plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
                 folders = new PartFolders(shardFolder);
                 // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
+                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
                 progress.StageStarted("parse", files.Count);
                 // Each part's record stays in hand for emit, which would otherwise read back what was just written.
                 records = new PartRecord?[plan.Parts];
@@ -152,12 +152,12 @@ public sealed class StudyRunner(IProgressSink progress)
             progress.StageStarted("emit", 1);
             Directory.CreateDirectory(options.OutputFolder);
             AtomicFile.RemoveLeftovers(options.OutputFolder);
-            List<string> parsed =
-            [
-                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
-                await emit.ExchangesAsync(options.OutputFolder, cancel),
-                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
-            ];
+            // Three independent files, the small two written beside the merge of the exchange shards; the merge
+            // encodes a row group while it fills the next (the stage holds no other table).
+            var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel), cancel);
+            var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
+            var exchangeTable = emit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
+            List<string> parsed = [.. await Task.WhenAll(captureTable, exchangeTable, qualityTable)];
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
             return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
