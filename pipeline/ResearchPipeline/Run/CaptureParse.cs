@@ -127,18 +127,17 @@ public static class CaptureParse
         // shards), so that with several workers it runs on any of them; taken in file order below.
         ExchangeWork Work(Exchange exchange)
         {
-            var secrets = new List<SensitiveValue>();
             if (!decode)
             {
                 // No view of the request: its secrets need the query's pairs (parsed once, for the row too), the
                 // headers, the cookies and a form body's pairs, not the body decoded.
                 var query = exchange.Target.Query.Length > 0 ? FormUrlEncoding.Parse(exchange.Target.Query) : [];
                 var parsed = ExchangeRows.From(exchange, captureId, appId, query);
-                return new ExchangeWork(parsed, [], [], [], secrets, null)
-                {
-                    Failure = Attempt(() => secrets.AddRange(SensitiveValues.In(exchange, query, decodeLimits))),
-                };
+                List<SensitiveValue> seen = [];
+                var failed = Attempt(() => seen = SensitiveValues.In(exchange, query, decodeLimits));
+                return new ExchangeWork(parsed, [], [], [], seen, null) { Failure = failed };
             }
+            var secrets = new List<SensitiveValue>();
             // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
             // secrets; decoded here, while the bodies are in hand; only the rows are kept.
             using var view = RequestView.Of(exchange, decodeLimits);
