@@ -33,6 +33,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         // user agents, key paths) are worked out once.
         var paths = new BoundedMemo<string?>(pseudonymiser.Text);
         var userAgents = new BoundedMemo<string?>(pseudonymiser.Text);
+        // Queries repeat too (an SDK's call with its fixed parameters); one that holds a value of its own is
+        // rarely long, and a long one is not kept.
+        var queries = new BoundedMemo<string?>(q => q is null ? null : pseudonymiser.Query(q), MemoMaxLength);
         var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
         return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
         {
@@ -44,7 +47,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             var start = capture.Capture.FirstTimeUtc?.UtcTicks;
             for (var i = batch.Start; i < batch.End; i++)
             {
-                query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
+                query[i] = queries.Get(query[i]);
                 path[i] = paths.Get(path[i]);
                 userAgent[i] = userAgents.Get(userAgent[i]);
                 seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
