@@ -218,7 +218,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private long _groupFirstRow;
     private int _groupRows;
     private Dictionary<string, Array>? _cells;
-    private readonly Dictionary<string, BoundedMemo<string>> _shared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SharedText> _shared = new(StringComparer.Ordinal);
 
     private readonly bool _readAhead;
     private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
@@ -325,22 +325,45 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
                 Array.Clear(array, 0, rows);
             }
             else array = cells[column.Name] = column.NewCells(rows);
-            await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
-            if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, rows, column.Name);
+            if (ShardTables.Repeating.Contains(column.Name) && array is string?[] strings) await ReadSharedAsync(group, _fields[column.Name], strings, rows, column.Name, cancel);
+            else await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
         }
         return (rows, cells);
     }
 
     /// <summary>
-    /// One string object per distinct value of a column that repeats (hosts, semantics, content types): the
-    /// reader makes one per cell, and a published row group holds 50,000 rows of them until it is written.
+    /// A column whose values repeat row after row (hosts, content types, the capture's id), read as characters and
+    /// kept as one string per distinct value: the reader would make one per cell, and a published row group
+    /// holds 50,000 rows of them until it is written.
     /// </summary>
-    private void Share(string?[] cells, int rows, string column)
+    private async ValueTask ReadSharedAsync(ParquetRowGroupReader group, Parquet.Schema.DataField field, string?[] cells, int rows, string column, CancellationToken cancel)
     {
-        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new BoundedMemo<string>(value => value!);
-        for (var i = 0; i < rows; i++)
+        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new SharedText();
+        if (field.IsNullable)
         {
-            if (cells[i] is { } value) cells[i] = shared.Get(value);
+            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(rows);
+            try
+            {
+                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
+                for (var i = 0; i < rows; i++) cells[i] = text[i] is { } value ? shared.Get(value.Span) : null;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text, clearArray: true);
+            }
+        }
+        else
+        {
+            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(rows);
+            try
+            {
+                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
+                for (var i = 0; i < rows; i++) cells[i] = shared.Get(text[i].Span);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Return(text, clearArray: true);
+            }
         }
     }
 
@@ -352,6 +375,27 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             catch (OperationCanceledException) { }
         }
         await _reader.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// One string per distinct text, found by its characters, so that a text seen before makes no string. Bounded as
+/// <see cref="BoundedMemo{T}"/>: emptied when it holds <see cref="BoundedMemo{T}.Capacity"/> texts.
+/// </summary>
+internal sealed class SharedText
+{
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byText;
+
+    public SharedText() => _byText = _known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public string Get(ReadOnlySpan<char> text)
+    {
+        if (_byText.TryGetValue(text, out var known)) return known;
+        if (_known.Count >= BoundedMemo<string>.Capacity) _known.Clear();
+        var made = new string(text);
+        _known.Add(made);
+        return made;
     }
 }
 
