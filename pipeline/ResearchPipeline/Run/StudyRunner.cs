@@ -105,7 +105,8 @@ public sealed class StudyRunner(IProgressSink progress)
     public static StudyPlan Plan(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, int jobs, long maxBodyBytes, CancellationToken cancel = default)
     {
         var ids = new string[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel },
+        // Hashing comes before any parse work: a run of one job hashes on the core it would otherwise leave idle too.
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, jobs), CancellationToken = cancel },
             i => ids[i] = FileHash.Sha256Hex(files[i].FullPath));
         return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);
     }
