@@ -225,8 +225,11 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     // Cells of row groups left behind, decoded into again: a row group's column is an array on the large object heap.
     private readonly Stack<Dictionary<string, Array>> _free = new();
 
-    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead)
+    private readonly IReadOnlySet<string> _unread;
+
+    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead, IReadOnlySet<string>? unread)
     {
+        _unread = unread ?? new HashSet<string>();
         _reader = reader;
         _columns = columns;
         _readAhead = readAhead;
@@ -235,10 +238,12 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     }
 
     /// <param name="readAhead">Decode the next row group on another thread while this one is used (for cursors that read every row).</param>
-    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false)
+    /// <param name="unread">Columns given as empty cells, not read: ones the caller fills in from what the rows belong to.</param>
+    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false,
+        IReadOnlySet<string>? unread = null)
     {
         var stream = new BlockingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
-        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead);
+        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead, unread);
     }
 
     /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
@@ -325,6 +330,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
                 Array.Clear(array, 0, rows);
             }
             else array = cells[column.Name] = column.NewCells(rows);
+            if (_unread.Contains(column.Name)) continue;
             if (ShardTables.Repeating.Contains(column.Name) && array is string?[] strings) await ReadSharedAsync(group, _fields[column.Name], strings, rows, column.Name, cancel);
             else await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
         }
@@ -413,9 +419,10 @@ public static class ShardMerge
 {
     /// <param name="check">Sees every row group's string cells before they are written.</param>
     /// <param name="overlap">Encode a row group on another thread while the next is transformed (two row groups held, not one).</param>
+    /// <param name="unread">Columns of the shards not read: the transform fills them in from the part's context.</param>
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
         IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
-        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false)
+        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false, IReadOnlySet<string>? unread = null)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = rowGroupSize;
@@ -476,7 +483,7 @@ public static class ShardMerge
                         // decoded row group is let go rather than held for every part of a large study.
                         foreach (var left in cursors.Values) await left.DisposeAsync();
                         cursors.Clear();
-                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true);
+                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true, unread);
                     }
                     if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
                     else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);
