@@ -163,6 +163,9 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         // For make bench (bytes allocated per decoded field): a log line beside the stages' times, never published.
         if (!quiet) await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"allocated: {GC.GetTotalAllocatedBytes(precise: true)} bytes, {summary.PayloadFields} payload fields"));
+        // Where the run's time goes besides its work: collections by generation, and the share of time paused.
+        if (!quiet) await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"gc: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections, {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused"));
         if (summary.InvariantFailures.Count > 0)
         {
             foreach (var f in summary.InvariantFailures) await Console.Error.WriteLineAsync($"research-pipeline: counts do not add up: {f}");

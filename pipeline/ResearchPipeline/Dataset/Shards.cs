@@ -39,6 +39,10 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly bool _writeBehind;
     private List<TRow> _pending = [];
     private Task _writing = Task.CompletedTask;
+    // The list and the column cells of the row group written last, emptied and taken again for the next: each is
+    // a chunk's size, on the large object heap, where one per row group made collections of the whole heap.
+    private List<TRow>? _written;
+    private readonly Array?[] _cells;
     private readonly List<TRow> _held = [];
     private Stream? _stream;
     private ParquetWriter? _writer;
@@ -59,6 +63,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         _columns = columns;
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
+        _cells = new Array?[columns.Count];
     }
 
     public string Path { get; }
@@ -117,16 +122,27 @@ public sealed class ShardSpool<TRow> : IDisposable
             _writer = ParquetWriter.CreateAsync(schema, _stream, Shards.Options()).GetAwaiter().GetResult();
         }
         var rows = _pending;
-        _pending = new List<TRow>(rows.Count);
+        _pending = _written ?? new List<TRow>(rows.Count);
+        _written = null;
         if (_writeBehind) _writing = Task.Run(() => WriteGroup(_writer, rows));
         else WriteGroup(_writer, rows);
     }
 
     private void WriteGroup(ParquetWriter writer, List<TRow> rows)
     {
-        using var group = writer.CreateRowGroup();
-        // The stream is a BlockingStream: each write has completed when the call returns.
-        foreach (var column in _columns) column.WriteAsync(group, rows, 0, rows.Count).GetAwaiter().GetResult();
+        using (var group = writer.CreateRowGroup())
+        {
+            for (var c = 0; c < _columns.Count; c++)
+            {
+                var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
+                _columns[c].Fill(cells, rows, 0, rows.Count);
+                // The stream is a BlockingStream: each write has completed when the call returns.
+                _columns[c].WriteCellsAsync(group, cells, rows.Count).GetAwaiter().GetResult();
+            }
+        }
+        // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
+        rows.Clear();
+        _written = rows;
     }
 
     /// <summary>Writes the last rows and the file's footer: the file can be read once every capture is written.</summary>
@@ -202,13 +218,18 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private long _groupFirstRow;
     private int _groupRows;
     private Dictionary<string, Array>? _cells;
-    private readonly Dictionary<string, BoundedMemo<string>> _shared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SharedText> _shared = new(StringComparer.Ordinal);
 
     private readonly bool _readAhead;
     private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
+    // Cells of row groups left behind, decoded into again: a row group's column is an array on the large object heap.
+    private readonly Stack<Dictionary<string, Array>> _free = new();
 
-    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead)
+    private readonly IReadOnlySet<string> _unread;
+
+    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead, IReadOnlySet<string>? unread)
     {
+        _unread = unread ?? new HashSet<string>();
         _reader = reader;
         _columns = columns;
         _readAhead = readAhead;
@@ -217,10 +238,12 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     }
 
     /// <param name="readAhead">Decode the next row group on another thread while this one is used (for cursors that read every row).</param>
-    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false)
+    /// <param name="unread">Columns given as empty cells, not read: ones the caller fills in from what the rows belong to.</param>
+    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false,
+        IReadOnlySet<string>? unread = null)
     {
         var stream = new BlockingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
-        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead);
+        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead, unread);
     }
 
     /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
@@ -271,43 +294,82 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         // The reader is used by one thread at a time: a read-ahead is awaited before the reader is used again.
         var ahead = _next is null ? default : await _next;
         _next = null;
-        (_groupRows, _cells) = ahead.Cells is not null && ahead.Group == _group ? (ahead.Rows, ahead.Cells) : await DecodeAsync(_group, cancel);
+        // The windows of the group left have been used (ranges are read in order, a window before the next).
+        if (_cells is not null) _free.Push(_cells);
+        if (ahead.Cells is not null && ahead.Group == _group) (_groupRows, _cells) = (ahead.Rows, ahead.Cells);
+        else
+        {
+            if (ahead.Cells is not null) _free.Push(ahead.Cells);
+            (_groupRows, _cells) = await DecodeAsync(_group, _free.TryPop(out var into) ? into : null, cancel);
+        }
         if (_readAhead && _group + 1 < _reader.RowGroupCount)
         {
             var next = _group + 1;
+            var into = _free.TryPop(out var free) ? free : null;
             _next = Task.Run(async () =>
             {
-                var (rows, cells) = await DecodeAsync(next, cancel);
+                var (rows, cells) = await DecodeAsync(next, into, cancel);
                 return (next, rows, cells);
             }, cancel);
         }
     }
 
-    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, CancellationToken cancel)
+    /// <param name="into">Cells of a group no longer used, decoded into where they are large enough.</param>
+    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, Dictionary<string, Array>? into, CancellationToken cancel)
     {
         using var group = _reader.OpenRowGroupReader(index);
         var rows = (int)group.RowCount;
-        var cells = new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
+        var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
         foreach (var column in _columns)
         {
-            var array = column.NewCells(rows);
-            await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
-            if (ShardTables.Repeating.Contains(column.Name)) Share((string?[])array, column.Name);
-            cells[column.Name] = array;
+            Array array;
+            if (cells.TryGetValue(column.Name, out var kept) && kept.Length >= rows)
+            {
+                array = kept;
+                // The reader is not asked to write every cell (a null may be left as found).
+                Array.Clear(array, 0, rows);
+            }
+            else array = cells[column.Name] = column.NewCells(rows);
+            if (_unread.Contains(column.Name)) continue;
+            if (ShardTables.Repeating.Contains(column.Name) && array is string?[] strings) await ReadSharedAsync(group, _fields[column.Name], strings, rows, column.Name, cancel);
+            else await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
         }
         return (rows, cells);
     }
 
     /// <summary>
-    /// One string object per distinct value of a column that repeats (hosts, semantics, content types): the
-    /// reader makes one per cell, and a published row group holds 50,000 rows of them until it is written.
+    /// A column whose values repeat row after row (hosts, content types, the capture's id), read as characters and
+    /// kept as one string per distinct value: the reader would make one per cell, and a published row group
+    /// holds 50,000 rows of them until it is written.
     /// </summary>
-    private void Share(string?[] cells, string column)
+    private async ValueTask ReadSharedAsync(ParquetRowGroupReader group, Parquet.Schema.DataField field, string?[] cells, int rows, string column, CancellationToken cancel)
     {
-        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new BoundedMemo<string>(value => value!);
-        for (var i = 0; i < cells.Length; i++)
+        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new SharedText();
+        if (field.IsNullable)
         {
-            if (cells[i] is { } value) cells[i] = shared.Get(value);
+            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(rows);
+            try
+            {
+                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
+                for (var i = 0; i < rows; i++) cells[i] = text[i] is { } value ? shared.Get(value.Span) : null;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text, clearArray: true);
+            }
+        }
+        else
+        {
+            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(rows);
+            try
+            {
+                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
+                for (var i = 0; i < rows; i++) cells[i] = shared.Get(text[i].Span);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Return(text, clearArray: true);
+            }
         }
     }
 
@@ -319,6 +381,27 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             catch (OperationCanceledException) { }
         }
         await _reader.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// One string per distinct text, found by its characters, so that a text seen before makes no string. Bounded as
+/// <see cref="BoundedMemo{T}"/>: emptied when it holds <see cref="BoundedMemo{T}.Capacity"/> texts.
+/// </summary>
+internal sealed class SharedText
+{
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byText;
+
+    public SharedText() => _byText = _known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public string Get(ReadOnlySpan<char> text)
+    {
+        if (_byText.TryGetValue(text, out var known)) return known;
+        if (_known.Count >= BoundedMemo<string>.Capacity) _known.Clear();
+        var made = new string(text);
+        _known.Add(made);
+        return made;
     }
 }
 
@@ -336,9 +419,10 @@ public static class ShardMerge
 {
     /// <param name="check">Sees every row group's string cells before they are written.</param>
     /// <param name="overlap">Encode a row group on another thread while the next is transformed (two row groups held, not one).</param>
+    /// <param name="unread">Columns of the shards not read: the transform fills them in from the part's context.</param>
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
         IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
-        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false)
+        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false, IReadOnlySet<string>? unread = null)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = rowGroupSize;
@@ -399,7 +483,7 @@ public static class ShardMerge
                         // decoded row group is let go rather than held for every part of a large study.
                         foreach (var left in cursors.Values) await left.DisposeAsync();
                         cursors.Clear();
-                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true);
+                        cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true, unread);
                     }
                     if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
                     else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);

@@ -29,13 +29,6 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     /// <summary>The type as a reader of the data dictionary understands it.</summary>
     public abstract string TypeName { get; }
 
-    internal Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<TRow> rows, int start, int count)
-    {
-        var cells = NewCells(count);
-        Fill(cells, rows, start, count);
-        return WriteCellsAsync(writer, cells, count);
-    }
-
     /// <summary>Takes this column's values of rows[start..start+count) into cells[0..count).</summary>
     internal abstract void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count);
 
@@ -151,14 +144,24 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 /// </summary>
 public static class ParquetCells
 {
-    public static Task WriteAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct
+    public static Task WriteAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct =>
+        field.IsNullable ? writer.WriteAsync<T>(field, cells) : WriteRequiredAsync(writer, field, cells);
+
+    private static async Task WriteRequiredAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct
     {
-        if (field.IsNullable) return writer.WriteAsync<T>(field, cells);
-        var values = new T[cells.Length];
-        var span = cells.Span;
-        for (var i = 0; i < values.Length; i++)
-            values[i] = span[i] ?? throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
-        return writer.WriteAsync<T>(field, (ReadOnlyMemory<T>)values);
+        // A row group's values, taken back once written: a new array each time would be one on the large object heap.
+        var values = System.Buffers.ArrayPool<T>.Shared.Rent(cells.Length);
+        try
+        {
+            var span = cells.Span;
+            for (var i = 0; i < span.Length; i++)
+                values[i] = span[i] ?? throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
+            await writer.WriteAsync<T>(field, (ReadOnlyMemory<T>)values.AsMemory(0, cells.Length));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(values);
+        }
     }
 
     public static async ValueTask ReadAsync<T>(ParquetRowGroupReader reader, DataField field, Memory<T?> cells, CancellationToken cancel) where T : struct

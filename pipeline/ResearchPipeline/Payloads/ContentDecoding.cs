@@ -78,7 +78,8 @@ public static class ContentDecoding
                     return (default, $"decompressed size exceeds the cap of {cap} bytes ({body.Length} bytes compressed; limits: body {cap} bytes, ratio)");
                 output.Write(buffer, 0, n);
             }
-            return (output.ToArray(), null);
+            // The stream's own buffer, not a copy of it: nothing writes to it once returned.
+            return (output.GetBuffer().AsMemory(0, (int)output.Length), null);
         }
         // BrotliStream reports corrupt input as InvalidOperationException, the others as InvalidDataException.
         catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or InvalidOperationException)

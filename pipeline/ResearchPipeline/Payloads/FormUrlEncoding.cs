@@ -21,7 +21,8 @@ public static class FormUrlEncoding
     /// <summary>The pairs of a query or form body, in order; the only place a form text is split at '&amp;'.</summary>
     public static List<Pair> Parse(string text)
     {
-        var pairs = new List<Pair>();
+        // Sized once: a list grown pair by pair copied its pairs (two strings each) at every doubling.
+        var pairs = new List<Pair>(text.AsSpan().Count('&') + 1);
         var start = 0;
         while (start <= text.Length)
         {

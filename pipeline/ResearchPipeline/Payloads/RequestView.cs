@@ -119,7 +119,37 @@ public sealed class RequestView : IDisposable
         };
     }
 
-    private static IReadOnlyList<HttpHeader> CookiesOf(Exchange exchange)
+    /// <summary>
+    /// The <see cref="FormText"/> of the view <see cref="Of"/> builds, worked out alone, for the secrets of a
+    /// request the run does not decode: the body is inflated and told apart by the same rules as <see cref="Read"/>,
+    /// but it is parsed as JSON only where that decides between JSON and a form (a body that opens like JSON and
+    /// also reads as pairs), and no text is made but a form's.
+    /// </summary>
+    internal static string? FormTextOf(Exchange exchange, DecodeLimits limits)
+    {
+        var raw = exchange.RequestBody;
+        if (raw.IsEmpty) return null;
+        var contentType = exchange.RequestHeader("Content-Type");
+        var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        var decoded = ContentDecoding.Decode(raw, exchange.RequestHeader("Content-Encoding"), limits);
+        if (decoded.Problem is not null || decoded.Body.IsEmpty) return null;
+        var body = decoded.Body;
+        // Multipart (by its type or a sniffed boundary) and bytes that are not UTF-8 are never a form.
+        if (type == "multipart/form-data" || !System.Text.Unicode.Utf8.IsValid(body.Span) || MultipartFormData.SniffBoundary(body.Span) is not null) return null;
+        string? text = null;
+        if (type.Contains("json") || OpensLikeJson(body.Span, ref text))
+        {
+            text ??= FieldCollector.Utf8Text(body.Span);
+            if (text is null || !FormUrlEncoding.LooksLikeForm(text)) return null;
+            if (!FieldCollector.TryJson(body, out var document, out _)) return text.TrimEnd('\n');
+            document?.Dispose();
+            return null;
+        }
+        text ??= FieldCollector.Utf8Text(body.Span);
+        return text is not null && (type == "application/x-www-form-urlencoded" || FormUrlEncoding.LooksLikeForm(text)) ? text.TrimEnd('\n') : null;
+    }
+
+    internal static IReadOnlyList<HttpHeader> CookiesOf(Exchange exchange)
     {
         if (!exchange.RequestCookies.IsDefaultOrEmpty) return exchange.RequestCookies;
         var list = new List<HttpHeader>();

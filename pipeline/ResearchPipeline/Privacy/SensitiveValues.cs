@@ -58,20 +58,35 @@ public static partial class SensitiveValues
     /// URL-encoded, as a published query string shows them), every field below them (JSON, multipart, base64,
     /// nested documents) by the key it was sent under, secret headers, the cookies, and tokens anywhere.
     /// </summary>
-    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields)
+    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields) =>
+        In(view.Exchange, view.QueryPairs, view.Cookies, view.FormText, view.FormPairs, fields);
+
+    /// <summary>
+    /// The secrets and identifiers of a request the run does not decode (the parse stage alone): the same values
+    /// as <see cref="In(RequestView, IReadOnlyList{PayloadField})"/> with no fields, its body read only as far as
+    /// telling whether it is a form. <paramref name="queryPairs"/> are the query's, as the row took them.
+    /// </summary>
+    public static List<SensitiveValue> In(Exchange exchange, List<FormUrlEncoding.Pair> queryPairs, DecodeLimits limits)
     {
-        var exchange = view.Exchange;
+        var form = RequestView.FormTextOf(exchange, limits);
+        return In(exchange, queryPairs, RequestView.CookiesOf(exchange), form, form is null ? [] : FormUrlEncoding.Parse(form), []);
+    }
+
+    private static List<SensitiveValue> In(Exchange exchange, List<FormUrlEncoding.Pair> queryPairs, IReadOnlyList<HttpHeader> cookies, string? formText,
+        List<FormUrlEncoding.Pair> formPairs, IReadOnlyList<PayloadField> fields)
+    {
         var found = new List<SensitiveValue>();
-        FromPairs(view.QueryPairs, exchange.Target.Query, found);
+        FromPairs(queryPairs, exchange.Target.Query, found);
         Tokens(exchange.Target.Path, found);
         foreach (var h in exchange.RequestHeaders) FromHeader(h, found);
         foreach (var h in exchange.ResponseHeaders) FromHeader(h, found);
-        foreach (var c in view.Cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
-        if (view.FormText is { } form) FromPairs(view.FormPairs, form, found);
+        foreach (var c in cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
+        if (formText is { } form) FromPairs(formPairs, form, found);
+        if (fields.Count == 0) return found;
 
         // The names of the pairs read above, made only for a request that has pairs.
-        var pairs = Names(view.QueryPairs);
-        var bodyPairs = Names(view.FormPairs);
+        var pairs = Names(queryPairs);
+        var bodyPairs = Names(formPairs);
         foreach (var f in fields)
         {
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;

@@ -79,7 +79,7 @@ public static class CaptureParse
         var matches = new List<IdentifierMatchRow>();
         // One open for the detection and the reading: a study is mostly small files, each opened once.
         using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var reader = formats.Detect(stream);
+        var reader = formats.Detect(Head(stream, stackalloc byte[CaptureFormats.HeadBytes]));
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
         var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
@@ -127,19 +127,17 @@ public static class CaptureParse
         // shards), so that with several workers it runs on any of them; taken in file order below.
         ExchangeWork Work(Exchange exchange)
         {
-            var secrets = new List<SensitiveValue>();
             if (!decode)
             {
-                var parsed = ExchangeRows.From(exchange, captureId, appId);
-                return new ExchangeWork(parsed, [], [], [], secrets, null)
-                {
-                    Failure = Attempt(() =>
-                    {
-                        using var secretsView = RequestView.Of(exchange, decodeLimits);
-                        secrets.AddRange(SensitiveValues.In(secretsView, []));
-                    }),
-                };
+                // No view of the request: its secrets need the query's pairs (parsed once, for the row too), the
+                // headers, the cookies and a form body's pairs, not the body decoded.
+                var query = exchange.Target.Query.Length > 0 ? FormUrlEncoding.Parse(exchange.Target.Query) : [];
+                var parsed = ExchangeRows.From(exchange, captureId, appId, query);
+                List<SensitiveValue> seen = [];
+                var failed = Attempt(() => seen = SensitiveValues.In(exchange, query, decodeLimits));
+                return new ExchangeWork(parsed, [], [], [], seen, null) { Failure = failed };
             }
+            var secrets = new List<SensitiveValue>();
             // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
             // secrets; decoded here, while the bodies are in hand; only the rows are kept.
             using var view = RequestView.Of(exchange, decodeLimits);
@@ -281,6 +279,18 @@ public static class CaptureParse
             ExchangeRowCount = exchangeCount,
             RequestsByHost = decode ? requestsByHost : null,
         };
+    }
+
+    /// <summary>
+    /// The file's first bytes, read from its handle rather than through the stream: the stream's buffer (made at
+    /// its first read, 64 KB) is then made only for a reader that reads through the stream, not for one that reads
+    /// the file whole from its handle (a packet capture), which is most files of a study.
+    /// </summary>
+    private static ReadOnlySpan<byte> Head(FileStream stream, Span<byte> head)
+    {
+        var n = 0;
+        while (n < head.Length && RandomAccess.Read(stream.SafeFileHandle, head[n..], n) is var read and > 0) n += read;
+        return head[..n];
     }
 
     private static System.Runtime.ExceptionServices.ExceptionDispatchInfo? Attempt(Action work)

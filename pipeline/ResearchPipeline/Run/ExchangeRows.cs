@@ -12,7 +12,10 @@ public static class ExchangeRows
 {
     public static string ExchangeId(string captureId, int ordinal) => $"{captureId[..16]}:{ordinal}";
 
-    public static ExchangeRow From(Exchange e, string captureId, string appId) => From(e, captureId, appId, null);
+    public static ExchangeRow From(Exchange e, string captureId, string appId) => From(e, captureId, appId, null, null);
+
+    /// <summary>The row of an exchange that is not decoded, its query's pairs parsed already (for its secrets).</summary>
+    public static ExchangeRow From(Exchange e, string captureId, string appId, List<FormUrlEncoding.Pair> queryPairs) => From(e, captureId, appId, queryPairs, null);
 
     /// <summary>The row of a decoded exchange: its query's pairs as its view parsed them, the SDK and Graph API version decode named.</summary>
     public static ExchangeRow From(RequestView view, DecodedExchange decoded, string captureId, string appId) =>

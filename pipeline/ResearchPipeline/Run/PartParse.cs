@@ -23,6 +23,12 @@ public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify
 
     public int WorkersFor(long sizeBytes) => sizeBytes >= LargeCaptureBytes ? Workers : 1;
 
+    /// <summary>
+    /// Shard row groups are encoded and written on another thread while the next fills, for every part: a run
+    /// with a single parse worker leaves the other cores idle, and the writing then costs the reading nothing.
+    /// </summary>
+    public bool WriteBehind { get; init; }
+
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true) =>
         new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
 }
@@ -47,7 +53,8 @@ public static class PartParse
     public const string FailPartsVariable = "RESEARCH_PIPELINE_FAIL_PARTS";
 
     /// <returns>False when the part was already written for this plan (a requeued or repeated task): it is kept as it is.</returns>
-    public static bool Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null)
+    /// <param name="written">Given the part's record once the part is in place, for a caller that emits in the same process (see <see cref="Load"/>).</param>
+    public static bool Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null, Action<PartRecord>? written = null)
     {
         if (part < 0 || part >= plan.Parts) throw new ArgumentOutOfRangeException(nameof(part), $"part {part}: the plan has parts 0 to {plan.Parts - 1}");
         if (folders.IsDone(plan, part)) return false;
@@ -61,7 +68,7 @@ public static class PartParse
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
             // A part holding a capture that several workers read writes its shards beside them.
-            var writeBehind = plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
+            var writeBehind = context.WriteBehind || plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
             using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
             {
                 foreach (var planned in plan.CapturesOf(part))
@@ -84,6 +91,7 @@ public static class PartParse
             using (var json = new FileStream(Path.Combine(temporary, PartFolders.RecordFile), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
                 JsonSerializer.Serialize(json, record, PartRecord.JsonOptions);
             folders.Publish(plan, part, temporary);
+            written?.Invoke(record);
             return true;
         }
         catch
@@ -97,20 +105,28 @@ public static class PartParse
     /// Every part's captures as outcomes, in the plan's order, and the study's secrets and identifiers; shard
     /// ranges point into the parts' folders.
     /// </summary>
-    public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders)
+    /// <param name="written">
+    /// Records of parts this process has just written (a local run), by part: taken as they are rather than read
+    /// back from the files they were written to; the others are read.
+    /// </param>
+    public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders, IReadOnlyList<PartRecord?>? written = null)
     {
-        var missing = folders.Missing(plan);
+        bool Kept(int part) => written is not null && part < written.Count && written[part] is not null;
+        var missing = Enumerable.Range(0, plan.Parts).Where(part => !Kept(part) && !folders.IsDone(plan, part)).ToList();
         if (missing.Count > 0) throw new MissingPartsException(missing, folders.Root);
         var outcomes = new Dictionary<string, CaptureOutcome>(StringComparer.Ordinal);
         var sensitive = new HashSet<SensitiveValue>();
         for (var part = 0; part < plan.Parts; part++)
         {
             var folder = folders.Of(part);
-            PartRecord? record;
-            using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-                record = JsonSerializer.Deserialize<PartRecord>(json, PartRecord.JsonOptions);
-            record = record
-                ?? throw new InvalidDataException($"{folder}: empty part record");
+            var record = Kept(part) ? written![part] : null;
+            if (record is null)
+            {
+                using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                    record = JsonSerializer.Deserialize<PartRecord>(json, PartRecord.JsonOptions);
+                record = record
+                    ?? throw new InvalidDataException($"{folder}: empty part record");
+            }
             foreach (var c in record.Captures) outcomes[c.Capture.FileName] = c.ToOutcome(folder);
             sensitive.UnionWith(record.Sensitive);
         }

@@ -26,15 +26,27 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     /// <summary>payload_fields rows written (the benchmark's denominator for bytes allocated per decoded field).</summary>
     public long PayloadFieldRows => Interlocked.Read(ref _payloadFieldRows);
 
-    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
+    /// <param name="overlap">Encode a row group on another thread while the next is pseudonymised (the parse verb, whose one sharded table this is).</param>
+    /// <summary>
+    /// Columns every row of a capture has alike, as its captures row has them (the exchange rows were made with
+    /// the same values): taken from it at merge rather than read from the shard.
+    /// </summary>
+    private static readonly IReadOnlySet<string> CaptureColumns = new HashSet<string>(StringComparer.Ordinal) { "capture_id", "app_id" };
+
+    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null, bool overlap = false)
     {
         // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
         // user agents, key paths) are worked out once.
         var paths = new BoundedMemo<string?>(pseudonymiser.Text);
         var userAgents = new BoundedMemo<string?>(pseudonymiser.Text);
+        // Queries repeat too (an SDK's call with its fixed parameters); one that holds a value of its own is
+        // rarely long, and a long one is not kept.
+        var queries = new BoundedMemo<string?>(q => q is null ? null : pseudonymiser.Query(q), MemoMaxLength);
         var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
         return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
         {
+            var captureId = batch.Strings("capture_id");
+            var appId = batch.Strings("app_id");
             var query = batch.Strings("query");
             var path = batch.Strings("path");
             var userAgent = batch.Strings("user_agent");
@@ -43,13 +55,15 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             var start = capture.Capture.FirstTimeUtc?.UtcTicks;
             for (var i = batch.Start; i < batch.End; i++)
             {
-                query[i] = query[i] is { } q ? pseudonymiser.Query(q) : null;
+                captureId[i] = capture.Capture.CaptureId;
+                appId[i] = capture.Capture.AppId;
+                query[i] = queries.Get(query[i]);
                 path[i] = paths.Get(path[i]);
                 userAgent[i] = userAgents.Get(userAgent[i]);
                 seconds[i] = ExchangeRows.SecondsSince(start, ticks[i]);
             }
             Interlocked.Add(ref _exchangeRows, batch.Count);
-        }, cancel, rowGroupSize: rowGroupSize, check: check);
+        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap, unread: CaptureColumns);
     }
 
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,

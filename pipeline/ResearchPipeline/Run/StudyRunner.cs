@@ -58,15 +58,18 @@ public sealed class StudyRunner(IProgressSink progress)
             var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             StudyPlan plan;
             PartFolders folders;
+            PartRecord?[] records;
             try
             {
                 plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
                 folders = new PartFolders(shardFolder);
                 // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs) };
+                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
                 progress.StageStarted("parse", files.Count);
+                // Each part's record stays in hand for emit, which would otherwise read back what was just written.
+                records = new PartRecord?[plan.Parts];
                 Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name)));
+                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record));
                 progress.StageFinished("parse");
             }
             catch
@@ -75,7 +78,7 @@ public sealed class StudyRunner(IProgressSink progress)
                 _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                 throw;
             }
-            return await EmitAsync(options, plan, files, folders, reference, cancel);
+            return await EmitAsync(options, plan, files, folders, reference, cancel, records);
         }
         finally
         {
@@ -102,7 +105,8 @@ public sealed class StudyRunner(IProgressSink progress)
     public static StudyPlan Plan(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, int jobs, long maxBodyBytes, CancellationToken cancel = default)
     {
         var ids = new string[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel },
+        // Hashing comes before any parse work: a run of one job hashes on the core it would otherwise leave idle too.
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, jobs), CancellationToken = cancel },
             i => ids[i] = FileHash.Sha256Hex(files[i].FullPath));
         return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);
     }
@@ -122,10 +126,10 @@ public sealed class StudyRunner(IProgressSink progress)
     }
 
     private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
-        Task<EnrichmentReference?> loading, CancellationToken cancel)
+        Task<EnrichmentReference?> loading, CancellationToken cancel, IReadOnlyList<PartRecord?>? records = null)
     {
         using var reference = await loading;
-        var (byName, seen) = PartParse.Load(plan, folders);
+        var (byName, seen) = PartParse.Load(plan, folders, records);
         // In the raw folder's order, as every list below was before the parts: the quality table and the manifest keep it.
         var outcomes = files.Select(f => byName[f.RelativeName]).ToArray();
         var devices = DevicesCatalog.Load(options.RawFolder);
@@ -149,12 +153,12 @@ public sealed class StudyRunner(IProgressSink progress)
             progress.StageStarted("emit", 1);
             Directory.CreateDirectory(options.OutputFolder);
             AtomicFile.RemoveLeftovers(options.OutputFolder);
-            List<string> parsed =
-            [
-                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel),
-                await emit.ExchangesAsync(options.OutputFolder, cancel),
-                await ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel),
-            ];
+            // Three independent files, the small two written beside the merge of the exchange shards; the merge
+            // encodes a row group while it fills the next (the stage holds no other table).
+            var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel), cancel);
+            var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
+            var exchangeTable = emit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
+            List<string> parsed = [.. await Task.WhenAll(captureTable, exchangeTable, qualityTable)];
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
             return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);

@@ -1,4 +1,6 @@
 using System.Text;
+using ResearchPipeline.Captures;
+using ResearchPipeline.Payloads;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Tests.Payloads;
 using static ResearchPipeline.Tests.Payloads.Requests;
@@ -37,6 +39,65 @@ public class SensitiveValuesTests
         var seen = Seen(Make("POST", "https://t.example/p", Gzip($"{{\"items\":[{{\"client_token\":\"{Token}\"}}],\"email\":\"{Email}\"}}"), ("Content-Encoding", "gzip"), ("Content-Type", "application/json")));
         Assert.That(seen, Does.Contain((SensitiveKind.Secret, "client_token", Token)));
         Assert.That(seen, Does.Contain((SensitiveKind.Identifier, "email", Email)));
+    }
+
+    /// <summary>What the parse stage alone collects from a request, reading only as much of it as it needs.</summary>
+    private static List<SensitiveValue> Undecoded(Exchange e)
+    {
+        var query = e.Target.Query.Length > 0 ? FormUrlEncoding.Parse(e.Target.Query) : [];
+        return SensitiveValues.In(e, query, DecodeLimits.From(ReadLimits.Default));
+    }
+
+    /// <summary>What the request's whole view gives with no fields decoded, as the parse stage alone collected it before.</summary>
+    private static List<SensitiveValue> FromWholeView(Exchange e)
+    {
+        using var view = RequestView.Of(e, DecodeLimits.From(ReadLimits.Default));
+        return SensitiveValues.In(view, []);
+    }
+
+    private static IEnumerable<string> EveryCapture() =>
+        new[] { Path.Combine(TestFiles.RepositoryRoot, "data", "raw"), TestFiles.FindCaptures() }
+            .OfType<string>().Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal);
+
+    [Test]
+    public void The_parse_stage_alone_collects_from_every_real_request_what_the_whole_view_gives()
+    {
+        var exchanges = 0;
+        var withSecrets = 0;
+        foreach (var path in EveryCapture())
+        {
+            if (CaptureFormats.All.Detect(path) is not { } reader) continue;
+            // Opened as a run opens it, so that a packet capture finds the key log beside it.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            foreach (var record in reader.Read(stream, ReadLimits.Default))
+            {
+                if (record is not ExchangeRead { Exchange: var e }) continue;
+                var expected = FromWholeView(e);
+                Assert.That(Undecoded(e), Is.EqualTo(expected), $"{path}: exchange {e.Ordinal}");
+                exchanges++;
+                if (expected.Count > 0) withSecrets++;
+            }
+        }
+        TestContext.Out.WriteLine($"{exchanges} requests compared, {withSecrets} with secrets");
+        Assert.That(exchanges, Is.GreaterThan(100), "the real captures give requests to compare");
+        Assert.That(withSecrets, Is.GreaterThan(10), "and requests that carry secrets");
+    }
+
+    [TestCase("application/x-www-form-urlencoded", "access_token=s3cr3t-session-token-42&email=someone%40example.org")]
+    [TestCase("application/json", "access_token=s3cr3t-session-token-42&email=someone%40example.org")]
+    [TestCase("application/json", "{\"access_token\":\"s3cr3t-session-token-42\"}")]
+    [TestCase("text/plain", "access_token=s3cr3t-session-token-42\n\n")]
+    [TestCase("text/plain", "[access_token=s3cr3t-session-token-42")]
+    [TestCase("", " access_token=s3cr3t-session-token-42")]
+    [TestCase("multipart/form-data", "access_token=s3cr3t-session-token-42")]
+    public void A_body_is_taken_for_a_form_by_the_parse_stage_alone_as_by_the_whole_view(string type, string body)
+    {
+        foreach (var bytes in new[] { Utf8(body), Gzip(body) })
+        {
+            var e = Make("POST", "https://t.example/p?x=1", bytes, ("Content-Type", type), ("Content-Encoding", bytes[0] == 0x1f ? "gzip" : "identity"));
+            Assert.That(Undecoded(e), Is.EqualTo(FromWholeView(e)), $"{type}: {body}");
+        }
     }
 
     [Test]
