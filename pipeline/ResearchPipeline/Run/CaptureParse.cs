@@ -79,7 +79,7 @@ public static class CaptureParse
         var matches = new List<IdentifierMatchRow>();
         // One open for the detection and the reading: a study is mostly small files, each opened once.
         using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var reader = formats.Detect(Head(stream, stackalloc byte[CaptureFormats.HeadBytes]));
+        var reader = formats.Detect(stream);
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
         var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
@@ -279,18 +279,6 @@ public static class CaptureParse
             ExchangeRowCount = exchangeCount,
             RequestsByHost = decode ? requestsByHost : null,
         };
-    }
-
-    /// <summary>
-    /// The file's first bytes, read from its handle rather than through the stream: the stream's buffer (made at
-    /// its first read, 64 KB) is then made only for a reader that reads through the stream, not for one that reads
-    /// the file whole from its handle (a packet capture), which is most files of a study.
-    /// </summary>
-    private static ReadOnlySpan<byte> Head(FileStream stream, Span<byte> head)
-    {
-        var n = 0;
-        while (n < head.Length && RandomAccess.Read(stream.SafeFileHandle, head[n..], n) is var read and > 0) n += read;
-        return head[..n];
     }
 
     private static System.Runtime.ExceptionServices.ExceptionDispatchInfo? Attempt(Action work)
