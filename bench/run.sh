@@ -24,7 +24,7 @@ BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
-CLI=pipeline/ResearchPipeline.Cli/bin/Release/net10.0/research-pipeline.dll
+CLI=pipeline/ResearchPipeline.Cli/bin/Release/ready-to-run/research-pipeline.dll
 SCALER=bench/CorpusScaler/bin/Release/net10.0/corpus-scaler.dll
 REPORT=bench/BenchReport/bin/Release/net10.0/bench-report.dll
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
