@@ -316,6 +316,9 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         }
     }
 
+    /// <summary>Rows in the file, by its index.</summary>
+    public long Rows => _rows.Sum(r => (long)r);
+
     private InvalidDataException Corrupt(long offset, string what) => new($"{_path}: corrupt shard at offset {offset}: {what}");
 
     private byte[] Read(long offset, int count)
