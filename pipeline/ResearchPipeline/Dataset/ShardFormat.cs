@@ -27,6 +27,9 @@ internal static class ShardFormat
     public const int TrailerBytes = 8 + 4 + 8;
     public const int IndexEntryBytes = 8 + 4;
 
+    /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 41 * 3 + 2 &lt; 128).</summary>
+    private const int ShortText = 41;
+
     public static void WriteVarint(ArrayBufferWriter<byte> into, uint value)
     {
         var span = into.GetSpan(5);
@@ -48,6 +51,15 @@ internal static class ShardFormat
             var text = cells[i];
             if (text is null) WriteVarint(into, 0);
             else if (last is not null && (ReferenceEquals(text, last) || string.Equals(text, last, StringComparison.Ordinal))) WriteVarint(into, 1);
+            else if (text.Length <= ShortText)
+            {
+                // At most 3 bytes a character: the tag is one byte whatever the text, so it is written after the text, not counted first.
+                var span = into.GetSpan(1 + ShortText * 3);
+                var length = Encoding.UTF8.GetBytes(text, span[1..]);
+                span[0] = (byte)(length + 2);
+                into.Advance(1 + length);
+                last = text;
+            }
             else
             {
                 var length = Encoding.UTF8.GetByteCount(text);
