@@ -20,8 +20,8 @@ public sealed record ShardRange(string Path, long FirstRow, int Rows);
 /// <summary>
 /// One worker's shard file of a table. The worker reads captures in the table's order and appends each one's
 /// rows, so every file is in table order and emit reads each file once, front to back. Row groups are cut
-/// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's footer small (a
-/// footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
+/// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's index small (a
+/// Parquet footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
 /// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
 /// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
 /// names its flows when they end) is held and sorted once read.
