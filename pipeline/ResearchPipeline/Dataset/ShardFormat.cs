@@ -11,7 +11,7 @@ namespace ResearchPipeline.Dataset;
 /// cells as the program has them, with nothing a general format adds (Parquet's pages, levels and statistics):
 /// <code>
 /// header   "RPSHARD1", column count (varint), per column: name (varint length, UTF-8), kind (byte)
-/// groups   per row group: rows (int32), byte length of each column (int32 each), then each column's bytes
+/// groups   per row group: each column's bytes, then its tail: rows (int32), byte length of each column (int32 each)
 /// index    per row group: offset in the file (int64), rows (int32)
 /// trailer  offset of the index (int64), row groups (int32), "RPSHEND1"
 /// </code>

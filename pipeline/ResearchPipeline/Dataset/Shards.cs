@@ -40,8 +40,8 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly Array?[] _cells;
     private readonly List<TRow> _held = [];
     private FileStream? _stream;
-    // The row group being encoded, kept from one group to the next; offsets and rows of the groups written, for the index.
-    private readonly System.Buffers.ArrayBufferWriter<byte> _group = new(1 << 16);
+    // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
     private readonly List<(long Offset, int Rows)> _index = [];
     private long _rows;
     private long _firstRow;
@@ -140,20 +140,21 @@ public sealed class ShardSpool<TRow> : IDisposable
 
     private void WriteGroup(FileStream stream, List<TRow> rows)
     {
-        var lengths = new byte[4 + 4 * _columns.Count];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(lengths, rows.Count);
-        _group.ResetWrittenCount();
+        // Each column is written as soon as it is encoded (one column's bytes held, not the group's); the
+        // lengths follow the columns, in the group's tail.
+        var tail = new byte[4 + 4 * _columns.Count];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail, rows.Count);
+        _index.Add((stream.Position, rows.Count));
         for (var c = 0; c < _columns.Count; c++)
         {
             var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
             _columns[c].Fill(cells, rows, 0, rows.Count);
-            var before = _group.WrittenCount;
-            _columns[c].WriteShard(_group, cells, rows.Count);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(lengths.AsSpan(4 + 4 * c), _group.WrittenCount - before);
+            _column.ResetWrittenCount();
+            _columns[c].WriteShard(_column, cells, rows.Count);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(4 + 4 * c), _column.WrittenCount);
+            stream.Write(_column.WrittenSpan);
         }
-        _index.Add((stream.Position, rows.Count));
-        stream.Write(lengths);
-        stream.Write(_group.WrittenSpan);
+        stream.Write(tail);
         // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
         rows.Clear();
         _written = rows;
@@ -430,19 +431,22 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         cancel.ThrowIfCancellationRequested();
         var offset = _offsets[index];
         var end = index + 1 < _offsets.Length ? _offsets[index + 1] : _indexOffset;
-        var head = Read(offset, (int)Math.Min(end - offset, 4 + 4L * _fileColumns));
-        var rows = head.Length >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head) : -1;
-        if (rows != _rows[index] || head.Length != 4 + 4 * _fileColumns) throw Corrupt(offset, $"row group {index}: its head does not match the index ({_rows[index]} rows)");
+        // The group's tail: its rows and the length of each column, which run from the group's start.
+        var tailBytes = 4 + 4 * _fileColumns;
+        if (end - offset < tailBytes) throw Corrupt(offset, $"row group {index}: {end - offset} bytes, too short for its tail");
+        var tail = Read(end - tailBytes, tailBytes);
+        var rows = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+        if (rows != _rows[index]) throw Corrupt(end - tailBytes, $"row group {index}: {rows} rows, the index says {_rows[index]}");
         // Where each of the file's columns begins.
         var starts = new long[_fileColumns + 1];
-        starts[0] = offset + head.Length;
+        starts[0] = offset;
         for (var c = 0; c < _fileColumns; c++)
         {
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4 + 4 * c));
-            if (length < 0) throw Corrupt(offset + 4 + 4 * c, $"a column of {length} bytes");
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail.AsSpan(4 + 4 * c));
+            if (length < 0) throw Corrupt(end - tailBytes + 4 + 4 * c, $"a column of {length} bytes");
             starts[c + 1] = starts[c] + length;
         }
-        if (starts[_fileColumns] != end) throw Corrupt(offset, $"row group {index}: its columns take {starts[_fileColumns] - starts[0]} bytes of {end - starts[0]}");
+        if (starts[_fileColumns] != end - tailBytes) throw Corrupt(end - tailBytes, $"row group {index}: its columns take {starts[_fileColumns] - offset} bytes of {end - tailBytes - offset}");
         var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
         byte[]? buffer = null;
         try

@@ -141,20 +141,21 @@ public class ShardFormatTests
         // A writer that stopped before its index: the row groups are there, the trailer is not.
         Assert.That(await ReadAll(whole[..^(ShardFormat.TrailerBytes + 1)], "unfinished.shard"), Does.Contain("no shard trailer"));
 
-        // The first row group's first column said to be longer than it is.
+        // The first row group's first column said (in the group's tail) to be longer than it is.
         var indexOffset = (int)BitConverter.ToInt64(whole.AsSpan(whole.Length - ShardFormat.TrailerBytes));
         var firstGroup = (int)BitConverter.ToInt64(whole.AsSpan(indexOffset));
+        var tail = (int)BitConverter.ToInt64(whole.AsSpan(indexOffset + ShardFormat.IndexEntryBytes)) - (4 + 4 * Columns.Length);
         var longer = (byte[])whole.Clone();
-        longer[firstGroup + 4]++;
-        Assert.That(await ReadAll(longer, "longer-column.shard"), Does.Contain($"corrupt shard at offset {firstGroup}: row group 0"));
+        longer[tail + 4]++;
+        Assert.That(await ReadAll(longer, "longer-column.shard"), Does.Contain($"corrupt shard at offset {tail}: row group 0"));
 
         // A string's length pointing past its column: the offset is inside the file's first text column.
         var text = (byte[])whole.Clone();
-        var textStart = firstGroup + 4 + 4 * Columns.Length + BitConverter.ToInt32(whole.AsSpan(firstGroup + 4));
+        var textStart = firstGroup + BitConverter.ToInt32(whole.AsSpan(tail + 4));
         text[textStart + 1] = 0x7f;
         var message = await ReadAll(text, "text-length.shard");
         var offset = long.Parse(message.Split("offset ")[1].Split(':')[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(offset, Is.InRange(textStart, textStart + BitConverter.ToInt32(whole.AsSpan(firstGroup + 8))));
+        Assert.That(offset, Is.InRange(textStart, textStart + BitConverter.ToInt32(whole.AsSpan(tail + 8))));
 
         // A published Parquet table (the shards' format before) is not read as a shard.
         var parquet = await File.ReadAllBytesAsync(Path.Combine(TestFiles.RepositoryRoot, "data", "processed", "captures.parquet"));
