@@ -1,3 +1,4 @@
+using System.Buffers;
 using Parquet;
 
 namespace ResearchPipeline.Dataset;
@@ -11,12 +12,6 @@ public static class Shards
 {
     /// <summary>Rows a shard file takes in one row group.</summary>
     public const int ChunkRows = 16_384;
-
-    /// <summary>Shards are read once, soon after: no compression, cheapest to write and read.</summary>
-    public static ParquetOptions Options() => new()
-    {
-        CompressionMethod = CompressionMethod.None,
-    };
 }
 
 /// <summary>Where one capture's rows of a table are: a run of rows in a shard file.</summary>
@@ -25,8 +20,8 @@ public sealed record ShardRange(string Path, long FirstRow, int Rows);
 /// <summary>
 /// One worker's shard file of a table. The worker reads captures in the table's order and appends each one's
 /// rows, so every file is in table order and emit reads each file once, front to back. Row groups are cut
-/// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's footer small (a
-/// footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
+/// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's index small (a
+/// Parquet footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
 /// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
 /// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
 /// names its flows when they end) is held and sorted once read.
@@ -44,8 +39,10 @@ public sealed class ShardSpool<TRow> : IDisposable
     private List<TRow>? _written;
     private readonly Array?[] _cells;
     private readonly List<TRow> _held = [];
-    private Stream? _stream;
-    private ParquetWriter? _writer;
+    private FileStream? _stream;
+    // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
+    private readonly List<(long Offset, int Rows)> _index = [];
     private long _rows;
     private long _firstRow;
     private bool _sortAtEnd;
@@ -114,46 +111,86 @@ public sealed class ShardSpool<TRow> : IDisposable
         if (_pending.Count == 0) return;
         // The row group before is written first (and its failure, if any, surfaces here).
         _writing.GetAwaiter().GetResult();
-        if (_writer is null)
+        if (_stream is null)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            var schema = new Parquet.Schema.ParquetSchema(_columns.Select(c => (Parquet.Schema.Field)c.Field));
-            _stream = new BlockingStream(new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16));
-            _writer = ParquetWriter.CreateAsync(schema, _stream, Shards.Options()).GetAwaiter().GetResult();
+            _stream = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            WriteHeader(_stream);
         }
         var rows = _pending;
         _pending = _written ?? new List<TRow>(rows.Count);
         _written = null;
-        if (_writeBehind) _writing = Task.Run(() => WriteGroup(_writer, rows));
-        else WriteGroup(_writer, rows);
+        if (_writeBehind) _writing = Task.Run(() => WriteGroup(_stream, rows));
+        else WriteGroup(_stream, rows);
     }
 
-    private void WriteGroup(ParquetWriter writer, List<TRow> rows)
+    private void WriteHeader(FileStream stream)
     {
-        using (var group = writer.CreateRowGroup())
+        var header = new System.Buffers.ArrayBufferWriter<byte>();
+        header.Write(ShardFormat.Magic);
+        ShardFormat.WriteVarint(header, (uint)_columns.Count);
+        foreach (var column in _columns)
         {
-            for (var c = 0; c < _columns.Count; c++)
-            {
-                var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
-                _columns[c].Fill(cells, rows, 0, rows.Count);
-                // The stream is a BlockingStream: each write has completed when the call returns.
-                _columns[c].WriteCellsAsync(group, cells, rows.Count).GetAwaiter().GetResult();
-            }
+            ShardFormat.WriteVarint(header, (uint)System.Text.Encoding.UTF8.GetByteCount(column.Name));
+            header.Write(System.Text.Encoding.UTF8.GetBytes(column.Name));
+            header.Write([column.ShardKind]);
         }
+        stream.Write(header.WrittenSpan);
+    }
+
+    private void WriteGroup(FileStream stream, List<TRow> rows)
+    {
+        // Each column is written as soon as it is encoded (one column's bytes held, not the group's); the
+        // lengths follow the columns, in the group's tail.
+        var tail = new byte[4 + 4 * _columns.Count];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail, rows.Count);
+        _index.Add((stream.Position, rows.Count));
+        for (var c = 0; c < _columns.Count; c++)
+        {
+            var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
+            _columns[c].Fill(cells, rows, 0, rows.Count);
+            _column.ResetWrittenCount();
+            _columns[c].WriteShard(_column, cells, rows.Count);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(4 + 4 * c), _column.WrittenCount);
+            stream.Write(_column.WrittenSpan);
+        }
+        stream.Write(tail);
         // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
         rows.Clear();
         _written = rows;
     }
 
-    /// <summary>Writes the last rows and the file's footer: the file can be read once every capture is written.</summary>
+    /// <summary>Writes the last rows and the file's index: the file can be read once every capture is written.</summary>
     public void Dispose()
     {
-        Flush();
-        _writing.GetAwaiter().GetResult();
-        _writer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        _writer = null;
-        _stream?.Dispose();
-        _stream = null;
+        try
+        {
+            Flush();
+            _writing.GetAwaiter().GetResult();
+            if (_stream is not null) WriteIndex(_stream);
+        }
+        finally
+        {
+            _stream?.Dispose();
+            _stream = null;
+        }
+    }
+
+    private void WriteIndex(FileStream stream)
+    {
+        var index = stream.Position;
+        var tail = new byte[_index.Count * ShardFormat.IndexEntryBytes + ShardFormat.TrailerBytes];
+        var at = 0;
+        foreach (var (offset, rows) in _index)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(tail.AsSpan(at), offset);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(at + 8), rows);
+            at += ShardFormat.IndexEntryBytes;
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(tail.AsSpan(at), index);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(at + 8), _index.Count);
+        ShardFormat.EndMagic.CopyTo(tail.AsSpan(at + 12));
+        stream.Write(tail);
     }
 }
 
@@ -211,8 +248,14 @@ public sealed class CellBatch
 /// </summary>
 public sealed class ShardCursor<TRow> : IAsyncDisposable
 {
-    private readonly ParquetReader _reader;
-    private readonly Dictionary<string, Parquet.Schema.DataField> _fields;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _file;
+    private readonly string _path;
+    private readonly long[] _offsets;
+    private readonly int[] _rows;
+    private readonly long _indexOffset;
+    // Where each column asked for is among the file's columns.
+    private readonly int[] _fileColumn;
+    private readonly int _fileColumns;
     private readonly IReadOnlyList<TableColumn<TRow>> _columns;
     private int _group = -1;
     private long _groupFirstRow;
@@ -227,23 +270,91 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     private readonly IReadOnlySet<string> _unread;
 
-    private ShardCursor(ParquetReader reader, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead, IReadOnlySet<string>? unread)
+    private ShardCursor(Microsoft.Win32.SafeHandles.SafeFileHandle file, string path, IReadOnlyList<TableColumn<TRow>> columns, bool readAhead, IReadOnlySet<string>? unread)
     {
+        _file = file;
+        _path = path;
         _unread = unread ?? new HashSet<string>();
-        _reader = reader;
         _columns = columns;
         _readAhead = readAhead;
-        // The file's own fields: a field object belongs to one schema, and other threads read with the table's.
-        _fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var length = RandomAccess.GetLength(file);
+        var headEnd = ShardFormat.Magic.Length;
+        if (length < headEnd + ShardFormat.TrailerBytes) throw Corrupt(length, $"{length} bytes, too short for a shard (truncated?)");
+        var head = Read(0, headEnd);
+        if (!head.AsSpan().SequenceEqual(ShardFormat.Magic)) throw Corrupt(0, "not a shard file of this program (no shard header)");
+        var trailer = Read(length - ShardFormat.TrailerBytes, ShardFormat.TrailerBytes);
+        if (!trailer.AsSpan(12).SequenceEqual(ShardFormat.EndMagic)) throw Corrupt(length - ShardFormat.TrailerBytes, "no shard trailer (truncated, or its writer did not finish)");
+        _indexOffset = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(trailer);
+        var groups = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(trailer.AsSpan(8));
+        if (groups < 0 || _indexOffset < headEnd || _indexOffset + (long)groups * ShardFormat.IndexEntryBytes != length - ShardFormat.TrailerBytes)
+            throw Corrupt(length - ShardFormat.TrailerBytes, $"an index of {groups} row groups at offset {_indexOffset} in {length} bytes");
+        var index = Read(_indexOffset, groups * ShardFormat.IndexEntryBytes);
+        _offsets = new long[groups];
+        _rows = new int[groups];
+        for (var g = 0; g < groups; g++)
+        {
+            _offsets[g] = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(index.AsSpan(g * ShardFormat.IndexEntryBytes));
+            _rows[g] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(index.AsSpan(g * ShardFormat.IndexEntryBytes + 8));
+            if (_rows[g] <= 0 || _offsets[g] <= (g == 0 ? headEnd : _offsets[g - 1]) || _offsets[g] >= _indexOffset)
+                throw Corrupt(_indexOffset + g * ShardFormat.IndexEntryBytes, $"row group {g} of {_rows[g]} rows at offset {_offsets[g]}");
+        }
+        // The header runs to the first row group (or the index, in a file without rows).
+        var header = new ShardReader(Read(headEnd, (int)((groups > 0 ? _offsets[0] : _indexOffset) - headEnd)), path, headEnd);
+        _fileColumns = header.Varint();
+        var kinds = new Dictionary<string, (int At, byte Kind)>(StringComparer.Ordinal);
+        for (var c = 0; c < _fileColumns; c++)
+        {
+            var name = System.Text.Encoding.UTF8.GetString(header.Bytes(header.Varint()));
+            kinds[name] = (c, header.Bytes(1)[0]);
+        }
+        header.End();
+        _fileColumn = new int[columns.Count];
+        for (var c = 0; c < columns.Count; c++)
+        {
+            if (!kinds.TryGetValue(columns[c].Name, out var held)) throw Corrupt(headEnd, $"no column {columns[c].Name}");
+            if (held.Kind != columns[c].ShardKind) throw Corrupt(headEnd, $"column {columns[c].Name} holds cells of kind '{(char)held.Kind}', not '{(char)columns[c].ShardKind}'");
+            _fileColumn[c] = held.At;
+        }
+    }
+
+    /// <summary>Rows in the file, by its index.</summary>
+    public long Rows => _rows.Sum(r => (long)r);
+
+    private InvalidDataException Corrupt(long offset, string what) => new($"{_path}: corrupt shard at offset {offset}: {what}");
+
+    private byte[] Read(long offset, int count)
+    {
+        var bytes = new byte[count];
+        ReadInto(offset, bytes);
+        return bytes;
+    }
+
+    private void ReadInto(long offset, Span<byte> into)
+    {
+        for (var done = 0; done < into.Length;)
+        {
+            var read = RandomAccess.Read(_file, into[done..], offset + done);
+            if (read == 0) throw Corrupt(offset + done, $"the file ends {into.Length - done} bytes early");
+            done += read;
+        }
     }
 
     /// <param name="readAhead">Decode the next row group on another thread while this one is used (for cursors that read every row).</param>
     /// <param name="unread">Columns given as empty cells, not read: ones the caller fills in from what the rows belong to.</param>
-    public static async Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false,
+    public static Task<ShardCursor<TRow>> OpenAsync(string path, IReadOnlyList<TableColumn<TRow>> columns, CancellationToken cancel, bool readAhead = false,
         IReadOnlySet<string>? unread = null)
     {
-        var stream = new BlockingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
-        return new ShardCursor<TRow>(await ParquetReader.CreateAsync(stream, cancellationToken: cancel), columns, readAhead, unread);
+        cancel.ThrowIfCancellationRequested();
+        var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            return Task.FromResult(new ShardCursor<TRow>(file, path, columns, readAhead, unread));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
@@ -285,13 +396,13 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         _group++;
         while (true)
         {
-            if (_group >= _reader.RowGroupCount) throw new InvalidOperationException($"shard has no row {row}");
-            var rows = _reader.Metadata!.RowGroups[_group].NumRows;
+            if (_group >= _rows.Length) throw new InvalidOperationException($"shard has no row {row}");
+            var rows = _rows[_group];
             if (row < _groupFirstRow + rows) break;
             _groupFirstRow += rows;
             _group++;
         }
-        // The reader is used by one thread at a time: a read-ahead is awaited before the reader is used again.
+        // One row group is decoded at a time (the shared texts are the cursor's): a read-ahead is awaited before the next decode.
         var ahead = _next is null ? default : await _next;
         _next = null;
         // The windows of the group left have been used (ranges are read in order, a window before the next).
@@ -302,7 +413,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             if (ahead.Cells is not null) _free.Push(ahead.Cells);
             (_groupRows, _cells) = await DecodeAsync(_group, _free.TryPop(out var into) ? into : null, cancel);
         }
-        if (_readAhead && _group + 1 < _reader.RowGroupCount)
+        if (_readAhead && _group + 1 < _rows.Length)
         {
             var next = _group + 1;
             var into = _free.TryPop(out var free) ? free : null;
@@ -315,62 +426,60 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     }
 
     /// <param name="into">Cells of a group no longer used, decoded into where they are large enough.</param>
-    private async Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, Dictionary<string, Array>? into, CancellationToken cancel)
+    private Task<(int Rows, Dictionary<string, Array> Cells)> DecodeAsync(int index, Dictionary<string, Array>? into, CancellationToken cancel)
     {
-        using var group = _reader.OpenRowGroupReader(index);
-        var rows = (int)group.RowCount;
+        cancel.ThrowIfCancellationRequested();
+        var offset = _offsets[index];
+        var end = index + 1 < _offsets.Length ? _offsets[index + 1] : _indexOffset;
+        // The group's tail: its rows and the length of each column, which run from the group's start.
+        var tailBytes = 4 + 4 * _fileColumns;
+        if (end - offset < tailBytes) throw Corrupt(offset, $"row group {index}: {end - offset} bytes, too short for its tail");
+        var tail = Read(end - tailBytes, tailBytes);
+        var rows = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+        if (rows != _rows[index]) throw Corrupt(end - tailBytes, $"row group {index}: {rows} rows, the index says {_rows[index]}");
+        // Where each of the file's columns begins.
+        var starts = new long[_fileColumns + 1];
+        starts[0] = offset;
+        for (var c = 0; c < _fileColumns; c++)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail.AsSpan(4 + 4 * c));
+            if (length < 0) throw Corrupt(end - tailBytes + 4 + 4 * c, $"a column of {length} bytes");
+            starts[c + 1] = starts[c] + length;
+        }
+        if (starts[_fileColumns] != end - tailBytes) throw Corrupt(end - tailBytes, $"row group {index}: its columns take {starts[_fileColumns] - offset} bytes of {end - tailBytes - offset}");
         var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
-        foreach (var column in _columns)
+        byte[]? buffer = null;
+        try
         {
-            Array array;
-            if (cells.TryGetValue(column.Name, out var kept) && kept.Length >= rows)
+            for (var c = 0; c < _columns.Count; c++)
             {
-                array = kept;
-                // The reader is not asked to write every cell (a null may be left as found).
-                Array.Clear(array, 0, rows);
-            }
-            else array = cells[column.Name] = column.NewCells(rows);
-            if (_unread.Contains(column.Name)) continue;
-            if (ShardTables.Repeating.Contains(column.Name) && array is string?[] strings) await ReadSharedAsync(group, _fields[column.Name], strings, rows, column.Name, cancel);
-            else await column.ReadCellsAsync(group, _fields[column.Name], array, cancel);
-        }
-        return (rows, cells);
-    }
-
-    /// <summary>
-    /// A column whose values repeat row after row (hosts, content types, the capture's id), read as characters and
-    /// kept as one string per distinct value: the reader would make one per cell, and a published row group
-    /// holds 50,000 rows of them until it is written.
-    /// </summary>
-    private async ValueTask ReadSharedAsync(ParquetRowGroupReader group, Parquet.Schema.DataField field, string?[] cells, int rows, string column, CancellationToken cancel)
-    {
-        if (!_shared.TryGetValue(column, out var shared)) _shared[column] = shared = new SharedText();
-        if (field.IsNullable)
-        {
-            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(rows);
-            try
-            {
-                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
-                for (var i = 0; i < rows; i++) cells[i] = text[i] is { } value ? shared.Get(value.Span) : null;
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text, clearArray: true);
+                var column = _columns[c];
+                var array = cells.TryGetValue(column.Name, out var kept) && kept.Length >= rows ? kept : cells[column.Name] = column.NewCells(rows);
+                if (_unread.Contains(column.Name))
+                {
+                    Array.Clear(array, 0, rows);
+                    continue;
+                }
+                var start = starts[_fileColumn[c]];
+                var length = (int)(starts[_fileColumn[c] + 1] - start);
+                if (buffer is null || buffer.Length < length)
+                {
+                    if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                }
+                ReadInto(start, buffer.AsSpan(0, length));
+                SharedText? shared = null;
+                if (ShardTables.Repeating.Contains(column.Name) && !_shared.TryGetValue(column.Name, out shared)) _shared[column.Name] = shared = new SharedText();
+                var reader = new ShardReader(buffer.AsSpan(0, length), _path, start);
+                column.ReadShard(ref reader, array, rows, shared);
+                reader.End();
             }
         }
-        else
+        finally
         {
-            var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(rows);
-            try
-            {
-                await group.ReadAsync<ReadOnlyMemory<char>>(field, text.AsMemory(0, rows), cancellationToken: cancel);
-                for (var i = 0; i < rows; i++) cells[i] = shared.Get(text[i].Span);
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Return(text, clearArray: true);
-            }
+            if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+        return Task.FromResult((rows, cells));
     }
 
     public async ValueTask DisposeAsync()
@@ -380,7 +489,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             try { await _next; }
             catch (OperationCanceledException) { }
         }
-        await _reader.DisposeAsync();
+        _file.Dispose();
     }
 }
 
@@ -393,7 +502,17 @@ internal sealed class SharedText
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byText;
 
+    private char[] _chars = new char[256];
+
     public SharedText() => _byText = _known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The string of UTF-8 bytes; one text is decoded at a time.</summary>
+    public string Get(ReadOnlySpan<byte> utf8)
+    {
+        var most = System.Text.Encoding.UTF8.GetMaxCharCount(utf8.Length);
+        if (_chars.Length < most) _chars = new char[Math.Max(most, _chars.Length * 2)];
+        return Get(_chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(utf8, _chars)));
+    }
 
     public string Get(ReadOnlySpan<char> text)
     {

@@ -36,6 +36,16 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     public abstract Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count);
     /// <param name="field">The column as the file being read describes it (a field belongs to one schema).</param>
     public abstract ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel);
+
+    /// <summary>The kind of cells as a shard file's header names it: a shard read with other kinds of cells than it holds is refused.</summary>
+    internal abstract byte ShardKind { get; }
+
+    /// <summary>Appends cells[0..count) to a shard's row group (see <see cref="ShardFormat"/>).</summary>
+    internal abstract void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count);
+
+    /// <summary>Reads a shard's column into cells[0..count), every cell written.</summary>
+    /// <param name="shared">For text that repeats: one string per distinct value.</param>
+    internal abstract void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared);
 }
 
 /// <summary>How a text column tells absence: by null, or (for a value as sent) by null with "" kept as a value.</summary>
@@ -73,6 +83,12 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
 
     public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
         reader.ReadAsync(field, ((string?[])cells).AsMemory(0, (int)reader.RowCount)!, cancellationToken: cancel);
+
+    internal override byte ShardKind => (byte)'s';
+
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteStrings(into, (string?[])cells, count);
+
+    internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadStrings(ref from, (string?[])cells, count, shared);
 }
 
 public sealed class ValueColumn<TRow, T>(string name, string description, Func<TRow, T?> value, bool required = false)
@@ -108,6 +124,20 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
 
     public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
         ParquetCells.ReadAsync(reader, field, ((T?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
+
+    internal override byte ShardKind => typeof(T) switch
+    {
+        var t when t == typeof(int) => (byte)'i',
+        var t when t == typeof(long) => (byte)'l',
+        var t when t == typeof(uint) => (byte)'u',
+        var t when t == typeof(double) => (byte)'d',
+        var t when t == typeof(bool) => (byte)'b',
+        var t => throw new NotSupportedException($"shard cells of {t}"),
+    };
+
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteValues(into, (T?[])cells, count);
+
+    internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadValues(ref from, (T?[])cells, count);
 }
 
 /// <summary>An instant, stored as a Parquet TIMESTAMP(MICROS, UTC) logical type, never INT96.</summary>
@@ -136,6 +166,12 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 
     public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
         ParquetCells.ReadAsync(reader, field, ((DateTime?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
+
+    internal override byte ShardKind => (byte)'t';
+
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteTimes(into, (DateTime?[])cells, count);
+
+    internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadTimes(ref from, (DateTime?[])cells, count);
 }
 
 /// <summary>

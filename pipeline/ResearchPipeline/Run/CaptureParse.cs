@@ -40,9 +40,9 @@ public sealed class CaptureSpool(string folder, string name, int chunkRows = Sha
 {
     public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : this(folder, $"worker-{worker}", chunkRows) { }
 
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.parquet"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.parquet"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind);
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind);
 
     public void Dispose()
     {

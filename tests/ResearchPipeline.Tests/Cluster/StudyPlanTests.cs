@@ -49,7 +49,7 @@ public class StudyPlanTests
         Assert.That(PartParse.Run(plan, 1, second, context), Is.True);
         Assert.That(PartParse.Run(plan, 1, first, context), Is.False, "a part already written is kept");
         var names = Directory.GetFiles(first.Of(1)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-        Assert.That(names, Is.EqualTo(new[] { "part.exchanges.parquet", "part.identifier_matches.parquet", "part.json", "part.payload_fields.parquet" }));
+        Assert.That(names, Is.EqualTo(new[] { "part.exchanges.shard", "part.identifier_matches.shard", "part.json", "part.payload_fields.shard" }));
         foreach (var name in names)
             Assert.That(File.ReadAllBytes(Path.Combine(second.Of(1), name!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(first.Of(1), name!))), name);
         Assert.That(Directory.GetDirectories(first.Root).Select(Path.GetFileName), Is.EqualTo(new[] { "part-0001" }), "no temporary folder left");

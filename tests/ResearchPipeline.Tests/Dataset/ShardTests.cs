@@ -1,7 +1,6 @@
 using ResearchPipeline.Taxonomy;
 using ResearchPipeline.Run;
 using ResearchPipeline.Decoders;
-using Parquet;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
@@ -90,7 +89,7 @@ public class ShardTests
     public void A_capture_that_promises_order_and_breaks_it_is_refused_rather_than_published_unsorted()
     {
         var folder = TestFiles.NewTempFolder("spool");
-        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.parquet"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
+        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
         IdentifierMatchRow Row(int ordinal) => new()
         {
             ExchangeId = $"c:{ordinal}", CaptureId = "c", Ordinal = ordinal, AppId = "a", Identity = "idfa", Location = "query", KeyPath = "k", Transform = "plain", Host = "h",
@@ -117,12 +116,12 @@ public class ShardTests
         Assert.That(Directory.GetFileSystemEntries(output).Select(Path.GetFileName), Does.Not.Contain(".interim"));
 
         var kept = await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default) { InterimFolder = interim, KeepInterim = true });
-        var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "part.exchanges.parquet", SearchOption.AllDirectories);
+        var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "part.exchanges.shard", SearchOption.AllDirectories);
         long rows = 0;
         foreach (var shard in shards)
         {
-            await using var reader = await ParquetReader.CreateAsync(shard);
-            for (var g = 0; g < reader.RowGroupCount; g++) rows += reader.Metadata!.RowGroups[g].NumRows;
+            await using var cursor = await ShardCursor<ExchangeRow>.OpenAsync(shard, ShardTables.Exchanges, default);
+            rows += cursor.Rows;
         }
         Assert.That(shards.Select(s => Path.GetFileName(Path.GetDirectoryName(s))).Order(StringComparer.Ordinal),
             Is.EqualTo(Enumerable.Range(0, StudyRunner.LocalParts(2)).Select(p => $"part-{p:D4}")), "a folder per part, a few parts per job");

@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ResearchPipeline.Dataset;
+
+/// <summary>
+/// The bytes of a shard file. Shards are read once, soon after, by the program that wrote them, so they hold
+/// cells as the program has them, with nothing a general format adds (Parquet's pages, levels and statistics):
+/// <code>
+/// header   "RPSHARD1", column count (varint), per column: name (varint length, UTF-8), kind (byte)
+/// groups   per row group: each column's bytes, then its tail: rows (int32), byte length of each column (int32 each)
+/// index    per row group: offset in the file (int64), rows (int32)
+/// trailer  offset of the index (int64), row groups (int32), "RPSHEND1"
+/// </code>
+/// Numbers are little-endian. A column of values is a byte (1: every cell has a value; 0: a bitmap of which
+/// do follows) then the values present, each in its own width; a timestamp is its DateTime binary form (ticks
+/// and kind). A column of text gives each cell a varint tag, 0 for null, 1 for the text of the last cell that
+/// had one (values repeat row after row), n + 2 for n bytes of UTF-8 that follow; "" is distinct from null.
+/// </summary>
+internal static class ShardFormat
+{
+    public static ReadOnlySpan<byte> Magic => "RPSHARD1"u8;
+    public static ReadOnlySpan<byte> EndMagic => "RPSHEND1"u8;
+    public const int TrailerBytes = 8 + 4 + 8;
+    public const int IndexEntryBytes = 8 + 4;
+
+    /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 41 * 3 + 2 &lt; 128).</summary>
+    private const int ShortText = 41;
+
+    public static void WriteVarint(ArrayBufferWriter<byte> into, uint value)
+    {
+        var span = into.GetSpan(5);
+        var n = 0;
+        while (value >= 0x80)
+        {
+            span[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        span[n++] = (byte)value;
+        into.Advance(n);
+    }
+
+    public static void WriteStrings(ArrayBufferWriter<byte> into, string?[] cells, int count)
+    {
+        string? last = null;
+        for (var i = 0; i < count; i++)
+        {
+            var text = cells[i];
+            if (text is null) WriteVarint(into, 0);
+            else if (last is not null && (ReferenceEquals(text, last) || string.Equals(text, last, StringComparison.Ordinal))) WriteVarint(into, 1);
+            else if (text.Length <= ShortText)
+            {
+                // At most 3 bytes a character: the tag is one byte whatever the text, so it is written after the text, not counted first.
+                var span = into.GetSpan(1 + ShortText * 3);
+                var length = Encoding.UTF8.GetBytes(text, span[1..]);
+                span[0] = (byte)(length + 2);
+                into.Advance(1 + length);
+                last = text;
+            }
+            else
+            {
+                var length = Encoding.UTF8.GetByteCount(text);
+                WriteVarint(into, (uint)length + 2);
+                into.Advance(Encoding.UTF8.GetBytes(text, into.GetSpan(length)));
+                last = text;
+            }
+        }
+    }
+
+    public static void ReadStrings(ref ShardReader from, string?[] cells, int count, SharedText? shared)
+    {
+        string? last = null;
+        for (var i = 0; i < count; i++)
+        {
+            var tag = from.Varint();
+            if (tag == 0) cells[i] = null;
+            else if (tag == 1) cells[i] = last ?? throw from.Corrupt("a repeated text with none before it");
+            else
+            {
+                var bytes = from.Bytes(tag - 2);
+                cells[i] = last = shared is null ? Encoding.UTF8.GetString(bytes) : shared.Get(bytes);
+            }
+        }
+    }
+
+    /// <summary>Values of a fixed width, as the machine holds them (every machine .NET runs a pipeline on is little-endian).</summary>
+    public static void WriteValues<T>(ArrayBufferWriter<byte> into, T?[] cells, int count) where T : struct
+    {
+        var width = Unsafe.SizeOf<T>();
+        var present = 0;
+        for (var i = 0; i < count; i++) if (cells[i].HasValue) present++;
+        WritePresence(into, cells, count, present == count);
+        var span = into.GetSpan(present * width);
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (cells[i] is not { } value) continue;
+            MemoryMarshal.Write(span.Slice(at, width), in value);
+            at += width;
+        }
+        into.Advance(at);
+    }
+
+    public static void ReadValues<T>(ref ShardReader from, T?[] cells, int count) where T : struct
+    {
+        var width = Unsafe.SizeOf<T>();
+        var bitmap = ReadPresence(ref from, count, out var all);
+        for (var i = 0; i < count; i++)
+            cells[i] = all || (bitmap[i >> 3] & (1 << (i & 7))) != 0 ? MemoryMarshal.Read<T>(from.Bytes(width)) : null;
+    }
+
+    public static void WriteTimes(ArrayBufferWriter<byte> into, DateTime?[] cells, int count)
+    {
+        var present = 0;
+        for (var i = 0; i < count; i++) if (cells[i].HasValue) present++;
+        WritePresence(into, cells, count, present == count);
+        var span = into.GetSpan(present * 8);
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (cells[i] is not { } value) continue;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], value.ToBinary());
+            at += 8;
+        }
+        into.Advance(at);
+    }
+
+    public static void ReadTimes(ref ShardReader from, DateTime?[] cells, int count)
+    {
+        var bitmap = ReadPresence(ref from, count, out var all);
+        for (var i = 0; i < count; i++)
+        {
+            if (!all && (bitmap[i >> 3] & (1 << (i & 7))) == 0)
+            {
+                cells[i] = null;
+                continue;
+            }
+            var binary = BinaryPrimitives.ReadInt64LittleEndian(from.Bytes(8));
+            try
+            {
+                cells[i] = DateTime.FromBinary(binary);
+            }
+            catch (ArgumentException)
+            {
+                throw from.Corrupt($"no timestamp in {binary}");
+            }
+        }
+    }
+
+    private static void WritePresence<T>(ArrayBufferWriter<byte> into, T?[] cells, int count, bool all) where T : struct
+    {
+        var bytes = all ? 1 : 1 + (count + 7) / 8;
+        var span = into.GetSpan(bytes)[..bytes];
+        span.Clear();
+        span[0] = all ? (byte)1 : (byte)0;
+        if (!all)
+            for (var i = 0; i < count; i++)
+                if (cells[i].HasValue) span[1 + (i >> 3)] |= (byte)(1 << (i & 7));
+        into.Advance(bytes);
+    }
+
+    /// <returns>Which cells have a value, one bit each, unless all do.</returns>
+    private static ReadOnlySpan<byte> ReadPresence(ref ShardReader from, int count, out bool all)
+    {
+        var flag = from.Bytes(1)[0];
+        all = flag == 1;
+        return flag switch
+        {
+            1 => default,
+            0 => from.Bytes((count + 7) / 8),
+            _ => throw from.Corrupt($"no presence flag in byte {flag}"),
+        };
+    }
+}
+
+/// <summary>Reads the bytes of one column of a row group; any read past its end, or anything not written so, is a corrupt shard, named with the file and offset.</summary>
+internal ref struct ShardReader
+{
+    private readonly ReadOnlySpan<byte> _bytes;
+    private readonly string _path;
+    private readonly long _offset;
+    private int _at;
+
+    /// <param name="offset">Where the bytes begin in the file.</param>
+    public ShardReader(ReadOnlySpan<byte> bytes, string path, long offset)
+    {
+        _bytes = bytes;
+        _path = path;
+        _offset = offset;
+    }
+
+    public int Varint()
+    {
+        uint value = 0;
+        for (var shift = 0; shift < 35; shift += 7)
+        {
+            if (_at >= _bytes.Length) throw Corrupt("the column ends inside a number");
+            var b = _bytes[_at++];
+            value |= (uint)(b & 0x7f) << shift;
+            if (b < 0x80) return value <= int.MaxValue ? (int)value : throw Corrupt($"a length of {value}");
+        }
+        throw Corrupt("a number longer than five bytes");
+    }
+
+    public ReadOnlySpan<byte> Bytes(int count)
+    {
+        if (count < 0 || count > _bytes.Length - _at) throw Corrupt($"{count} bytes asked for, {_bytes.Length - _at} left in the column");
+        var taken = _bytes.Slice(_at, count);
+        _at += count;
+        return taken;
+    }
+
+    /// <summary>Checks that the column's cells took all its bytes.</summary>
+    public readonly void End()
+    {
+        if (_at != _bytes.Length) throw Corrupt($"{_bytes.Length - _at} bytes left after the column's cells");
+    }
+
+    public readonly InvalidDataException Corrupt(string what) => new($"{_path}: corrupt shard at offset {_offset + _at}: {what}");
+}
