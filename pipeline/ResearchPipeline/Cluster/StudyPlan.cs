@@ -100,6 +100,9 @@ public sealed record StudyPlan
         text.Append("raw\t").Append(RawFolder).Append('\n');
         text.Append("max_body_bytes\t").Append(MaxBodyBytes.ToString(CultureInfo.InvariantCulture)).Append('\n');
         text.Append("parts\t").Append(Parts.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        // Parts written by a build with another shard format are not this plan's: a run resumed across an upgrade
+        // parses them again rather than failing to read them at emit.
+        text.Append("shards\t").Append(Encoding.ASCII.GetString(Dataset.ShardFormat.Magic)).Append('\n');
         foreach (var c in Captures)
             text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.CaptureId).Append('\t')
                 .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
