@@ -188,7 +188,7 @@ bench_tls() {
     # Memory flat in file size: the same bytes as one pcapng (every section concatenated, keys in their blocks) in
     # the folder of the corpus's first capture.
     local one=$work/views/one-file first
-    first=$(cd "$view" && find . -mindepth 2 -name '*.pcapng' | sort | head -1)
+    first=$(cd "$view" && find . -mindepth 2 -name '*.pcapng' | sort | sed -n 1p)
     mkdir -p "$one/$(dirname "$first")"
     cp "$view/apps.csv" "$view/devices.csv" "$one/"
     (cd "$view" && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat) > "$one/$first"
