@@ -121,33 +121,10 @@ public sealed class RequestView : IDisposable
 
     /// <summary>
     /// The <see cref="FormText"/> of the view <see cref="Of"/> builds, worked out alone, for the secrets of a
-    /// request the run does not decode: the body is inflated and told apart by the same rules as <see cref="Read"/>,
-    /// but it is parsed as JSON only where that decides between JSON and a form (a body that opens like JSON and
-    /// also reads as pairs), and no text is made but a form's.
+    /// request the run does not decode: read by the same rules, parsing JSON only where that tells JSON from a form.
     /// </summary>
-    internal static string? FormTextOf(Exchange exchange, DecodeLimits limits)
-    {
-        var raw = exchange.RequestBody;
-        if (raw.IsEmpty) return null;
-        var contentType = exchange.RequestHeader("Content-Type");
-        var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-        var decoded = ContentDecoding.Decode(raw, exchange.RequestHeader("Content-Encoding"), limits);
-        if (decoded.Problem is not null || decoded.Body.IsEmpty) return null;
-        var body = decoded.Body;
-        // Multipart (by its type or a sniffed boundary) and bytes that are not UTF-8 are never a form.
-        if (type == "multipart/form-data" || !System.Text.Unicode.Utf8.IsValid(body.Span) || MultipartFormData.SniffBoundary(body.Span) is not null) return null;
-        string? text = null;
-        if (type.Contains("json") || OpensLikeJson(body.Span, ref text))
-        {
-            text ??= FieldCollector.Utf8Text(body.Span);
-            if (text is null || !FormUrlEncoding.LooksLikeForm(text)) return null;
-            if (!FieldCollector.TryJson(body, out var document, out _)) return text.TrimEnd('\n');
-            document?.Dispose();
-            return null;
-        }
-        text ??= FieldCollector.Utf8Text(body.Span);
-        return text is not null && (type == "application/x-www-form-urlencoded" || FormUrlEncoding.LooksLikeForm(text)) ? text.TrimEnd('\n') : null;
-    }
+    internal static string? FormTextOf(Exchange exchange, DecodeLimits limits) =>
+        Read(exchange.RequestBody, exchange.RequestHeader("Content-Type"), exchange.RequestHeader("Content-Encoding"), limits, formOnly: true).FormText;
 
     internal static IReadOnlyList<HttpHeader> CookiesOf(Exchange exchange)
     {
@@ -180,7 +157,11 @@ public sealed class RequestView : IDisposable
     /// when the type says so or the text opens like it, a form when the type says so or the text reads as
     /// pairs, else text or bytes.
     /// </summary>
-    private static BodyReading Read(ReadOnlyMemory<byte> raw, string? contentType, string? contentEncoding, DecodeLimits limits)
+    /// <param name="formOnly">
+    /// Only <see cref="BodyReading.FormText"/> is wanted: a body that opens like JSON is parsed only where it also
+    /// reads as pairs, and the shape of a body that is no form is then not told apart.
+    /// </param>
+    private static BodyReading Read(ReadOnlyMemory<byte> raw, string? contentType, string? contentEncoding, DecodeLimits limits, bool formOnly = false)
     {
         var type = (contentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         if (raw.IsEmpty) return new BodyReading(raw, "", BodyShape.None, type);
@@ -200,8 +181,17 @@ public sealed class RequestView : IDisposable
         string? text = null;
         if (type.Contains("json") || isText && OpensLikeJson(body.Span, ref text))
         {
+            if (formOnly)
+            {
+                text ??= isText ? FieldCollector.Utf8Text(body.Span) : null;
+                if (text is null || !FormUrlEncoding.LooksLikeForm(text)) return new BodyReading(body, coding, BodyShape.Undecodable, type) { Text = text };
+            }
             if (FieldCollector.TryJson(body, out var document, out var error))
-                return new BodyReading(body, coding, BodyShape.Json, type) { Json = document };
+            {
+                if (!formOnly) return new BodyReading(body, coding, BodyShape.Json, type) { Json = document };
+                document?.Dispose();
+                return new BodyReading(body, coding, BodyShape.Json, type);
+            }
             text ??= isText ? FieldCollector.Utf8Text(body.Span) : null;
             if (text is not null && FormUrlEncoding.LooksLikeForm(text))
                 return new BodyReading(body, coding, BodyShape.Form, type) { Text = text, FormText = text.TrimEnd('\n') };

@@ -112,6 +112,7 @@ public static class PartParse
     public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders, IReadOnlyList<PartRecord?>? written = null)
     {
         bool Kept(int part) => written is not null && part < written.Count && written[part] is not null;
+        // A part kept in hand is not looked for on disk (telling a part done reads its record).
         var missing = Enumerable.Range(0, plan.Parts).Where(part => !Kept(part) && !folders.IsDone(plan, part)).ToList();
         if (missing.Count > 0) throw new MissingPartsException(missing, folders.Root);
         var outcomes = new Dictionary<string, CaptureOutcome>(StringComparer.Ordinal);

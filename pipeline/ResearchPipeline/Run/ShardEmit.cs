@@ -26,13 +26,13 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
     /// <summary>payload_fields rows written (the benchmark's denominator for bytes allocated per decoded field).</summary>
     public long PayloadFieldRows => Interlocked.Read(ref _payloadFieldRows);
 
-    /// <param name="overlap">Encode a row group on another thread while the next is pseudonymised (the parse verb, whose one sharded table this is).</param>
     /// <summary>
     /// Columns every row of a capture has alike, as its captures row has them (the exchange rows were made with
     /// the same values): taken from it at merge rather than read from the shard.
     /// </summary>
     private static readonly IReadOnlySet<string> CaptureColumns = new HashSet<string>(StringComparer.Ordinal) { "capture_id", "app_id" };
 
+    /// <param name="overlap">Encode a row group on another thread while the next is pseudonymised (the parse verb, whose one sharded table this is).</param>
     public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null, bool overlap = false)
     {
         // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
