@@ -34,8 +34,6 @@ public abstract class TableColumn<TRow> : IColumnDefinition
 
     public abstract Array NewCells(int count);
     public abstract Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count);
-    /// <param name="field">The column as the file being read describes it (a field belongs to one schema).</param>
-    public abstract ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel);
 
     /// <summary>The kind of cells as a shard file's header names it: a shard read with other kinds of cells than it holds is refused.</summary>
     internal abstract byte ShardKind { get; }
@@ -81,9 +79,6 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
         writer.WriteAsync(Field, cells.Length == count ? (string[])cells : new ArraySegment<string>((string[])cells, 0, count));
 
-    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
-        reader.ReadAsync(field, ((string?[])cells).AsMemory(0, (int)reader.RowCount)!, cancellationToken: cancel);
-
     internal override byte ShardKind => (byte)'s';
 
     internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteStrings(into, (string?[])cells, count);
@@ -121,9 +116,6 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
 
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
         ParquetCells.WriteAsync<T>(writer, Field, ((T?[])cells).AsMemory(0, count));
-
-    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
-        ParquetCells.ReadAsync(reader, field, ((T?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
 
     internal override byte ShardKind => typeof(T) switch
     {
@@ -163,9 +155,6 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count) =>
         ParquetCells.WriteAsync<DateTime>(writer, Field, ((DateTime?[])cells).AsMemory(0, count));
-
-    public override ValueTask ReadCellsAsync(ParquetRowGroupReader reader, DataField field, Array cells, CancellationToken cancel) =>
-        ParquetCells.ReadAsync(reader, field, ((DateTime?[])cells).AsMemory(0, (int)reader.RowCount), cancel);
 
     internal override byte ShardKind => (byte)'t';
 
