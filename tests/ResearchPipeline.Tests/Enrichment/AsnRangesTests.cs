@@ -41,6 +41,18 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void Rows_out_of_order_give_the_answers_of_the_same_rows_in_order()
+    {
+        // The published files are sorted by range start, and a sorted table is taken as it is: one that is not gets sorted.
+        var lines = Table.Split('\n');
+        var shuffled = Load(string.Join('\n', lines.Reverse()));
+        var ordered = Load(Table);
+        foreach (var address in new[] { "1.0.1.7", "1.0.2.7", "2.0.0.9", "2a03:2880:f10c:83:face:b00c::25de", "3.0.0.1" })
+            Assert.That(shuffled.Find(IPAddress.Parse(address)), Is.EqualTo(ordered.Find(IPAddress.Parse(address))), address);
+        Assert.That(shuffled.OverlappingRanges, Is.EqualTo(ordered.OverlappingRanges));
+    }
+
+    [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
         ReferenceData.RequireFetched();

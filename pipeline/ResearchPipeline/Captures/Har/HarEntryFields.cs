@@ -106,6 +106,14 @@ internal readonly struct HarValue
     }
 
     /// <summary>As the reader's <c>Str</c> helper on a <c>JsonElement</c>: a string's text, a number's raw text, else null.</summary>
+    /// <summary>As <see cref="Text"/>; a short unescaped ASCII string comes from <see cref="RepeatedText"/>.</summary>
+    public string? RepeatedText()
+    {
+        if (Kind == JsonTokenType.String && !IsEscaped && RawString is { Length: <= Har.RepeatedText.MaxBytes } raw && System.Text.Ascii.IsValid(raw))
+            return Har.RepeatedText.Of(raw);
+        return Text();
+    }
+
     public string? Text() => Kind switch
     {
         JsonTokenType.String => GetString(),
@@ -236,9 +244,9 @@ internal sealed class HarEntryFields
             if (failure is not null) continue;
             try
             {
-                var name = item.Name.Text();
+                var name = item.Name.RepeatedText();
                 if (name is null) continue;
-                scratch.Add(new HttpHeader(name, item.Value.Text() ?? ""));
+                scratch.Add(new HttpHeader(name, item.Value.RepeatedText() ?? ""));
             }
             catch (InvalidOperationException e)
             {
