@@ -74,14 +74,16 @@ public static partial class SecretRedaction
     public static bool IsSecretHeader(string name)
     {
         if (name.StartsWith(':')) return false;
-        if (SecretHeaders.Contains(name)) return true;
-        // A loop, not Any with a lambda: asked of every header of every request and response.
-        foreach (var w in SecretHeaderWords)
-        {
-            if (name.Contains(w, StringComparison.OrdinalIgnoreCase)) return true;
-        }
-        return false;
+        // Asked of every header of every request and response, which use few distinct names; and a search that
+        // ignores case runs character by character in the invariant globalization mode the CLI runs in.
+        if (HeaderAnswers.TryGetValue(name, out var known)) return known;
+        var secret = SecretHeaders.Contains(name) || Array.Exists(SecretHeaderWords, w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+        if (HeaderAnswers.Count < MaxHeaderAnswers) HeaderAnswers.TryAdd(name, secret);
+        return secret;
     }
+
+    private const int MaxHeaderAnswers = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> HeaderAnswers = new(StringComparer.Ordinal);
 
     public static string RedactQuery(string query)
     {
