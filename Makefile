@@ -26,8 +26,11 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 # The program the targets run: the build's program, published compiled ahead of time (ReadyToRun) for this
-# machine's runtime, so that a run does not spend its first half second compiling. Tests and notebooks use the
-# build itself. Without a runtime identifier from the SDK the program is published as plain IL.
+# machine's runtime, so that a run does not spend its first half second compiling. It is one composite image
+# with the runtime it carries (self-contained): the framework's generic code over the pipeline's own types
+# (dictionaries keyed by flows, TLS randoms) can only be compiled ahead of time inside one version bubble, and
+# was otherwise compiled at start-up on every run. Tests and notebooks use the build itself. Without a runtime
+# identifier from the SDK the program is published as plain IL.
 RID      := $(shell $(DOTNET) --info 2>/dev/null | sed -n 's/^ *RID: *//p' | head -1)
 CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/ready-to-run/research-pipeline.dll
 PIPELINE := $(DOTNET) $(CLI)
@@ -84,7 +87,7 @@ build: $(CLI)
 
 $(CLI): $(SOURCES)
 	$(DOTNET) build ResearchPipeline.sln -c $(CONFIG) --nologo -v quiet -clp:ErrorsOnly
-	$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(if $(RID),-r $(RID) -p:PublishReadyToRun=true) --no-self-contained -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly
+	$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(if $(RID),-r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true --self-contained,--no-self-contained) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly
 	@touch $@
 
 ## reference: fetch and verify the pinned reference data named in the lock file into EXTERNAL
