@@ -13,7 +13,7 @@ public static class Shards
     /// <summary>
     /// Rows a shard file takes in one row group. Small on purpose: rows wait in memory until their group is
     /// written, and rows that wait through a collection are copied into the older generations; with small groups
-    /// most rows are written and dropped while still young (make bench measures the run with and without).
+    /// most rows are written and dropped while still young (bench/NOTES.md has the measurements).
     /// </summary>
     public const int ChunkRows = 512;
 }

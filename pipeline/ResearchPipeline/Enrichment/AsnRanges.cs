@@ -105,6 +105,7 @@ public sealed class AsnRanges
         }
 
         public int Count => _ranges.Length;
+        public int Overlapping { get; }
 
         private static bool IsSorted(Range[] ranges)
         {
@@ -117,7 +118,6 @@ public sealed class AsnRanges
         {
             public int Compare(Range a, Range b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.End.CompareTo(b.End);
         }
-        public int Overlapping { get; }
 
         public AsnRangeAnswer? Find(UInt128 key)
         {

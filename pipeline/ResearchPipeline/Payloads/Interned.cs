@@ -23,7 +23,11 @@ public static class Interned
         if (text.Length > MaxLength) return new string(text);
         if (Lookup.TryGetValue(text, out var known)) return known;
         var made = new string(text);
-        if (Pool.Count < MaxEntries) Pool.TryAdd(made, made);
+        // Counted here: a concurrent dictionary's Count takes every one of its locks, and once the pool is full
+        // every text not in it would pay that.
+        if (Volatile.Read(ref _entries) < MaxEntries && Pool.TryAdd(made, made)) Interlocked.Increment(ref _entries);
         return made;
     }
+
+    private static int _entries;
 }

@@ -78,12 +78,14 @@ public static partial class SecretRedaction
         // ignores case runs character by character in the invariant globalization mode the CLI runs in.
         if (HeaderAnswers.TryGetValue(name, out var known)) return known;
         var secret = SecretHeaders.Contains(name) || Array.Exists(SecretHeaderWords, w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
-        if (HeaderAnswers.Count < MaxHeaderAnswers) HeaderAnswers.TryAdd(name, secret);
+        // Counted here: a concurrent dictionary's Count takes every one of its locks.
+        if (Volatile.Read(ref _headerAnswers) < MaxHeaderAnswers && HeaderAnswers.TryAdd(name, secret)) Interlocked.Increment(ref _headerAnswers);
         return secret;
     }
 
     private const int MaxHeaderAnswers = 4096;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> HeaderAnswers = new(StringComparer.Ordinal);
+    private static int _headerAnswers;
 
     public static string RedactQuery(string query)
     {

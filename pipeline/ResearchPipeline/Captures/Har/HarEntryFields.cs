@@ -105,8 +105,7 @@ internal readonly struct HarValue
         return Kind == JsonTokenType.Number && HasNumber;
     }
 
-    /// <summary>As the reader's <c>Str</c> helper on a <c>JsonElement</c>: a string's text, a number's raw text, else null.</summary>
-    /// <summary>As <see cref="Text"/>; a short unescaped ASCII string comes from <see cref="RepeatedText"/>.</summary>
+    /// <summary>As <see cref="Text"/>; a short unescaped ASCII string comes from <see cref="Har.RepeatedText"/>.</summary>
     public string? RepeatedText()
     {
         if (Kind == JsonTokenType.String && !IsEscaped && RawString is { Length: <= Har.RepeatedText.MaxBytes } raw && System.Text.Ascii.IsValid(raw))
@@ -114,6 +113,7 @@ internal readonly struct HarValue
         return Text();
     }
 
+    /// <summary>As the reader's <c>Str</c> helper on a <c>JsonElement</c>: a string's text, a number's raw text, else null.</summary>
     public string? Text() => Kind switch
     {
         JsonTokenType.String => GetString(),
