@@ -33,7 +33,9 @@ public sealed class KeyPattern
             else sb.Append(Regex.Escape(text[i].ToString()));
         }
         sb.Append('$');
-        _regex = new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        // Interpreted, not compiled: a study builds hundreds of patterns and matches each against a distinct key
+        // path once (the semantic dictionaries remember the answers), so compiling them cost more than it saved.
+        _regex = new Regex(sb.ToString(), RegexOptions.CultureInvariant);
     }
 
     public string Text { get; }
