@@ -128,10 +128,19 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     public DecodedExchange Annotate(Exchange exchange, DecodedRequest request)
     {
         var endpoint = EndpointOf(exchange);
-        var parameters = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var f in request.Fields)
-            if (f.Location is PayloadLocation.Query or PayloadLocation.Body) parameters.TryAdd(f.KeyPath, f.Value);
-        string? ValueOf(string key) => parameters.TryGetValue(key, out var v) ? v : null;
+        // Only rules with a 'when' ask for a sibling's value: the request's parameters are gathered on the first
+        // such question, and the one delegate serves every field.
+        Dictionary<string, string?>? parameters = null;
+        Func<string, string?> valueOf = key =>
+        {
+            if (parameters is null)
+            {
+                parameters = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var f in request.Fields)
+                    if (f.Location is PayloadLocation.Query or PayloadLocation.Body) parameters.TryAdd(f.KeyPath, f.Value);
+            }
+            return parameters.TryGetValue(key, out var v) ? v : null;
+        };
         var annotated = new AnnotatedField[request.Fields.Length];
         for (var i = 0; i < annotated.Length; i++)
         {
@@ -142,7 +151,7 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
                 PayloadLocation.Cookie => "cookie",
                 _ => "param",
             };
-            var rule = Semantics.Find(endpoint, location, f.KeyPath, f.Value, ValueOf);
+            var rule = Semantics.Find(endpoint, location, f.KeyPath, f.Value, valueOf);
             var type = rule?.NotSentValue is { } placeholder && f.Value == placeholder ? ValueTypes.NotSent : f.ValueType;
             annotated[i] = new AnnotatedField(f, endpoint, rule?.Meaning) { ValueType = type };
         }

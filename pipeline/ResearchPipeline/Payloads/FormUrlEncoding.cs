@@ -51,29 +51,31 @@ public static class FormUrlEncoding
         return null;
     }
 
+    /// <summary>A pair's new value, given its unescaped name and its value as sent; null keeps it.</summary>
+    public delegate string? PairReplacement(string name, ReadOnlySpan<char> rawValue);
+
     /// <summary>
     /// The text with each pair's value replaced where <paramref name="replace"/> gives a new one (given the
     /// unescaped name and the value as sent); everything else, separators and empty pairs included, kept as sent.
     /// </summary>
-    public static string Rewrite(string text, Func<string, string, string?> replace)
+    public static string Rewrite(string text, PairReplacement replace)
     {
         if (text.Length == 0) return text;
-        var pairs = Parse(text);
-        var sb = new StringBuilder(text.Length);
+        // No copy of the text, and no string per value, unless a value is replaced.
+        StringBuilder? sb = null;
         var at = 0;
-        foreach (var p in pairs)
+        foreach (var p in Parse(text))
         {
             if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
-            if (replace(p.Key, p.RawValue(text).ToString()) is not { } value) continue;
-            sb.Append(text, at, p.ValueStart - at).Append(value);
+            if (replace(p.Key, p.RawValue(text)) is not { } value) continue;
+            (sb ??= new StringBuilder(text.Length)).Append(text, at, p.ValueStart - at).Append(value);
             at = p.End;
         }
-        if (at == 0) return text;
-        return sb.Append(text, at, text.Length - at).ToString();
+        return sb is null ? text : sb.Append(text, at, text.Length - at).ToString();
     }
 
     /// <summary>
-    /// <see cref="Rewrite(string, Func{string, string, string?})"/> by key alone, over the pairs already parsed
+    /// <see cref="Rewrite(string, PairReplacement)"/> by key alone, over the pairs already parsed
     /// from the text (a request view's): no value read, and no copy of the text unless a value is replaced.
     /// </summary>
     public static string Rewrite(string text, List<Pair> pairs, Func<string, string?> replace)

@@ -168,7 +168,7 @@ public sealed class Pseudonymiser
         var redacted = SecretRedaction.RedactQuery(query);
         if (redacted.Length == 0) return redacted;
         if (Enabled)
-            redacted = FormUrlEncoding.Rewrite(redacted, (name, value) => value.Length > 0 && SensitiveValues.IsIdentifier(name) ? Identifier(FormUrlEncoding.Unescape(value)) : null);
+            redacted = FormUrlEncoding.Rewrite(redacted, (string name, ReadOnlySpan<char> value) => value.Length > 0 && SensitiveValues.IsIdentifier(name) ? Identifier(FormUrlEncoding.Unescape(value)) : null);
         return Text(redacted)!;
     }
 

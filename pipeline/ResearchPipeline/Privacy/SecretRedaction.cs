@@ -77,10 +77,18 @@ public static partial class SecretRedaction
         // Asked of every header of every request and response, which use few distinct names; and a search that
         // ignores case runs character by character in the invariant globalization mode the CLI runs in.
         if (HeaderAnswers.TryGetValue(name, out var known)) return known;
-        var secret = SecretHeaders.Contains(name) || Array.Exists(SecretHeaderWords, w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+        var secret = SecretHeaders.Contains(name) || HasSecretWord(name);
         // Counted here: a concurrent dictionary's Count takes every one of its locks.
         if (Volatile.Read(ref _headerAnswers) < MaxHeaderAnswers && HeaderAnswers.TryAdd(name, secret)) Interlocked.Increment(ref _headerAnswers);
         return secret;
+    }
+
+    // Apart from IsSecretHeader: a lambda there capturing the name made a closure on every call, answered or not.
+    private static bool HasSecretWord(string name)
+    {
+        foreach (var word in SecretHeaderWords)
+            if (name.Contains(word, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 
     private const int MaxHeaderAnswers = 4096;
@@ -90,7 +98,7 @@ public static partial class SecretRedaction
     public static string RedactQuery(string query)
     {
         if (query.Length == 0) return query;
-        return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, (name, _) => IsSecret(name) ? Marker(name) : null));
+        return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, static (string name, ReadOnlySpan<char> _) => IsSecret(name) ? Marker(name) : null));
     }
 
     /// <summary><see cref="RedactQuery(string)"/> over the query's pairs as the request view parsed them.</summary>

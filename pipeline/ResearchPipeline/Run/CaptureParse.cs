@@ -144,7 +144,7 @@ public static class CaptureParse
             var decoded = decoders!.Decode(view, decodeLimits);
             var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
             var row = ExchangeRows.From(view, decoded, captureId, appId);
-            var payloadRows = new List<PayloadFieldRow>();
+            var payloadRows = new List<PayloadFieldRow>(decoded.Fields.Length);
             List<IdentifierMatchRow> found = [];
             var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();
             // A failure past this point is taken where it happened, after what came before it (see Take).

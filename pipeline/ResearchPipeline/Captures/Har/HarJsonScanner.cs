@@ -8,7 +8,7 @@ namespace ResearchPipeline.Captures.Har;
 /// taken in the same pass), one at a time. Only one entry is ever buffered; an entry larger than the record limit is skipped byte by byte (so even a multi-gigabyte string
 /// cannot exhaust memory) and reported as oversized.
 /// </summary>
-internal sealed class HarJsonScanner
+internal sealed class HarJsonScanner : IDisposable
 {
     internal enum EventKind { Creator, Entry, OversizedEntry, End, Truncated, Invalid }
 
@@ -18,7 +18,10 @@ internal sealed class HarJsonScanner
     private const int InitialBuffer = 64 * 1024;
     private readonly Stream _input;
     private readonly long _maxRecordBytes;
-    private byte[] _buffer = new byte[InitialBuffer];
+    // Pooled: a study is mostly small HARs, each read with a scanner of its own.
+    private byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(InitialBuffer);
+    // The buffer's size as the limits see it: a pooled array may be longer than asked for.
+    private int _capacity = InitialBuffer;
     private int _pos;
     private int _len;
     private bool _eof;
@@ -46,6 +49,15 @@ internal sealed class HarJsonScanner
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
     }
 
+    /// <summary>Gives the buffer back; what the last event pointed into is no longer valid.</summary>
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        _len = _pos = 0;
+        if (buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+    }
+
     public ScanEvent Next()
     {
         if (_done) return new ScanEvent(EventKind.End, default, FileOffset, "");
@@ -58,7 +70,7 @@ internal sealed class HarJsonScanner
                 return ev;
             }
 
-            if (outcome == ScanOutcome.NeedMoreForRecord && _pos == 0 && _len == _buffer.Length && _buffer.Length >= _maxRecordBytes)
+            if (outcome == ScanOutcome.NeedMoreForRecord && _pos == 0 && _len == _capacity && _capacity >= _maxRecordBytes)
             {
                 // The record does not fit under the limit: skip it raw, then let the JSON reader see "{}" in its place.
                 var start = FileOffset;
@@ -169,13 +181,20 @@ internal sealed class HarJsonScanner
             _len -= _pos;
             _pos = 0;
         }
-        if (_len == _buffer.Length)
+        if (_len == _capacity)
         {
-            var grown = (int)Math.Min((long)_buffer.Length * 2, Math.Min(_maxRecordBytes, Array.MaxLength));
-            if (grown <= _buffer.Length && !forRecord) grown = _buffer.Length * 2; // a single token outside an entry
-            Array.Resize(ref _buffer, grown);
+            var grown = (int)Math.Min((long)_capacity * 2, Math.Min(_maxRecordBytes, Array.MaxLength));
+            if (grown <= _capacity && !forRecord) grown = _capacity * 2; // a single token outside an entry
+            if (grown > _buffer.Length)
+            {
+                var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(grown);
+                _buffer.AsSpan(0, _len).CopyTo(larger);
+                System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+            _capacity = grown;
         }
-        var read = _input.Read(_buffer, _len, _buffer.Length - _len);
+        var read = _input.Read(_buffer, _len, _capacity - _len);
         if (read == 0) _eof = true;
         _len += read;
     }
@@ -227,7 +246,7 @@ internal sealed class HarJsonScanner
             Buffer.BlockCopy(_buffer, _len - keep, _buffer, 0, keep);
             _pos = keep;
             _len = keep;
-            var read = _input.Read(_buffer, _len, _buffer.Length - _len);
+            var read = _input.Read(_buffer, _len, _capacity - _len);
             if (read == 0) { _eof = true; return false; }
             _len += read;
         }

@@ -30,7 +30,7 @@ public sealed class HarReader : ICaptureReader
 
     private static IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, bool forWorkers)
     {
-        var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth, fieldsInScan: !forWorkers);
+        using var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth, fieldsInScan: !forWorkers);
         var problems = new List<CaptureRecord>();
         var ordinal = 0;
         while (true)
