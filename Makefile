@@ -32,6 +32,11 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 # was otherwise compiled at start-up on every run. Tests and notebooks use the build itself. Without a runtime
 # identifier from the SDK the program is published as plain IL.
 RID      := $(shell $(DOTNET) --info 2>/dev/null | sed -n 's/^ *RID: *//p' | head -1)
+# On an x64 machine with AVX2 (and the rest of x86-64-v3), the image is compiled for that instruction set: the
+# framework's vectorised text, span and hashing code is otherwise left out of the image and compiled at run time
+# (HAR run 0.92x the time at -j1, 0.95x at -j2; same tables). The build is for the machine that runs it.
+X64_V3   := $(shell for f in avx2 bmi1 bmi2 fma movbe f16c; do grep -qw $$f /proc/cpuinfo 2>/dev/null || exit 0; done; echo yes)
+R2R_ISA  := $(if $(and $(filter %-x64,$(RID)),$(X64_V3)),-p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3)
 CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/ready-to-run/research-pipeline.dll
 PIPELINE := $(DOTNET) $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
@@ -87,7 +92,7 @@ build: $(CLI)
 
 $(CLI): $(SOURCES)
 	$(DOTNET) build ResearchPipeline.sln -c $(CONFIG) --nologo -v quiet -clp:ErrorsOnly
-	$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(if $(RID),-r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true --self-contained,--no-self-contained) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly
+	$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(if $(RID),-r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true $(R2R_ISA) --self-contained,--no-self-contained) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly
 	@touch $@
 
 ## reference: fetch and verify the pinned reference data named in the lock file into EXTERNAL
