@@ -93,7 +93,8 @@ public sealed class NeedleSearch<TTag>
             edgeChild[at] = child;
         }
         children = null;
-        for (var s = 0; s < states; s++) Array.Sort(edgeClass, edgeChild, edgeStart[s], edgeStart[s + 1] - edgeStart[s]);
+        for (var s = 0; s < states; s++)
+            if (edgeStart[s + 1] - edgeStart[s] > 1) Array.Sort(edgeClass, edgeChild, edgeStart[s], edgeStart[s + 1] - edgeStart[s]);
         var order = new int[states];
         var renumber = new int[states];
         var taken = 1;
@@ -133,18 +134,15 @@ public sealed class NeedleSearch<TTag>
                 _fail[_childState[k]] = s == 0 ? 0 : Next(_fail[s], _childClass[k]);
             if (s < _denseStates)
             {
-                for (var c = 0; c < _classes; c++) _dense[s * _classes + c] = s == 0 ? Child(0, c) : (Child(s, c) is var child and > 0 ? child : Next(_fail[s], c));
+                // A state's row is its failure state's row (shallower, so dense and complete) with its own children
+                // written over it: the transition function, without a search per byte class.
+                var row = s * _classes;
+                if (s > 0) Array.Copy(_dense, _fail[s] * _classes, _dense, row, _classes);
+                for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++) _dense[row + _childClass[k]] = _childState[k];
             }
         }
-        _outputs = outputs.Select(o => o is null ? [] : o.ToArray()).ToArray();
-    }
-
-    /// <summary>The child of a state by a byte class; 0 (the root, never a child) when there is none.</summary>
-    private int Child(int state, int cls)
-    {
-        for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
-            if (_childClass[k] == cls) return _childState[k];
-        return 0;
+        _outputs = new int[states][];
+        for (var s = 0; s < states; s++) _outputs[s] = outputs[s] is { } o ? [.. o] : [];
     }
 
     /// <summary>The automaton's transition: a dense state's row, else its child, else its failure state's transition.</summary>

@@ -135,8 +135,9 @@ public sealed class StudyRunner(IProgressSink progress)
         var devices = DevicesCatalog.Load(options.RawFolder);
 
         var publication = options.Publication;
-        // The pseudonymiser orders what it is given, so the order of this set does not reach the output.
-        var pseudonymiser = new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen);
+        // The pseudonymiser orders what it is given, so the order of this set does not reach the output. Its search
+        // over every value seen takes a while to build: built beside the enrich stage, which does not need it.
+        var pseudonymising = Task.Run(() => new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen), cancel);
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
         // The shards, in the order of the captures table: every row table sorts by capture first.
         var inOrder = Enumerable.Range(0, outcomes.Length).Select(i => new ShardedCapture(marked[i], outcomes[i]))
@@ -146,10 +147,10 @@ public sealed class StudyRunner(IProgressSink progress)
         var failures = CheckCounts(outcomes);
         var exchangeCount = outcomes.Sum(o => o.ExchangeRowCount);
         var jobs = Math.Max(1, options.Jobs);
-        var emit = new ShardEmit(pseudonymiser, inOrder, overlap: jobs > 1);
 
         if (options.ParseOnly)
         {
+            var parsedEmit = new ShardEmit(await pseudonymising, inOrder, overlap: jobs > 1);
             progress.StageStarted("emit", 1);
             Directory.CreateDirectory(options.OutputFolder);
             AtomicFile.RemoveLeftovers(options.OutputFolder);
@@ -157,9 +158,9 @@ public sealed class StudyRunner(IProgressSink progress)
             // encodes a row group while it fills the next (the stage holds no other table).
             var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel), cancel);
             var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
-            var exchangeTable = emit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
+            var exchangeTable = parsedEmit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
             List<string> parsed = [.. await Task.WhenAll(captureTable, exchangeTable, qualityTable)];
-            failures.AddRange(emit.CountFailures(exchangeCount));
+            failures.AddRange(parsedEmit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
             return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
         }
@@ -179,6 +180,8 @@ public sealed class StudyRunner(IProgressSink progress)
             return c with { TrackerRequests = toTrackers.Sum(r => r.Value.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Value.Generic) };
         }).ToList();
 
+        var pseudonymiser = await pseudonymising;
+        var emit = new ShardEmit(pseudonymiser, inOrder, overlap: jobs > 1);
         progress.StageStarted("emit", 6);
         // Everything is written to a staging folder first and moved into place only once complete and checked:
         // a run killed while writing, or refused by the publication check, leaves the previous publication as it was.
