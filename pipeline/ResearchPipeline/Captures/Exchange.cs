@@ -3,7 +3,8 @@ using System.Collections.Immutable;
 namespace ResearchPipeline.Captures;
 
 /// <summary>One HTTP header as it was on the wire (name case preserved, repeated headers kept in order).</summary>
-public sealed record HttpHeader(string Name, string Value);
+/// <remarks>A value, not an object: a capture's requests carry millions of headers, each read once.</remarks>
+public readonly record struct HttpHeader(string Name, string Value);
 
 /// <summary>What kind of traffic an exchange row stands for: packet captures also yield flows we could not read as HTTP.</summary>
 public enum ExchangeKind

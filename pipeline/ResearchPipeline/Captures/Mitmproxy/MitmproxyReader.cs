@@ -263,7 +263,7 @@ public sealed class MitmproxyReader : ICaptureReader
     {
         var host = (request.Text("host") ?? "").Trim('[', ']').ToLowerInvariant();
         if (host.Length > 0 && !IPAddress.TryParse(host, out _)) return host;
-        var named = NonEmpty(request.Text("authority")) ?? headers.FirstOrDefault(h => string.Equals(h.Name, "Host", StringComparison.OrdinalIgnoreCase))?.Value;
+        var named = NonEmpty(request.Text("authority")) ?? headers.FirstOrDefault(h => string.Equals(h.Name, "Host", StringComparison.OrdinalIgnoreCase)).Value;
         if (named is null) return host;
         var name = StripPort(named.Trim()).ToLowerInvariant();
         return name.Length > 0 && !IPAddress.TryParse(name, out _) ? name : host;

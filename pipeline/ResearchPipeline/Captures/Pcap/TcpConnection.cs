@@ -338,7 +338,7 @@ internal sealed class TcpConnection
         if (stream.Incomplete is not null)
             _pipeline.Problems.Add(Severity.Warning, "HTTP message incomplete", $"exchange {stream.Ordinal}: HTTP/2 stream {stream.StreamId} {stream.Incomplete}", Location(stream.LastFrame) + $", stream {stream.StreamId}");
         var scheme = Pseudo(request, ":scheme") ?? (_tls is null ? "http" : "https");
-        var authority = Pseudo(request, ":authority") ?? request.FirstOrDefault(h => string.Equals(h.Name, "host", StringComparison.OrdinalIgnoreCase))?.Value;
+        var authority = Pseudo(request, ":authority") ?? request.FirstOrDefault(h => string.Equals(h.Name, "host", StringComparison.OrdinalIgnoreCase)).Value;
         var target = HttpExchange.Target(Pseudo(request, ":path") ?? (method == "CONNECT" ? "" : "/"), authority, _tls?.ServerName ?? ServerName, _tunnelPort ?? Server.Port, scheme);
         var response = stream.ResponseHeaders;
         var status = response is { } r && int.TryParse(Pseudo(r, ":status"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : (int?)null;

@@ -463,7 +463,7 @@ internal sealed class Http2Connection(long maxBodyBytes, Func<int> takeOrdinal, 
         }
         if (!_streams.TryGetValue(streamId, out var answered)) return;
         Count(answered, side, 9 + block.Length, frame);
-        var status = headers.FirstOrDefault(h => h.Name == ":status")?.Value;
+        var status = headers.FirstOrDefault(h => h.Name == ":status").Value;
         // Interim responses (1xx) precede the final one and are not kept (RFC 9113 section 8.1).
         if (answered.ResponseHeaders is null && status is { Length: 3 } && status[0] == '1' && !endStream) return;
         answered.ResponseHeaders ??= headers;
