@@ -5,7 +5,7 @@ using ResearchPipeline.Payloads;
 namespace ResearchPipeline.Decoders;
 
 /// <summary>A decoded field with what a tracker adapter says about it.</summary>
-public sealed record AnnotatedField(PayloadField Field, string? Endpoint, Semantic? Semantic)
+public readonly record struct AnnotatedField(PayloadField Field, string? Endpoint, Semantic? Semantic)
 {
     /// <summary>The field's value type, except that a sender's placeholder reads <c>not_sent</c>.</summary>
     public string ValueType { get; init; } = Field.ValueType;
