@@ -34,7 +34,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 RID      := $(shell $(DOTNET) --info 2>/dev/null | sed -n 's/^ *RID: *//p' | head -1)
 # On an x64 machine with AVX2 (and the rest of x86-64-v3), the image is compiled for that instruction set: the
 # framework's vectorised text, span and hashing code is otherwise left out of the image and compiled at run time
-# (HAR run 0.92x the time at -j1, 0.95x at -j2; same tables). The build is for the machine that runs it.
+# (bench/NOTES.md has the measurement). The build is for the machine that runs it, so it checks this machine.
 X64_V3   := $(shell for f in avx2 bmi1 bmi2 fma movbe f16c; do grep -qw $$f /proc/cpuinfo 2>/dev/null || exit 0; done; echo yes)
 R2R_ISA  := $(if $(and $(filter %-x64,$(RID)),$(X64_V3)),-p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3)
 CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/ready-to-run/research-pipeline.dll
