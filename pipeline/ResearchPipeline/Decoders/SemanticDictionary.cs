@@ -46,9 +46,7 @@ public sealed class SemanticDictionary
     /// of the three, worked out once per distinct key path instead of every pattern per field (SDKs send the same
     /// keys request after request). Bounded; past the bound a path is worked out each time, with the same answer.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Endpoint, string Location, string KeyPath), int[]> _candidates = new();
-
-    private const int MaxRemembered = 65_536;
+    private readonly BoundedCache<(string Endpoint, string Location, string KeyPath), int[]> _candidates = new(65_536);
 
     private int[] Candidates(string endpoint, string location, string keyPath)
     {
@@ -63,7 +61,7 @@ public sealed class SemanticDictionary
             fitting.Add(i);
         }
         int[] result = [.. fitting];
-        if (_candidates.Count < MaxRemembered) _candidates.TryAdd((endpoint, location, keyPath), result);
+        _candidates.Remember((endpoint, location, keyPath), result);
         return result;
     }
 

@@ -58,34 +58,20 @@ public static class FormUrlEncoding
     /// The text with each pair's value replaced where <paramref name="replace"/> gives a new one (given the
     /// unescaped name and the value as sent); everything else, separators and empty pairs included, kept as sent.
     /// </summary>
-    public static string Rewrite(string text, PairReplacement replace)
-    {
-        if (text.Length == 0) return text;
-        // No copy of the text, and no string per value, unless a value is replaced.
-        StringBuilder? sb = null;
-        var at = 0;
-        foreach (var p in Parse(text))
-        {
-            if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
-            if (replace(p.Key, p.RawValue(text)) is not { } value) continue;
-            (sb ??= new StringBuilder(text.Length)).Append(text, at, p.ValueStart - at).Append(value);
-            at = p.End;
-        }
-        return sb is null ? text : sb.Append(text, at, text.Length - at).ToString();
-    }
+    public static string Rewrite(string text, PairReplacement replace) => text.Length == 0 ? text : Rewrite(text, Parse(text), replace);
 
     /// <summary>
-    /// <see cref="Rewrite(string, PairReplacement)"/> by key alone, over the pairs already parsed
-    /// from the text (a request view's): no value read, and no copy of the text unless a value is replaced.
+    /// <see cref="Rewrite(string, PairReplacement)"/> over the pairs already parsed from the text (a request
+    /// view's): no copy of the text, and no string per value, unless a value is replaced.
     /// </summary>
-    public static string Rewrite(string text, List<Pair> pairs, Func<string, string?> replace)
+    public static string Rewrite(string text, List<Pair> pairs, PairReplacement replace)
     {
         StringBuilder? sb = null;
         var at = 0;
         foreach (var p in pairs)
         {
             if (p.ValueStart == p.End && (p.ValueStart == p.Start || text[p.ValueStart - 1] != '=')) continue;
-            if (replace(p.Key) is not { } value) continue;
+            if (replace(p.Key, p.RawValue(text)) is not { } value) continue;
             (sb ??= new StringBuilder(text.Length)).Append(text, at, p.ValueStart - at).Append(value);
             at = p.End;
         }

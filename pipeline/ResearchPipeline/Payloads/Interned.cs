@@ -14,8 +14,8 @@ public static class Interned
     /// <summary>Longer texts (values, documents) rarely repeat: never kept.</summary>
     public const int MaxLength = 128;
 
-    private static readonly ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup = Pool.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly BoundedCache<string, string> Pool = new(MaxEntries, StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup = Pool.Known.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static string Of(ReadOnlySpan<char> text)
     {
@@ -23,11 +23,7 @@ public static class Interned
         if (text.Length > MaxLength) return new string(text);
         if (Lookup.TryGetValue(text, out var known)) return known;
         var made = new string(text);
-        // Counted here: a concurrent dictionary's Count takes every one of its locks, and once the pool is full
-        // every text not in it would pay that.
-        if (Volatile.Read(ref _entries) < MaxEntries && Pool.TryAdd(made, made)) Interlocked.Increment(ref _entries);
+        Pool.Remember(made, made);
         return made;
     }
-
-    private static int _entries;
 }

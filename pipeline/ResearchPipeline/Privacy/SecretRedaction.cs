@@ -78,12 +78,12 @@ public static partial class SecretRedaction
         // ignores case runs character by character in the invariant globalization mode the CLI runs in.
         if (HeaderAnswers.TryGetValue(name, out var known)) return known;
         var secret = SecretHeaders.Contains(name) || HasSecretWord(name);
-        // Counted here: a concurrent dictionary's Count takes every one of its locks.
-        if (Volatile.Read(ref _headerAnswers) < MaxHeaderAnswers && HeaderAnswers.TryAdd(name, secret)) Interlocked.Increment(ref _headerAnswers);
+        HeaderAnswers.Remember(name, secret);
         return secret;
     }
 
-    // Apart from IsSecretHeader: a lambda there capturing the name made a closure on every call, answered or not.
+    // A loop, not Array.Exists with a lambda: a lambda capturing the name would make a closure on every call of
+    // IsSecretHeader, the cached answers included.
     private static bool HasSecretWord(string name)
     {
         foreach (var word in SecretHeaderWords)
@@ -91,19 +91,13 @@ public static partial class SecretRedaction
         return false;
     }
 
-    private const int MaxHeaderAnswers = 4096;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> HeaderAnswers = new(StringComparer.Ordinal);
-    private static int _headerAnswers;
+    private static readonly Payloads.BoundedCache<string, bool> HeaderAnswers = new(4096, StringComparer.Ordinal);
 
-    public static string RedactQuery(string query)
-    {
-        if (query.Length == 0) return query;
-        return RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, static (string name, ReadOnlySpan<char> _) => IsSecret(name) ? Marker(name) : null));
-    }
+    public static string RedactQuery(string query) => query.Length == 0 ? query : RedactQuery(query, Payloads.FormUrlEncoding.Parse(query));
 
     /// <summary><see cref="RedactQuery(string)"/> over the query's pairs as the request view parsed them.</summary>
     public static string RedactQuery(string query, List<Payloads.FormUrlEncoding.Pair> pairs) =>
-        query.Length == 0 ? query : RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, pairs, static name => IsSecret(name) ? Marker(name) : null));
+        query.Length == 0 ? query : RedactTokens(Payloads.FormUrlEncoding.Rewrite(query, pairs, static (string name, ReadOnlySpan<char> _) => IsSecret(name) ? Marker(name) : null));
 
     /// <summary>
     /// Replaces credentials recognisable by their shape wherever they stand: a Graph app token
