@@ -12,7 +12,7 @@ public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
 /// row group at a time, so the run holds a row group of each table rather than the study.
 /// </summary>
 /// <param name="rowGroupSize">Rows per published row group; fixed for publication, smaller in tests.</param>
-/// <param name="overlap">Encode payload_fields' row groups on another thread while the next is pseudonymised (more than one job): the
+/// <param name="overlap">Encode payload_fields' row groups on another thread while the next is pseudonymised: the
 /// largest table, written beside the others; theirs are encoded in turn, as they hold longer rows.</param>
 public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize,
     bool overlap = false)

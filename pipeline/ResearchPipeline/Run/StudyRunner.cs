@@ -181,7 +181,9 @@ public sealed class StudyRunner(IProgressSink progress)
         }).ToList();
 
         var pseudonymiser = await pseudonymising;
-        var emit = new ShardEmit(pseudonymiser, inOrder, overlap: jobs > 1);
+        // Emit is not the parse: like the hashing and the shards' write-behind, it takes a second core at --jobs 1,
+        // encoding payload_fields' row groups beside their filling and writing the next table beside it.
+        var emit = new ShardEmit(pseudonymiser, inOrder, overlap: true);
         progress.StageStarted("emit", 6);
         // Everything is written to a staging folder first and moved into place only once complete and checked:
         // a run killed while writing, or refused by the publication check, leaves the previous publication as it was.
@@ -194,8 +196,8 @@ public sealed class StudyRunner(IProgressSink progress)
         List<string> leaks;
         try
         {
-            // The tables are independent files: written side by side, up to the number of jobs at once.
-            using var slots = new SemaphoreSlim(jobs);
+            // The tables are independent files: written side by side, up to the number of jobs at once (two at least).
+            using var slots = new SemaphoreSlim(Math.Max(2, jobs));
             async Task<string> Write(Func<Task<string>> write)
             {
                 await slots.WaitAsync(cancel);
