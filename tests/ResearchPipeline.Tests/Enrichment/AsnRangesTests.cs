@@ -41,6 +41,17 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void Organisations_are_read_as_text_whatever_their_quoting_and_script()
+    {
+        // A quoted field with an escaped quote and non-ASCII letters; the same name on two rows is one string.
+        var ranges = Load(Table + "\n3.0.0.0,3.0.0.255,64501,\"Télé \"\"Nord\"\", SA\"\n3.0.1.0,3.0.1.255,64501,\"Télé \"\"Nord\"\", SA\"\n");
+        var first = ranges.Find(IPAddress.Parse("3.0.0.9"))!.Organisation;
+        var second = ranges.Find(IPAddress.Parse("3.0.1.9"))!.Organisation;
+        Assert.That(first, Is.EqualTo("Télé \"Nord\", SA"));
+        Assert.That(second, Is.SameAs(first));
+    }
+
+    [Test]
     public void Rows_out_of_order_give_the_answers_of_the_same_rows_in_order()
     {
         // The published files are sorted by range start, and a sorted table is taken as it is: one that is not gets sorted.
