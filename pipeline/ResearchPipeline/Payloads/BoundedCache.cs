@@ -6,7 +6,7 @@ namespace ResearchPipeline.Payloads;
 /// Answers worked out once per key and shared by every thread (a pure function's, so whether a key is kept changes
 /// how often it is worked out, never the answer). Bounded: past <c>capacity</c> keys, new ones are not kept. It
 /// counts its own entries: a concurrent dictionary's Count takes every one of its locks, and once the cache is full
-/// every key not in it would pay that.
+/// every key not in it would pay that. Once no thread is adding, it holds exactly <c>capacity</c> keys if it was offered as many.
 /// </summary>
 public sealed class BoundedCache<TKey, TValue>(int capacity, IEqualityComparer<TKey>? comparer = null) where TKey : notnull
 {
@@ -19,8 +19,13 @@ public sealed class BoundedCache<TKey, TValue>(int capacity, IEqualityComparer<T
 
     public void Remember(TKey key, TValue value)
     {
-        if (Volatile.Read(ref _count) >= capacity) return;
-        // A slot is taken before the key is added, so that threads adding at once cannot pass the bound together.
-        if (Interlocked.Increment(ref _count) > capacity || !Known.TryAdd(key, value)) Interlocked.Decrement(ref _count);
+        if (Volatile.Read(ref _count) >= capacity || !Known.TryAdd(key, value)) return;
+        // Counted once added: a key another thread added first takes no slot, and the first adds up to the bound are
+        // kept for good. Threads adding at once may pass the bound for a moment; each add past it is taken back by
+        // its own thread. (Taking a slot before adding kept it under the bound, but a slot held by an add that then
+        // failed turned other keys away, and the cache could stay short of its capacity.)
+        if (Interlocked.Increment(ref _count) <= capacity) return;
+        Known.TryRemove(key, out _);
+        Interlocked.Decrement(ref _count);
     }
 }

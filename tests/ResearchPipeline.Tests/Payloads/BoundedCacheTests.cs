@@ -5,7 +5,7 @@ namespace ResearchPipeline.Tests.Payloads;
 public class BoundedCacheTests
 {
     [Test]
-    public void Keeps_answers_up_to_its_capacity_and_no_more_however_many_threads_add()
+    public void Keeps_answers_up_to_its_capacity_and_no_more_however_many_threads_add([Range(1, 20)] int run)
     {
         var cache = new BoundedCache<int, string>(1000);
         Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => cache.Remember(i % 5000, $"answer {i % 5000}"));
