@@ -38,8 +38,8 @@ public sealed class AsnRanges
     public static AsnRanges Load(IEnumerable<string> csvFiles, string source)
     {
         var paths = csvFiles.ToList();
-        // One list for both families, sized by the files' lines: half a million ranges of 48 bytes grown by doubling
-        // were most of the load's allocation, and the load runs beside the parse stage.
+        // One list for both families, sized by the files' lines rather than grown by doubling: the load runs beside
+        // the parse stage, and what it throws away is collected in the parse stage's time.
         var ranges = new List<(Range Range, bool V4)>(paths.Sum(CountLines));
         var organisations = new Dictionary<string, string>(StringComparer.Ordinal);
         var organisationOf = organisations.GetAlternateLookup<ReadOnlySpan<char>>();

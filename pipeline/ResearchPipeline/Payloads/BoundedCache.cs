@@ -20,10 +20,9 @@ public sealed class BoundedCache<TKey, TValue>(int capacity, IEqualityComparer<T
     public void Remember(TKey key, TValue value)
     {
         if (Volatile.Read(ref _count) >= capacity || !Known.TryAdd(key, value)) return;
-        // Counted once added: a key another thread added first takes no slot, and the first adds up to the bound are
-        // kept for good. Threads adding at once may pass the bound for a moment; each add past it is taken back by
-        // its own thread. (Taking a slot before adding kept it under the bound, but a slot held by an add that then
-        // failed turned other keys away, and the cache could stay short of its capacity.)
+        // Counted once added, so that a key another thread added first holds no slot that would turn other keys
+        // away: the first adds up to the bound are kept for good, and an add past it (threads adding at once) is
+        // taken back by its own thread.
         if (Interlocked.Increment(ref _count) <= capacity) return;
         Known.TryRemove(key, out _);
         Interlocked.Decrement(ref _count);
