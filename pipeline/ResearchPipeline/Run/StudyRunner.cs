@@ -150,7 +150,7 @@ public sealed class StudyRunner(IProgressSink progress)
 
         if (options.ParseOnly)
         {
-            var parsedEmit = new ShardEmit(await pseudonymising, inOrder, overlap: jobs > 1);
+            var parsedEmit = new ShardEmit(await pseudonymising, inOrder);
             progress.StageStarted("emit", 1);
             Directory.CreateDirectory(options.OutputFolder);
             AtomicFile.RemoveLeftovers(options.OutputFolder);
