@@ -20,6 +20,13 @@ public sealed record ExchangeRead(Exchange Exchange) : CaptureRecord;
 /// </summary>
 public sealed record RecordQuarantined(int Ordinal, string Reason, string Location) : CaptureRecord;
 
+/// <summary>
+/// Every exchange with an ordinal below <paramref name="Ordinal"/> has been handed out. A reader whose exchanges
+/// come out of ordinal order (a packet capture gives a flow when it ends, numbered by its first packet) says so
+/// as it goes, so that a taker who sorts them need hold only the ones after it, not the whole capture's.
+/// </summary>
+public sealed record OrderedBelow(int Ordinal) : CaptureRecord;
+
 /// <summary>A problem with the file rather than with one record (truncation, a skipped non-HTTP flow, an unknown version).</summary>
 public sealed record CaptureProblem(Severity Severity, string Message, string Location) : CaptureRecord;
 

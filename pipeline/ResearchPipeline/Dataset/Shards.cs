@@ -28,7 +28,7 @@ public sealed record ShardRange(string Path, long FirstRow, int Rows);
 /// Parquet footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
 /// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
 /// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
-/// names its flows when they end) is held and sorted once read.
+/// names its flows when they end) is held, in order, until the reader says no row before them is still to come.
 /// </summary>
 public sealed class ShardSpool<TRow> : IDisposable
 {
@@ -42,7 +42,8 @@ public sealed class ShardSpool<TRow> : IDisposable
     // a row group costs no new arrays.
     private List<TRow>? _written;
     private readonly Array?[] _cells;
-    private readonly List<TRow> _held = [];
+    // Rows of a capture that gives them out of order, smallest first in the table's order.
+    private readonly PriorityQueue<TRow, TRow> _held;
     private FileStream? _stream;
     // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
     private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
@@ -65,6 +66,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
         _cells = new Array?[columns.Count];
+        _held = new PriorityQueue<TRow, TRow>(Comparer<TRow>.Create(table.Order));
     }
 
     public string Path { get; }
@@ -81,26 +83,36 @@ public sealed class ShardSpool<TRow> : IDisposable
     {
         if (_sortAtEnd)
         {
-            _held.Add(row);
+            _held.Enqueue(row, row);
             return;
         }
-        // A reader that promises order and breaks it is a bug; published rows would come out unsorted.
-        if (_rows > _firstRow && _table.Order(_last!, row) > 0)
-            throw new InvalidOperationException($"{_table.Name} rows arrived out of the table's order ({Path})");
-        _last = row;
-        Append(row);
+        AppendInOrder(row);
+    }
+
+    /// <summary>
+    /// Writes the held rows that come first in the table's order while <paramref name="before"/> holds, for a capture
+    /// that gives rows out of order but has said that no row before them is still to come (<see cref="Captures.OrderedBelow"/>).
+    /// </summary>
+    public void ReleaseWhile(Func<TRow, bool> before)
+    {
+        while (_held.TryPeek(out var row, out _) && before(row)) AppendInOrder(_held.Dequeue());
     }
 
     /// <summary>The capture's rows, or null when it had none.</summary>
     public ShardRange? End()
     {
-        if (_sortAtEnd)
-        {
-            _held.Sort(_table.Order);
-            foreach (var row in _held) Append(row);
-            _held.Clear();
-        }
+        while (_held.TryDequeue(out var row, out _)) AppendInOrder(row);
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
+    }
+
+    private void AppendInOrder(TRow row)
+    {
+        // A reader that promises order (or says where it is ordered up to) and breaks it is a bug; published rows
+        // would come out unsorted.
+        if (_rows > _firstRow && _table.Order(_last!, row) > 0)
+            throw new InvalidOperationException($"{_table.Name} rows arrived out of the table's order ({Path})");
+        _last = row;
+        Append(row);
     }
 
     private void Append(TRow row)

@@ -236,6 +236,9 @@ public static class CaptureParse
                         case CreatorFound c:
                             creator = c.ToString();
                             break;
+                        case OrderedBelow o:
+                            sink.ReleaseBelow(o.Ordinal);
+                            break;
                     }
                 }
             }
@@ -344,6 +347,15 @@ internal sealed class CaptureRows
     {
         if (_spool is null) _matches.Add(row);
         else _spool.Matches.Add(row);
+    }
+
+    /// <summary>Rows of exchanges below <paramref name="ordinal"/> are all here: held ones go to the shards.</summary>
+    public void ReleaseBelow(int ordinal)
+    {
+        if (_spool is null) return;
+        _spool.Exchanges.ReleaseWhile(r => r.Ordinal < ordinal);
+        _spool.Payloads.ReleaseWhile(r => r.ExchangeOrdinal < ordinal);
+        _spool.Matches.ReleaseWhile(r => r.Ordinal < ordinal);
     }
 
     public CaptureShards? Complete() => _spool is null ? null : new CaptureShards(_spool.Exchanges.End(), _spool.Payloads.End(), _spool.Matches.End());

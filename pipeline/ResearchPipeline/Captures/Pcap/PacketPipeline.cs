@@ -40,6 +40,7 @@ internal sealed class PacketPipeline
     private int _quicConnections;
     private int _quicNamed;
     private int _nextOrdinal;
+    private int _orderedBelow;
     private long _frames;
     private DateTimeOffset? _now;
     private Frame? _lastFrame;
@@ -123,7 +124,11 @@ internal sealed class PacketPipeline
             Udp(decoded.Segment.Value, frame);
 
         if (_closing.Count > 0) FinishClosed(force: false);
-        if (_frames % SweepEveryFrames == 0) Sweep();
+        if (_frames % SweepEveryFrames == 0)
+        {
+            Sweep();
+            SayOrderedBelow();
+        }
         if (_tcp.Count + _udp.Count > Limits.MaxOpenFlows) Evict();
     }
 
@@ -389,6 +394,22 @@ internal sealed class PacketPipeline
             _dns.Remove(key);
             EmitDns(q, null, ReadOnlyMemory<byte>.Empty, null);
         }
+    }
+
+    /// <summary>
+    /// Says which ordinals are all handed out: those below the first of every flow, connection and DNS query still
+    /// open. What is open holds the only ordinals not yet handed out, each at or above its first; a new flow takes
+    /// a higher one. Said only when it moves, at most once per sweep.
+    /// </summary>
+    private void SayOrderedBelow()
+    {
+        var below = _nextOrdinal;
+        foreach (var c in _tcp.Values) below = Math.Min(below, c.FirstOrdinal);
+        foreach (var f in _udp.Values) below = Math.Min(below, f.Ordinal);
+        foreach (var q in _dns.Values) below = Math.Min(below, q.Ordinals.Min());
+        if (below <= _orderedBelow) return;
+        _orderedBelow = below;
+        Emit(new OrderedBelow(below));
     }
 
     /// <summary>Over the open-flow limit: the least recently seen eighth of the flows are closed.</summary>

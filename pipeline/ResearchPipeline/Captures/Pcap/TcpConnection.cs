@@ -63,6 +63,7 @@ internal sealed class TcpConnection
         FirstFrame = first;
         LastFrame = first;
         _reservedOrdinal = pipeline.NextOrdinal();
+        FirstOrdinal = _reservedOrdinal.Value;
         // Written once for every exchange and problem row of the connection.
         ClientIp = client.Address.ToString();
         ServerIp = server.Address.ToString();
@@ -75,6 +76,9 @@ internal sealed class TcpConnection
 
     public Endpoint Client { get; }
     public Endpoint Server { get; }
+
+    /// <summary>The lowest ordinal of any of its exchanges: later ones are taken fresh, so are higher.</summary>
+    public int FirstOrdinal { get; }
     public Frame FirstFrame { get; }
     public Frame LastFrame { get; set; }
     public DateTimeOffset? LastTime { get; set; }
