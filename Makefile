@@ -24,6 +24,11 @@ SLURM_DEMO ?= $(INTERIM)/slurm-demo
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+# The garbage collector's young-generation budget. By default it collects about every 6 MB allocated (327
+# collections for the 2.1 GB a run over the bench's HARs allocates), each pausing every thread for 2-7 ms even
+# when under 1 MB survives. 32 MB: 0.85x-0.96x the time in six paired comparisons, 1.04x in one; 12-16 MB more
+# at peak (bench/NOTES.md). The runtime reads this setting only from the environment, not runtimeconfig.json.
+export DOTNET_GCgen0size ?= 0x2000000
 
 # The program the targets run: the build's program, published compiled ahead of time (ReadyToRun) for this
 # machine's runtime, so that a run does not spend its first half second compiling. It is one composite image
