@@ -109,20 +109,14 @@ public sealed record StudyPlan
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, StudyPlanJson.Default.StudyPlan) + "\n";
 
     public static StudyPlan Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no plan at {path} (make one with the plan verb)", path);
         try
         {
-            var plan = JsonSerializer.Deserialize<StudyPlan>(File.ReadAllText(path), JsonOptions);
+            var plan = JsonSerializer.Deserialize(File.ReadAllText(path), StudyPlanJson.Default.StudyPlan);
             if (plan is null || plan.Parts < 1 || plan.Captures.Any(c => c.Part < 0 || c.Part >= plan.Parts))
                 throw new InvalidDataException($"{path}: not a plan written by the plan verb");
             return plan;
@@ -215,3 +209,11 @@ public sealed class PartFolders(string shardsFolder)
         }
     }
 }
+
+/// <summary>
+/// The plan's JSON, written and read by code generated at build time rather than by reflection, so the program
+/// compiled ahead of time needs no code made at run time.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StudyPlan))]
+internal sealed partial class StudyPlanJson : JsonSerializerContext;

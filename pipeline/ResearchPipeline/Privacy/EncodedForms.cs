@@ -16,8 +16,6 @@ public sealed record EncodedForm(string Encoding, string Text);
 /// </summary>
 public static class EncodedForms
 {
-    private static readonly JsonSerializerOptions Strict = new() { Encoder = JavaScriptEncoder.Default };
-    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The value itself first, then each encoded form that differs from every earlier one.</summary>
     public static IEnumerable<EncodedForm> Of(string value)
@@ -36,16 +34,14 @@ public static class EncodedForms
             Form("percent-encoded", LowerHex(percent)),
             Form("form-encoded", percent.Replace("%20", "+", StringComparison.Ordinal)),
             // Strict as System.Text.Json and Gson write it (&, <, >, + as \u escapes), relaxed as JSON.stringify does.
-            Form("JSON-escaped", Unquote(JsonSerializer.Serialize(value, Strict))),
-            Form("JSON-escaped", Unquote(JsonSerializer.Serialize(value, Relaxed))),
+            Form("JSON-escaped", JsonEncodedText.Encode(value, JavaScriptEncoder.Default).ToString()),
+            Form("JSON-escaped", JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString()),
             // Without padding: the unpadded form also matches the padded one, and base64url is usually sent unpadded.
             Form("base64", base64),
             Form("base64url", base64.Replace('+', '-').Replace('/', '_')),
         };
         foreach (var f in forms) if (f is not null) yield return f;
     }
-
-    private static string Unquote(string json) => json[1..^1];
 
     private static string LowerHex(string percent)
     {

@@ -89,7 +89,7 @@ public static class PartParse
                 sensitive.OrderBy(s => s.Kind).ThenBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Value, StringComparer.Ordinal).ToList());
             // Written last: its presence says the shards beside it are complete.
             using (var json = new FileStream(Path.Combine(temporary, PartFolders.RecordFile), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                JsonSerializer.Serialize(json, record, PartRecord.JsonOptions);
+                JsonSerializer.Serialize(json, record, PartRecordJson.Default.PartRecord);
             folders.Publish(plan, part, temporary);
             written?.Invoke(record);
             return true;
@@ -124,7 +124,7 @@ public static class PartParse
             if (record is null)
             {
                 using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-                    record = JsonSerializer.Deserialize<PartRecord>(json, PartRecord.JsonOptions);
+                    record = JsonSerializer.Deserialize(json, PartRecordJson.Default.PartRecord);
                 record = record
                     ?? throw new InvalidDataException($"{folder}: empty part record");
             }
@@ -138,11 +138,15 @@ public static class PartParse
 }
 
 /// <summary>A part's record: what each of its captures contributes besides the rows in its shards.</summary>
-public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive)
-{
-    /// <summary>As the plan's, unindented: a record holds every capture's quality rows and endpoints, and is read back once.</summary>
-    public static readonly JsonSerializerOptions JsonOptions = new(StudyPlan.JsonOptions) { WriteIndented = false };
-}
+public sealed record PartRecord(string PlanId, int Part, IReadOnlyList<PartCapture> Captures, IReadOnlyList<SensitiveValue> Sensitive);
+
+/// <summary>
+/// A part record's JSON: named as the plan's, unindented (a record holds every capture's quality rows and
+/// endpoints, and is read back once); generated at build time, as the plan's is.
+/// </summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PartRecord))]
+internal sealed partial class PartRecordJson : System.Text.Json.Serialization.JsonSerializerContext;
 
 /// <summary>One capture of a part; shard ranges name files of the part's folder, which moves once written.</summary>
 public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,
