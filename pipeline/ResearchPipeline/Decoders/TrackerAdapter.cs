@@ -29,6 +29,10 @@ public interface ITrackerAdapter
     /// <summary>Published in <c>payload_fields.decoder</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether this adapter reads the request. Asked of the request's method and its URL without the query only
+    /// (scheme, host, port, path), so that the answer can be kept per distinct endpoint.
+    /// </summary>
     bool Matches(Exchange exchange);
 
     /// <summary>How values of this request are encoded where their shape does not say (may depend on the endpoint).</summary>
@@ -38,17 +42,33 @@ public interface ITrackerAdapter
 }
 
 /// <summary>The decode stage: generic decoding of every request, then the first adapter that claims it.</summary>
-public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
+public sealed class TrackerDecoders
 {
     public const string Generic = "generic";
+
+    /// <summary>Distinct endpoints whose adapter is kept (a key is the method and URL without query, ~100 characters).</summary>
+    private const int ClaimsKept = 16_384;
+
+    private readonly IReadOnlyList<ITrackerAdapter> _adapters;
+
+    // Which adapter claims a request is asked of every request, and each adapter's answer runs its endpoint
+    // patterns over the URL; requests repeat a few endpoints, so the answer is worked out once per endpoint.
+    private readonly BoundedCache<string, int> _claims = new(ClaimsKept, StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _claimsBySpan;
+
+    public TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
+    {
+        _adapters = adapters;
+        _claimsBySpan = _claims.Known.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>Meta first (its own hosts and Conversions API gateways on any host), then every declared tracker.</summary>
     public static TrackerDecoders All { get; } = new([Facebook.FacebookAdapter.Default, .. DeclarativeAdapter.LoadAll(Vocabulary.Default)]);
 
-    public IReadOnlyList<ITrackerAdapter> Adapters => adapters;
+    public IReadOnlyList<ITrackerAdapter> Adapters => _adapters;
 
     /// <summary>The adapter that claims requests to this host (by its host list), or null.</summary>
-    public ITrackerAdapter? AdapterForHost(string host) => adapters.FirstOrDefault(a => a switch
+    public ITrackerAdapter? AdapterForHost(string host) => _adapters.FirstOrDefault(a => a switch
     {
         Facebook.FacebookAdapter => Facebook.FacebookAdapter.IsMetaHost(host),
         DeclarativeAdapter d => d.ClaimsHost(host),
@@ -60,17 +80,56 @@ public sealed class TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
         var exchange = view.Exchange;
         // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
         if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
-        ITrackerAdapter? adapter = null;
-        foreach (var a in adapters)
-        {
-            if (!a.Matches(exchange)) continue;
-            adapter = a;
-            break;
-        }
+        var claimant = Claimant(exchange);
+        var adapter = claimant < 0 ? null : _adapters[claimant];
         var request = RequestDecoder.Decode(view, limits, adapter?.HintsFor(exchange));
         if (adapter is not null) return adapter.Annotate(exchange, request);
         var fields = new AnnotatedField[request.Fields.Length];
         for (var i = 0; i < fields.Length; i++) fields[i] = new AnnotatedField(request.Fields[i], null, null);
         return new DecodedExchange(Generic, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(fields), request.Problems, null, null);
+    }
+
+    private int FirstClaimant(Exchange exchange)
+    {
+        for (var i = 0; i < _adapters.Count; i++)
+        {
+            if (_adapters[i].Matches(exchange)) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>The index of the first adapter that claims the request, or -1.</summary>
+    private int Claimant(Exchange exchange)
+    {
+        var target = exchange.Target;
+        // Method, scheme, host, port and path, each ended by a line feed: one key per endpoint. A capture could
+        // put a line feed in a host or method; such a request is asked afresh rather than given another's key.
+        if (exchange.Method.Contains('\n') || target.Scheme.Contains('\n') || target.Host.Contains('\n')) return FirstClaimant(exchange);
+        var length = exchange.Method.Length + target.Scheme.Length + target.Host.Length + target.Path.Length + 16;
+        char[]? rented = null;
+        Span<char> key = length <= 256 ? stackalloc char[length] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(length));
+        try
+        {
+            var n = 0;
+            foreach (var part in (ReadOnlySpan<string>)[exchange.Method, target.Scheme, target.Host])
+            {
+                part.CopyTo(key[n..]);
+                n += part.Length;
+                key[n++] = '\n';
+            }
+            target.Port.TryFormat(key[n..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+            n += digits;
+            key[n++] = '\n';
+            target.Path.CopyTo(key[n..]);
+            n += target.Path.Length;
+            if (_claimsBySpan.TryGetValue(key[..n], out var known)) return known;
+            var claimant = FirstClaimant(exchange);
+            _claims.Remember(new string(key[..n]), claimant);
+            return claimant;
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
     }
 }

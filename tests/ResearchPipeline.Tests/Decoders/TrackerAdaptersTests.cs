@@ -132,6 +132,55 @@ public class TrackerAdaptersTests
     }
 
     [Test]
+    public void The_adapter_kept_per_endpoint_is_the_first_that_claims_each_request_of_the_real_captures()
+    {
+        // A fresh set of decoders, each request decoded twice: the second answer comes from what the first kept.
+        var decoders = new TrackerDecoders(TrackerDecoders.All.Adapters);
+        var wrong = new List<string>();
+        var requests = 0;
+        foreach (var path in CoverageCaptures())
+        {
+            foreach (var e in Http(path))
+            {
+                requests++;
+                var expected = TrackerDecoders.All.Adapters.FirstOrDefault(a => a.Matches(e))?.Name ?? TrackerDecoders.Generic;
+                var first = decoders.Decode(e, DecodeLimits.Default).Decoder;
+                var second = decoders.Decode(e, DecodeLimits.Default).Decoder;
+                if (first != expected || second != expected) wrong.Add($"{Path.GetFileName(path)} entry {e.Ordinal} {e.Method} {e.Target.Url}: {first}, then {second}, expected {expected}");
+            }
+        }
+        Assert.That(requests, Is.GreaterThan(500));
+        Assert.That(wrong, Is.Empty);
+    }
+
+    [TestCase("POST", "GET")]
+    [TestCase("GET", "POST")]
+    public void The_adapter_kept_for_an_endpoint_is_kept_per_method(string firstMethod, string thenMethod)
+    {
+        // Meta's Conversions API gateways run on any host and take only POST: the same URL asked with another
+        // method is another endpoint.
+        var decoders = new TrackerDecoders(TrackerDecoders.All.Adapters);
+        string Decoder(string method, string url) => decoders.Decode(Make(method, url, Encoding.UTF8.GetBytes("{}"), ("Content-Type", "application/json")), DecodeLimits.Default).Decoder;
+        const string gateway = "https://shop.example/capi/123/events";
+        Assert.That(Decoder(firstMethod, gateway), Is.EqualTo(firstMethod == "POST" ? "facebook" : TrackerDecoders.Generic));
+        Assert.That(Decoder(thenMethod, gateway), Is.EqualTo(thenMethod == "POST" ? "facebook" : TrackerDecoders.Generic));
+    }
+
+    [Test]
+    public void The_adapter_kept_for_an_endpoint_is_kept_per_host_and_path()
+    {
+        var decoders = new TrackerDecoders(TrackerDecoders.All.Adapters);
+        string Decoder(string url) => decoders.Decode(Make("POST", url, Encoding.UTF8.GetBytes("{}"), ("Content-Type", "application/json")), DecodeLimits.Default).Decoder;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Decoder("https://graph.facebook.com/v1/x"), Is.EqualTo("facebook"));
+            Assert.That(Decoder("https://example.org/v1/x"), Is.EqualTo(TrackerDecoders.Generic), "another host");
+            Assert.That(Decoder("https://shop.example/capi/1/events"), Is.EqualTo("facebook"));
+            Assert.That(Decoder("https://shop.example/capi/1/events/more"), Is.EqualTo(TrackerDecoders.Generic), "another path");
+        });
+    }
+
+    [Test]
     public void Meta_Pixel_requests_on_real_pages_name_their_parameters()
     {
         var pixel = HarReaderTests.ReadAll(TestFiles.Shared("har/expressen.har")).OfType<ExchangeRead>().Select(r => r.Exchange)
