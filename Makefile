@@ -27,23 +27,29 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 # The garbage collector's young-generation budget. By default it collects about every 6 MB allocated (327
 # collections for the 2.1 GB a run over the bench's HARs allocates), each pausing every thread for 2-7 ms even
 # when under 1 MB survives. 32 MB: 0.85x-0.96x the time in six paired comparisons, 1.04x in one; 12-16 MB more
-# at peak (bench/NOTES.md). The runtime reads this setting only from the environment, not runtimeconfig.json.
-export DOTNET_GCgen0size ?= 0x2000000
+# at peak (bench/NOTES.md). The runtime reads this setting only from the environment, not runtimeconfig.json, and
+# reads it as hexadecimal; the native program (below) reads it only without the 0x.
+export DOTNET_GCgen0size ?= 2000000
 
-# The program the targets run: the build's program, published compiled ahead of time (ReadyToRun) for this
-# machine's runtime, so that a run does not spend its first half second compiling. It is one composite image
-# with the runtime it carries (self-contained): the framework's generic code over the pipeline's own types
-# (dictionaries keyed by flows, TLS randoms) can only be compiled ahead of time inside one version bubble, and
-# was otherwise compiled at start-up on every run. Tests and notebooks use the build itself. Without a runtime
-# identifier from the SDK the program is published as plain IL.
+# The program the targets run: the build's program compiled to machine code ahead of time (Native AOT) for this
+# machine, so that nothing is compiled while it runs: with the runtime's compiler, a run over the bench's HARs
+# spent about a sixth of its processor time compiling and recompiling methods (bench/NOTES.md). Linking it needs
+# the SDK's runtime identifier and a C toolchain (clang, else gcc). Where either is missing, or the native
+# build fails, the program is published as before: a ReadyToRun image the runtime carries and may recompile
+# (with a runtime identifier), else plain IL. All three are an executable of the same name that gives the same
+# bytes. Tests and notebooks use the build itself.
 RID      := $(shell $(DOTNET) --info 2>/dev/null | sed -n 's/^ *RID: *//p' | head -1)
-# On an x64 machine with AVX2 (and the rest of x86-64-v3), the image is compiled for that instruction set: the
-# framework's vectorised text, span and hashing code is otherwise left out of the image and compiled at run time
-# (bench/NOTES.md has the measurement). The build is for the machine that runs it, so it checks this machine.
+# On an x64 machine with AVX2 (and the rest of x86-64-v3), the program is compiled for that instruction set: the
+# framework's vectorised text, span and hashing code otherwise checks for it at run time or, in the ReadyToRun
+# image, is left out and compiled at run time (bench/NOTES.md has the measurements). The build is for the
+# machine that runs it, so it checks this machine.
 X64_V3   := $(shell for f in avx2 bmi1 bmi2 fma movbe f16c; do grep -qw $$f /proc/cpuinfo 2>/dev/null || exit 0; done; echo yes)
-R2R_ISA  := $(if $(and $(filter %-x64,$(RID)),$(X64_V3)),-p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3)
-CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/ready-to-run/research-pipeline.dll
-PIPELINE := $(DOTNET) $(CLI)
+ON_V3    := $(and $(filter %-x64,$(RID)),$(X64_V3))
+NATIVE_CC := $(if $(shell command -v clang 2>/dev/null),,$(if $(shell command -v gcc 2>/dev/null),-p:CppCompilerAndLinker=gcc))
+NATIVE   := -r $(RID) -p:PublishAot=true $(NATIVE_CC) $(if $(ON_V3),-p:IlcInstructionSet=x86-64-v3)
+R2R      := -r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true $(if $(ON_V3),-p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3) --self-contained
+CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/program/research-pipeline
+PIPELINE := $(CLI)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
 # The dataset is a graph of files (as in cookiecutter data science): each target below is a file, remade only
@@ -97,7 +103,11 @@ build: $(CLI)
 
 $(CLI): $(SOURCES)
 	$(DOTNET) build ResearchPipeline.sln -c $(CONFIG) --nologo -v quiet -clp:ErrorsOnly
-	$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(if $(RID),-r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true $(R2R_ISA) --self-contained,--no-self-contained) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly
+	rm -rf $(dir $(CLI))
+	$(if $(RID),$(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(NATIVE) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly \
+	    || { echo "build: no native program (above); publishing the ReadyToRun image instead"; rm -rf $(dir $(CLI)); \
+	         $(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) $(R2R) -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly; }, \
+	    $(DOTNET) publish pipeline/ResearchPipeline.Cli -c $(CONFIG) --no-self-contained -o $(dir $(CLI)) --nologo -v quiet -clp:ErrorsOnly)
 	@touch $@
 
 ## reference: fetch and verify the pinned reference data named in the lock file into EXTERNAL

@@ -24,12 +24,12 @@ BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
-CLI=pipeline/ResearchPipeline.Cli/bin/Release/ready-to-run/research-pipeline.dll
+CLI=pipeline/ResearchPipeline.Cli/bin/Release/program/research-pipeline
 SCALER=bench/CorpusScaler/bin/Release/net10.0/corpus-scaler.dll
 REPORT=bench/BenchReport/bin/Release/net10.0/bench-report.dll
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # As the Makefile runs the pipeline (its comment says why), also when this script is run by itself.
-export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x2000000}
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-2000000}
 
 have() { command -v "$1" >/dev/null 2>&1; }
 skip() { echo "bench: skipping $1: $2 not found (install with: $3)" >&2; }
@@ -92,8 +92,8 @@ bench_corpus() {
     measure "$label" all cat read 1 "$all_files" "$all_bytes" -- sh -c "find '$root' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
     REQUESTS() { ours_requests; }
     for j in $JOBS; do
-        measure "$label" all research-pipeline parse "$j" "$all_files" "$all_bytes" -- $DOTNET "$CLI" parse --raw "$root" --out "$work/parsed" --external "$EXTERNAL" --jobs "$j"
-        measure "$label" all research-pipeline run "$j" "$all_files" "$all_bytes" -- $DOTNET "$CLI" run --raw "$root" --out "$work/run" --external "$EXTERNAL" --jobs "$j"
+        measure "$label" all research-pipeline parse "$j" "$all_files" "$all_bytes" -- "$CLI" parse --raw "$root" --out "$work/parsed" --external "$EXTERNAL" --jobs "$j"
+        measure "$label" all research-pipeline run "$j" "$all_files" "$all_bytes" -- "$CLI" run --raw "$root" --out "$work/run" --external "$EXTERNAL" --jobs "$j"
     done
 
     # HARs: TrackHAR (parse + adapters + decode of the requests it knows) vs our whole run over the same HARs.
@@ -102,9 +102,9 @@ bench_corpus() {
     if [ "$har_files" -gt 0 ]; then
         REQUESTS() { ours_requests; }
         for j in $JOBS; do
-            measure "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- $DOTNET "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
+            measure "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
         done
-        measure "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- $DOTNET "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
+        measure "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
         if [ -d bench/node_modules/trackhar ]; then
             files_of "$har" > "$work/har.list"
             REQUESTS() { cut -d' ' -f2 "$work/out"; }
@@ -120,7 +120,7 @@ bench_corpus() {
     if [ "$pcap_files" -gt 0 ]; then
         REQUESTS() { ours_requests; }
         for j in $JOBS; do
-            measure "$label" pcap research-pipeline parse "$j" "$pcap_files" "$pcap_bytes" -- $DOTNET "$CLI" parse --raw "$pcap" --out "$work/parse-pcap" --external "$EXTERNAL" --jobs "$j"
+            measure "$label" pcap research-pipeline parse "$j" "$pcap_files" "$pcap_bytes" -- "$CLI" parse --raw "$pcap" --out "$work/parse-pcap" --external "$EXTERNAL" --jobs "$j"
         done
         if have tshark; then
             # tshark starts in ~0.4 s, longer than most files take to read; so, as a researcher would batch them,
@@ -149,7 +149,7 @@ bench_corpus() {
     local flow_files flow_bytes; flow_files=$(files_of "$flows" | wc -l); flow_bytes=$(bytes_of "$flows")
     if [ "$flow_files" -gt 0 ]; then
         REQUESTS() { ours_requests; }
-        measure "$label" flows research-pipeline parse 1 "$flow_files" "$flow_bytes" -- $DOTNET "$CLI" parse --raw "$flows" --out "$work/parse-flows" --external "$EXTERNAL" --jobs 1
+        measure "$label" flows research-pipeline parse 1 "$flow_files" "$flow_bytes" -- "$CLI" parse --raw "$flows" --out "$work/parse-flows" --external "$EXTERNAL" --jobs 1
         if have mitmdump; then
             files_of "$flows" | tr '\n' '\0' | xargs -0 cat > "$work/flows.mitm"
             REQUESTS() { grep -c -E '^[^ ].*: [A-Z]+ [a-z]+://' "$work/out" || true; }
@@ -180,7 +180,7 @@ bench_tls() {
     local files bytes; files=$(find "$view" -mindepth 2 -name '*.pcapng' | wc -l); bytes=$(find "$view" -mindepth 2 -name '*.pcapng' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
     find "$view" -mindepth 2 -type f -print0 | xargs -0 cat >/dev/null
     REQUESTS() { ours_requests; }
-    measure "$label" tls research-pipeline parse 1 "$files" "$bytes" -- $DOTNET "$CLI" parse --raw "$view" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
+    measure "$label" tls research-pipeline parse 1 "$files" "$bytes" -- "$CLI" parse --raw "$view" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
     if have tshark; then
         local keylog; keylog=$(realpath "$root/keylog.txt")
         # Requests: the HTTP/2 and HTTP/1 methods tshark printed (a packet may carry several HEADERS frames).
@@ -195,7 +195,7 @@ bench_tls() {
     cp "$view/apps.csv" "$view/devices.csv" "$one/"
     (cd "$view" && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat) > "$one/$first"
     REQUESTS() { ours_requests; }
-    measure "$label-one-file" tls research-pipeline parse 1 1 "$bytes" -- $DOTNET "$CLI" parse --raw "$one" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
+    measure "$label-one-file" tls research-pipeline parse 1 1 "$bytes" -- "$CLI" parse --raw "$one" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
     rm -rf "$work/views" "$work/parse-tls"
 }
 
@@ -207,10 +207,10 @@ if [ -n "$BIG_HAR" ]; then
     big=$BENCH_DIR/big-har-$BIG_HAR
     REQUESTS() { ours_requests; }
     b=$(bytes_of "$big")
-    measure "one-har-$BIG_HAR" har research-pipeline parse 1 1 "$b" -- $DOTNET "$CLI" parse --raw "$big" --out "$work/parsed" --external "$EXTERNAL" --jobs 1
+    measure "one-har-$BIG_HAR" har research-pipeline parse 1 1 "$b" -- "$CLI" parse --raw "$big" --out "$work/parsed" --external "$EXTERNAL" --jobs 1
     # The whole run with the most jobs measured: one large capture is to use every core.
     big_jobs=${JOBS##* }
-    measure "one-har-$BIG_HAR" har research-pipeline run "$big_jobs" 1 "$b" -- $DOTNET "$CLI" run --raw "$big" --out "$work/run" --external "$EXTERNAL" --jobs "$big_jobs"
+    measure "one-har-$BIG_HAR" har research-pipeline run "$big_jobs" 1 "$b" -- "$CLI" run --raw "$big" --out "$work/run" --external "$EXTERNAL" --jobs "$big_jobs"
     rm -rf "$work/parsed" "$work/run"
 fi
 

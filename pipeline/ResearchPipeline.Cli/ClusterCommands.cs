@@ -177,7 +177,7 @@ public sealed class SlurmSettings : StudySettings
     public string[] SbatchArgs { get; init; } = [];
 
     [CommandOption("--dotnet <PATH>")]
-    [Description("The dotnet the jobs run the pipeline with. Default: the one running this command")]
+    [Description("The dotnet the jobs run the pipeline with, where the program is IL (the native program needs none). Default: the one running this command")]
     public string? Dotnet { get; init; }
 
     [CommandOption("--no-wait")]
@@ -207,8 +207,7 @@ public sealed class SlurmCommand : AsyncCommand<SlurmSettings>
         var slurmFolder = Path.Combine(interim, "slurm");
         var logs = Path.Combine(slurmFolder, "logs");
         Directory.CreateDirectory(logs);
-        var dotnet = settings.Dotnet is { } d ? Path.GetFullPath(d) : DotnetHost();
-        var program = Path.Combine(AppContext.BaseDirectory, "research-pipeline.dll");
+        var program = ProgramCommand(settings);
         var request = new SlurmRequest
         {
             Partition = settings.Partition, Account = settings.Account, TimeLimit = settings.Time, MemoryPerTask = settings.MemPerTask,
@@ -217,8 +216,8 @@ public sealed class SlurmCommand : AsyncCommand<SlurmSettings>
         var workingFolder = Directory.GetCurrentDirectory();
         var parseScript = Path.Combine(slurmFolder, "parse.sh");
         var emitScript = Path.Combine(slurmFolder, "emit.sh");
-        await File.WriteAllTextAsync(parseScript, Slurm.ParseScript(request, workingFolder, dotnet, program, planPath, logs), cancel);
-        await File.WriteAllTextAsync(emitScript, Slurm.EmitScript(request, workingFolder, dotnet, program, planPath, logs, EmitArguments(settings)), cancel);
+        await File.WriteAllTextAsync(parseScript, Slurm.ParseScript(request, workingFolder, program, planPath, logs), cancel);
+        await File.WriteAllTextAsync(emitScript, Slurm.EmitScript(request, workingFolder, program, planPath, logs, EmitArguments(settings)), cancel);
 
         var run = new SlurmRun(new SlurmClient(), plan, folders, logs);
         SlurmSubmission submitted;
@@ -272,6 +271,17 @@ public sealed class SlurmCommand : AsyncCommand<SlurmSettings>
         if (s.NoPseudonymise) args.Add("--no-pseudonymise");
         if (s.KeepInterim) args.Add("--keep-interim");
         return args;
+    }
+
+    /// <summary>
+    /// How a job starts this program: the native program (make's build) by its own path; the program as IL by the
+    /// dotnet named, else the one running this command.
+    /// </summary>
+    private static IReadOnlyList<string> ProgramCommand(SlurmSettings settings)
+    {
+        var assembly = Path.Combine(AppContext.BaseDirectory, "research-pipeline.dll");
+        if (!File.Exists(assembly) && Environment.ProcessPath is { } self) return [self];
+        return [settings.Dotnet is { } d ? Path.GetFullPath(d) : DotnetHost(), assembly];
     }
 
     /// <summary>The dotnet running this command, else the first on PATH.</summary>

@@ -17,7 +17,8 @@ public static class FrameHtml
         Table(frame.Columns.Select(c => c.Name).ToList(), frame.Rows.Count, row => frame.Columns.Select(c => c[row]), maxRows);
 
     /// <summary>Rows of any record or anonymous type, one column per public property in declaration order.</summary>
-    public static string Render<T>(IEnumerable<T> rows, int maxRows = 50)
+    public static string Render<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicProperties)] T>(
+        IEnumerable<T> rows, int maxRows = 50)
     {
         var properties = typeof(T).GetProperties();
         var list = rows.ToList();

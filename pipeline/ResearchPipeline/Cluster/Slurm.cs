@@ -48,15 +48,16 @@ public static class Slurm
     public static string Quote(string value) => "'" + value.Replace("'", "'\\''") + "'";
 
     /// <summary>The parse job: one array task per part, the task's index is the part.</summary>
-    public static string ParseScript(SlurmRequest request, string workingFolder, string dotnet, string program, string planPath, string logFolder) =>
+    /// <param name="program">The command that starts the program: its path, or a dotnet and the program's assembly.</param>
+    public static string ParseScript(SlurmRequest request, string workingFolder, IReadOnlyList<string> program, string planPath, string logFolder) =>
         Script(request, "rp-parse", 1, Path.Combine(logFolder, "parse-%A_%a.log"), workingFolder,
-            $"exec {Quote(dotnet)} {Quote(program)} parse-part --plan {Quote(planPath)} --part \"$SLURM_ARRAY_TASK_ID\"");
+            $"exec {string.Join(' ', program.Select(Quote))} parse-part --plan {Quote(planPath)} --part \"$SLURM_ARRAY_TASK_ID\"");
 
     /// <summary>The emit job: enrich, attribute and emit over every part, publishing as a local run does.</summary>
-    public static string EmitScript(SlurmRequest request, string workingFolder, string dotnet, string program, string planPath, string logFolder,
+    public static string EmitScript(SlurmRequest request, string workingFolder, IReadOnlyList<string> program, string planPath, string logFolder,
         IEnumerable<string> emitArguments) =>
         Script(request, "rp-emit", request.EmitCpus, Path.Combine(logFolder, "emit-%j.log"), workingFolder,
-            $"exec {Quote(dotnet)} {Quote(program)} emit --plan {Quote(planPath)} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" {string.Join(' ', emitArguments.Select(Quote))}");
+            $"exec {string.Join(' ', program.Select(Quote))} emit --plan {Quote(planPath)} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" {string.Join(' ', emitArguments.Select(Quote))}");
 
     private static string Script(SlurmRequest request, string name, int cpus, string log, string workingFolder, string command)
     {

@@ -34,13 +34,25 @@ public static class EncodedForms
             Form("percent-encoded", LowerHex(percent)),
             Form("form-encoded", percent.Replace("%20", "+", StringComparison.Ordinal)),
             // Strict as System.Text.Json and Gson write it (&, <, >, + as \u escapes), relaxed as JSON.stringify does.
-            Form("JSON-escaped", JsonEncodedText.Encode(value, JavaScriptEncoder.Default).ToString()),
-            Form("JSON-escaped", JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString()),
+            Form("JSON-escaped", JsonEscaped(value, JavaScriptEncoder.Default)),
+            Form("JSON-escaped", JsonEscaped(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)),
             // Without padding: the unpadded form also matches the padded one, and base64url is usually sent unpadded.
             Form("base64", base64),
             Form("base64url", base64.Replace('+', '-').Replace('/', '_')),
         };
         foreach (var f in forms) if (f is not null) yield return f;
+    }
+
+    /// <summary>
+    /// The value as a JSON writer writes a string, without its quotes. Written as the serialiser writes it (an
+    /// unpaired surrogate becomes \uFFFD, where JsonEncodedText would refuse the value), without its reflection.
+    /// </summary>
+    private static string JsonEscaped(string value, JavaScriptEncoder encoder)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(value.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = encoder, SkipValidation = true }))
+            writer.WriteStringValue(value);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan[1..^1]);
     }
 
     private static string LowerHex(string percent)
