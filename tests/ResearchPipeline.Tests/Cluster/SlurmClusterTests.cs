@@ -92,6 +92,23 @@ public class SlurmClusterTests
     }
 
     [Test]
+    public void The_native_program_make_builds_runs_the_study_on_Slurm_by_its_own_path_and_publishes_the_same_bytes_as_a_local_run()
+    {
+        // make all builds it before make test (.ci/run); the local run it is compared with is this build's, under the runtime's compiler.
+        var native = Path.Combine(TestFiles.RepositoryRoot, "pipeline", "ResearchPipeline.Cli", "bin", "Release", "program", "research-pipeline");
+        if (!File.Exists(native) || File.Exists(native + ".dll"))
+            Assert.Ignore($"no native program at {native} (make build writes it where a C toolchain links one)");
+        var work = TestFiles.NewTempFolder("slurm-native");
+        var (code, stdout, stderr) = Run(native, ["slurm", "--raw", Raw, "--out", Path.Combine(work, "out"), "--interim", Path.Combine(work, "interim"),
+            "--tasks", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--jobs", "2", "--emit-cpus", "1", "--poll-seconds", "0.5"], _slurmConf, TimeSpan.FromSeconds(240));
+
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), stdout + stderr + Logs());
+        foreach (var script in new[] { "parse.sh", "emit.sh" })
+            Assert.That(File.ReadAllText(Path.Combine(work, "interim", "slurm", script)), Does.Contain($"exec '{native}' "), script);
+        Assert.That(File.ReadAllBytes(Path.Combine(work, "out", "SHA256SUMS")), Is.EqualTo(_localSums), "SHA256SUMS of the native program's Slurm run and the local run");
+    }
+
+    [Test]
     public void A_cancelled_task_and_a_failed_task_are_named_with_their_captures_nothing_is_published_and_the_rerun_submits_only_them()
     {
         var work = TestFiles.NewTempFolder("slurm");
