@@ -49,7 +49,8 @@ NATIVE_CC := $(if $(shell command -v clang 2>/dev/null),,$(if $(shell command -v
 NATIVE   := -r $(RID) -p:PublishAot=true $(NATIVE_CC) $(if $(ON_V3),-p:IlcInstructionSet=x86-64-v3)
 R2R      := -r $(RID) -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true $(if $(ON_V3),-p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3) --self-contained
 CLI      := pipeline/ResearchPipeline.Cli/bin/$(CONFIG)/program/research-pipeline
-PIPELINE := $(CLI)
+# The IL program is run by this dotnet: its launcher would look for a runtime of its own.
+PIPELINE := $(if $(RID),$(CLI),$(DOTNET) $(CLI).dll)
 SOURCES  := $(shell find pipeline -name '*.cs' -o -name '*.csproj' -o -name '*.csv' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
 # The dataset is a graph of files (as in cookiecutter data science): each target below is a file, remade only
