@@ -50,7 +50,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly List<(long Offset, int Rows)> _index = [];
     private long _rows;
     private long _firstRow;
-    private bool _sortAtEnd;
+    private bool _holding;
     private TRow? _last;
 
     /// <param name="columns">The table's columns and any the merge needs besides (shard-only columns).</param>
@@ -71,17 +71,17 @@ public sealed class ShardSpool<TRow> : IDisposable
 
     public string Path { get; }
 
-    /// <param name="inOrder">Whether the capture gives its rows in the table's order; if not, they are held until <see cref="End"/>.</param>
+    /// <param name="inOrder">Whether the capture gives its rows in the table's order; if not, they are held until <see cref="ReleaseWhile"/> or <see cref="End"/>.</param>
     public void Begin(bool inOrder)
     {
         _held.Clear();
         _firstRow = _rows;
-        _sortAtEnd = !inOrder;
+        _holding = !inOrder;
     }
 
     public void Add(TRow row)
     {
-        if (_sortAtEnd)
+        if (_holding)
         {
             _held.Enqueue(row, row);
             return;

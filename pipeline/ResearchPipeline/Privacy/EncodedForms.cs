@@ -16,7 +16,6 @@ public sealed record EncodedForm(string Encoding, string Text);
 /// </summary>
 public static class EncodedForms
 {
-
     /// <summary>The value itself first, then each encoded form that differs from every earlier one.</summary>
     public static IEnumerable<EncodedForm> Of(string value)
     {

@@ -160,7 +160,7 @@ public class TrackerAdaptersTests
         // Meta's Conversions API gateways run on any host and take only POST: the same URL asked with another
         // method is another endpoint.
         var decoders = new TrackerDecoders(TrackerDecoders.All.Adapters);
-        string Decoder(string method, string url) => decoders.Decode(Make(method, url, Encoding.UTF8.GetBytes("{}"), ("Content-Type", "application/json")), DecodeLimits.Default).Decoder;
+        string Decoder(string method, string url) => JsonRequestDecoder(decoders, method, url);
         const string gateway = "https://shop.example/capi/123/events";
         Assert.That(Decoder(firstMethod, gateway), Is.EqualTo(firstMethod == "POST" ? "facebook" : TrackerDecoders.Generic));
         Assert.That(Decoder(thenMethod, gateway), Is.EqualTo(thenMethod == "POST" ? "facebook" : TrackerDecoders.Generic));
@@ -170,7 +170,7 @@ public class TrackerAdaptersTests
     public void The_adapter_kept_for_an_endpoint_is_kept_per_host_and_path()
     {
         var decoders = new TrackerDecoders(TrackerDecoders.All.Adapters);
-        string Decoder(string url) => decoders.Decode(Make("POST", url, Encoding.UTF8.GetBytes("{}"), ("Content-Type", "application/json")), DecodeLimits.Default).Decoder;
+        string Decoder(string url) => JsonRequestDecoder(decoders, "POST", url);
         Assert.Multiple(() =>
         {
             Assert.That(Decoder("https://graph.facebook.com/v1/x"), Is.EqualTo("facebook"));
@@ -179,6 +179,10 @@ public class TrackerAdaptersTests
             Assert.That(Decoder("https://shop.example/capi/1/events/more"), Is.EqualTo(TrackerDecoders.Generic), "another path");
         });
     }
+
+    /// <summary>The decoder that reads a request with an empty JSON body.</summary>
+    private static string JsonRequestDecoder(TrackerDecoders decoders, string method, string url) =>
+        decoders.Decode(Make(method, url, Encoding.UTF8.GetBytes("{}"), ("Content-Type", "application/json")), DecodeLimits.Default).Decoder;
 
     [Test]
     public void Meta_Pixel_requests_on_real_pages_name_their_parameters()
