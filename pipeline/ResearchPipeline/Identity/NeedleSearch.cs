@@ -18,7 +18,7 @@ public readonly record struct NeedleHit(int Start, int Length, int Needle);
 public sealed class NeedleSearch<TTag>
 {
     /// <summary>Bytes of full transition rows at most; a device's known values fit whole, a study's secrets do not.</summary>
-    private const long DenseBudgetBytes = 16 << 20;
+    private const long DenseBudgetBytes = 4 << 20;
 
     private readonly IReadOnlyList<Needle<TTag>> _needles;
     private readonly byte[] _class = new byte[256];
@@ -31,7 +31,9 @@ public sealed class NeedleSearch<TTag>
     private readonly byte[] _childClass;
     private readonly int[] _childState;
     private readonly int[] _fail;
-    private readonly int[][] _outputs;
+    /// <summary>The needles that end at state s (its own, then its failure state's): <see cref="_outputNeedles"/> from <see cref="_outputStart"/>[s] to [s + 1].</summary>
+    private readonly int[] _outputStart;
+    private readonly int[] _outputNeedles;
 
     public NeedleSearch(IEnumerable<Needle<TTag>> needles) : this(needles, DenseBudgetBytes) { }
 
@@ -56,45 +58,58 @@ public sealed class NeedleSearch<TTag>
         _classes = classCount;
         for (var b = 0; b < 256; b++) _class[b] = _class[Fold((byte)b)];
 
-        // The trie, numbered breadth first (so a state's failure state, being shallower, always comes before it),
-        // with the needles ending at each state. Sized for the most states the needles can make, so that the map
-        // of edges is never copied while it grows.
-        var children = new Dictionary<long, int>((int)Math.Min(Array.MaxLength, 1L + _needles.Sum(n => (long)n.Pattern.Length)));
-        var ends = new List<List<int>?> { null };
-        for (var i = 0; i < _needles.Count; i++)
+        // The trie, built from the needles in the order of their byte classes: each needle then shares with the one
+        // before it the longest prefix it shares with any, so its path is the previous path up to that point and new
+        // states after it, and no map of edges is needed. A state's children are made in byte class order. The
+        // states are numbered breadth first below (so a state's failure state, being shallower, comes before it).
+        var sorted = new int[_needles.Count];
+        for (var i = 0; i < sorted.Length; i++) sorted[i] = i;
+        Array.Sort(sorted, (a, b) => CompareClasses(_needles[a].Pattern, _needles[b].Pattern) is var c and not 0 ? c : a.CompareTo(b));
+        var mostStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
+        if (mostStates > Array.MaxLength) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
+        // Edge k leads from edgeParent[k] to state k + 1 (every state but the root is made by one edge).
+        var edgeParent = new int[mostStates - 1];
+        var edgeClassMade = new byte[mostStates - 1];
+        // The state each needle ends at, in sorted order (equal needles are neighbours), and where a state's first is, plus one (0: none).
+        var endOf = new int[sorted.Length];
+        var endsFrom = new int[mostStates];
+        var path = new int[_needles.Count == 0 ? 1 : _needles.Max(n => n.Pattern.Length) + 1];
+        var states = 1;
+        byte[]? previous = null;
+        for (var at = 0; at < sorted.Length; at++)
         {
-            var state = 0;
-            foreach (var b in _needles[i].Pattern)
+            var pattern = _needles[sorted[at]].Pattern;
+            var shared = 0;
+            if (previous is not null)
             {
-                var key = (long)state * 256 + _class[b];
-                if (!children.TryGetValue(key, out var child))
-                {
-                    child = ends.Count;
-                    ends.Add(null);
-                    children[key] = child;
-                }
-                state = child;
+                var most = Math.Min(previous.Length, pattern.Length);
+                while (shared < most && _class[previous[shared]] == _class[pattern[shared]]) shared++;
             }
-            (ends[state] ??= []).Add(i);
+            for (var depth = shared; depth < pattern.Length; depth++)
+            {
+                edgeParent[states - 1] = path[depth];
+                edgeClassMade[states - 1] = _class[pattern[depth]];
+                path[depth + 1] = states++;
+            }
+            endOf[at] = path[pattern.Length];
+            if (endsFrom[endOf[at]] == 0) endsFrom[endOf[at]] = at + 1;
+            previous = pattern;
         }
-        var states = ends.Count;
-        // The edges grouped by parent in flat arrays (a list per state would be a million small objects), each
-        // group in byte class order.
+        // The edges grouped by parent in flat arrays (a list per state would be a million small objects); made in
+        // byte class order, and kept in it by a stable grouping.
+        var edges = states - 1;
         var edgeStart = new int[states + 1];
-        foreach (var key in children.Keys) edgeStart[(int)(key / 256) + 1]++;
+        for (var k = 0; k < edges; k++) edgeStart[edgeParent[k] + 1]++;
         for (var s = 0; s < states; s++) edgeStart[s + 1] += edgeStart[s];
-        var edgeClass = new byte[children.Count];
-        var edgeChild = new int[children.Count];
+        var edgeClass = new byte[edges];
+        var edgeChild = new int[edges];
         var filled = edgeStart[..^1];
-        foreach (var (key, child) in children)
+        for (var k = 0; k < edges; k++)
         {
-            var at = filled[(int)(key / 256)]++;
-            edgeClass[at] = (byte)(key % 256);
-            edgeChild[at] = child;
+            var at = filled[edgeParent[k]]++;
+            edgeClass[at] = edgeClassMade[k];
+            edgeChild[at] = k + 1;
         }
-        children = null;
-        for (var s = 0; s < states; s++)
-            if (edgeStart[s + 1] - edgeStart[s] > 1) Array.Sort(edgeClass, edgeChild, edgeStart[s], edgeStart[s + 1] - edgeStart[s]);
         var order = new int[states];
         var renumber = new int[states];
         var taken = 1;
@@ -124,12 +139,15 @@ public sealed class NeedleSearch<TTag>
         _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, states);
         _dense = new int[_denseStates * _classes];
         _fail = new int[states];
-        var outputs = new List<int>?[states];
-        for (var s = 0; s < states; s++) outputs[s] = ends[order[s]];
-        // Breadth first: a state's failure state and every shallower row are complete when it is reached.
+        _outputStart = new int[states + 1];
+        var outputNeedles = new List<int>(_needles.Count);
         for (var s = 0; s < states; s++)
         {
-            if (s > 0 && outputs[_fail[s]] is { } inherited) outputs[s] = [.. outputs[s] ?? [], .. inherited];
+            _outputStart[s] = outputNeedles.Count;
+            if (endsFrom[order[s]] > 0)
+                for (var at = endsFrom[order[s]] - 1; at < sorted.Length && endOf[at] == order[s]; at++) outputNeedles.Add(sorted[at]);
+            if (s > 0)
+                for (var k = _outputStart[_fail[s]]; k < _outputStart[_fail[s] + 1]; k++) outputNeedles.Add(outputNeedles[k]);
             for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++)
                 _fail[_childState[k]] = s == 0 ? 0 : Next(_fail[s], _childClass[k]);
             if (s < _denseStates)
@@ -141,8 +159,8 @@ public sealed class NeedleSearch<TTag>
                 for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++) _dense[row + _childClass[k]] = _childState[k];
             }
         }
-        _outputs = new int[states][];
-        for (var s = 0; s < states; s++) _outputs[s] = outputs[s] is { } o ? [.. o] : [];
+        _outputStart[states] = outputNeedles.Count;
+        _outputNeedles = [.. outputNeedles];
     }
 
     /// <summary>The automaton's transition: a dense state's row, else its child, else its failure state's transition.</summary>
@@ -170,18 +188,18 @@ public sealed class NeedleSearch<TTag>
         var denseStates = _denseStates;
         var cls = _class;
         var classes = _classes;
+        var outputStart = _outputStart;
+        var outputNeedles = _outputNeedles;
         for (var i = 0; i < haystack.Length; i++)
         {
             var c = cls[haystack[i]];
             state = state < denseStates ? dense[state * classes + c] : Next(state, c);
-            var outs = _outputs[state];
-            if (outs.Length == 0) continue;
-            foreach (var n in outs)
+            for (var k = outputStart[state]; k < outputStart[state + 1]; k++)
             {
-                var needle = _needles[n];
+                var needle = _needles[outputNeedles[k]];
                 var start = i - needle.Pattern.Length + 1;
                 if (needle.IgnoreCase || haystack.Slice(start, needle.Pattern.Length).SequenceEqual(needle.Pattern))
-                    hits.Add(new NeedleHit(start, needle.Pattern.Length, n));
+                    hits.Add(new NeedleHit(start, needle.Pattern.Length, outputNeedles[k]));
             }
         }
     }
@@ -192,6 +210,18 @@ public sealed class NeedleSearch<TTag>
         var hits = new List<NeedleHit>();
         Search(haystack, hits);
         return hits.Count > 0;
+    }
+
+    /// <summary>Two patterns in the order of their byte classes, a prefix first.</summary>
+    private int CompareClasses(byte[] a, byte[] b)
+    {
+        var most = Math.Min(a.Length, b.Length);
+        for (var k = 0; k < most; k++)
+        {
+            var d = _class[a[k]] - _class[b[k]];
+            if (d != 0) return d;
+        }
+        return a.Length - b.Length;
     }
 
     private static byte Fold(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
