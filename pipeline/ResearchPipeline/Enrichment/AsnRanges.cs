@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Net.Sockets;
 using System.Text;
 using CsvHelper;
@@ -17,13 +19,16 @@ public sealed record AsnRangeAnswer(uint Asn, string? Organisation, bool FromOve
 /// </summary>
 public sealed class AsnRanges
 {
-    private readonly Family _v4;
-    private readonly Family _v6;
+    private readonly Family<uint> _v4;
+    private readonly Family<UInt128> _v6;
+    private readonly OrganisationNames _organisations;
 
-    private AsnRanges(Family v4, Family v6, string source, int rowsRejected)
+    private AsnRanges(Family<uint> v4, Family<UInt128> v6, OrganisationNames organisations, string source, int rowsRejected)
     {
         _v4 = v4;
         _v6 = v6;
+        _organisations = organisations;
+        organisations.Finish();
         Source = source;
         RowsRejected = rowsRejected;
     }
@@ -37,47 +42,36 @@ public sealed class AsnRanges
 
     public static AsnRanges Load(IEnumerable<string> csvFiles, string source)
     {
-        var paths = csvFiles.ToList();
-        // One list for both families, sized by the files' lines rather than grown by doubling: the load runs beside
-        // the parse stage, and what it throws away is collected in the parse stage's time.
-        var ranges = new List<(Range Range, bool V4)>(paths.Sum(CountLines));
-        var organisations = new Dictionary<string, string>(StringComparer.Ordinal);
-        var organisationOf = organisations.GetAlternateLookup<ReadOnlySpan<char>>();
+        // The load runs beside the parse stage, and what it allocates is collected in the parse stage's time: half a
+        // million rows are read as the bytes of the file, into arrays of numbers, with no object per row; an
+        // organisation stays bytes until a lookup answers with it.
+        var files = csvFiles.ToList();
+        // Sized by the files' lines rather than grown by doubling (most rows of the published table are IPv4).
+        var v4 = new List<Row<uint>>(files.Sum(CountLines));
+        var v6 = new List<Row<UInt128>>();
+        var organisations = new OrganisationNames();
         var rejected = 0;
-        var text = new char[256];
-        foreach (var file in paths)
+        foreach (var file in files)
         {
             using var reader = CsvReader.Create(File.OpenRead(file), new CsvReaderOptions { HasHeader = false });
             while (reader.Read())
             {
-                // Fields are read as the bytes of the file, and an organisation becomes a string once: half a
-                // million rows made two million strings otherwise.
                 if (reader.FieldCount < 3
-                    || !IPAddress.TryParse(reader.GetSpan(0), out var start)
-                    || !IPAddress.TryParse(reader.GetSpan(1), out var end)
-                    || start.AddressFamily != end.AddressFamily
-                    || !uint.TryParse(reader.GetSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var asn))
+                    || !TryParseAddress(reader.GetSpan(0), out var start, out var startIsV4)
+                    || !TryParseAddress(reader.GetSpan(1), out var end, out var endIsV4)
+                    || startIsV4 != endIsV4
+                    || !uint.TryParse(reader.GetSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var asn)
+                    || end < start)
                 {
                     rejected++;
                     continue;
                 }
-                var (s, e) = (Key(start), Key(end));
-                if (e < s)
-                {
-                    rejected++;
-                    continue;
-                }
-                string? shared = null;
-                if (reader.FieldCount > 3 && reader.GetSpan(3) is { Length: > 0 } bytes)
-                {
-                    if (bytes.Length > text.Length) text = new char[bytes.Length];
-                    var org = text.AsSpan(0, Encoding.UTF8.GetChars(bytes, text));
-                    if (!organisationOf.TryGetValue(org, out shared)) organisations[shared = org.ToString()] = shared;
-                }
-                ranges.Add((new Range(s, e, asn, shared), start.AddressFamily == AddressFamily.InterNetwork));
+                var organisation = reader.FieldCount > 3 ? organisations.Add(reader.GetSpan(3)) : -1;
+                if (startIsV4) v4.Add(new Row<uint>((uint)start, (uint)end, asn, organisation));
+                else v6.Add(new Row<UInt128>(start, end, asn, organisation));
             }
         }
-        return new AsnRanges(new Family(ranges, v4: true), new Family(ranges, v4: false), source, rejected);
+        return new AsnRanges(new Family<uint>(v4), new Family<UInt128>(v6), organisations, source, rejected);
     }
 
     private static int CountLines(string path)
@@ -100,7 +94,9 @@ public sealed class AsnRanges
     public AsnRangeAnswer? Find(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        return (address.AddressFamily == AddressFamily.InterNetwork ? _v4 : _v6).Find(Key(address));
+        var key = Key(address);
+        var found = address.AddressFamily == AddressFamily.InterNetwork ? _v4.Find((uint)key) : _v6.Find(key);
+        return found is var (asn, organisation, fromOverlap) ? new AsnRangeAnswer(asn, _organisations.Name(organisation), fromOverlap) : null;
     }
 
     private static UInt128 Key(IPAddress address)
@@ -110,65 +106,142 @@ public sealed class AsnRanges
         return written == 4 ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt128BigEndian(bytes);
     }
 
-    private readonly record struct Range(UInt128 Start, UInt128 End, uint Asn, string? Organisation);
-
-    private sealed class Family
+    /// <summary>
+    /// An address as the table writes it. A dotted quad of plain decimals is read here, as <see cref="IPAddress"/>
+    /// reads it; anything else (IPv6, and the forms IPv4 also allows: octal, hexadecimal, fewer parts) is left to it.
+    /// </summary>
+    private static bool TryParseAddress(ReadOnlySpan<byte> text, out UInt128 key, out bool v4)
     {
-        private readonly Range[] _ranges;
-        // Largest range end among ranges [0..i]: lets a lookup stop walking back as soon as no earlier range can contain the address.
-        private readonly UInt128[] _maxEnd;
-
-        public Family(List<(Range Range, bool V4)> rows, bool v4)
+        uint value = 0;
+        var parts = 0;
+        var at = 0;
+        while (parts < 4)
         {
-            var count = 0;
-            foreach (var row in rows) if (row.V4 == v4) count++;
-            _ranges = new Range[count];
-            count = 0;
-            foreach (var row in rows) if (row.V4 == v4) _ranges[count++] = row.Range;
-            // The published files come sorted; a sort is paid only for a file that is not.
-            if (!IsSorted(_ranges)) Array.Sort(_ranges, default(ByStart));
-            _maxEnd = new UInt128[_ranges.Length];
-            for (var i = 0; i < _ranges.Length; i++)
+            var digits = 0;
+            uint part = 0;
+            while (at < text.Length && digits < 4 && (uint)(text[at] - '0') <= 9)
             {
-                if (i > 0 && _ranges[i].Start <= _maxEnd[i - 1]) Overlapping++;
-                _maxEnd[i] = i == 0 ? _ranges[i].End : UInt128.Max(_maxEnd[i - 1], _ranges[i].End);
+                part = part * 10 + (uint)(text[at++] - '0');
+                digits++;
+            }
+            // A leading zero makes a part octal to IPAddress, and more than three digits or 256 are not a byte.
+            if (digits is 0 or > 3 || part > 255 || (digits > 1 && text[at - digits] == '0')) break;
+            value = (value << 8) | part;
+            parts++;
+            if (parts < 4 && (at >= text.Length || text[at++] != '.')) break;
+        }
+        if (parts == 4 && at == text.Length)
+        {
+            (key, v4) = (value, true);
+            return true;
+        }
+        if (IPAddress.TryParse(text, out var address))
+        {
+            (key, v4) = (Key(address), address.AddressFamily == AddressFamily.InterNetwork);
+            return true;
+        }
+        (key, v4) = (0, false);
+        return false;
+    }
+
+    private readonly record struct Row<TKey>(TKey Start, TKey End, uint Asn, int Organisation);
+
+    /// <summary>
+    /// The organisation names of the rows as UTF-8, one after another in blocks that are never copied; a row that
+    /// names the same organisation as the row before it shares its entry. A name becomes a string when a lookup
+    /// first answers with it.
+    /// </summary>
+    private sealed class OrganisationNames
+    {
+        private const int BlockBytes = 1 << 20;
+        private readonly List<byte[]> _blocks = [];
+        private int _used = BlockBytes;
+        private readonly List<(int Block, int Start, int Length)> _names = [];
+        private string?[]? _strings;
+
+        /// <returns>The name's number, or -1 for an empty field.</returns>
+        public int Add(ReadOnlySpan<byte> name)
+        {
+            if (name.IsEmpty) return -1;
+            if (_names.Count > 0 && name.SequenceEqual(Bytes(_names.Count - 1))) return _names.Count - 1;
+            if (_used + name.Length > BlockBytes)
+            {
+                _blocks.Add(new byte[Math.Max(BlockBytes, name.Length)]);
+                _used = 0;
+            }
+            name.CopyTo(_blocks[^1].AsSpan(_used));
+            _names.Add((_blocks.Count - 1, _used, name.Length));
+            _used += name.Length;
+            return _names.Count - 1;
+        }
+
+        private ReadOnlySpan<byte> Bytes(int number) => _blocks[_names[number].Block].AsSpan(_names[number].Start, _names[number].Length);
+
+        public string? Name(int number)
+        {
+            if (number < 0) return null;
+            var strings = _strings ?? throw new InvalidOperationException("organisation names asked for before the table was read");
+            if (Volatile.Read(ref strings[number]) is { } known) return known;
+            var name = Encoding.UTF8.GetString(Bytes(number));
+            // Lookups from several threads agree on one string per name.
+            return Interlocked.CompareExchange(ref strings[number], name, null) ?? name;
+        }
+
+        /// <summary>Called once every row is read.</summary>
+        public void Finish() => _strings = new string?[_names.Count];
+    }
+
+    private sealed class Family<TKey> where TKey : struct, IBinaryInteger<TKey>
+    {
+        private readonly List<Row<TKey>> _ranges;
+        // Largest range end among ranges [0..i]: lets a lookup stop walking back as soon as no earlier range can contain the address.
+        private readonly TKey[] _maxEnd;
+
+        public Family(List<Row<TKey>> rows)
+        {
+            // The published files come sorted; a sort is paid only for a file that is not. It is stable, so rows
+            // alike in start and end keep the file's order.
+            _ranges = IsSorted(rows) ? rows : [.. rows.OrderBy(r => r.Start).ThenBy(r => r.End)];
+            var ranges = CollectionsMarshal.AsSpan(_ranges);
+            _maxEnd = new TKey[ranges.Length];
+            for (var i = 0; i < ranges.Length; i++)
+            {
+                if (i > 0 && ranges[i].Start <= _maxEnd[i - 1]) Overlapping++;
+                _maxEnd[i] = i == 0 ? ranges[i].End : TKey.Max(_maxEnd[i - 1], ranges[i].End);
             }
         }
 
-        public int Count => _ranges.Length;
+        public int Count => _ranges.Count;
         public int Overlapping { get; }
 
-        private static bool IsSorted(Range[] ranges)
+        private static bool IsSorted(List<Row<TKey>> list)
         {
-            for (var i = 1; i < ranges.Length; i++)
-                if (default(ByStart).Compare(ranges[i - 1], ranges[i]) > 0) return false;
+            var rows = CollectionsMarshal.AsSpan(list);
+            for (var i = 1; i < rows.Length; i++)
+                if (rows[i - 1].Start > rows[i].Start || (rows[i - 1].Start == rows[i].Start && rows[i - 1].End > rows[i].End)) return false;
             return true;
         }
 
-        private readonly struct ByStart : IComparer<Range>
+        public (uint Asn, int Organisation, bool FromOverlap)? Find(TKey key)
         {
-            public int Compare(Range a, Range b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.End.CompareTo(b.End);
-        }
-
-        public AsnRangeAnswer? Find(UInt128 key)
-        {
-            int lo = 0, hi = _ranges.Length - 1, last = -1;
+            var ranges = CollectionsMarshal.AsSpan(_ranges);
+            int lo = 0, hi = ranges.Length - 1, last = -1;
             while (lo <= hi)
             {
                 var mid = lo + (hi - lo) / 2;
-                if (_ranges[mid].Start <= key) { last = mid; lo = mid + 1; }
+                if (ranges[mid].Start <= key) { last = mid; lo = mid + 1; }
                 else hi = mid - 1;
             }
-            Range? best = null;
+            Row<TKey>? best = null;
             var containing = 0;
             for (var i = last; i >= 0 && _maxEnd[i] >= key; i--)
             {
-                var r = _ranges[i];
+                var r = ranges[i];
                 if (r.End < key) continue;
                 containing++;
                 if (best is null || r.End - r.Start < best.Value.End - best.Value.Start) best = r;
             }
-            return best is { } b ? new AsnRangeAnswer(b.Asn, b.Organisation, containing > 1) : null;
+            return best is { } b ? (b.Asn, b.Organisation, containing > 1) : null;
         }
     }
 }

@@ -64,6 +64,30 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void Addresses_are_read_as_IPAddress_reads_them_in_every_form_it_allows()
+    {
+        // Plain dotted quads are read without IPAddress; a leading zero (octal to it), hexadecimal, fewer parts, a
+        // part too large or stray text must still mean what it means to IPAddress.
+        string[] starts = ["10.0.0.0", "010.0.0.0", "0x0b.0.0.0", "12.1", "13.0.0.0.0", "256.0.0.0", "14.0.0.0 ", "15.00.0.0", "0.0.0.0", "::ffff:16.0.0.0"];
+        var csv = string.Join('\n', starts.Select((s, i) => $"{s},{s},{64600 + i},Org {i}"));
+        var ranges = Load(csv);
+        var accepted = 0;
+        for (var i = 0; i < starts.Length; i++)
+        {
+            var text = starts[i];
+            if (!IPAddress.TryParse(text, out var address))
+            {
+                continue;
+            }
+            accepted++;
+            if (address.IsIPv4MappedToIPv6) continue;
+            Assert.That(ranges.Find(address), Is.EqualTo(new AsnRangeAnswer((uint)(64600 + i), $"Org {i}", false)), text);
+        }
+        Assert.That(ranges.RowsRejected, Is.EqualTo(starts.Length - accepted));
+        Assert.That(ranges.Find(IPAddress.Parse("8.0.0.0"))!.Asn, Is.EqualTo(64601u), "010 is octal 8");
+    }
+
+    [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
         ReferenceData.RequireFetched();
