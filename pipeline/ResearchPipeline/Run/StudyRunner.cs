@@ -54,17 +54,21 @@ public sealed class StudyRunner(IProgressSink progress)
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
         try
         {
-            // Needs nothing from the captures: loaded on the core the parse stage leaves idle (or beside it).
-            var reference = options.ParseOnly ? Task.FromResult<EnrichmentReference?>(null) : Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
+            // The readers, catalogues and device searches the parse needs are made beside the hashing, which reads files.
+            var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
+            Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
             StudyPlan plan;
             PartFolders folders;
             PartRecord?[] records;
             try
             {
                 plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
+                // Needs nothing from the captures, and nothing until enrich: loaded after the hashing, which takes both
+                // cores, on the core the parse stage leaves idle (or beside it).
+                if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
                 folders = new PartFolders(shardFolder);
                 // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-                var context = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
+                var context = (await parseContext) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
                 progress.StageStarted("parse", files.Count);
                 // Each part's record stays in hand for emit, which would otherwise read back what was just written.
                 records = new PartRecord?[plan.Parts];
