@@ -36,7 +36,8 @@ public static partial class SecretRedaction
         var bracket = last.IndexOf('[');
         if (bracket > 0) last = last[..bracket];
         if (IsSecret(last)) return Marker(last.ToString());
-        if (GraphToken().IsMatch(value)) return Marker("access_token");
+        // The shortest token the pattern takes is EAA and 30 characters: a shorter value is not matched at all.
+        if (value.Length >= 33 && GraphToken().IsMatch(value)) return Marker("access_token");
         return RedactTokens(value);
     }
 
@@ -106,8 +107,10 @@ public static partial class SecretRedaction
     public static string RedactTokens(string text)
     {
         if (text.Length < 20) return text;
-        text = AppToken().Replace(text, Marker("access_token"));
-        return UserToken().Replace(text, Marker("access_token"));
+        // Each pattern is tried only where its fixed part occurs: the app token's pattern begins with digits,
+        // which nearly every text has, and was scanned from each of them.
+        if (MayHoldAppToken(text)) text = AppToken().Replace(text, Marker("access_token"));
+        return text.Contains("EAA", StringComparison.Ordinal) ? UserToken().Replace(text, Marker("access_token")) : text;
     }
 
     /// <summary>
@@ -118,9 +121,14 @@ public static partial class SecretRedaction
     {
         // The shortest token: EAA and 30 characters.
         if (text.Length < 33) return;
-        foreach (var m in AppToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
-        foreach (var m in UserToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
+        if (MayHoldAppToken(text))
+            foreach (var m in AppToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
+        if (text.Contains("EAA", StringComparison.Ordinal))
+            foreach (var m in UserToken().EnumerateMatches(text)) found(state, text.Substring(m.Index, m.Length));
     }
+
+    /// <summary>Whether the app token's separator, '|' or its percent-encoding, is in the text.</summary>
+    private static bool MayHoldAppToken(string text) => text.Contains('|') || text.Contains("%7", StringComparison.Ordinal);
 
     // Graph app access token: numeric app id, '|', 32 hex digits of client token (or app secret).
     [GeneratedRegex(@"\b\d{6,20}(?:\||%7[Cc])[0-9a-fA-F]{32}\b")]
