@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Net.Sockets;
 using System.Text;
 using CsvHelper;
 
@@ -28,7 +28,6 @@ public sealed class AsnRanges
         _v4 = v4;
         _v6 = v6;
         _organisations = organisations;
-        organisations.Finish();
         Source = source;
         RowsRejected = rowsRejected;
     }
@@ -71,6 +70,7 @@ public sealed class AsnRanges
                 else v6.Add(new Row<UInt128>(start, end, asn, organisation));
             }
         }
+        organisations.Finish();
         return new AsnRanges(new Family<uint>(v4), new Family<UInt128>(v6), organisations, source, rejected);
     }
 
