@@ -59,7 +59,7 @@ public static class FieldAggregates
             aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
                 e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, platformByCapture.GetValueOrDefault(e.CaptureId)));
         }
-        return aggregate.Rows();
+        return aggregate.TakeRows();
     }
 
     /// <summary><c>app_tracker_fields</c> from rows in memory (see <see cref="TrackerFieldsAggregate"/>).</summary>
@@ -74,7 +74,7 @@ public static class FieldAggregates
             aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
                 e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, null) { Host = e.Host });
         }
-        return aggregate.Rows();
+        return aggregate.TakeRows();
     }
 }
 
@@ -110,7 +110,23 @@ public sealed record AppTrackerFieldRow
 /// </summary>
 public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
 {
-    private readonly Dictionary<(string App, string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), FieldTally> _fields = [];
+    private readonly TalliesByApp<(string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), FieldTally, AppTrackerFieldRow> _fields =
+        new((app, key, tally) => new AppTrackerFieldRow
+        {
+            AppId = app,
+            Organisation = key.Organisation,
+            ParentOrganisation = key.Parent,
+            Tracker = key.Tracker,
+            Adapter = key.Adapter,
+            Semantic = key.Semantic,
+            Category = tally.Category,
+            PersonalData = tally.PersonalData,
+            RequestCount = tally.Requests,
+            Endpoints = tally.JoinedEndpoints,
+            ExampleValue = tally.ExampleValue,
+            ExampleKeyPath = tally.ExampleKeyPath,
+            FirstSeenSeconds = tally.FirstSeen,
+        });
 
     /// <summary>Whether a field counts: named by an adapter, and not a placeholder sent instead of a value.</summary>
     public static bool Counts(string? decoder, string? semantic, string? valueType) =>
@@ -122,27 +138,63 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
     {
         if (!Counts(decoder, semantic, valueType) || semantic is null || decoder is null) return;
         var who = exchange?.Host is { } host ? attributionByHost.GetValueOrDefault(host) : null;
-        var key = (appId, who?.Organisation, who?.ParentOrganisation, who?.Tracker, decoder, semantic);
-        if (!_fields.TryGetValue(key, out var f)) _fields[key] = f = new FieldTally(category!, value, keyPath);
+        var tallies = _fields.Of(appId);
+        var key = (who?.Organisation, who?.ParentOrganisation, who?.Tracker, decoder, semantic);
+        if (!tallies.TryGetValue(key, out var f)) tallies[key] = f = new FieldTally(category!, value, keyPath);
         f.Add(personalData, exchangeId, endpoint, value, keyPath, exchange?.SecondsSinceStart);
     }
 
-    public List<AppTrackerFieldRow> Rows() => _fields.Select(kv => new AppTrackerFieldRow
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.Finish"/>
+    public void Finish(string appId) => _fields.Finish(appId);
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
+    public List<AppTrackerFieldRow> TakeRows() => _fields.TakeRows();
+}
+
+/// <summary>
+/// An aggregate's tallies, app by app. An app's tallies become its rows once the caller says none of its payload
+/// rows is still to come, so emit holds the tallies of the apps it is reading rather than of the study: a study of
+/// thousands of apps has hundreds of thousands, which were the largest thing emit held (bench/NOTES.md).
+/// </summary>
+internal sealed class TalliesByApp<TKey, TTally, TRow>(Func<string, TKey, TTally, TRow> rowOf) where TKey : notnull
+{
+    private readonly Dictionary<string, Dictionary<TKey, TTally>> _byApp = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _finished = new(StringComparer.Ordinal);
+    private List<TRow> _rows = [];
+    // The app added to last: rows come capture by capture, so most calls ask for the same one.
+    private string? _app;
+    private Dictionary<TKey, TTally>? _tallies;
+
+    public Dictionary<TKey, TTally> Of(string app)
     {
-        AppId = kv.Key.App,
-        Organisation = kv.Key.Organisation,
-        ParentOrganisation = kv.Key.Parent,
-        Tracker = kv.Key.Tracker,
-        Adapter = kv.Key.Adapter,
-        Semantic = kv.Key.Semantic,
-        Category = kv.Value.Category,
-        PersonalData = kv.Value.PersonalData,
-        RequestCount = kv.Value.Requests,
-        Endpoints = kv.Value.JoinedEndpoints,
-        ExampleValue = kv.Value.ExampleValue,
-        ExampleKeyPath = kv.Value.ExampleKeyPath,
-        FirstSeenSeconds = kv.Value.FirstSeen,
-    }).ToList();
+        if (_tallies is not null && string.Equals(app, _app, StringComparison.Ordinal)) return _tallies;
+        if (!_byApp.TryGetValue(app, out _tallies))
+        {
+            // Its rows would be counted twice, as two rows of the table.
+            if (_finished.Contains(app)) throw new InvalidOperationException($"payload rows of app {app} after it was finished");
+            _byApp[app] = _tallies = [];
+        }
+        _app = app;
+        return _tallies;
+    }
+
+    /// <summary>An app none of whose rows is still to come: its tallies become rows and are let go.</summary>
+    public void Finish(string app)
+    {
+        _finished.Add(app);
+        if (!_byApp.Remove(app, out var tallies)) return;
+        if (ReferenceEquals(tallies, _tallies)) (_app, _tallies) = (null, null);
+        foreach (var (key, tally) in tallies) _rows.Add(rowOf(app, key, tally));
+    }
+
+    /// <summary>The table's rows, unsorted, once: every app is finished.</summary>
+    public List<TRow> TakeRows()
+    {
+        foreach (var app in _byApp.Keys.ToList()) Finish(app);
+        var rows = _rows;
+        _rows = [];
+        return rows;
+    }
 }
 
 /// <summary>
@@ -156,13 +208,13 @@ internal sealed class FieldTally(string category, string? firstValue, string fir
     private bool _hasExample;
     private string? _exampleValue;
     private string? _exampleKeyPath;
+    private SortedStrings _endpoints;
 
     public string Category { get; } = category;
     public bool PersonalData { get; private set; }
     public double? FirstSeen { get; private set; }
     public int Requests { get; private set; }
-    public SortedSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
-    public string JoinedEndpoints => string.Join(",", Endpoints);
+    public string JoinedEndpoints => _endpoints.Join(",");
     public string? ExampleValue => _hasExample ? _exampleValue : firstValue;
     public string ExampleKeyPath => _hasExample ? _exampleKeyPath! : firstKeyPath;
 
@@ -175,7 +227,7 @@ internal sealed class FieldTally(string category, string? firstValue, string fir
             Requests++;
             _lastExchange = exchangeId;
         }
-        if (endpoint is not null) Endpoints.Add(endpoint);
+        if (endpoint is not null) _endpoints.Add(endpoint);
         if (!_hasExample && !string.IsNullOrEmpty(value))
         {
             _hasExample = true;
@@ -187,6 +239,33 @@ internal sealed class FieldTally(string category, string? firstValue, string fir
 }
 
 /// <summary>
+/// A set of strings in ordinal order, in one array grown as needed. The aggregates hold one to three of these
+/// per app and field, hundreds of thousands in a study of thousands of apps, nearly all of one or two strings:
+/// a <see cref="SortedSet{T}"/> costs 48 bytes empty and 48 more per string, which made the aggregates the
+/// largest thing emit held (bench/NOTES.md).
+/// </summary>
+internal struct SortedStrings
+{
+    private string[]? _items;
+    private int _count;
+
+    public readonly int Count => _count;
+
+    public void Add(string item)
+    {
+        var at = _items is null ? ~0 : Array.BinarySearch(_items, 0, _count, item, StringComparer.Ordinal);
+        if (at >= 0) return;
+        at = ~at;
+        if (_items is null || _count == _items.Length) Array.Resize(ref _items, Math.Max(1, _count * 2));
+        Array.Copy(_items, at, _items, at + 1, _count - at);
+        _items[at] = item;
+        _count++;
+    }
+
+    public readonly string Join(string separator) => _items is null ? "" : string.Join(separator, _items, 0, _count);
+}
+
+/// <summary>
 /// <c>app_facebook_fields</c>, built as the payload rows go by in the table's order (capture, exchange,
 /// field), so that the rows need not be held: per app and semantic, over the rows the Facebook adapter named,
 /// leaving out placeholders the SDK sends instead of a value (<c>not_sent</c>). The platform is the one
@@ -194,13 +273,27 @@ internal sealed class FieldTally(string category, string? firstValue, string fir
 /// </summary>
 public sealed class FacebookFieldsAggregate
 {
-    private sealed record Field(FieldTally Tally)
+    private sealed class Field(FieldTally tally)
     {
-        public readonly SortedSet<string> Sdks = new(StringComparer.Ordinal);
-        public readonly SortedSet<string> Platforms = new(StringComparer.Ordinal);
+        public FieldTally Tally { get; } = tally;
+        public SortedStrings Sdks;
+        public SortedStrings Platforms;
     }
 
-    private readonly Dictionary<(string AppId, string Semantic), Field> _fields = [];
+    private readonly TalliesByApp<string, Field, AppFacebookFieldRow> _fields = new((app, semantic, field) => new AppFacebookFieldRow
+    {
+        AppId = app,
+        Platform = field.Platforms.Count == 0 ? null : field.Platforms.Join(","),
+        Semantic = semantic,
+        Category = field.Tally.Category,
+        PersonalData = field.Tally.PersonalData,
+        FirstSeenSeconds = field.Tally.FirstSeen,
+        RequestCount = field.Tally.Requests,
+        Endpoints = field.Tally.JoinedEndpoints,
+        Sdk = field.Sdks.Count == 0 ? null : field.Sdks.Join(","),
+        ExampleValue = field.Tally.ExampleValue,
+        ExampleKeyPath = field.Tally.ExampleKeyPath,
+    });
 
     /// <summary>Whether a field counts: named by the Facebook adapter, and not a placeholder sent instead of a value.</summary>
     public static bool Counts(string? decoder, string? semantic, string? valueType) =>
@@ -211,26 +304,17 @@ public sealed class FacebookFieldsAggregate
         string exchangeId, string? endpoint, string? value, string keyPath, ExchangeFacts? exchange)
     {
         if (!Counts(decoder, semantic, valueType) || semantic is null) return;
-        if (!_fields.TryGetValue((appId, semantic), out var f))
-            _fields[(appId, semantic)] = f = new Field(new FieldTally(category!, value, keyPath));
+        var fields = _fields.Of(appId);
+        if (!fields.TryGetValue(semantic, out var f)) fields[semantic] = f = new Field(new FieldTally(category!, value, keyPath));
         f.Tally.Add(personalData, exchangeId, endpoint, value, keyPath, exchange?.SecondsSinceStart);
         if (exchange is null) return;
         if (exchange.Sdk is not null) f.Sdks.Add(exchange.Sdk);
         if ((exchange.CapturePlatform ?? SdkIdentity.Platform(exchange.Sdk)) is { } platform) f.Platforms.Add(platform);
     }
 
-    public List<AppFacebookFieldRow> Rows() => _fields.Select(kv => new AppFacebookFieldRow
-    {
-        AppId = kv.Key.AppId,
-        Platform = kv.Value.Platforms.Count == 0 ? null : string.Join(",", kv.Value.Platforms),
-        Semantic = kv.Key.Semantic,
-        Category = kv.Value.Tally.Category,
-        PersonalData = kv.Value.Tally.PersonalData,
-        FirstSeenSeconds = kv.Value.Tally.FirstSeen,
-        RequestCount = kv.Value.Tally.Requests,
-        Endpoints = kv.Value.Tally.JoinedEndpoints,
-        Sdk = kv.Value.Sdks.Count == 0 ? null : string.Join(",", kv.Value.Sdks),
-        ExampleValue = kv.Value.Tally.ExampleValue,
-        ExampleKeyPath = kv.Value.Tally.ExampleKeyPath,
-    }).ToList();
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.Finish"/>
+    public void Finish(string appId) => _fields.Finish(appId);
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
+    public List<AppFacebookFieldRow> TakeRows() => _fields.TakeRows();
 }

@@ -79,6 +79,10 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back
         // beside its fields, both in exchange order.
         ShardedCapture? factsOf = null;
+        // The aggregates' tallies of an app become rows once its last counted capture is read.
+        var lastOfApp = captures.Where(c => c.Capture.PrimaryInSession && c.Outcome.Shards?.Payloads is not null)
+            .GroupBy(c => c.Capture.AppId, StringComparer.Ordinal).Select(g => g.Last()).ToHashSet();
+        ShardedCapture? counting = null;
         return await ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
         {
             var exchangeId = batch.Strings("exchange_id");
@@ -93,6 +97,15 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             var endpoint = batch.Strings("endpoint");
             var primary = capture.Capture.PrimaryInSession;
             Interlocked.Add(ref _payloadFieldRows, batch.Count);
+            if (!ReferenceEquals(counting, capture))
+            {
+                if (counting is not null && lastOfApp.Contains(counting))
+                {
+                    facebook.Finish(counting.Capture.AppId);
+                    trackers?.Finish(counting.Capture.AppId);
+                }
+                counting = capture;
+            }
             if (primary && !ReferenceEquals(factsOf, capture))
             {
                 exchangeFacts.Start(capture, cancel);

@@ -233,10 +233,10 @@ public sealed class StudyRunner(IProgressSink progress)
             var conflicts = WriteTable(Tables.TaxonomyConflicts, () => enriched.Conflicts);
             // Aggregated while payload_fields is written.
             var facebookCheck = CheckOf(Tables.AppFacebookFields);
-            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.Rows(), cancel, check: facebookCheck), cancel,
+            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.TakeRows(), cancel, check: facebookCheck), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             var trackerCheck = CheckOf(Tables.AppTrackerFields);
-            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.Rows(), cancel, check: trackerCheck), cancel,
+            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.TakeRows(), cancel, check: trackerCheck), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             written = (await Task.WhenAll(tables)).ToList();

@@ -52,8 +52,8 @@ public class ShardTests
         await emit.ExchangesAsync(merged, default);
         await emit.PayloadFieldsAsync(merged, facebook, trackerFields, default);
         await emit.IdentifierMatchesAsync(merged, default);
-        await ParquetTableWriter.WriteAsync(merged, Tables.AppFacebookFields, facebook.Rows());
-        await ParquetTableWriter.WriteAsync(merged, Tables.AppTrackerFields, trackerFields.Rows());
+        await ParquetTableWriter.WriteAsync(merged, Tables.AppFacebookFields, facebook.TakeRows());
+        await ParquetTableWriter.WriteAsync(merged, Tables.AppTrackerFields, trackerFields.TakeRows());
 
         var held = Path.Combine(folder, "held");
         var exchanges = whole.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
