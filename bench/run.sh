@@ -181,6 +181,10 @@ bench_tls() {
     find "$view" -mindepth 2 -type f -print0 | xargs -0 cat >/dev/null
     REQUESTS() { ours_requests; }
     measure "$label" tls research-pipeline parse 1 "$files" "$bytes" -- "$CLI" parse --raw "$view" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
+    # The whole run too: its emit holds the per-app aggregates of thousands of apps, which the parse alone does not show.
+    for j in $JOBS; do
+        measure "$label" tls research-pipeline run "$j" "$files" "$bytes" -- "$CLI" run --raw "$view" --out "$work/run-tls" --external "$EXTERNAL" --jobs "$j"
+    done
     if have tshark; then
         local keylog; keylog=$(realpath "$root/keylog.txt")
         # Requests: the HTTP/2 and HTTP/1 methods tshark printed (a packet may carry several HEADERS frames).
@@ -196,7 +200,7 @@ bench_tls() {
     (cd "$view" && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat) > "$one/$first"
     REQUESTS() { ours_requests; }
     measure "$label-one-file" tls research-pipeline parse 1 1 "$bytes" -- "$CLI" parse --raw "$one" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
-    rm -rf "$work/views" "$work/parse-tls"
+    rm -rf "$work/views" "$work/parse-tls" "$work/run-tls"
 }
 
 IFS=, read -ra sizes <<< "$SIZES"

@@ -98,13 +98,13 @@ public static class Report
         md.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var corpus in corpora)
         {
-            var ours = corpus.FirstOrDefault(r => r.Tool == "research-pipeline");
+            var ours = corpus.FirstOrDefault(r => r.Tool == "research-pipeline" && r.Step == "parse");
             var ts = corpus.FirstOrDefault(r => r.Tool == "tshark");
             if (ours is null) continue;
             md.Append(Invariant($"| {corpus.Key} | {ours.Files} | {ours.Bytes / 1048576.0:F1} | {ours.WallSeconds:F2} | {ours.MegabytesPerSecond:F1} | {ours.PeakRssKb / 1024} | "));
             md.Append(ts is null ? "| | | | |\n" : Invariant($"{ts.WallSeconds:F2} | {ts.MegabytesPerSecond:F1} | {ts.PeakRssKb / 1024} | {ts.WallSeconds / ours.WallSeconds:F2}x | {Met(ts.WallSeconds / ours.WallSeconds >= 5)} |\n"));
         }
-        var measured = corpora.Select(g => g.FirstOrDefault(r => r.Tool == "research-pipeline")).OfType<Measurement>().ToList();
+        var measured = corpora.Select(g => g.FirstOrDefault(r => r.Tool == "research-pipeline" && r.Step == "parse")).OfType<Measurement>().ToList();
         var apartSizes = measured.Where(m => !m.Corpus.EndsWith(OneFile, StringComparison.Ordinal)).ToList();
         if (apartSizes.Count > 1)
         {
@@ -115,6 +115,8 @@ public static class Report
         foreach (var one in measured.Where(m => m.Corpus.EndsWith(OneFile, StringComparison.Ordinal)))
             if (measured.FirstOrDefault(m => m.Corpus == one.Corpus[..^OneFile.Length]) is { } apart)
                 md.Append(Invariant($"\nMemory in file size: {apart.Corpus}'s {apart.Files} pcapngs as one {one.Bytes / 1048576.0:F0} MB pcapng (`{one.Corpus}`) peak at {one.PeakRssKb / 1024} MB, against {apart.PeakRssKb / 1024} MB read apart ({Met(one.PeakRssKb < 1.5 * apart.PeakRssKb)} flat, i.e. under 1.5x).\n"));
+        foreach (var run in rows.Where(r => r.Tool == "research-pipeline" && r.Step == "run").OrderBy(r => r.Bytes).ThenBy(r => r.Jobs))
+            md.Append(Invariant($"\nWhole run (decrypt, decode, enrich, emit) over {run.Corpus}, -j{run.Jobs}: {run.WallSeconds:F2} s, peak {run.PeakRssKb / 1024} MB; under 500 MB: {Met(run.PeakRssKb < 500 * 1024)}.\n"));
         md.Append("\nOurs: `research-pipeline parse` (keys from each pcapng's Decryption Secrets Block and the key log beside it). tshark: every\n");
         md.Append("pcapng concatenated (`cat`, one section each) into one `tshark -o tls.keylog_file:keylog.txt -T fields` printing the HTTP/2 and\n");
         md.Append("HTTP/1 request header fields (method, authority or Host, path).\n\n");

@@ -103,6 +103,9 @@ public class CorpusScalerTests
             "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
             "tls-10MB,tls,research-pipeline,parse,1,70,10485760,500,1.00,100000,0.8,,",
             "tls-10MB,tls,tshark,fields,1,70,10485760,400,8.00,300000,,,",
+            "tls-10MB,tls,research-pipeline,run,1,70,10485760,500,2.00,200000,0.8,0.1,0.5",
+            // A whole run listed before the parse: the table still compares the parse with tshark.
+            "tls-100MB,tls,research-pipeline,run,2,700,104857600,5000,9.00,520000,4.0,0.2,3.0",
             "tls-100MB,tls,research-pipeline,parse,1,700,104857600,5000,5.00,120000,4.5,,",
             "tls-100MB,tls,tshark,fields,1,700,104857600,4000,20.00,900000,,,",
         ]);
@@ -110,6 +113,8 @@ public class CorpusScalerTests
         Assert.That(md, Does.Contain("| tls-10MB | 70 | 10.0 | 1.00 | 10.0 | 97 | 8.00 | 1.2 | 292 | 8.00x | yes |"));
         Assert.That(md, Does.Contain("| tls-100MB | 700 | 100.0 | 5.00 | 20.0 | 117 | 20.00 | 5.0 | 878 | 4.00x | **no** |"));
         Assert.That(md, Does.Contain("Peak memory from tls-10MB to tls-100MB (10.0x the bytes): 1.20x (yes flat, i.e. under 1.5x)."));
+        Assert.That(md, Does.Contain("Whole run (decrypt, decode, enrich, emit) over tls-10MB, -j1: 2.00 s, peak 195 MB; under 500 MB: yes."));
+        Assert.That(md, Does.Contain("Whole run (decrypt, decode, enrich, emit) over tls-100MB, -j2: 9.00 s, peak 507 MB; under 500 MB: **no**."));
     }
 
     [Test]
