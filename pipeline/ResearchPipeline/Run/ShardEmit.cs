@@ -80,8 +80,8 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         // beside its fields, both in exchange order.
         ShardedCapture? factsOf = null;
         // The aggregates' tallies of an app become rows once its last counted capture is read.
-        var lastOfApp = captures.Where(c => c.Capture.PrimaryInSession && c.Outcome.Shards?.Payloads is not null)
-            .GroupBy(c => c.Capture.AppId, StringComparer.Ordinal).Select(g => g.Last()).ToHashSet();
+        var lastOfApp = new HashSet<ShardedCapture>(captures.Where(c => c.Capture.PrimaryInSession && c.Outcome.Shards?.Payloads is not null)
+            .GroupBy(c => c.Capture.AppId, StringComparer.Ordinal).Select(g => g.Last()), ReferenceEqualityComparer.Instance);
         ShardedCapture? counting = null;
         return await ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
         {
