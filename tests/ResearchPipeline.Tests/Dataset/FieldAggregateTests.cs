@@ -5,6 +5,7 @@ using ResearchPipeline.Identity;
 using ResearchPipeline.Run;
 using ResearchPipeline.Study;
 using ResearchPipeline.Taxonomy;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Dataset;
 
@@ -14,14 +15,12 @@ namespace ResearchPipeline.Tests.Dataset;
 /// </summary>
 public class FieldAggregateTests
 {
-    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     /// <summary>The demonstration study's HARs, parsed: six apps, one capture each, in the captures table's order.</summary>
     private static List<CaptureOutcome> Parsed()
     {
-        var apps = AppsCatalog.Load(Demonstration);
-        var identify = new IdentifierMatchers(DevicesCatalog.Load(Demonstration), ReadLimits.Default);
-        return CaptureFile.Discover(Demonstration).Where(f => f.RelativeName.EndsWith(".har", StringComparison.Ordinal))
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
+        return CaptureFile.Discover(DemonstrationCorpus.Raw).Where(f => f.RelativeName.EndsWith(".har", StringComparison.Ordinal))
             .Select(f => CaptureParse.Run(f, apps, CaptureFormats.All, ReadLimits.Default, identify))
             .OrderBy(o => o.Capture.CaptureId, StringComparer.Ordinal).ToList();
     }
