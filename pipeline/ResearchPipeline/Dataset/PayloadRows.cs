@@ -149,6 +149,9 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
     public List<AppTrackerFieldRow> TakeRows() => _fields.TakeRows();
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
+    internal int MostAppsHeld => _fields.MostAppsHeld;
 }
 
 /// <summary>
@@ -165,6 +168,9 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(Func<string, TKey, TTally
     private string? _app;
     private Dictionary<TKey, TTally>? _tallies;
 
+    /// <summary>The most apps whose tallies were held at once: what bounds the aggregate's memory.</summary>
+    public int MostAppsHeld { get; private set; }
+
     public Dictionary<TKey, TTally> Of(string app)
     {
         if (_tallies is not null && string.Equals(app, _app, StringComparison.Ordinal)) return _tallies;
@@ -173,6 +179,7 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(Func<string, TKey, TTally
             // Its rows would be counted twice, as two rows of the table.
             if (_finished.Contains(app)) throw new InvalidOperationException($"payload rows of app {app} after it was finished");
             _byApp[app] = _tallies = [];
+            MostAppsHeld = Math.Max(MostAppsHeld, _byApp.Count);
         }
         _app = app;
         return _tallies;
@@ -317,4 +324,7 @@ public sealed class FacebookFieldsAggregate
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
     public List<AppFacebookFieldRow> TakeRows() => _fields.TakeRows();
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
+    internal int MostAppsHeld => _fields.MostAppsHeld;
 }

@@ -68,6 +68,8 @@ public class FieldAggregateTests
             Assert.That(facebook, Is.EqualTo(facebookLate.TakeRows().Order(Comparer<AppFacebookFieldRow>.Create(Tables.AppFacebookFields.Order))));
             Assert.That(trackers, Is.EqualTo(trackersLate.TakeRows().Order(Comparer<AppTrackerFieldRow>.Create(Tables.AppTrackerFields.Order))));
             Assert.That(facebookEarly.TakeRows(), Is.Empty, "rows are taken once");
+            Assert.That((facebookEarly.MostAppsHeld, trackersEarly.MostAppsHeld), Is.EqualTo((1, 1)), "apps held at once, finished as they end");
+            Assert.That(trackersLate.MostAppsHeld, Is.EqualTo(captures.Count), "apps held at once, finished together at the end");
         });
     }
 

@@ -78,6 +78,9 @@ public class ShardTests
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
             Assert.That(FieldAggregates.TrackerFields(payloads, exchanges, attribution).Select(r => r.Adapter).Distinct().ToList(), Has.Count.GreaterThan(1), "several trackers' fields");
+            // Each app has one capture that counts (its session's HAR): emit held one app's tallies at a time, of seven apps.
+            Assert.That(captures.Select(c => c.AppId).Distinct().Count(), Is.GreaterThan(5));
+            Assert.That((facebook.MostAppsHeld, trackerFields.MostAppsHeld), Is.EqualTo((1, 1)), "apps whose tallies emit held at once");
             foreach (var table in new[] { "exchanges", "payload_fields", "identifier_matches", "app_facebook_fields", "app_tracker_fields" })
             {
                 Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);
