@@ -45,10 +45,12 @@ public sealed class AsnRanges
         // million rows are read as the bytes of the file, into arrays of numbers, with no object per row; an
         // organisation stays bytes until a lookup answers with it.
         var files = csvFiles.ToList();
-        // Sized by the files' lines rather than grown by doubling (most rows of the published table are IPv4).
-        var v4 = new List<Row<uint>>(files.Sum(CountLines));
+        // Sized by the files' lines rather than grown by doubling (most rows of the published table are IPv4, and
+        // a name is at most one a row).
+        var lines = files.Sum(CountLines);
+        var v4 = new List<Row<uint>>(lines);
         var v6 = new List<Row<UInt128>>();
-        var organisations = new OrganisationNames();
+        var organisations = new OrganisationNames(lines);
         var rejected = 0;
         foreach (var file in files)
         {
@@ -151,12 +153,12 @@ public sealed class AsnRanges
     /// names the same organisation as the row before it shares its entry. A name becomes a string when a lookup
     /// first answers with it.
     /// </summary>
-    private sealed class OrganisationNames
+    private sealed class OrganisationNames(int rows)
     {
         private const int BlockBytes = 1 << 20;
         private readonly List<byte[]> _blocks = [];
         private int _used = BlockBytes;
-        private readonly List<(int Block, int Start, int Length)> _names = [];
+        private readonly List<(int Block, int Start, int Length)> _names = new(rows);
         private string?[]? _strings;
 
         /// <returns>The name's number, or -1 for an empty field.</returns>
