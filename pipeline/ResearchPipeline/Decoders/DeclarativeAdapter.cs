@@ -54,8 +54,13 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
     public SemanticDictionary Semantics { get; }
 
     /// <summary>A request to one of its hosts or subdomains, or to one of its endpoint URLs.</summary>
-    public bool Matches(Exchange exchange) =>
-        ClaimsHost(exchange.Target.Host) || _anyEndpoint is not null && AnyEndpoint(exchange.Target) && EndpointOf(exchange) != OtherEndpoint;
+    public bool Matches(Exchange exchange, out string? endpoint)
+    {
+        var byHost = ClaimsHost(exchange.Target.Host);
+        // A URL no endpoint pattern could match is "other" without trying each pattern.
+        endpoint = _anyEndpoint is null || !AnyEndpoint(exchange.Target) ? OtherEndpoint : EndpointOf(exchange);
+        return byHost || endpoint != OtherEndpoint;
+    }
 
     private bool AnyEndpoint(RequestTarget target)
     {
@@ -63,10 +68,9 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         return _anyEndpoint!.IsMatch(url.Span);
     }
 
-    public IReadOnlyList<ValueHint> HintsFor(Exchange exchange)
+    public IReadOnlyList<ValueHint> HintsFor(string? endpoint)
     {
         if (Hints.Count == 0) return [];
-        var endpoint = EndpointOf(exchange);
         return [.. Hints.Where(h => h.Endpoint == "*" || h.Endpoint == endpoint).Select(h => h.Hint)];
     }
 
@@ -125,9 +129,9 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         public void Dispose() => System.Buffers.ArrayPool<char>.Shared.Return(_buffer);
     }
 
-    public DecodedExchange Annotate(Exchange exchange, DecodedRequest request)
+    public DecodedExchange Annotate(Exchange exchange, DecodedRequest request, string? endpoint)
     {
-        var endpoint = EndpointOf(exchange);
+        ArgumentNullException.ThrowIfNull(endpoint, "endpoint: as Matches gave it");
         // Only rules with a 'when' ask for a sibling's value: the request's parameters are gathered on the first
         // such question, and the one delegate serves every field.
         Dictionary<string, string?>? parameters = null;

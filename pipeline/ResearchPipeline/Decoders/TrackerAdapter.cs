@@ -30,15 +30,17 @@ public interface ITrackerAdapter
     string Name { get; }
 
     /// <summary>
-    /// Whether this adapter reads the request. Asked of the request's method and its URL without the query only
-    /// (scheme, host, port, path), so that the answer can be kept per distinct endpoint.
+    /// Whether this adapter reads the request, and the request's endpoint where its method and URL say it (null
+    /// where the adapter reads it from the request's parameters). Asked of the request's method and its URL
+    /// without the query only (scheme, host, port, path), so that both answers can be kept per distinct endpoint.
     /// </summary>
-    bool Matches(Exchange exchange);
+    bool Matches(Exchange exchange, out string? endpoint);
 
-    /// <summary>How values of this request are encoded where their shape does not say (may depend on the endpoint).</summary>
-    IReadOnlyList<ValueHint> HintsFor(Exchange exchange);
+    /// <summary>How values of a request to this endpoint (as <see cref="Matches"/> gave it) are encoded where their shape does not say.</summary>
+    IReadOnlyList<ValueHint> HintsFor(string? endpoint);
 
-    DecodedExchange Annotate(Exchange exchange, DecodedRequest request);
+    /// <param name="endpoint">As <see cref="Matches"/> gave it for this request.</param>
+    DecodedExchange Annotate(Exchange exchange, DecodedRequest request, string? endpoint);
 }
 
 /// <summary>The decode stage: generic decoding of every request, then the first adapter that claims it.</summary>
@@ -52,9 +54,13 @@ public sealed class TrackerDecoders
     private readonly IReadOnlyList<ITrackerAdapter> _adapters;
 
     // Which adapter claims a request is asked of every request, and each adapter's answer runs its endpoint
-    // patterns over the URL; requests repeat a few endpoints, so the answer is worked out once per endpoint.
-    private readonly BoundedCache<string, int> _claims = new(ClaimsKept, StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _claimsBySpan;
+    // patterns over the URL; requests repeat a few endpoints, so the answer, with the endpoint it names, is worked
+    // out once per endpoint and not again for the adapter's hints and annotation.
+    private readonly BoundedCache<string, Claim> _claims = new(ClaimsKept, StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Claim>.AlternateLookup<ReadOnlySpan<char>> _claimsBySpan;
+
+    /// <summary>The first adapter that reads a request (-1: none), and the endpoint it gave.</summary>
+    private readonly record struct Claim(int Adapter, string? Endpoint);
 
     public TrackerDecoders(IReadOnlyList<ITrackerAdapter> adapters)
     {
@@ -80,26 +86,26 @@ public sealed class TrackerDecoders
         var exchange = view.Exchange;
         // A TCP/UDP/DNS flow's bytes are not an HTTP request: there is nothing to decode as query or body.
         if (exchange.Kind != ExchangeKind.Http) return new DecodedExchange(Generic, [], [], null, null);
-        var claimant = Claimant(exchange);
-        var adapter = claimant < 0 ? null : _adapters[claimant];
-        var request = RequestDecoder.Decode(view, limits, adapter?.HintsFor(exchange));
-        if (adapter is not null) return adapter.Annotate(exchange, request);
+        var claim = Claimant(exchange);
+        var adapter = claim.Adapter < 0 ? null : _adapters[claim.Adapter];
+        var request = RequestDecoder.Decode(view, limits, adapter?.HintsFor(claim.Endpoint));
+        if (adapter is not null) return adapter.Annotate(exchange, request, claim.Endpoint);
         var fields = new AnnotatedField[request.Fields.Length];
         for (var i = 0; i < fields.Length; i++) fields[i] = new AnnotatedField(request.Fields[i], null, null);
         return new DecodedExchange(Generic, System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(fields), request.Problems, null, null);
     }
 
-    private int FirstClaimant(Exchange exchange)
+    private Claim FirstClaimant(Exchange exchange)
     {
         for (var i = 0; i < _adapters.Count; i++)
         {
-            if (_adapters[i].Matches(exchange)) return i;
+            if (_adapters[i].Matches(exchange, out var endpoint)) return new Claim(i, endpoint);
         }
-        return -1;
+        return new Claim(-1, null);
     }
 
-    /// <summary>The index of the first adapter that claims the request, or -1.</summary>
-    private int Claimant(Exchange exchange)
+    /// <summary>The first adapter that claims the request, or -1, with its endpoint.</summary>
+    private Claim Claimant(Exchange exchange)
     {
         var target = exchange.Target;
         // Method, scheme, host, port and path, each ended by a line feed: one key per endpoint. A capture could

@@ -90,10 +90,14 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
     ];
 
     /// <summary>Meta's own hosts (doc 8.1) and a Conversions API gateway, which an advertiser runs on its own host (#35).</summary>
-    public IReadOnlyList<ValueHint> HintsFor(Exchange exchange) => Hints;
+    public IReadOnlyList<ValueHint> HintsFor(string? endpoint) => Hints;
 
-    public bool Matches(Exchange exchange) =>
-        IsMetaHost(exchange.Target.Host) || exchange.Method == "POST" && CapiPath().IsMatch(exchange.Target.Path);
+    /// <param name="endpoint">Always null: a Graph API request's endpoint is read from its parameters (<see cref="Annotate"/>).</param>
+    public bool Matches(Exchange exchange, out string? endpoint)
+    {
+        endpoint = null;
+        return IsMetaHost(exchange.Target.Host) || exchange.Method == "POST" && CapiPath().IsMatch(exchange.Target.Path);
+    }
 
     public static bool IsMetaHost(string host) =>
         host is "facebook.com" or "fb.gg" or "graph.instagram.com"
@@ -101,7 +105,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
         || host.EndsWith(".fb.gg", StringComparison.Ordinal)
         || host.EndsWith(".facebook.net", StringComparison.Ordinal);
 
-    public DecodedExchange Annotate(Exchange exchange, DecodedRequest request)
+    public DecodedExchange Annotate(Exchange exchange, DecodedRequest request, string? endpoint)
     {
         var fields = request.Fields;
         var units = Units(exchange, fields);
