@@ -3,6 +3,7 @@ using BenchReport;
 using CorpusScaler;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Tests.Captures;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Bench;
 
@@ -10,8 +11,6 @@ namespace ResearchPipeline.Tests.Bench;
 // different capture, and a copy must read as the same traffic as its original.
 public class CorpusScalerTests
 {
-    private static string Raw => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     private static List<(string Method, string Host, string Path)> Requests(string path)
     {
         using var stream = File.OpenRead(path);
@@ -22,11 +21,11 @@ public class CorpusScalerTests
     [Test]
     public void Scaling_the_demonstration_corpus_twice_writes_the_same_bytes_and_a_distinct_capture_id_per_file()
     {
-        var seeds = CorpusPlan.Seeds(Raw, shared: null);
+        var seeds = CorpusPlan.Seeds(DemonstrationCorpus.Raw, shared: null);
         var first = TestFiles.NewTempFolder();
         var second = TestFiles.NewTempFolder();
-        var (files, bytes) = CorpusPlan.Write(seeds, Raw, 400_000, Path.Combine(first, "c"));
-        CorpusPlan.Write(seeds, Raw, 400_000, Path.Combine(second, "c"));
+        var (files, bytes) = CorpusPlan.Write(seeds, DemonstrationCorpus.Raw, 400_000, Path.Combine(first, "c"));
+        CorpusPlan.Write(seeds, DemonstrationCorpus.Raw, 400_000, Path.Combine(second, "c"));
 
         Assert.That(bytes, Is.GreaterThanOrEqualTo(400_000));
         string Digest(string root, string f) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(root, "c", f))));
@@ -45,7 +44,7 @@ public class CorpusScalerTests
     [TestCase("meetly-ios-2020/session.pcapng")]
     public void A_varied_copy_reads_as_the_same_requests_as_its_original(string capture)
     {
-        var original = Path.Combine(Raw, capture);
+        var original = Path.Combine(DemonstrationCorpus.Raw, capture);
         var copy = Path.Combine(TestFiles.NewTempFolder(), Path.GetFileName(capture));
         File.WriteAllBytes(copy, CaptureVariation.Vary(original, File.ReadAllBytes(original), 7));
 
@@ -56,7 +55,7 @@ public class CorpusScalerTests
     [Test]
     public void A_TLS_copy_keeps_every_connection_and_its_keys_on_client_ports_of_its_own()
     {
-        var original = Path.Combine(Raw, "meetly-ios-2020", "session.pcapng");
+        var original = Path.Combine(DemonstrationCorpus.Raw, "meetly-ios-2020", "session.pcapng");
         var copy = Path.Combine(TestFiles.NewTempFolder(), "session.pcapng");
         File.WriteAllBytes(copy, CaptureVariation.VaryConnections(File.ReadAllBytes(original), 7));
 
@@ -84,13 +83,13 @@ public class CorpusScalerTests
     public void The_TLS_corpus_holds_pcapngs_with_their_key_logs_and_one_key_log_for_tshark()
     {
         var folder = Path.Combine(TestFiles.NewTempFolder(), "tls");
-        var (files, bytes) = CorpusPlan.WriteTls(Raw, 400_000, folder);
+        var (files, bytes) = CorpusPlan.WriteTls(DemonstrationCorpus.Raw, 400_000, folder);
         var pcaps = Directory.GetFiles(folder, "session.pcapng", SearchOption.AllDirectories);
         Assert.That(bytes, Is.GreaterThanOrEqualTo(400_000));
         Assert.That(pcaps, Has.Length.EqualTo(files));
         Assert.That(pcaps.Select(p => File.Exists(Path.ChangeExtension(p, ".keylog"))), Is.All.True);
         var keys = File.ReadAllLines(Path.Combine(folder, "keylog.txt")).Where(l => l.Length > 0).ToList();
-        var sessionKeys = Directory.GetFiles(Raw, "session.keylog", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).Where(l => l.Length > 0);
+        var sessionKeys = Directory.GetFiles(DemonstrationCorpus.Raw, "session.keylog", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).Where(l => l.Length > 0);
         Assert.That(keys, Is.EquivalentTo(sessionKeys));
         Assert.That(File.ReadAllLines(Path.Combine(folder, "apps.csv")).Skip(1).Select(l => l.Split(',')[0]),
             Is.EquivalentTo(pcaps.Select(p => Path.GetFileName(Path.GetDirectoryName(p)))));

@@ -1,6 +1,7 @@
 using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Captures.Har;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Captures;
 
@@ -237,7 +238,7 @@ public class HarReaderTests
     [TestCaseSource(nameof(HarsToReadApart))]
     public void Entries_read_apart_by_workers_give_the_records_of_one_pass(string file, string? damage)
     {
-        var path = file == "demonstration" ? Path.Combine(TestFiles.RepositoryRoot, "data", "raw", "calmnest-ios-2026", "session.har") : TestFiles.Shared(file);
+        var path = file == "demonstration" ? Path.Combine(DemonstrationCorpus.Raw, "calmnest-ios-2026", "session.har") : TestFiles.Shared(file);
         var bytes = File.ReadAllBytes(path);
         var limits = ReadLimits.Default;
         var text = Encoding.UTF8.GetString(bytes);

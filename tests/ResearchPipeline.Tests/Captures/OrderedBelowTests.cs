@@ -1,4 +1,5 @@
 using ResearchPipeline.Captures;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Captures;
 
@@ -9,7 +10,7 @@ namespace ResearchPipeline.Tests.Captures;
 public class OrderedBelowTests
 {
     private static IEnumerable<string> PacketCaptures() =>
-        new[] { Path.Combine(TestFiles.Fixtures, "captures", "pcap"), Path.Combine(TestFiles.RepositoryRoot, "data", "raw") }
+        new[] { Path.Combine(TestFiles.Fixtures, "captures", "pcap"), DemonstrationCorpus.Raw }
             .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
             .Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
@@ -44,7 +45,7 @@ public class OrderedBelowTests
     {
         // One demonstration session's pcapng 40 times over, as sections of one file (a long capture whose every
         // connection ends): the rows held to be sorted are a few sessions' worth, not the capture's.
-        var session = File.ReadAllBytes(Path.Combine(TestFiles.RepositoryRoot, "data", "raw", "calmnest-ios-2026", "session.pcapng"));
+        var session = File.ReadAllBytes(Path.Combine(DemonstrationCorpus.Raw, "calmnest-ios-2026", "session.pcapng"));
         var records = PcapReaderTests.ReadAll([.. Enumerable.Repeat(session, 40).SelectMany(b => b)]);
         var exchanges = records.OfType<ExchangeRead>().Count();
         // Exchanges read but not yet said to be in order: what a taker that sorts them holds.

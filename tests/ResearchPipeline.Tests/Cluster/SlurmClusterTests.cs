@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using ResearchPipeline.Cli;
 using ResearchPipeline.Run;
 using ResearchPipeline.Cluster;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Cluster;
 
@@ -17,7 +18,6 @@ public class SlurmClusterTests
 {
     private const int Tasks = 4;
     private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "research-pipeline.dll");
-    private static readonly string Raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
     private static readonly string Script = Path.Combine(TestFiles.RepositoryRoot, "lab", "slurm-cluster.sh");
     private string _cluster = "";
     private string _slurmConf = "";
@@ -45,7 +45,7 @@ public class SlurmClusterTests
 
         // The reference: the same study run locally, as make all runs it.
         var local = TestFiles.NewTempFolder("local");
-        var run = Pipeline(["run", "--raw", Raw, "--out", Path.Combine(local, "out"), "--interim", Path.Combine(local, "interim"), "--jobs", "2", "--quiet"]);
+        var run = Pipeline(["run", "--raw", DemonstrationCorpus.Raw, "--out", Path.Combine(local, "out"), "--interim", Path.Combine(local, "interim"), "--jobs", "2", "--quiet"]);
         Assert.That(run.Code, Is.EqualTo(ExitCodes.Ok), run.Stderr);
         _localSums = File.ReadAllBytes(Path.Combine(local, "out", "SHA256SUMS"));
     }
@@ -83,7 +83,7 @@ public class SlurmClusterTests
         Assert.That(stdout, Does.Match(@"submitted parse of part\(s\) 0,1,2,3 as array job \d+ \(--array=0-3\); emit as job \d+ after it"));
         Assert.That(stdout, Does.Contain($"0 pending, 0 running, {Tasks} done, 0 failed of {Tasks}"));
         Assert.That(File.ReadAllBytes(Path.Combine(work, "out", "SHA256SUMS")), Is.EqualTo(_localSums), "SHA256SUMS of the Slurm run and the local run");
-        var verify = Pipeline(["verify", "--out", Path.Combine(work, "out"), "--raw", Raw]);
+        var verify = Pipeline(["verify", "--out", Path.Combine(work, "out"), "--raw", DemonstrationCorpus.Raw]);
         Assert.That(verify.Code, Is.EqualTo(ExitCodes.Ok), verify.Stderr);
         // Each task wrote its own log; the parts are gone once published.
         var logs = Directory.GetFiles(Path.Combine(work, "interim", "slurm", "logs")).Select(Path.GetFileName).ToList();
@@ -99,7 +99,7 @@ public class SlurmClusterTests
         if (!File.Exists(native) || File.Exists(native + ".dll"))
             Assert.Ignore($"no native program at {native} (make build writes it where a C toolchain links one)");
         var work = TestFiles.NewTempFolder("slurm-native");
-        var (code, stdout, stderr) = Run(native, ["slurm", "--raw", Raw, "--out", Path.Combine(work, "out"), "--interim", Path.Combine(work, "interim"),
+        var (code, stdout, stderr) = Run(native, ["slurm", "--raw", DemonstrationCorpus.Raw, "--out", Path.Combine(work, "out"), "--interim", Path.Combine(work, "interim"),
             "--tasks", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture), "--jobs", "2", "--emit-cpus", "1", "--poll-seconds", "0.5"], _slurmConf, TimeSpan.FromSeconds(240));
 
         Assert.That(code, Is.EqualTo(ExitCodes.Ok), stdout + stderr + Logs());
@@ -144,7 +144,7 @@ public class SlurmClusterTests
     }
 
     private (int Code, string Stdout, string Stderr) Slurm(string work, string[] extra, Dictionary<string, string>? environment = null, Action<string>? line = null) =>
-        Pipeline(["slurm", "--raw", Raw, "--out", Path.Combine(work, "out"), "--interim", Path.Combine(work, "interim"), "--tasks", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Pipeline(["slurm", "--raw", DemonstrationCorpus.Raw, "--out", Path.Combine(work, "out"), "--interim", Path.Combine(work, "interim"), "--tasks", Tasks.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--jobs", "2", "--emit-cpus", "1", "--poll-seconds", "0.5", .. extra], environment, line);
 
     private (int Code, string Stdout, string Stderr) Pipeline(string[] args, Dictionary<string, string>? environment = null, Action<string>? line = null) =>

@@ -4,18 +4,17 @@ using ResearchPipeline.Run;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Study;
 using ResearchPipeline.Tests.Cli;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Cluster;
 
 public class StudyPlanTests
 {
-    private static readonly string Raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     [Test]
     public void The_demonstration_study_is_cut_into_contiguous_parts_of_the_captures_table_balanced_by_bytes()
     {
-        var files = CaptureFile.Discover(Raw);
-        var plan = StudyRunner.Plan(Raw, files, parts: 4, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
 
         Assert.That(plan.Parts, Is.EqualTo(4));
         Assert.That(plan.Captures.Select(c => c.CaptureId), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "the captures table's order");
@@ -26,10 +25,10 @@ public class StudyPlanTests
         Assert.That(Enumerable.Range(0, 4).Select(plan.BytesOf), Has.All.LessThanOrEqualTo(total / 4 + largest), "no part more than a capture over its share");
         Assert.That(plan.Captures.Select(c => c.CaptureId), Is.EqualTo(files.Select(f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f.FullPath)))).Order(StringComparer.Ordinal)));
 
-        var many = StudyRunner.Plan(Raw, files, parts: 100, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var many = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 100, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
         Assert.That(many.Parts, Is.EqualTo(files.Count), "no empty part: a part per capture at most");
         Assert.That(many.PlanId, Is.Not.EqualTo(plan.PlanId));
-        Assert.That(StudyRunner.Plan(Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
+        Assert.That(StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
     }
 
     [Test]
@@ -39,9 +38,9 @@ public class StudyPlanTests
     [Test]
     public void A_part_written_twice_is_the_same_bytes_and_a_half_written_or_stale_part_is_not_done()
     {
-        var files = CaptureFile.Discover(Raw);
-        var plan = StudyRunner.Plan(Raw, files, parts: 3, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
-        var context = ParseContext.For(Raw, ReadLimits.Default);
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 3, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
         var first = new PartFolders(TestFiles.NewTempFolder("first"));
         var second = new PartFolders(TestFiles.NewTempFolder("second"));
 
@@ -58,7 +57,7 @@ public class StudyPlanTests
         var killed = first.Temporary(0);
         Directory.CreateDirectory(killed);
         File.Copy(Path.Combine(first.Of(1), PartFolders.RecordFile), Path.Combine(killed, PartFolders.RecordFile));
-        var other = StudyRunner.Plan(Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var other = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
         Assert.That(first.Missing(plan), Is.EqualTo(new[] { 0, 2 }));
         Assert.That(first.Missing(other), Is.EqualTo(new[] { 0, 1 }), "part 1 of another plan is not done");
         first.RemoveLeftovers(other);
@@ -71,10 +70,10 @@ public class StudyPlanTests
         var work = TestFiles.NewTempFolder("parts");
         var interim = Path.Combine(work, "interim");
         var planPath = Path.Combine(interim, StudyPlan.FileName);
-        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(Raw, Path.Combine(work, "local"), 2, ReadLimits.Default));
+        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(DemonstrationCorpus.Raw, Path.Combine(work, "local"), 2, ReadLimits.Default));
 
         // The verbs where their exit codes matter; the part work itself in this process (the Slurm tests run parse-part).
-        var planned = StudyRunnerTests.RunProgram("plan", "--raw", Raw, "--interim", interim, "--parts", "3");
+        var planned = StudyRunnerTests.RunProgram("plan", "--raw", DemonstrationCorpus.Raw, "--interim", interim, "--parts", "3");
         Assert.That(planned.Code, Is.EqualTo(ExitCodes.Ok), planned.Stderr);
         Assert.That(planned.Stdout, Does.Contain("in 3 parts").And.Contain("0 part(s) already written"));
         var plan = StudyPlan.Load(planPath);

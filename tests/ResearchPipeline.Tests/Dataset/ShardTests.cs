@@ -6,14 +6,13 @@ using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Dataset;
 
 /// <summary>The interim shards between parse and emit: what goes in comes out, in the same bytes.</summary>
 public class ShardTests
 {
-    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     /// <param name="overlap">Row groups encoded on another thread while the next is filled, as a run with more than one job does.</param>
     [TestCase(false)]
     [TestCase(true)]
@@ -21,11 +20,11 @@ public class ShardTests
     {
         // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
         // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
-        var files = CaptureFile.Discover(Demonstration).ToList();
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw).ToList();
         var pcap = TestFiles.Shared("pcap/android.pcap");
         files.Add(new CaptureFile(pcap, "extra/android.pcap", "extra", new FileInfo(pcap).Length));
-        var apps = AppsCatalog.Load(Demonstration);
-        var devices = DevicesCatalog.Load(Demonstration);
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
+        var devices = DevicesCatalog.Load(DemonstrationCorpus.Raw);
         var identify = new IdentifierMatchers(devices, ReadLimits.Default);
         var formats = CaptureFormats.All;
         var folder = TestFiles.NewTempFolder("shards");
@@ -115,10 +114,10 @@ public class ShardTests
         var interim = TestFiles.NewTempFolder("interim");
         var runner = new StudyRunner(new SilentProgress());
 
-        await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default));
+        await runner.RunAsync(new RunOptions(DemonstrationCorpus.Raw, output, 2, ReadLimits.Default));
         Assert.That(Directory.GetFileSystemEntries(output).Select(Path.GetFileName), Does.Not.Contain(".interim"));
 
-        var kept = await runner.RunAsync(new RunOptions(Demonstration, output, 2, ReadLimits.Default) { InterimFolder = interim, KeepInterim = true });
+        var kept = await runner.RunAsync(new RunOptions(DemonstrationCorpus.Raw, output, 2, ReadLimits.Default) { InterimFolder = interim, KeepInterim = true });
         var shards = Directory.GetFiles(Path.Combine(interim, "shards"), "part.exchanges.shard", SearchOption.AllDirectories);
         long rows = 0;
         foreach (var shard in shards)

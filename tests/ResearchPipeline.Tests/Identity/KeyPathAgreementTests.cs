@@ -5,6 +5,7 @@ using ResearchPipeline.Dataset;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Run;
 using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Identity;
 
@@ -15,15 +16,13 @@ namespace ResearchPipeline.Tests.Identity;
 /// </summary>
 public class KeyPathAgreementTests
 {
-    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     [Test]
     public void Every_match_of_the_demonstration_study_names_a_payload_field_of_its_exchange()
     {
-        var apps = AppsCatalog.Load(Demonstration);
-        var identify = new IdentifierMatchers(DevicesCatalog.Load(Demonstration), ReadLimits.Default);
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
         var matched = 0;
-        foreach (var file in CaptureFile.Discover(Demonstration))
+        foreach (var file in CaptureFile.Discover(DemonstrationCorpus.Raw))
             matched += AssertAgreement(CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify), file.RelativeName);
         TestContext.Out.WriteLine($"{matched} matches outside the URL path");
         Assert.That(matched, Is.GreaterThan(100), "the demonstration devices' values are found in many requests");

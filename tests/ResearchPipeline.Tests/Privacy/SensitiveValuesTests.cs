@@ -4,6 +4,7 @@ using ResearchPipeline.Payloads;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Tests.Payloads;
 using static ResearchPipeline.Tests.Payloads.Requests;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Privacy;
 
@@ -56,7 +57,7 @@ public class SensitiveValuesTests
     }
 
     private static IEnumerable<string> EveryCapture() =>
-        new[] { Path.Combine(TestFiles.RepositoryRoot, "data", "raw"), TestFiles.FindCaptures() }
+        new[] { DemonstrationCorpus.Raw, TestFiles.FindCaptures() }
             .OfType<string>().Where(Directory.Exists)
             .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal);
 

@@ -2,19 +2,18 @@ using ResearchPipeline.Captures;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Run;
 using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Run;
 
 /// <summary>The parse stage for one capture: the same outcome however many threads read it.</summary>
 public class CaptureParseTests
 {
-    private static string Demonstration => Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
-
     // The demonstration study (HAR, flows, pcapng with known device values) and shared captures of every
     // format, among them HARs from several tools and damaged flows.
     private static IEnumerable<TestCaseData> Captures()
     {
-        foreach (var file in CaptureFile.Discover(Demonstration)) yield return new TestCaseData(file.RelativeName).SetArgDisplayNames(file.RelativeName);
+        foreach (var file in CaptureFile.Discover(DemonstrationCorpus.Raw)) yield return new TestCaseData(file.RelativeName).SetArgDisplayNames(file.RelativeName);
         foreach (var shared in new[] { "har/expressen.har", "har/firefox.har", "har/quizduel-android.har", "pcap/android.pcap", "mitmproxy/dumpfile-019.mitm" })
             yield return new TestCaseData("shared:" + shared).SetArgDisplayNames(shared);
     }
@@ -24,9 +23,9 @@ public class CaptureParseTests
     {
         var file = name.StartsWith("shared:", StringComparison.Ordinal)
             ? Extra(TestFiles.Shared(name["shared:".Length..]), name["shared:".Length..].Replace('/', '-'))
-            : CaptureFile.Discover(Demonstration).Single(f => f.RelativeName == name);
-        var apps = AppsCatalog.Load(Demonstration);
-        var identify = new IdentifierMatchers(DevicesCatalog.Load(Demonstration), ReadLimits.Default);
+            : CaptureFile.Discover(DemonstrationCorpus.Raw).Single(f => f.RelativeName == name);
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
 
         var one = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify);
         var three = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify, workers: 3);
@@ -50,7 +49,7 @@ public class CaptureParseTests
         var path = Path.Combine(folder, "cut.har");
         File.WriteAllBytes(path, full[..(full.Length * 2 / 3)]);
         var file = Extra(path, "cut.har");
-        var apps = AppsCatalog.Load(Demonstration);
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
 
         var one = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default);
         var two = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, workers: 2);

@@ -1,4 +1,5 @@
 using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Study;
 
@@ -21,7 +22,7 @@ public class CaptureFileTests
     [Test]
     public void The_committed_demonstration_corpus_offers_only_its_recordings_as_captures()
     {
-        var raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+        var raw = DemonstrationCorpus.Raw;
         var found = CaptureFile.Discover(raw);
         Assert.That(found, Is.Not.Empty);
         Assert.That(found.Select(f => Path.GetExtension(f.RelativeName)).Distinct().Order(), Is.EqualTo(new[] { ".har", ".mitm", ".pcapng" }));

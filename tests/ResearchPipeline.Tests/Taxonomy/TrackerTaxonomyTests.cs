@@ -2,6 +2,7 @@ using System.Text;
 using ResearchPipeline.Taxonomy;
 using ResearchPipeline.Run;
 using ResearchPipeline.Tests.Enrichment;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Taxonomy;
 
@@ -105,7 +106,7 @@ public class TrackerTaxonomyTests
     {
         ReferenceData.RequireFetched();
         var output = TestFiles.NewTempFolder("out");
-        var raw = Path.Combine(TestFiles.RepositoryRoot, "data", "raw");
+        var raw = DemonstrationCorpus.Raw;
         await new ResearchPipeline.Run.StudyRunner(new ResearchPipeline.Run.SilentProgress()).RunAsync(new ResearchPipeline.Run.RunOptions(raw, output, 2, ResearchPipeline.Captures.ReadLimits.Default)
         {
             ExternalFolder = ReferenceData.ExternalFolder,
