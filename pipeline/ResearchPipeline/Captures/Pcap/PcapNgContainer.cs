@@ -231,9 +231,15 @@ internal static class PcapNgContainer
             if (type == DecryptionSecrets && length >= 20)
             {
                 var body = new byte[length - 12];
-                stream.Position = offset + 8;
-                if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
-                chunkLength = 0;
+                // A block inside the chunk is taken from it: a capture that logs its keys as it goes (PCAPdroid)
+                // has a secrets block per few connections, and reading each afresh cost a chunk's read after it.
+                if (offset + 8 + body.Length <= chunkStart + chunkLength) chunk.AsSpan((int)(offset + 8 - chunkStart), body.Length).CopyTo(body);
+                else
+                {
+                    stream.Position = offset + 8;
+                    if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
+                    chunkLength = 0;
+                }
                 if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return body.AsSpan(8, n).ToArray();
             }
             offset += length;

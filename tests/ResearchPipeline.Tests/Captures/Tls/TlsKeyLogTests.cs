@@ -2,6 +2,7 @@ using System.Text;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Captures.Pcap;
 using ResearchPipeline.Captures.Pcap.Tls;
+using ResearchPipeline.Tests.Lab;
 
 namespace ResearchPipeline.Tests.Captures.Tls;
 
@@ -48,6 +49,33 @@ public class TlsKeyLogTests
     }
 
     [Test]
+    public void Secrets_blocks_read_ahead_from_a_large_file_are_those_of_the_file_in_memory()
+    {
+        // The lab's sessions concatenated ten times: 60 sections, each with its key log in a secrets block, in a
+        // file larger than the chunk the headers are read in, so blocks lie inside chunks and across their ends.
+        var sessions = Directory.GetFiles(DemonstrationCorpus.Raw, "*.pcapng", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+        var file = Enumerable.Repeat(sessions, 10).SelectMany(s => s).SelectMany(b => b).ToArray();
+        Assert.That(file.Length, Is.GreaterThan(1 << 20));
+        var folder = Directory.CreateTempSubdirectory("secrets-ahead-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "sessions.pcapng");
+            File.WriteAllBytes(path, file);
+            var inMemory = PcapNgContainer.TlsSecrets(file).Select(s => Convert.ToHexString(s.Span)).ToList();
+            using var stream = new CountingStream(File.OpenRead(path));
+            var ahead = PcapNgContainer.TlsSecrets(stream).Select(Convert.ToHexString).ToList();
+            Assert.That(inMemory, Has.Count.EqualTo(10 * sessions.Count), "a key log block per section");
+            Assert.That(ahead, Is.EqualTo(inMemory));
+            // A block inside the chunk read is taken from it, not read again with a fresh chunk after it.
+            Assert.That(stream.BytesRead, Is.LessThanOrEqualTo(2L * file.Length));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void A_key_log_beside_a_capture_that_holds_it_in_a_secrets_block_reads_as_the_block_alone()
     {
         // What editcap --inject-secrets leaves when the key log is kept too: the same text twice.
@@ -71,6 +99,34 @@ public class TlsKeyLogTests
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A file read through, counting the bytes its reads return.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private int Counted(int read)
+        {
+            BytesRead += read;
+            return read;
         }
     }
 
