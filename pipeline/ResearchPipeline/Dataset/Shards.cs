@@ -42,8 +42,13 @@ public sealed class ShardSpool<TRow> : IDisposable
     // a row group costs no new arrays.
     private List<TRow>? _written;
     private readonly Array?[] _cells;
-    // Rows of a capture that gives them out of order, smallest first in the table's order.
-    private readonly PriorityQueue<TRow, TRow> _held;
+    // Rows of a capture that gives them out of order, an exchange's rows together as they came (an exchange's
+    // rows come at once, in the table's order), smallest exchange first: a heap entry per exchange, not per row,
+    // and its key a number, as a long-lived connection holds every later row of its capture until the end.
+    private readonly PriorityQueue<List<TRow>, (int Exchange, long Arrival)> _held = new();
+    private readonly Func<TRow, int>? _exchangeOf;
+    private List<TRow>? _heldExchange;
+    private long _arrivals;
     private FileStream? _stream;
     // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
     private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
@@ -58,7 +63,9 @@ public sealed class ShardSpool<TRow> : IDisposable
     /// Encode and write each row group on another thread while the next fills (one at a time, in order), for a
     /// capture read by several workers, whose rows would otherwise wait on the one thread that takes them.
     /// </param>
-    public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false)
+    /// <param name="exchangeOf">The ordinal of the exchange a row belongs to: what held rows are ordered by (see <see cref="Begin"/>).</param>
+    public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false,
+        Func<TRow, int>? exchangeOf = null)
     {
         Path = path;
         _table = table;
@@ -66,15 +73,21 @@ public sealed class ShardSpool<TRow> : IDisposable
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
         _cells = new Array?[columns.Count];
-        _held = new PriorityQueue<TRow, TRow>(Comparer<TRow>.Create(table.Order));
+        _exchangeOf = exchangeOf;
     }
 
     public string Path { get; }
 
-    /// <param name="inOrder">Whether the capture gives its rows in the table's order; if not, they are held until <see cref="ReleaseWhile"/> or <see cref="End"/>.</param>
+    /// <param name="inOrder">
+    /// Whether the capture gives its rows in the table's order; if not, they are held until <see cref="ReleaseBelow"/>
+    /// or <see cref="End"/>, by exchange: its exchanges may come in any order, but each exchange's rows at once and
+    /// in the table's order (a row that breaks it is refused when written).
+    /// </param>
     public void Begin(bool inOrder)
     {
+        if (!inOrder && _exchangeOf is null) throw new InvalidOperationException($"{Path}: rows out of order are held by exchange, and this spool was given no exchange of a row");
         _held.Clear();
+        _heldExchange = null;
         _firstRow = _rows;
         _holding = !inOrder;
     }
@@ -83,26 +96,39 @@ public sealed class ShardSpool<TRow> : IDisposable
     {
         if (_holding)
         {
-            _held.Enqueue(row, row);
+            var exchange = _exchangeOf!(row);
+            if (_heldExchange is null || exchange != _exchangeOf(_heldExchange[0]))
+            {
+                _heldExchange = [];
+                _held.Enqueue(_heldExchange, (exchange, _arrivals++));
+            }
+            _heldExchange.Add(row);
             return;
         }
         AppendInOrder(row);
     }
 
     /// <summary>
-    /// Writes the held rows that come first in the table's order while <paramref name="before"/> holds, for a capture
-    /// that gives rows out of order but has said that no row before them is still to come (<see cref="Captures.OrderedBelow"/>).
+    /// Writes the held rows of exchanges before <paramref name="exchange"/>, for a capture that gives rows out of
+    /// order but has said that no row before them is still to come (<see cref="Captures.OrderedBelow"/>).
     /// </summary>
-    public void ReleaseWhile(Func<TRow, bool> before)
+    public void ReleaseBelow(int exchange)
     {
-        while (_held.TryPeek(out var row, out _) && before(row)) AppendInOrder(_held.Dequeue());
+        while (_held.TryPeek(out _, out var key) && key.Exchange < exchange) AppendHeld(_held.Dequeue());
     }
 
     /// <summary>The capture's rows, or null when it had none.</summary>
     public ShardRange? End()
     {
-        while (_held.TryDequeue(out var row, out _)) AppendInOrder(row);
+        while (_held.TryDequeue(out var rows, out _)) AppendHeld(rows);
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
+    }
+
+    private void AppendHeld(List<TRow> rows)
+    {
+        // A row of the same exchange after this is held apart, and refused if it sorts before these.
+        if (ReferenceEquals(rows, _heldExchange)) _heldExchange = null;
+        foreach (var row in rows) AppendInOrder(row);
     }
 
     private void AppendInOrder(TRow row)

@@ -40,9 +40,12 @@ public sealed class CaptureSpool(string folder, string name, int chunkRows = Sha
 {
     public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows) : this(folder, $"worker-{worker}", chunkRows) { }
 
-    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind);
-    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind);
+    public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind,
+        r => r.Ordinal);
+    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind,
+        r => r.ExchangeOrdinal);
+    public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind,
+        r => r.Ordinal);
 
     public void Dispose()
     {
@@ -353,9 +356,9 @@ internal sealed class CaptureRows
     public void ReleaseBelow(int ordinal)
     {
         if (_spool is null) return;
-        _spool.Exchanges.ReleaseWhile(r => r.Ordinal < ordinal);
-        _spool.Payloads.ReleaseWhile(r => r.ExchangeOrdinal < ordinal);
-        _spool.Matches.ReleaseWhile(r => r.Ordinal < ordinal);
+        _spool.Exchanges.ReleaseBelow(ordinal);
+        _spool.Payloads.ReleaseBelow(ordinal);
+        _spool.Matches.ReleaseBelow(ordinal);
     }
 
     public CaptureShards? Complete() => _spool is null ? null : new CaptureShards(_spool.Exchanges.End(), _spool.Payloads.End(), _spool.Matches.End());

@@ -91,16 +91,32 @@ public class ShardTests
     public void A_capture_that_promises_order_and_breaks_it_is_refused_rather_than_published_unsorted()
     {
         var folder = TestFiles.NewTempFolder("spool");
-        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches);
-        IdentifierMatchRow Row(int ordinal) => new()
+        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, exchangeOf: r => r.Ordinal);
+        IdentifierMatchRow Row(int ordinal, string identity = "idfa") => new()
         {
-            ExchangeId = $"c:{ordinal}", CaptureId = "c", Ordinal = ordinal, AppId = "a", Identity = "idfa", Location = "query", KeyPath = "k", Transform = "plain", Host = "h",
+            ExchangeId = $"c:{ordinal}", CaptureId = "c", Ordinal = ordinal, AppId = "a", Identity = identity, Location = "query", KeyPath = "k", Transform = "plain", Host = "h",
         };
 
         spool.Begin(inOrder: false);
         spool.Add(Row(2));
         spool.Add(Row(1));
         Assert.That(spool.End(), Is.EqualTo(new ShardRange(spool.Path, 0, 2)), "held and sorted");
+
+        // Held by exchange: its rows come together and in order; an exchange's row after its exchange was
+        // written sorts before what followed it, and is refused.
+        spool.Begin(inOrder: false);
+        spool.Add(Row(7, "gaid"));
+        spool.Add(Row(7, "idfa"));
+        spool.Add(Row(3));
+        spool.ReleaseBelow(7);
+        spool.Add(Row(9));
+        Assert.That(spool.End(), Is.EqualTo(new ShardRange(spool.Path, 2, 4)));
+        spool.Begin(inOrder: false);
+        spool.Add(Row(1));
+        spool.Add(Row(2));
+        spool.ReleaseBelow(2);
+        spool.Add(Row(1, "gaid"));
+        Assert.That(() => spool.End(), Throws.InvalidOperationException.With.Message.Contains("out of the table's order"));
 
         spool.Begin(inOrder: true);
         spool.Add(Row(5));
