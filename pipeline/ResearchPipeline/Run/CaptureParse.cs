@@ -218,7 +218,13 @@ public static class CaptureParse
             {
                 stream.Position = 0;
                 var records = workers > 1 ? reader.ReadForWorkers(stream, limits) : reader.Read(stream, limits);
-                var read = OrderedWork.Map(records, Read, workers, r => r is RecordsToRead pending ? pending.Bytes : 0);
+                // An exchange read whole weighs its bodies (a packet capture's), one left to a worker its bytes.
+                var read = OrderedWork.Map(records, Read, workers, r => r switch
+                {
+                    RecordsToRead pending => pending.Bytes,
+                    ExchangeRead e => e.Exchange.RequestBody.Length + e.Exchange.ResponseBody.Length,
+                    _ => 0,
+                });
                 foreach (var (record, work) in read.SelectMany(r => r))
                 {
                     switch (record)

@@ -4,10 +4,12 @@ namespace ResearchPipeline.Run;
 
 /// <summary>
 /// A function mapped over a sequence by several threads, its results handed out in the sequence's order, so
-/// that what is done with them cannot depend on which thread finished first. The sequence is taken on the
-/// caller's thread, in batches, and only a few batches run ahead of the one being handed out, so memory stays
-/// bounded whatever the length of the sequence. A failure (of the sequence or of the function) surfaces where
-/// it would have in a plain loop: after every result before it, and nothing after it.
+/// that what is done with them cannot depend on which thread finished first. The sequence is read on a thread
+/// of its own, a little ahead of the caller, who cuts it into batches and takes the results in order: reading
+/// a capture and taking its rows are both serial, and one thread doing both was what a large capture waited on.
+/// Only a few batches run ahead of the one being handed out, so memory stays bounded whatever the length of the
+/// sequence. A failure (of the sequence or of the function) surfaces where it would have in a plain loop: after
+/// every result before it, and nothing after it.
 /// </summary>
 public static class OrderedWork
 {
@@ -28,7 +30,7 @@ public static class OrderedWork
         }
 
         var ahead = new Queue<Task<Outcome<TOut>[]>>();
-        using var items = source.GetEnumerator();
+        using var items = new ReadAhead<TIn>(source, size, 2 * BatchItems, 2 * BatchBytes);
         try
         {
             var more = true;
@@ -73,6 +75,104 @@ public static class OrderedWork
     }
 
     private readonly record struct Outcome<T>(T? Result, ExceptionDispatchInfo? Failure);
+
+    /// <summary>
+    /// A sequence read on a thread of its own into a queue bounded by items and bytes (an item larger than the
+    /// bound still passes, alone); its failure is thrown after the items read before it. Disposing stops the
+    /// reading and waits for the sequence to be let go on its thread, so nothing it reads from is used after.
+    /// </summary>
+    private sealed class ReadAhead<T> : IEnumerator<T>
+    {
+        private readonly IEnumerable<T> _source;
+        private readonly Func<T, long> _size;
+        private readonly int _maxItems;
+        private readonly long _maxBytes;
+        private readonly Queue<(T Item, long Bytes)> _queue = new();
+        private readonly object _gate = new();
+        private readonly Thread _thread;
+        private long _bytes;
+        private bool _ended;
+        private bool _stopped;
+        private ExceptionDispatchInfo? _failure;
+
+        public ReadAhead(IEnumerable<T> source, Func<T, long> size, int maxItems, long maxBytes)
+        {
+            (_source, _size, _maxItems, _maxBytes) = (source, size, maxItems, maxBytes);
+            // A thread, not the pool's: the pool's threads map the batches, and this one mostly waits for room.
+            _thread = new Thread(Read) { IsBackground = true, Name = "read ahead" };
+            _thread.Start();
+        }
+
+        public T Current { get; private set; } = default!;
+
+        object? System.Collections.IEnumerator.Current => Current;
+
+        private void Read()
+        {
+            try
+            {
+                using var items = _source.GetEnumerator();
+                while (true)
+                {
+                    lock (_gate)
+                    {
+                        while (!_stopped && _queue.Count > 0 && (_queue.Count >= _maxItems || _bytes >= _maxBytes)) Monitor.Wait(_gate);
+                        if (_stopped) return;
+                    }
+                    if (!items.MoveNext()) return;
+                    var item = items.Current;
+                    var bytes = _size(item);
+                    lock (_gate)
+                    {
+                        _queue.Enqueue((item, bytes));
+                        _bytes += bytes;
+                        Monitor.PulseAll(_gate);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                _failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _ended = true;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        public bool MoveNext()
+        {
+            lock (_gate)
+            {
+                while (_queue.Count == 0 && !_ended) Monitor.Wait(_gate);
+                if (_queue.TryDequeue(out var next))
+                {
+                    _bytes -= next.Bytes;
+                    Current = next.Item;
+                    Monitor.PulseAll(_gate);
+                    return true;
+                }
+            }
+            _failure?.Throw();
+            return false;
+        }
+
+        public void Reset() => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _stopped = true;
+                Monitor.PulseAll(_gate);
+            }
+            _thread.Join();
+        }
+    }
 
     private static Outcome<TOut>[] MapBatch<TIn, TOut>(List<TIn> batch, Func<TIn, TOut> map, Exception? failure)
     {

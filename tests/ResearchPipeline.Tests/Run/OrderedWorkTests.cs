@@ -59,7 +59,37 @@ public class OrderedWorkTests
             return i;
         });
         foreach (var _ in OrderedWork.Map(items, i => i, workers: 2, size: _ => OrderedWork.BatchBytes / 2)) Interlocked.Decrement(ref alive);
-        // Two items a batch, at most twice the workers' batches ahead, and the batch being handed out.
-        Assert.That(most, Is.LessThanOrEqualTo(2 * (2 * 2 + 1)));
+        // Two items a batch, at most twice the workers' batches ahead, the batch being handed out, and the items
+        // read ahead of the batches (two batches' bytes) with the one being read.
+        Assert.That(most, Is.LessThanOrEqualTo(2 * (2 * 2 + 1) + 4 + 1));
+    }
+
+    [Test]
+    public void A_map_left_early_stops_reading_its_sequence_and_lets_it_go_before_it_returns()
+    {
+        var read = 0;
+        var disposed = false;
+        IEnumerable<int> Items()
+        {
+            try
+            {
+                for (var i = 0; ; i++)
+                {
+                    Interlocked.Increment(ref read);
+                    yield return i;
+                }
+            }
+            finally
+            {
+                disposed = true;
+            }
+        }
+        var taken = OrderedWork.Map(Items(), i => i, workers: 2, size: _ => 1).Take(1_000).ToList();
+        Assert.That(taken, Is.EqualTo(Enumerable.Range(0, 1_000)));
+        Assert.That(disposed, Is.True, "the sequence is let go before the map returns: what it reads from (a capture's file) is closed after");
+        var after = read;
+        Thread.Sleep(50);
+        Assert.That(read, Is.EqualTo(after), "nothing more is read");
+        Assert.That(after, Is.LessThan(1_000 + 4 * 2 * OrderedWork.BatchItems + 2 * OrderedWork.BatchItems + 2), "read ahead by the batches and the queue at most");
     }
 }
