@@ -37,7 +37,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly int _chunkRows;
     private readonly bool _writeBehind;
     private List<TRow> _pending = [];
-    private Task _writing = Task.CompletedTask;
+    private WriteBehind? _behind;
     // The list and the column cells of the row group written last, emptied and taken again for the next, so that
     // a row group costs no new arrays.
     private List<TRow>? _written;
@@ -152,7 +152,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     {
         if (_pending.Count == 0) return;
         // The row group before is written first (and its failure, if any, surfaces here).
-        _writing.GetAwaiter().GetResult();
+        _behind?.Wait();
         if (_stream is null)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
@@ -162,7 +162,11 @@ public sealed class ShardSpool<TRow> : IDisposable
         var rows = _pending;
         _pending = _written ?? new List<TRow>(rows.Count);
         _written = null;
-        if (_writeBehind) _writing = Task.Run(() => WriteGroup(_stream, rows));
+        if (_writeBehind)
+        {
+            var stream = _stream;
+            (_behind ??= new WriteBehind($"{System.IO.Path.GetFileName(Path)} writer")).Hand(() => WriteGroup(stream, rows));
+        }
         else WriteGroup(_stream, rows);
     }
 
@@ -208,13 +212,93 @@ public sealed class ShardSpool<TRow> : IDisposable
         try
         {
             Flush();
-            _writing.GetAwaiter().GetResult();
+            _behind?.Wait();
             if (_stream is not null) WriteIndex(_stream);
         }
         finally
         {
+            _behind?.Dispose();
+            _behind = null;
             _stream?.Dispose();
             _stream = null;
+        }
+    }
+
+    /// <summary>
+    /// One job at a time on a thread of its own. The thread pool's queue is first come, first served: a row group
+    /// queued there waited behind the batches a large capture's workers had queued before it, and the capture's
+    /// reading waited on the row group (the main thread of a run over one 100 MB pcapng at --jobs 2 spent 0.6 s
+    /// of its 2.6 s parse there).
+    /// </summary>
+    private sealed class WriteBehind : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly Thread _thread;
+        private Action? _job;
+        private bool _closed;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+
+        public WriteBehind(string name)
+        {
+            _thread = new Thread(Run) { IsBackground = true, Name = name };
+            _thread.Start();
+        }
+
+        /// <summary>Waits for the job before, then hands this one over.</summary>
+        public void Hand(Action job)
+        {
+            Wait();
+            lock (_gate)
+            {
+                _job = job;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Waits until the job handed over is done; its failure surfaces here.</summary>
+        public void Wait()
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure;
+            lock (_gate)
+            {
+                while (_job is not null) Monitor.Wait(_gate);
+                (failure, _failure) = (_failure, null);
+            }
+            failure?.Throw();
+        }
+
+        private void Run()
+        {
+            while (true)
+            {
+                Action job;
+                lock (_gate)
+                {
+                    while (_job is null && !_closed) Monitor.Wait(_gate);
+                    if (_job is null) return;
+                    job = _job;
+                }
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+                try { job(); }
+                catch (Exception e) { failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
+                lock (_gate)
+                {
+                    _failure = failure;
+                    _job = null;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        /// <summary>Lets the thread end once the job in hand is done (a failure not waited for is dropped, as the spool is).</summary>
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _closed = true;
+                Monitor.PulseAll(_gate);
+            }
+            _thread.Join();
         }
     }
 
