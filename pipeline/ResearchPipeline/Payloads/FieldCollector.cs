@@ -52,8 +52,10 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
     {
         if (depth < limits.MaxNestingDepth)
         {
-            foreach (var hint in hints)
+            // Indexed: every string value of a claimed request comes here, and an interface's enumerator is an object.
+            for (var h = 0; h < hints.Count; h++)
             {
+                var hint = hints[h];
                 if (!hint.Pattern.Matches(path)) continue;
                 if (hint.Form is ValueForm.Protobuf or ValueForm.JsonLines) break;
                 if (hint.Form == ValueForm.Form)
@@ -130,7 +132,12 @@ internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHin
     }
 
     /// <summary>Whether an adapter says the value at <paramref name="path"/> is written as <paramref name="form"/>.</summary>
-    public bool Hinted(string path, ValueForm form) => hints.Any(h => h.Form == form && h.Pattern.Matches(path));
+    public bool Hinted(string path, ValueForm form)
+    {
+        for (var h = 0; h < hints.Count; h++)
+            if (hints[h].Form == form && hints[h].Pattern.Matches(path)) return true;
+        return false;
+    }
 
     /// <summary>
     /// A protobuf message flattened by field numbers: a nested message is <c>n[i]</c> (its i-th occurrence), a

@@ -168,6 +168,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         private IAsyncEnumerator<CellBatch>? _windows;
         private CellBatch? _window;
         private int _at;
+        private ExchangeFacts? _found;
+        private CellBatch? _foundIn;
+        private int _foundAt;
 
         // The transform runs on the merge's own thread and the cursors' streams block: these calls complete
         // before they return.
@@ -177,6 +180,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
             _capture = capture;
             _windows = null;
             _window = null;
+            _foundIn = null;
             if (capture.Outcome.Shards?.Exchanges is not { } range) return;
             // Captures come part after part: a part's file is done with once the next part's begins.
             foreach (var done in _cursors.Keys.Where(p => p != range.Path).ToList())
@@ -202,9 +206,13 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                 }
                 if (string.Equals(_window.Strings("exchange_id")[_at], exchangeId, StringComparison.Ordinal))
                 {
+                    // Asked once per counted field: the exchange's facts are made once.
+                    if (ReferenceEquals(_foundIn, _window) && _foundAt == _at) return _found;
                     var start = _capture!.Capture.FirstTimeUtc?.UtcTicks;
                     var seconds = ExchangeRows.SecondsSince(start, _window.Values<long>(ShardTables.TimeTicks)[_at]);
-                    return new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform) { Host = _window.Strings("host")[_at] };
+                    _found = new ExchangeFacts(_window.Strings("sdk")[_at], seconds, _capture.Capture.Platform) { Host = _window.Strings("host")[_at] };
+                    (_foundIn, _foundAt) = (_window, _at);
+                    return _found;
                 }
                 _at++;
             }

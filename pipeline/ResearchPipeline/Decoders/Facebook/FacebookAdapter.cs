@@ -121,7 +121,7 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
                     PayloadLocation.Cookie => "cookie",
                     _ => "param",
                 };
-                var rule = _semantics.Find(unit.Endpoint, location, relative, f.Value, unit.ValueOf);
+                var rule = _semantics.Find(unit.Endpoint, location, relative, f.Value, unit.ValueOfKey);
                 var type = rule?.NotSentValue is { } placeholder && f.Value == placeholder ? ValueTypes.NotSent : f.ValueType;
                 annotated[index] = new AnnotatedField(f, unit.Endpoint, rule?.Meaning) { ValueType = type };
             }
@@ -140,6 +140,11 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
         public Dictionary<string, string?>.AlternateLookup<ReadOnlySpan<char>> ParamLookup => Params.GetAlternateLookup<ReadOnlySpan<char>>();
 
         public string? ValueOf(string key) => Params.TryGetValue(key, out var v) ? v : null;
+
+        /// <summary><see cref="ValueOf"/> as one delegate for all of the unit's fields, not one made per field.</summary>
+        public Func<string, string?> ValueOfKey => _valueOf ??= ValueOf;
+
+        private Func<string, string?>? _valueOf;
     }
 
     private static List<Unit> Units(Exchange exchange, ImmutableArray<PayloadField> fields)
@@ -151,7 +156,8 @@ public sealed partial class FacebookAdapter : ITrackerAdapter
             var f = fields[i];
             var key = f.KeyPath;
             var unit = top;
-            if (f.Location is PayloadLocation.Body or PayloadLocation.Query && BatchItemParam().Match(key) is { Success: true } m)
+            // The prefix first: the pattern's match is two objects, and nearly no key is a batch item's.
+            if (f.Location is PayloadLocation.Body or PayloadLocation.Query && key.StartsWith("batch[", StringComparison.Ordinal) && BatchItemParam().Match(key) is { Success: true } m)
             {
                 var n = int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
                 if (!items.TryGetValue(n, out unit)) items[n] = unit = new Unit(OtherEndpoint);
