@@ -201,6 +201,10 @@ bench_tls() {
     (cd "$view" && find . -mindepth 2 -name '*.pcapng' -print0 | sort -z | xargs -0 cat) > "$one/$first"
     REQUESTS() { ours_requests; }
     measure "$label-one-file" tls research-pipeline parse 1 1 "$bytes" -- "$CLI" parse --raw "$one" --out "$work/parse-tls" --external "$EXTERNAL" --jobs 1
+    # One large capture's whole run at each job count: what a second core gives a single long recording.
+    for j in $JOBS; do
+        measure "$label-one-file" tls research-pipeline run "$j" 1 "$bytes" -- "$CLI" run --raw "$one" --out "$work/run-tls" --external "$EXTERNAL" --jobs "$j"
+    done
     rm -rf "$work/views" "$work/parse-tls" "$work/run-tls"
 }
 

@@ -115,7 +115,7 @@ public static class Report
         foreach (var one in measured.Where(m => m.Corpus.EndsWith(OneFile, StringComparison.Ordinal)))
             if (measured.FirstOrDefault(m => m.Corpus == one.Corpus[..^OneFile.Length]) is { } apart)
                 md.Append(Invariant($"\nMemory in file size: {apart.Corpus}'s {apart.Files} pcapngs as one {one.Bytes / 1048576.0:F0} MB pcapng (`{one.Corpus}`) peak at {one.PeakRssKb / 1024} MB, against {apart.PeakRssKb / 1024} MB read apart ({Met(one.PeakRssKb < 1.5 * apart.PeakRssKb)} flat, i.e. under 1.5x).\n"));
-        foreach (var run in rows.Where(r => r.Tool == "research-pipeline" && r.Step == "run").OrderBy(r => r.Bytes).ThenBy(r => r.Jobs))
+        foreach (var run in rows.Where(r => r.Tool == "research-pipeline" && r.Step == "run").OrderBy(r => r.Bytes).ThenBy(r => r.Corpus, StringComparer.Ordinal).ThenBy(r => r.Jobs))
             md.Append(Invariant($"\nWhole run (decrypt, decode, enrich, emit) over {run.Corpus}, -j{run.Jobs}: {run.WallSeconds:F2} s, peak {run.PeakRssKb / 1024} MB; under 500 MB: {Met(run.PeakRssKb < 500 * 1024)}.\n"));
         md.Append("\nOurs: `research-pipeline parse` (keys from each pcapng's Decryption Secrets Block and the key log beside it). tshark: every\n");
         md.Append("pcapng concatenated (`cat`, one section each) into one `tshark -o tls.keylog_file:keylog.txt -T fields` printing the HTTP/2 and\n");
