@@ -226,9 +226,8 @@ public sealed class ShardSpool<TRow> : IDisposable
 
     /// <summary>
     /// One job at a time on a thread of its own. The thread pool's queue is first come, first served: a row group
-    /// queued there waited behind the batches a large capture's workers had queued before it, and the capture's
-    /// reading waited on the row group (the main thread of a run over one 100 MB pcapng at --jobs 2 spent 0.6 s
-    /// of its 2.6 s parse there).
+    /// queued there waited behind the batches a large capture's workers had queued before it, and the thread that
+    /// takes the capture's rows waited on the row group (bench/NOTES.md has the measurement).
     /// </summary>
     private sealed class WriteBehind : IDisposable
     {
