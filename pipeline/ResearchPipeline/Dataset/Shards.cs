@@ -16,6 +16,14 @@ public static class Shards
     /// most rows are written and dropped while still young (bench/NOTES.md has the measurements).
     /// </summary>
     public const int ChunkRows = 512;
+
+    /// <summary>
+    /// Rows a spool holds in memory for order (a packet capture's exchanges that wait for an earlier one) before
+    /// it writes them to a file beside the shard. A connection open for the whole capture (a push service's, its
+    /// keys not logged) holds every later row until it ends: in memory, all of a long capture's rows would wait.
+    /// Above what the bench's captures hold (bench/NOTES.md), so that they are not slowed by it.
+    /// </summary>
+    public const int HeldRows = 32_768;
 }
 
 /// <summary>Where one capture's rows of a table are: a run of rows in a shard file.</summary>
@@ -28,7 +36,8 @@ public sealed record ShardRange(string Path, long FirstRow, int Rows);
 /// Parquet footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
 /// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
 /// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
-/// names its flows when they end) is held, in order, until the reader says no row before them is still to come.
+/// names its flows when they end) is held, in order, until the reader says no row before them is still to come;
+/// past <see cref="Shards.HeldRows"/> rows, what is held waits in a file beside the shard.
 /// </summary>
 public sealed class ShardSpool<TRow> : IDisposable
 {
@@ -49,6 +58,16 @@ public sealed class ShardSpool<TRow> : IDisposable
     private readonly Func<TRow, int>? _exchangeOf;
     private List<TRow>? _heldExchange;
     private long _arrivals;
+    private int _heldRows;
+    private readonly int _heldRowsInMemory;
+    // Held exchanges past the limit, each written as a row group of the shard's own encoding to a file beside it,
+    // so that one is copied into the shard as it is when its turn comes; smallest exchange first, as in memory.
+    private readonly PriorityQueue<SpilledExchange, (int Exchange, long Arrival)> _spilled = new();
+    private FileStream? _spill;
+    // The exchange of the last rows appended, and whether they came from the spill file (where no row is kept to
+    // compare the next one with): the order of whole exchanges is then checked by their numbers.
+    private int _lastExchange;
+    private bool _lastSpilled;
     private FileStream? _stream;
     // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
     private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
@@ -64,8 +83,9 @@ public sealed class ShardSpool<TRow> : IDisposable
     /// capture read by several workers, whose rows would otherwise wait on the one thread that takes them.
     /// </param>
     /// <param name="exchangeOf">The ordinal of the exchange a row belongs to: what held rows are ordered by (see <see cref="Begin"/>).</param>
+    /// <param name="heldRows">Rows held for order in memory at most; more are written to a file beside the shard (<see cref="Shards.HeldRows"/>).</param>
     public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false,
-        Func<TRow, int>? exchangeOf = null)
+        Func<TRow, int>? exchangeOf = null, int heldRows = Shards.HeldRows)
     {
         Path = path;
         _table = table;
@@ -74,9 +94,16 @@ public sealed class ShardSpool<TRow> : IDisposable
         _writeBehind = writeBehind;
         _cells = new Array?[columns.Count];
         _exchangeOf = exchangeOf;
+        _heldRowsInMemory = Math.Max(1, heldRows);
     }
 
     public string Path { get; }
+
+    /// <summary>The most rows held for order in memory at once, over every capture so far.</summary>
+    public int MostRowsHeld { get; private set; }
+
+    /// <summary>Rows written to the file beside the shard while they waited for order, over every capture so far.</summary>
+    public long RowsSpilled { get; private set; }
 
     /// <param name="inOrder">
     /// Whether the capture gives its rows in the table's order; if not, they are held until <see cref="ReleaseBelow"/>
@@ -87,7 +114,10 @@ public sealed class ShardSpool<TRow> : IDisposable
     {
         if (!inOrder && _exchangeOf is null) throw new InvalidOperationException($"{Path}: rows out of order are held by exchange, and this spool was given no exchange of a row");
         _held.Clear();
+        _spilled.Clear();
         _heldExchange = null;
+        _heldRows = 0;
+        _spill?.SetLength(0);
         _firstRow = _rows;
         _holding = !inOrder;
     }
@@ -103,6 +133,9 @@ public sealed class ShardSpool<TRow> : IDisposable
                 _held.Enqueue(_heldExchange, (exchange, _arrivals++));
             }
             _heldExchange.Add(row);
+            MostRowsHeld = Math.Max(MostRowsHeld, ++_heldRows);
+            // The exchange still coming stays: its rows come at once, and a spilled group is a whole exchange.
+            if (_heldRows > _heldRowsInMemory && _heldRows > _heldExchange.Count) Spill();
             return;
         }
         AppendInOrder(row);
@@ -114,20 +147,33 @@ public sealed class ShardSpool<TRow> : IDisposable
     /// </summary>
     public void ReleaseBelow(int exchange)
     {
-        while (_held.TryPeek(out _, out var key) && key.Exchange < exchange) AppendHeld(_held.Dequeue());
+        while (NextHeld(exchange)) { }
     }
 
     /// <summary>The capture's rows, or null when it had none.</summary>
     public ShardRange? End()
     {
-        while (_held.TryDequeue(out var rows, out _)) AppendHeld(rows);
+        while (NextHeld(int.MaxValue)) { }
+        _spill?.SetLength(0);
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
+    }
+
+    /// <summary>Appends the held exchange that comes first, in memory or spilled, if it is before <paramref name="below"/>.</summary>
+    private bool NextHeld(int below)
+    {
+        var inMemory = _held.TryPeek(out _, out var memoryKey) && memoryKey.Exchange < below;
+        var spilled = _spilled.TryPeek(out _, out var spilledKey) && spilledKey.Exchange < below;
+        if (inMemory && (!spilled || memoryKey.CompareTo(spilledKey) < 0)) AppendHeld(_held.Dequeue());
+        else if (spilled) AppendSpilled(_spilled.Dequeue(), spilledKey.Exchange);
+        else return false;
+        return true;
     }
 
     private void AppendHeld(List<TRow> rows)
     {
         // A row of the same exchange after this is held apart, and refused if it sorts before these.
         if (ReferenceEquals(rows, _heldExchange)) _heldExchange = null;
+        _heldRows -= rows.Count;
         foreach (var row in rows) AppendInOrder(row);
     }
 
@@ -135,11 +181,71 @@ public sealed class ShardSpool<TRow> : IDisposable
     {
         // A reader that promises order (or says where it is ordered up to) and breaks it is a bug; published rows
         // would come out unsorted.
-        if (_rows > _firstRow && _table.Order(_last!, row) > 0)
-            throw new InvalidOperationException($"{_table.Name} rows arrived out of the table's order ({Path})");
+        if (_rows > _firstRow && (_lastSpilled ? _exchangeOf!(row) <= _lastExchange : _table.Order(_last!, row) > 0))
+            throw OutOfOrder();
         _last = row;
+        _lastSpilled = false;
+        if (_exchangeOf is not null) _lastExchange = _exchangeOf(row);
         Append(row);
     }
+
+    private InvalidOperationException OutOfOrder() => new($"{_table.Name} rows arrived out of the table's order ({Path})");
+
+    /// <summary>
+    /// Writes every held exchange but the one still coming to the file beside the shard, each as a row group in
+    /// the shard's own encoding, and lets their rows go.
+    /// </summary>
+    private void Spill()
+    {
+        // The group encoder's buffers are the write-behind's too.
+        _behind?.Wait();
+        _spill ??= new FileStream(Path + ".held", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        _spill.Seek(0, SeekOrigin.End);
+        (int, long)? comingKey = null;
+        while (_held.TryDequeue(out var rows, out var key))
+        {
+            if (ReferenceEquals(rows, _heldExchange))
+            {
+                comingKey = key;
+                continue;
+            }
+            // Checked here, as it would have been row by row when appended: the spilled rows are not seen again.
+            for (var i = 1; i < rows.Count; i++)
+                if (_table.Order(rows[i - 1], rows[i]) > 0) throw OutOfOrder();
+            var offset = _spill.Position;
+            EncodeGroup(_spill, rows);
+            _spilled.Enqueue(new SpilledExchange(offset, checked((int)(_spill.Position - offset)), rows.Count), key);
+            RowsSpilled += rows.Count;
+        }
+        if (comingKey is { } coming) _held.Enqueue(_heldExchange!, coming);
+        _heldRows = _heldExchange?.Count ?? 0;
+    }
+
+    /// <summary>Copies a spilled exchange's row group into the shard, after the rows before it.</summary>
+    private void AppendSpilled(SpilledExchange spilled, int exchange)
+    {
+        if (_rows > _firstRow && (_lastSpilled ? exchange <= _lastExchange : _exchangeOf!(_last!) >= exchange)) throw OutOfOrder();
+        Flush();
+        _behind?.Wait();
+        var stream = OpenStream();
+        var bytes = ArrayPool<byte>.Shared.Rent(spilled.Bytes);
+        try
+        {
+            _spill!.Position = spilled.Offset;
+            _spill.ReadExactly(bytes, 0, spilled.Bytes);
+            _index.Add((stream.Position, spilled.Rows));
+            stream.Write(bytes, 0, spilled.Bytes);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+        _rows += spilled.Rows;
+        _lastExchange = exchange;
+        _lastSpilled = true;
+    }
+
+    private readonly record struct SpilledExchange(long Offset, int Bytes, int Rows);
 
     private void Append(TRow row)
     {
@@ -153,21 +259,21 @@ public sealed class ShardSpool<TRow> : IDisposable
         if (_pending.Count == 0) return;
         // The row group before is written first (and its failure, if any, surfaces here).
         _behind?.Wait();
-        if (_stream is null)
-        {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            _stream = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            WriteHeader(_stream);
-        }
+        var stream = OpenStream();
         var rows = _pending;
         _pending = _written ?? new List<TRow>(rows.Count);
         _written = null;
-        if (_writeBehind)
-        {
-            var stream = _stream;
-            (_behind ??= new WriteBehind($"{System.IO.Path.GetFileName(Path)} writer")).Hand(() => WriteGroup(stream, rows));
-        }
-        else WriteGroup(_stream, rows);
+        if (_writeBehind) (_behind ??= new WriteBehind($"{System.IO.Path.GetFileName(Path)} writer")).Hand(() => WriteGroup(stream, rows));
+        else WriteGroup(stream, rows);
+    }
+
+    private FileStream OpenStream()
+    {
+        if (_stream is not null) return _stream;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _stream = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        WriteHeader(_stream);
+        return _stream;
     }
 
     private void WriteHeader(FileStream stream)
@@ -186,11 +292,19 @@ public sealed class ShardSpool<TRow> : IDisposable
 
     private void WriteGroup(FileStream stream, List<TRow> rows)
     {
+        _index.Add((stream.Position, rows.Count));
+        EncodeGroup(stream, rows);
+        // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
+        rows.Clear();
+        _written = rows;
+    }
+
+    private void EncodeGroup(FileStream stream, List<TRow> rows)
+    {
         // Each column is written as soon as it is encoded (one column's bytes held, not the group's); the
         // lengths follow the columns, in the group's tail.
         var tail = new byte[4 + 4 * _columns.Count];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail, rows.Count);
-        _index.Add((stream.Position, rows.Count));
         for (var c = 0; c < _columns.Count; c++)
         {
             var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
@@ -201,9 +315,6 @@ public sealed class ShardSpool<TRow> : IDisposable
             stream.Write(_column.WrittenSpan);
         }
         stream.Write(tail);
-        // Row groups are written one at a time: the next Flush waits for this one before it takes the list.
-        rows.Clear();
-        _written = rows;
     }
 
     /// <summary>Writes the last rows and the file's index: the file can be read once every capture is written.</summary>
@@ -221,6 +332,8 @@ public sealed class ShardSpool<TRow> : IDisposable
             _behind = null;
             _stream?.Dispose();
             _stream = null;
+            _spill?.Dispose();
+            _spill = null;
         }
     }
 

@@ -14,9 +14,11 @@ namespace ResearchPipeline.Tests.Dataset;
 public class ShardTests
 {
     /// <param name="overlap">Row groups encoded on another thread while the next is filled, as a run with more than one job does.</param>
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once(bool overlap)
+    /// <param name="heldRows">Rows a spool holds for order in memory; fewer than a packet capture waits with, so the rest go to its file.</param>
+    [TestCase(false, Shards.HeldRows)]
+    [TestCase(true, Shards.HeldRows)]
+    [TestCase(false, 5)]
+    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once(bool overlap, int heldRows)
     {
         // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
         // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
@@ -34,9 +36,11 @@ public class ShardTests
         // Two workers taking the captures in turn, in the captures table's order, with a row group every 7 rows.
         var order = Enumerable.Range(0, files.Count)
             .OrderBy(i => whole[i].Capture.CaptureId, StringComparer.Ordinal).ThenBy(i => whole[i].Capture.FileName, StringComparer.Ordinal).ToList();
-        var spools = new[] { new CaptureSpool(folder, 1, chunkRows: 7), new CaptureSpool(folder, 2, chunkRows: 7) };
+        var spools = new[] { new CaptureSpool(folder, 1, chunkRows: 7, heldRows: heldRows), new CaptureSpool(folder, 2, chunkRows: 7, heldRows: heldRows) };
         var sharded = order.Select((i, n) => CaptureParse.Run(files[i], apps, formats, ReadLimits.Default, identify, spool: spools[n % 2])).ToList();
         foreach (var spool in spools) spool.Dispose();
+        var tableSpools = spools.SelectMany(s => new (int MostHeld, long Spilled)[] { (s.Exchanges.MostRowsHeld, s.Exchanges.RowsSpilled),
+            (s.Payloads.MostRowsHeld, s.Payloads.RowsSpilled), (s.Matches.MostRowsHeld, s.Matches.RowsSpilled) }).ToList();
 
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, devices.Devices, whole.SelectMany(o => o.Sensitive));
         var captures = Sessions.MarkPrimary(sharded.Select(o => o.Capture)).ToList();
@@ -76,6 +80,15 @@ public class ShardTests
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
+            // The packet captures' rows waited for order; with a small limit most of them waited on disk.
+            if (heldRows < Shards.HeldRows)
+            {
+                var largestExchange = whole.SelectMany(o => o.Payloads).CountBy(p => (p.CaptureId, p.ExchangeOrdinal)).Max(c => c.Value);
+                Assert.That(tableSpools.Sum(t => t.Spilled), Is.GreaterThan(1000), "rows spilled");
+                Assert.That(tableSpools.Max(t => t.MostHeld), Is.LessThanOrEqualTo(heldRows + largestExchange), "held in memory: the limit and the exchange still coming");
+            }
+            else Assert.That(tableSpools.Sum(t => t.Spilled), Is.Zero);
+            Assert.That(Directory.GetFiles(folder, "*.held"), Is.Empty, "the spill files go with their spools");
             Assert.That(FieldAggregates.TrackerFields(payloads, exchanges, attribution).Select(r => r.Adapter).Distinct().ToList(), Has.Count.GreaterThan(1), "several trackers' fields");
             // Each app has one capture that counts (its session's HAR): emit held one app's tallies at a time, of seven apps.
             Assert.That(captures.Select(c => c.AppId).Distinct().Count(), Is.GreaterThan(5));
@@ -121,6 +134,50 @@ public class ShardTests
         spool.Begin(inOrder: true);
         spool.Add(Row(5));
         Assert.That(() => spool.Add(Row(4)), Throws.InvalidOperationException.With.Message.Contains("out of the table's order"));
+    }
+
+    [Test]
+    public async Task Rows_held_past_the_limit_wait_on_disk_and_come_back_in_order_and_checked()
+    {
+        var folder = TestFiles.NewTempFolder("spill");
+        using var spool = new ShardSpool<IdentifierMatchRow>(Path.Combine(folder, "m.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches,
+            chunkRows: 3, exchangeOf: r => r.Ordinal, heldRows: 2);
+        IdentifierMatchRow Row(int ordinal, string identity = "idfa") => new()
+        {
+            ExchangeId = $"c:{ordinal}", CaptureId = "c", Ordinal = ordinal, AppId = "a", Identity = identity, Location = "query", KeyPath = "k", Transform = "plain", Host = "h",
+        };
+
+        // Exchange 0 waits (a connection open from the start); every later exchange is held behind it.
+        spool.Begin(inOrder: false);
+        foreach (var ordinal in new[] { 5, 3, 4, 1, 2 })
+        {
+            spool.Add(Row(ordinal, "gaid"));
+            spool.Add(Row(ordinal, "idfa"));
+        }
+        spool.ReleaseBelow(0);
+        spool.Add(Row(0));
+        Assert.That(spool.End(), Is.EqualTo(new ShardRange(spool.Path, 0, 11)));
+        // Each new exchange's first row tips the count over: what is held is written out, all but that exchange.
+        Assert.That(spool.MostRowsHeld, Is.EqualTo(3), "the limit and the exchange still coming");
+        Assert.That(spool.RowsSpilled, Is.EqualTo(10));
+
+        // An exchange of a spilled group's number after that group went out is refused, as in memory.
+        spool.Begin(inOrder: false);
+        spool.Add(Row(7));
+        spool.Add(Row(8));
+        spool.Add(Row(9));
+        spool.ReleaseBelow(9);
+        spool.Add(Row(8, "gaid"));
+        Assert.That(() => spool.End(), Throws.InvalidOperationException.With.Message.Contains("out of the table's order"));
+        spool.Dispose();
+
+        await using var cursor = await ShardCursor<IdentifierMatchRow>.OpenAsync(spool.Path, ShardTables.IdentifierMatches, default);
+        var batch = await cursor.ReadWholeAsync(new ShardRange(spool.Path, 0, 11), default);
+        var ordinals = batch.Values<int>(ShardTables.Ordinal);
+        var identities = batch.Strings("identity");
+        var read = Enumerable.Range(batch.Start, batch.Count).Select(i => $"{ordinals[i]}:{identities[i]}").ToList();
+        Assert.That(read, Is.EqualTo(new[] { "0:idfa" }.Concat(Enumerable.Range(1, 5).SelectMany(o => new[] { $"{o}:gaid", $"{o}:idfa" }))));
+        Assert.That(Directory.GetFiles(folder, "*.held"), Is.Empty);
     }
 
     [Test]
