@@ -137,6 +137,48 @@ public class ShardTests
     }
 
     [Test]
+    public async Task A_connection_open_for_the_whole_capture_holds_no_more_rows_in_memory_than_the_limit_and_the_shard_is_the_same()
+    {
+        // Recorded by lab/long-connection/record.sh (tests/fixtures/lab/README.md): 200 HTTPS requests, their keys
+        // in the file, beside one TLS connection without keys, open from the first packet to the last.
+        var path = Path.Combine(TestFiles.Fixtures, "lab", "long-connection.pcapng");
+        var file = new CaptureFile(path, "lab/long-connection.pcapng", "lab", new FileInfo(path).Length);
+        var folder = TestFiles.NewTempFolder("long-connection");
+
+        CaptureSpool Spool(string name, int heldRows) => new(folder, name, chunkRows: 64, heldRows: heldRows);
+        var kept = Spool("kept", Shards.HeldRows);
+        var spilled = Spool("spilled", 100);
+        var inMemory = CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default, spool: kept);
+        var onDisk = CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default, spool: spilled);
+        kept.Dispose();
+        spilled.Dispose();
+
+        var payloadRows = inMemory.Shards!.Payloads!.Rows;
+        Assert.Multiple(() =>
+        {
+            Assert.That(inMemory.ExchangeRowCount, Is.EqualTo(201), "the 200 requests and the connection's flow");
+            Assert.That(payloadRows, Is.GreaterThan(200 * 10), "every request decoded");
+            // Every request's rows waited for the connection's row, given (and held too) when it closed.
+            Assert.That(kept.Payloads.MostRowsHeld, Is.EqualTo(payloadRows));
+            Assert.That(kept.Exchanges.MostRowsHeld, Is.EqualTo(201));
+            Assert.That(spilled.Payloads.MostRowsHeld, Is.LessThanOrEqualTo(100 + 20), "the limit and the exchange still coming");
+            Assert.That(spilled.Payloads.RowsSpilled, Is.GreaterThan(payloadRows - 120));
+            Assert.That(spilled.Exchanges.MostRowsHeld, Is.LessThanOrEqualTo(101));
+        });
+
+        async Task<List<string>> Rows<TRow>(ShardRange range, IReadOnlyList<TableColumn<TRow>> columns)
+        {
+            await using var cursor = await ShardCursor<TRow>.OpenAsync(range.Path, columns, default);
+            var batch = await cursor.ReadWholeAsync(range, default);
+            return Enumerable.Range(batch.Start, batch.Count)
+                .Select(i => string.Join("|", columns.Select(c => batch[c.Name].GetValue(i) is { } v ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : "null")))
+                .ToList();
+        }
+        Assert.That(await Rows(onDisk.Shards!.Payloads!, ShardTables.PayloadFields), Is.EqualTo(await Rows(inMemory.Shards.Payloads!, ShardTables.PayloadFields)));
+        Assert.That(await Rows(onDisk.Shards!.Exchanges!, ShardTables.Exchanges), Is.EqualTo(await Rows(inMemory.Shards.Exchanges!, ShardTables.Exchanges)));
+    }
+
+    [Test]
     public async Task Rows_held_past_the_limit_wait_on_disk_and_come_back_in_order_and_checked()
     {
         var folder = TestFiles.NewTempFolder("spill");
