@@ -61,6 +61,8 @@ internal sealed class ContainerInput : IDisposable
     private void Fill(int count)
     {
         var held = _end - _start;
+        // A damaged length asks for more than the file holds: the buffer grows no larger than what is left of it.
+        if (_stream!.CanSeek) count = (int)Math.Min(count, held + Math.Max(0, _stream.Length - _stream.Position));
         if (count > _buffer.Length)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(count);

@@ -18,8 +18,10 @@ internal static class PcapNgContainer
     private const uint DecryptionSecrets = 0x0A;
     private const uint ByteOrderMagic = 0x1A2B3C4D;
 
-    // Blocks larger than this are damage rather than packets: no tool writes packets near this size.
-    private const int MaxBlockLength = 16 << 20;
+    // Blocks larger than this are damage: Wireshark's own limit (an enhanced packet block holding the largest D-Bus
+    // message, 128 MiB, with 128 KiB of options). The 16 MiB it had before refused what editcap writes itself: the
+    // Decryption Secrets Block of a long key log (40,000 TLS connections' keys are 37 MB).
+    private const int MaxBlockLength = 32 + (128 << 20) + (128 << 10);
 
     public static bool Recognises(ReadOnlySpan<byte> head) =>
         head.Length >= 12 && BinaryPrimitives.ReadUInt32LittleEndian(head) == SectionHeader
