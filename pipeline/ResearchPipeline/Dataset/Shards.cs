@@ -68,6 +68,11 @@ public sealed class ShardSpool<TRow> : IDisposable
     // compare the next one with): the order of whole exchanges is then checked by their numbers.
     private int _lastExchange;
     private bool _lastSpilled;
+    // Rows taken back from the spill file, gathered into a group of the shard's size; and the cells one spilled
+    // exchange is read into first.
+    private readonly Array?[] _spilledCells;
+    private int _spilledCount;
+    private readonly Array?[] _spillRead;
     private FileStream? _stream;
     // The column being encoded, kept from one to the next; offsets and rows of the groups written, for the index.
     private readonly System.Buffers.ArrayBufferWriter<byte> _column = new(1 << 16);
@@ -95,6 +100,8 @@ public sealed class ShardSpool<TRow> : IDisposable
         _cells = new Array?[columns.Count];
         _exchangeOf = exchangeOf;
         _heldRowsInMemory = Math.Max(1, heldRows);
+        _spilledCells = new Array?[columns.Count];
+        _spillRead = new Array?[columns.Count];
     }
 
     public string Path { get; }
@@ -154,6 +161,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     public ShardRange? End()
     {
         while (NextHeld(int.MaxValue)) { }
+        WriteSpilledCells();
         _spill?.SetLength(0);
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
     }
@@ -221,20 +229,22 @@ public sealed class ShardSpool<TRow> : IDisposable
         _heldRows = _heldExchange?.Count ?? 0;
     }
 
-    /// <summary>Copies a spilled exchange's row group into the shard, after the rows before it.</summary>
+    /// <summary>
+    /// Takes a spilled exchange back into the shard, after the rows before it: its row group is read into the cells
+    /// of the group being filled from the spill file, so that the shard's groups stay whole groups (an exchange
+    /// a group, as written to the spill file, would make emit read a group per exchange).
+    /// </summary>
     private void AppendSpilled(SpilledExchange spilled, int exchange)
     {
         if (_rows > _firstRow && (_lastSpilled ? exchange <= _lastExchange : _exchangeOf!(_last!) >= exchange)) throw OutOfOrder();
+        // The rows before it are a group of their own.
         Flush();
-        _behind?.Wait();
-        var stream = OpenStream();
         var bytes = ArrayPool<byte>.Shared.Rent(spilled.Bytes);
         try
         {
             _spill!.Position = spilled.Offset;
             _spill.ReadExactly(bytes, 0, spilled.Bytes);
-            _index.Add((stream.Position, spilled.Rows));
-            stream.Write(bytes, 0, spilled.Bytes);
+            ReadSpilledGroup(bytes.AsSpan(0, spilled.Bytes), spilled);
         }
         finally
         {
@@ -243,12 +253,53 @@ public sealed class ShardSpool<TRow> : IDisposable
         _rows += spilled.Rows;
         _lastExchange = exchange;
         _lastSpilled = true;
+        if (_spilledCount >= _chunkRows) WriteSpilledCells();
+    }
+
+    private void ReadSpilledGroup(ReadOnlySpan<byte> group, SpilledExchange spilled)
+    {
+        var tail = group[^(4 + 4 * _columns.Count)..];
+        var rows = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+        if (rows != spilled.Rows) throw new InvalidDataException($"{Path}.held: a group of {rows} rows where {spilled.Rows} were written");
+        var start = 0;
+        for (var c = 0; c < _columns.Count; c++)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail[(4 + 4 * c)..]);
+            var read = _spillRead[c] is { } r && r.Length >= rows ? r : _spillRead[c] = _columns[c].NewCells(rows);
+            var reader = new ShardReader(group.Slice(start, length), Path + ".held", spilled.Offset + start);
+            _columns[c].ReadShard(ref reader, read, rows, shared: null);
+            reader.End();
+            start += length;
+            var into = _spilledCells[c];
+            if (into is null || into.Length < _spilledCount + rows)
+            {
+                var larger = _columns[c].NewCells(Math.Max(_chunkRows, _spilledCount + rows));
+                if (into is not null) Array.Copy(into, larger, _spilledCount);
+                _spilledCells[c] = into = larger;
+            }
+            Array.Copy(read, 0, into, _spilledCount, rows);
+        }
+        _spilledCount += rows;
+    }
+
+    /// <summary>Writes the rows taken back from the spill file as one group.</summary>
+    private void WriteSpilledCells()
+    {
+        if (_spilledCount == 0) return;
+        _behind?.Wait();
+        var stream = OpenStream();
+        _index.Add((stream.Position, _spilledCount));
+        EncodeCells(stream, c => _spilledCells[c]!, _spilledCount);
+        for (var c = 0; c < _columns.Count; c++) Array.Clear(_spilledCells[c]!, 0, _spilledCount);
+        _spilledCount = 0;
     }
 
     private readonly record struct SpilledExchange(long Offset, int Bytes, int Rows);
 
     private void Append(TRow row)
     {
+        // Rows taken back from the spill file before it are a group of their own.
+        if (_spilledCount > 0) WriteSpilledCells();
         _pending.Add(row);
         _rows++;
         if (_pending.Count == _chunkRows) Flush();
@@ -299,18 +350,24 @@ public sealed class ShardSpool<TRow> : IDisposable
         _written = rows;
     }
 
-    private void EncodeGroup(FileStream stream, List<TRow> rows)
+    private void EncodeGroup(FileStream stream, List<TRow> rows) => EncodeCells(stream, c =>
+    {
+        var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
+        _columns[c].Fill(cells, rows, 0, rows.Count);
+        return cells;
+    }, rows.Count);
+
+    private void EncodeCells(FileStream stream, Func<int, Array> cellsOf, int rows)
     {
         // Each column is written as soon as it is encoded (one column's bytes held, not the group's); the
         // lengths follow the columns, in the group's tail.
         var tail = new byte[4 + 4 * _columns.Count];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail, rows.Count);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail, rows);
         for (var c = 0; c < _columns.Count; c++)
         {
-            var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
-            _columns[c].Fill(cells, rows, 0, rows.Count);
+            var cells = cellsOf(c);
             _column.ResetWrittenCount();
-            _columns[c].WriteShard(_column, cells, rows.Count);
+            _columns[c].WriteShard(_column, cells, rows);
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(4 + 4 * c), _column.WrittenCount);
             stream.Write(_column.WrittenSpan);
         }
@@ -323,6 +380,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         try
         {
             Flush();
+            WriteSpilledCells();
             _behind?.Wait();
             if (_stream is not null) WriteIndex(_stream);
         }
@@ -557,6 +615,9 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     /// <summary>Rows in the file, by its index.</summary>
     public long Rows => _rows.Sum(r => (long)r);
+
+    /// <summary>Row groups in the file, by its index.</summary>
+    public int Groups => _rows.Length;
 
     private InvalidDataException Corrupt(long offset, string what) => new($"{_path}: corrupt shard at offset {offset}: {what}");
 

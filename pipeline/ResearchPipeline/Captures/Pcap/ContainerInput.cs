@@ -65,10 +65,20 @@ internal sealed class ContainerInput : IDisposable
         if (_stream!.CanSeek) count = (int)Math.Min(count, held + Math.Max(0, _stream.Length - _stream.Position));
         if (count > _buffer.Length)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(count);
+            // Beyond a chunk, the buffer is the block's own and not the pool's: a pool keeps what it is given back
+            // (a 37 MB secrets block, a long key log's, would be rented as 64 MB and kept).
+            var bigger = count > ChunkBytes ? new byte[count] : ArrayPool<byte>.Shared.Rent(count);
             _buffer.AsSpan(_start, held).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            Release(_buffer);
             _buffer = bigger;
+        }
+        else if (_buffer.Length > ChunkBytes && Math.Max(count, held) <= ChunkBytes)
+        {
+            // After a large block, the rest of the file is read in chunks again rather than into a buffer of its size.
+            var smaller = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            _buffer.AsSpan(_start, held).CopyTo(smaller);
+            Release(_buffer);
+            _buffer = smaller;
         }
         else
         {
@@ -84,10 +94,15 @@ internal sealed class ContainerInput : IDisposable
         }
     }
 
+    private static void Release(byte[] buffer)
+    {
+        if (buffer.Length is > 0 and <= ChunkBytes) ArrayPool<byte>.Shared.Return(buffer);
+    }
+
     public void Dispose()
     {
         if (_buffer.Length == 0) return;
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release(_buffer);
         _buffer = [];
     }
 }
