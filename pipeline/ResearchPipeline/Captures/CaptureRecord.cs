@@ -45,7 +45,7 @@ public enum Severity
 
 /// <summary>
 /// Key material a capture carries for decrypting its own traffic (a pcapng Decryption Secrets Block: a TLS key
-/// log, SSH or WireGuard keys). Kept as bytes for a later decryption step; <paramref name="Kind"/> names the
-/// secrets type (tls-key-log, ssh-key-log, ...).
+/// log, SSH or WireGuard keys); <paramref name="Kind"/> names the secrets type (tls-key-log, ssh-key-log, ...).
+/// <paramref name="Secrets"/> lies in the reader's buffer, as a packet does: valid until the next read.
 /// </summary>
 internal sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, string Location) : CaptureRecord;

@@ -187,7 +187,9 @@ public sealed class PcapNgReader : PacketCaptureReader
         var blocks = 0;
         foreach (var secrets in PcapNgContainer.TlsSecrets(input))
         {
-            keys.Add(secrets);
+            // As a span: the key log of a file beside the capture is kept to be told apart if it comes again, and a
+            // secrets block's (tens of MB for a long key log) would be kept with it to the end of the capture.
+            keys.Add(secrets.Span);
             blocks++;
         }
         return blocks;

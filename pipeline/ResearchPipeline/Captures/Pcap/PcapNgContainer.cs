@@ -188,7 +188,8 @@ internal static class PcapNgContainer
                     {
                         var secretsType = U32(body.Span, bigEndian);
                         var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
-                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength).ToArray(), BlockAt(offset)));
+                        // In place, as a packet is: taken before the next read (a long key log's block is tens of MB).
+                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength), BlockAt(offset)));
                     }
                     break;
             }
@@ -200,7 +201,8 @@ internal static class PcapNgContainer
     /// The TLS key logs of every Decryption Secrets Block, found by walking block headers only (packets are
     /// skipped, not read), so that secrets written after the packets they decrypt are known before those packets.
     /// </summary>
-    public static IEnumerable<byte[]> TlsSecrets(Stream stream)
+    /// <remarks>Each key log is a slice of a block read for it alone: kept by no one after it is added.</remarks>
+    public static IEnumerable<ReadOnlyMemory<byte>> TlsSecrets(Stream stream)
     {
         // Headers are read from large chunks, so that a file of small packets costs a few reads, not one per block.
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(stream.Length, 12, 1 << 20));
@@ -214,7 +216,7 @@ internal static class PcapNgContainer
         }
     }
 
-    private static IEnumerable<byte[]> TlsSecrets(Stream stream, byte[] chunk)
+    private static IEnumerable<ReadOnlyMemory<byte>> TlsSecrets(Stream stream, byte[] chunk)
     {
         long chunkStart = 0;
         var chunkLength = 0;
@@ -242,7 +244,7 @@ internal static class PcapNgContainer
                     if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
                     chunkLength = 0;
                 }
-                if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return body.AsSpan(8, n).ToArray();
+                if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return body.AsMemory(8, n);
             }
             offset += length;
         }

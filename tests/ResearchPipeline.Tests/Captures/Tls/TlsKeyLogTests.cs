@@ -63,7 +63,7 @@ public class TlsKeyLogTests
             File.WriteAllBytes(path, file);
             var inMemory = PcapNgContainer.TlsSecrets(file).Select(s => Convert.ToHexString(s.Span)).ToList();
             using var stream = new CountingStream(File.OpenRead(path));
-            var ahead = PcapNgContainer.TlsSecrets(stream).Select(Convert.ToHexString).ToList();
+            var ahead = PcapNgContainer.TlsSecrets(stream).Select(s => Convert.ToHexString(s.Span)).ToList();
             Assert.That(inMemory, Has.Count.EqualTo(10 * sessions.Count), "a key log block per section");
             Assert.That(ahead, Is.EqualTo(inMemory));
             // A block inside the chunk read is taken from it, not read again with a fresh chunk after it.
