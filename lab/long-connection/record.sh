@@ -41,10 +41,11 @@ exec 4> "$WORK/push"
 printf 'GET /v1/connect?channel=device HTTP/1.1\r\nHost: push.lab.example\r\n\r\n' >&4
 sleep 0.5
 
-# The app's requests: an advertising id, a device model and an event per request, in a curl config.
+# The app's requests: the device's advertising id (one, as a phone has), its model and an event per request, in a
+# curl config.
 {
     for i in $(seq 1 "$REQUESTS"); do
-        printf 'url = "https://collect.lab.example:%s/v1/events?advertiser_id=6f1c2a8e-3b7d-4e59-9a14-%012d&seq=%d"\n' "$PORT" "$i" "$i"
+        printf 'url = "https://collect.lab.example:%s/v1/events?advertiser_id=6f1c2a8e-3b7d-4e59-9a14-2c5e7d0b9f31&seq=%d"\n' "$PORT" "$i"
         printf 'data = "event=app_open&device_model=Pixel%%207&os_version=14&session=%d&carrier=Lab%%20Mobile"\n' "$i"
         # Options apply to the request they are given with: each block names the certificate and the address again.
         printf 'header = "Connection: close"\noutput = "/dev/null"\ncacert = "%s"\nresolve = "collect.lab.example:%s:127.0.0.1"\n' "$WORK/cert.pem" "$PORT"
