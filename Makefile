@@ -160,11 +160,13 @@ site: $(CLI) $(PUBLISHED)
 
 ## bench: scaled corpora (data/interim/bench, up to 1 GB), every stage at -j1/-j2 beside TrackHAR, tshark, mitmdump,
 ##        mmdblookup and cat, and the decrypting reader beside tshark on TLS+HTTP/2 pcapngs with keys (BENCH_TLS_SIZES);
+##        one pcapng of BENCH_LONG_CONNECTION requests recorded beside a connection open throughout;
 ##        writes bench/results.csv and docs/BENCHMARKS.md
 BENCH_SIZES ?= 10MB,100MB,1GB
 BENCH_TLS_SIZES ?= 100MB
+BENCH_LONG_CONNECTION ?= 40000
 bench: $(CLI) reference
-	SIZES=$(BENCH_SIZES) TLS_SIZES=$(BENCH_TLS_SIZES) DOTNET=$(DOTNET) bench/run.sh
+	SIZES=$(BENCH_SIZES) TLS_SIZES=$(BENCH_TLS_SIZES) LONG_CONNECTION=$(BENCH_LONG_CONNECTION) DOTNET=$(DOTNET) bench/run.sh
 
 ## slurm-demo: start a single-node Slurm cluster on loopback in SLURM_DEMO (needs root, slurm-wlm, munge); then
 ##             export SLURM_CONF=$(SLURM_DEMO)/slurm.conf and make all CLUSTER=slurm OUT=/tmp/out

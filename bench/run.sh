@@ -7,6 +7,8 @@
 #   BIG_HAR=2GB bench/run.sh          also one single HAR of that size (peak memory of one huge capture)
 #   TLS_SIZES=100MB bench/run.sh      sizes of the decrypting-reader corpus (TLS + HTTP/2 pcapngs with keys; default 100MB;
 #                                     empty: no decrypting-reader row)
+#   LONG_CONNECTION=40000 bench/run.sh  requests of one pcapng recorded beside a connection open throughout
+#                                     (lab/long-connection/record.sh; default 40000; empty: none)
 #
 # Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (real captures;
 # default tests/fixtures/captures), EXTERNAL (reference data from make reference; default data/external).
@@ -22,6 +24,7 @@ SHARED=${SHARED:-tests/fixtures/captures}
 EXTERNAL=${EXTERNAL:-data/external}
 BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}
+LONG_CONNECTION=${LONG_CONNECTION-40000}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
 CLI=pipeline/ResearchPipeline.Cli/bin/Release/program/research-pipeline
@@ -212,6 +215,20 @@ IFS=, read -ra sizes <<< "$SIZES"
 for size in "${sizes[@]}"; do bench_corpus "$BENCH_DIR/$size" "$size"; done
 IFS=, read -ra tls_sizes <<< "$TLS_SIZES"
 for size in "${tls_sizes[@]}"; do bench_tls "$BENCH_DIR/tls-$size" "tls-$size"; done
+# One long recording whose every exchange waits behind a connection open from its first packet to its last (a push
+# service's, keys not logged): the rows held for order are what its memory would grow with.
+if [ -n "$LONG_CONNECTION" ]; then
+    if have dumpcap && have editcap && have openssl && have curl && have python3; then
+        long=$BENCH_DIR/long-connection-$LONG_CONNECTION
+        [ -s "$long/lab-push/session.pcapng" ] || { mkdir -p "$long/lab-push" && lab/long-connection/record.sh "$long/lab-push/session.pcapng" "$LONG_CONNECTION" >&2; }
+        REQUESTS() { ours_requests; }
+        b=$(bytes_of "$long")
+        for j in $JOBS; do
+            measure "long-connection-$LONG_CONNECTION" tls research-pipeline run "$j" 1 "$b" -- "$CLI" run --raw "$long" --out "$work/run" --external "$EXTERNAL" --jobs "$j"
+        done
+        rm -rf "$work/run"
+    else skip "the long-connection recording" "dumpcap, editcap, openssl, curl or python3" "apt-get install tshark openssl curl python3"; fi
+fi
 if [ -n "$BIG_HAR" ]; then
     big=$BENCH_DIR/big-har-$BIG_HAR
     REQUESTS() { ours_requests; }
