@@ -111,7 +111,7 @@ public sealed record AppTrackerFieldRow
 public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
 {
     private readonly TalliesByApp<(string? Organisation, string? Parent, string? Tracker, string Adapter, string Semantic), FieldTally, AppTrackerFieldRow> _fields =
-        new((app, key, tally) => new AppTrackerFieldRow
+        new(Tables.AppTrackerFields, (app, key, tally) => new AppTrackerFieldRow
         {
             AppId = app,
             Organisation = key.Organisation,
@@ -150,6 +150,12 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
     public List<AppTrackerFieldRow> TakeRows() => _fields.TakeRows();
 
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.SpillTo"/>
+    public void SpillTo(string folder) => _fields.SpillTo(folder);
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
+    public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
+
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;
 }
@@ -157,13 +163,17 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
 /// <summary>
 /// An aggregate's tallies, app by app. An app's tallies become its rows once the caller says none of its payload
 /// rows is still to come, so emit holds the tallies of the apps it is reading rather than of the study: a study of
-/// thousands of apps has hundreds of thousands, which were the largest thing emit held (bench/NOTES.md).
+/// thousands of apps has hundreds of thousands, which were the largest thing emit held (bench/NOTES.md). A run
+/// spills the rows too (<see cref="SpillTo"/>), so that the study's rows are not held until the table is written.
 /// </summary>
-internal sealed class TalliesByApp<TKey, TTally, TRow>(Func<string, TKey, TTally, TRow> rowOf) where TKey : notnull
+internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> table, Func<string, TKey, TTally, TRow> rowOf) where TKey : notnull
 {
     private readonly Dictionary<string, Dictionary<TKey, TTally>> _byApp = new(StringComparer.Ordinal);
     private readonly HashSet<string> _finished = new(StringComparer.Ordinal);
     private List<TRow> _rows = [];
+    // Where finished apps' rows go when spilled (see SpillTo): each app's rows, sorted, are one range of the file.
+    private ShardSpool<TRow>? _spool;
+    private readonly List<(string App, ShardRange Range)> _spilled = [];
     // The app added to last: rows come capture by capture, so most calls ask for the same one.
     private string? _app;
     private Dictionary<TKey, TTally>? _tallies;
@@ -185,22 +195,64 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(Func<string, TKey, TTally
         return _tallies;
     }
 
+    /// <summary>
+    /// Finished apps' rows are written to a shard file in this folder rather than held until the table is written:
+    /// the table has a row per app and field, hundreds of thousands in a study of thousands of apps, published in
+    /// app order while apps finish in capture order.
+    /// </summary>
+    public void SpillTo(string folder)
+    {
+        if (_spool is not null || _rows.Count > 0) throw new InvalidOperationException($"{table.Name}: spilled from the start or not at all");
+        // A group per app: the table is written in app order, each app's range read once.
+        _spool = new ShardSpool<TRow>(Path.Combine(folder, table.FileName + ".shard"), table, table.Columns, cutAtEnd: true);
+    }
+
     /// <summary>An app none of whose rows is still to come: its tallies become rows and are let go.</summary>
     public void Finish(string app)
     {
         _finished.Add(app);
         if (!_byApp.Remove(app, out var tallies)) return;
         if (ReferenceEquals(tallies, _tallies)) (_app, _tallies) = (null, null);
-        foreach (var (key, tally) in tallies) _rows.Add(rowOf(app, key, tally));
+        if (_spool is null)
+        {
+            foreach (var (key, tally) in tallies) _rows.Add(rowOf(app, key, tally));
+            return;
+        }
+        var rows = tallies.Select(t => rowOf(app, t.Key, t.Value)).ToList();
+        rows.Sort(table.Order);
+        _spool.Begin(inOrder: true);
+        foreach (var row in rows) _spool.Add(row);
+        if (_spool.End() is { } range) _spilled.Add((app, range));
     }
 
     /// <summary>The table's rows, unsorted, once: every app is finished.</summary>
     public List<TRow> TakeRows()
     {
+        if (_spool is not null) throw new InvalidOperationException($"{table.Name}: its rows were spilled; write the table with WriteAsync");
         foreach (var app in _byApp.Keys.ToList()) Finish(app);
         var rows = _rows;
         _rows = [];
         return rows;
+    }
+
+    /// <summary>Writes the table once every app is finished: from the spilled ranges in app order, else from the rows held.</summary>
+    public async Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel)
+    {
+        if (_spool is null) return await ParquetTableWriter.WriteAsync(folder, table, TakeRows(), cancel, check: check);
+        foreach (var app in _byApp.Keys.ToList()) Finish(app);
+        var spool = _spool;
+        _spool = null;
+        spool.Dispose();
+        try
+        {
+            // The table's order is by app first, and each range is one app's rows in the table's order.
+            var parts = _spilled.OrderBy(s => s.App, StringComparer.Ordinal).Select(s => new ShardPart<string>(s.Range, s.App)).ToList();
+            return await ShardMerge.WriteAsync(folder, table, table.Columns, parts, transform: null, cancel, check: check);
+        }
+        finally
+        {
+            File.Delete(spool.Path);
+        }
     }
 }
 
@@ -287,7 +339,7 @@ public sealed class FacebookFieldsAggregate
         public SortedStrings Platforms;
     }
 
-    private readonly TalliesByApp<string, Field, AppFacebookFieldRow> _fields = new((app, semantic, field) => new AppFacebookFieldRow
+    private readonly TalliesByApp<string, Field, AppFacebookFieldRow> _fields = new(Tables.AppFacebookFields, (app, semantic, field) => new AppFacebookFieldRow
     {
         AppId = app,
         Platform = field.Platforms.Count == 0 ? null : field.Platforms.Join(","),
@@ -324,6 +376,12 @@ public sealed class FacebookFieldsAggregate
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.TakeRows"/>
     public List<AppFacebookFieldRow> TakeRows() => _fields.TakeRows();
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.SpillTo"/>
+    public void SpillTo(string folder) => _fields.SpillTo(folder);
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
+    public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;

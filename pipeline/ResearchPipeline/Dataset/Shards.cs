@@ -60,6 +60,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     private long _arrivals;
     private int _heldRows;
     private readonly int _heldRowsInMemory;
+    private readonly bool _cutAtEnd;
     // Held exchanges past the limit, each written as a row group of the shard's own encoding to a file beside it,
     // so that one is copied into the shard as it is when its turn comes; smallest exchange first, as in memory.
     private readonly PriorityQueue<SpilledExchange, (int Exchange, long Arrival)> _spilled = new();
@@ -89,9 +90,11 @@ public sealed class ShardSpool<TRow> : IDisposable
     /// </param>
     /// <param name="exchangeOf">The ordinal of the exchange a row belongs to: what held rows are ordered by (see <see cref="Begin"/>).</param>
     /// <param name="heldRows">Rows held for order in memory at most; more are written to a file beside the shard (<see cref="Shards.HeldRows"/>).</param>
+    /// <param name="cutAtEnd">End a row group with each range (<see cref="End"/>), for ranges read in another order than written.</param>
     public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false,
-        Func<TRow, int>? exchangeOf = null, int heldRows = Shards.HeldRows)
+        Func<TRow, int>? exchangeOf = null, int heldRows = Shards.HeldRows, bool cutAtEnd = false)
     {
+        _cutAtEnd = cutAtEnd;
         Path = path;
         _table = table;
         _columns = columns;
@@ -163,6 +166,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         while (NextHeld(int.MaxValue)) { }
         WriteSpilledCells();
         _spill?.SetLength(0);
+        if (_cutAtEnd) Flush();
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
     }
 
@@ -548,6 +552,8 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private readonly string _path;
     private readonly long[] _offsets;
     private readonly int[] _rows;
+    // The first row of each group: where a range is found, in whatever order ranges are asked for.
+    private readonly long[] _firstRows;
     private readonly long _indexOffset;
     // Where each column asked for is among the file's columns.
     private readonly int[] _fileColumn;
@@ -587,10 +593,12 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         var index = Read(_indexOffset, groups * ShardFormat.IndexEntryBytes);
         _offsets = new long[groups];
         _rows = new int[groups];
+        _firstRows = new long[groups];
         for (var g = 0; g < groups; g++)
         {
             _offsets[g] = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(index.AsSpan(g * ShardFormat.IndexEntryBytes));
             _rows[g] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(index.AsSpan(g * ShardFormat.IndexEntryBytes + 8));
+            _firstRows[g] = g == 0 ? 0 : _firstRows[g - 1] + _rows[g - 1];
             if (_rows[g] <= 0 || _offsets[g] <= (g == 0 ? headEnd : _offsets[g - 1]) || _offsets[g] >= _indexOffset)
                 throw Corrupt(_indexOffset + g * ShardFormat.IndexEntryBytes, $"row group {g} of {_rows[g]} rows at offset {_offsets[g]}");
         }
@@ -656,15 +664,17 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         }
     }
 
-    /// <summary>The rows of a range, in windows of at most one row group each; ranges must be asked for in file order.</summary>
+    /// <summary>
+    /// The rows of a range, in windows of at most one row group each. Ranges asked for in file order read each group
+    /// once (and the next one ahead, with read-ahead); in another order, a group is read again when it is gone back to.
+    /// </summary>
     public async IAsyncEnumerable<CellBatch> ReadAsync(ShardRange range, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
     {
         var row = range.FirstRow;
         var end = range.FirstRow + range.Rows;
         while (row < end)
         {
-            if (_cells is null || row >= _groupFirstRow + _groupRows) await MoveToGroupOf(row, cancel);
-            if (row < _groupFirstRow) throw new InvalidOperationException($"shard rows asked for out of order: row {row} after row group from {_groupFirstRow}");
+            if (_cells is null || row < _groupFirstRow || row >= _groupFirstRow + _groupRows) await MoveToGroupOf(row, cancel);
             var start = (int)(row - _groupFirstRow);
             var count = (int)Math.Min(end - row, _groupRows - start);
             yield return new CellBatch(_cells!, start, count);
@@ -690,17 +700,11 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     private async Task MoveToGroupOf(long row, CancellationToken cancel)
     {
-        if (_group < 0) _groupFirstRow = 0;
-        else _groupFirstRow += _groupRows;
-        _group++;
-        while (true)
-        {
-            if (_group >= _rows.Length) throw new InvalidOperationException($"shard has no row {row}");
-            var rows = _rows[_group];
-            if (row < _groupFirstRow + rows) break;
-            _groupFirstRow += rows;
-            _group++;
-        }
+        // The last group that starts at or before the row.
+        var found = Array.BinarySearch(_firstRows, row);
+        var group = found >= 0 ? found : ~found - 1;
+        if (group < 0 || row >= _firstRows[group] + _rows[group]) throw new InvalidOperationException($"shard has no row {row}");
+        (_group, _groupFirstRow) = (group, _firstRows[group]);
         // One row group is decoded at a time (the shared texts are the cursor's): a read-ahead is awaited before the next decode.
         var ahead = _next is null ? default : await _next;
         _next = null;

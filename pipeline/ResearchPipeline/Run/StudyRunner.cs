@@ -194,6 +194,7 @@ public sealed class StudyRunner(IProgressSink progress)
         Directory.CreateDirectory(options.OutputFolder);
         AtomicFile.RemoveLeftovers(options.OutputFolder);
         var staging = Path.Combine(options.OutputFolder, ".staging");
+        var aggregates = Path.Combine(options.ShardFolder, "aggregates");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         List<string> written;
@@ -211,6 +212,10 @@ public sealed class StudyRunner(IProgressSink progress)
             var facebook = new FacebookFieldsAggregate();
             var attribution = enriched.Trackers.Where(t => t.Tracker is not null).ToDictionary(t => t.Host, StringComparer.Ordinal);
             var trackerFields = new TrackerFieldsAggregate(attribution);
+            // The aggregates' rows wait on disk beside the shards, not in memory, until their tables are written.
+            Directory.CreateDirectory(aggregates);
+            facebook.SpillTo(aggregates);
+            trackerFields.SpillTo(aggregates);
             // The gate: files holding a secret or identifier are never published. Each table is checked as it
             // is written, on the cells handed to Parquet, rather than read back once written.
             var checks = new Dictionary<string, LeakScan.WhileWritten>(StringComparer.Ordinal);
@@ -233,10 +238,10 @@ public sealed class StudyRunner(IProgressSink progress)
             var conflicts = WriteTable(Tables.TaxonomyConflicts, () => enriched.Conflicts);
             // Aggregated while payload_fields is written.
             var facebookCheck = CheckOf(Tables.AppFacebookFields);
-            var facebookTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppFacebookFields, facebook.TakeRows(), cancel, check: facebookCheck), cancel,
+            var facebookTable = payloadFields.ContinueWith(_ => facebook.WriteAsync(staging, facebookCheck, cancel), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             var trackerCheck = CheckOf(Tables.AppTrackerFields);
-            var trackerTable = payloadFields.ContinueWith(_ => ParquetTableWriter.WriteAsync(staging, Tables.AppTrackerFields, trackerFields.TakeRows(), cancel, check: trackerCheck), cancel,
+            var trackerTable = payloadFields.ContinueWith(_ => trackerFields.WriteAsync(staging, trackerCheck, cancel), cancel,
                 TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             written = (await Task.WhenAll(tables)).ToList();
@@ -258,6 +263,8 @@ public sealed class StudyRunner(IProgressSink progress)
         {
             // A failed write (full disk, a killed run) leaves no half-written staging folder behind.
             try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+            catch (IOException) { }
+            try { if (Directory.Exists(aggregates)) Directory.Delete(aggregates, recursive: true); }
             catch (IOException) { }
         }
 

@@ -57,6 +57,19 @@ public class ShardTests
         await emit.IdentifierMatchesAsync(merged, default);
         await ParquetTableWriter.WriteAsync(merged, Tables.AppFacebookFields, facebook.TakeRows());
         await ParquetTableWriter.WriteAsync(merged, Tables.AppTrackerFields, trackerFields.TakeRows());
+        // As a run writes them: each finished app's rows wait in a shard file, and the tables are written from
+        // there in app order (apps finish in capture order).
+        var spilled = Path.Combine(folder, "spilled");
+        var aggregates = Path.Combine(folder, "aggregates");
+        Directory.CreateDirectory(aggregates);
+        var spilledFacebook = new FacebookFieldsAggregate();
+        var spilledTrackers = new TrackerFieldsAggregate(attribution);
+        spilledFacebook.SpillTo(aggregates);
+        spilledTrackers.SpillTo(aggregates);
+        await emit.PayloadFieldsAsync(Path.Combine(folder, "again"), spilledFacebook, spilledTrackers, default);
+        await spilledFacebook.WriteAsync(spilled, null, default);
+        await spilledTrackers.WriteAsync(spilled, null, default);
+        var appsInCaptureOrder = captures.Select(c => c.AppId).Distinct().ToList();
 
         var held = Path.Combine(folder, "held");
         var exchanges = whole.SelectMany(o => o.Exchanges).Select(pseudonymiser.Exchange).ToList();
@@ -97,6 +110,10 @@ public class ShardTests
             {
                 Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);
             }
+            Assert.That(appsInCaptureOrder, Is.Not.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "apps finish out of the table's order");
+            foreach (var table in new[] { "app_facebook_fields", "app_tracker_fields" })
+                Assert.That(File.ReadAllBytes(Path.Combine(spilled, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), $"{table}, spilled");
+            Assert.That(Directory.GetFiles(aggregates), Is.Empty, "the aggregates' shard files are removed once written");
         });
     }
 
