@@ -151,13 +151,16 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
     public List<AppTrackerFieldRow> TakeRows() => _fields.TakeRows();
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.SpillTo"/>
-    public void SpillTo(string folder) => _fields.SpillTo(folder);
+    public void SpillTo(string folder, int heldRows = Shards.AggregateHeldRows) => _fields.SpillTo(folder, heldRows);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
     public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.AppsSpilled"/>
+    internal int AppsSpilled => _fields.AppsSpilled;
 }
 
 /// <summary>
@@ -171,15 +174,22 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
     private readonly Dictionary<string, Dictionary<TKey, TTally>> _byApp = new(StringComparer.Ordinal);
     private readonly HashSet<string> _finished = new(StringComparer.Ordinal);
     private List<TRow> _rows = [];
-    // Where finished apps' rows go when spilled (see SpillTo): each app's rows, sorted, are one range of the file.
+    // Where finished apps' rows go once more than _spillAbove are held (see SpillTo): each app's rows, sorted, are
+    // one range of the file. _held marks where each app's rows begin in _rows until then.
+    private string? _spillFolder;
+    private int _spillAbove;
     private ShardSpool<TRow>? _spool;
     private readonly List<(string App, ShardRange Range)> _spilled = [];
+    private readonly List<(string App, int Start)> _held = [];
     // The app added to last: rows come capture by capture, so most calls ask for the same one.
     private string? _app;
     private Dictionary<TKey, TTally>? _tallies;
 
     /// <summary>The most apps whose tallies were held at once: what bounds the aggregate's memory.</summary>
     public int MostAppsHeld { get; private set; }
+
+    /// <summary>Apps whose rows went to the shard file.</summary>
+    public int AppsSpilled => _spilled.Count;
 
     public Dictionary<TKey, TTally> Of(string app)
     {
@@ -200,11 +210,11 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
     /// the table has a row per app and field, hundreds of thousands in a study of thousands of apps, published in
     /// app order while apps finish in capture order.
     /// </summary>
-    public void SpillTo(string folder)
+    /// <param name="heldRows">Rows held in memory before they are spilled: below it, the table is written from memory as before.</param>
+    public void SpillTo(string folder, int heldRows = Shards.AggregateHeldRows)
     {
-        if (_spool is not null || _rows.Count > 0) throw new InvalidOperationException($"{table.Name}: spilled from the start or not at all");
-        // A group per app: the table is written in app order, each app's range read once.
-        _spool = new ShardSpool<TRow>(Path.Combine(folder, table.FileName + ".shard"), table, table.Columns, cutAtEnd: true);
+        if (_finished.Count > 0) throw new InvalidOperationException($"{table.Name}: told where to spill after an app was finished");
+        (_spillFolder, _spillAbove) = (folder, heldRows);
     }
 
     /// <summary>An app none of whose rows is still to come: its tallies become rows and are let go.</summary>
@@ -215,12 +225,28 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
         if (ReferenceEquals(tallies, _tallies)) (_app, _tallies) = (null, null);
         if (_spool is null)
         {
+            _held.Add((app, _rows.Count));
             foreach (var (key, tally) in tallies) _rows.Add(rowOf(app, key, tally));
+            if (_spillFolder is null || _rows.Count <= _spillAbove) return;
+            // Past the limit: what is held goes to the file, app by app, and so does every app from now on.
+            // A group per app: the table is written in app order, each app's range read once.
+            _spool = new ShardSpool<TRow>(Path.Combine(_spillFolder, table.FileName + ".shard"), table, table.Columns, cutAtEnd: true);
+            for (var i = 0; i < _held.Count; i++)
+            {
+                var end = i + 1 < _held.Count ? _held[i + 1].Start : _rows.Count;
+                Spill(_held[i].App, _rows.GetRange(_held[i].Start, end - _held[i].Start));
+            }
+            _rows = [];
+            _held.Clear();
             return;
         }
-        var rows = tallies.Select(t => rowOf(app, t.Key, t.Value)).ToList();
+        Spill(app, tallies.Select(t => rowOf(app, t.Key, t.Value)).ToList());
+    }
+
+    private void Spill(string app, List<TRow> rows)
+    {
         rows.Sort(table.Order);
-        _spool.Begin(inOrder: true);
+        _spool!.Begin(inOrder: true);
         foreach (var row in rows) _spool.Add(row);
         if (_spool.End() is { } range) _spilled.Add((app, range));
     }
@@ -228,18 +254,19 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
     /// <summary>The table's rows, unsorted, once: every app is finished.</summary>
     public List<TRow> TakeRows()
     {
-        if (_spool is not null) throw new InvalidOperationException($"{table.Name}: its rows were spilled; write the table with WriteAsync");
         foreach (var app in _byApp.Keys.ToList()) Finish(app);
+        if (_spool is not null) throw new InvalidOperationException($"{table.Name}: its rows were spilled; write the table with WriteAsync");
         var rows = _rows;
         _rows = [];
+        _held.Clear();
         return rows;
     }
 
     /// <summary>Writes the table once every app is finished: from the spilled ranges in app order, else from the rows held.</summary>
     public async Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel)
     {
-        if (_spool is null) return await ParquetTableWriter.WriteAsync(folder, table, TakeRows(), cancel, check: check);
         foreach (var app in _byApp.Keys.ToList()) Finish(app);
+        if (_spool is null) return await ParquetTableWriter.WriteAsync(folder, table, TakeRows(), cancel, check: check);
         var spool = _spool;
         _spool = null;
         spool.Dispose();
@@ -378,11 +405,14 @@ public sealed class FacebookFieldsAggregate
     public List<AppFacebookFieldRow> TakeRows() => _fields.TakeRows();
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.SpillTo"/>
-    public void SpillTo(string folder) => _fields.SpillTo(folder);
+    public void SpillTo(string folder, int heldRows = Shards.AggregateHeldRows) => _fields.SpillTo(folder, heldRows);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
     public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;
+
+    /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.AppsSpilled"/>
+    internal int AppsSpilled => _fields.AppsSpilled;
 }

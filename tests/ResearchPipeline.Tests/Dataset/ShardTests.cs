@@ -64,8 +64,9 @@ public class ShardTests
         Directory.CreateDirectory(aggregates);
         var spilledFacebook = new FacebookFieldsAggregate();
         var spilledTrackers = new TrackerFieldsAggregate(attribution);
-        spilledFacebook.SpillTo(aggregates);
-        spilledTrackers.SpillTo(aggregates);
+        // Past a few rows: the first apps are held, then spilled together, and the later ones spilled as they finish.
+        spilledFacebook.SpillTo(aggregates, heldRows: 40);
+        spilledTrackers.SpillTo(aggregates, heldRows: 40);
         await emit.PayloadFieldsAsync(Path.Combine(folder, "again"), spilledFacebook, spilledTrackers, default);
         await spilledFacebook.WriteAsync(spilled, null, default);
         await spilledTrackers.WriteAsync(spilled, null, default);
@@ -111,6 +112,8 @@ public class ShardTests
                 Assert.That(File.ReadAllBytes(Path.Combine(merged, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), table);
             }
             Assert.That(appsInCaptureOrder, Is.Not.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "apps finish out of the table's order");
+            Assert.That(spilledFacebook.AppsSpilled, Is.GreaterThan(1), "apps' rows spilled");
+            Assert.That(spilledTrackers.AppsSpilled, Is.GreaterThan(1), "apps' rows spilled");
             foreach (var table in new[] { "app_facebook_fields", "app_tracker_fields" })
                 Assert.That(File.ReadAllBytes(Path.Combine(spilled, table + ".parquet")), Is.EqualTo(File.ReadAllBytes(Path.Combine(held, table + ".parquet"))), $"{table}, spilled");
             Assert.That(Directory.GetFiles(aggregates), Is.Empty, "the aggregates' shard files are removed once written");
