@@ -46,6 +46,7 @@ public enum Severity
 /// <summary>
 /// Key material a capture carries for decrypting its own traffic (a pcapng Decryption Secrets Block: a TLS key
 /// log, SSH or WireGuard keys); <paramref name="Kind"/> names the secrets type (tls-key-log, ssh-key-log, ...).
-/// <paramref name="Secrets"/> lies in the reader's buffer, as a packet does: valid until the next read.
+/// <paramref name="Secrets"/> lies in the reader's buffer, as a packet does: valid until the next read; empty for a
+/// block whose secrets were read ahead, which is passed over. <paramref name="Bytes"/> is the secrets' length.
 /// </summary>
-internal sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, string Location) : CaptureRecord;
+internal sealed record DecryptionSecretsFound(string Kind, ReadOnlyMemory<byte> Secrets, int Bytes, string Location) : CaptureRecord;

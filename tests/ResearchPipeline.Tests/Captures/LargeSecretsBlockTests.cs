@@ -47,6 +47,14 @@ public class LargeSecretsBlockTests
         }
         Assert.That(SecretsBlockLengths(capture), Has.Exactly(1).GreaterThan(16 << 20), "one secrets block, larger than 16 MiB");
 
+        // The block is read once, ahead, for its keys; the pass over the packets goes over it.
+        using (var counted = new CountingStream(File.OpenRead(capture)))
+        {
+            var records = new ResearchPipeline.Captures.Pcap.PcapNgReader().Read(counted, ReadLimits.Default, keys: null).ToList();
+            Assert.That(records.OfType<ExchangeRead>().Count(), Is.EqualTo(201));
+            Assert.That(counted.BytesRead, Is.LessThan(new FileInfo(capture).Length * 6 / 5), "bytes read, against the file's");
+        }
+
         var file = new CaptureFile(capture, "lab/long-key-log.pcapng", "lab", new FileInfo(capture).Length);
         var outcome = CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default);
         Assert.Multiple(() =>

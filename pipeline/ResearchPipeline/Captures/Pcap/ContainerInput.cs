@@ -58,6 +58,26 @@ internal sealed class ContainerInput : IDisposable
         return bytes;
     }
 
+    /// <summary>Passes over up to <paramref name="count"/> bytes without holding them; fewer only at the end of the file.</summary>
+    public long Skip(long count)
+    {
+        var held = Math.Min(count, _end - _start);
+        _start += (int)held;
+        Offset += held;
+        var skipped = held;
+        if (skipped >= count || _stream is null || _endOfStream) return skipped;
+        if (_stream.CanSeek)
+        {
+            var ahead = Math.Min(count - skipped, Math.Max(0, _stream.Length - _stream.Position));
+            _stream.Seek(ahead, SeekOrigin.Current);
+            Offset += ahead;
+            return skipped + ahead;
+        }
+        // Read and let go, a chunk at a time (Take counts the offset).
+        while (skipped < count && Take((int)Math.Min(count - skipped, ChunkBytes)).Length is var n and > 0) skipped += n;
+        return skipped;
+    }
+
     private void Fill(int count)
     {
         var held = _end - _start;

@@ -20,7 +20,8 @@ public abstract class PacketCaptureReader : ICaptureReader
 
     public abstract bool Recognises(ReadOnlySpan<byte> head);
 
-    private protected abstract IEnumerable<ContainerItem> Container(ContainerInput input);
+    /// <param name="secretsKnownAhead">TLS key logs already read ahead (<see cref="SecretsAhead(Stream, TlsKeyLog)"/>): their blocks, the first ones, are passed over.</param>
+    private protected abstract IEnumerable<ContainerItem> Container(ContainerInput input, int secretsKnownAhead);
 
     /// <summary>Adds the TLS key logs the container holds anywhere in it; returns how many blocks it added.</summary>
     private protected virtual int SecretsAhead(Stream input, TlsKeyLog keys) => 0;
@@ -67,7 +68,7 @@ public abstract class PacketCaptureReader : ICaptureReader
             }
             foreach (var p in problems) yield return p;
             var pipeline = new PacketPipeline(limits, keys, secretsBlocksAhead ?? 0);
-            foreach (var item in Container(container))
+            foreach (var item in Container(container, secretsBlocksAhead ?? 0))
             {
                 var failure = Process(pipeline, item);
                 if (failure is not null) pipeline.Emit(failure);
@@ -171,7 +172,7 @@ public sealed class PcapReader : PacketCaptureReader
 {
     public override string Format => "pcap";
     public override bool Recognises(ReadOnlySpan<byte> head) => PcapContainer.Recognises(head);
-    private protected override IEnumerable<ContainerItem> Container(ContainerInput input) => PcapContainer.Read(input);
+    private protected override IEnumerable<ContainerItem> Container(ContainerInput input, int secretsKnownAhead) => PcapContainer.Read(input);
 }
 
 /// <summary>pcapng files: any number of sections and interfaces, each section in its own byte order.</summary>
@@ -179,7 +180,7 @@ public sealed class PcapNgReader : PacketCaptureReader
 {
     public override string Format => "pcapng";
     public override bool Recognises(ReadOnlySpan<byte> head) => PcapNgContainer.Recognises(head);
-    private protected override IEnumerable<ContainerItem> Container(ContainerInput input) => PcapNgContainer.Read(input);
+    private protected override IEnumerable<ContainerItem> Container(ContainerInput input, int secretsKnownAhead) => PcapNgContainer.Read(input, secretsKnownAhead);
 
     // Secrets blocks may follow the packets they decrypt (tools append them): they are gathered before reading.
     private protected override int SecretsAhead(Stream input, TlsKeyLog keys)

@@ -95,11 +95,11 @@ internal sealed class PacketPipeline
                     // Secrets are counted, never quoted: key material stays out of every table and log line.
                     if (_secretsBlocksAhead > 0) _secretsBlocksAhead--;
                     else Keys.Add(secrets.Secrets.Span);
-                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Secrets.Length} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block (tls-key-log, {secrets.Bytes} bytes) read: TLS secrets used to decrypt the capture's connections", secrets.Location));
                 }
                 else
                 {
-                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Secrets.Length} bytes) not used: only TLS key logs are", secrets.Location));
+                    Emit(new CaptureProblem(Severity.Info, $"decryption secrets block ({secrets.Kind}, {secrets.Bytes} bytes) not used: only TLS key logs are", secrets.Location));
                 }
                 return;
             default:

@@ -35,7 +35,11 @@ internal static class PcapNgContainer
     public static IEnumerable<ContainerItem> Read(Stream stream) => Read(new ContainerInput(stream));
 
     /// <summary>Reads the blocks <paramref name="input"/> holds, and disposes of it when done.</summary>
-    public static IEnumerable<ContainerItem> Read(ContainerInput input)
+    /// <param name="secretsKnownAhead">
+    /// TLS key logs the reader has from a pass ahead (<see cref="TlsSecrets(Stream)"/>): their blocks, the first ones in
+    /// the file, are passed over rather than read again (a long key log's is tens of MB), as are other secrets, unused.
+    /// </param>
+    public static IEnumerable<ContainerItem> Read(ContainerInput input, int secretsKnownAhead = 0)
     {
         using var _ = input;
         var head = new byte[8];
@@ -80,6 +84,19 @@ internal static class PcapNgContainer
             {
                 yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"block length {length} is not valid (a multiple of 4, from 12 to {MaxBlockLength}); the rest of the file cannot be framed and was not read", BlockAt(offset)));
                 yield break;
+            }
+            if (type == DecryptionSecrets && secretsKnownAhead > 0 && length >= 20)
+            {
+                var secretsHead = input.Take(8);
+                var (secretsType, secretsLength) = secretsHead.Length == 8 ? (U32(secretsHead.Span, bigEndian), U32(secretsHead.Span[4..], bigEndian)) : (0u, 0u);
+                if (secretsHead.Length < 8 || input.Skip(length - 16) < length - 16)
+                {
+                    yield return ContainerItem.Of(new CaptureProblem(Severity.Error, $"file ends inside a block of type {type} (a decryption secrets block of {length} bytes)", BlockAt(offset)));
+                    yield break;
+                }
+                if (secretsType == Tls.TlsKeyLog.PcapNgSecretsType) secretsKnownAhead--;
+                yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), ReadOnlyMemory<byte>.Empty, (int)Math.Min(secretsLength, length - 20), BlockAt(offset)));
+                continue;
             }
             var alreadyRead = type == SectionHeader ? 12 : 8;
             // The block after its 8-byte head, read in place: the pipeline is done with a packet's bytes before
@@ -189,7 +206,7 @@ internal static class PcapNgContainer
                         var secretsType = U32(body.Span, bigEndian);
                         var secretsLength = (int)Math.Min(U32(body.Span[4..], bigEndian), (uint)(body.Length - 8));
                         // In place, as a packet is: taken before the next read (a long key log's block is tens of MB).
-                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength), BlockAt(offset)));
+                        yield return ContainerItem.Of(new DecryptionSecretsFound(SecretsKind(secretsType), body.Slice(8, secretsLength), secretsLength, BlockAt(offset)));
                     }
                     break;
             }

@@ -102,34 +102,6 @@ public class TlsKeyLogTests
         }
     }
 
-    /// <summary>A file read through, counting the bytes its reads return.</summary>
-    private sealed class CountingStream(Stream inner) : Stream
-    {
-        public long BytesRead { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => true;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => inner.Position = value; }
-        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
-        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-        public override void Flush() { }
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
-
-        private int Counted(int read)
-        {
-            BytesRead += read;
-            return read;
-        }
-    }
-
     private static List<string> Exchanges(IEnumerable<CaptureRecord> records) =>
         records.OfType<ExchangeRead>().Select(r => r.Exchange)
             .Select(e => $"{e.Ordinal} {e.Kind} {e.Method} {e.Target} {e.Status} {e.TlsVersion} {e.CipherSuite} {e.RequestBody.Length} {e.ResponseBody.Length} {string.Join(";", e.RequestHeaders)}").ToList();
