@@ -68,12 +68,12 @@ public sealed class ShardSpool<TRow> : IDisposable
     private int _heldRows;
     private readonly int _heldRowsInMemory;
     private readonly bool _cutAtEnd;
-    // Held exchanges past the limit, each written as a row group of the shard's own encoding to a file beside it,
-    // so that one is copied into the shard as it is when its turn comes; smallest exchange first, as in memory.
+    // Held exchanges past the limit, each written as a row group of the shard's own encoding to a file beside it and
+    // read back, when its turn comes, into the group being filled; smallest exchange first, as in memory.
     private readonly PriorityQueue<SpilledExchange, (int Exchange, long Arrival)> _spilled = new();
     private FileStream? _spill;
-    // The exchange of the last rows appended, and whether they came from the spill file (where no row is kept to
-    // compare the next one with): the order of whole exchanges is then checked by their numbers.
+    // Whether the last rows appended came from the spill file, and their exchange: no row of theirs is kept to
+    // compare the next one with, so the order of whole exchanges is then checked by their numbers.
     private int _lastExchange;
     private bool _lastSpilled;
     // Rows taken back from the spill file, gathered into a group of the shard's size; and the cells one spilled
@@ -204,7 +204,6 @@ public sealed class ShardSpool<TRow> : IDisposable
             throw OutOfOrder();
         _last = row;
         _lastSpilled = false;
-        if (_exchangeOf is not null) _lastExchange = _exchangeOf(row);
         Append(row);
     }
 

@@ -66,46 +66,33 @@ public class LargeSecretsBlockTests
         });
     }
 
-    /// <summary>The TLS key log of the capture's Decryption Secrets Blocks, read from its blocks (little-endian, as dumpcap writes).</summary>
+    private const uint SecretsBlock = 0x0A;
+    private const uint TlsKeyLog = 0x544c534b;
+
+    /// <summary>A pcapng's blocks (little-endian, as dumpcap writes): type, where the block starts, its length.</summary>
+    private static IEnumerable<(uint Type, int At, int Length)> Blocks(byte[] bytes)
+    {
+        for (var at = 0; at + 12 <= bytes.Length;)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
+            yield return (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at)), at, length);
+            at += length;
+        }
+    }
+
+    /// <summary>The TLS key log of the capture's Decryption Secrets Blocks.</summary>
     private static byte[] RecordedKeyLog(string capture)
     {
         var bytes = File.ReadAllBytes(capture);
-        var keys = new List<byte>();
-        for (var at = 0; at + 12 <= bytes.Length;)
-        {
-            var type = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at));
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
-            if (type == 0x0A && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8)) == 0x544c534b)
-                keys.AddRange(bytes.AsSpan(at + 16, (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12))).ToArray());
-            at += length;
-        }
+        var keys = Blocks(bytes).Where(b => b.Type == SecretsBlock && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(b.At + 8)) == TlsKeyLog)
+            .SelectMany(b => bytes.AsSpan(b.At + 16, (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(b.At + 12))).ToArray()).ToArray();
         Assert.That(keys, Is.Not.Empty, "the recording carries its keys");
-        return [.. keys];
+        return keys;
     }
 
-    private static byte[] WithoutSecrets(byte[] bytes)
-    {
-        var kept = new List<byte>();
-        for (var at = 0; at + 12 <= bytes.Length;)
-        {
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at)) != 0x0A) kept.AddRange(bytes.AsSpan(at, length).ToArray());
-            at += length;
-        }
-        return [.. kept];
-    }
+    private static byte[] WithoutSecrets(byte[] bytes) =>
+        Blocks(bytes).Where(b => b.Type != SecretsBlock).SelectMany(b => bytes.AsSpan(b.At, b.Length).ToArray()).ToArray();
 
-    private static List<long> SecretsBlockLengths(string capture)
-    {
-        using var stream = File.OpenRead(capture);
-        var head = new byte[8];
-        var lengths = new List<long>();
-        while (stream.Read(head) == 8)
-        {
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(4));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(head) == 0x0A) lengths.Add(length);
-            stream.Seek(length - 8, SeekOrigin.Current);
-        }
-        return lengths;
-    }
+    private static List<long> SecretsBlockLengths(string capture) =>
+        Blocks(File.ReadAllBytes(capture)).Where(b => b.Type == SecretsBlock).Select(b => (long)b.Length).ToList();
 }
