@@ -1,7 +1,26 @@
 namespace ResearchPipeline.Dataset;
 
 /// <summary>One string column of a row group as it goes into a published file: cells [0, Count).</summary>
-public readonly record struct TextCells(string Column, string?[] Cells, int Count);
+public readonly struct TextCells
+{
+    private readonly string?[]? _strings;
+    private readonly TextCellBuffer? _buffer;
+
+    public TextCells(string column, string?[] cells, int count) => (Column, _strings, Count) = (column, cells, count);
+
+    internal TextCells(string column, TextCellBuffer cells) => (Column, _buffer, Count) = (column, cells, cells.Count);
+
+    public string Column { get; }
+    public int Count { get; }
+
+    /// <summary>The cell's text; false for a null cell.</summary>
+    public bool TryGet(int row, out ReadOnlySpan<char> text)
+    {
+        if (_buffer is not null) return _buffer.TryGet(row, out text);
+        text = _strings![row];
+        return _strings[row] is not null;
+    }
+}
 
 /// <summary>
 /// Looks at the text of a published table as it is written, row group by row group, so that a check of what

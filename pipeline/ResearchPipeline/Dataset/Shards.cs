@@ -858,17 +858,17 @@ public static class ShardMerge
         await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, ParquetTableWriter.Options(), cancellationToken: cancel);
-            var pending = published.Select(c => c.NewCells(groupRows)).ToArray();
-            Array[]? spare = null;
+            var pending = new GroupCells<TRow>(published, groupRows);
+            GroupCells<TRow>? spare = null;
             var filled = 0;
             var groups = 0;
             var writing = Task.CompletedTask;
 
-            async Task WriteGroup(Array[] cells, int count, int index)
+            async Task WriteGroup(GroupCells<TRow> cells, int count, int index)
             {
-                check?.Check(index, RowGroupText.Of(published, cells, count));
-                using var group = writer.CreateRowGroup();
-                for (var c = 0; c < published.Count; c++) await published[c].WriteCellsAsync(group, cells[c], count);
+                check?.Check(index, cells.Text(count));
+                using (var group = writer.CreateRowGroup()) await cells.WriteAsync(group, count);
+                cells.Clear();
             }
 
             async Task HandOver()
@@ -882,7 +882,7 @@ public static class ShardMerge
                 }
                 // One group in flight: the one before it is written, so its cells are free for the next.
                 await writing;
-                pending = spare ?? published.Select(c => c.NewCells(groupRows)).ToArray();
+                pending = spare ?? new GroupCells<TRow>(published, groupRows);
                 spare = cells;
                 writing = Task.Run(() => WriteGroup(cells, count, index), cancel);
             }
@@ -893,7 +893,7 @@ public static class ShardMerge
                 for (var at = batch.Start; at < batch.End;)
                 {
                     var take = Math.Min(batch.End - at, groupRows - filled);
-                    for (var c = 0; c < published.Count; c++) Array.Copy(batch[published[c].Name], at, pending[c], filled, take);
+                    pending.Append(batch, at, filled, take);
                     filled += take;
                     at += take;
                     if (filled == groupRows) await HandOver();
@@ -928,6 +928,68 @@ public static class ShardMerge
             await writing;
         }, cancel);
         return path;
+    }
+}
+
+/// <summary>
+/// A published row group being filled from shards: text columns whose values are a row's own (ids, values, URLs)
+/// as characters (see <see cref="TextCellBuffer"/>), the others as arrays of cells. The strings of a repeating
+/// column are shared from row to row (the shard reader keeps one per value), so they are referred to, not copied.
+/// Emptied once written, and filled again for a later group.
+/// </summary>
+internal sealed class GroupCells<TRow>
+{
+    private readonly IReadOnlyList<TableColumn<TRow>> _columns;
+    private readonly Array?[] _values;
+    private readonly TextCellBuffer?[] _text;
+
+    public GroupCells(IReadOnlyList<TableColumn<TRow>> columns, int rows)
+    {
+        _columns = columns;
+        _values = new Array?[columns.Count];
+        _text = new TextCellBuffer?[columns.Count];
+        for (var c = 0; c < columns.Count; c++)
+        {
+            if (columns[c] is StringColumn<TRow> && !ShardTables.Repeating.Contains(columns[c].Name)) _text[c] = new TextCellBuffer(rows);
+            else _values[c] = columns[c].NewCells(rows);
+        }
+    }
+
+    /// <summary>Copies the batch's rows [at, at+count) in as the group's rows [filled, filled+count).</summary>
+    public void Append(CellBatch batch, int at, int filled, int count)
+    {
+        for (var c = 0; c < _columns.Count; c++)
+        {
+            var from = batch[_columns[c].Name];
+            if (_text[c] is { } text) text.Append((string?[])from, at, count);
+            else Array.Copy(from, at, _values[c]!, filled, count);
+        }
+    }
+
+    /// <summary>The group's text columns, as a <see cref="IPublishedTextCheck"/> is given them.</summary>
+    public List<TextCells> Text(int count)
+    {
+        var text = new List<TextCells>();
+        for (var c = 0; c < _columns.Count; c++)
+        {
+            if (_text[c] is { } cells) text.Add(new TextCells(_columns[c].Name, cells));
+            else if (_values[c] is string?[] strings) text.Add(new TextCells(_columns[c].Name, strings, count));
+        }
+        return text;
+    }
+
+    public async Task WriteAsync(Parquet.ParquetRowGroupWriter group, int count)
+    {
+        for (var c = 0; c < _columns.Count; c++)
+        {
+            if (_text[c] is { } text) await ((StringColumn<TRow>)_columns[c]).WriteTextAsync(group, text);
+            else await _columns[c].WriteCellsAsync(group, _values[c]!, count);
+        }
+    }
+
+    public void Clear()
+    {
+        foreach (var text in _text) text?.Clear();
     }
 }
 

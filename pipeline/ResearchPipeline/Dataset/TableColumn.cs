@@ -78,19 +78,32 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
 
     // What Parquet.Net's string helper does, over the array itself: the helper walks an IReadOnlyCollection through
     // its interface, two interface calls a cell, which was the largest cost of emit inside the library.
-    public override async Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count)
+    public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count)
     {
         var values = (string?[])cells;
         var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(count);
+        // Written out: in a conditional, a bare null converts to an empty ReadOnlyMemory (from a null array), which
+        // Parquet writes as an empty string rather than a null.
+        for (var i = 0; i < count; i++)
+        {
+            if (values[i] is { } v) text[i] = v.AsMemory();
+            else text[i] = null;
+        }
+        return WriteRentedAsync(writer, text, count);
+    }
+
+    /// <summary>The same cells from a text buffer: the same bytes as written from their strings.</summary>
+    internal Task WriteTextAsync(ParquetRowGroupWriter writer, TextCellBuffer cells)
+    {
+        var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(cells.Count);
+        for (var i = 0; i < cells.Count; i++) text[i] = cells.Memory(i);
+        return WriteRentedAsync(writer, text, cells.Count);
+    }
+
+    private async Task WriteRentedAsync(ParquetRowGroupWriter writer, ReadOnlyMemory<char>?[] text, int count)
+    {
         try
         {
-            // Written out: in a conditional, a bare null converts to an empty ReadOnlyMemory (from a null array), which
-            // Parquet writes as an empty string rather than a null.
-            for (var i = 0; i < count; i++)
-            {
-                if (values[i] is { } v) text[i] = v.AsMemory();
-                else text[i] = null;
-            }
             await writer.WriteAsync<ReadOnlyMemory<char>>(Field, new ReadOnlyMemory<ReadOnlyMemory<char>?>(text, 0, count));
         }
         finally

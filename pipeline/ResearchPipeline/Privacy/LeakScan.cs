@@ -73,18 +73,27 @@ public static class LeakScan
     {
         var leaks = new List<string>();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        // One set for every column and row group a thread scans: a new one per column grew by doubling to the
+        // row group's distinct values, each step a large array that only a full collection takes back. It holds
+        // rows, compared by their text, so no cell becomes a string to be looked up.
+        var searched = t_searched ??= new HashSet<int>(new SameText());
+        var comparer = (SameText)searched.Comparer;
         foreach (var column in columns)
         {
             // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once. Most
-            // repeats are the same string as the row before (an exchange's id on each of its fields), told apart
-            // without hashing it again.
-            var searched = new HashSet<string>(StringComparer.Ordinal);
-            string? before = null;
-            foreach (var cell in column.Cells.AsSpan(0, column.Count))
+            // repeats are the text of the row before (an exchange's id on each of its fields), told apart without
+            // hashing it again.
+            searched.Clear();
+            comparer.Cells = column;
+            var before = ReadOnlySpan<char>.Empty;
+            var any = false;
+            for (var row = 0; row < column.Count; row++)
             {
-                if (cell is null || ReferenceEquals(cell, before)) continue;
+                if (!column.TryGet(row, out var cell)) continue;
+                if (any && cell.SequenceEqual(before)) continue;
                 before = cell;
-                if (!searched.Add(cell)) continue;
+                any = true;
+                if (!searched.Add(row)) continue;
                 if (Encoding.UTF8.GetMaxByteCount(cell.Length) > buffer.Length)
                 {
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -96,7 +105,24 @@ public static class LeakScan
             }
         }
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        // The cells are not kept alive until the thread's next scan.
+        searched.Clear();
+        comparer.Cells = default;
         return leaks;
+    }
+
+    [ThreadStatic] private static HashSet<int>? t_searched;
+
+    /// <summary>Rows of the column being scanned, equal when their texts are (none of them null).</summary>
+    private sealed class SameText : IEqualityComparer<int>
+    {
+        public TextCells Cells;
+
+        private ReadOnlySpan<char> Text(int row) => Cells.TryGet(row, out var text) ? text : throw new InvalidOperationException($"row {row} is null");
+
+        public bool Equals(int x, int y) => Text(x).SequenceEqual(Text(y));
+
+        public int GetHashCode(int row) => string.GetHashCode(Text(row));
     }
 
     /// <summary>
