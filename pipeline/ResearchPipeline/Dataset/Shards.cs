@@ -826,10 +826,18 @@ internal sealed class SharedText
     public string Get(ReadOnlySpan<char> text)
     {
         if (_byText.TryGetValue(text, out var known)) return known;
+        return Keep(new string(text));
+    }
+
+    /// <summary>The string kept for this text, or this one, kept from now on: copies of a text made apart become one.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    public string? Get(string? text) => text is null ? null : _known.TryGetValue(text, out var known) ? known : Keep(text);
+
+    private string Keep(string text)
+    {
         if (_known.Count >= BoundedMemo<string>.Capacity) _known.Clear();
-        var made = new string(text);
-        _known.Add(made);
-        return made;
+        _known.Add(text);
+        return text;
     }
 }
 

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace ResearchPipeline.Dataset;
 
 /// <summary>
-/// A published row group's text column held as characters in one buffer rather than as strings. A group of the
+/// A published row group's text column held as characters, in chunks, rather than as strings. A group of the
 /// large tables fills over many young-generation collections, so its strings outlived them and were copied into
 /// the old generation, to die there once the group was written: in a run over tens of thousands of captures that
 /// was most of emit's growth and garbage collection (bench/NOTES.md). A table's buffers are reused from one group

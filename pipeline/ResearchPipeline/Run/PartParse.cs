@@ -67,6 +67,7 @@ public static class PartParse
         {
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
+            var repeated = new SharedText();
             // A part holding a capture that several workers read writes its shards beside them.
             var writeBehind = context.WriteBehind || plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
             using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
@@ -81,7 +82,7 @@ public static class PartParse
                     var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId,
                         context.WorkersFor(size));
                     sensitive.UnionWith(outcome.Sensitive);
-                    captures.Add(PartCapture.From(outcome));
+                    captures.Add(PartCapture.From(outcome, repeated));
                     advanced?.Invoke(planned.RelativeName);
                 }
             }
@@ -117,6 +118,7 @@ public static class PartParse
         if (missing.Count > 0) throw new MissingPartsException(missing, folders.Root);
         var outcomes = new Dictionary<string, CaptureOutcome>(StringComparer.Ordinal);
         var sensitive = new HashSet<SensitiveValue>();
+        var repeated = new SharedText();
         for (var part = 0; part < plan.Parts; part++)
         {
             var folder = folders.Of(part);
@@ -128,7 +130,8 @@ public static class PartParse
                 record = record
                     ?? throw new InvalidDataException($"{folder}: empty part record");
             }
-            foreach (var c in record.Captures) outcomes[c.Capture.FileName] = c.ToOutcome(folder);
+            // A record read back has a string for every text; one kept in hand already shares its part's.
+            foreach (var c in record.Captures) outcomes[c.Capture.FileName] = (Kept(part) ? c : c.Sharing(repeated)).ToOutcome(folder, repeated);
             sensitive.UnionWith(record.Sensitive);
         }
         var unread = plan.Captures.Where(c => !outcomes.ContainsKey(c.RelativeName)).Select(c => c.RelativeName).ToList();
@@ -152,15 +155,49 @@ internal sealed partial class PartRecordJson : System.Text.Json.Serialization.Js
 public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Quality, IReadOnlyList<EndpointObservation> Endpoints, int ExchangeRowCount,
     PartRange? Exchanges, PartRange? Payloads, PartRange? IdentifierMatches, IReadOnlyList<HostRequests>? RequestsByHost = null)
 {
-    public static PartCapture From(CaptureOutcome o) => new(o.Capture, o.Quality, o.Endpoints, o.ExchangeRowCount,
+    internal static PartCapture From(CaptureOutcome o, SharedText repeated) => new PartCapture(o.Capture, o.Quality, o.Endpoints, o.ExchangeRowCount,
         PartRange.From(o.Shards?.Exchanges), PartRange.From(o.Shards?.Payloads), PartRange.From(o.Shards?.IdentifierMatches),
-        o.RequestsByHost?.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HostRequests(h.Key, h.Value.Requests, h.Value.Generic)).ToList());
+        o.RequestsByHost?.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HostRequests(h.Key, h.Value.Requests, h.Value.Generic)).ToList())
+        .Sharing(repeated);
 
-    public CaptureOutcome ToOutcome(string folder) => new(Capture, [], [.. Quality], [])
+    /// <summary>
+    /// The record with one string per text across the captures <paramref name="repeated"/> has seen: a record is held
+    /// from the parse to the end of emit, and a study of tens of thousands of captures repeats the same hosts,
+    /// addresses, notes, device and app names in each (half the strings a run over 43,191 captures held live were
+    /// such copies: bench/NOTES.md).
+    /// </summary>
+    internal PartCapture Sharing(SharedText repeated)
+    {
+        var c = Capture;
+        var capture = c with
+        {
+            AppIdSource = repeated.Get(c.AppIdSource), Platform = repeated.Get(c.Platform), DeviceId = repeated.Get(c.DeviceId),
+            AppName = repeated.Get(c.AppName), AppVersion = repeated.Get(c.AppVersion), Format = repeated.Get(c.Format),
+            Creator = repeated.Get(c.Creator), SessionId = repeated.Get(c.SessionId),
+        };
+        return this with
+        {
+            Capture = capture,
+            Quality = Quality.Select(q => q with
+            {
+                CaptureId = q.CaptureId == capture.CaptureId ? capture.CaptureId : q.CaptureId,
+                FileName = q.FileName == capture.FileName ? capture.FileName : q.FileName,
+                Stage = repeated.Get(q.Stage), Severity = repeated.Get(q.Severity), Message = repeated.Get(q.Message), Location = repeated.Get(q.Location),
+            }).ToList(),
+            Endpoints = Endpoints.Select(e => new EndpointObservation(repeated.Get(e.Host), repeated.Get(e.ServerIp), repeated.Get(e.IpSource), e.SeenUtc)).ToList(),
+            Exchanges = Exchanges?.Sharing(repeated),
+            Payloads = Payloads?.Sharing(repeated),
+            IdentifierMatches = IdentifierMatches?.Sharing(repeated),
+            RequestsByHost = RequestsByHost?.Select(h => h with { Host = repeated.Get(h.Host) }).ToList(),
+        };
+    }
+
+    /// <param name="repeated">One string per text across the study (see <see cref="Sharing"/>), shard paths among them.</param>
+    internal CaptureOutcome ToOutcome(string folder, SharedText repeated) => new(Capture, [], [.. Quality], [])
     {
         Endpoints = Endpoints,
         ExchangeRowCount = ExchangeRowCount,
-        Shards = new CaptureShards(Exchanges?.In(folder), Payloads?.In(folder), IdentifierMatches?.In(folder)),
+        Shards = new CaptureShards(Exchanges?.In(folder, repeated), Payloads?.In(folder, repeated), IdentifierMatches?.In(folder, repeated)),
         RequestsByHost = RequestsByHost?.ToDictionary(h => h.Host, h => (h.Requests, h.Generic), StringComparer.Ordinal),
     };
 }
@@ -172,5 +209,7 @@ public sealed record PartRange(string File, long FirstRow, int Rows)
 {
     public static PartRange? From(ShardRange? r) => r is null ? null : new(Path.GetFileName(r.Path), r.FirstRow, r.Rows);
 
-    public ShardRange In(string folder) => new(Path.Combine(folder, File), FirstRow, Rows);
+    internal PartRange Sharing(SharedText repeated) => this with { File = repeated.Get(File) };
+
+    internal ShardRange In(string folder, SharedText repeated) => new(repeated.Get(Path.Combine(folder, File)), FirstRow, Rows);
 }

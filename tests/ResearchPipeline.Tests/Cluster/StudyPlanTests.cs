@@ -65,6 +65,52 @@ public class StudyPlanTests
     }
 
     [Test]
+    public void Captures_records_hold_one_string_per_repeated_text_kept_in_hand_and_read_back_with_the_same_texts()
+    {
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
+        var folders = new PartFolders(TestFiles.NewTempFolder("records"));
+        var kept = new PartRecord?[plan.Parts];
+        for (var part = 0; part < plan.Parts; part++) PartParse.Run(plan, part, folders, context, written: r => kept[r.Part] = r);
+
+        // Every text the records hold that several captures repeat (platforms, devices, creators, hosts, addresses,
+        // notes): how many strings hold it against how many times it is held.
+        static IEnumerable<string?> Texts(CaptureOutcome o) =>
+            new[] { o.Capture.Platform, o.Capture.DeviceId, o.Capture.AppName, o.Capture.Creator, o.Capture.Format, o.Shards?.Exchanges?.Path }
+                .Concat(o.Quality.SelectMany(q => new[] { q.Stage, q.Severity, q.Message, q.Location }))
+                .Concat(o.Endpoints.SelectMany(e => new[] { e.Host, e.ServerIp, e.IpSource }))
+                .Concat(o.RequestsByHost?.Keys ?? []);
+        static (int Held, int Strings) Count(IEnumerable<CaptureOutcome> outcomes, string text) =>
+            (outcomes.SelectMany(Texts).Count(t => t == text),
+             outcomes.SelectMany(Texts).Where(t => t == text).Distinct(ReferenceEqualityComparer.Instance).Count());
+
+        var inHand = PartParse.Load(plan, folders, kept).Outcomes.Values.ToList();
+        var readBack = PartParse.Load(plan, folders).Outcomes.Values.ToList();
+        var repeated = inHand.SelectMany(Texts).OfType<string>().CountBy(t => t).Where(c => c.Value >= 4).Select(c => c.Key).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(repeated, Has.Count.GreaterThan(10), "texts repeated across the study's captures");
+            Assert.That(readBack.Select(o => o.Capture.FileName), Is.EquivalentTo(inHand.Select(o => o.Capture.FileName)));
+            foreach (var text in repeated)
+            {
+                Assert.That(Count(readBack, text).Strings, Is.EqualTo(1), $"read back: '{text}' one string");
+                Assert.That(Count(inHand, text).Strings, Is.LessThanOrEqualTo(plan.Parts), $"in hand: '{text}' one string a part");
+                Assert.That(Count(readBack, text).Held, Is.EqualTo(Count(inHand, text).Held), $"'{text}' held as often");
+            }
+            foreach (var o in readBack)
+            {
+                var same = inHand.Single(h => h.Capture.FileName == o.Capture.FileName);
+                Assert.That(o.Capture, Is.EqualTo(same.Capture));
+                Assert.That(o.Quality, Is.EqualTo(same.Quality));
+                Assert.That(o.Endpoints, Is.EqualTo(same.Endpoints));
+                Assert.That(o.Shards, Is.EqualTo(same.Shards));
+                Assert.That(o.RequestsByHost, Is.EquivalentTo(same.RequestsByHost ?? new Dictionary<string, (int, int)>()));
+            }
+        });
+    }
+
+    [Test]
     public async Task Plan_parse_part_and_emit_publish_the_bytes_of_a_local_run_and_emit_refuses_while_a_part_is_missing()
     {
         var work = TestFiles.NewTempFolder("parts");
