@@ -10,6 +10,14 @@ namespace ResearchPipeline.Tests.Cluster;
 
 public class StudyPlanTests
 {
+    /// <summary>The demonstration study planned in parts, and what a parse worker needs for it.</summary>
+    private static (IReadOnlyList<CaptureFile> Files, StudyPlan Plan, ParseContext Context) Demonstration(int parts)
+    {
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        return (files, plan, ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default));
+    }
+
     [Test]
     public void The_demonstration_study_is_cut_into_contiguous_parts_of_the_captures_table_balanced_by_bytes()
     {
@@ -38,9 +46,7 @@ public class StudyPlanTests
     [Test]
     public void A_part_written_twice_is_the_same_bytes_and_a_half_written_or_stale_part_is_not_done()
     {
-        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 3, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
-        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
+        var (files, plan, context) = Demonstration(parts: 3);
         var first = new PartFolders(TestFiles.NewTempFolder("first"));
         var second = new PartFolders(TestFiles.NewTempFolder("second"));
 
@@ -67,9 +73,7 @@ public class StudyPlanTests
     [Test]
     public void Captures_records_hold_one_string_per_repeated_text_kept_in_hand_and_read_back_with_the_same_texts()
     {
-        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
-        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
+        var (_, plan, context) = Demonstration(parts: 2);
         var folders = new PartFolders(TestFiles.NewTempFolder("records"));
         var kept = new PartRecord?[plan.Parts];
         for (var part = 0; part < plan.Parts; part++) PartParse.Run(plan, part, folders, context, written: r => kept[r.Part] = r);
