@@ -8,8 +8,8 @@ public static class DataPackage
 {
     public const string FileName = "datapackage.json";
 
-    public static byte[] Render(string name, string title, IEnumerable<(ITableDefinition Table, FileDigest File)> resources) =>
-        PublishedJson.Write(w =>
+    public static void Write(Stream stream, string name, string title, IEnumerable<(ITableDefinition Table, FileDigest File)> resources) =>
+        PublishedJson.Write(stream, w =>
         {
             w.WriteStartObject();
             w.WriteString("profile", "data-package");

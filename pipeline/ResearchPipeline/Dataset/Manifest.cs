@@ -37,9 +37,10 @@ public static class Manifest
     public const string FileName = "manifest.json";
     public const int FormatVersion = 1;
 
-    public static byte[] Render(ToolInfo tool, IReadOnlyList<KeyValuePair<string, string>> parameters, IEnumerable<FileDigest> inputs,
+    /// <summary>Written into the stream as it is made: a study of tens of thousands of captures lists megabytes of inputs.</summary>
+    public static void Write(Stream stream, ToolInfo tool, IReadOnlyList<KeyValuePair<string, string>> parameters, IEnumerable<FileDigest> inputs,
         IEnumerable<ReferenceArtefact> reference, IEnumerable<FileDigest> outputs) =>
-        PublishedJson.Write(w =>
+        PublishedJson.Write(stream, w =>
         {
             w.WriteStartObject();
             w.WriteNumber("manifest_version", FormatVersion);
@@ -74,6 +75,7 @@ public static class Manifest
             w.WriteString("sha256", f.Sha256);
             w.WriteNumber("bytes", f.Bytes);
             w.WriteEndObject();
+            PublishedJson.FlushEvery(w);
         }
         w.WriteEndArray();
     }

@@ -32,10 +32,11 @@ public static class ParquetTableWriter
         await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, Options(), cancellationToken: cancel);
+            // One set of cells, filled again for each group: a group's arrays are large objects, collected late.
+            var cells = table.Columns.Select(c => c.NewCells(Math.Min(rowGroupSize, sorted.Count))).ToArray();
             for (int start = 0, index = 0; start == 0 || start < sorted.Count; start += rowGroupSize, index++)
             {
                 var count = Math.Min(rowGroupSize, sorted.Count - start);
-                var cells = table.Columns.Select(c => c.NewCells(count)).ToArray();
                 for (var c = 0; c < cells.Length; c++) table.Columns[c].Fill(cells[c], sorted, start, count);
                 check?.Check(index, RowGroupText.Of(table.Columns, cells, count));
                 using var group = writer.CreateRowGroup();

@@ -6,10 +6,13 @@ namespace ResearchPipeline.Dataset;
 /// <summary>JSON written the same way on every machine: indented with two spaces, '\n' line ends, fields in the order written.</summary>
 internal static class PublishedJson
 {
-    public static byte[] Write(Action<Utf8JsonWriter> write)
+    /// <summary>
+    /// Writes into the stream as it goes: the writer holds what it has not flushed, so a long list flushes
+    /// (<see cref="FlushEvery"/>) rather than holding the whole file in memory.
+    /// </summary>
+    public static void Write(Stream stream, Action<Utf8JsonWriter> write)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
         {
             Indented = true,
             NewLine = "\n",
@@ -18,8 +21,13 @@ internal static class PublishedJson
         {
             write(writer);
         }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
+        stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Hands what the writer holds to its stream once it is more than a buffer's worth.</summary>
+    public static void FlushEvery(Utf8JsonWriter writer)
+    {
+        if (writer.BytesPending >= 1 << 16) writer.Flush();
     }
 }
 

@@ -27,8 +27,8 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
     /// <summary>Exchange rows the capture gave, in its lists or its shard.</summary>
     public int ExchangeRowCount { get; init; }
 
-    /// <summary>HTTP requests per host, and how many of them no adapter decoded; null when the capture was not decoded.</summary>
-    public IReadOnlyDictionary<string, (int Requests, int Generic)>? RequestsByHost { get; init; }
+    /// <summary>HTTP requests per host (in host order), and how many of them no adapter decoded; null when the capture was not decoded.</summary>
+    public IReadOnlyList<HostRequests>? RequestsByHost { get; init; }
 }
 
 /// <summary>Where one capture's rows were written in the shards; null where the capture had no row of that table.</summary>
@@ -290,7 +290,8 @@ public static class CaptureParse
             Endpoints = observations.Select(o => new EndpointObservation(o.Key.Host, o.Key.Ip, ipSource, o.Value)).ToList(),
             Shards = shards,
             ExchangeRowCount = exchangeCount,
-            RequestsByHost = decode ? requestsByHost : null,
+            // A list, not the dictionary it was counted in: a capture's record is held to the end of emit.
+            RequestsByHost = decode ? requestsByHost.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HostRequests(h.Key, h.Value.Requests, h.Value.Generic)).ToList() : null,
         };
     }
 

@@ -108,11 +108,12 @@ public static class PartParse
     /// </summary>
     /// <param name="written">
     /// Records of parts this process has just written (a local run), by part: taken as they are rather than read
-    /// back from the files they were written to; the others are read.
+    /// back from the files they were written to; the others are read. Each is taken out of the array once its
+    /// captures are loaded, so that a run does not hold both the records and the outcomes through emit.
     /// </param>
-    public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders, IReadOnlyList<PartRecord?>? written = null)
+    public static (Dictionary<string, CaptureOutcome> Outcomes, HashSet<SensitiveValue> Sensitive) Load(StudyPlan plan, PartFolders folders, PartRecord?[]? written = null)
     {
-        bool Kept(int part) => written is not null && part < written.Count && written[part] is not null;
+        bool Kept(int part) => written is not null && part < written.Length && written[part] is not null;
         // A part kept in hand is not looked for on disk (telling a part done reads its record).
         var missing = Enumerable.Range(0, plan.Parts).Where(part => !Kept(part) && !folders.IsDone(plan, part)).ToList();
         if (missing.Count > 0) throw new MissingPartsException(missing, folders.Root);
@@ -122,7 +123,9 @@ public static class PartParse
         for (var part = 0; part < plan.Parts; part++)
         {
             var folder = folders.Of(part);
-            var record = Kept(part) ? written![part] : null;
+            var kept = Kept(part);
+            var record = kept ? written![part] : null;
+            if (kept) written![part] = null;
             if (record is null)
             {
                 using (var json = new FileStream(Path.Combine(folder, PartFolders.RecordFile), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
@@ -131,7 +134,7 @@ public static class PartParse
                     ?? throw new InvalidDataException($"{folder}: empty part record");
             }
             // A record read back has a string for every text; one kept in hand already shares its part's.
-            foreach (var c in record.Captures) outcomes[c.Capture.FileName] = (Kept(part) ? c : c.Sharing(repeated)).ToOutcome(folder, repeated);
+            foreach (var c in record.Captures) outcomes[c.Capture.FileName] = (kept ? c : c.Sharing(repeated)).ToOutcome(folder, repeated);
             sensitive.UnionWith(record.Sensitive);
         }
         var unread = plan.Captures.Where(c => !outcomes.ContainsKey(c.RelativeName)).Select(c => c.RelativeName).ToList();
@@ -157,7 +160,7 @@ public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Q
 {
     internal static PartCapture From(CaptureOutcome o, SharedText repeated) => new PartCapture(o.Capture, o.Quality, o.Endpoints, o.ExchangeRowCount,
         PartRange.From(o.Shards?.Exchanges), PartRange.From(o.Shards?.Payloads), PartRange.From(o.Shards?.IdentifierMatches),
-        o.RequestsByHost?.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HostRequests(h.Key, h.Value.Requests, h.Value.Generic)).ToList())
+        o.RequestsByHost)
         .Sharing(repeated);
 
     /// <summary>
@@ -198,7 +201,7 @@ public sealed record PartCapture(CaptureRow Capture, IReadOnlyList<QualityRow> Q
         Endpoints = Endpoints,
         ExchangeRowCount = ExchangeRowCount,
         Shards = new CaptureShards(Exchanges?.In(folder, repeated), Payloads?.In(folder, repeated), IdentifierMatches?.In(folder, repeated)),
-        RequestsByHost = RequestsByHost?.ToDictionary(h => h.Host, h => (h.Requests, h.Generic), StringComparer.Ordinal),
+        RequestsByHost = RequestsByHost,
     };
 }
 

@@ -25,10 +25,13 @@ internal static class Provenance
         var folder = options.OutputFolder;
         var digests = tables.Select(t => FileDigest.Of(t, Path.GetFileName(t))).ToList();
         var byName = Tables.All.ToDictionary(t => t.FileName);
-        var package = DataPackage.Render("research-pipeline-dataset", "Data apps send to Facebook and other trackers, from network captures",
-            digests.Where(d => byName.ContainsKey(d.Path)).Select(d => (byName[d.Path], d)));
         var packagePath = Path.Combine(folder, DataPackage.FileName);
-        await AtomicFile.WriteAsync(packagePath, s => s.WriteAsync(package, cancel).AsTask(), cancel);
+        await AtomicFile.WriteAsync(packagePath, s =>
+        {
+            DataPackage.Write(s, "research-pipeline-dataset", "Data apps send to Facebook and other trackers, from network captures",
+                digests.Where(d => byName.ContainsKey(d.Path)).Select(d => (byName[d.Path], d)));
+            return Task.CompletedTask;
+        }, cancel);
 
         var inputs = new List<FileDigest>();
         for (var i = 0; i < files.Count; i++) inputs.Add(new FileDigest(files[i].RelativeName, outcomes[i].Capture.CaptureId, files[i].SizeBytes));
@@ -46,10 +49,14 @@ internal static class Provenance
             new("study_key", publication.Key.Source),
             new("study_key_id", publication.Key.KeyId),
         };
-        var manifest = Manifest.Render(Tool.Info, parameters, inputs, ReferenceArtefact.ReadLock(publication.ReferenceLock),
-            digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)));
+        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock);
+        var outputs = digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)).ToList();
         var manifestPath = Path.Combine(folder, Manifest.FileName);
-        await AtomicFile.WriteAsync(manifestPath, s => s.WriteAsync(manifest, cancel).AsTask(), cancel);
+        await AtomicFile.WriteAsync(manifestPath, s =>
+        {
+            Manifest.Write(s, Tool.Info, parameters, inputs, reference, outputs);
+            return Task.CompletedTask;
+        }, cancel);
         return [packagePath, manifestPath];
     }
 }

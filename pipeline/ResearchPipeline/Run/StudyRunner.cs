@@ -130,7 +130,7 @@ public sealed class StudyRunner(IProgressSink progress)
     }
 
     private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
-        Task<EnrichmentReference?> loading, CancellationToken cancel, IReadOnlyList<PartRecord?>? records = null)
+        Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null)
     {
         using var reference = await loading;
         var (byName, seen) = PartParse.Load(plan, folders, records);
@@ -142,10 +142,11 @@ public sealed class StudyRunner(IProgressSink progress)
         // The pseudonymiser orders what it is given, so the order of this set does not reach the output. Its search
         // over every value seen takes a while to build: built beside the enrich stage, which does not need it.
         var pseudonymising = Task.Run(() => new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen), cancel);
+        // Each outcome holds its capture's row as published, in place of the parse's: a study of tens of thousands of
+        // captures holds them to the end of emit, and would otherwise hold each row two or three times.
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
-        // The shards, in the order of the captures table: every row table sorts by capture first.
-        var inOrder = Enumerable.Range(0, outcomes.Length).Select(i => new ShardedCapture(marked[i], outcomes[i]))
-            .OrderBy(c => c.Capture, Comparer<CaptureRow>.Create(Tables.Captures.Order)).ToList();
+        for (var i = 0; i < outcomes.Length; i++) outcomes[i] = outcomes[i] with { Capture = marked[i] };
+        var inOrder = InCaptureOrder(outcomes);
         var captures = inOrder.Select(c => c.Capture).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
         var failures = CheckCounts(outcomes);
@@ -176,13 +177,17 @@ public sealed class StudyRunner(IProgressSink progress)
 
         // The decoding gap per capture: requests to hosts a taxonomy attributes to a tracker, and those no adapter read.
         var trackerHosts = enriched.Trackers.Where(t => t.Tracker is not null).Select(t => t.Host).ToHashSet(StringComparer.Ordinal);
-        captures = inOrder.Select(s =>
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            var c = s.Capture;
-            if (s.Outcome.RequestsByHost is not { } requests) return c;
-            var toTrackers = requests.Where(r => trackerHosts.Contains(r.Key)).ToList();
-            return c with { TrackerRequests = toTrackers.Sum(r => r.Value.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Value.Generic) };
-        }).ToList();
+            if (outcomes[i].RequestsByHost is not { } requests) continue;
+            var toTrackers = requests.Where(r => trackerHosts.Contains(r.Host)).ToList();
+            outcomes[i] = outcomes[i] with
+            {
+                Capture = outcomes[i].Capture with { TrackerRequests = toTrackers.Sum(r => r.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Generic) },
+            };
+        }
+        inOrder = InCaptureOrder(outcomes);
+        captures = inOrder.Select(c => c.Capture).ToList();
 
         var pseudonymiser = await pseudonymising;
         // Emit is not the parse: like the hashing and the shards' write-behind, it takes a second core at --jobs 1,
@@ -274,6 +279,10 @@ public sealed class StudyRunner(IProgressSink progress)
             PayloadFields = emit.PayloadFieldRows,
         };
     }
+
+    /// <summary>The captures with their shards, in the order of the captures table: every row table sorts by capture first.</summary>
+    private static List<ShardedCapture> InCaptureOrder(IEnumerable<CaptureOutcome> outcomes) =>
+        outcomes.Select(o => new ShardedCapture(o.Capture, o)).OrderBy(c => c.Capture, Comparer<CaptureRow>.Create(Tables.Captures.Order)).ToList();
 
     /// <summary>
     /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during

@@ -227,6 +227,42 @@ public class PublicationTests
     }
 
     [Test]
+    public async Task A_capture_file_named_after_the_advertising_ID_is_found_in_the_manifest_too()
+    {
+        var raw = FacebookLoginStudy();
+        File.Move(Path.Combine(raw, "shop", "login.har"), Path.Combine(raw, "shop", $"{AdvertisingId}.har"));
+        var summary = await Run(raw, TestFiles.NewTempFolder("out"));
+        // The manifest lists the input by its path, and is read back by the check a line at a time.
+        Assert.That(summary.Leaks, Does.Contain("manifest.json holds an identifier (advertising_id) seen in the inputs"));
+    }
+
+    [Test]
+    public async Task A_JSON_file_read_back_a_line_at_a_time_gives_the_answer_of_the_whole_file()
+    {
+        var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken), new SensitiveValue(SensitiveKind.Identifier, "email", Email) };
+        var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], seen);
+        var folder = TestFiles.NewTempFolder("json");
+        // Past the reader's 64 KiB buffer: a leak on a line after many, on a line longer than the buffer, on the last
+        // line with no line break after it, a value within a longer word (not a leak), and none at all.
+        var lines = Enumerable.Range(0, 3000).Select(i => $"  \"row{i}\": \"{i}\",").ToList();
+        var files = new Dictionary<string, string>
+        {
+            ["late.json"] = string.Join('\n', lines.Append($"  \"token\": \"{UserToken}\"")) + "\n",
+            ["long.json"] = $"{{\n  \"text\": \"{new string('a', 100_000)} {Email}\"\n}}\n",
+            ["last.json"] = string.Join('\n', lines.Append(Email)),
+            ["inside.json"] = string.Join('\n', lines.Append($"x{UserToken}x")) + "\n",
+            ["none.json"] = string.Join('\n', lines) + "\n",
+        };
+        foreach (var (name, text) in files) File.WriteAllText(Path.Combine(folder, name), text);
+        foreach (var (name, text) in files)
+        {
+            var whole = pseudonymiser.Leaks(Encoding.UTF8.GetBytes(text), out var what) ? new[] { $"{name} holds {what} seen in the inputs" } : [];
+            Assert.That(await LeakScan.ScanAsync(folder, [name], pseudonymiser), Is.EqualTo(whole), name);
+        }
+        Assert.That((await LeakScan.ScanAsync(folder, files.Keys, pseudonymiser)).Count, Is.EqualTo(3), "late, long and last leak; inside and none do not");
+    }
+
+    [Test]
     public async Task The_check_finds_a_secret_in_a_table_emit_did_not_clean()
     {
         var output = TestFiles.NewTempFolder("out");
