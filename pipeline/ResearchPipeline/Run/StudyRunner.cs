@@ -54,34 +54,7 @@ public sealed class StudyRunner(IProgressSink progress)
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
         try
         {
-            // The readers, catalogues and device searches the parse needs are made beside the hashing, which reads files.
-            var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
-            Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
-            StudyPlan plan;
-            PartFolders folders;
-            PartRecord?[] records;
-            try
-            {
-                plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
-                // Needs nothing from the captures, and nothing until enrich: loaded after the hashing, which takes both
-                // cores, on the core the parse stage leaves idle (or beside it).
-                if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
-                folders = new PartFolders(shardFolder);
-                // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-                var context = (await parseContext) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
-                progress.StageStarted("parse", files.Count);
-                // Each part's record stays in hand for emit, which would otherwise read back what was just written.
-                records = new PartRecord?[plan.Parts];
-                Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record));
-                progress.StageFinished("parse");
-            }
-            catch
-            {
-                // The databases opened beside a parse that failed are closed once they are open.
-                _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-                throw;
-            }
+            var (plan, folders, records, reference) = await ParseAsync(options, files, shardFolder, cancel);
             return await EmitAsync(options, plan, files, folders, reference, cancel, records);
         }
         finally
@@ -92,6 +65,41 @@ public sealed class StudyRunner(IProgressSink progress)
                 // The default folder is the run's own; one the user named may hold other things.
                 if (options.InterimFolder is null) Directory.Delete(Path.GetDirectoryName(shardFolder)!);
             }
+        }
+    }
+
+    /// <summary>
+    /// The parse stage of a local run, and the reference data loaded beside it. Its own method so that what only the
+    /// parse needs (readers, catalogues, device searches) is let go before emit, rather than held by the run to its end.
+    /// </summary>
+    private async Task<(StudyPlan Plan, PartFolders Folders, PartRecord?[] Records, Task<EnrichmentReference?> Reference)> ParseAsync(
+        RunOptions options, IReadOnlyList<CaptureFile> files, string shardFolder, CancellationToken cancel)
+    {
+        // The readers, catalogues and device searches the parse needs are made beside the hashing, which reads files.
+        var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
+        Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
+        try
+        {
+            var plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
+            // Needs nothing from the captures, and nothing until enrich: loaded after the hashing, which takes both
+            // cores, on the core the parse stage leaves idle (or beside it).
+            if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
+            var folders = new PartFolders(shardFolder);
+            // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
+            var context = (await parseContext) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
+            progress.StageStarted("parse", files.Count);
+            // Each part's record stays in hand for emit, which would otherwise read back what was just written.
+            var records = new PartRecord?[plan.Parts];
+            Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
+                part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record));
+            progress.StageFinished("parse");
+            return (plan, folders, records, reference);
+        }
+        catch
+        {
+            // The databases opened beside a parse that failed are closed once they are open.
+            _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
         }
     }
 
@@ -133,9 +141,7 @@ public sealed class StudyRunner(IProgressSink progress)
         Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null)
     {
         using var reference = await loading;
-        var (byName, seen) = PartParse.Load(plan, folders, records);
-        // In the raw folder's order, as every list below was before the parts: the quality table and the manifest keep it.
-        var outcomes = files.Select(f => byName[f.RelativeName]).ToArray();
+        var (outcomes, seen) = LoadOutcomes(plan, folders, files, records);
         var devices = DevicesCatalog.Load(options.RawFolder);
 
         var publication = options.Publication;
@@ -278,6 +284,18 @@ public sealed class StudyRunner(IProgressSink progress)
             Leaks = leaks,
             PayloadFields = emit.PayloadFieldRows,
         };
+    }
+
+    /// <summary>
+    /// The parts' captures as outcomes in the raw folder's order, as every list of emit was before the parts (the quality
+    /// table and the manifest keep it), and the study's secrets and identifiers. Apart from emit, so that the outcomes
+    /// by name are not held through it beside the ones emit replaces.
+    /// </summary>
+    private static (CaptureOutcome[] Outcomes, HashSet<SensitiveValue> Seen) LoadOutcomes(StudyPlan plan, PartFolders folders, IReadOnlyList<CaptureFile> files,
+        PartRecord?[]? records)
+    {
+        var (byName, seen) = PartParse.Load(plan, folders, records);
+        return (files.Select(f => byName[f.RelativeName]).ToArray(), seen);
     }
 
     /// <summary>The captures with their shards, in the order of the captures table: every row table sorts by capture first.</summary>
