@@ -39,8 +39,11 @@ public static class ParquetTableWriter
                 var count = Math.Min(rowGroupSize, sorted.Count - start);
                 for (var c = 0; c < cells.Length; c++) table.Columns[c].Fill(cells[c], sorted, start, count);
                 check?.Check(index, RowGroupText.Of(table.Columns, cells, count));
-                using var group = writer.CreateRowGroup();
-                for (var c = 0; c < cells.Length; c++) await table.Columns[c].WriteCellsAsync(group, cells[c], count);
+                await EncodingThreads.Run(async () =>
+                {
+                    using var group = writer.CreateRowGroup();
+                    for (var c = 0; c < cells.Length; c++) await table.Columns[c].WriteCellsAsync(group, cells[c], count);
+                }, cancel);
             }
         }, cancel);
         return path;

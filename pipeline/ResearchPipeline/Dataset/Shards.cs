@@ -885,14 +885,14 @@ public static class ShardMerge
                 filled = 0;
                 if (!overlap)
                 {
-                    await WriteGroup(cells, count, index);
+                    await EncodingThreads.Run(() => WriteGroup(cells, count, index), cancel);
                     return;
                 }
                 // One group in flight: the one before it is written, so its cells are free for the next.
                 await writing;
                 pending = spare ?? new GroupCells<TRow>(published, groupRows);
                 spare = cells;
-                writing = Task.Run(() => WriteGroup(cells, count, index), cancel);
+                writing = EncodingThreads.Run(() => WriteGroup(cells, count, index), cancel);
             }
 
             async Task TakeAsync(TContext context, CellBatch batch)
