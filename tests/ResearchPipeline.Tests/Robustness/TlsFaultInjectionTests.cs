@@ -18,7 +18,7 @@ public class TlsFaultInjectionTests
     private static byte[] Secrets(string path)
     {
         using var stream = File.OpenRead(path);
-        return PcapNgContainer.TlsSecrets(stream).SelectMany(s => s.ToArray()).ToArray();
+        return PcapNgContainer.TlsSecrets(stream).SelectMany(s => s.Text.ToArray()).ToArray();
     }
 
     private static Segment? TcpOf(TestPacket p)

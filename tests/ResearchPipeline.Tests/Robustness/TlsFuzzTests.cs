@@ -70,7 +70,7 @@ public class TlsFuzzTests
     {
         var capture = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
         var keys = new TlsKeyLog();
-        using (var stream = File.OpenRead(capture)) foreach (var s in PcapNgContainer.TlsSecrets(stream)) keys.Add(s.Span);
+        using (var stream = File.OpenRead(capture)) foreach (var s in PcapNgContainer.TlsSecrets(stream)) keys.Add(s.Text.Span);
         var seed = TlsDecryptionTests.DecryptedStreams(capture, keys).Single(s => s.Client.AsSpan().StartsWith(Http2Connection.Preface));
         // Seeds are the first 64 KB of each direction: long enough for many frames, short enough to mutate fast.
         var client = seed.Client[..Math.Min(seed.Client.Length, 65536)];

@@ -189,9 +189,9 @@ public sealed class PcapNgReader : PacketCaptureReader
         foreach (var secrets in PcapNgContainer.TlsSecrets(input))
         {
             // As a span: the key log of a file beside the capture is kept to be told apart if it comes again, and a
-            // secrets block's (tens of MB for a long key log) would be kept with it to the end of the capture.
-            keys.Add(secrets.Span);
-            blocks++;
+            // secrets block's would be kept with it to the end of the capture. A long block comes in parts of whole lines.
+            keys.Add(secrets.Text.Span);
+            if (secrets.EndsBlock) blocks++;
         }
         return blocks;
     }

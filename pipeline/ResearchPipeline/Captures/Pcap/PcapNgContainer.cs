@@ -214,12 +214,20 @@ internal static class PcapNgContainer
         }
     }
 
+    /// <summary>A TLS key log's text, or a part of it that ends at a line's end.</summary>
+    /// <param name="EndsBlock">The last part of its Decryption Secrets Block's key log.</param>
+    public readonly record struct KeyLogText(ReadOnlyMemory<byte> Text, bool EndsBlock);
+
     /// <summary>
     /// The TLS key logs of every Decryption Secrets Block, found by walking block headers only (packets are
     /// skipped, not read), so that secrets written after the packets they decrypt are known before those packets.
     /// </summary>
-    /// <remarks>Each key log is a slice of a block read for it alone: kept by no one after it is added.</remarks>
-    public static IEnumerable<ReadOnlyMemory<byte>> TlsSecrets(Stream stream)
+    /// <remarks>
+    /// A block inside the chunk the headers are read in comes whole, in an array of its own. A longer one (a long
+    /// recording's key log is tens of MB: 94 MB for 100,000 connections) comes in parts read through that chunk, each
+    /// ending at a line's end, so that it is never held whole; a part is valid until the next is asked for.
+    /// </remarks>
+    public static IEnumerable<KeyLogText> TlsSecrets(Stream stream)
     {
         // Headers are read from large chunks, so that a file of small packets costs a few reads, not one per block.
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(stream.Length, 12, 1 << 20));
@@ -233,7 +241,7 @@ internal static class PcapNgContainer
         }
     }
 
-    private static IEnumerable<ReadOnlyMemory<byte>> TlsSecrets(Stream stream, byte[] chunk)
+    private static IEnumerable<KeyLogText> TlsSecrets(Stream stream, byte[] chunk)
     {
         long chunkStart = 0;
         var chunkLength = 0;
@@ -251,19 +259,62 @@ internal static class PcapNgContainer
             if (!BlockHead(chunk.AsSpan((int)(offset - chunkStart), 12), ref bigEndian, out var type, out var length) || offset + length > end) yield break;
             if (type == DecryptionSecrets && length >= 20)
             {
-                var body = new byte[length - 12];
                 // A block inside the chunk is taken from it: a capture that logs its keys as it goes (PCAPdroid)
                 // has a secrets block per few connections, and reading each afresh cost a chunk's read after it.
-                if (offset + 8 + body.Length <= chunkStart + chunkLength) chunk.AsSpan((int)(offset + 8 - chunkStart), body.Length).CopyTo(body);
+                if (offset + length <= chunkStart + chunkLength)
+                {
+                    var body = chunk.AsSpan((int)(offset + 8 - chunkStart), (int)length - 12);
+                    if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return new KeyLogText(body.Slice(8, n).ToArray(), EndsBlock: true);
+                }
                 else
                 {
                     stream.Position = offset + 8;
-                    if (stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length) yield break;
                     chunkLength = 0;
+                    if (stream.ReadAtLeast(chunk.AsSpan(0, 8), 8, throwOnEndOfStream: false) < 8) yield break;
+                    var secretsType = U32(chunk, bigEndian);
+                    var keyLogLength = Math.Min(U32(chunk.AsSpan(4), bigEndian), length - 20);
+                    if (secretsType == Tls.TlsKeyLog.PcapNgSecretsType)
+                        foreach (var part in LineParts(stream, keyLogLength, chunk)) yield return part;
                 }
-                if (TlsKeyLogLength(body, bigEndian) is var n and >= 0) yield return body.AsMemory(8, n);
             }
             offset += length;
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="length"/> bytes of <paramref name="stream"/> in parts read into <paramref name="buffer"/>,
+    /// each ending at a line's end (the last at the text's end); a line longer than the buffer is read into a larger one.
+    /// </summary>
+    private static IEnumerable<KeyLogText> LineParts(Stream stream, long length, byte[] buffer)
+    {
+        var remaining = length;
+        var held = 0;
+        while (true)
+        {
+            if (remaining > 0)
+            {
+                var want = (int)Math.Min(buffer.Length - held, remaining);
+                var got = stream.ReadAtLeast(buffer.AsSpan(held, want), want, throwOnEndOfStream: false);
+                if (got < want) yield break;
+                held += got;
+                remaining -= got;
+            }
+            if (remaining == 0)
+            {
+                yield return new KeyLogText(buffer.AsMemory(0, held), EndsBlock: true);
+                yield break;
+            }
+            var lineEnd = buffer.AsSpan(0, held).LastIndexOf((byte)'\n') + 1;
+            if (lineEnd == 0)
+            {
+                var larger = new byte[2 * (long)buffer.Length > Array.MaxLength ? Array.MaxLength : 2 * buffer.Length];
+                buffer.AsSpan(0, held).CopyTo(larger);
+                buffer = larger;
+                continue;
+            }
+            yield return new KeyLogText(buffer.AsMemory(0, lineEnd), EndsBlock: false);
+            buffer.AsSpan(lineEnd, held - lineEnd).CopyTo(buffer);
+            held -= lineEnd;
         }
     }
 

@@ -63,11 +63,56 @@ public class TlsKeyLogTests
             File.WriteAllBytes(path, file);
             var inMemory = PcapNgContainer.TlsSecrets(file).Select(s => Convert.ToHexString(s.Span)).ToList();
             using var stream = new CountingStream(File.OpenRead(path));
-            var ahead = PcapNgContainer.TlsSecrets(stream).Select(s => Convert.ToHexString(s.Span)).ToList();
+            var ahead = PcapNgContainer.TlsSecrets(stream).Select(s => (Convert.ToHexString(s.Text.Span), s.EndsBlock)).ToList();
             Assert.That(inMemory, Has.Count.EqualTo(10 * sessions.Count), "a key log block per section");
-            Assert.That(ahead, Is.EqualTo(inMemory));
+            Assert.That(ahead, Is.EqualTo(inMemory.Select(text => (text, true))), "each block whole, as it lies inside the chunk read");
             // A block inside the chunk read is taken from it, not read again with a fresh chunk after it.
             Assert.That(stream.BytesRead, Is.LessThanOrEqualTo(2L * file.Length));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void A_secrets_block_longer_than_the_chunk_is_read_in_parts_of_whole_lines_and_decrypts_as_whole()
+    {
+        // A long recording's key log (editcap --inject-secrets after 100,000 connections: 94 MB) in one block: 100,000
+        // other connections' lines, a comment line longer than the 1 MiB chunk, and last the capture's own key log,
+        // its last line without a line break. The file is past the size read whole, so the reader takes the stream.
+        var source = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
+        var own = PcapNgContainer.TlsSecrets(File.ReadAllBytes(source)).Single().ToArray();
+        var log = new MemoryStream();
+        for (var i = 0; i < 100_000; i++) log.Write(Encoding.ASCII.GetBytes($"CLIENT_RANDOM {i:x64} {i:x96}\n"));
+        log.Write(Encoding.ASCII.GetBytes("# " + new string('x', 3 << 19) + "\n"));
+        log.Write(own.AsSpan(0, own.AsSpan().TrimEnd("\r\n"u8).Length));
+        var text = log.ToArray();
+        var folder = Directory.CreateTempSubdirectory("long-secrets-");
+        try
+        {
+            var capture = Path.Combine(folder.FullName, "session.pcapng");
+            File.WriteAllBytes(capture, CaptureBytes.PcapNg(CaptureBytes.PacketsOf(source), tlsKeyLog: text));
+            Assert.That(new FileInfo(capture).Length, Is.GreaterThan(16 << 20));
+
+            var parts = new List<(byte[] Text, bool EndsBlock)>();
+            using (var stream = File.OpenRead(capture))
+                foreach (var part in PcapNgContainer.TlsSecrets(stream)) parts.Add((part.Text.ToArray(), part.EndsBlock));
+            Assert.That(parts.Select(p => p.EndsBlock), Is.EqualTo(parts.Select((_, i) => i == parts.Count - 1)), "one block, ended by its last part");
+            Assert.That(parts.SkipLast(1).All(p => p.Text[^1] == (byte)'\n'), "every part but the last ends at a line's end");
+            Assert.That(parts.SelectMany(p => p.Text).ToArray(), Is.EqualTo(text), "the parts are the block's key log");
+            Assert.That(parts.Max(p => p.Text.Length), Is.LessThanOrEqualTo(2 << 20), "never held whole: parts of a chunk, one of two for the long line");
+
+            var whole = new TlsKeyLog();
+            whole.Add(text.AsSpan());
+            var inParts = new TlsKeyLog();
+            foreach (var part in parts) inParts.Add(part.Text.AsSpan());
+            Assert.That((inParts.Connections, inParts.SecretLines, inParts.UnreadableLines), Is.EqualTo((whole.Connections, whole.SecretLines, whole.UnreadableLines)));
+            Assert.That(whole.Connections, Is.GreaterThan(100_000));
+
+            var read = PcapReaderTests.ReadAll(capture);
+            Assert.That(Exchanges(read), Is.EqualTo(Exchanges(PcapReaderTests.ReadAll(source))), "the same exchanges, decrypted alike");
+            Assert.That(read.OfType<ExchangeRead>().Count(r => r.Exchange.HttpVersion == "HTTP/2"), Is.GreaterThan(10), "the HTTP/2 requests decrypted with the key log's last part");
         }
         finally
         {
