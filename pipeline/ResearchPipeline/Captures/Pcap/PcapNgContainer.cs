@@ -224,8 +224,8 @@ internal static class PcapNgContainer
     /// </summary>
     /// <remarks>
     /// A block inside the chunk the headers are read in comes whole, in an array of its own. A longer one (a long
-    /// recording's key log is tens of MB: 94 MB for 100,000 connections) comes in parts read through that chunk, each
-    /// ending at a line's end, so that it is never held whole; a part is valid until the next is asked for.
+    /// recording's key log is tens of MB) comes in parts read through that chunk, each ending at a line's end, so
+    /// that it is never held whole; a part is valid until the next is asked for.
     /// </remarks>
     public static IEnumerable<KeyLogText> TlsSecrets(Stream stream)
     {

@@ -78,9 +78,9 @@ public class TlsKeyLogTests
     [Test]
     public void A_secrets_block_longer_than_the_chunk_is_read_in_parts_of_whole_lines_and_decrypts_as_whole()
     {
-        // A long recording's key log (editcap --inject-secrets after 100,000 connections: 94 MB) in one block: 100,000
-        // other connections' lines, a comment line longer than the 1 MiB chunk, and last the capture's own key log,
-        // its last line without a line break. The file is past the size read whole, so the reader takes the stream.
+        // A long recording's key log in one block, as editcap --inject-secrets writes it: 100,000 other connections'
+        // lines, a comment line longer than the 1 MiB chunk, and last the capture's own key log, its last line without
+        // a line break. The file is past the size read whole, so the reader takes the stream.
         var source = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
         var own = PcapNgContainer.TlsSecrets(File.ReadAllBytes(source)).Single().ToArray();
         var log = new MemoryStream();
