@@ -46,34 +46,22 @@ public static class LeakScan
     /// break inside a string, so every value lies within a line, and a line's ends are boundaries to
     /// <see cref="Identity.IdentifierMatcher.StandsAlone"/> as the break beside it is.
     /// </summary>
-    private static async Task<string?> LineLeakAsync(string path, Pseudonymiser values, CancellationToken cancel)
+    private static string? LineLeak(string path, Pseudonymiser values)
     {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {
-            var held = 0;
-            while (true)
+            foreach (var (text, _) in Captures.LineParts.Read(file, file.Length, buffer))
             {
-                if (held == buffer.Length)
+                for (var rest = text.Span; !rest.IsEmpty;)
                 {
-                    // A line longer than the buffer: it is searched whole.
-                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, held).CopyTo(larger);
-                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    var end = rest.IndexOf((byte)'\n');
+                    if (values.Leaks(end < 0 ? rest : rest[..end], out var what)) return what;
+                    rest = end < 0 ? [] : rest[(end + 1)..];
                 }
-                var read = await file.ReadAsync(buffer.AsMemory(held), cancel);
-                var end = held + read;
-                var start = 0;
-                for (int line; (line = buffer.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0; start += line + 1)
-                {
-                    if (values.Leaks(buffer.AsSpan(start, line), out var what)) return what;
-                }
-                if (read == 0) return start < end && values.Leaks(buffer.AsSpan(start, end - start), out var last) ? last : null;
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                held = end - start;
             }
+            return null;
         }
         finally
         {
@@ -87,7 +75,7 @@ public static class LeakScan
         var path = Path.Combine(folder, name);
         if (rowGroup < 0)
         {
-            if (await LineLeakAsync(path, values, cancel) is { } what) leaks.Add($"{name} holds {what} seen in the inputs");
+            if (LineLeak(path, values) is { } what) leaks.Add($"{name} holds {what} seen in the inputs");
             return leaks;
         }
         await using var stream = new BlockingStream(File.OpenRead(path));

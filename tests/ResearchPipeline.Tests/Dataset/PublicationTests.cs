@@ -242,13 +242,16 @@ public class PublicationTests
         var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken), new SensitiveValue(SensitiveKind.Identifier, "email", Email) };
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], seen);
         var folder = TestFiles.NewTempFolder("json");
-        // Past the reader's 64 KiB buffer: a leak on a line after many, on a line longer than the buffer, on the last
-        // line with no line break after it, a value within a longer word (not a leak), and none at all.
+        // Past the reader's 64 KiB buffer: a leak on a line after many, on a line longer than the buffer, across the
+        // buffer's end, on the last line with no line break after it, a value within a longer word (not a leak), and
+        // none at all.
         var lines = Enumerable.Range(0, 3000).Select(i => $"  \"row{i}\": \"{i}\",").ToList();
         var files = new Dictionary<string, string>
         {
             ["late.json"] = string.Join('\n', lines.Append($"  \"token\": \"{UserToken}\"")) + "\n",
             ["long.json"] = $"{{\n  \"text\": \"{new string('a', 100_000)} {Email}\"\n}}\n",
+            // The address begins 6 bytes before the buffer's end: 13 bytes of "{\n  \"text\": \"", the a's and a space.
+            ["across.json"] = $"{{\n  \"text\": \"{new string('a', (1 << 16) - 6 - 14)} {Email}\"\n}}\n",
             ["last.json"] = string.Join('\n', lines.Append(Email)),
             ["inside.json"] = string.Join('\n', lines.Append($"x{UserToken}x")) + "\n",
             ["none.json"] = string.Join('\n', lines) + "\n",
@@ -259,7 +262,7 @@ public class PublicationTests
             var whole = pseudonymiser.Leaks(Encoding.UTF8.GetBytes(text), out var what) ? new[] { $"{name} holds {what} seen in the inputs" } : [];
             Assert.That(await LeakScan.ScanAsync(folder, [name], pseudonymiser), Is.EqualTo(whole), name);
         }
-        Assert.That((await LeakScan.ScanAsync(folder, files.Keys, pseudonymiser)).Count, Is.EqualTo(3), "late, long and last leak; inside and none do not");
+        Assert.That((await LeakScan.ScanAsync(folder, files.Keys, pseudonymiser)).Count, Is.EqualTo(4), "late, long, across and last leak; inside and none do not");
     }
 
     [Test]

@@ -274,47 +274,10 @@ internal static class PcapNgContainer
                     var secretsType = U32(chunk, bigEndian);
                     var keyLogLength = Math.Min(U32(chunk.AsSpan(4), bigEndian), length - 20);
                     if (secretsType == Tls.TlsKeyLog.PcapNgSecretsType)
-                        foreach (var part in LineParts(stream, keyLogLength, chunk)) yield return part;
+                        foreach (var (text, last) in LineParts.Read(stream, keyLogLength, chunk)) yield return new KeyLogText(text, last);
                 }
             }
             offset += length;
-        }
-    }
-
-    /// <summary>
-    /// The next <paramref name="length"/> bytes of <paramref name="stream"/> in parts read into <paramref name="buffer"/>,
-    /// each ending at a line's end (the last at the text's end); a line longer than the buffer is read into a larger one.
-    /// </summary>
-    private static IEnumerable<KeyLogText> LineParts(Stream stream, long length, byte[] buffer)
-    {
-        var remaining = length;
-        var held = 0;
-        while (true)
-        {
-            if (remaining > 0)
-            {
-                var want = (int)Math.Min(buffer.Length - held, remaining);
-                var got = stream.ReadAtLeast(buffer.AsSpan(held, want), want, throwOnEndOfStream: false);
-                if (got < want) yield break;
-                held += got;
-                remaining -= got;
-            }
-            if (remaining == 0)
-            {
-                yield return new KeyLogText(buffer.AsMemory(0, held), EndsBlock: true);
-                yield break;
-            }
-            var lineEnd = buffer.AsSpan(0, held).LastIndexOf((byte)'\n') + 1;
-            if (lineEnd == 0)
-            {
-                var larger = new byte[2 * (long)buffer.Length > Array.MaxLength ? Array.MaxLength : 2 * buffer.Length];
-                buffer.AsSpan(0, held).CopyTo(larger);
-                buffer = larger;
-                continue;
-            }
-            yield return new KeyLogText(buffer.AsMemory(0, lineEnd), EndsBlock: false);
-            buffer.AsSpan(lineEnd, held - lineEnd).CopyTo(buffer);
-            held -= lineEnd;
         }
     }
 
