@@ -152,8 +152,6 @@ public sealed class StudyRunner(IProgressSink progress)
         // captures holds them to the end of emit, and would otherwise hold each row two or three times.
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
         for (var i = 0; i < outcomes.Length; i++) outcomes[i] = outcomes[i] with { Capture = marked[i] };
-        var inOrder = InCaptureOrder(outcomes);
-        var captures = inOrder.Select(c => c.Capture).ToList();
         var quality = outcomes.SelectMany(o => o.Quality).ToList();
         var failures = CheckCounts(outcomes);
         var exchangeCount = outcomes.Sum(o => o.ExchangeRowCount);
@@ -161,19 +159,21 @@ public sealed class StudyRunner(IProgressSink progress)
 
         if (options.ParseOnly)
         {
-            var parsedEmit = new ShardEmit(await pseudonymising, inOrder);
+            var parsedInOrder = InCaptureOrder(outcomes);
+            var parsedCaptures = parsedInOrder.Select(c => c.Capture).ToList();
+            var parsedEmit = new ShardEmit(await pseudonymising, parsedInOrder);
             progress.StageStarted("emit", 1);
             Directory.CreateDirectory(options.OutputFolder);
             AtomicFile.RemoveLeftovers(options.OutputFolder);
             // Three independent files, the small two written beside the merge of the exchange shards; the merge
             // encodes a row group while it fills the next (the stage holds no other table).
-            var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, captures, cancel), cancel);
+            var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, parsedCaptures, cancel), cancel);
             var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
             var exchangeTable = parsedEmit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
             List<string> parsed = [.. await Task.WhenAll(captureTable, exchangeTable, qualityTable)];
             failures.AddRange(parsedEmit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
-            return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
+            return new RunSummary(parsedCaptures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
         }
 
         progress.StageStarted("enrich", 1);
@@ -192,8 +192,9 @@ public sealed class StudyRunner(IProgressSink progress)
                 Capture = outcomes[i].Capture with { TrackerRequests = toTrackers.Sum(r => r.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Generic) },
             };
         }
-        inOrder = InCaptureOrder(outcomes);
-        captures = inOrder.Select(c => c.Capture).ToList();
+        // Sorted once the captures' rows are final: the order does not depend on the counts.
+        var inOrder = InCaptureOrder(outcomes);
+        var captures = inOrder.Select(c => c.Capture).ToList();
 
         var pseudonymiser = await pseudonymising;
         // Emit is not the parse: like the hashing and the shards' write-behind, it takes a second core at --jobs 1,
