@@ -155,7 +155,7 @@ public static class CaptureParse
             var payloadsDone = false;
             var failure = Attempt(() =>
             {
-                payloadRows.AddRange(PayloadFieldRows.From(decoded, captureId, appId, exchange.Ordinal));
+                PayloadFieldRows.AddTo(payloadRows, decoded, row.ExchangeId, captureId, appId, exchange.Ordinal);
                 payloadsDone = true;
                 var fields = decoded.Fields.Select(a => a.Field).ToList();
                 if (matcher is not null)

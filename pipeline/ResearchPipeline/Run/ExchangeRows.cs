@@ -10,7 +10,9 @@ namespace ResearchPipeline.Run;
 /// <summary>Turns what the parse stage read into the published <c>exchanges</c> row.</summary>
 public static class ExchangeRows
 {
-    public static string ExchangeId(string captureId, int ordinal) => $"{captureId[..16]}:{ordinal}";
+    /// <summary>An exchange's id: its capture's id cut to 16 characters, and its ordinal (made without a string of the cut id).</summary>
+    public static string ExchangeId(string captureId, int ordinal) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{captureId.AsSpan(0, 16)}:{ordinal}");
 
     public static ExchangeRow From(Exchange e, string captureId, string appId) => From(e, captureId, appId, null, null);
 

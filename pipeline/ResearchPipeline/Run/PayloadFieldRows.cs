@@ -8,14 +8,17 @@ namespace ResearchPipeline.Run;
 /// <summary>Turns what the decode stage read into published <c>payload_fields</c> rows.</summary>
 public static class PayloadFieldRows
 {
-    /// <summary>The published rows of one decoded exchange, secrets (secret parameters, tokens, cookies) replaced by a marker.</summary>
-    public static IEnumerable<PayloadFieldRow> From(DecodedExchange decoded, string captureId, string appId, int exchangeOrdinal)
+    /// <summary>
+    /// The published rows of one decoded exchange, secrets (secret parameters, tokens, cookies) replaced by a marker,
+    /// added one by one to <paramref name="rows"/> (a row that fails leaves the ones before it); the exchange's id
+    /// as its exchanges row has it, made once for the exchange.
+    /// </summary>
+    public static void AddTo(List<PayloadFieldRow> rows, DecodedExchange decoded, string exchangeId, string captureId, string appId, int exchangeOrdinal)
     {
-        var exchangeId = ExchangeRows.ExchangeId(captureId, exchangeOrdinal);
         for (var i = 0; i < decoded.Fields.Length; i++)
         {
             var a = decoded.Fields[i];
-            yield return new PayloadFieldRow
+            rows.Add(new PayloadFieldRow
             {
                 ExchangeId = exchangeId,
                 CaptureId = captureId,
@@ -35,7 +38,7 @@ public static class PayloadFieldRows
                 Decoder = decoded.Decoder,
                 Endpoint = a.Endpoint,
                 Transforms = a.Field.Transforms,
-            };
+            });
         }
     }
 }

@@ -36,7 +36,10 @@ public class PacketCaptureTruthTests
         {
             if (!IsMeta(requests[i].Target.Host)) continue;
             var decoded = TrackerDecoders.All.Decode(requests[i], DecodeLimits.From(ReadLimits.Default));
-            fields.AddRange(PayloadFieldRows.From(decoded, new string('0', 64), "app", requests[i].Ordinal)
+            var captureId = new string('0', 64);
+            var rows = new List<PayloadFieldRow>();
+            PayloadFieldRows.AddTo(rows, decoded, ExchangeRows.ExchangeId(captureId, requests[i].Ordinal), captureId, "app", requests[i].Ordinal);
+            fields.AddRange(rows
                 .Where(r => r.Location is "query" or "body")
                 .Select(r => new Field(i, r.Location, r.KeyPath, r.Value, r.ValueType, r.Semantic)));
         }
