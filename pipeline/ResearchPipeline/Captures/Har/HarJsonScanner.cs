@@ -17,6 +17,10 @@ internal sealed class HarJsonScanner : IDisposable
 
     private const int InitialBuffer = 64 * 1024;
     private readonly Stream _input;
+    // A file is read through its handle, from where the stream stood (the stream is not moved): the scanner's reads
+    // are rarely of a whole stream buffer, so a buffered stream would allocate a buffer per file and copy each byte twice.
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
+    private long _fileAt;
     private readonly long _maxRecordBytes;
     // Pooled: a study is mostly small HARs, each read with a scanner of its own.
     private byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(InitialBuffer);
@@ -44,6 +48,11 @@ internal sealed class HarJsonScanner : IDisposable
     public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth, bool fieldsInScan = true)
     {
         _input = input;
+        if (input is FileStream { CanSeek: true } file)
+        {
+            _file = file.SafeFileHandle;
+            _fileAt = file.Position;
+        }
         _fieldsInScan = fieldsInScan;
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth });
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
@@ -194,9 +203,17 @@ internal sealed class HarJsonScanner : IDisposable
             }
             _capacity = grown;
         }
-        var read = _input.Read(_buffer, _len, _capacity - _len);
+        var read = ReadInput(_capacity - _len);
         if (read == 0) _eof = true;
         _len += read;
+    }
+
+    private int ReadInput(int count)
+    {
+        if (_file is null) return _input.Read(_buffer, _len, count);
+        var read = RandomAccess.Read(_file, _buffer.AsSpan(_len, count), _fileAt);
+        _fileAt += read;
+        return read;
     }
 
     /// <summary>
@@ -246,7 +263,7 @@ internal sealed class HarJsonScanner : IDisposable
             Buffer.BlockCopy(_buffer, _len - keep, _buffer, 0, keep);
             _pos = keep;
             _len = keep;
-            var read = _input.Read(_buffer, _len, _capacity - _len);
+            var read = ReadInput(_capacity - _len);
             if (read == 0) { _eof = true; return false; }
             _len += read;
         }
