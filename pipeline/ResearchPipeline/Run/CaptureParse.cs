@@ -81,8 +81,10 @@ public static class CaptureParse
         var payloads = new List<PayloadFieldRow>();
         var observations = new Dictionary<(string Host, string? Ip), DateTimeOffset?>();
         var matches = new List<IdentifierMatchRow>();
-        // One open for the detection and the reading: a study is mostly small files, each opened once.
-        using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        // One open for the detection and the reading: a study is mostly small files, each opened once. The stream's
+        // buffer, allocated for each file a reader reads through it (a flow file's), is no larger than the file.
+        using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, (int)Math.Clamp(file.SizeBytes, 4096, 1 << 16),
+            FileOptions.SequentialScan);
         var reader = formats.Detect(stream);
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
