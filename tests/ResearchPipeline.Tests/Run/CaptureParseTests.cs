@@ -61,5 +61,28 @@ public class CaptureParseTests
         Assert.That(two.Quality, Is.EqualTo(one.Quality));
     }
 
+    [Test]
+    public void Every_row_names_its_exchange_by_the_capture_ids_first_16_characters_and_its_ordinal_made_once_for_the_exchange()
+    {
+        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
+        var payloads = 0;
+        foreach (var file in CaptureFile.Discover(DemonstrationCorpus.Raw))
+        {
+            var outcome = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify);
+            var id = outcome.Capture.CaptureId;
+            var byOrdinal = outcome.Exchanges.ToDictionary(e => e.Ordinal);
+            foreach (var e in outcome.Exchanges) Assert.That(e.ExchangeId, Is.EqualTo(id[..16] + ":" + e.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture)), file.RelativeName);
+            foreach (var p in outcome.Payloads)
+            {
+                // The exchange row's own string: an exchange's fields share one id rather than each making it again.
+                Assert.That(p.ExchangeId, Is.SameAs(byOrdinal[p.ExchangeOrdinal].ExchangeId), $"{file.RelativeName} field {p.Ordinal} of exchange {p.ExchangeOrdinal}");
+                payloads++;
+            }
+            foreach (var m in outcome.IdentifierMatches) Assert.That(m.ExchangeId, Is.EqualTo(byOrdinal[m.Ordinal].ExchangeId), file.RelativeName);
+        }
+        Assert.That(payloads, Is.GreaterThan(0));
+    }
+
     private static CaptureFile Extra(string path, string name) => new(path, "extra/" + name, "extra", new FileInfo(path).Length);
 }
