@@ -743,23 +743,26 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         // The group's tail: its rows and the length of each column, which run from the group's start.
         var tailBytes = 4 + 4 * _fileColumns;
         if (end - offset < tailBytes) throw Corrupt(offset, $"row group {index}: {end - offset} bytes, too short for its tail");
-        var tail = Read(end - tailBytes, tailBytes);
-        var rows = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
-        if (rows != _rows[index]) throw Corrupt(end - tailBytes, $"row group {index}: {rows} rows, the index says {_rows[index]}");
-        // Where each of the file's columns begins.
-        var starts = new long[_fileColumns + 1];
-        starts[0] = offset;
-        for (var c = 0; c < _fileColumns; c++)
-        {
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail.AsSpan(4 + 4 * c));
-            if (length < 0) throw Corrupt(end - tailBytes + 4 + 4 * c, $"a column of {length} bytes");
-            starts[c + 1] = starts[c] + length;
-        }
-        if (starts[_fileColumns] != end - tailBytes) throw Corrupt(end - tailBytes, $"row group {index}: its columns take {starts[_fileColumns] - offset} bytes of {end - tailBytes - offset}");
-        var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
-        byte[]? buffer = null;
+        if (end - offset > Array.MaxLength) throw Corrupt(offset, $"row group {index}: {end - offset} bytes, more than one read holds");
+        // The group is read whole, its columns and its tail at once: a read per column was most of emit's system calls.
+        var groupBytes = (int)(end - offset);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(groupBytes);
         try
         {
+            ReadInto(offset, buffer.AsSpan(0, groupBytes));
+            var tail = buffer.AsSpan(groupBytes - tailBytes, tailBytes);
+            var rows = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+            if (rows != _rows[index]) throw Corrupt(end - tailBytes, $"row group {index}: {rows} rows, the index says {_rows[index]}");
+            // Where each of the file's columns begins, from the group's start.
+            var starts = new long[_fileColumns + 1];
+            for (var c = 0; c < _fileColumns; c++)
+            {
+                var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail[(4 + 4 * c)..]);
+                if (length < 0) throw Corrupt(end - tailBytes + 4 + 4 * c, $"a column of {length} bytes");
+                starts[c + 1] = starts[c] + length;
+            }
+            if (starts[_fileColumns] != groupBytes - tailBytes) throw Corrupt(end - tailBytes, $"row group {index}: its columns take {starts[_fileColumns]} bytes of {groupBytes - tailBytes}");
+            var cells = into ?? new Dictionary<string, Array>(_columns.Count, StringComparer.Ordinal);
             for (var c = 0; c < _columns.Count; c++)
             {
                 var column = _columns[c];
@@ -769,26 +772,20 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
                     Array.Clear(array, 0, rows);
                     continue;
                 }
-                var start = starts[_fileColumn[c]];
-                var length = (int)(starts[_fileColumn[c] + 1] - start);
-                if (buffer is null || buffer.Length < length)
-                {
-                    if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-                }
-                ReadInto(start, buffer.AsSpan(0, length));
+                var start = (int)starts[_fileColumn[c]];
+                var bytes = buffer.AsSpan(start, (int)starts[_fileColumn[c] + 1] - start);
                 SharedText? shared = null;
                 if (ShardTables.Repeating.Contains(column.Name) && !_shared.TryGetValue(column.Name, out shared)) _shared[column.Name] = shared = new SharedText();
-                var reader = new ShardReader(buffer.AsSpan(0, length), _path, start);
+                var reader = new ShardReader(bytes, _path, offset + start);
                 column.ReadShard(ref reader, array, rows, shared);
                 reader.End();
             }
+            return Task.FromResult((rows, cells));
         }
         finally
         {
-            if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
-        return Task.FromResult((rows, cells));
     }
 
     public async ValueTask DisposeAsync()
