@@ -19,11 +19,8 @@ public class KeyPathAgreementTests
     [Test]
     public void Every_match_of_the_demonstration_study_names_a_payload_field_of_its_exchange()
     {
-        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
-        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
         var matched = 0;
-        foreach (var file in CaptureFile.Discover(DemonstrationCorpus.Raw))
-            matched += AssertAgreement(CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify), file.RelativeName);
+        foreach (var (file, outcome) in DemonstrationCorpus.Parsed()) matched += AssertAgreement(outcome, file.RelativeName);
         TestContext.Out.WriteLine($"{matched} matches outside the URL path");
         Assert.That(matched, Is.GreaterThan(100), "the demonstration devices' values are found in many requests");
     }

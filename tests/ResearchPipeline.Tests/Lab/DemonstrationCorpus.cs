@@ -2,6 +2,9 @@ using System.Text;
 using System.Text.Json;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Captures.Har;
+using ResearchPipeline.Identity;
+using ResearchPipeline.Run;
+using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Tests.Lab;
 
@@ -17,6 +20,17 @@ internal static class DemonstrationCorpus
             : [];
 
     public static string Name(string session) => Path.GetRelativePath(Raw, session).Replace(Path.DirectorySeparatorChar, '/');
+
+    /// <summary>
+    /// Each capture of the study as the parse stage reads it: with its app from apps.csv and its device's known values
+    /// searched for (identify), in the raw folder's order.
+    /// </summary>
+    public static IEnumerable<(CaptureFile File, CaptureOutcome Outcome)> Parsed()
+    {
+        var apps = AppsCatalog.Load(Raw);
+        var identify = new IdentifierMatchers(DevicesCatalog.Load(Raw), ReadLimits.Default);
+        foreach (var file in CaptureFile.Discover(Raw)) yield return (file, CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify));
+    }
 
     public static bool IsMeta(string host) => host.EndsWith(".facebook.com", StringComparison.Ordinal) || host.EndsWith(".fb.gg", StringComparison.Ordinal);
 

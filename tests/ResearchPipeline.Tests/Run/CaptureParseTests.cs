@@ -64,12 +64,9 @@ public class CaptureParseTests
     [Test]
     public void Every_row_names_its_exchange_by_the_capture_ids_first_16_characters_and_its_ordinal_made_once_for_the_exchange()
     {
-        var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
-        var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
         var payloads = 0;
-        foreach (var file in CaptureFile.Discover(DemonstrationCorpus.Raw))
+        foreach (var (file, outcome) in DemonstrationCorpus.Parsed())
         {
-            var outcome = CaptureParse.Run(file, apps, CaptureFormats.All, ReadLimits.Default, identify);
             var id = outcome.Capture.CaptureId;
             var byOrdinal = outcome.Exchanges.ToDictionary(e => e.Ordinal);
             foreach (var e in outcome.Exchanges) Assert.That(e.ExchangeId, Is.EqualTo(id[..16] + ":" + e.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture)), file.RelativeName);
