@@ -37,6 +37,11 @@ public sealed record Exchange
     public int? Status { get; init; }
     public ImmutableArray<HttpHeader> ResponseHeaders { get; init; } = [];
     public ReadOnlyMemory<byte> ResponseBody { get; init; }
+    /// <summary>
+    /// The response body's length where the reader measured it and did not keep it (a HAR's: of a response, the tables
+    /// publish its size, and nothing after the parse reads its bytes); null where <see cref="ResponseBody"/> holds them.
+    /// </summary>
+    public int? ResponseBodyBytes { get; init; }
     /// <summary>Response body size the capture tool reported, where it dropped the body itself.</summary>
     public long? ReportedResponseBytes { get; init; }
     /// <summary>Total time of the exchange in milliseconds, where the tool recorded it.</summary>

@@ -42,7 +42,7 @@ public static class ExchangeRows
         HttpVersion = e.HttpVersion.Length == 0 ? null : e.HttpVersion,
         Status = e.Status,
         RequestBytes = e.RequestBody.Length,
-        ResponseBytes = e.ResponseBody.Length > 0 ? e.ResponseBody.Length : e.ReportedResponseBytes,
+        ResponseBytes = e.ResponseBody.Length > 0 ? e.ResponseBody.Length : e.ResponseBodyBytes ?? e.ReportedResponseBytes,
         RequestContentType = e.RequestHeader("Content-Type"),
         RequestContentEncoding = e.RequestHeader("Content-Encoding"),
         ResponseContentType = e.ResponseHeader("Content-Type"),

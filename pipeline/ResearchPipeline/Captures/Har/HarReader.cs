@@ -147,7 +147,7 @@ public sealed class HarReader : ICaptureReader
 
         int? status = null;
         var responseHeaders = ImmutableArray<HttpHeader>.Empty;
-        var responseBody = ReadOnlyMemory<byte>.Empty;
+        int? responseBodyBytes = null;
         long? reportedResponseBytes = null;
         if (entry.Response is { } response)
         {
@@ -158,7 +158,7 @@ public sealed class HarReader : ICaptureReader
             if (response.Content is { } content)
             {
                 if (content.Text.Kind == JsonTokenType.String)
-                    responseBody = BodyBytes(content.Text, content.Encoding.Text(), limits, location + " response.content", problems);
+                    responseBodyBytes = Body(content.Text, content.Encoding.Text(), limits, location + " response.content", problems, keep: false).Length is > 0 and var n ? n : null;
                 var size = content.Size.Int();
                 if (size is >= 0) reportedResponseBytes = size;
             }
@@ -180,7 +180,7 @@ public sealed class HarReader : ICaptureReader
             RequestBody = requestBody,
             Status = status,
             ResponseHeaders = responseHeaders,
-            ResponseBody = responseBody,
+            ResponseBodyBytes = responseBodyBytes,
             ReportedResponseBytes = reportedResponseBytes,
             ServerIp = serverIp,
             Connection = entry.Connection.Text() is { Length: > 0 } c ? c : null,
@@ -208,7 +208,15 @@ public sealed class HarReader : ICaptureReader
         return ReadOnlyMemory<byte>.Empty;
     }
 
-    private static ReadOnlyMemory<byte> BodyBytes(HarValue textValue, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems)
+    private static ReadOnlyMemory<byte> BodyBytes(HarValue textValue, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems) =>
+        Body(textValue, encoding, limits, location, problems, keep: true).Bytes;
+
+    /// <summary>
+    /// A <c>text</c> field as the bytes that were on the wire, within the limit, with the same quality rows kept or not;
+    /// not kept (<paramref name="keep"/> false), only their length.
+    /// </summary>
+    private static (ReadOnlyMemory<byte> Bytes, int Length) Body(HarValue textValue, string? encoding, ReadLimits limits, string location, List<CaptureRecord> problems,
+        bool keep)
     {
         // Judge the size on the raw JSON before materialising it, so a huge body costs no allocation. An escape
         // (\u00XX) takes up to six raw bytes per byte, so only a raw length over six times the limit proves the
@@ -219,20 +227,24 @@ public sealed class HarReader : ICaptureReader
         if (decodedUpperBound > limits.MaxBodyBytes * 6)
         {
             problems.Add(new CaptureProblem(Severity.Warning, $"body of about {decodedUpperBound} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
-            return ReadOnlyMemory<byte>.Empty;
+            return (ReadOnlyMemory<byte>.Empty, 0);
         }
-        if (rawLength == 0) return ReadOnlyMemory<byte>.Empty;
+        if (rawLength == 0) return (ReadOnlyMemory<byte>.Empty, 0);
         byte[]? scratch = null;
-        byte[] bytes;
+        byte[] bytes = [];
+        int length, measured = 0;
         string? error = null;
         try
         {
-            if (!textValue.TryGetUtf8(out var utf8, ref scratch) || !HarText.TryToBytes(utf8, isBase64, out bytes))
+            if (!textValue.TryGetUtf8(out var utf8, ref scratch)
+                || !(keep ? HarText.TryToBytes(utf8, isBase64, out bytes) : HarText.TryMeasure(utf8, isBase64, out measured)))
             {
                 var text = textValue.GetString();
-                if (string.IsNullOrEmpty(text)) return ReadOnlyMemory<byte>.Empty;
+                if (string.IsNullOrEmpty(text)) return (ReadOnlyMemory<byte>.Empty, 0);
                 bytes = HarText.ToBytes(text, encoding, out error);
+                length = bytes.Length;
             }
+            else length = keep ? bytes.Length : measured;
         }
         finally
         {
@@ -242,12 +254,12 @@ public sealed class HarReader : ICaptureReader
         {
             problems.Add(new CaptureProblem(Severity.Warning, error, location));
         }
-        if (bytes.Length > limits.MaxBodyBytes)
+        if (length > limits.MaxBodyBytes)
         {
-            problems.Add(new CaptureProblem(Severity.Warning, $"body of {bytes.Length} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
-            return ReadOnlyMemory<byte>.Empty;
+            problems.Add(new CaptureProblem(Severity.Warning, $"body of {length} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
+            return (ReadOnlyMemory<byte>.Empty, 0);
         }
-        return bytes;
+        return (bytes, length);
     }
 
     private static string NormaliseHttpVersion(string? version) => version switch

@@ -25,16 +25,31 @@ internal static class HarText
     /// control, U+0080-U+009F, which UTF-8 writes as C2 80-C2 9F), which is its own UTF-8. False where
     /// <see cref="ToBytes"/> must decide.
     /// </summary>
-    public static bool TryToBytes(ReadOnlySpan<byte> utf8, bool base64, out byte[] bytes)
+    public static bool TryToBytes(ReadOnlySpan<byte> utf8, bool base64, out byte[] bytes) => TryDecode(utf8, base64, keep: true, out bytes, out _);
+
+    /// <summary>The length of what <see cref="TryToBytes"/> would give, found without keeping the bytes; false where it would be.</summary>
+    public static bool TryMeasure(ReadOnlySpan<byte> utf8, bool base64, out int length) => TryDecode(utf8, base64, keep: false, out _, out length);
+
+    private static bool TryDecode(ReadOnlySpan<byte> utf8, bool base64, bool keep, out byte[] bytes, out int length)
     {
         bytes = [];
+        length = 0;
         if (base64)
         {
             var padding = utf8.Length - utf8.TrimEnd((byte)'=').Length;
             if (utf8.Length % 4 != 0 || padding > 2 || utf8[..^padding].ContainsAnyExcept(Base64Alphabet)) return false;
-            bytes = new byte[utf8.Length / 4 * 3 - padding];
-            return Base64.DecodeFromUtf8(utf8, bytes, out var consumed, out var written) == OperationStatus.Done
-                && consumed == utf8.Length && written == bytes.Length;
+            length = utf8.Length / 4 * 3 - padding;
+            // Decoded whether kept or not: what decodes is what counts.
+            var into = keep ? bytes = new byte[length] : ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                return Base64.DecodeFromUtf8(utf8, into.AsSpan(0, length), out var consumed, out var written) == OperationStatus.Done
+                    && consumed == utf8.Length && written == length;
+            }
+            finally
+            {
+                if (!keep) ArrayPool<byte>.Shared.Return(into);
+            }
         }
         for (var i = utf8.IndexOf((byte)0xC2); i >= 0; )
         {
@@ -42,7 +57,8 @@ internal static class HarText
             var next = utf8[(i + 1)..].IndexOf((byte)0xC2);
             i = next < 0 ? -1 : i + 1 + next;
         }
-        bytes = utf8.ToArray();
+        length = utf8.Length;
+        if (keep) bytes = utf8.ToArray();
         return true;
     }
 
