@@ -853,9 +853,11 @@ public static class ShardMerge
     /// <param name="check">Sees every row group's string cells before they are written.</param>
     /// <param name="overlap">Encode a row group on another thread while the next is transformed (two row groups held, not one).</param>
     /// <param name="unread">Columns of the shards not read: the transform fills them in from the part's context.</param>
+    /// <param name="allTaken">Called once the transform has seen every row, before the last row group is written.</param>
     public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
         IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
-        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false, IReadOnlySet<string>? unread = null)
+        int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false, IReadOnlySet<string>? unread = null,
+        Action? allTaken = null)
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = rowGroupSize;
@@ -923,6 +925,7 @@ public static class ShardMerge
                 }
                 // As ParquetTableWriter: the last, partial group; one empty group when the table has no rows.
                 if (filled > 0 || groups == 0) await HandOver();
+                allTaken?.Invoke();
             }
             finally
             {

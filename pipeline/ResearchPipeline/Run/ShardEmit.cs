@@ -66,8 +66,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap, unread: CaptureColumns);
     }
 
+    /// <param name="aggregated">Called once the aggregates have every row, while the table's last row group may still be being written.</param>
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
-        IPublishedTextCheck? check = null)
+        IPublishedTextCheck? check = null, Action? aggregated = null)
     {
         await using var exchangeFacts = new ExchangeFactsReader();
         var keyPaths = new BoundedMemo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
@@ -122,7 +123,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
                     facebook.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
                 trackers?.Add(appId[i]!, semantic[i], decoder[i], valueType[i], category[i], personal[i], exchangeId[i]!, endpoint[i], value[i], keyPath[i]!, facts);
             }
-        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap);
+        }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap, allTaken: aggregated);
     }
 
     public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)

@@ -233,7 +233,8 @@ public sealed class StudyRunner(IProgressSink progress)
             var checks = new Dictionary<string, LeakScan.WhileWritten>(StringComparer.Ordinal);
             LeakScan.WhileWritten CheckOf(ITableDefinition table) => checks[table.FileName] = new LeakScan.WhileWritten(table.FileName, pseudonymiser);
             var payloadCheck = CheckOf(Tables.PayloadFields);
-            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, trackerFields, cancel, payloadCheck));
+            var aggregated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var payloadFields = Write(() => emit.PayloadFieldsAsync(staging, facebook, trackerFields, cancel, payloadCheck, () => aggregated.TrySetResult()));
             var exchangeCheck = CheckOf(Tables.Exchanges);
             var exchanges = Write(() => emit.ExchangesAsync(staging, cancel, exchangeCheck));
             var matchCheck = CheckOf(Tables.IdentifierMatches);
@@ -248,13 +249,19 @@ public sealed class StudyRunner(IProgressSink progress)
             var endpoints = WriteTable(Tables.Endpoints, () => enriched.Endpoints);
             var trackers = WriteTable(Tables.Trackers, () => enriched.Trackers);
             var conflicts = WriteTable(Tables.TaxonomyConflicts, () => enriched.Conflicts);
-            // Aggregated while payload_fields is written.
+            // Aggregated while payload_fields is written, and written as soon as they have its every row: beside the
+            // encoding of its last row group, which would otherwise be the only work left.
+            async Task<string> Aggregate(Func<Task<string>> write)
+            {
+                await Task.WhenAny(aggregated.Task, payloadFields);
+                // payload_fields failed before its last row: its failure, not a table from part of its rows.
+                if (!aggregated.Task.IsCompleted) await payloadFields;
+                return await Task.Run(write, cancel);
+            }
             var facebookCheck = CheckOf(Tables.AppFacebookFields);
-            var facebookTable = payloadFields.ContinueWith(_ => facebook.WriteAsync(staging, facebookCheck, cancel), cancel,
-                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var facebookTable = Aggregate(() => facebook.WriteAsync(staging, facebookCheck, cancel));
             var trackerCheck = CheckOf(Tables.AppTrackerFields);
-            var trackerTable = payloadFields.ContinueWith(_ => trackerFields.WriteAsync(staging, trackerCheck, cancel), cancel,
-                TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var trackerTable = Aggregate(() => trackerFields.WriteAsync(staging, trackerCheck, cancel));
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             written = (await Task.WhenAll(tables)).ToList();
             failures.AddRange(emit.CountFailures(exchangeCount));

@@ -67,7 +67,12 @@ public class ShardTests
         // Past a few rows: the first apps are held, then spilled together, and the later ones spilled as they finish.
         spilledFacebook.SpillTo(aggregates, heldRows: 40);
         spilledTrackers.SpillTo(aggregates, heldRows: 40);
-        await emit.PayloadFieldsAsync(Path.Combine(folder, "again"), spilledFacebook, spilledTrackers, default);
+        // As a run does, the aggregates are told when they have every row, so that their tables are written beside
+        // payload_fields' last row group.
+        var rowsBefore = emit.PayloadFieldRows;
+        long? rowsWhenAggregated = null;
+        await emit.PayloadFieldsAsync(Path.Combine(folder, "again"), spilledFacebook, spilledTrackers, default,
+            aggregated: () => rowsWhenAggregated = emit.PayloadFieldRows - rowsBefore);
         await spilledFacebook.WriteAsync(spilled, null, default);
         await spilledTrackers.WriteAsync(spilled, null, default);
         var appsInCaptureOrder = captures.Select(c => c.AppId).Distinct().ToList();
@@ -93,6 +98,7 @@ public class ShardTests
             Assert.That(payloads, Has.Count.GreaterThan(1000));
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
+            Assert.That(rowsWhenAggregated, Is.EqualTo(payloads.Count), "the aggregates are told once, when every row has been aggregated");
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
             // The packet captures' rows waited for order; with a small limit most of them waited on disk.
             if (heldRows < Shards.HeldRows)
