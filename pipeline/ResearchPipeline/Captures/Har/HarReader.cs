@@ -259,7 +259,7 @@ public sealed class HarReader : ICaptureReader
             problems.Add(new CaptureProblem(Severity.Warning, $"body of {length} bytes is over the limit of {limits.MaxBodyBytes} bytes and was not kept", location));
             return (ReadOnlyMemory<byte>.Empty, 0);
         }
-        return (bytes, length);
+        return (keep ? bytes : ReadOnlyMemory<byte>.Empty, length);
     }
 
     private static string NormaliseHttpVersion(string? version) => version switch
