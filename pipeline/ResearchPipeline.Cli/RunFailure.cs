@@ -61,7 +61,22 @@ public static class Preflight
             if (!File.Exists(path))
                 throw new RunFailure(ExitCodes.ReferenceMismatch,
                     $"reference data {path} ({artefact.PackageSpec}, pinned by {lockPath}) is missing: run make reference (research-pipeline reference --lock {lockPath} --external {external})");
-            var actual = ResearchPipeline.Captures.FileHash.Sha256Hex(path);
+        }
+        // Every run hashes the pinned files (a hundred-odd megabytes) before it starts, on every core. The first that
+        // differs in the lock's order is the one reported, and a file that cannot be read fails as it would alone.
+        var hashes = new string[lockFile.Artefacts.Count];
+        try
+        {
+            Parallel.For(0, hashes.Length, i => hashes[i] = ResearchPipeline.Captures.FileHash.Sha256Hex(lockFile.Artefacts[i].PathUnder(external)));
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            var (artefact, actual) = (lockFile.Artefacts[i], hashes[i]);
+            var path = artefact.PathUnder(external);
             if (actual != artefact.FileSha256)
                 throw new RunFailure(ExitCodes.ReferenceMismatch,
                     $"reference data {path} has sha256 {actual[..16]}... but {lockPath} pins {artefact.FileSha256[..16]}...: delete {Path.Combine(external, artefact.Name)} and run make reference");

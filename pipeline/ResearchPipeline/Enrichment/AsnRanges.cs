@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
@@ -43,18 +44,45 @@ public sealed class AsnRanges
     {
         // The load runs beside the parse stage, and what it allocates is collected in the parse stage's time: half a
         // million rows are read as the bytes of the file, into arrays of numbers, with no object per row; an
-        // organisation stays bytes until a lookup answers with it.
-        var files = csvFiles.ToList();
-        // Sized by the files' lines rather than grown by doubling (most rows of the published table are IPv4, and
-        // a name is at most one a row).
-        var lines = files.Sum(CountLines);
-        var v4 = new List<Row<uint>>(lines);
-        var v6 = new List<Row<UInt128>>();
-        var organisations = new OrganisationNames(lines);
-        var rejected = 0;
-        foreach (var file in files)
+        // organisation stays bytes until a lookup answers with it. The files (one per address family, as published)
+        // are read side by side: a run over a few captures waits for this table and little else.
+        var reading = csvFiles.Select(file => Task.Run(() => FileRows.Read(file))).ToList();
+        foreach (var task in reading) ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        // In the files' order, as one file of all their rows would be read; a file that cannot be read fails the load with its own exception.
+        var files = reading.Select(task => task.GetAwaiter().GetResult()).ToList();
+        // The first file's names are the table's, and each later file's go after them.
+        var organisations = files.Count > 0 ? files[0].Organisations : new OrganisationNames(0);
+        foreach (var file in files.Skip(1)) file.Renumber(organisations.Append(file.Organisations));
+        organisations.Finish();
+        return new AsnRanges(new Family<uint>(Concat(files.Select(f => f.V4))), new Family<UInt128>(Concat(files.Select(f => f.V6))),
+            organisations, source, files.Sum(f => f.Rejected));
+    }
+
+    private static List<T> Concat<T>(IEnumerable<List<T>> lists)
+    {
+        var nonEmpty = lists.Where(l => l.Count > 0).ToList();
+        if (nonEmpty.Count == 1) return nonEmpty[0];
+        var all = new List<T>(nonEmpty.Sum(l => l.Count));
+        foreach (var list in nonEmpty) all.AddRange(list);
+        return all;
+    }
+
+    /// <summary>The rows of one file, its organisations numbered from 0 until the files are put together.</summary>
+    private sealed class FileRows
+    {
+        public List<Row<uint>> V4 { get; private set; } = [];
+        public List<Row<UInt128>> V6 { get; private set; } = [];
+        public required OrganisationNames Organisations { get; init; }
+        public int Rejected { get; private set; }
+
+        public static FileRows Read(string file)
         {
+            // Sized by the file's lines rather than grown by doubling, for the family of its first row (each published
+            // file holds one family); a name is at most one a row.
+            var lines = CountLines(file);
+            var rows = new FileRows { Organisations = new OrganisationNames(lines) };
             using var reader = CsvReader.Create(File.OpenRead(file), new CsvReaderOptions { HasHeader = false });
+            var sized = false;
             while (reader.Read())
             {
                 if (reader.FieldCount < 3
@@ -64,16 +92,31 @@ public sealed class AsnRanges
                     || !uint.TryParse(reader.GetSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var asn)
                     || end < start)
                 {
-                    rejected++;
+                    rows.Rejected++;
                     continue;
                 }
-                var organisation = reader.FieldCount > 3 ? organisations.Add(reader.GetSpan(3)) : -1;
-                if (startIsV4) v4.Add(new Row<uint>((uint)start, (uint)end, asn, organisation));
-                else v6.Add(new Row<UInt128>(start, end, asn, organisation));
+                if (!sized)
+                {
+                    if (startIsV4) rows.V4 = new List<Row<uint>>(lines);
+                    else rows.V6 = new List<Row<UInt128>>(lines);
+                    sized = true;
+                }
+                var organisation = reader.FieldCount > 3 ? rows.Organisations.Add(reader.GetSpan(3)) : -1;
+                if (startIsV4) rows.V4.Add(new Row<uint>((uint)start, (uint)end, asn, organisation));
+                else rows.V6.Add(new Row<UInt128>(start, end, asn, organisation));
             }
+            return rows;
         }
-        organisations.Finish();
-        return new AsnRanges(new Family<uint>(v4), new Family<UInt128>(v6), organisations, source, rejected);
+
+        /// <summary>Moves the rows' organisation numbers to where this file's names begin in the table of all files.</summary>
+        public void Renumber(int first)
+        {
+            if (first == 0) return;
+            foreach (ref var row in CollectionsMarshal.AsSpan(V4))
+                if (row.Organisation >= 0) row = row with { Organisation = row.Organisation + first };
+            foreach (ref var row in CollectionsMarshal.AsSpan(V6))
+                if (row.Organisation >= 0) row = row with { Organisation = row.Organisation + first };
+        }
     }
 
     private static int CountLines(string path)
@@ -137,6 +180,11 @@ public sealed class AsnRanges
             (key, v4) = (value, true);
             return true;
         }
+        if (TryParseIPv6(text, out key))
+        {
+            v4 = false;
+            return true;
+        }
         if (IPAddress.TryParse(text, out var address))
         {
             (key, v4) = (Key(address), address.AddressFamily == AddressFamily.InterNetwork);
@@ -145,6 +193,60 @@ public sealed class AsnRanges
         (key, v4) = (0, false);
         return false;
     }
+
+    /// <summary>
+    /// An IPv6 address in the form the table writes it: groups of one to four hexadecimal digits, with at most one
+    /// "::" for two or more groups of zeros. Anything else (an IPv4 tail, a zone, "::" for one group) is left to
+    /// <see cref="IPAddress"/>, so that this reads what it reads and no more.
+    /// </summary>
+    private static bool TryParseIPv6(ReadOnlySpan<byte> text, out UInt128 key)
+    {
+        key = 0;
+        Span<ushort> groups = stackalloc ushort[8];
+        int count = 0, gap = -1, at = 0;
+        if (text.Length >= 2 && text[0] == ':' && text[1] == ':')
+        {
+            gap = 0;
+            at = 2;
+        }
+        while (at < text.Length)
+        {
+            if (count == 8) return false;
+            var digits = 0;
+            var value = 0;
+            while (at < text.Length && digits <= 4 && HexDigit(text[at]) is var digit and >= 0)
+            {
+                value = (value << 4) | digit;
+                at++;
+                digits++;
+            }
+            if (digits is 0 or > 4) return false;
+            groups[count++] = (ushort)value;
+            if (at == text.Length) break;
+            if (text[at++] != ':' || at == text.Length) return false;
+            if (text[at] != ':') continue;
+            if (gap >= 0) return false;
+            gap = count;
+            at++;
+        }
+        if (gap < 0 ? count != 8 : count > 6) return false;
+        var zeros = 8 - count;
+        var group = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (i == gap) group += zeros;
+            key |= (UInt128)groups[i] << (16 * (7 - group++));
+        }
+        return true;
+    }
+
+    private static int HexDigit(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
 
     private readonly record struct Row<TKey>(TKey Start, TKey End, uint Asn, int Organisation);
 
@@ -159,7 +261,8 @@ public sealed class AsnRanges
         private readonly List<byte[]> _blocks = [];
         private int _used = BlockBytes;
         private readonly List<(int Block, int Start, int Length)> _names = new(rows);
-        private string?[]? _strings;
+        // A study contacts a few thousand addresses of the table's half a million rows: the names answered, by number.
+        private ConcurrentDictionary<int, string>? _strings;
 
         /// <returns>The name's number, or -1 for an empty field.</returns>
         public int Add(ReadOnlySpan<byte> name)
@@ -177,20 +280,32 @@ public sealed class AsnRanges
             return _names.Count - 1;
         }
 
+        /// <summary>Takes another file's names after this one's.</summary>
+        /// <returns>The number the first of them now has.</returns>
+        public int Append(OrganisationNames other)
+        {
+            var first = _names.Count;
+            var blocksBefore = _blocks.Count;
+            _blocks.AddRange(other._blocks);
+            if (_names.Capacity < first + other._names.Count) _names.Capacity = first + other._names.Count;
+            foreach (var (block, start, length) in other._names) _names.Add((blocksBefore + block, start, length));
+            // A name added after this goes into a block of its own, not into the other's last one.
+            _used = BlockBytes;
+            return first;
+        }
+
         private ReadOnlySpan<byte> Bytes(int number) => _blocks[_names[number].Block].AsSpan(_names[number].Start, _names[number].Length);
 
         public string? Name(int number)
         {
             if (number < 0) return null;
             var strings = _strings ?? throw new InvalidOperationException("organisation names asked for before the table was read");
-            if (Volatile.Read(ref strings[number]) is { } known) return known;
-            var name = Encoding.UTF8.GetString(Bytes(number));
             // Lookups from several threads agree on one string per name.
-            return Interlocked.CompareExchange(ref strings[number], name, null) ?? name;
+            return strings.GetOrAdd(number, n => Encoding.UTF8.GetString(Bytes(n)));
         }
 
         /// <summary>Called once every row is read.</summary>
-        public void Finish() => _strings = new string?[_names.Count];
+        public void Finish() => _strings = new ConcurrentDictionary<int, string>();
     }
 
     private sealed class Family<TKey> where TKey : struct, IBinaryInteger<TKey>

@@ -88,6 +88,49 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void IPv6_addresses_are_read_as_IPAddress_reads_them_in_every_form_it_allows()
+    {
+        // Groups and one "::" are read without IPAddress; "::" for a single group, an IPv4 tail, a zone, a group of
+        // five digits, two "::" or a stray colon must still mean what they mean to IPAddress.
+        string[] starts =
+        [
+            "2001:db8::", "2001:DB8:0:0:0:0:0:1", "::", "::1", "2001:db8:1::", "2001:db8:2:0:0:0:0:0", "fe80::1:2:3:4:5",
+            "2001:db8:3:4:5:6:7::", "::ffff:10.0.0.1", "fe80::1%3", "2001:db8:00000::", "2001::db8::1", "2001:db8:", ":2001:db8::",
+            "2001:db8:4:5:6:7:8:9:a", "2001:db8:5:0:0:0:0",
+        ];
+        var csv = string.Join('\n', starts.Select((s, i) => $"{s},{s},{64700 + i},Org {i}"));
+        var ranges = Load(csv);
+        var accepted = 0;
+        for (var i = 0; i < starts.Length; i++)
+        {
+            if (!IPAddress.TryParse(starts[i], out var address)) continue;
+            accepted++;
+            if (address.IsIPv4MappedToIPv6) continue;
+            Assert.That(ranges.Find(address), Is.EqualTo(new AsnRangeAnswer((uint)(64700 + i), $"Org {i}", false)), starts[i]);
+        }
+        Assert.That(ranges.RowsRejected, Is.EqualTo(starts.Length - accepted));
+    }
+
+    [Test]
+    public void A_table_in_several_files_answers_as_the_same_rows_in_one_file()
+    {
+        // The files are read side by side; each file's organisations are numbered on from the files before it.
+        var folder = TestFiles.NewTempFolder();
+        var lines = Table.Split('\n');
+        var first = Path.Combine(folder, "a.csv");
+        var second = Path.Combine(folder, "b.csv");
+        File.WriteAllLines(first, lines[..2]);
+        File.WriteAllLines(second, [.. lines[2..], "3.0.0.0,3.0.0.255,64501,Third Net", "2c0f::,2c0f:ffff:ffff:ffff:ffff:ffff:ffff:ffff,64502,"]);
+        var split = AsnRanges.Load([first, second], "test@1");
+        var whole = Load(Table + "\n3.0.0.0,3.0.0.255,64501,Third Net\n2c0f::,2c0f:ffff:ffff:ffff:ffff:ffff:ffff:ffff,64502,");
+        foreach (var address in new[] { "1.0.1.7", "1.0.2.7", "2.0.0.9", "2a03:2880:f10c:83:face:b00c::25de", "3.0.0.1", "2c0f::9", "4.0.0.1" })
+            Assert.That(split.Find(IPAddress.Parse(address)), Is.EqualTo(whole.Find(IPAddress.Parse(address))), address);
+        Assert.That(split.Find(IPAddress.Parse("3.0.0.1"))!.Organisation, Is.EqualTo("Third Net"));
+        Assert.That(split.Find(IPAddress.Parse("2c0f::9")), Is.EqualTo(new AsnRangeAnswer(64502, null, false)));
+        Assert.That((split.RangeCount, split.RowsRejected, split.OverlappingRanges), Is.EqualTo((whole.RangeCount, whole.RowsRejected, whole.OverlappingRanges)));
+    }
+
+    [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
         ReferenceData.RequireFetched();
