@@ -51,20 +51,29 @@ public sealed class EnrichmentSources : IDisposable
             else databases.Add(db);
         }
 
+        // The range table and the suffix list are read side by side, the calling thread reading one.
         AsnRanges? ranges = null;
+        PublicSuffixList? suffixes = null;
         var rangeFiles = lockFile.WithRole("asn-ranges").Where(a => File.Exists(a.PathUnder(externalFolder))).ToList();
-        if (rangeFiles.Count > 0)
+        var psl = lockFile.WithRole("public-suffix-list").FirstOrDefault(a => File.Exists(a.PathUnder(externalFolder)));
+        try
         {
-            ranges = AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}");
+            Parallel.Invoke(
+                () => ranges = rangeFiles.Count > 0 ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}") : null,
+                () => suffixes = psl is null ? null : PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation));
+        }
+        catch (AggregateException e)
+        {
+            foreach (var d in databases) d.Dispose();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        if (ranges is not null)
+        {
             if (ranges.RowsRejected > 0)
                 notes.Add(new EnrichmentNote("warning", $"{ranges.RowsRejected} rows of the AS range table are not ranges and were skipped", ranges.Source));
             if (ranges.OverlappingRanges > 0)
                 notes.Add(new EnrichmentNote("info", $"{ranges.OverlappingRanges} ranges of the AS range table overlap an earlier one; the narrowest range containing an address answers", ranges.Source));
         }
-
-        PublicSuffixList? suffixes = null;
-        if (lockFile.WithRole("public-suffix-list").FirstOrDefault(a => File.Exists(a.PathUnder(externalFolder))) is { } psl)
-            suffixes = PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation);
 
         if (!databases.Any(d => d.AnswersGeo))
             notes.Add(new EnrichmentNote("info", $"no GeoIP database in {externalFolder}: country, city and coordinates are null (run make reference)", externalFolder));
