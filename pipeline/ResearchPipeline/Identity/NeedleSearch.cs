@@ -26,10 +26,12 @@ public sealed class NeedleSearch<TTag>
     /// <summary>Full rows, one per dense state (the first <see cref="_denseStates"/> states, in breadth-first order).</summary>
     private readonly int[] _dense;
     private readonly int _denseStates;
-    /// <summary>For a sparse state: its children (class, state) in <see cref="_childClass"/>/<see cref="_childState"/> from <see cref="_firstChild"/>, and its failure state.</summary>
+    /// <summary>
+    /// For a sparse state: its children's byte classes in <see cref="_childClass"/> from <see cref="_firstChild"/> (the
+    /// k-th child listed is state k + 1), and its failure state.
+    /// </summary>
     private readonly int[] _firstChild;
     private readonly byte[] _childClass;
-    private readonly int[] _childState;
     private readonly int[] _fail;
     /// <summary>The needles that end at state s (its own, then its failure state's): <see cref="_outputNeedles"/> from <see cref="_outputStart"/>[s] to [s + 1].</summary>
     private readonly int[] _outputStart;
@@ -60,20 +62,24 @@ public sealed class NeedleSearch<TTag>
 
         // The trie, built from the needles in the order of their byte classes: each needle then shares with the one
         // before it the longest prefix it shares with any, so its path is the previous path up to that point and new
-        // states after it, and no map of edges is needed. A state's children are made in byte class order. The
-        // states are numbered breadth first below (so a state's failure state, being shallower, comes before it).
+        // states after it, and no map of edges is needed. States are made in depth-first order, a state's children
+        // in byte class order.
         var sorted = new int[_needles.Count];
         for (var i = 0; i < sorted.Length; i++) sorted[i] = i;
         Array.Sort(sorted, (a, b) => CompareClasses(_needles[a].Pattern, _needles[b].Pattern) is var c and not 0 ? c : a.CompareTo(b));
         var mostStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
         if (mostStates > Array.MaxLength) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
-        // Edge k leads from edgeParent[k] to state k + 1 (every state but the root is made by one edge).
+        // State k + 1 is made by an edge from edgeParent[k] (every state but the root is made by one edge).
         var edgeParent = new int[mostStates - 1];
         var edgeClassMade = new byte[mostStates - 1];
-        // The state each needle ends at, in sorted order (equal needles are neighbours), and where a state's first is, plus one (0: none).
+        // A state's depth, until it is replaced by the state's breadth-first number below.
+        var number = new int[mostStates];
+        var longest = _needles.Count == 0 ? 0 : _needles.Max(n => n.Pattern.Length);
+        var atDepth = new int[longest + 2];
+        atDepth[0] = 1;
+        // The state each needle ends at, in sorted order (equal needles are neighbours).
         var endOf = new int[sorted.Length];
-        var endsFrom = new int[mostStates];
-        var path = new int[_needles.Count == 0 ? 1 : _needles.Max(n => n.Pattern.Length) + 1];
+        var path = new int[longest + 1];
         var states = 1;
         byte[]? previous = null;
         for (var at = 0; at < sorted.Length; at++)
@@ -89,52 +95,38 @@ public sealed class NeedleSearch<TTag>
             {
                 edgeParent[states - 1] = path[depth];
                 edgeClassMade[states - 1] = _class[pattern[depth]];
+                number[states] = depth + 1;
+                atDepth[depth + 1]++;
                 path[depth + 1] = states++;
             }
             endOf[at] = path[pattern.Length];
-            if (endsFrom[endOf[at]] == 0) endsFrom[endOf[at]] = at + 1;
             previous = pattern;
         }
-        // The edges grouped by parent in flat arrays (a list per state would be a million small objects); made in
-        // byte class order, and kept in it by a stable grouping.
-        var edges = states - 1;
-        var edgeStart = new int[states + 1];
-        for (var k = 0; k < edges; k++) edgeStart[edgeParent[k] + 1]++;
-        for (var s = 0; s < states; s++) edgeStart[s + 1] += edgeStart[s];
-        var edgeClass = new byte[edges];
-        var edgeChild = new int[edges];
-        var filled = edgeStart[..^1];
-        for (var k = 0; k < edges; k++)
-        {
-            var at = filled[edgeParent[k]]++;
-            edgeClass[at] = edgeClassMade[k];
-            edgeChild[at] = k + 1;
-        }
-        var order = new int[states];
-        var renumber = new int[states];
-        var taken = 1;
-        for (var n = 0; n < states; n++)
-        {
-            // order doubles as the breadth-first queue: the children of the n-th state go to its end.
-            var r = order[n];
-            renumber[r] = n;
-            for (var k = edgeStart[r]; k < edgeStart[r + 1]; k++) order[taken++] = edgeChild[k];
-        }
 
+        // States are numbered breadth first, so that a state's failure state, being shallower, comes before it. In a
+        // tree whose children are ordered, the states of one depth stand in the same order breadth first as depth
+        // first: a state's number is the states of lesser depth plus those of its depth made before it. The children
+        // of a state are then consecutive numbers, in byte class order, and the children of all states in turn are
+        // the states 1, 2, 3...: the k-th child listed is state k + 1, and only its byte class need be kept.
+        for (int depth = 0, before = 0; depth < atDepth.Length; depth++) (atDepth[depth], before) = (before, before + atDepth[depth]);
         _firstChild = new int[states + 1];
         _childClass = new byte[states - 1];
-        _childState = new int[states - 1];
-        var next = 0;
-        for (var s = 0; s < states; s++)
+        number[0] = atDepth[0]++;
+        for (var state = 1; state < states; state++)
         {
-            _firstChild[s] = next;
-            for (var k = edgeStart[order[s]]; k < edgeStart[order[s] + 1]; k++)
-            {
-                _childClass[next] = edgeClass[k];
-                _childState[next++] = renumber[edgeChild[k]];
-            }
+            var n = number[state] = atDepth[number[state]]++;
+            // The parent was made, and numbered, before its child.
+            _firstChild[number[edgeParent[state - 1]] + 1]++;
+            _childClass[n - 1] = edgeClassMade[state - 1];
         }
-        _firstChild[states] = next;
+        for (var s = 0; s < states; s++) _firstChild[s + 1] += _firstChild[s];
+        // Where the needles ending at a state begin in sorted order, plus one (0: none).
+        var endsFrom = new int[states];
+        for (var at = 0; at < endOf.Length; at++)
+        {
+            endOf[at] = number[endOf[at]];
+            if (endsFrom[endOf[at]] == 0) endsFrom[endOf[at]] = at + 1;
+        }
 
         _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, states);
         _dense = new int[_denseStates * _classes];
@@ -144,19 +136,19 @@ public sealed class NeedleSearch<TTag>
         for (var s = 0; s < states; s++)
         {
             _outputStart[s] = outputNeedles.Count;
-            if (endsFrom[order[s]] > 0)
-                for (var at = endsFrom[order[s]] - 1; at < sorted.Length && endOf[at] == order[s]; at++) outputNeedles.Add(sorted[at]);
+            if (endsFrom[s] > 0)
+                for (var at = endsFrom[s] - 1; at < sorted.Length && endOf[at] == s; at++) outputNeedles.Add(sorted[at]);
             if (s > 0)
                 for (var k = _outputStart[_fail[s]]; k < _outputStart[_fail[s] + 1]; k++) outputNeedles.Add(outputNeedles[k]);
             for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++)
-                _fail[_childState[k]] = s == 0 ? 0 : Next(_fail[s], _childClass[k]);
+                _fail[k + 1] = s == 0 ? 0 : Next(_fail[s], _childClass[k]);
             if (s < _denseStates)
             {
                 // A state's row is its failure state's row (shallower, so dense and complete) with its own children
                 // written over it: the transition function, without a search per byte class.
                 var row = s * _classes;
                 if (s > 0) Array.Copy(_dense, _fail[s] * _classes, _dense, row, _classes);
-                for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++) _dense[row + _childClass[k]] = _childState[k];
+                for (var k = _firstChild[s]; k < _firstChild[s + 1]; k++) _dense[row + _childClass[k]] = k + 1;
             }
         }
         _outputStart[states] = outputNeedles.Count;
@@ -169,7 +161,7 @@ public sealed class NeedleSearch<TTag>
         while (state >= _denseStates)
         {
             for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
-                if (_childClass[k] == cls) return _childState[k];
+                if (_childClass[k] == cls) return k + 1;
             state = _fail[state];
         }
         return _dense[state * _classes + cls];
