@@ -140,14 +140,25 @@ public sealed class StudyRunner(IProgressSink progress)
     private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
         Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null)
     {
+        CaptureOutcome[] outcomes;
+        Task<Pseudonymiser> pseudonymising;
+        try
+        {
+            (outcomes, var seen) = LoadOutcomes(plan, folders, files, records);
+            var devices = DevicesCatalog.Load(options.RawFolder);
+            var publication = options.Publication;
+            // The pseudonymiser orders what it is given, so the order of this set does not reach the output. Its search
+            // over every value seen takes a while to build: built beside the rest of the reference data's loading (in a
+            // small study the parse ends first) and the enrich stage, which do not need it.
+            pseudonymising = Task.Run(() => new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen), cancel);
+        }
+        catch
+        {
+            // The databases being opened are closed once they are open.
+            _ = loading.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
         using var reference = await loading;
-        var (outcomes, seen) = LoadOutcomes(plan, folders, files, records);
-        var devices = DevicesCatalog.Load(options.RawFolder);
-
-        var publication = options.Publication;
-        // The pseudonymiser orders what it is given, so the order of this set does not reach the output. Its search
-        // over every value seen takes a while to build: built beside the enrich stage, which does not need it.
-        var pseudonymising = Task.Run(() => new Pseudonymiser(publication.Key, publication.Pseudonymise, devices.Devices, seen), cancel);
         // Each outcome holds its capture's row as published, in place of the parse's: a study of tens of thousands of
         // captures holds them to the end of emit, and would otherwise hold each row two or three times.
         var marked = Sessions.MarkPrimary(outcomes.Select(o => o.Capture)).ToList();
