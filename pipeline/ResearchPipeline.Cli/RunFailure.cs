@@ -63,16 +63,9 @@ public static class Preflight
                     $"reference data {path} ({artefact.PackageSpec}, pinned by {lockPath}) is missing: run make reference (research-pipeline reference --lock {lockPath} --external {external})");
         }
         // Every run hashes the pinned files (a hundred-odd megabytes) before it starts, on every core. The first that
-        // differs in the lock's order is the one reported, and a file that cannot be read fails as it would alone.
+        // differs in the lock's order is the one reported.
         var hashes = new string[lockFile.Artefacts.Count];
-        try
-        {
-            Parallel.For(0, hashes.Length, i => hashes[i] = ResearchPipeline.Captures.FileHash.Sha256Hex(lockFile.Artefacts[i].PathUnder(external)));
-        }
-        catch (AggregateException e)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-        }
+        ResearchPipeline.Enrichment.SideBySide.For(hashes.Length, i => hashes[i] = ResearchPipeline.Captures.FileHash.Sha256Hex(lockFile.Artefacts[i].PathUnder(external)));
         for (var i = 0; i < hashes.Length; i++)
         {
             var (artefact, actual) = (lockFile.Artefacts[i], hashes[i]);

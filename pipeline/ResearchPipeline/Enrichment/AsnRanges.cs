@@ -46,18 +46,9 @@ public sealed class AsnRanges
         // million rows are read as the bytes of the file, into arrays of numbers, with no object per row; an
         // organisation stays bytes until a lookup answers with it. The files (one per address family, as published)
         // are read side by side: a run over a few captures waits for this table and little else.
-        // The calling thread reads too: it waits for no other thread, which the parse may be keeping busy.
         var paths = csvFiles.ToList();
         var read = new FileRows[paths.Count];
-        try
-        {
-            Parallel.For(0, paths.Count, i => read[i] = FileRows.Read(paths[i]));
-        }
-        catch (AggregateException e)
-        {
-            // A file that cannot be read fails the load with its own exception, as it would read alone.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-        }
+        SideBySide.For(paths.Count, i => read[i] = FileRows.Read(paths[i]));
         // In the files' order, as one file of all their rows would be read.
         var files = read.ToList();
         // The first file's names are the table's, and each later file's go after them.

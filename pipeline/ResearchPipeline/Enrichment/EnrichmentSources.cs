@@ -51,21 +51,21 @@ public sealed class EnrichmentSources : IDisposable
             else databases.Add(db);
         }
 
-        // The range table and the suffix list are read side by side, the calling thread reading one.
+        // The range table and the suffix list are read side by side.
         AsnRanges? ranges = null;
         PublicSuffixList? suffixes = null;
         var rangeFiles = lockFile.WithRole("asn-ranges").Where(a => File.Exists(a.PathUnder(externalFolder))).ToList();
         var psl = lockFile.WithRole("public-suffix-list").FirstOrDefault(a => File.Exists(a.PathUnder(externalFolder)));
         try
         {
-            Parallel.Invoke(
+            SideBySide.Invoke(
                 () => ranges = rangeFiles.Count > 0 ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}") : null,
                 () => suffixes = psl is null ? null : PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation));
         }
-        catch (AggregateException e)
+        catch
         {
             foreach (var d in databases) d.Dispose();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
         }
         if (ranges is not null)
         {

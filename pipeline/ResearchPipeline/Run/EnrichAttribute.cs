@@ -87,19 +87,19 @@ public sealed class EnrichmentReference : IDisposable
         var lockFile = File.Exists(options.ReferenceLock) ? ReferenceLock.Load(options.ReferenceLock) : ReferenceLock.Empty;
         if (lockFile == ReferenceLock.Empty)
             notes.Add(("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock)));
-        // The databases and the taxonomy side by side (each a few tens of milliseconds), the calling thread one of them.
+        // The databases and the taxonomy side by side (each a few tens of milliseconds).
         EnrichmentSources? sources = null;
         (TrackerTaxonomy Taxonomy, List<EnrichmentNote> Notes) taxonomy = default;
         try
         {
-            Parallel.Invoke(
+            SideBySide.Invoke(
                 () => sources = EnrichmentSources.Open(options.ExternalFolder, lockFile, options.UserDatabases),
                 () => taxonomy = LoadTaxonomy(options, lockFile));
         }
-        catch (AggregateException e)
+        catch
         {
             sources?.Dispose();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            throw;
         }
         notes.AddRange(sources!.Notes.Select(n => ("enrich", n)));
         return new EnrichmentReference(sources, taxonomy.Taxonomy!, notes, taxonomy.Notes!);

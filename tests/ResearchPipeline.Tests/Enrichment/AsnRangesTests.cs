@@ -131,6 +131,18 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void A_file_that_cannot_be_read_fails_the_load_as_itself()
+    {
+        // Read side by side with the others, it still fails as a file read alone would: not wrapped in an AggregateException.
+        var folder = TestFiles.NewTempFolder();
+        var present = Path.Combine(folder, "a.csv");
+        File.WriteAllText(present, Table);
+        var missing = Path.Combine(folder, "b.csv");
+        var thrown = Assert.Throws<FileNotFoundException>(() => AsnRanges.Load([present, missing], "test@1"));
+        Assert.That(thrown!.FileName, Is.EqualTo(missing));
+    }
+
+    [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
         ReferenceData.RequireFetched();
