@@ -4,17 +4,16 @@ using ResearchPipeline.Privacy;
 
 namespace ResearchPipeline.Run;
 
-/// <summary>A capture's row as published (primary in its session or not) and where its rows wait.</summary>
-public sealed record ShardedCapture(CaptureRow Capture, CaptureOutcome Outcome);
-
 /// <summary>
 /// The emit stage over shards: each row table is written from its shards in capture order, pseudonymised a
 /// row group at a time, so the run holds a row group of each table rather than the study.
 /// </summary>
+/// <param name="captures">The captures in the captures table's order, each outcome holding its row as published (primary
+/// in its session or not) and where its rows wait.</param>
 /// <param name="rowGroupSize">Rows per published row group; fixed for publication, smaller in tests.</param>
 /// <param name="overlap">Encode payload_fields' row groups on another thread while the next is pseudonymised: the
 /// largest table, written beside the others; theirs are encoded in turn, as they hold longer rows.</param>
-public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<ShardedCapture> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize,
+public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<CaptureOutcome> captures, int rowGroupSize = ParquetTableWriter.RowGroupSize,
     bool overlap = false)
 {
     /// <summary>Values up to this length are pseudonymised once per distinct value.</summary>
@@ -42,7 +41,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         // Queries repeat too (an SDK's call with its fixed parameters); one that holds a value of its own is
         // rarely long, and a long one is not kept.
         var queries = new BoundedMemo<string?>(q => q is null ? null : pseudonymiser.Query(q), MemoMaxLength);
-        var parts = captures.Where(c => c.Outcome.Shards?.Exchanges is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Exchanges!, c));
+        var parts = captures.Where(c => c.Shards?.Exchanges is not null).Select(c => new ShardPart<CaptureOutcome>(c.Shards!.Exchanges!, c));
         return await ShardMerge.WriteAsync(folder, Tables.Exchanges, ShardTables.Exchanges, parts, (capture, batch) =>
         {
             var captureId = batch.Strings("capture_id");
@@ -76,14 +75,14 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         // long ones (bodies sent as a value) rarely repeat and are not kept.
         var pseudonyms = new BoundedMemo<string?>(pseudonymiser.Identifier, MemoMaxLength);
         var texts = new BoundedMemo<string?>(pseudonymiser.Text, MemoMaxLength);
-        var parts = captures.Where(c => c.Outcome.Shards?.Payloads is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.Payloads!, c));
+        var parts = captures.Where(c => c.Shards?.Payloads is not null).Select(c => new ShardPart<CaptureOutcome>(c.Shards!.Payloads!, c));
         // The Facebook aggregate counts each session once: the exchanges of its primary capture are read back
         // beside its fields, both in exchange order.
-        ShardedCapture? factsOf = null;
+        CaptureOutcome? factsOf = null;
         // The aggregates' tallies of an app become rows once its last counted capture is read.
-        var lastOfApp = new HashSet<ShardedCapture>(captures.Where(c => c.Capture.PrimaryInSession && c.Outcome.Shards?.Payloads is not null)
+        var lastOfApp = new HashSet<CaptureOutcome>(captures.Where(c => c.Capture.PrimaryInSession && c.Shards?.Payloads is not null)
             .GroupBy(c => c.Capture.AppId, StringComparer.Ordinal).Select(g => g.Last()), ReferenceEqualityComparer.Instance);
-        ShardedCapture? counting = null;
+        CaptureOutcome? counting = null;
         return await ShardMerge.WriteAsync(folder, Tables.PayloadFields, ShardTables.PayloadFields, parts, (capture, batch) =>
         {
             var exchangeId = batch.Strings("exchange_id");
@@ -128,7 +127,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
 
     public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
     {
-        var parts = captures.Where(c => c.Outcome.Shards?.IdentifierMatches is not null).Select(c => new ShardPart<ShardedCapture>(c.Outcome.Shards!.IdentifierMatches!, c));
+        var parts = captures.Where(c => c.Shards?.IdentifierMatches is not null).Select(c => new ShardPart<CaptureOutcome>(c.Shards!.IdentifierMatches!, c));
         return ShardMerge.WriteAsync(folder, Tables.IdentifierMatches, ShardTables.IdentifierMatches, parts, (_, batch) =>
         {
             var keyPath = batch.Strings("key_path");
@@ -165,7 +164,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
         private static readonly IReadOnlyList<TableColumn<ExchangeRow>> Columns =
             ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or "host" or ShardTables.TimeTicks).ToList();
         private readonly Dictionary<string, ShardCursor<ExchangeRow>> _cursors = new(StringComparer.Ordinal);
-        private ShardedCapture? _capture;
+        private CaptureOutcome? _capture;
         private IAsyncEnumerator<CellBatch>? _windows;
         private CellBatch? _window;
         private int _at;
@@ -175,14 +174,14 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Sharded
 
         // The transform runs on the merge's own thread and the cursors' streams block: these calls complete
         // before they return.
-        public void Start(ShardedCapture capture, CancellationToken cancel)
+        public void Start(CaptureOutcome capture, CancellationToken cancel)
         {
             _windows?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _capture = capture;
             _windows = null;
             _window = null;
             _foundIn = null;
-            if (capture.Outcome.Shards?.Exchanges is not { } range) return;
+            if (capture.Shards?.Exchanges is not { } range) return;
             // Captures come part after part: a part's file is done with once the next part's begins.
             foreach (var done in _cursors.Keys.Where(p => p != range.Path).ToList())
             {

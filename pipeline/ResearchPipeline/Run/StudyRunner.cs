@@ -318,8 +318,8 @@ public sealed class StudyRunner(IProgressSink progress)
     }
 
     /// <summary>The captures with their shards, in the order of the captures table: every row table sorts by capture first.</summary>
-    private static List<ShardedCapture> InCaptureOrder(IEnumerable<CaptureOutcome> outcomes) =>
-        outcomes.Select(o => new ShardedCapture(o.Capture, o)).OrderBy(c => c.Capture, Comparer<CaptureRow>.Create(Tables.Captures.Order)).ToList();
+    private static List<CaptureOutcome> InCaptureOrder(IEnumerable<CaptureOutcome> outcomes) =>
+        outcomes.OrderBy(c => c.Capture, Comparer<CaptureRow>.Create(Tables.Captures.Order)).ToList();
 
     /// <summary>
     /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during

@@ -45,7 +45,7 @@ public class ShardTests
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, devices.Devices, whole.SelectMany(o => o.Sensitive));
         var captures = Sessions.MarkPrimary(sharded.Select(o => o.Capture)).ToList();
         var merged = Path.Combine(folder, "merged");
-        var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => new ShardedCapture(c, sharded[i])).ToList(), rowGroupSize: 50, overlap: overlap);
+        var emit = new ShardEmit(pseudonymiser, captures.Select((c, i) => sharded[i] with { Capture = c }).ToList(), rowGroupSize: 50, overlap: overlap);
         var facebook = new FacebookFieldsAggregate();
         // Who receives each host, as the attribute stage would say: here, the adapter that claims it, under a made-up parent.
         var attribution = whole.SelectMany(o => o.Exchanges).Select(e => e.Host).Distinct()
