@@ -5,8 +5,8 @@ namespace ResearchPipeline.Enrichment;
 /// <summary>
 /// Work on the reference data (hashing the pinned files, reading the range table, the suffix list and the taxonomy)
 /// done side by side, the calling thread taking its share: it waits for no other thread, which the parse may be
-/// keeping busy. A failure comes out as itself (a missing file as the FileNotFoundException it is), the first in
-/// the order given, rather than wrapped in an AggregateException.
+/// keeping busy. A failure comes out as itself (a missing file as the FileNotFoundException it is; when several
+/// fail, the first to), rather than wrapped in an AggregateException.
 /// </summary>
 public static class SideBySide
 {
