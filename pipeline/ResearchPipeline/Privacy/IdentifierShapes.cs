@@ -46,6 +46,10 @@ public static partial class IdentifierShapes
         new("callback|jsonp|jsoncallback", "a JavaScript function name the page made up for one response (JSONP)"),
     ];
 
+    private static readonly Payloads.BoundedCache<string, ShapeExemption?> ExemptionCache = new(4096, StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ShapeExemption?>.AlternateLookup<ReadOnlySpan<char>> ExemptionsByKey =
+        ExemptionCache.Known.GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>Whether a value of this key is pseudonymised for its shape: it looks like an identifier and no exemption covers the key.</summary>
     public static bool Pseudonymise(string keyPath, string? value) =>
         value is not null && LooksLikeIdentifier(value) && Exemption(keyPath) is null;
@@ -53,19 +57,29 @@ public static partial class IdentifierShapes
     /// <summary>The exemption that covers a key path's last key, or null.</summary>
     public static ShapeExemption? Exemption(string keyPath)
     {
-        var last = keyPath[(keyPath.LastIndexOfAny(['.', ']', '/']) + 1)..];
+        var last = keyPath.AsSpan(keyPath.LastIndexOfAny(['.', ']', '/']) + 1);
         var bracket = last.IndexOf('[');
         if (bracket > 0) last = last[..bracket];
-        foreach (var e in Exemptions) if (e.Pattern.IsMatch(last)) return e;
-        return null;
+        // Keys recur request after request, and each would be put to every exemption's pattern.
+        if (ExemptionsByKey.TryGetValue(last, out var known)) return known;
+        var key = last.ToString();
+        ShapeExemption? found = null;
+        foreach (var e in Exemptions)
+        {
+            if (!e.Pattern.IsMatch(key)) continue;
+            found = e;
+            break;
+        }
+        ExemptionCache.Remember(key, found);
+        return found;
     }
 
     public static bool LooksLikeIdentifier(string value)
     {
         if (value.Length < MinHexLength || value.Length > 512) return false;
-        if (Uuid().IsMatch(value)) return true;
-        if (Hex().IsMatch(value)) return HasLettersAndDigits(value) && Entropy(value) >= MinHexEntropy;
-        if (value.Length >= MinBase64Length && Base64().IsMatch(value))
+        if (IsUuid(value)) return true;
+        if (IsHex(value)) return HasLettersAndDigits(value) && Entropy(value) >= MinHexEntropy;
+        if (value.Length >= MinBase64Length && IsBase64(value))
         {
             var body = value.AsSpan().TrimEnd('=');
             return body.ContainsAnyInRange('A', 'Z') && body.ContainsAnyInRange('a', 'z') && body.ContainsAnyInRange('0', '9')
@@ -73,6 +87,47 @@ public static partial class IdentifierShapes
         }
         return false;
     }
+
+    // The shapes below were patterns, anchored at both ends; they are read here character by character instead (every
+    // value of every request is asked, and two workers asking one pattern take turns at its one cached runner). As
+    // the patterns' end anchor did, each shape allows one line break after it. ValueShapesTests holds them to the patterns.
+
+    /// <summary>A UUID, in braces or not: 8-4-4-4-12 hexadecimal digits.</summary>
+    internal static bool IsUuid(ReadOnlySpan<char> value)
+    {
+        value = BeforeFinalLineBreak(value);
+        if (value.StartsWith('{')) value = value[1..];
+        if (value.EndsWith('}')) value = value[..^1];
+        if (value.Length != 36) return false;
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (i is 8 or 13 or 18 or 23 ? value[i] != '-' : !char.IsAsciiHexDigit(value[i])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Hexadecimal digits only.</summary>
+    internal static bool IsHex(ReadOnlySpan<char> value)
+    {
+        value = BeforeFinalLineBreak(value);
+        return !value.IsEmpty && !value.ContainsAnyExcept(HexDigits);
+    }
+
+    /// <summary>Base64 of one alphabet, standard or URL-safe, with at most two padding characters.</summary>
+    internal static bool IsBase64(ReadOnlySpan<char> value)
+    {
+        value = BeforeFinalLineBreak(value);
+        var body = value.TrimEnd('=');
+        return !body.IsEmpty && value.Length - body.Length <= 2 && (!body.ContainsAnyExcept(Base64Standard) || !body.ContainsAnyExcept(Base64UrlSafe));
+    }
+
+    private static ReadOnlySpan<char> BeforeFinalLineBreak(ReadOnlySpan<char> value) => value.EndsWith('\n') ? value[..^1] : value;
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+    private static readonly System.Buffers.SearchValues<char> Base64Standard =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    private static readonly System.Buffers.SearchValues<char> Base64UrlSafe =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 
     private static bool HasLettersAndDigits(string value) =>
         value.AsSpan().ContainsAnyInRange('0', '9') && (value.AsSpan().ContainsAnyInRange('a', 'z') || value.AsSpan().ContainsAnyInRange('A', 'Z'));
@@ -100,14 +155,4 @@ public static partial class IdentifierShapes
         }
         return h;
     }
-
-    [GeneratedRegex(@"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$", RegexOptions.CultureInvariant)]
-    private static partial Regex Uuid();
-
-    [GeneratedRegex(@"^[0-9a-fA-F]+$", RegexOptions.CultureInvariant)]
-    private static partial Regex Hex();
-
-    // Standard or URL-safe alphabet, optional padding; one alphabet per token.
-    [GeneratedRegex(@"^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$", RegexOptions.CultureInvariant)]
-    private static partial Regex Base64();
 }

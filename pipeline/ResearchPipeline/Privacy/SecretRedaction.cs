@@ -36,8 +36,9 @@ public static partial class SecretRedaction
         var bracket = last.IndexOf('[');
         if (bracket > 0) last = last[..bracket];
         if (IsSecret(last)) return Marker(last.ToString());
-        // The shortest token the pattern takes is EAA and 30 characters: a shorter value is not matched at all.
-        if (value.Length >= 33 && GraphToken().IsMatch(value)) return Marker("access_token");
+        // The shortest token the pattern takes is EAA and 30 characters, and every token it takes begins with G, E or
+        // a digit: other values are not matched at all.
+        if (value.Length >= 33 && (value[0] is 'G' or 'E' || char.IsDigit(value[0])) && GraphToken().IsMatch(value)) return Marker("access_token");
         return RedactTokens(value);
     }
 

@@ -198,6 +198,10 @@ public static partial class SensitiveValues
     public static bool IsCommon(string value)
     {
         if (value is "true" or "false" or "True" or "False" or "null" or "undefined") return true;
+        // Each pattern below begins with a digit or a minus sign: most values (tokens, words, addresses) are told
+        // by their first character, without asking the patterns (a pattern asked by two workers at once makes a
+        // second runner for one of them).
+        if (value.Length == 0 || !(char.IsDigit(value[0]) || value[0] == '-')) return false;
         if (EpochTimestamp().IsMatch(value) || IsoTimestamp().IsMatch(value) || Decimal().IsMatch(value)) return true;
         return Integer().IsMatch(value) && value.TrimStart('-').Length < LongNumber;
     }

@@ -166,6 +166,21 @@ public class PrivacyRulesTests
     }
 
     [Test]
+    public void A_key_is_exempt_by_its_last_key_whatever_was_asked_before()
+    {
+        var hash = IdentifierShapes.Exemptions[0];
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            Assert.That(IdentifierShapes.Exemption("files[0].sha256"), Is.SameAs(hash));
+            Assert.That(IdentifierShapes.Exemption("meta.SHA256"), Is.SameAs(hash), "exemptions ignore case");
+            Assert.That(IdentifierShapes.Exemption("sha2560"), Is.Null, "a longer key is another key");
+            Assert.That(IdentifierShapes.Exemption("sha25"), Is.Null);
+            Assert.That(IdentifierShapes.Exemption("a/b/request_id"), Is.SameAs(IdentifierShapes.Exemptions[2]));
+            Assert.That(IdentifierShapes.Exemption("device_key"), Is.Null);
+        }
+    }
+
+    [Test]
     public void A_field_an_adapter_files_under_identifier_is_pseudonymised_wherever_else_its_value_is_published()
     {
         // QuizDuel's Facebook SDK sends a session UUID as custom_events[0]._session_id: no parameter name marks
