@@ -182,9 +182,11 @@ public class IdentifierMatcherTests
         Assert.That(Found(m, Post(json, "application/json")), Is.EqualTo(new[] { "model body custom_events[1].u.m plain", "model body x[1] plain" }));
     }
 
-    // All states with a full row (a device's values), and only the root with one (a study's many secrets).
+    // All states with a full row (a device's values), only the root with one (a study's many secrets), and the states
+    // nearest the root with one, a search passing between the two kinds.
     [TestCase(16L << 20)]
     [TestCase(0L)]
+    [TestCase(4096L)]
     public void One_pass_search_finds_what_a_search_per_needle_finds(long denseBudgetBytes)
     {
         var random = new Random(20240624);
