@@ -145,7 +145,8 @@ public sealed class PartFolders(string shardsFolder)
     public string Temporary(int part) =>
         Path.Combine(Root, $".part-{part:D4}.{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
-    public bool IsDone(StudyPlan plan, int part) => PlanIdOf(part) == plan.PlanId;
+    // A part with no record is not asked for the plan's id, which takes a pass over every capture of the plan.
+    public bool IsDone(StudyPlan plan, int part) => PlanIdOf(part) is { } id && id == plan.PlanId;
 
     /// <summary>The plan the part's record names, or null when the part is not (completely) there.</summary>
     public string? PlanIdOf(int part)
