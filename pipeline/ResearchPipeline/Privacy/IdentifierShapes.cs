@@ -17,7 +17,7 @@ public sealed record ShapeExemption(string KeyPattern, string Reason)
 /// sends its device, install and user IDs in these shapes, so they are pseudonymised unless an
 /// <see cref="Exemptions">exemption</see> says what else they are.
 /// </summary>
-public static partial class IdentifierShapes
+public static class IdentifierShapes
 {
     /// <summary>Hex shorter than this is a colour, a short hash prefix or a counter more often than an ID.</summary>
     public const int MinHexLength = 16;
