@@ -14,7 +14,7 @@ public static class TestFiles
     /// The real captures folder: RESEARCH_SHARED_CAPTURES when set (a larger collection of one's own), else the
     /// repository's tests/fixtures/captures. Tests that need it are skipped, saying why, where none exists.
     /// </summary>
-    public static string SharedCaptures
+    public static string Captures
     {
         get
         {
@@ -26,7 +26,7 @@ public static class TestFiles
     }
 
     /// <summary>The reference data for tests (MaxMind test databases): tests/fixtures/refdata.</summary>
-    public static string SharedRefdata
+    public static string Refdata
     {
         get
         {
@@ -40,7 +40,7 @@ public static class TestFiles
     /// One real capture by its path under the captures folder, from the first folder that has it; skipped, naming
     /// it, where none has it.
     /// </summary>
-    public static string Shared(string relative)
+    public static string Capture(string relative)
     {
         var path = CaptureFolders().Select(folder => Path.Combine(folder, relative)).FirstOrDefault(File.Exists);
         if (path is null)
@@ -48,7 +48,7 @@ public static class TestFiles
         return path!;
     }
 
-    /// <summary>The captures folder <see cref="SharedCaptures"/> names, or null where none exists (for test case sources).</summary>
+    /// <summary>The captures folder <see cref="Captures"/> names, or null where none exists (for test case sources).</summary>
     public static string? FindCaptures() => CaptureFolders().FirstOrDefault(Directory.Exists);
 
     private static IEnumerable<string> CaptureFolders()

@@ -14,8 +14,8 @@ public class DatasetFramesTests
     {
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
-        File.Copy(TestFiles.Shared("har/chrome.har"), Path.Combine(raw, "quizduel", "b.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
+        File.Copy(TestFiles.Capture("har/chrome.har"), Path.Combine(raw, "quizduel", "b.har"));
         var output = TestFiles.NewTempFolder("out");
         await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ReadLimits.Default));
 

@@ -32,9 +32,9 @@ internal static class PublishedStudies
     {
         var raw = TestFiles.NewTempFolder("located-raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "traffic.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "traffic.har"));
         Directory.CreateDirectory(Path.Combine(raw, "kankan"));
-        File.Copy(TestFiles.Shared("pcap/1kxun.pcap"), Path.Combine(raw, "kankan", "traffic.pcap"));
+        File.Copy(TestFiles.Capture("pcap/1kxun.pcap"), Path.Combine(raw, "kankan", "traffic.pcap"));
         return await Publish("located", raw);
     }
 

@@ -31,7 +31,7 @@ public class HarReaderTests
     [TestCase("har/quizduel-android.har", 12, "cyanoacrylate")]
     public void Every_shared_HAR_reads_with_all_its_entries_and_no_problem(string file, int entries, string creator)
     {
-        var records = ReadAll(TestFiles.Shared(file));
+        var records = ReadAll(TestFiles.Capture(file));
         Assert.That(records.OfType<RecordQuarantined>(), Is.Empty);
         Assert.That(records.OfType<CaptureProblem>().Where(p => p.Severity == Severity.Error), Is.Empty);
         var exchanges = Exchanges(records);
@@ -45,7 +45,7 @@ public class HarReaderTests
     {
         foreach (var file in new[] { "har/safari.har", "har/www.nytimes.com.har" })
         {
-            var path = TestFiles.Shared(file);
+            var path = TestFiles.Capture(file);
             var expected = CountEntriesWithDom(path);
             var records = ReadAll(path);
             Assert.That(Exchanges(records), Has.Count.EqualTo(expected), file);
@@ -56,7 +56,7 @@ public class HarReaderTests
     [Test]
     public void Quizduel_activities_POST_keeps_its_gzip_body_as_bytes()
     {
-        var exchanges = Exchanges(ReadAll(TestFiles.Shared("har/quizduel-android.har")));
+        var exchanges = Exchanges(ReadAll(TestFiles.Capture("har/quizduel-android.har")));
         var activities = exchanges.Where(e => e.Target.Host == "graph.facebook.com" && e.Target.Path.EndsWith("/activities")).ToList();
         Assert.That(activities, Has.Count.EqualTo(3));
         Assert.That(activities.Select(a => a.Method), Is.All.EqualTo("POST"));
@@ -75,7 +75,7 @@ public class HarReaderTests
     [Test]
     public void Chrome_entries_have_method_host_status_server_ip_and_time()
     {
-        var exchanges = Exchanges(ReadAll(TestFiles.Shared("har/chrome.har")));
+        var exchanges = Exchanges(ReadAll(TestFiles.Capture("har/chrome.har")));
         Assert.That(exchanges.Select(e => e.Target.Host).Distinct().Order(), Is.EqualTo(new[] { "mitmproxy.org", "www.google.com" }));
         Assert.That(exchanges.Select(e => e.Method), Is.All.EqualTo("GET"));
         // The second entry never got an answer (Chrome writes status 0 and _error ERR_INTERNET_DISCONNECTED).
@@ -88,7 +88,7 @@ public class HarReaderTests
     [Test]
     public void Postdata_HAR_keeps_the_posted_body_text()
     {
-        var e = Exchanges(ReadAll(TestFiles.Shared("har/postdata.har"))).Single();
+        var e = Exchanges(ReadAll(TestFiles.Capture("har/postdata.har"))).Single();
         Assert.That(e.Method, Is.EqualTo("POST"));
         Assert.That(e.Target.Host, Is.EqualTo("signal-metrics-collector-beta.s-onetag.com"));
         Assert.That(e.RequestBody.Length, Is.GreaterThan(0));
@@ -101,7 +101,7 @@ public class HarReaderTests
         // firefox.har carries images as base64 content and pages as text. A response's size is that of the bytes its
         // content stands for (the image's, not its base64 text's); the bytes themselves are not kept, since of a
         // response the tables publish only its size.
-        var path = TestFiles.Shared("har/firefox.har");
+        var path = TestFiles.Capture("har/firefox.har");
         using var har = JsonDocument.Parse(File.ReadAllBytes(path));
         var contents = har.RootElement.GetProperty("log").GetProperty("entries").EnumerateArray()
             .Select(entry => entry.GetProperty("response").TryGetProperty("content", out var content) && content.TryGetProperty("text", out var text)
@@ -120,7 +120,7 @@ public class HarReaderTests
     [Test]
     public void Truncated_HAR_keeps_its_good_entries_and_reports_one_quarantined_entry()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var full = File.ReadAllBytes(TestFiles.Capture("har/expressen.har"));
         var cut = full.AsSpan(0, full.Length / 2).ToArray();
         var records = ReadAll(cut);
         var good = Exchanges(records);
@@ -251,7 +251,7 @@ public class HarReaderTests
     [TestCaseSource(nameof(HarsToReadApart))]
     public void Entries_read_apart_by_workers_give_the_records_of_one_pass(string file, string? damage)
     {
-        var path = file == "demonstration" ? Path.Combine(DemonstrationCorpus.Raw, "calmnest-ios-2026", "session.har") : TestFiles.Shared(file);
+        var path = file == "demonstration" ? Path.Combine(DemonstrationCorpus.Raw, "calmnest-ios-2026", "session.har") : TestFiles.Capture(file);
         var bytes = File.ReadAllBytes(path);
         var limits = ReadLimits.Default;
         var text = Encoding.UTF8.GetString(bytes);

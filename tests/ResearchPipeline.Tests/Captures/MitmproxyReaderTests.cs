@@ -52,7 +52,7 @@ public class MitmproxyReaderTests
     [TestCase("mitmproxy/diff_data.mitm", 5, 2, "18", "POST", "jnn-pa.googleapis.com", 200)]
     public void Every_shared_flow_file_reads_with_all_its_flows_and_no_problem(string file, int http, int tcp, string version, string method, string host, int? status)
     {
-        var records = ReadAll(TestFiles.Shared(file));
+        var records = ReadAll(TestFiles.Capture(file));
         Assert.That(records.OfType<RecordQuarantined>(), Is.Empty);
         Assert.That(records.OfType<CaptureProblem>(), Is.Empty);
         var exchanges = Exchanges(records);
@@ -71,7 +71,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Version_0_10_flow_is_upgraded_and_keeps_its_gzip_body_as_bytes()
     {
-        var e = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-010.mitm"))).Single();
+        var e = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-010.mitm"))).Single();
         Assert.That(e.Target.Url, Is.EqualTo("http://example.com/"));
         Assert.That(e.HttpVersion, Is.EqualTo("HTTP/1.1"));
         Assert.That(e.ResponseBody.Length, Is.EqualTo(606));
@@ -84,13 +84,13 @@ public class MitmproxyReaderTests
     [Test]
     public void Version_0_11_and_0_18_flows_have_their_html_bodies_and_HTTPS_targets()
     {
-        var v011 = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-011.mitm"))).Single();
+        var v011 = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-011.mitm"))).Single();
         Assert.That(v011.Target.Url, Is.EqualTo("https://example.com/"));
         Assert.That(v011.ResponseBody.Length, Is.EqualTo(1270));
         Assert.That(Encoding.ASCII.GetString(v011.ResponseBody.Span[..15]), Is.EqualTo("<!doctype html>"));
         Assert.That(v011.Sni, Is.EqualTo("example.com"));
 
-        var v018 = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-018.mitm"))).Single();
+        var v018 = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-018.mitm"))).Single();
         Assert.That(v018.Target.Url, Is.EqualTo("https://www.example.com/"));
         Assert.That(v018.ServerIp, Is.EqualTo("93.184.216.34"), "0.18 ip_address, unwrapped in 2.0 and renamed peername in 19");
         Assert.That(v018.RequestHeader("User-Agent"), Is.EqualTo("curl/7.35.0"));
@@ -100,7 +100,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Version_7_HTTP2_flow_without_response_keeps_its_request_and_TLS_facts()
     {
-        var e = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-019.mitm"))).Single();
+        var e = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-019.mitm"))).Single();
         Assert.That(e.HttpVersion, Is.EqualTo("HTTP/2"));
         Assert.That(e.Status, Is.Null);
         Assert.That(e.ResponseHeaders, Is.Empty);
@@ -116,7 +116,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Version_20_HTTP3_flow_has_QUIC_and_the_whole_response_body()
     {
-        var e = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-19.mitm"))).Single();
+        var e = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-19.mitm"))).Single();
         Assert.That(e.HttpVersion, Is.EqualTo("HTTP/3"));
         Assert.That(e.TlsVersion, Is.EqualTo("QUIC"));
         Assert.That(e.Sni, Is.EqualTo("cloudflare-quic.com"), "the SNI sent upstream, not the client's 'localhost'");
@@ -129,7 +129,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Version_11_flows_with_sni_True_get_the_server_name()
     {
-        var exchanges = Http(ReadAll(TestFiles.Shared("mitmproxy/dumpfile-7.mitm")));
+        var exchanges = Http(ReadAll(TestFiles.Capture("mitmproxy/dumpfile-7.mitm")));
         Assert.That(exchanges.Select(e => e.Target.Url), Is.All.StartWith("http"));
         Assert.That(exchanges[0].Sni, Is.EqualTo("example.com"));
         Assert.That(exchanges[0].ServerIp, Is.EqualTo("93.184.216.34"));
@@ -139,8 +139,8 @@ public class MitmproxyReaderTests
     [Test]
     public void Diff_data_flows_equal_the_same_flows_exported_as_HAR()
     {
-        var mitm = Http(ReadAll(TestFiles.Shared("mitmproxy/diff_data.mitm")));
-        var har = HarReaderTests.ReadAll(TestFiles.Shared("har/diff_data.har")).OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
+        var mitm = Http(ReadAll(TestFiles.Capture("mitmproxy/diff_data.mitm")));
+        var har = HarReaderTests.ReadAll(TestFiles.Capture("har/diff_data.har")).OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
         Assert.That(mitm, Has.Count.EqualTo(5));
         Assert.That(mitm.Select(e => e.Method), Is.EqualTo(har.Select(e => e.Method)));
         Assert.That(mitm.Select(e => e.Target.Url), Is.EqualTo(har.Select(e => e.Target.Url)));
@@ -156,7 +156,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Diff_data_TCP_flows_are_exchanges_with_server_and_bytes_each_way()
     {
-        var tcp = Exchanges(ReadAll(TestFiles.Shared("mitmproxy/diff_data.mitm"))).Where(e => e.Kind == ExchangeKind.TcpFlow).ToList();
+        var tcp = Exchanges(ReadAll(TestFiles.Capture("mitmproxy/diff_data.mitm"))).Where(e => e.Kind == ExchangeKind.TcpFlow).ToList();
         Assert.That(tcp.Select(e => e.Ordinal), Is.EqualTo(new[] { 4, 5 }));
         foreach (var e in tcp)
         {
@@ -187,7 +187,7 @@ public class MitmproxyReaderTests
     [TestCase(0.93)]
     public void Truncated_file_keeps_the_flows_before_the_damage_and_quarantines_one(double fraction)
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/diff_data.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/diff_data.mitm"));
         var starts = FlowStarts(full);
         var cut = (int)(full.Length * fraction);
         var damaged = starts.FindLastIndex(s => s <= cut);
@@ -207,7 +207,7 @@ public class MitmproxyReaderTests
     [Test]
     public void File_cut_inside_a_length_prefix_quarantines_that_flow()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/dumpfile-7.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/dumpfile-7.mitm"));
         var second = FlowStarts(full)[1];
         var records = ReadAll(full[..(second + 2)]);
         Assert.That(Exchanges(records), Has.Count.EqualTo(1));
@@ -217,7 +217,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Too_long_length_prefix_quarantines_the_flow_and_reading_stops_cleanly()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/dumpfile-7.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/dumpfile-7.mitm"));
         var starts = FlowStarts(full);
         // Flow 0 claims 10 bytes more than it has: it swallows the start of flow 1 and ends on a wrong tag.
         var records = ReadAll(WithLength(full, starts[0], starts[1] - starts[0], delta: 10));
@@ -231,7 +231,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Too_short_length_prefix_keeps_the_flows_before_it()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/diff_data.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/diff_data.mitm"));
         var starts = FlowStarts(full);
         var records = ReadAll(WithLength(full, starts[2], starts[3] - starts[2], delta: -7));
         Assert.That(Exchanges(records).Select(e => e.Ordinal), Is.EqualTo(new[] { 0, 1 }));
@@ -242,7 +242,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Absurd_length_prefix_is_not_trusted_with_memory()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/dumpfile-7.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/dumpfile-7.mitm"));
         var starts = FlowStarts(full);
         var damaged = full[..starts[1]].Concat("900000000000:"u8.ToArray()).Concat(full[(starts[1] + full.AsSpan(starts[1]).IndexOf((byte)':') + 1)..]).ToArray();
         var records = ReadAll(damaged);
@@ -257,7 +257,7 @@ public class MitmproxyReaderTests
     {
         // Three real files back to back: formats 11, 20 (131 kB) and 10 in one stream.
         var joined = new[] { "dumpfile-7.mitm", "dumpfile-19.mitm", "dumpfile-10.mitm" }
-            .SelectMany(f => File.ReadAllBytes(TestFiles.Shared("mitmproxy/" + f))).ToArray();
+            .SelectMany(f => File.ReadAllBytes(TestFiles.Capture("mitmproxy/" + f))).ToArray();
         var records = ReadAll(joined, ReadLimits.Default with { MaxRecordBytes = 50_000 });
         Assert.That(Exchanges(records).Select(e => e.Ordinal), Is.EqualTo(new[] { 0, 1, 3 }));
         var q = records.OfType<RecordQuarantined>().Single();
@@ -269,7 +269,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Body_over_the_body_limit_is_dropped_with_a_warning_and_the_exchange_kept()
     {
-        var records = ReadAll(TestFiles.Shared("mitmproxy/dumpfile-19.mitm"), ReadLimits.Default with { MaxBodyBytes = 100_000 });
+        var records = ReadAll(TestFiles.Capture("mitmproxy/dumpfile-19.mitm"), ReadLimits.Default with { MaxBodyBytes = 100_000 });
         var e = Http(records).Single();
         Assert.That(e.ResponseBody.IsEmpty, Is.True);
         Assert.That(e.Status, Is.EqualTo(200));
@@ -315,7 +315,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Reader_holds_one_flow_at_a_time()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("mitmproxy/diff_data.mitm"));
+        var full = File.ReadAllBytes(TestFiles.Capture("mitmproxy/diff_data.mitm"));
         var starts = FlowStarts(full);
         var stream = new MemoryStream(full);
         using var records = new MitmproxyReader().Read(stream, ReadLimits.Default).GetEnumerator();
@@ -330,16 +330,16 @@ public class MitmproxyReaderTests
     public void Recognises_flow_files_by_content_and_leaves_HAR_and_others_alone()
     {
         var reader = new MitmproxyReader();
-        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.SharedCaptures, "mitmproxy"), "*.mitm"))
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.Captures, "mitmproxy"), "*.mitm"))
         {
             Assert.That(CaptureFormats.All.Detect(file), Is.InstanceOf<MitmproxyReader>(), file);
         }
-        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.SharedCaptures, "har"), "*.har"))
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.Captures, "har"), "*.har"))
         {
             Assert.That(reader.Recognises(Head(file)), Is.False, file);
             Assert.That(CaptureFormats.All.Detect(file), Is.InstanceOf<HarReader>(), file);
         }
-        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.SharedCaptures, "pcap"), "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.Captures, "pcap"), "*", SearchOption.AllDirectories))
         {
             Assert.That(reader.Recognises(Head(file)), Is.False, file);
         }
@@ -360,7 +360,7 @@ public class MitmproxyReaderTests
     [Test]
     public void Parse_stage_publishes_every_flow_of_diff_data()
     {
-        var path = TestFiles.Shared("mitmproxy/diff_data.mitm");
+        var path = TestFiles.Capture("mitmproxy/diff_data.mitm");
         var file = new CaptureFile(path, "app/diff_data.mitm", "app", new FileInfo(path).Length);
         var outcome = CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default);
         Assert.That(outcome.Capture.Format, Is.EqualTo("mitmproxy"));

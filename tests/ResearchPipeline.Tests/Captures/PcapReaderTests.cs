@@ -55,7 +55,7 @@ public class PcapReaderTests
     [TestCaseSource(nameof(SharedCaptures))]
     public void Http_requests_server_names_and_DNS_names_equal_tsharks(string file)
     {
-        var path = TestFiles.Shared(file);
+        var path = TestFiles.Capture(file);
         // tshark decrypts TLS with a capture's own Decryption Secrets Blocks, as the reader does; HTTP/2 requests are
         // its http2 fields, HTTP/1 ones its http fields.
         var rows = Tshark.Fields(path, "http.request || http2.headers.method || tls.handshake.extensions_server_name || dns.qry.name",
@@ -101,10 +101,10 @@ public class PcapContainerAndDamageTests
     public void Shared_captures_come_in_both_containers_and_three_link_types()
     {
         // What the shared files exercise: pcap with Ethernet, Linux cooked (SLL) and BSD loopback; pcapng with Ethernet.
-        Assert.That(PcapReaderTests.ReadAll(TestFiles.Shared("pcap/KakaoTalk_chat.pcap")).OfType<ExchangeRead>()
+        Assert.That(PcapReaderTests.ReadAll(TestFiles.Capture("pcap/KakaoTalk_chat.pcap")).OfType<ExchangeRead>()
             .Any(e => e.Exchange.Target.Host == "www.facebook.com" && e.Exchange.Target.Path == "/mobile/status.php"), "SLL");
-        Assert.That(Exchanges(PcapReaderTests.ReadAll(TestFiles.Shared("pcap/tls12/capture.pcap"))).Select(e => e.Sni), Has.Member("example.ulfheim.net"), "loopback");
-        var alexa = PcapReaderTests.ReadAll(TestFiles.Shared("pcap/alexa-app.pcapng"));
+        Assert.That(Exchanges(PcapReaderTests.ReadAll(TestFiles.Capture("pcap/tls12/capture.pcap"))).Select(e => e.Sni), Has.Member("example.ulfheim.net"), "loopback");
+        var alexa = PcapReaderTests.ReadAll(TestFiles.Capture("pcap/alexa-app.pcapng"));
         Assert.That(Exchanges(alexa).Count(e => e.Kind == ExchangeKind.Http), Is.EqualTo(22), "pcapng Ethernet");
     }
 
@@ -114,8 +114,8 @@ public class PcapContainerAndDamageTests
     [TestCase(true, true)]
     public void A_pcap_reads_the_same_in_either_byte_order_and_time_resolution(bool bigEndian, bool nano)
     {
-        var packets = CaptureBytes.PacketsOf(TestFiles.Shared("pcap/android.pcap"));
-        var original = Summary(PcapReaderTests.ReadAll(TestFiles.Shared("pcap/android.pcap")));
+        var packets = CaptureBytes.PacketsOf(TestFiles.Capture("pcap/android.pcap"));
+        var original = Summary(PcapReaderTests.ReadAll(TestFiles.Capture("pcap/android.pcap")));
         Assert.That(Summary(Read(CaptureBytes.Pcap(packets, bigEndian, nano))), Is.EqualTo(original));
     }
 
@@ -124,8 +124,8 @@ public class PcapContainerAndDamageTests
     [TestCase((byte)0x94)]
     public void A_pcapng_with_sections_of_both_byte_orders_and_any_resolution_reads_like_the_pcap(byte resolution)
     {
-        var packets = CaptureBytes.PacketsOf(TestFiles.Shared("pcap/android.pcap"));
-        var original = Summary(PcapReaderTests.ReadAll(TestFiles.Shared("pcap/android.pcap")));
+        var packets = CaptureBytes.PacketsOf(TestFiles.Capture("pcap/android.pcap"));
+        var original = Summary(PcapReaderTests.ReadAll(TestFiles.Capture("pcap/android.pcap")));
         // Four sections, alternating little- and big-endian; interfaces are numbered anew in each.
         var bytes = CaptureBytes.PcapNg(packets, i => i * 4 / packets.Count, resolution);
         var records = Read(bytes);
@@ -145,9 +145,9 @@ public class PcapContainerAndDamageTests
     [Test]
     public void Simple_packet_blocks_are_read_without_timestamps()
     {
-        var packets = CaptureBytes.PacketsOf(TestFiles.Shared("pcap/ja4/single-packets.pcap"));
+        var packets = CaptureBytes.PacketsOf(TestFiles.Capture("pcap/ja4/single-packets.pcap"));
         var records = Read(CaptureBytes.PcapNg(packets, simple: true));
-        Assert.That(Requests(records), Is.EqualTo(Requests(PcapReaderTests.ReadAll(TestFiles.Shared("pcap/ja4/single-packets.pcap")))));
+        Assert.That(Requests(records), Is.EqualTo(Requests(PcapReaderTests.ReadAll(TestFiles.Capture("pcap/ja4/single-packets.pcap")))));
         Assert.That(Exchanges(records).Select(e => e.StartedUtc), Is.All.Null);
     }
 
@@ -160,7 +160,7 @@ public class PcapContainerAndDamageTests
     [TestCase(108, Description = "OpenBSD loopback, network byte order")]
     public void Every_link_type_yields_the_same_requests(int linkType)
     {
-        var path = TestFiles.Shared("pcap/ja4/single-packets.pcap");
+        var path = TestFiles.Capture("pcap/ja4/single-packets.pcap");
         var packets = CaptureBytes.PacketsOf(path).Select(p => CaptureBytes.Relink(p, linkType)).ToList();
         var expected = Requests(PcapReaderTests.ReadAll(path));
         Assert.That(expected, Has.Count.EqualTo(8));
@@ -177,7 +177,7 @@ public class PcapContainerAndDamageTests
     [Test]
     public void Decryption_secrets_blocks_are_kept_as_a_tls_key_log()
     {
-        var path = TestFiles.Shared("pcap/ja4/chrome-cloudflare-quic-with-secrets.pcapng");
+        var path = TestFiles.Capture("pcap/ja4/chrome-cloudflare-quic-with-secrets.pcapng");
         var records = PcapReaderTests.ReadAll(path);
         var secrets = SecretsBlocks(path);
         Assert.That(secrets, Has.Count.EqualTo(1));
@@ -190,7 +190,7 @@ public class PcapContainerAndDamageTests
     [Test]
     public void A_truncated_pcap_keeps_every_packet_before_the_cut_and_says_where()
     {
-        var path = TestFiles.Shared("pcap/ja4/single-packets.pcap");
+        var path = TestFiles.Capture("pcap/ja4/single-packets.pcap");
         var bytes = File.ReadAllBytes(path);
         var full = Requests(PcapReaderTests.ReadAll(path));
         // Cut in the middle of the last packet's data, then inside the last record header, then inside the file header.
@@ -210,7 +210,7 @@ public class PcapContainerAndDamageTests
     [Test]
     public void A_pcap_record_with_an_impossible_length_stops_there_and_keeps_what_came_before()
     {
-        var path = TestFiles.Shared("pcap/ja4/single-packets.pcap");
+        var path = TestFiles.Capture("pcap/ja4/single-packets.pcap");
         var packets = CaptureBytes.PacketsOf(path);
         var bytes = CaptureBytes.Pcap(packets);
         var fifth = CaptureBytes.Pcap(packets.Take(4)).Length;
@@ -225,7 +225,7 @@ public class PcapContainerAndDamageTests
     [Test]
     public void A_pcapng_block_with_a_bad_length_stops_there_and_keeps_what_came_before()
     {
-        var path = TestFiles.Shared("pcap/ja4/single-packets.pcap");
+        var path = TestFiles.Capture("pcap/ja4/single-packets.pcap");
         var packets = CaptureBytes.PacketsOf(path);
         var bytes = CaptureBytes.PcapNg(packets);
         var sixth = CaptureBytes.PcapNg(packets.Take(5)).Length;
@@ -243,7 +243,7 @@ public class PcapContainerAndDamageTests
     [Test]
     public void Packets_cut_at_the_snap_length_are_reported_and_the_rest_still_read()
     {
-        var path = TestFiles.Shared("pcap/KakaoTalk_chat.pcap");
+        var path = TestFiles.Capture("pcap/KakaoTalk_chat.pcap");
         var packets = CaptureBytes.PacketsOf(path);
         var records = Read(CaptureBytes.Pcap(packets, snapLength: 96));
         var cut = records.OfType<CaptureProblem>().Where(p => p.Message.StartsWith("packet cut at the snap length")).ToList();
@@ -393,7 +393,7 @@ public class PcapContainerAndDamageTests
     public void Garbage_never_throws_out_of_the_reader()
     {
         var random = new Random(5);
-        var packets = CaptureBytes.PacketsOf(TestFiles.Shared("pcap/ja4/single-packets.pcap"));
+        var packets = CaptureBytes.PacketsOf(TestFiles.Capture("pcap/ja4/single-packets.pcap"));
         for (var round = 0; round < 200; round++)
         {
             var damaged = packets.Select(p =>
@@ -411,10 +411,10 @@ public class PcapContainerAndDamageTests
     {
         foreach (var file in new[] { "pcap/1kxun.pcap", "pcap/viber.pcap", "pcap/alexa-app.pcapng" })
         {
-            var first = PcapReaderTests.ReadAll(TestFiles.Shared(file));
+            var first = PcapReaderTests.ReadAll(TestFiles.Capture(file));
             var ordinals = Exchanges(first).Select(e => e.Ordinal).Concat(first.OfType<RecordQuarantined>().Select(q => q.Ordinal)).Order().ToList();
             Assert.That(ordinals, Is.EqualTo(Enumerable.Range(0, ordinals.Count)), file);
-            Assert.That(Summary(PcapReaderTests.ReadAll(TestFiles.Shared(file))), Is.EqualTo(Summary(first)), file);
+            Assert.That(Summary(PcapReaderTests.ReadAll(TestFiles.Capture(file))), Is.EqualTo(Summary(first)), file);
         }
     }
 
@@ -423,7 +423,7 @@ public class PcapContainerAndDamageTests
     public void A_capture_arriving_a_few_bytes_at_a_time_reads_the_same_as_from_its_file(string file)
     {
         // Packets and blocks then straddle every read the container makes, and the files are larger than its buffer.
-        var path = TestFiles.Shared(file);
+        var path = TestFiles.Capture(file);
         var whole = PcapReaderTests.ReadAll(path);
         var trickled = PcapReaderTests.Read(new TrickleStream(File.ReadAllBytes(path)), null);
         Assert.That(Details(trickled), Is.EqualTo(Details(whole)));

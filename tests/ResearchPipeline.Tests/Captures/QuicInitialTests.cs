@@ -25,7 +25,7 @@ public class QuicInitialTests
     [Test]
     public void The_QUIC_server_name_and_ALPN_are_tsharks()
     {
-        var path = TestFiles.Shared(QuicPackets.SharedCapture);
+        var path = TestFiles.Capture(QuicPackets.SharedCapture);
         var rows = Tshark.Fields(path, "quic && tls.handshake.type == 1", "tls.handshake.extensions_server_name", "tls.handshake.extensions_alpn_str");
         var expectedNames = rows.SelectMany(r => r[0]).ToHashSet();
         Assert.That(expectedNames, Is.Not.Empty, "tshark reads a ClientHello in the QUIC Initial packets");

@@ -20,7 +20,7 @@ internal static class QuicPackets
     public static byte[] RealClientHello()
     {
         using var reader = new QuicInitialReader(64 * 1024, keepHello: true);
-        foreach (var datagram in ClientDatagrams(TestFiles.Shared(SharedCapture))) reader.ClientDatagram(datagram, (_, m) => Assert.Fail(m));
+        foreach (var datagram in ClientDatagrams(TestFiles.Capture(SharedCapture))) reader.ClientDatagram(datagram, (_, m) => Assert.Fail(m));
         Assert.That(reader.ClientHello, Is.Not.Null, "the real Initial packets hold a whole ClientHello");
         return reader.ClientHello!;
     }

@@ -27,7 +27,7 @@ public class FailureTests
         foreach (var (app, capture) in new[] { ("quizduel", "har/quizduel-android.har"), ("example", "mitmproxy/dumpfile-7.mitm") })
         {
             Directory.CreateDirectory(Path.Combine(_raw, app));
-            File.Copy(TestFiles.Shared(capture), Path.Combine(_raw, app, Path.GetFileName(capture)));
+            File.Copy(TestFiles.Capture(capture), Path.Combine(_raw, app, Path.GetFileName(capture)));
         }
         // No lock file: the study runs on what the external folder holds (nothing), as a study without pins does.
         _noLock = Path.Combine(TestFiles.NewTempFolder("lock"), "absent.lock.csv");
@@ -138,7 +138,7 @@ public class FailureTests
         var output = PublishedCopy();
         var raw = Path.Combine(TestFiles.NewTempFolder("raw"), "locked");
         Directory.CreateDirectory(Path.Combine(raw, "app"));
-        File.Copy(TestFiles.Shared("mitmproxy/dumpfile-7.mitm"), Path.Combine(raw, "app", "flows.mitm"));
+        File.Copy(TestFiles.Capture("mitmproxy/dumpfile-7.mitm"), Path.Combine(raw, "app", "flows.mitm"));
         File.SetUnixFileMode(raw, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         string? user = null;
         if (IsRoot)

@@ -15,12 +15,12 @@ public class StudyRunnerTests
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
         Directory.CreateDirectory(Path.Combine(raw, "web"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "session1.har"));
-        File.Copy(TestFiles.Shared("har/chrome.har"), Path.Combine(raw, "web", "chrome.har"));
-        File.Copy(TestFiles.Shared("har/firefox.har"), Path.Combine(raw, "web", "firefox.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "session1.har"));
+        File.Copy(TestFiles.Capture("har/chrome.har"), Path.Combine(raw, "web", "chrome.har"));
+        File.Copy(TestFiles.Capture("har/firefox.har"), Path.Combine(raw, "web", "firefox.har"));
         if (withBrokenFiles)
         {
-            var expressen = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+            var expressen = File.ReadAllBytes(TestFiles.Capture("har/expressen.har"));
             File.WriteAllBytes(Path.Combine(raw, "web", "cut.har"), expressen[..(expressen.Length / 3)]);
             File.WriteAllText(Path.Combine(raw, "web", "notes.txt"), "not a capture");
         }
@@ -213,7 +213,7 @@ public class VerifyTests
     {
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
         var output = TestFiles.NewTempFolder("out");
         await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
 
@@ -250,7 +250,7 @@ public class UserDatabaseOptionTests
                "request":{"method":"GET","url":"https://tracker.example/collect","httpVersion":"HTTP/1.1","headers":[]},
                "response":{"status":204,"headers":[],"content":{"size":0}}}]}}
             """);
-        var city = Path.Combine(TestFiles.SharedRefdata, "maxmind-test", "GeoIP2-City-Test.mmdb");
+        var city = Path.Combine(TestFiles.Refdata, "maxmind-test", "GeoIP2-City-Test.mmdb");
         var output = TestFiles.NewTempFolder("out");
         var (code, _, err) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--quiet", "--mmdb", city, "--external", TestFiles.NewTempFolder("empty"));
         Assert.That(code, Is.EqualTo(0), err);

@@ -25,7 +25,7 @@ public class NullMeansAbsentTests
                  })
         {
             Directory.CreateDirectory(Path.Combine(raw, app));
-            File.Copy(TestFiles.Shared(capture), Path.Combine(raw, app, Path.GetFileName(capture)));
+            File.Copy(TestFiles.Capture(capture), Path.Combine(raw, app, Path.GetFileName(capture)));
         }
         var output = TestFiles.NewTempFolder("out");
         await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default));

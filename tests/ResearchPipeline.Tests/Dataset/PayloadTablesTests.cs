@@ -26,7 +26,7 @@ public class PayloadTablesTests
         return StudyRunnerTests.Query(db, sql);
     }
 
-    private static string Quizduel() => File.ReadAllText(TestFiles.Shared("har/quizduel-android.har"));
+    private static string Quizduel() => File.ReadAllText(TestFiles.Capture("har/quizduel-android.har"));
 
     [Test]
     public async Task App_facebook_fields_lists_what_the_app_sent_to_Meta()

@@ -25,7 +25,7 @@ public class PrivacyRulesTests
     {
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "nytimes"));
-        File.Copy(TestFiles.Shared(NyTimes), Path.Combine(raw, "nytimes", "home.har"));
+        File.Copy(TestFiles.Capture(NyTimes), Path.Combine(raw, "nytimes", "home.har"));
         var output = TestFiles.NewTempFolder("out");
         var summary = await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default) { Publication = new PublicationOptions() });
         return (output, summary);
@@ -64,9 +64,9 @@ public class PrivacyRulesTests
     public async Task A_session_cookie_sent_again_percent_encoded_in_another_requests_query_is_not_published()
     {
         // Chartbeat's _chartbeat4 cookie ("t=DFNY...&E=5&...") is sent back as the z parameter of its ping, percent-encoded.
-        var cookie = RequestCookies(TestFiles.Shared(NyTimes)).First(c => c.Name == "_chartbeat4").Value;
+        var cookie = RequestCookies(TestFiles.Capture(NyTimes)).First(c => c.Name == "_chartbeat4").Value;
         var encoded = Uri.EscapeDataString(cookie);
-        Assert.That(File.ReadAllText(TestFiles.Shared(NyTimes)), Does.Contain("z=" + encoded), "the capture shows the case");
+        Assert.That(File.ReadAllText(TestFiles.Capture(NyTimes)), Does.Contain("z=" + encoded), "the capture shows the case");
 
         var (output, summary) = await NyTimesRun.Value;
         Assert.That(summary.Leaks, Is.Empty);
@@ -81,7 +81,7 @@ public class PrivacyRulesTests
     [Test]
     public void The_publication_check_finds_a_secret_in_each_encoding_the_decoder_undoes()
     {
-        var cookie = RequestCookies(TestFiles.Shared(NyTimes)).First(c => c.Name == "_chartbeat4").Value;
+        var cookie = RequestCookies(TestFiles.Capture(NyTimes)).First(c => c.Name == "_chartbeat4").Value;
         var check = new Pseudonymiser(StudyKey.Demonstration, true, [], [new SensitiveValue(SensitiveKind.Secret, "cookie", cookie), new SensitiveValue(SensitiveKind.Secret, "cookie", cookie + " x")]);
         var forms = new Dictionary<string, string>
         {
@@ -103,11 +103,11 @@ public class PrivacyRulesTests
     public async Task A_timestamp_cookie_is_not_searched_for_inside_other_values_and_no_marker_stands_inside_a_word()
     {
         // The capture's cookie c=1440877502 (seconds of the visit) is also the start of lr_uid=3.1440877502042.2856...
-        var cookies = RequestCookies(TestFiles.Shared(NyTimes));
+        var cookies = RequestCookies(TestFiles.Capture(NyTimes));
         var timestamp = cookies.First(c => c.Name == "c" && Regex.IsMatch(c.Value, @"^1\d{9}$")).Value;
         Assert.That(cookies.Any(c => c.Name == "lr_uid" && c.Value.Contains("." + timestamp, StringComparison.Ordinal) && c.Value.Length > timestamp.Length + 5), "the capture shows the case");
 
-        var seen = Exchanges(TestFiles.Shared(NyTimes)).SelectMany(OneReading.Sensitive).ToList();
+        var seen = Exchanges(TestFiles.Capture(NyTimes)).SelectMany(OneReading.Sensitive).ToList();
         Assert.That(seen.Select(v => v.Value), Does.Not.Contain(timestamp), "a timestamp is not a secret to search for elsewhere");
         Assert.That(seen, Is.Not.Empty);
 
@@ -139,7 +139,7 @@ public class PrivacyRulesTests
         // Krux's page view ID and a WebTrends visitor ID: a UUID under a key no adapter names.
         foreach (var (key, value) in new[] { ("_kpid", "79816aa8-435a-471a-be83-4b3e0946daf2"), ("WT.vtid", "2fc0d808-4b15-4bf8-9e25-591e55e450dc") })
         {
-            Assert.That(File.ReadAllText(TestFiles.Shared(NyTimes)), Does.Contain($"{key}={value}"), "the capture shows the case");
+            Assert.That(File.ReadAllText(TestFiles.Capture(NyTimes)), Does.Contain($"{key}={value}"), "the capture shows the case");
             Assert.That(PublishedFiles.WhereIs(output, value), Is.Empty, key);
             var pseudonym = new Pseudonymiser(StudyKey.Demonstration, true, [], []).Pseudonym(value);
             using var db = StudyRunnerTests.OpenDuckDb();
@@ -185,7 +185,7 @@ public class PrivacyRulesTests
     {
         // QuizDuel's Facebook SDK sends a session UUID as custom_events[0]._session_id: no parameter name marks
         // it; the semantic dictionary's category (identifier) does.
-        var exchanges = Exchanges(TestFiles.Shared("har/quizduel-android.har"));
+        var exchanges = Exchanges(TestFiles.Capture("har/quizduel-android.har"));
         var decoded = exchanges.Select(e => TrackerDecoders.All.Decode(e, DecodeLimits.Default)).ToList();
         var session = decoded.SelectMany(d => d.Fields).First(f => f.Semantic?.Name == "event.session_id");
         Assert.That(session.Semantic!.Category, Is.EqualTo("identifier"));

@@ -23,7 +23,7 @@ public class ShardTests
         // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
         // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw).ToList();
-        var pcap = TestFiles.Shared("pcap/android.pcap");
+        var pcap = TestFiles.Capture("pcap/android.pcap");
         files.Add(new CaptureFile(pcap, "extra/android.pcap", "extra", new FileInfo(pcap).Length));
         var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
         var devices = DevicesCatalog.Load(DemonstrationCorpus.Raw);

@@ -24,7 +24,7 @@ public class FacebookAdapterTests
     ];
 
     private static List<Exchange> Quizduel() =>
-        HarReaderTests.ReadAll(TestFiles.Shared("har/quizduel-android.har")).OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
+        HarReaderTests.ReadAll(TestFiles.Capture("har/quizduel-android.har")).OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
 
     [Test]
     public void Quizduel_activities_requests_name_every_extinfo_slot_and_the_identifiers()
@@ -236,7 +236,7 @@ public class FacebookAdapterTests
     [Test]
     public void Audience_Network_body_decodes_to_named_fields()
     {
-        var body = File.ReadAllBytes(TestFiles.Shared("bodies/37251-4pics1word-facebook-meta.txt"));
+        var body = File.ReadAllBytes(TestFiles.Capture("bodies/37251-4pics1word-facebook-meta.txt"));
         var d = Decode(Make("POST", "https://graph.facebook.com/network_ads_common", body, ("Content-Type", "application/x-www-form-urlencoded")));
         var bySemantic = d.Fields.Where(f => f.Semantic is not null).GroupBy(f => f.Semantic!.Name).ToDictionary(g => g.Key, g => g.First().Field.Value);
         Assert.That(bySemantic["device.model"], Is.EqualTo("iPhone10,4"));

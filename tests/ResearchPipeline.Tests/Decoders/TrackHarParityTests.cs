@@ -56,7 +56,7 @@ public class TrackHarParityTests
         var equivalents = Equivalents();
         var decoded = new Dictionary<(string, int), DecodedExchange>();
         foreach (var har in findings.Select(f => f.Har).Distinct())
-            foreach (var e in HarReaderTests.ReadAll(TestFiles.Shared(har)).OfType<ExchangeRead>().Select(r => r.Exchange))
+            foreach (var e in HarReaderTests.ReadAll(TestFiles.Capture(har)).OfType<ExchangeRead>().Select(r => r.Exchange))
                 decoded[(har, e.Ordinal)] = TrackerDecoders.All.Decode(e, DecodeLimits.Default);
 
         var missing = new List<string>();

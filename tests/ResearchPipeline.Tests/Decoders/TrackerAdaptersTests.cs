@@ -84,12 +84,12 @@ public class TrackerAdaptersTests
 
     private static IEnumerable<string> CoverageCaptures()
     {
-        var shared = TestFiles.SharedCaptures;
+        var shared = TestFiles.Captures;
         foreach (var f in Directory.GetFiles(Path.Combine(shared, "har"), "*.har").Order(StringComparer.Ordinal)) yield return f;
         foreach (var f in Directory.GetFiles(Path.Combine(shared, "mitmproxy"), "*.mitm").Order(StringComparer.Ordinal)) yield return f;
         // The packet captures with plaintext HTTP to trackers (PROVENANCE.md).
         foreach (var f in new[] { "pcap/1kxun.pcap", "pcap/http_ua_splitted_in_two_pkts.pcapng", "pcap/ja4/single-packets.pcap", "pcap/KakaoTalk_chat.pcap", "pcap/alexa-app.pcapng" })
-            yield return TestFiles.Shared(f);
+            yield return TestFiles.Capture(f);
         foreach (var s in DemonstrationCorpus.Sessions()) { yield return s + ".har"; yield return s + ".mitm"; }
     }
 
@@ -123,7 +123,7 @@ public class TrackerAdaptersTests
                 if (d.Decoder == TrackerDecoders.Generic) generic++;
                 if (adapter is null || d.Decoder != adapter.Name) wrong.Add($"{Path.GetFileName(path)} entry {e.Ordinal} {host}{e.Target.Path}: {d.Decoder}, expected {adapter?.Name ?? "an adapter"}");
             }
-            report.Append(path.StartsWith(DemonstrationCorpus.Raw, StringComparison.Ordinal) ? DemonstrationCorpus.Name(path) : Path.GetRelativePath(TestFiles.SharedCaptures, path)).Append(", ").Append(http).Append(", ").Append(tracker).Append(", ").Append(tracker - generic).Append(", ").Append(generic).Append('\n');
+            report.Append(path.StartsWith(DemonstrationCorpus.Raw, StringComparison.Ordinal) ? DemonstrationCorpus.Name(path) : Path.GetRelativePath(TestFiles.Captures, path)).Append(", ").Append(http).Append(", ").Append(tracker).Append(", ").Append(tracker - generic).Append(", ").Append(generic).Append('\n');
         }
         TestContext.Out.WriteLine(report.ToString());
         TestContext.Out.WriteLine(string.Join("\n", perTracker.Select(kv => $"{kv.Key}: {kv.Value} requests")));
@@ -199,7 +199,7 @@ public class TrackerAdaptersTests
     [Test]
     public void Meta_Pixel_requests_on_real_pages_name_their_parameters()
     {
-        var pixel = HarReaderTests.ReadAll(TestFiles.Shared("har/expressen.har")).OfType<ExchangeRead>().Select(r => r.Exchange)
+        var pixel = HarReaderTests.ReadAll(TestFiles.Capture("har/expressen.har")).OfType<ExchangeRead>().Select(r => r.Exchange)
             .Where(e => e.Target.Host == "www.facebook.com" && e.Target.Path.TrimEnd('/') == "/tr").Select(Decode).ToList();
         Assert.That(pixel, Has.Count.EqualTo(6));
         foreach (var d in pixel)
@@ -219,7 +219,7 @@ public class TrackerAdaptersTests
     {
         foreach (var file in new[] { "bodies/3275-airbnb-kochava.json", "bodies/5407-audible-kochava.json" })
         {
-            var body = File.ReadAllBytes(TestFiles.Shared(file));
+            var body = File.ReadAllBytes(TestFiles.Capture(file));
             var d = Decode(Make("POST", "https://control.kochava.com/track/json", body, ("Content-Type", "application/json")));
             Assert.That(d.Decoder, Is.EqualTo("kochava"));
             var named = d.Fields.Where(f => f.Semantic is not null).ToDictionary(f => f.Field.KeyPath, f => f.Semantic!.Name);
@@ -270,7 +270,7 @@ public class TrackerAdaptersTests
     [Test]
     public void Firebase_installation_and_Crashlytics_settings_requests_of_a_real_app_are_named()
     {
-        var d = HarReaderTests.ReadAll(TestFiles.Shared("har/quizduel-android.har")).OfType<ExchangeRead>().Select(r => r.Exchange)
+        var d = HarReaderTests.ReadAll(TestFiles.Capture("har/quizduel-android.har")).OfType<ExchangeRead>().Select(r => r.Exchange)
             .Where(e => e.Target.Host is "firebase-settings.crashlytics.com" or "firebaseinstallations.googleapis.com").Select(Decode).ToList();
         Assert.That(d, Has.Count.EqualTo(3));
         Assert.That(d.Select(x => x.Decoder), Is.All.EqualTo("google"));

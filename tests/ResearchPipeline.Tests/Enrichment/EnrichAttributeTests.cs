@@ -13,7 +13,7 @@ public class EnrichAttributeTests
 {
     private static CaptureOutcome Parse(string sharedCapture)
     {
-        var path = TestFiles.Shared(sharedCapture);
+        var path = TestFiles.Capture(sharedCapture);
         var file = new CaptureFile(path, "app/" + Path.GetFileName(path), "app", new FileInfo(path).Length);
         return CaptureParse.Run(file, AppsCatalog.Empty, CaptureFormats.All, ReadLimits.Default);
     }
@@ -60,7 +60,7 @@ public class EnrichAttributeTests
     {
         var raw = TestFiles.NewTempFolder();
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "traffic.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "traffic.har"));
         var output = TestFiles.NewTempFolder();
         var options = new RunOptions(raw, output, 2, ReadLimits.Default)
         {
@@ -97,7 +97,7 @@ public class EnrichAttributeTests
     {
         ReferenceData.RequireFetched();
         // WebPagetest records each entry's address in its own "_ip_addr" field, which the HAR reader does not read yet.
-        using var har = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestFiles.Shared("har/expressen.har")));
+        using var har = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(TestFiles.Capture("har/expressen.har")));
         var addresses = har.RootElement.GetProperty("log").GetProperty("entries").EnumerateArray()
             .Where(e => e.TryGetProperty("_ip_addr", out var ip) && IPAddress.TryParse(ip.GetString(), out _))
             .Select(e => (Address: IPAddress.Parse(e.GetProperty("_ip_addr").GetString()!), TimeUtc: (DateTimeOffset?)e.GetProperty("startedDateTime").GetDateTimeOffset()))

@@ -24,7 +24,7 @@ public static class ReferenceData
 
     public static string MaxMindTest(string file)
     {
-        var path = Path.Combine(TestFiles.SharedRefdata, "maxmind-test", file);
+        var path = Path.Combine(TestFiles.Refdata, "maxmind-test", file);
         if (!File.Exists(path)) Assert.Ignore($"MaxMind test database {file} not found at {path}");
         return path;
     }

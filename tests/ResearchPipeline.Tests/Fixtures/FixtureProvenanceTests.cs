@@ -54,8 +54,8 @@ public class FixtureProvenanceTests
     {
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RESEARCH_SHARED_CAPTURES")))
             Assert.Ignore("RESEARCH_SHARED_CAPTURES is set and chosen over the repository's fixtures on purpose");
-        Assert.That(TestFiles.SharedCaptures, Is.EqualTo(Path.Combine(TestFiles.Fixtures, "captures")));
-        Assert.That(TestFiles.Shared("har/quizduel-android.har"), Does.StartWith(TestFiles.Fixtures));
-        Assert.That(TestFiles.SharedRefdata, Is.EqualTo(Path.Combine(TestFiles.Fixtures, "refdata")));
+        Assert.That(TestFiles.Captures, Is.EqualTo(Path.Combine(TestFiles.Fixtures, "captures")));
+        Assert.That(TestFiles.Capture("har/quizduel-android.har"), Does.StartWith(TestFiles.Fixtures));
+        Assert.That(TestFiles.Refdata, Is.EqualTo(Path.Combine(TestFiles.Fixtures, "refdata")));
     }
 }

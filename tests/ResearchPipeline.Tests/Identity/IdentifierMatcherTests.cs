@@ -251,7 +251,7 @@ public class IdentifierMatcherTests
     [Test]
     public async Task Quizduel_every_request_carrying_the_advertising_ID_is_matched_and_the_ID_is_published_nowhere()
     {
-        var har = TestFiles.Shared("har/quizduel-android.har");
+        var har = TestFiles.Capture("har/quizduel-android.har");
         var adId = QuizduelAdvertisingId(har);
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));

@@ -33,7 +33,7 @@ public class KeyPathAgreementTests
     [Test]
     public void Every_match_of_every_shared_capture_names_a_payload_field_of_its_exchange()
     {
-        var folder = TestFiles.SharedCaptures;
+        var folder = TestFiles.Captures;
         var work = TestFiles.NewTempFolder("key-path-agreement");
         var matched = 0;
         var searched = 0;

@@ -47,7 +47,7 @@ public class RequestDecoderTests
     [Test]
     public void The_empty_query_key_of_a_real_capture_is_published()
     {
-        var outcome = ResearchPipeline.Run.CaptureParse.Run(new ResearchPipeline.Study.CaptureFile(TestFiles.Shared("har/charles.har"), "shared/charles.har", "shared", 1),
+        var outcome = ResearchPipeline.Run.CaptureParse.Run(new ResearchPipeline.Study.CaptureFile(TestFiles.Capture("har/charles.har"), "shared/charles.har", "shared", 1),
             ResearchPipeline.Study.AppsCatalog.Empty, ResearchPipeline.Captures.CaptureFormats.All, ResearchPipeline.Captures.ReadLimits.Default);
         Assert.That(outcome.Payloads.Where(p => p.ExchangeOrdinal == 0 && p.Location == "query").Select(p => p.KeyPath), Is.EqualTo(new[] { "[\"\"]" }));
         Assert.That(outcome.Payloads.Select(p => p.KeyPath), Has.None.Empty);

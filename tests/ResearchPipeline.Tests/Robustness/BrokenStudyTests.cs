@@ -16,12 +16,12 @@ public class BrokenStudyTests
         var good = TestFiles.NewTempFolder("good");
         Directory.CreateDirectory(Path.Combine(good, "quizduel"));
         Directory.CreateDirectory(Path.Combine(good, "browser"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(good, "quizduel", "a.har"));
-        File.Copy(TestFiles.Shared("har/firefox.har"), Path.Combine(good, "browser", "firefox.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(good, "quizduel", "a.har"));
+        File.Copy(TestFiles.Capture("har/firefox.har"), Path.Combine(good, "browser", "firefox.har"));
 
         var mixed = TestFiles.NewTempFolder("mixed");
         CopyFolder(good, mixed);
-        var expressen = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var expressen = File.ReadAllBytes(TestFiles.Capture("har/expressen.har"));
         var broken = new Dictionary<string, byte[]>
         {
             ["browser/cut-in-an-entry.har"] = expressen[..(expressen.Length * 2 / 5)],

@@ -26,7 +26,7 @@ public static class CaptureSeeds
 
     public static (ICaptureReader Reader, byte[] Bytes) Load(string relative)
     {
-        var path = TestFiles.Shared(relative);
+        var path = TestFiles.Capture(relative);
         var reader = CaptureFormats.All.Detect(path) ?? throw new InvalidOperationException($"{relative} is not a capture");
         return (reader, File.ReadAllBytes(path));
     }

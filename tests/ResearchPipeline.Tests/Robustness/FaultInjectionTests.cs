@@ -92,7 +92,7 @@ public class FaultInjectionTests
     [Test]
     public void QUIC_Initial_cut_anywhere_or_with_any_byte_flipped_is_reported_never_thrown()
     {
-        var datagram = QuicPackets.ClientDatagrams(TestFiles.Shared(QuicPackets.SharedCapture))[0];
+        var datagram = QuicPackets.ClientDatagrams(TestFiles.Capture(QuicPackets.SharedCapture))[0];
         for (var cut = 0; cut < datagram.Length; cut++)
         {
             using var reader = new QuicInitialReader(64 * 1024);

@@ -57,7 +57,7 @@ public class FuzzTests
 
     private static List<(ICaptureReader Reader, byte[] Bytes)> SeedsOf(string format)
     {
-        var folder = TestFiles.SharedCaptures;
+        var folder = TestFiles.Captures;
         var seeds = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
             .Select(path => (Reader: CaptureFormats.All.Detect(path), Path: path))
@@ -89,7 +89,7 @@ public class FuzzTests
     [Test]
     public void Mutated_bodies_never_make_the_decode_stage_throw()
     {
-        var bodies = Directory.EnumerateFiles(Path.Combine(TestFiles.SharedCaptures, "bodies")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+        var bodies = Directory.EnumerateFiles(Path.Combine(TestFiles.Captures, "bodies")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
         var seeds = bodies.SelectMany(b => new[] { b, Requests.Gzip(b), Requests.Zlib(System.Text.Encoding.UTF8.GetString(b)), Requests.Brotli(System.Text.Encoding.UTF8.GetString(b)) }).ToList();
         string[] types = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "text/plain", "application/octet-stream", ""];
         string[] encodings = ["", "gzip", "deflate", "br"];
@@ -116,7 +116,7 @@ public class FuzzTests
     {
         var hello = QuicPackets.RealClientHello();
         var dcid = Convert.FromHexString("5a1e0c3f9b27d4e6");
-        var seeds = QuicPackets.ClientDatagrams(TestFiles.Shared(QuicPackets.SharedCapture))
+        var seeds = QuicPackets.ClientDatagrams(TestFiles.Capture(QuicPackets.SharedCapture))
             .Concat(new uint[] { 0x6b3343cf, 0xff00001d, 0xfaceb002, 0x54303531 }.Select(v =>
                 QuicPackets.Initial(v, dcid, 0, QuicPackets.Crypto(0, hello, QuicVersion.Find(v)!.Handshake == QuicHandshake.Tls ? (byte)0x06 : (byte)0x08)))).ToList();
         Mutations.Sample(m => ReadGuarded(Apply(seeds[m.Seed % seeds.Count], m)), time: Seconds, threads: 1);

@@ -11,9 +11,9 @@ public class KilledRunTests
     {
         var small = TestFiles.NewTempFolder("small");
         Directory.CreateDirectory(Path.Combine(small, "quizduel"));
-        File.Copy(TestFiles.Shared("har/quizduel-android.har"), Path.Combine(small, "quizduel", "a.har"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(small, "quizduel", "a.har"));
         var big = TestFiles.NewTempFolder("big");
-        var expressen = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var expressen = File.ReadAllBytes(TestFiles.Capture("har/expressen.har"));
         for (var i = 0; i < 12; i++)
         {
             Directory.CreateDirectory(Path.Combine(big, $"app{i}"));

@@ -41,7 +41,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void A_record_that_fails_authentication_is_reported_and_the_streams_before_it_are_kept()
     {
-        var path = TestFiles.Shared(Http2Capture);
+        var path = TestFiles.Capture(Http2Capture);
         var packets = CaptureBytes.PacketsOf(path);
         var secrets = Secrets(path);
         var intact = Read(packets, secrets);
@@ -61,7 +61,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void A_segment_missing_inside_the_records_is_reported_with_its_flow_and_earlier_streams_are_kept()
     {
-        var path = TestFiles.Shared(Http2Capture);
+        var path = TestFiles.Capture(Http2Capture);
         var packets = CaptureBytes.PacketsOf(path);
         var secrets = Secrets(path);
         var intact = Read(packets, secrets);
@@ -93,7 +93,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void After_a_segment_lost_inside_a_response_HTTP2_frames_are_found_again_and_later_streams_are_read_whole()
     {
-        var path = TestFiles.Shared(Http2Capture);
+        var path = TestFiles.Capture(Http2Capture);
         var intact = CaptureSeeds.Exchanges(PcapReaderTests.ReadAll(path)).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
         // Packet 166 is one whole TLS record in the middle of a 16384-byte DATA frame of stream 5's response body
         // (frames of that body begin in packets 163 and 178); tshark's own HTTP/2 dissector reads no response after it.
@@ -115,7 +115,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void After_a_lost_request_no_later_request_is_decoded_from_header_entries_lost_with_it_and_each_is_accounted_for()
     {
-        var path = TestFiles.Shared(Http2Capture);
+        var path = TestFiles.Capture(Http2Capture);
         var intact = CaptureSeeds.Exchanges(PcapReaderTests.ReadAll(path)).Where(e => e.HttpVersion == "HTTP/2").OrderBy(e => e.Ordinal).ToList();
         // Packet 39 carries the HEADERS of stream 9 alone, in one record: the request is lost with the entries it added to the client's header table.
         var records = PcapReaderTests.ReadAll(WithoutPackets(path, 39));
@@ -138,7 +138,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void Keys_in_a_secrets_block_at_the_end_of_the_file_decrypt_the_packets_before_it()
     {
-        var path = TestFiles.Shared(Http2Capture);
+        var path = TestFiles.Capture(Http2Capture);
         var packets = CaptureBytes.PacketsOf(path);
         var secrets = Secrets(path);
         var bytes = CaptureBytes.PcapNg(packets).ToList();
@@ -157,7 +157,7 @@ public class TlsFaultInjectionTests
     [Test]
     public void A_cipher_suite_this_reader_does_not_decrypt_is_reported_and_the_connection_stays_a_TLS_flow()
     {
-        var capture = TestFiles.Shared("pcap/tls13/capture.pcap");
+        var capture = TestFiles.Capture("pcap/tls13/capture.pcap");
         var packets = CaptureBytes.PacketsOf(capture);
         var found = false;
         foreach (var p in packets)

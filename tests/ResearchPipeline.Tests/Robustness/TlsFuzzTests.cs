@@ -47,7 +47,7 @@ public class TlsFuzzTests
         var seeds = new List<(TlsKeyLog Keys, byte[] Client, byte[] Server)>();
         foreach (var name in new[] { "tls12", "tls13" })
         {
-            var capture = TestFiles.Shared($"pcap/{name}/capture.pcap");
+            var capture = TestFiles.Capture($"pcap/{name}/capture.pcap");
             var keys = TlsDecryptionTests.KeyLog(Path.Combine(Path.GetDirectoryName(capture)!, "keylog.txt"));
             seeds.AddRange(RawStreams(capture).Select(s => (keys, s.Client, s.Server)));
         }
@@ -68,7 +68,7 @@ public class TlsFuzzTests
     [Test]
     public void Mutated_HTTP2_streams_never_make_the_frame_reader_throw_or_hang()
     {
-        var capture = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
+        var capture = TestFiles.Capture("pcap/ja4/http2-with-cookies.pcapng");
         var keys = new TlsKeyLog();
         using (var stream = File.OpenRead(capture)) foreach (var s in PcapNgContainer.TlsSecrets(stream)) keys.Add(s.Text.Span);
         var seed = TlsDecryptionTests.DecryptedStreams(capture, keys).Single(s => s.Client.AsSpan().StartsWith(Http2Connection.Preface));

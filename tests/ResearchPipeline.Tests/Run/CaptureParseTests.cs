@@ -22,7 +22,7 @@ public class CaptureParseTests
     public void A_capture_read_by_several_workers_gives_the_rows_of_one(string name)
     {
         var file = name.StartsWith("shared:", StringComparison.Ordinal)
-            ? Extra(TestFiles.Shared(name["shared:".Length..]), name["shared:".Length..].Replace('/', '-'))
+            ? Extra(TestFiles.Capture(name["shared:".Length..]), name["shared:".Length..].Replace('/', '-'))
             : CaptureFile.Discover(DemonstrationCorpus.Raw).Single(f => f.RelativeName == name);
         var apps = AppsCatalog.Load(DemonstrationCorpus.Raw);
         var identify = new IdentifierMatchers(DevicesCatalog.Load(DemonstrationCorpus.Raw), ReadLimits.Default);
@@ -44,7 +44,7 @@ public class CaptureParseTests
     [Test]
     public void A_truncated_HAR_read_by_several_workers_keeps_the_same_entries_and_quarantines_the_same_one()
     {
-        var full = File.ReadAllBytes(TestFiles.Shared("har/expressen.har"));
+        var full = File.ReadAllBytes(TestFiles.Capture("har/expressen.har"));
         var folder = TestFiles.NewTempFolder("capture-parse");
         var path = Path.Combine(folder, "cut.har");
         File.WriteAllBytes(path, full[..(full.Length * 2 / 3)]);

@@ -119,7 +119,7 @@ public class TlsDecryptionTests
     [TestCase("pcap/tls13/capture.pcap", "TLS 1.3", "TLS_AES_256_GCM_SHA384")]
     public void Decrypts_to_the_application_bytes_tshark_follows(string file, string version, string suite)
     {
-        var capture = TestFiles.Shared(file);
+        var capture = TestFiles.Capture(file);
         var keylog = Path.Combine(Path.GetDirectoryName(capture)!, "keylog.txt");
         var streams = DecryptedStreams(capture, KeyLog(keylog));
         Assert.That(streams, Is.Not.Empty);
@@ -139,7 +139,7 @@ public class TlsDecryptionTests
     [Test]
     public void Without_keys_the_connection_stays_an_encrypted_flow_and_is_counted()
     {
-        var records = PcapReaderTests.ReadAll(TestFiles.Shared("pcap/tls13/capture.pcap"));
+        var records = PcapReaderTests.ReadAll(TestFiles.Capture("pcap/tls13/capture.pcap"));
         var flows = records.OfType<ExchangeRead>().Select(r => r.Exchange).ToList();
         Assert.That(flows.Select(e => e.Kind).Distinct(), Is.EqualTo(new[] { ExchangeKind.TlsFlow }));
         Assert.That(flows[0].CipherSuite, Is.EqualTo("TLS_AES_256_GCM_SHA384"));
@@ -149,7 +149,7 @@ public class TlsDecryptionTests
     [Test]
     public void HTTP2_requests_decrypted_with_the_secrets_block_equal_tsharks()
     {
-        var capture = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
+        var capture = TestFiles.Capture("pcap/ja4/http2-with-cookies.pcapng");
         var rows = Tshark.Fields(capture, "http2.headers.method", "http2.headers.method", "http2.headers.authority", "http2.headers.path");
         var expected = rows.SelectMany(r => r[0].Select((m, i) => $"{m} {r[1][i]} {r[2][i]}")).ToList();
         Assert.That(expected, Has.Count.GreaterThan(10), "tshark reads the HTTP/2 requests with the capture's own secrets");

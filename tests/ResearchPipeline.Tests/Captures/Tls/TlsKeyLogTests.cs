@@ -9,7 +9,7 @@ namespace ResearchPipeline.Tests.Captures.Tls;
 /// <summary>Key log texts from several sources merge in the order they are added, whatever repeats among them.</summary>
 public class TlsKeyLogTests
 {
-    private static byte[] RealKeyLog() => File.ReadAllBytes(TestFiles.Shared("pcap/tls12/keylog.txt"));
+    private static byte[] RealKeyLog() => File.ReadAllBytes(TestFiles.Capture("pcap/tls12/keylog.txt"));
 
     [Test]
     public void A_text_added_again_counts_its_lines_again_and_keeps_its_secrets()
@@ -81,7 +81,7 @@ public class TlsKeyLogTests
         // A long recording's key log in one block, as editcap --inject-secrets writes it: 100,000 other connections'
         // lines, a comment line longer than the 1 MiB chunk, and last the capture's own key log, its last line without
         // a line break. The file is past the size read whole, so the reader takes the stream.
-        var source = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
+        var source = TestFiles.Capture("pcap/ja4/http2-with-cookies.pcapng");
         var own = PcapNgContainer.TlsSecrets(File.ReadAllBytes(source)).Single().ToArray();
         var log = new MemoryStream();
         for (var i = 0; i < 100_000; i++) log.Write(Encoding.ASCII.GetBytes($"CLIENT_RANDOM {i:x64} {i:x96}\n"));
@@ -124,7 +124,7 @@ public class TlsKeyLogTests
     public void A_key_log_beside_a_capture_that_holds_it_in_a_secrets_block_reads_as_the_block_alone()
     {
         // What editcap --inject-secrets leaves when the key log is kept too: the same text twice.
-        var source = TestFiles.Shared("pcap/ja4/http2-with-cookies.pcapng");
+        var source = TestFiles.Capture("pcap/ja4/http2-with-cookies.pcapng");
         var secrets = PcapNgContainer.TlsSecrets(File.ReadAllBytes(source));
         Assert.That(secrets, Has.Count.EqualTo(1), "the capture holds one TLS key log block");
         var folder = Directory.CreateTempSubdirectory("keylog-beside-");
