@@ -873,9 +873,18 @@ public static class ShardMerge
 
             async Task WriteGroup(GroupCells<TRow> cells, int count, int index)
             {
-                check?.Check(index, cells.Text(count));
-                using (var group = writer.CreateRowGroup()) await cells.WriteAsync(group, count);
+                // The check reads the cells the encoder reads, beside it: once the other tables are written, the
+                // largest table's encoding is the only work left, and with the check in turn it held one core.
+                var checking = check is null ? Task.CompletedTask : Task.Run(() => check.Check(index, cells.Text(count)), cancel);
+                // Both end before the cells are emptied, or a failure reported, whichever fails.
+                await Task.WhenAll(checking, Encode(cells, count));
                 cells.Clear();
+            }
+
+            async Task Encode(GroupCells<TRow> cells, int count)
+            {
+                using var group = writer.CreateRowGroup();
+                await cells.WriteAsync(group, count);
             }
 
             async Task HandOver()
