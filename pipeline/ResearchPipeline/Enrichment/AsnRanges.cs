@@ -113,9 +113,13 @@ public sealed class AsnRanges
         public void Renumber(int first)
         {
             if (first == 0) return;
-            foreach (ref var row in CollectionsMarshal.AsSpan(V4))
-                if (row.Organisation >= 0) row = row with { Organisation = row.Organisation + first };
-            foreach (ref var row in CollectionsMarshal.AsSpan(V6))
+            Renumber(V4, first);
+            Renumber(V6, first);
+        }
+
+        private static void Renumber<TKey>(List<Row<TKey>> rows, int first)
+        {
+            foreach (ref var row in CollectionsMarshal.AsSpan(rows))
                 if (row.Organisation >= 0) row = row with { Organisation = row.Organisation + first };
         }
     }
