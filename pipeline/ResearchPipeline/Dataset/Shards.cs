@@ -876,7 +876,7 @@ public static class ShardMerge
                 // The check reads the cells the encoder reads, beside it: once the other tables are written, the
                 // largest table's encoding is the only work left, and with the check in turn it held one core.
                 var checking = check is null ? Task.CompletedTask : Task.Run(() => check.Check(index, cells.Text(count)), cancel);
-                // Both end before the cells are emptied, or a failure reported, whichever fails.
+                // Both are waited for before the cells are emptied, and before a failure of either is reported.
                 await Task.WhenAll(checking, Encode(cells, count));
                 cells.Clear();
             }
