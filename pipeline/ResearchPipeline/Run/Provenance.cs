@@ -16,10 +16,13 @@ public sealed record PublicationOptions
     public string? ReferenceLock { get; init; } = "data/reference.lock.csv";
 }
 
-/// <summary>Writes datapackage.json and manifest.json beside the tables; returns their paths.</summary>
+/// <summary>
+/// Writes datapackage.json and manifest.json beside the tables; returns their paths, and the digests of the files the
+/// manifest lists (the tables and the data package), which SHA256SUMS then takes rather than reading the files again.
+/// </summary>
 internal static class Provenance
 {
-    public static async Task<List<string>> WriteAsync(RunOptions options, IReadOnlyList<CaptureFile> files, CaptureOutcome[] outcomes,
+    public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<CaptureFile> files, CaptureOutcome[] outcomes,
         Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
@@ -57,7 +60,7 @@ internal static class Provenance
             Manifest.Write(s, Tool.Info, parameters, inputs, reference, outputs);
             return Task.CompletedTask;
         }, cancel);
-        return [packagePath, manifestPath];
+        return ([packagePath, manifestPath], outputs);
     }
 }
 

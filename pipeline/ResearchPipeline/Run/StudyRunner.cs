@@ -277,7 +277,7 @@ public sealed class StudyRunner(IProgressSink progress)
             written = (await Task.WhenAll(tables)).ToList();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
-            var provenance = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
+            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 
@@ -286,7 +286,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var scanned = await Task.WhenAll(written.Select(file => Path.GetFileName(file)).Select(async name =>
                 (Name: name, Leaks: checks.TryGetValue(name, out var check) ? check.Leaks() : await LeakScan.ScanFileAsync(staging, name, pseudonymiser, cancel, jobs))));
             leaks = scanned.OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
-            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, cancel);
+            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, digests, cancel);
             progress.StageFinished("emit");
         }
         finally
@@ -325,11 +325,11 @@ public sealed class StudyRunner(IProgressSink progress)
     /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during
     /// the few renames in between the folder is visibly unpublished (make verify fails) rather than mixed.
     /// </summary>
-    private static async Task<List<string>> Publish(string staging, string folder, List<string> staged, CancellationToken cancel)
+    private static async Task<List<string>> Publish(string staging, string folder, List<string> staged, IReadOnlyList<FileDigest> digested, CancellationToken cancel)
     {
         // Written while still staged: once the first file moves nothing is written any more, so a full disk
         // cannot leave the folder half replaced; renames within one file system need no space.
-        await Checksums.WriteAsync(staging, staged, cancel);
+        await Checksums.WriteAsync(staging, staged, digested, cancel);
         File.Delete(Path.Combine(folder, Checksums.FileName));
         var published = new List<string>();
         foreach (var file in staged)
@@ -361,12 +361,15 @@ public static class Checksums
 {
     public const string FileName = "SHA256SUMS";
 
-    public static Task WriteAsync(string folder, IEnumerable<string> files, CancellationToken cancel)
+    /// <param name="digested">Files of the folder already hashed since they were written (by their names): not read again.</param>
+    public static Task WriteAsync(string folder, IEnumerable<string> files, IReadOnlyList<FileDigest> digested, CancellationToken cancel)
     {
+        var known = digested.ToDictionary(d => d.Path, d => d.Sha256, StringComparer.Ordinal);
         var lines = new StringBuilder();
         foreach (var name in files.Select(Path.GetFileName).Order(StringComparer.Ordinal))
         {
-            lines.Append(FileHash.Sha256Hex(Path.Combine(folder, name!))).Append("  ").Append(name).Append('\n');
+            var sha256 = known.TryGetValue(name!, out var digest) ? digest : FileHash.Sha256Hex(Path.Combine(folder, name!));
+            lines.Append(sha256).Append("  ").Append(name).Append('\n');
         }
         return AtomicFile.WriteTextAsync(Path.Combine(folder, FileName), lines.ToString(), cancel);
     }
