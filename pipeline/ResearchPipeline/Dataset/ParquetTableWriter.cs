@@ -38,12 +38,14 @@ public static class ParquetTableWriter
             {
                 var count = Math.Min(rowGroupSize, sorted.Count - start);
                 for (var c = 0; c < cells.Length; c++) table.Columns[c].Fill(cells[c], sorted, start, count);
-                check?.Check(index, RowGroupText.Of(table.Columns, cells, count));
-                await EncodingThreads.Run(async () =>
+                // As the merge of shards does: the check reads the cells beside their encoding, and both end before the
+                // cells are filled again.
+                var checking = check is null ? Task.CompletedTask : Task.Run(() => check.Check(index, RowGroupText.Of(table.Columns, cells, count)), cancel);
+                await Task.WhenAll(checking, EncodingThreads.Run(async () =>
                 {
-                    using var group = writer.CreateRowGroup();
-                    for (var c = 0; c < cells.Length; c++) await table.Columns[c].WriteCellsAsync(group, cells[c], count);
-                }, cancel);
+                    using var rowGroup = writer.CreateRowGroup();
+                    for (var c = 0; c < cells.Length; c++) await table.Columns[c].WriteCellsAsync(rowGroup, cells[c], count);
+                }, cancel));
             }
         }, cancel);
         return path;

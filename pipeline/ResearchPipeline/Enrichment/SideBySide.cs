@@ -6,7 +6,7 @@ namespace ResearchPipeline.Enrichment;
 /// Work on the reference data (hashing the pinned files, reading the range table, the suffix list and the taxonomy)
 /// done side by side, the calling thread taking its share: it waits for no other thread, which the parse may be
 /// keeping busy. A failure comes out as itself (a missing file as the FileNotFoundException it is; when several
-/// fail, the first to), rather than wrapped in an AggregateException.
+/// fail, the one that failed first), rather than wrapped in an AggregateException.
 /// </summary>
 public static class SideBySide
 {

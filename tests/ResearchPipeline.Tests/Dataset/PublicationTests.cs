@@ -306,6 +306,42 @@ public class PublicationTests
     }
 
     [Test]
+    public async Task A_row_group_is_not_filled_again_while_its_check_still_reads_it()
+    {
+        // A check that reads each group's cells, waits, and reads them again: a writer that filled the next group
+        // before the check ended would show it the next group's rows the second time.
+        var output = TestFiles.NewTempFolder("out");
+        var rows = Enumerable.Range(0, 12).Select(i => new ExchangeRow
+        {
+            ExchangeId = $"x:{i}", CaptureId = "x", AppId = "a", Ordinal = i, Kind = "http", Method = "GET", Scheme = "https",
+            Host = "graph.facebook.com", Path = $"/v19.0/row{i}", Query = "fields=id",
+        }).ToList();
+        var check = new SlowCheck();
+        await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, rows, rowGroupSize: 3, check: check);
+        Assert.That(check.Changed, Is.Empty, "groups whose cells changed while checked");
+        Assert.That(check.Groups, Is.EqualTo(4));
+    }
+
+    private sealed class SlowCheck : IPublishedTextCheck
+    {
+        public List<int> Changed { get; } = [];
+        public int Groups;
+
+        public void Check(int rowGroup, IReadOnlyList<TextCells> columns)
+        {
+            var path = columns.Single(c => c.Column == "path");
+            string Read() => string.Join("|", Enumerable.Range(0, path.Count).Select(r => path.TryGet(r, out var t) ? t.ToString() : "null"));
+            var before = Read();
+            Thread.Sleep(50);
+            lock (Changed)
+            {
+                if (Read() != before) Changed.Add(rowGroup);
+                Groups++;
+            }
+        }
+    }
+
+    [Test]
     public async Task Manifest_lists_inputs_reference_lock_rows_tool_and_outputs_and_is_the_same_on_a_rerun()
     {
         var raw = FacebookLoginStudy();
