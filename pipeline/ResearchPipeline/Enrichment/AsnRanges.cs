@@ -18,20 +18,25 @@ public sealed record AsnRangeAnswer(uint Asn, string? Organisation, bool FromOve
 /// (its README says so): the narrowest range containing an address answers, and the answer says it came from
 /// an overlap so the run can count them.
 /// </summary>
-public sealed class AsnRanges
+public sealed partial class AsnRanges : IDisposable
 {
     private readonly Family<uint> _v4;
     private readonly Family<UInt128> _v6;
-    private readonly OrganisationNames _organisations;
+    private readonly Names _organisations;
+    // The compiled file the columns are read from in place, when they are.
+    private readonly IDisposable? _mapping;
 
-    private AsnRanges(Family<uint> v4, Family<UInt128> v6, OrganisationNames organisations, string source, int rowsRejected)
+    private AsnRanges(Family<uint> v4, Family<UInt128> v6, Names organisations, string source, int rowsRejected, IDisposable? mapping = null)
     {
         _v4 = v4;
         _v6 = v6;
         _organisations = organisations;
         Source = source;
         RowsRejected = rowsRejected;
+        _mapping = mapping;
     }
+
+    public void Dispose() => _mapping?.Dispose();
 
     public string Source { get; }
     public int RangeCount => _v4.Count + _v6.Count;
@@ -40,13 +45,27 @@ public sealed class AsnRanges
     /// <summary>Rows that were not a range (unparseable address or AS number, end before start).</summary>
     public int RowsRejected { get; }
 
-    public static AsnRanges Load(IEnumerable<string> csvFiles, string source)
+    /// <param name="compiledFolder">
+    /// Where the table is kept once read, in a form read back without parsing (<see cref="Compiled"/>); null reads the
+    /// files every time.
+    /// </param>
+    public static AsnRanges Load(IEnumerable<string> csvFiles, string source, string? compiledFolder = null)
+    {
+        var paths = csvFiles.ToList();
+        if (compiledFolder is null) return Read(paths, source);
+        var compiled = Compiled.PathFor(paths, compiledFolder);
+        if (Compiled.TryOpen(compiled, source) is { } kept) return kept;
+        var table = Read(paths, source);
+        Compiled.TryKeep(table, compiled);
+        return table;
+    }
+
+    private static AsnRanges Read(List<string> paths, string source)
     {
         // The load runs beside the parse stage, and what it allocates is collected in the parse stage's time: half a
         // million rows are read as the bytes of the file, into arrays of numbers, with no object per row; an
         // organisation stays bytes until a lookup answers with it. The files (one per address family, as published)
         // are read side by side: a run over a few captures waits for this table and little else.
-        var paths = csvFiles.ToList();
         var read = new FileRows[paths.Count];
         SideBySide.For(paths.Count, i => read[i] = FileRows.Read(paths[i]));
         // In the files' order, as one file of all their rows would be read.
@@ -54,9 +73,8 @@ public sealed class AsnRanges
         // The first file's names are the table's, and each later file's go after them.
         var organisations = files.Count > 0 ? files[0].Organisations : new OrganisationNames(0);
         foreach (var file in files.Skip(1)) file.Renumber(organisations.Append(file.Organisations));
-        organisations.Finish();
-        return new AsnRanges(new Family<uint>(Concat(files.Select(f => f.V4))), new Family<UInt128>(Concat(files.Select(f => f.V6))),
-            organisations, source, files.Sum(f => f.Rejected));
+        return new AsnRanges(Family<uint>.Of(Concat(files.Select(f => f.V4))), Family<UInt128>.Of(Concat(files.Select(f => f.V6))),
+            organisations.Finish(), source, files.Sum(f => f.Rejected));
     }
 
     private static List<T> Concat<T>(IEnumerable<List<T>> lists)
@@ -256,9 +274,8 @@ public sealed class AsnRanges
     private readonly record struct Row<TKey>(TKey Start, TKey End, uint Asn, int Organisation);
 
     /// <summary>
-    /// The organisation names of the rows as UTF-8, one after another in blocks that are never copied; a row that
-    /// names the same organisation as the row before it shares its entry. A name becomes a string when a lookup
-    /// first answers with it.
+    /// The organisation names of the rows as a file is read: UTF-8, one after another in blocks that are not copied
+    /// as they grow; a row that names the same organisation as the row before it shares its entry.
     /// </summary>
     private sealed class OrganisationNames(int rows)
     {
@@ -266,8 +283,6 @@ public sealed class AsnRanges
         private readonly List<byte[]> _blocks = [];
         private int _used = BlockBytes;
         private readonly List<(int Block, int Start, int Length)> _names = new(rows);
-        // A study contacts a few thousand addresses of the table's half a million rows: the names answered, by number.
-        private ConcurrentDictionary<int, string>? _strings;
 
         /// <returns>The name's number, or -1 for an empty field.</returns>
         public int Add(ReadOnlySpan<byte> name)
@@ -301,40 +316,71 @@ public sealed class AsnRanges
 
         private ReadOnlySpan<byte> Bytes(int number) => _blocks[_names[number].Block].AsSpan(_names[number].Start, _names[number].Length);
 
-        public string? Name(int number)
+        /// <summary>Called once every row is read: the names in one run of bytes, as lookups and the compiled table take them.</summary>
+        public Names Finish()
         {
-            if (number < 0) return null;
-            var strings = _strings ?? throw new InvalidOperationException("organisation names asked for before the table was read");
-            // Lookups from several threads agree on one string per name.
-            return strings.GetOrAdd(number, n => Encoding.UTF8.GetString(Bytes(n)));
+            var text = new byte[_names.Sum(n => n.Length)];
+            var starts = new int[_names.Count];
+            var lengths = new int[_names.Count];
+            var used = 0;
+            for (var n = 0; n < _names.Count; n++)
+            {
+                Bytes(n).CopyTo(text.AsSpan(used));
+                (starts[n], lengths[n]) = (used, _names[n].Length);
+                used += lengths[n];
+            }
+            return new Names(text, starts, lengths);
         }
-
-        /// <summary>Called once every row is read.</summary>
-        public void Finish() => _strings = new ConcurrentDictionary<int, string>();
     }
 
-    private sealed class Family<TKey> where TKey : struct, IBinaryInteger<TKey>
+    /// <summary>The organisation names by number, as UTF-8 until a lookup first answers with one.</summary>
+    private sealed class Names(ReadOnlyMemory<byte> text, ReadOnlyMemory<int> starts, ReadOnlyMemory<int> lengths)
     {
-        private readonly List<Row<TKey>> _ranges;
-        // Largest range end among ranges [0..i]: lets a lookup stop walking back as soon as no earlier range can contain the address.
-        private readonly TKey[] _maxEnd;
+        // A study contacts a few thousand addresses of the table's half a million rows: the names answered, by number.
+        private readonly ConcurrentDictionary<int, string> _strings = new();
 
-        public Family(List<Row<TKey>> rows)
+        public ReadOnlyMemory<byte> Text => text;
+        public ReadOnlyMemory<int> Starts => starts;
+        public ReadOnlyMemory<int> Lengths => lengths;
+        public int Count => starts.Length;
+
+        public string? Name(int number) =>
+            // Lookups from several threads agree on one string per name.
+            number < 0 ? null : _strings.GetOrAdd(number, n => Encoding.UTF8.GetString(text.Span.Slice(starts.Span[n], lengths.Span[n])));
+    }
+
+    /// <summary>
+    /// The ranges of one address family as columns sorted by range start, with the largest end so far beside each:
+    /// arrays when read from the files, the compiled file's bytes in place when read from it.
+    /// </summary>
+    private sealed class Family<TKey>(ReadOnlyMemory<TKey> starts, ReadOnlyMemory<TKey> ends, ReadOnlyMemory<TKey> maxEnds,
+        ReadOnlyMemory<uint> asns, ReadOnlyMemory<int> organisations, int overlapping) where TKey : unmanaged, IBinaryInteger<TKey>
+    {
+        public ReadOnlyMemory<TKey> Starts => starts;
+        public ReadOnlyMemory<TKey> Ends => ends;
+        // Largest range end among ranges [0..i]: lets a lookup stop walking back as soon as no earlier range can contain the address.
+        public ReadOnlyMemory<TKey> MaxEnds => maxEnds;
+        public ReadOnlyMemory<uint> Asns => asns;
+        public ReadOnlyMemory<int> Organisations => organisations;
+        public int Count => starts.Length;
+        public int Overlapping => overlapping;
+
+        public static Family<TKey> Of(List<Row<TKey>> list)
         {
             // The published files come sorted; a sort is paid only for a file that is not. It is stable, so rows
             // alike in start and end keep the file's order.
-            _ranges = IsSorted(rows) ? rows : [.. rows.OrderBy(r => r.Start).ThenBy(r => r.End)];
-            var ranges = CollectionsMarshal.AsSpan(_ranges);
-            _maxEnd = new TKey[ranges.Length];
-            for (var i = 0; i < ranges.Length; i++)
+            var rows = CollectionsMarshal.AsSpan(IsSorted(list) ? list : [.. list.OrderBy(r => r.Start).ThenBy(r => r.End)]);
+            var (starts, ends, maxEnds) = (new TKey[rows.Length], new TKey[rows.Length], new TKey[rows.Length]);
+            var (asns, organisations) = (new uint[rows.Length], new int[rows.Length]);
+            var overlapping = 0;
+            for (var i = 0; i < rows.Length; i++)
             {
-                if (i > 0 && ranges[i].Start <= _maxEnd[i - 1]) Overlapping++;
-                _maxEnd[i] = i == 0 ? ranges[i].End : TKey.Max(_maxEnd[i - 1], ranges[i].End);
+                (starts[i], ends[i], asns[i], organisations[i]) = (rows[i].Start, rows[i].End, rows[i].Asn, rows[i].Organisation);
+                if (i > 0 && rows[i].Start <= maxEnds[i - 1]) overlapping++;
+                maxEnds[i] = i == 0 ? rows[i].End : TKey.Max(maxEnds[i - 1], rows[i].End);
             }
+            return new Family<TKey>(starts, ends, maxEnds, asns, organisations, overlapping);
         }
-
-        public int Count => _ranges.Count;
-        public int Overlapping { get; }
 
         private static bool IsSorted(List<Row<TKey>> list)
         {
@@ -346,24 +392,25 @@ public sealed class AsnRanges
 
         public (uint Asn, int Organisation, bool FromOverlap)? Find(TKey key)
         {
-            var ranges = CollectionsMarshal.AsSpan(_ranges);
-            int lo = 0, hi = ranges.Length - 1, last = -1;
+            var starts = Starts.Span;
+            var ends = Ends.Span;
+            var maxEnds = MaxEnds.Span;
+            int lo = 0, hi = starts.Length - 1, last = -1;
             while (lo <= hi)
             {
                 var mid = lo + (hi - lo) / 2;
-                if (ranges[mid].Start <= key) { last = mid; lo = mid + 1; }
+                if (starts[mid] <= key) { last = mid; lo = mid + 1; }
                 else hi = mid - 1;
             }
-            Row<TKey>? best = null;
+            var best = -1;
             var containing = 0;
-            for (var i = last; i >= 0 && _maxEnd[i] >= key; i--)
+            for (var i = last; i >= 0 && maxEnds[i] >= key; i--)
             {
-                var r = ranges[i];
-                if (r.End < key) continue;
+                if (ends[i] < key) continue;
                 containing++;
-                if (best is null || r.End - r.Start < best.Value.End - best.Value.Start) best = r;
+                if (best < 0 || ends[i] - starts[i] < ends[best] - starts[best]) best = i;
             }
-            return best is { } b ? (b.Asn, b.Organisation, containing > 1) : null;
+            return best >= 0 ? (Asns.Span[best], Organisations.Span[best], containing > 1) : null;
         }
     }
 }

@@ -28,6 +28,9 @@ public sealed class EnrichmentSources : IDisposable
 
     public static EnrichmentSources None { get; } = new([], null, null, []);
 
+    /// <summary>Under the external folder: reference data in a form read faster than the files it was made from.</summary>
+    public const string CompiledFolder = ".compiled";
+
     public static EnrichmentSources Open(string externalFolder, ReferenceLock lockFile, IEnumerable<string>? userDatabases = null)
     {
         var notes = new List<EnrichmentNote>();
@@ -59,7 +62,9 @@ public sealed class EnrichmentSources : IDisposable
         try
         {
             SideBySide.Invoke(
-                () => ranges = rangeFiles.Count > 0 ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}") : null,
+                () => ranges = rangeFiles.Count > 0
+                    ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}", Path.Combine(externalFolder, CompiledFolder))
+                    : null,
                 () => suffixes = psl is null ? null : PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation));
         }
         catch
@@ -87,5 +92,6 @@ public sealed class EnrichmentSources : IDisposable
     public void Dispose()
     {
         foreach (var d in Databases) d.Dispose();
+        Ranges?.Dispose();
     }
 }

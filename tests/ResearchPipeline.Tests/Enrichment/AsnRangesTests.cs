@@ -142,6 +142,77 @@ public class AsnRangesTests
         Assert.That(thrown!.FileName, Is.EqualTo(missing));
     }
 
+    // Addresses on both sides of the Table's ranges, in both families, with and without an organisation.
+    private static readonly string[] Probes =
+        ["1.0.0.0", "1.0.1.7", "1.0.2.7", "1.0.255.255", "1.1.0.0", "2.0.0.9", "2a03:2880::", "2a03:2880:f10c:83:face:b00c::25de", "2a03:2881::1", "3.0.0.1", "0.0.0.0", "::"];
+
+    private static void AssertSameTable(AsnRanges actual, AsnRanges expected, IEnumerable<string> probes)
+    {
+        foreach (var address in probes)
+            Assert.That(actual.Find(IPAddress.Parse(address)), Is.EqualTo(expected.Find(IPAddress.Parse(address))), address);
+        Assert.That((actual.RangeCount, actual.RowsRejected, actual.OverlappingRanges), Is.EqualTo((expected.RangeCount, expected.RowsRejected, expected.OverlappingRanges)));
+    }
+
+    [Test]
+    public void A_table_kept_compiled_answers_as_the_files_it_was_read_from_and_is_read_back_without_them()
+    {
+        // Rows out of order, a rejected row, an overlap, a name with a quote and non-ASCII letters, a row with no name.
+        var folder = TestFiles.NewTempFolder();
+        var csv = Path.Combine(folder, "asn.csv");
+        File.WriteAllText(csv, string.Join('\n', Table.Split('\n').Reverse()) + "\n3.0.0.0,3.0.0.255,64501,\"Télé \"\"Nord\"\", SA\"\n2c0f::,2c0f::ffff,64502,\n");
+        var compiledFolder = Path.Combine(folder, "compiled");
+        var fromFiles = AsnRanges.Load([csv], "test@1");
+
+        using (var first = AsnRanges.Load([csv], "test@1", compiledFolder))
+            AssertSameTable(first, fromFiles, Probes.Append("2c0f::9"));
+        var path = AsnRanges.Compiled.PathFor([csv], compiledFolder);
+        Assert.That(Directory.GetFiles(compiledFolder), Is.EqualTo(new[] { path }), "one compiled table, no temporary file left");
+
+        // What the compiled file alone holds answers as the files did, and compiles to the same bytes.
+        File.Move(csv, csv + ".gone");
+        using var readBack = AsnRanges.Compiled.TryOpen(path, "test@1");
+        Assert.That(readBack, Is.Not.Null);
+        AssertSameTable(readBack!, fromFiles, Probes.Append("2c0f::9"));
+        Assert.That(readBack!.Find(IPAddress.Parse("3.0.0.9"))!.Organisation, Is.EqualTo("Télé \"Nord\", SA"));
+        Assert.That(AsnRanges.Compiled.Write(readBack), Is.EqualTo(File.ReadAllBytes(path)));
+    }
+
+    [Test]
+    public void An_edited_file_is_read_again_and_a_damaged_compiled_file_is_not_taken()
+    {
+        var folder = TestFiles.NewTempFolder();
+        var csv = Path.Combine(folder, "asn.csv");
+        File.WriteAllText(csv, Table);
+        var compiledFolder = Path.Combine(folder, "compiled");
+        using (var first = AsnRanges.Load([csv], "test@1", compiledFolder))
+            Assert.That(first.Find(IPAddress.Parse("2.0.0.9"))!.Asn, Is.EqualTo(4294967294u));
+
+        // The compiled table is named by the files' bytes: an edited file is never answered from the table before it.
+        File.WriteAllText(csv, Table.Replace("4294967294,Last Private ASN", "64511,Edited Net"));
+        using (var edited = AsnRanges.Load([csv], "test@1", compiledFolder))
+            Assert.That(edited.Find(IPAddress.Parse("2.0.0.9")), Is.EqualTo(new AsnRangeAnswer(64511, "Edited Net", false)));
+        Assert.That(Directory.GetFiles(compiledFolder), Is.EqualTo(new[] { AsnRanges.Compiled.PathFor([csv], compiledFolder) }), "the table of the edited file in place of the one before");
+
+        // A file cut short (a disk that filled) or with a byte changed is not a table: the files are read again and the
+        // table kept whole.
+        var path = AsnRanges.Compiled.PathFor([csv], compiledFolder);
+        var whole = File.ReadAllBytes(path);
+        var damaged = Path.Combine(folder, "damaged.bin");
+        for (var at = 0; at < whole.Length; at += Math.Max(1, whole.Length / 13))
+        {
+            File.WriteAllBytes(damaged, whole[..at]);
+            Assert.That(AsnRanges.Compiled.TryOpen(damaged, "test@1"), Is.Null, $"cut at {at} of {whole.Length}");
+            var changed = whole.ToArray();
+            changed[at] ^= 0x10;
+            File.WriteAllBytes(damaged, changed);
+            Assert.That(AsnRanges.Compiled.TryOpen(damaged, "test@1"), Is.Null, $"byte {at} of {whole.Length} changed");
+        }
+        File.WriteAllBytes(path, whole[..(whole.Length / 2)]);
+        using (var again = AsnRanges.Load([csv], "test@1", compiledFolder))
+            AssertSameTable(again, AsnRanges.Load([csv], "test@1"), Probes);
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(whole));
+    }
+
     [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
@@ -151,5 +222,21 @@ public class AsnRangesTests
         // Row counts measured on the pinned package (the @ip-location-db/asn package the lock file pins): 411,961 IPv4 and 103,197 IPv6.
         Assert.That(ranges.RangeCount + ranges.RowsRejected, Is.EqualTo(411_961 + 103_197));
         Assert.That(ranges.Find(IPAddress.Parse("157.240.212.16"))!.Asn, Is.EqualTo(32934u));
+
+        // Compiled and read back (as a run keeps it under the external folder), the table answers as the files do
+        // for addresses spread over both families.
+        var path = Path.Combine(TestFiles.NewTempFolder(), "asn-ranges.bin");
+        File.WriteAllBytes(path, AsnRanges.Compiled.Write(ranges));
+        using var compiled = AsnRanges.Compiled.TryOpen(path, "real");
+        var random = new Random(20201);
+        var probes = Enumerable.Range(0, 4000).Select(i =>
+        {
+            var bytes = new byte[i % 4 == 0 ? 16 : 4];
+            random.NextBytes(bytes);
+            if (bytes.Length == 16) bytes[0] = (byte)(0x20 | (bytes[0] & 0x0f));
+            return new IPAddress(bytes).ToString();
+        }).ToList();
+        Assert.That(probes.Count(p => ranges.Find(IPAddress.Parse(p)) is not null), Is.GreaterThan(2000), "most probes fall in a range");
+        AssertSameTable(compiled!, ranges, probes.Append("157.240.212.16"));
     }
 }

@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using ResearchPipeline.Captures;
+
+namespace ResearchPipeline.Enrichment;
+
+public sealed partial class AsnRanges
+{
+    /// <summary>
+    /// The table as read from its files, in a form a run takes in place, without parsing or copying: its columns as
+    /// the numbers they are in memory, the organisation names as one run of UTF-8. Reading half a million CSV rows
+    /// took a third of a small study's run (bench/NOTES.md). The compiled file is named by the sha256 of the files it
+    /// was read from, so an edited or updated file is read again, never answered from an older table, and it ends
+    /// with the sha256 of its own bytes, so a damaged one is read from the files again.
+    /// <code>
+    /// "RPASNv2\n", then int32: rows rejected, IPv4 ranges, IPv6 ranges, names, bytes of names, IPv4 and IPv6 overlaps
+    /// per family: starts, ends, largest ends so far (uint32 or uint128), AS numbers (uint32), names (int32, -1 none)
+    /// names: starts, lengths (int32), then their UTF-8
+    /// sha256 of all before it, "RPASNEND"
+    /// </code>
+    /// Each section starts at a multiple of 16 bytes; numbers are little-endian, as this machine's memory holds them.
+    /// </summary>
+    internal static class Compiled
+    {
+        // Part of every compiled file's name: raised whenever what a row is read as changes (FileRows.Read,
+        // TryParseAddress), so that no table compiled by an earlier reading is taken.
+        public const string Version = "asn-ranges-2";
+        private static ReadOnlySpan<byte> Magic => "RPASNv2\n"u8;
+        private static ReadOnlySpan<byte> EndMagic => "RPASNEND"u8;
+        private const int HeaderFields = 7;
+        private const int TrailerBytes = 32 + 8;
+
+        /// <summary>Where the table of these files is kept in <paramref name="folder"/>: named by their bytes, in their order.</summary>
+        public static string PathFor(IReadOnlyList<string> csvFiles, string folder)
+        {
+            var digests = new string[csvFiles.Count];
+            SideBySide.For(csvFiles.Count, i => digests[i] = FileHash.Sha256Hex(csvFiles[i]));
+            var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Version + "\n" + string.Join("\n", digests))));
+            return Path.Combine(folder, $"asn-ranges-{key[..16]}.bin");
+        }
+
+        /// <summary>Where each section begins, from the counts in the header.</summary>
+        private readonly record struct Layout(int V4, int V6, int Names, int NameBytes)
+        {
+            private static long Aligned(long at) => (at + 15) & ~15L;
+
+            public long V4Starts => Aligned(Magic.Length + 4 * HeaderFields);
+            public long V6Starts => Aligned(V4Starts + (long)V4 * (3 * 4 + 4 + 4));
+            public long NameStarts => Aligned(V6Starts + (long)V6 * (3 * 16 + 4 + 4));
+            public long Text => NameStarts + (long)Names * 8;
+            public long Length => Text + NameBytes + TrailerBytes;
+        }
+
+        public static byte[] Write(AsnRanges table)
+        {
+            var (v4, v6, names) = (table._v4, table._v6, table._organisations);
+            var layout = new Layout(v4.Count, v6.Count, names.Count, names.Text.Length);
+            var bytes = new byte[layout.Length];
+            Magic.CopyTo(bytes);
+            int[] header = [table.RowsRejected, v4.Count, v6.Count, names.Count, names.Text.Length, v4.Overlapping, v6.Overlapping];
+            for (var i = 0; i < header.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(Magic.Length + 4 * i), header[i]);
+            var at = layout.V4Starts;
+            void Put<T>(ReadOnlyMemory<T> column) where T : unmanaged
+            {
+                var raw = MemoryMarshal.AsBytes(column.Span);
+                raw.CopyTo(bytes.AsSpan((int)at));
+                at += raw.Length;
+            }
+            foreach (var column in new[] { v4.Starts, v4.Ends, v4.MaxEnds }) Put(column);
+            Put(v4.Asns);
+            Put(v4.Organisations);
+            at = layout.V6Starts;
+            foreach (var column in new[] { v6.Starts, v6.Ends, v6.MaxEnds }) Put(column);
+            Put(v6.Asns);
+            Put(v6.Organisations);
+            at = layout.NameStarts;
+            Put(names.Starts);
+            Put(names.Lengths);
+            Put(names.Text);
+            SHA256.HashData(bytes.AsSpan(0, (int)at), bytes.AsSpan((int)at, 32));
+            EndMagic.CopyTo(bytes.AsSpan((int)at + 32));
+            return bytes;
+        }
+
+        /// <summary>
+        /// The table a compiled file holds, its columns the file's bytes in place (the table, once disposed, lets the
+        /// file go); null where the file is missing or not one whole table of this version.
+        /// </summary>
+        public static AsnRanges? TryOpen(string path, string source)
+        {
+            if (!BitConverter.IsLittleEndian || !File.Exists(path)) return null;
+            MappedFile? mapped = null;
+            try
+            {
+                mapped = new MappedFile(path);
+                var table = Read(mapped, source);
+                if (table is not null) return table;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            mapped?.Dispose();
+            return null;
+        }
+
+        private static AsnRanges? Read(MappedFile file, string source)
+        {
+            var bytes = file.Bytes(0, file.Length);
+            if (bytes.Length < Magic.Length + 4 * HeaderFields + TrailerBytes || !bytes.StartsWith(Magic) || !bytes.EndsWith(EndMagic)) return null;
+            Span<int> header = stackalloc int[HeaderFields];
+            for (var i = 0; i < header.Length; i++) header[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(Magic.Length + 4 * i)..]);
+            if (header.ContainsAnyInRange(int.MinValue, -1)) return null;
+            var layout = new Layout(header[1], header[2], header[3], header[4]);
+            if (layout.Length != bytes.Length) return null;
+            var content = bytes[..^TrailerBytes];
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(content, digest);
+            if (!digest.SequenceEqual(bytes[^TrailerBytes..^EndMagic.Length])) return null;
+
+            var at = layout.V4Starts;
+            ReadOnlyMemory<T> Next<T>(int count) where T : unmanaged
+            {
+                var column = file.Column<T>(at, count);
+                at += (long)count * Unsafe.SizeOf<T>();
+                return column;
+            }
+            var v4 = new Family<uint>(Next<uint>(layout.V4), Next<uint>(layout.V4), Next<uint>(layout.V4), Next<uint>(layout.V4), Next<int>(layout.V4), header[5]);
+            at = layout.V6Starts;
+            var v6 = new Family<UInt128>(Next<UInt128>(layout.V6), Next<UInt128>(layout.V6), Next<UInt128>(layout.V6), Next<uint>(layout.V6), Next<int>(layout.V6), header[6]);
+            at = layout.NameStarts;
+            var names = new Names(file.Column<byte>(layout.Text, layout.NameBytes), Next<int>(layout.Names), Next<int>(layout.Names));
+            return new AsnRanges(v4, v6, names, source, header[0], file);
+        }
+
+        /// <summary>
+        /// Keeps the table for the next run, in place of the tables of earlier files (a lock file moved on). A folder
+        /// that cannot be written (a shared, read-only copy of the reference data) only means the next run reads the
+        /// files again.
+        /// </summary>
+        public static void TryKeep(AsnRanges table, string path)
+        {
+            var folder = Path.GetDirectoryName(path)!;
+            var temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
+            try
+            {
+                Directory.CreateDirectory(folder);
+                File.WriteAllBytes(temp, Write(table));
+                File.Move(temp, path, overwrite: true);
+                foreach (var older in Directory.EnumerateFiles(folder, "asn-ranges-*.bin").Where(f => f != path)) File.Delete(older);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                try { File.Delete(temp); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A file mapped read-only into memory, its bytes taken as columns of numbers where they lie: the pages a lookup
+    /// touches come from the file cache, and nothing is parsed, copied or cleared.
+    /// </summary>
+    private sealed unsafe class MappedFile : IDisposable
+    {
+        private readonly MemoryMappedFile _file;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly byte* _start;
+
+        public MappedFile(string path)
+        {
+            Length = new FileInfo(path).Length;
+            if (Length is 0 or > int.MaxValue) throw new IOException($"{path}: {Length} bytes is not a compiled table");
+            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            try
+            {
+                _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                byte* start = null;
+                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+                _start = start + _view.PointerOffset;
+            }
+            catch
+            {
+                _view?.Dispose();
+                _file.Dispose();
+                throw;
+            }
+        }
+
+        public long Length { get; }
+
+        public ReadOnlySpan<byte> Bytes(long offset, long count) => new(_start + offset, (int)count);
+
+        public ReadOnlyMemory<T> Column<T>(long offset, int count) where T : unmanaged => new Column<T>((T*)(_start + offset), count).Memory;
+
+        public void Dispose()
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _file.Dispose();
+        }
+    }
+
+    /// <summary>Numbers that lie in a mapped file, as memory the lookups read: the file owns them.</summary>
+    private sealed unsafe class Column<T>(T* start, int count) : MemoryManager<T> where T : unmanaged
+    {
+        public override Span<T> GetSpan() => new(start, count);
+        public override MemoryHandle Pin(int elementIndex = 0) => new(start + elementIndex);
+        public override void Unpin() { }
+        protected override void Dispose(bool disposing) { }
+    }
+}
