@@ -214,6 +214,20 @@ public class AsnRangesTests
     }
 
     [Test]
+    public void A_folder_the_table_cannot_be_kept_in_only_means_the_files_are_read_each_time()
+    {
+        // A read-only copy of the reference data: here a "folder" that is a file, which no run can create.
+        var folder = TestFiles.NewTempFolder();
+        var csv = Path.Combine(folder, "asn.csv");
+        File.WriteAllText(csv, Table);
+        var notAFolder = Path.Combine(folder, "compiled");
+        File.WriteAllText(notAFolder, "a file");
+        using var ranges = AsnRanges.Load([csv], "test@1", notAFolder);
+        AssertSameTable(ranges, AsnRanges.Load([csv], "test@1"), Probes);
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName), Is.EquivalentTo(new[] { "asn.csv", "compiled" }), "no temporary file left");
+    }
+
+    [Test]
     public void Real_table_reads_every_row_and_answers_Facebook_for_its_address()
     {
         ReferenceData.RequireFetched();
