@@ -861,11 +861,16 @@ public static class ShardMerge
     {
         var path = System.IO.Path.Combine(folder, table.FileName);
         var groupRows = rowGroupSize;
+        // The cells hold no more rows than the table has: a group's arrays are large objects, and a small study's three
+        // merges allocating them for 50,000 rows each set off collections of the whole heap. The groups are cut at
+        // groupRows whatever the cells hold, so the bytes do not change.
+        var partList = parts.ToList();
+        var cellRows = (int)Math.Min(groupRows, Math.Max(1, partList.Sum(p => (long)p.Range.Rows)));
         var published = table.Columns;
         await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, ParquetTableWriter.Options(), cancellationToken: cancel);
-            var pending = new GroupCells<TRow>(published, groupRows);
+            var pending = new GroupCells<TRow>(published, cellRows);
             GroupCells<TRow>? spare = null;
             var filled = 0;
             var groups = 0;
@@ -898,7 +903,7 @@ public static class ShardMerge
                 }
                 // One group in flight: the one before it is written, so its cells are free for the next.
                 await writing;
-                pending = spare ?? new GroupCells<TRow>(published, groupRows);
+                pending = spare ?? new GroupCells<TRow>(published, cellRows);
                 spare = cells;
                 writing = EncodingThreads.Run(() => WriteGroup(cells, count, index), cancel);
             }
@@ -919,7 +924,7 @@ public static class ShardMerge
             var cursors = new Dictionary<string, ShardCursor<TRow>>(StringComparer.Ordinal);
             try
             {
-                foreach (var part in parts)
+                foreach (var part in partList)
                 {
                     if (!cursors.TryGetValue(part.Range.Path, out var cursor))
                     {
