@@ -166,6 +166,32 @@ public class ShardTests
     }
 
     [Test]
+    public async Task A_table_of_few_rows_is_merged_without_the_cells_of_a_whole_row_group()
+    {
+        // One capture's payload fields merged at the published row group size, encoded beside the filling as a run
+        // does: what the merge allocates is less than the cells of one 50,000-row group, which a small study's three
+        // merges used to allocate whatever their rows (large objects, and full collections to take them back).
+        var file = CaptureFile.Discover(DemonstrationCorpus.Raw).First(f => f.RelativeName.EndsWith(".har", StringComparison.Ordinal));
+        var devices = DevicesCatalog.Load(DemonstrationCorpus.Raw);
+        var folder = TestFiles.NewTempFolder("few");
+        var spool = new CaptureSpool(folder, 1);
+        var parsed = CaptureParse.Run(file, AppsCatalog.Load(DemonstrationCorpus.Raw), CaptureFormats.All, ReadLimits.Default, new IdentifierMatchers(devices, ReadLimits.Default), spool: spool);
+        spool.Dispose();
+        var capture = Sessions.MarkPrimary([parsed.Capture]).Single();
+        var emit = new ShardEmit(new Pseudonymiser(StudyKey.Demonstration, true, devices.Devices, parsed.Sensitive), [parsed with { Capture = capture }], overlap: true);
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await emit.PayloadFieldsAsync(Path.Combine(folder, "out"), new FacebookFieldsAggregate(), null, default);
+        var merged = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var beforeGroup = GC.GetAllocatedBytesForCurrentThread();
+        _ = new GroupCells<PayloadFieldRow>(Tables.PayloadFields.Columns, ParquetTableWriter.RowGroupSize);
+        var oneGroup = GC.GetAllocatedBytesForCurrentThread() - beforeGroup;
+
+        Assert.That(emit.PayloadFieldRows, Is.InRange(1, ParquetTableWriter.RowGroupSize / 20), "a table of few rows");
+        Assert.That(merged, Is.LessThan(oneGroup), $"bytes allocated by the merge, against {oneGroup} for the cells of one row group");
+    }
+
+    [Test]
     public void A_capture_that_promises_order_and_breaks_it_is_refused_rather_than_published_unsorted()
     {
         var folder = TestFiles.NewTempFolder("spool");
