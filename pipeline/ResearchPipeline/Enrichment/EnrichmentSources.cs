@@ -70,6 +70,8 @@ public sealed class EnrichmentSources : IDisposable
         catch
         {
             foreach (var d in databases) d.Dispose();
+            // A range table read in place from its compiled file lets the file go.
+            ranges?.Dispose();
             throw;
         }
         if (ranges is not null)
