@@ -5,12 +5,15 @@ namespace ResearchPipeline.Tests.Enrichment;
 
 public class AsnRangesTests
 {
-    private static AsnRanges Load(string csv)
+    /// <summary>The rows as a CSV file of their own, in a folder of its own.</summary>
+    private static string TableFile(string csv)
     {
         var path = Path.Combine(TestFiles.NewTempFolder(), "asn.csv");
         File.WriteAllText(path, csv);
-        return AsnRanges.Load([path], "test@1");
+        return path;
     }
+
+    private static AsnRanges Load(string csv) => AsnRanges.Load([TableFile(csv)], "test@1");
 
     // Rows as ip-location-db writes them: no header, start, end, AS number, organisation (quoted when it has a comma).
     private const string Table = """
@@ -157,10 +160,8 @@ public class AsnRangesTests
     public void A_table_kept_compiled_answers_as_the_files_it_was_read_from_and_is_read_back_without_them()
     {
         // Rows out of order, a rejected row, an overlap, a name with a quote and non-ASCII letters, a row with no name.
-        var folder = TestFiles.NewTempFolder();
-        var csv = Path.Combine(folder, "asn.csv");
-        File.WriteAllText(csv, string.Join('\n', Table.Split('\n').Reverse()) + "\n3.0.0.0,3.0.0.255,64501,\"Télé \"\"Nord\"\", SA\"\n2c0f::,2c0f::ffff,64502,\n");
-        var compiledFolder = Path.Combine(folder, "compiled");
+        var csv = TableFile(string.Join('\n', Table.Split('\n').Reverse()) + "\n3.0.0.0,3.0.0.255,64501,\"Télé \"\"Nord\"\", SA\"\n2c0f::,2c0f::ffff,64502,\n");
+        var compiledFolder = Path.Combine(Path.GetDirectoryName(csv)!, "compiled");
         var fromFiles = AsnRanges.Load([csv], "test@1");
 
         using (var first = AsnRanges.Load([csv], "test@1", compiledFolder))
@@ -180,9 +181,8 @@ public class AsnRangesTests
     [Test]
     public void An_edited_file_is_read_again_and_a_damaged_compiled_file_is_not_taken()
     {
-        var folder = TestFiles.NewTempFolder();
-        var csv = Path.Combine(folder, "asn.csv");
-        File.WriteAllText(csv, Table);
+        var csv = TableFile(Table);
+        var folder = Path.GetDirectoryName(csv)!;
         var compiledFolder = Path.Combine(folder, "compiled");
         using (var first = AsnRanges.Load([csv], "test@1", compiledFolder))
             Assert.That(first.Find(IPAddress.Parse("2.0.0.9"))!.Asn, Is.EqualTo(4294967294u));
@@ -217,9 +217,8 @@ public class AsnRangesTests
     public void A_folder_the_table_cannot_be_kept_in_only_means_the_files_are_read_each_time()
     {
         // A read-only copy of the reference data: here a "folder" that is a file, which no run can create.
-        var folder = TestFiles.NewTempFolder();
-        var csv = Path.Combine(folder, "asn.csv");
-        File.WriteAllText(csv, Table);
+        var csv = TableFile(Table);
+        var folder = Path.GetDirectoryName(csv)!;
         var notAFolder = Path.Combine(folder, "compiled");
         File.WriteAllText(notAFolder, "a file");
         using var ranges = AsnRanges.Load([csv], "test@1", notAFolder);
