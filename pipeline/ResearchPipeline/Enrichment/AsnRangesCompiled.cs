@@ -56,35 +56,45 @@ public sealed partial class AsnRanges
             public long Length => Text + NameBytes + TrailerBytes;
         }
 
-        public static byte[] Write(AsnRanges table)
+        /// <summary>Writes the table as it goes, column by column, hashing what it writes for the trailer.</summary>
+        public static void Write(AsnRanges table, Stream output)
         {
             var (v4, v6, names) = (table._v4, table._v6, table._organisations);
             var layout = new Layout(v4.Count, v6.Count, names.Count, names.Text.Length);
-            var bytes = new byte[layout.Length];
-            Magic.CopyTo(bytes);
-            int[] header = [table.RowsRejected, v4.Count, v6.Count, names.Count, names.Text.Length, v4.Overlapping, v6.Overlapping];
-            for (var i = 0; i < header.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(Magic.Length + 4 * i), header[i]);
-            var at = layout.V4Starts;
-            void Put<T>(ReadOnlyMemory<T> column) where T : unmanaged
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long at = 0;
+            void Put(ReadOnlySpan<byte> bytes)
             {
-                var raw = MemoryMarshal.AsBytes(column.Span);
-                raw.CopyTo(bytes.AsSpan((int)at));
-                at += raw.Length;
+                output.Write(bytes);
+                hash.AppendData(bytes);
+                at += bytes.Length;
             }
-            foreach (var column in new[] { v4.Starts, v4.Ends, v4.MaxEnds }) Put(column);
-            Put(v4.Asns);
-            Put(v4.Organisations);
-            at = layout.V6Starts;
-            foreach (var column in new[] { v6.Starts, v6.Ends, v6.MaxEnds }) Put(column);
-            Put(v6.Asns);
-            Put(v6.Organisations);
-            at = layout.NameStarts;
-            Put(names.Starts);
-            Put(names.Lengths);
-            Put(names.Text);
-            SHA256.HashData(bytes.AsSpan(0, (int)at), bytes.AsSpan((int)at, 32));
-            EndMagic.CopyTo(bytes.AsSpan((int)at + 32));
-            return bytes;
+            void PutColumn<T>(ReadOnlyMemory<T> column) where T : unmanaged => Put(MemoryMarshal.AsBytes(column.Span));
+            void PadTo(long offset)
+            {
+                ReadOnlySpan<byte> zeros = stackalloc byte[16];
+                while (at < offset) Put(zeros[..(int)Math.Min(zeros.Length, offset - at)]);
+            }
+
+            Put(Magic);
+            Span<byte> header = stackalloc byte[4 * HeaderFields];
+            int[] fields = [table.RowsRejected, v4.Count, v6.Count, names.Count, names.Text.Length, v4.Overlapping, v6.Overlapping];
+            for (var i = 0; i < fields.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(header[(4 * i)..], fields[i]);
+            Put(header);
+            PadTo(layout.V4Starts);
+            foreach (var column in new[] { v4.Starts, v4.Ends, v4.MaxEnds }) PutColumn(column);
+            PutColumn(v4.Asns);
+            PutColumn(v4.Organisations);
+            PadTo(layout.V6Starts);
+            foreach (var column in new[] { v6.Starts, v6.Ends, v6.MaxEnds }) PutColumn(column);
+            PutColumn(v6.Asns);
+            PutColumn(v6.Organisations);
+            PadTo(layout.NameStarts);
+            PutColumn(names.Starts);
+            PutColumn(names.Lengths);
+            PutColumn(names.Text);
+            output.Write(hash.GetHashAndReset());
+            output.Write(EndMagic);
         }
 
         /// <summary>
@@ -147,7 +157,7 @@ public sealed partial class AsnRanges
             try
             {
                 Directory.CreateDirectory(folder);
-                File.WriteAllBytes(temp, Write(table));
+                using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16)) Write(table, file);
                 File.Move(temp, path, overwrite: true);
                 foreach (var older in Directory.EnumerateFiles(folder, "asn-ranges-*.bin").Where(f => f != path)) File.Delete(older);
             }
