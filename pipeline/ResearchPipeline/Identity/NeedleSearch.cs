@@ -23,9 +23,17 @@ public sealed class NeedleSearch<TTag>
     private readonly IReadOnlyList<Needle<TTag>> _needles;
     private readonly byte[] _class = new byte[256];
     private readonly int _classes;
-    /// <summary>Full rows, one per dense state (the first <see cref="_denseStates"/> states, in breadth-first order).</summary>
+    /// <summary>
+    /// Full rows, one per dense state (the first <see cref="_denseStates"/> states, in breadth-first order). Once
+    /// built, an entry is the code of the state it leads to (<see cref="Code"/>), complemented when that state ends
+    /// a needle: the search's next lookup is then the entry plus a byte class, with no multiplication, and a state
+    /// with nothing to report is told from one with something by the entry's sign alone. The search is a chain of
+    /// lookups each waiting on the one before, so what each step adds to the chain sets its speed.
+    /// </summary>
     private readonly int[] _dense;
     private readonly int _denseStates;
+    /// <summary>Codes below this are dense states' rows in <see cref="_dense"/>; a sparse state's code is this plus its rank among them.</summary>
+    private readonly int _denseLimit;
     /// <summary>
     /// For a sparse state: its children's byte classes in <see cref="_childClass"/> from <see cref="_firstChild"/> (the
     /// k-th child listed is state k + 1), and its failure state.
@@ -68,7 +76,7 @@ public sealed class NeedleSearch<TTag>
         for (var i = 0; i < sorted.Length; i++) sorted[i] = i;
         Array.Sort(sorted, (a, b) => CompareClasses(_needles[a].Pattern, _needles[b].Pattern) is var c and not 0 ? c : a.CompareTo(b));
         var mostStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
-        if (mostStates > Array.MaxLength) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
+        if (mostStates > Array.MaxLength - (long)(DenseBudgetBytes / 4)) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
         // State k + 1 is made by an edge from edgeParent[k] (every state but the root is made by one edge).
         var edgeParent = new int[mostStates - 1];
         var edgeClassMade = new byte[mostStates - 1];
@@ -153,15 +161,40 @@ public sealed class NeedleSearch<TTag>
         }
         _outputStart[states] = outputNeedles.Count;
         _outputNeedles = [.. outputNeedles];
+        _denseLimit = _denseStates * _classes;
+        for (var i = 0; i < _dense.Length; i++) _dense[i] = Entry(_dense[i]);
     }
 
-    /// <summary>The automaton's transition: a dense state's row, else its child, else its failure state's transition.</summary>
+    /// <summary>Where a dense state's row begins in <see cref="_dense"/>; past the rows, a sparse state's rank.</summary>
+    private int Code(int state) => state < _denseStates ? state * _classes : _denseLimit + (state - _denseStates);
+
+    private int StateOf(int code) => code < _denseLimit ? code / _classes : _denseStates + (code - _denseLimit);
+
+    /// <summary>A transition as a row of <see cref="_dense"/> holds it once built: the state's code, complemented when it ends a needle.</summary>
+    private int Entry(int state) => _outputStart[state + 1] > _outputStart[state] ? ~Code(state) : Code(state);
+
+    /// <summary>
+    /// The automaton's transition while it is built (rows hold states): a dense state's row, else its child, else its
+    /// failure state's transition.
+    /// </summary>
     private int Next(int state, int cls)
     {
         while (state >= _denseStates)
         {
             for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
                 if (_childClass[k] == cls) return k + 1;
+            state = _fail[state];
+        }
+        return _dense[state * _classes + cls];
+    }
+
+    /// <summary>The transition from a sparse state once built, as an entry of <see cref="_dense"/>.</summary>
+    private int SparseEntry(int state, int cls)
+    {
+        while (state >= _denseStates)
+        {
+            for (var k = _firstChild[state]; k < _firstChild[state + 1]; k++)
+                if (_childClass[k] == cls) return Entry(k + 1);
             state = _fail[state];
         }
         return _dense[state * _classes + cls];
@@ -175,17 +208,23 @@ public sealed class NeedleSearch<TTag>
     public void Search(ReadOnlySpan<byte> haystack, List<NeedleHit> hits)
     {
         if (_needles.Count == 0) return;
-        var state = 0;
+        var code = 0;
         var dense = _dense;
-        var denseStates = _denseStates;
+        var denseLimit = _denseLimit;
         var cls = _class;
-        var classes = _classes;
         var outputStart = _outputStart;
         var outputNeedles = _outputNeedles;
         for (var i = 0; i < haystack.Length; i++)
         {
             var c = cls[haystack[i]];
-            state = state < denseStates ? dense[state * classes + c] : Next(state, c);
+            var entry = code < denseLimit ? dense[code + c] : SparseEntry(StateOf(code), c);
+            if (entry >= 0)
+            {
+                code = entry;
+                continue;
+            }
+            code = ~entry;
+            var state = StateOf(code);
             for (var k = outputStart[state]; k < outputStart[state + 1]; k++)
             {
                 var needle = _needles[outputNeedles[k]];
