@@ -35,6 +35,12 @@ public sealed class NeedleSearch<TTag>
     /// <summary>Codes below this are dense states' rows in <see cref="_dense"/>; a sparse state's code is this plus its rank among them.</summary>
     private readonly int _denseLimit;
     /// <summary>
+    /// A dense row's code divided by the row's length as a multiplication and a shift, for a state that ends a
+    /// needle: exact for every code below 2^24 (the rows hold fewer entries), as the error of the rounded-up
+    /// reciprocal (below 2^8), times a code, stays below 2^32.
+    /// </summary>
+    private readonly ulong _perRow;
+    /// <summary>
     /// For a sparse state: its children's byte classes in <see cref="_childClass"/> from <see cref="_firstChild"/> (the
     /// k-th child listed is state k + 1), and its failure state.
     /// </summary>
@@ -136,7 +142,8 @@ public sealed class NeedleSearch<TTag>
             if (endsFrom[endOf[at]] == 0) endsFrom[endOf[at]] = at + 1;
         }
 
-        _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, states);
+        // Below 2^24 entries whatever the budget, for the division by a row's length (_perRow).
+        _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, Math.Min(states, (1 << 24) / _classes));
         _dense = new int[_denseStates * _classes];
         _fail = new int[states];
         _outputStart = new int[states + 1];
@@ -162,15 +169,19 @@ public sealed class NeedleSearch<TTag>
         _outputStart[states] = outputNeedles.Count;
         _outputNeedles = [.. outputNeedles];
         _denseLimit = _denseStates * _classes;
+        _perRow = (1UL << 32) / (ulong)_classes + 1;
         for (var i = 0; i < _dense.Length; i++) _dense[i] = Entry(_dense[i]);
     }
 
     /// <summary>Where a dense state's row begins in <see cref="_dense"/>; past the rows, a sparse state's rank.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private int Code(int state) => state < _denseStates ? state * _classes : _denseLimit + (state - _denseStates);
 
-    private int StateOf(int code) => code < _denseLimit ? code / _classes : _denseStates + (code - _denseLimit);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private int StateOf(int code) => code < _denseLimit ? (int)((ulong)code * _perRow >> 32) : _denseStates + (code - _denseLimit);
 
     /// <summary>A transition as a row of <see cref="_dense"/> holds it once built: the state's code, complemented when it ends a needle.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private int Entry(int state) => _outputStart[state + 1] > _outputStart[state] ? ~Code(state) : Code(state);
 
     /// <summary>
