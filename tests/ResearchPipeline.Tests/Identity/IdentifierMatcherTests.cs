@@ -218,6 +218,48 @@ public class IdentifierMatcherTests
         }
     }
 
+    // Needles over nearly every byte value: rows of some 230 entries, from whose offsets the search works out the
+    // state that ends a needle, and needles planted in the text so that the long ones are found too.
+    [TestCase(16L << 20)]
+    [TestCase(65536L)]
+    public void One_pass_search_over_needles_of_any_bytes_finds_what_a_search_per_needle_finds(long denseBudgetBytes)
+    {
+        var random = new Random(20261206);
+        byte[] Bytes(int n)
+        {
+            var bytes = new byte[n];
+            random.NextBytes(bytes);
+            return bytes;
+        }
+        static byte Fold(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
+        var needles = Enumerable.Range(0, 400).Select(i => new Needle<int>(Bytes(random.Next(1, 9)), i % 4 == 0, i)).ToList();
+        var search = new NeedleSearch<int>(needles, denseBudgetBytes);
+        for (var round = 0; round < 20; round++)
+        {
+            var hay = Bytes(4000);
+            for (var k = 0; k < 40; k++)
+            {
+                var planted = needles[random.Next(needles.Count)].Pattern;
+                planted.CopyTo(hay, random.Next(hay.Length - planted.Length));
+            }
+            var hits = new List<NeedleHit>();
+            search.Search(hay, hits);
+            var expected = new List<(int, int)>();
+            for (var n = 0; n < needles.Count; n++)
+            {
+                var p = needles[n].Pattern;
+                for (var i = 0; i + p.Length <= hay.Length; i++)
+                {
+                    var equal = true;
+                    for (var j = 0; j < p.Length && equal; j++) equal = needles[n].IgnoreCase ? Fold(hay[i + j]) == Fold(p[j]) : hay[i + j] == p[j];
+                    if (equal) expected.Add((i, n));
+                }
+            }
+            Assert.That(expected.Count(e => needles[e.Item2].Pattern.Length >= 4), Is.GreaterThan(10), "long needles are found, not only single bytes");
+            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected.Order()));
+        }
+    }
+
     [Test]
     public void Devices_csv_gives_the_capture_its_device_and_the_only_device_when_apps_csv_names_none()
     {
