@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ResearchPipeline.Identity;
 
 /// <summary>One byte pattern to look for. <paramref name="IgnoreCase"/> folds ASCII letters on both sides.</summary>
@@ -20,6 +22,9 @@ public sealed class NeedleSearch<TTag>
     /// <summary>Bytes of full transition rows at most; a device's known values fit whole, a study's secrets do not.</summary>
     private const long DenseBudgetBytes = 4 << 20;
 
+    /// <summary>Entries of full rows at most, whatever the budget: the division by a row's length (<see cref="_perRow"/>) is exact below it.</summary>
+    private const int MostRowEntries = 1 << 24;
+
     private readonly IReadOnlyList<Needle<TTag>> _needles;
     private readonly byte[] _class = new byte[256];
     private readonly int _classes;
@@ -36,8 +41,8 @@ public sealed class NeedleSearch<TTag>
     private readonly int _denseLimit;
     /// <summary>
     /// A dense row's code divided by the row's length as a multiplication and a shift, for a state that ends a
-    /// needle: exact for every code below 2^24 (the rows hold fewer entries), as the error of the rounded-up
-    /// reciprocal (below 2^8), times a code, stays below 2^32.
+    /// needle: exact for every code below <see cref="MostRowEntries"/> (2^24), as the error of the rounded-up
+    /// reciprocal (at most the row's length, below 2^8), times a code, stays below 2^32.
     /// </summary>
     private readonly ulong _perRow;
     /// <summary>
@@ -82,7 +87,8 @@ public sealed class NeedleSearch<TTag>
         for (var i = 0; i < sorted.Length; i++) sorted[i] = i;
         Array.Sort(sorted, (a, b) => CompareClasses(_needles[a].Pattern, _needles[b].Pattern) is var c and not 0 ? c : a.CompareTo(b));
         var mostStates = 1L + _needles.Sum(n => (long)n.Pattern.Length);
-        if (mostStates > Array.MaxLength - (long)(DenseBudgetBytes / 4)) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
+        // Every state has a code (Code): the rows' entries, fewer than MostRowEntries, then the states without a row.
+        if (mostStates > Array.MaxLength - (long)MostRowEntries) throw new ArgumentException($"needles of {mostStates} bytes in all: too many for one search");
         // State k + 1 is made by an edge from edgeParent[k] (every state but the root is made by one edge).
         var edgeParent = new int[mostStates - 1];
         var edgeClassMade = new byte[mostStates - 1];
@@ -142,8 +148,7 @@ public sealed class NeedleSearch<TTag>
             if (endsFrom[endOf[at]] == 0) endsFrom[endOf[at]] = at + 1;
         }
 
-        // Below 2^24 entries whatever the budget, for the division by a row's length (_perRow).
-        _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, Math.Min(states, (1 << 24) / _classes));
+        _denseStates = (int)Math.Clamp(denseBudgetBytes / (4L * _classes), 1, Math.Min(states, MostRowEntries / _classes));
         _dense = new int[_denseStates * _classes];
         _fail = new int[states];
         _outputStart = new int[states + 1];
@@ -174,14 +179,14 @@ public sealed class NeedleSearch<TTag>
     }
 
     /// <summary>Where a dense state's row begins in <see cref="_dense"/>; past the rows, a sparse state's rank.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Code(int state) => state < _denseStates ? state * _classes : _denseLimit + (state - _denseStates);
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int StateOf(int code) => code < _denseLimit ? (int)((ulong)code * _perRow >> 32) : _denseStates + (code - _denseLimit);
 
     /// <summary>A transition as a row of <see cref="_dense"/> holds it once built: the state's code, complemented when it ends a needle.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Entry(int state) => _outputStart[state + 1] > _outputStart[state] ? ~Code(state) : Code(state);
 
     /// <summary>
