@@ -200,18 +200,7 @@ public class IdentifierMatcherTests
             var hay = Text(2000);
             var hits = new List<NeedleHit>();
             search.Search(hay, hits);
-            var expected = new List<(int, int)>();
-            for (var n = 0; n < needles.Count; n++)
-            {
-                var p = needles[n].Pattern;
-                for (var i = 0; i + p.Length <= hay.Length; i++)
-                {
-                    var window = hay.AsSpan(i, p.Length);
-                    var equal = needles[n].IgnoreCase ? Encoding.ASCII.GetString(window).Equals(Encoding.ASCII.GetString(p), StringComparison.OrdinalIgnoreCase) : window.SequenceEqual(p);
-                    if (equal) expected.Add((i, n));
-                }
-            }
-            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected.Order()));
+            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(SearchPerNeedle(needles, hay)));
             var denseHits = new List<NeedleHit>();
             allDense.Search(hay, denseHits);
             Assert.That(hits, Is.EqualTo(denseHits), "the same hits in the same order");
@@ -231,7 +220,6 @@ public class IdentifierMatcherTests
             random.NextBytes(bytes);
             return bytes;
         }
-        static byte Fold(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
         var needles = Enumerable.Range(0, 400).Select(i => new Needle<int>(Bytes(random.Next(1, 9)), i % 4 == 0, i)).ToList();
         var search = new NeedleSearch<int>(needles, denseBudgetBytes);
         for (var round = 0; round < 20; round++)
@@ -244,20 +232,28 @@ public class IdentifierMatcherTests
             }
             var hits = new List<NeedleHit>();
             search.Search(hay, hits);
-            var expected = new List<(int, int)>();
-            for (var n = 0; n < needles.Count; n++)
-            {
-                var p = needles[n].Pattern;
-                for (var i = 0; i + p.Length <= hay.Length; i++)
-                {
-                    var equal = true;
-                    for (var j = 0; j < p.Length && equal; j++) equal = needles[n].IgnoreCase ? Fold(hay[i + j]) == Fold(p[j]) : hay[i + j] == p[j];
-                    if (equal) expected.Add((i, n));
-                }
-            }
-            Assert.That(expected.Count(e => needles[e.Item2].Pattern.Length >= 4), Is.GreaterThan(10), "long needles are found, not only single bytes");
-            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected.Order()));
+            var expected = SearchPerNeedle(needles, hay);
+            Assert.That(expected.Count(e => needles[e.Needle].Pattern.Length >= 4), Is.GreaterThan(10), "long needles are found, not only single bytes");
+            Assert.That(hits.Select(h => (h.Start, h.Needle)).Order(), Is.EqualTo(expected));
         }
+    }
+
+    /// <summary>Where each needle occurs, looked for at every offset in turn (ASCII letters folded for a needle that ignores case), in order.</summary>
+    private static List<(int Start, int Needle)> SearchPerNeedle(List<Needle<int>> needles, byte[] hay)
+    {
+        static byte Fold(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
+        var found = new List<(int Start, int Needle)>();
+        for (var n = 0; n < needles.Count; n++)
+        {
+            var p = needles[n].Pattern;
+            for (var i = 0; i + p.Length <= hay.Length; i++)
+            {
+                var equal = true;
+                for (var j = 0; j < p.Length && equal; j++) equal = needles[n].IgnoreCase ? Fold(hay[i + j]) == Fold(p[j]) : hay[i + j] == p[j];
+                if (equal) found.Add((i, n));
+            }
+        }
+        return [.. found.Order()];
     }
 
     [Test]
