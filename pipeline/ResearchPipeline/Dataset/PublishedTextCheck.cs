@@ -13,6 +13,13 @@ public readonly struct TextCells
     public string Column { get; }
     public int Count { get; }
 
+    /// <summary>
+    /// What holds the cell's text, to tell a text met again without reading it: its string (At 0), or where the
+    /// buffer holds its characters (String null). Two cells with the same place hold the same text, though equal
+    /// texts may be held in two places; (null, -1) for a cell with no text to read (null, or empty in a buffer).
+    /// </summary>
+    internal (string? String, int At) Place(int row) => _buffer is not null ? _buffer.Place(row) : (_strings![row], _strings[row] is null ? -1 : 0);
+
     /// <summary>The cell's text; false for a null cell.</summary>
     public bool TryGet(int row, out ReadOnlySpan<char> text)
     {

@@ -91,6 +91,17 @@ internal sealed class TextCellBuffer
         return memory.HasValue;
     }
 
+    /// <summary>
+    /// Where the cell's text is held: its string when kept whole, else where its characters begin (-1 for a null or
+    /// empty cell). Two cells with the same place hold the same text: a string met again is held once.
+    /// </summary>
+    public (string? Whole, int At) Place(int row) => _start[row] switch
+    {
+        WholeCell => (_whole![row], 0),
+        NullCell or EmptyCell => (null, -1),
+        var start => (null, start),
+    };
+
     /// <summary>The cell as Parquet.Net takes a text: null for a null cell. Valid until the buffer is cleared.</summary>
     public ReadOnlyMemory<char>? Memory(int row)
     {

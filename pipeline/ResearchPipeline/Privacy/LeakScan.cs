@@ -1,4 +1,5 @@
 using ResearchPipeline.Dataset;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Parquet;
 using Parquet.Schema;
@@ -102,27 +103,35 @@ public static class LeakScan
     {
         var leaks = new List<string>();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
-        // One set for every column and row group a thread scans: a new one per column grew by doubling to the
-        // row group's distinct values, each step a large array that only a full collection takes back. It holds
-        // rows, compared by their text, so no cell becomes a string to be looked up.
-        var searched = t_searched ??= new HashSet<int>(new SameText());
-        var comparer = (SameText)searched.Comparer;
+        // Texts searched lately, by where they are held, in slots kept by each thread: columns repeat their values
+        // (hosts, content types, semantics), and a repeated value is mostly the same string (the shard reader keeps
+        // one per value) or the same characters (a row group's buffer holds a string met again once). Telling it by
+        // its place costs no reading of it, where hashing every text into a set cost several times the searching
+        // (bench/NOTES.md). Equal texts held apart are searched again, which finds the same; and no text, however
+        // chosen, makes a lookup cost more than one slot.
+        var seenString = t_seenString ??= new string?[SeenSlots];
+        var seenAt = t_seenAt ??= new int[SeenSlots];
         foreach (var column in columns)
         {
-            // Columns repeat their values (hosts, content types, semantics): each distinct one is searched once. Most
-            // repeats are the text of the row before (an exchange's id on each of its fields), told apart without
-            // hashing it again.
-            searched.Clear();
-            comparer.Cells = column;
+            // Places are a column's own: a buffer's positions mean nothing in another column.
+            Array.Clear(seenString);
+            Array.Fill(seenAt, -1);
+            // Most repeats are the text of the row before (an exchange's id on each of its fields), told apart even
+            // when held apart.
             var before = ReadOnlySpan<char>.Empty;
             var any = false;
             for (var row = 0; row < column.Count; row++)
             {
-                if (!column.TryGet(row, out var cell)) continue;
+                var (held, at) = column.Place(row);
+                if (held is null && at < 0) continue;
+                // A position's slot from the high bits of its product with a large odd number (a Fibonacci hash).
+                var slot = held is null ? (int)((uint)at * 2654435769u >> 20) : RuntimeHelpers.GetHashCode(held) & (SeenSlots - 1);
+                if (ReferenceEquals(seenString[slot], held) && seenAt[slot] == at) continue;
+                (seenString[slot], seenAt[slot]) = (held, at);
+                column.TryGet(row, out var cell);
                 if (any && cell.SequenceEqual(before)) continue;
                 before = cell;
                 any = true;
-                if (!searched.Add(row)) continue;
                 if (Encoding.UTF8.GetMaxByteCount(cell.Length) > buffer.Length)
                 {
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -134,25 +143,15 @@ public static class LeakScan
             }
         }
         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        // The cells are not kept alive until the thread's next scan.
-        searched.Clear();
-        comparer.Cells = default;
+        // The strings are not kept alive until the thread's next scan.
+        Array.Clear(seenString);
         return leaks;
     }
 
-    [ThreadStatic] private static HashSet<int>? t_searched;
-
-    /// <summary>Rows of the column being scanned, equal when their texts are (none of them null).</summary>
-    private sealed class SameText : IEqualityComparer<int>
-    {
-        public TextCells Cells;
-
-        private ReadOnlySpan<char> Text(int row) => Cells.TryGet(row, out var text) ? text : throw new InvalidOperationException($"row {row} is null");
-
-        public bool Equals(int x, int y) => Text(x).SequenceEqual(Text(y));
-
-        public int GetHashCode(int row) => string.GetHashCode(Text(row));
-    }
+    /// <summary>Slots of texts searched lately (2^12: the position's hash takes the top 12 bits).</summary>
+    private const int SeenSlots = 1 << 12;
+    [ThreadStatic] private static string?[]? t_seenString;
+    [ThreadStatic] private static int[]? t_seenAt;
 
     /// <summary>
     /// The same check made on a table while it is written, on the cells the writer hands to Parquet, so the

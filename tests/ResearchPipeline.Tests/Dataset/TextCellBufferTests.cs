@@ -77,4 +77,29 @@ public class TextCellBufferTests
         Assert.That(fromBuffer.Leaks(), Is.EqualTo(new[] { "t.parquet column query holds a secret (access_token) seen in the inputs" }));
         Assert.That(fromBuffer.Leaks(), Is.EqualTo(fromStrings.Leaks()));
     }
+
+    [Test]
+    public void The_check_reads_a_place_once_a_column_and_group_and_finds_the_leak_another_column_or_group_holds_there()
+    {
+        var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], [new SensitiveValue(SensitiveKind.Secret, "access_token", Token)]);
+        var leak = "access_token=" + Token;
+        var clean = new TextCellBuffer(3);
+        clean.Append(["first", "second", "first"], 0, 3);
+        var leaking = new TextCellBuffer(3);
+        leaking.Append([leak, "second", leak], 0, 3);
+        var check = new LeakScan.WhileWritten("t.parquet", pseudonymiser);
+
+        // The same place (each buffer's first characters) holds a clean text in one column and the leak in the next.
+        check.Check(0, [new TextCells("path", clean), new TextCells("query", leaking)]);
+        // The buffer filled again for the next group holds the leak where a clean text stood.
+        clean.Clear();
+        clean.Append([leak], 0, 1);
+        check.Check(1, [new TextCells("path", clean)]);
+
+        Assert.That(check.Leaks(), Is.EqualTo(new[]
+        {
+            "t.parquet column query holds a secret (access_token) seen in the inputs",
+            "t.parquet column path holds a secret (access_token) seen in the inputs",
+        }));
+    }
 }
