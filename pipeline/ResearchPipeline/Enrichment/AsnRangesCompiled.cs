@@ -146,9 +146,9 @@ public sealed partial class AsnRanges
         }
 
         /// <summary>
-        /// Keeps the table for the next run, in place of the tables of earlier files (a lock file moved on). A folder
-        /// that cannot be written (a shared, read-only copy of the reference data) only means the next run reads the
-        /// files again.
+        /// Keeps the table for the next run, in place of the tables of earlier files (a lock file moved on) and of what
+        /// a run killed while keeping one left (its temporary file). A folder that cannot be written (a shared,
+        /// read-only copy of the reference data) only means the next run reads the files again.
         /// </summary>
         public static void TryKeep(AsnRanges table, string path)
         {
@@ -159,7 +159,8 @@ public sealed partial class AsnRanges
                 Directory.CreateDirectory(folder);
                 using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16)) Write(table, file);
                 File.Move(temp, path, overwrite: true);
-                foreach (var older in Directory.EnumerateFiles(folder, "asn-ranges-*.bin").Where(f => f != path)) File.Delete(older);
+                // A run keeping the same table at this moment loses its temporary file, and only reads the files again.
+                foreach (var older in Directory.GetFiles(folder, "asn-ranges-*").Where(f => f != path)) File.Delete(older);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -190,10 +190,12 @@ public class AsnRangesTests
             Assert.That(first.Find(IPAddress.Parse("2.0.0.9"))!.Asn, Is.EqualTo(4294967294u));
 
         // The compiled table is named by the files' bytes: an edited file is never answered from the table before it.
+        // A run killed while it kept a table left its temporary file, which goes with the table before.
+        File.WriteAllText(AsnRanges.Compiled.PathFor([csv], compiledFolder) + ".4242.1.tmp", "cut short");
         File.WriteAllText(csv, Table.Replace("4294967294,Last Private ASN", "64511,Edited Net"));
         using (var edited = AsnRanges.Load([csv], "test@1", compiledFolder))
             Assert.That(edited.Find(IPAddress.Parse("2.0.0.9")), Is.EqualTo(new AsnRangeAnswer(64511, "Edited Net", false)));
-        Assert.That(Directory.GetFiles(compiledFolder), Is.EqualTo(new[] { AsnRanges.Compiled.PathFor([csv], compiledFolder) }), "the table of the edited file in place of the one before");
+        Assert.That(Directory.GetFiles(compiledFolder), Is.EqualTo(new[] { AsnRanges.Compiled.PathFor([csv], compiledFolder) }), "the table of the edited file in place of the one before and the leftover");
 
         // A file cut short (a disk that filled) or with a byte changed is not a table: the files are read again and the
         // table kept whole.
