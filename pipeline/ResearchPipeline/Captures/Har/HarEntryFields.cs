@@ -80,16 +80,19 @@ internal readonly struct HarValue
                 if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
                 scratch = ArrayPool<byte>.Shared.Rent(raw.Length);
             }
-            var reader = new Utf8JsonReader(_token.Span);
-            reader.Read();
-            int written;
-            try
+            if (!TryUnescape(raw, scratch, out var written))
             {
-                written = reader.CopyString(scratch);
-            }
-            catch (InvalidOperationException)
-            {
-                return false;
+                // Half a surrogate pair: what the reader's copy makes of it (it refuses it).
+                var reader = new Utf8JsonReader(_token.Span);
+                reader.Read();
+                try
+                {
+                    written = reader.CopyString(scratch);
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
             }
             raw = scratch.AsSpan(0, written);
         }
@@ -97,6 +100,61 @@ internal readonly struct HarValue
         utf8 = raw;
         return true;
     }
+
+    /// <summary>
+    /// Undoes the escapes of a string the scan's reader has read, so every escape is well formed: the bytes the
+    /// reader's <c>CopyString</c> gives, in one pass rather than the reader's check of the string again and its copy
+    /// (a response's JSON body escapes every quote; its length is all a run keeps of it). False, with nothing
+    /// decided, where a <c>\u</c> escape is half of a surrogate pair without its other half. Never writes more bytes
+    /// than <paramref name="raw"/> holds.
+    /// </summary>
+    internal static bool TryUnescape(ReadOnlySpan<byte> raw, Span<byte> into, out int written)
+    {
+        written = 0;
+        while (true)
+        {
+            var slash = raw.IndexOf((byte)'\\');
+            if (slash < 0)
+            {
+                raw.CopyTo(into[written..]);
+                written += raw.Length;
+                return true;
+            }
+            raw[..slash].CopyTo(into[written..]);
+            written += slash;
+            var consumed = 2;
+            switch (raw[slash + 1])
+            {
+                case (byte)'b': into[written++] = (byte)'\b'; break;
+                case (byte)'f': into[written++] = (byte)'\f'; break;
+                case (byte)'n': into[written++] = (byte)'\n'; break;
+                case (byte)'r': into[written++] = (byte)'\r'; break;
+                case (byte)'t': into[written++] = (byte)'\t'; break;
+                case (byte)'u':
+                    var unit = (char)Hex4(raw.Slice(slash + 2, 4));
+                    consumed = 6;
+                    Rune rune;
+                    if (char.IsHighSurrogate(unit))
+                    {
+                        if (raw.Length < slash + 12 || raw[slash + 6] != '\\' || raw[slash + 7] != 'u') return false;
+                        var low = (char)Hex4(raw.Slice(slash + 8, 4));
+                        if (!char.IsLowSurrogate(low)) return false;
+                        rune = new Rune(unit, low);
+                        consumed = 12;
+                    }
+                    else if (char.IsLowSurrogate(unit)) return false;
+                    else rune = new Rune(unit);
+                    written += rune.EncodeToUtf8(into[written..]);
+                    break;
+                default: into[written++] = raw[slash + 1]; break; // '"', '\\', '/'
+            }
+            raw = raw[(slash + consumed)..];
+        }
+    }
+
+    private static int Hex4(ReadOnlySpan<byte> hex) =>
+        System.Buffers.Text.Utf8Parser.TryParse(hex, out ushort value, out var used, 'X') && used == 4 ? value
+            : throw new InvalidOperationException("an escape the reader let through is not four hexadecimal digits");
 
     /// <summary>As <c>JsonElement.GetDouble</c> where it would succeed.</summary>
     public bool TryGetDouble(out double value)
