@@ -52,18 +52,29 @@ public sealed class StudyRunner(IProgressSink progress)
         var files = CaptureFile.Discover(options.RawFolder);
         var shardFolder = options.ShardFolder;
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
+        // Deleting a large study's shards takes a while (the kernel lets go of their pages): begun once the tables
+        // are written, it goes on beside the manifest and the publication rather than after them.
+        Task deleting = Task.CompletedTask;
+        void ShardsRead()
+        {
+            if (!options.KeepInterim) deleting = Task.Run(() => Directory.Delete(shardFolder, recursive: true), CancellationToken.None);
+        }
         try
         {
             var (plan, folders, records, reference) = await ParseAsync(options, files, shardFolder, cancel);
-            return await EmitAsync(options, plan, files, folders, reference, cancel, records);
+            return await EmitAsync(options, plan, files, folders, reference, cancel, records, ShardsRead);
         }
         finally
         {
-            if (!options.KeepInterim && Directory.Exists(shardFolder))
+            // What the early deletion left (emit removing its aggregates beside it, or a failure) is deleted here.
+            try { await deleting; }
+            catch (IOException) { }
+            if (!options.KeepInterim)
             {
-                Directory.Delete(shardFolder, recursive: true);
+                if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
                 // The default folder is the run's own; one the user named may hold other things.
-                if (options.InterimFolder is null) Directory.Delete(Path.GetDirectoryName(shardFolder)!);
+                var own = Path.GetDirectoryName(shardFolder)!;
+                if (options.InterimFolder is null && Directory.Exists(own)) Directory.Delete(own);
             }
         }
     }
@@ -137,8 +148,9 @@ public sealed class StudyRunner(IProgressSink progress)
         return EmitAsync(options, plan, files, new PartFolders(options.ShardFolder), Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel), cancel);
     }
 
+    /// <param name="shardsRead">Called once every table is written, when nothing reads the shards any more.</param>
     private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
-        Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null)
+        Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null, Action? shardsRead = null)
     {
         CaptureOutcome[] outcomes;
         Task<Pseudonymiser> pseudonymising;
@@ -275,6 +287,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var trackerTable = Aggregate(() => trackerFields.WriteAsync(staging, trackerCheck, cancel));
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
             written = (await Task.WhenAll(tables)).ToList();
+            shardsRead?.Invoke();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
             var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
