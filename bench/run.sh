@@ -32,7 +32,7 @@ SCALER=bench/CorpusScaler/bin/Release/net10.0/corpus-scaler.dll
 REPORT=bench/BenchReport/bin/Release/net10.0/bench-report.dll
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # As the Makefile runs the pipeline (its comment says why), also when this script is run by itself.
-export DOTNET_GCgen0size=${DOTNET_GCgen0size:-2000000}
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-4000000}
 
 have() { command -v "$1" >/dev/null 2>&1; }
 skip() { echo "bench: skipping $1: $2 not found (install with: $3)" >&2; }
