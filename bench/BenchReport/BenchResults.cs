@@ -7,7 +7,7 @@ public sealed record Measurement(string Corpus, string Subset, string Tool, stri
     long? Requests, double WallSeconds, long PeakRssKb, double? ParseSeconds, double? EnrichSeconds, double? EmitSeconds)
 {
     public double MegabytesPerSecond => Bytes / 1048576.0 / WallSeconds;
-    public double? RequestsPerSecond => Requests is { } r ? r / WallSeconds : null;
+    public double? RequestsPerSecond => Requests is { } r && WallSeconds > 0 ? r / WallSeconds : null;
 
     /// <summary>Bytes our run allocated (GC.GetTotalAllocatedBytes), as its stderr says; null for other tools and older results.</summary>
     public long? AllocatedBytes { get; init; }

@@ -145,6 +145,13 @@ public class CorpusScalerTests
         Assert.That(md, Does.Contain("| (no target) bytes allocated per decoded field (whole run over the HARs, -j1) | 3000 (30000000 bytes, 10000 fields) |  |"));
         // Results written before the allocation columns still read; their rows show no bytes per field.
         Assert.That(md, Does.Contain("| 1GB | 1 | 10 | 1024.0 | 1000 | 20.00 | 51.2 | 50 | 292 | 15.00 | 1.00 | 2.00 | 20000 | 4000 |"));
+        // A corpus cat reads in under the timer's 0.01 s gives no ratio, not an infinite one.
+        var small = Report.Render(BenchResults.Parse(["corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
+            "10MB,all,research-pipeline,run,1,5,10485760,100,0.30,90000,0.1,0.1,0.1",
+            "10MB,har,cat,read,1,5,10485760,,0.00,2000,,,",
+            "10MB,har,research-pipeline,parse,1,5,10485760,100,0.10,70000,0.1,,"]), "");
+        Assert.That(small, Does.Contain("| parse stage within 10x of cat (-j1, har) | cat took under 0.01 s, the timer's resolution: no ratio (ours 0.10 s) | - |"));
+        Assert.That(small, Does.Not.Contain("Infinity"));
         Assert.That(Report.Render(BenchResults.Parse(["corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s",
             "1GB,all,research-pipeline,run,1,10,1073741824,1000,20.00,300000,15.0,1.0,2.0"]), ""),
             Does.Contain("| 1GB | 1 | 10 | 1024.0 | 1000 | 20.00 | 51.2 | 50 | 292 | 15.00 | 1.00 | 2.00 |  |  |"));
