@@ -240,8 +240,17 @@ if [ -n "$BIG_HAR" ]; then
     rm -rf "$work/parsed" "$work/run"
 fi
 
+# The processor by name and model: the ratios against the other tools move between machines (bench/NOTES.md, "This
+# run"), and a virtual machine's name alone may not tell them apart.
+processor() {
+    local name family model
+    name=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    family=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    model=$(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    echo "${name:-unknown processor} (family ${family:-?}, model ${model:-?})"
+}
 {
-    echo "# machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MB memory; $(uname -sr)"
+    echo "# machine: $(nproc) cores of $(processor), $(free -m | awk '/^Mem:/ {print $2}') MB memory; $(uname -sr)"
     echo "# tools: $($DOTNET --version | sed 's/^/dotnet /'); $(node --version 2>/dev/null | sed 's/^/node /'); $(tshark --version 2>/dev/null | head -1); $(mitmdump --version 2>/dev/null | head -1); $(mmdblookup --version 2>&1 | head -1)"
     cat "$tmp_results"
 } > "$RESULTS"

@@ -15,7 +15,8 @@ public static class Report
         md.Append("Generated; do not edit. `make bench` (`bench/run.sh`) builds the scaled corpora, runs every measurement and writes\n");
         md.Append("`bench/results.csv`; this page is rendered from that file by\n\n```\n").Append(Command).Append("\n```\n\n");
         md.Append("Absolute times are noisy on this machine (two cores, shared with other work); compare the ratios, which are\n");
-        md.Append("taken within one run on the same input. Every tool reads from a warm page cache.\n\n");
+        md.Append("taken within one run on the same input. Every tool reads from a warm page cache. The ratios against the other\n");
+        md.Append("tools move between machines too (bench/NOTES.md, \"This run\"): compare runs on the same processor.\n\n");
         foreach (var e in results.Environment) md.Append("- ").Append(e).Append('\n');
         md.Append('\n');
 
