@@ -9,6 +9,8 @@
 #                                     empty: no decrypting-reader row)
 #   LONG_CONNECTION=40000 bench/run.sh  requests of one pcapng recorded beside a connection open throughout
 #                                     (lab/long-connection/record.sh; default 40000; empty: none)
+#   ROUNDS=3 bench/run.sh             rounds of the HAR comparison (ours at each -j, the parse, TrackHAR, cat), the
+#                                     commands taking turns; each row is the round of median time (default 3)
 #
 # Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (real captures;
 # default tests/fixtures/captures), EXTERNAL (reference data from make reference; default data/external).
@@ -25,6 +27,7 @@ EXTERNAL=${EXTERNAL:-data/external}
 BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}
 LONG_CONNECTION=${LONG_CONNECTION-40000}
+ROUNDS=${ROUNDS:-3}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
 CLI=pipeline/ResearchPipeline.Cli/bin/Release/program/research-pipeline
@@ -65,8 +68,21 @@ measure() {
     local ab fd
     ab=$(sed -n 's/^allocated: \([0-9]*\) bytes, [0-9]* payload fields$/\1/p' "$work/err" | tail -1)
     fd=$(sed -n 's/^allocated: [0-9]* bytes, \([0-9]*\) payload fields$/\1/p' "$work/err" | tail -1)
-    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd" >> "$tmp_results"
+    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd" >> "${MEASURE_TO:-$tmp_results}"
     echo "bench: $corpus $subset $tool $step -j$jobs: $wall s, $((rss / 1024)) MB peak, $requests requests" >&2
+}
+# A measurement taken in rounds (see ROUNDS): each round's row goes to a file of its own, named by KEY, and
+# median_rows KEY... adds, in that order, the round of median time of each, with the highest peak memory of its rounds.
+measure_round() { local key=$1; shift; MEASURE_TO="$work/rounds.$key" measure "$@"; }
+median_rows() {
+    local key f
+    for key in "$@"; do
+        f=$work/rounds.$key
+        [ -e "$f" ] || continue
+        local peak; peak=$(cut -d, -f10 "$f" | sort -n | tail -1)
+        sort -t, -k9,9g "$f" | sed -n "$(( ($(wc -l < "$f") + 1) / 2 ))p" | awk -F, -v OFS=, -v peak="$peak" '{ $10 = peak; print }' >> "$tmp_results"
+        rm -f "$f"
+    done
 }
 ours_requests() { sed -n 's/^[0-9]* captures, \([0-9]*\) exchanges.*/\1/p' "$work/out"; }
 no_requests() { echo ""; }
@@ -103,18 +119,25 @@ bench_corpus() {
     local har; har=$(subset "$root" har '.*\.har')
     local har_files har_bytes; har_files=$(files_of "$har" | wc -l); har_bytes=$(bytes_of "$har")
     if [ "$har_files" -gt 0 ]; then
-        REQUESTS() { ours_requests; }
-        for j in $JOBS; do
-            measure "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
+        files_of "$har" > "$work/har.list"
+        [ -d bench/node_modules/trackhar ] || skip TrackHAR "node/npm or bench/node_modules" "apt-get install nodejs npm; cd bench && npm ci"
+        # The targets' ratios come from these rows: in rounds, the commands taking turns, so that a slow stretch of
+        # the machine falls on all of them rather than on one.
+        local round
+        for round in $(seq "$ROUNDS"); do
+            REQUESTS() { ours_requests; }
+            for j in $JOBS; do
+                measure_round "run$j" "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
+            done
+            measure_round parse "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
+            if [ -d bench/node_modules/trackhar ]; then
+                REQUESTS() { cut -d' ' -f2 "$work/out"; }
+                measure_round trackhar "$label" har trackhar process 1 "$har_files" "$har_bytes" -- node bench/trackhar.mjs "$work/har.list"
+            fi
+            REQUESTS() { no_requests; }
+            measure_round cat "$label" har cat read 1 "$har_files" "$har_bytes" -- sh -c "find '$har' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
         done
-        measure "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
-        if [ -d bench/node_modules/trackhar ]; then
-            files_of "$har" > "$work/har.list"
-            REQUESTS() { cut -d' ' -f2 "$work/out"; }
-            measure "$label" har trackhar process 1 "$har_files" "$har_bytes" -- node bench/trackhar.mjs "$work/har.list"
-        else skip TrackHAR "node/npm or bench/node_modules" "apt-get install nodejs npm; cd bench && npm ci"; fi
-        REQUESTS() { no_requests; }
-        measure "$label" har cat read 1 "$har_files" "$har_bytes" -- sh -c "find '$har' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
+        median_rows $(for j in $JOBS; do echo "run$j"; done) parse trackhar cat
     fi
 
     # Packet captures: tshark field extraction (HTTP host/URI, TLS SNI, DNS names) vs our pcap reader.
