@@ -73,7 +73,7 @@ measure() {
 }
 # A measurement taken in rounds (see ROUNDS): each round's row goes to a file of its own, named by KEY, and
 # median_rows KEY... adds, in that order, the round of median time of each, with the highest peak memory of its rounds.
-measure_round() { local key=$1; shift; MEASURE_TO="$work/rounds.$key" measure "$@"; }
+measure_round() { local key=$1; shift; local MEASURE_TO=$work/rounds.$key; measure "$@"; }
 median_rows() {
     local key f
     for key in "$@"; do

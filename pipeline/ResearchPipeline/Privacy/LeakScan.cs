@@ -125,7 +125,7 @@ public static class LeakScan
                 var (held, at) = column.Place(row);
                 if (held is null && at < 0) continue;
                 // A position's slot from the high bits of its product with a large odd number (a Fibonacci hash).
-                var slot = held is null ? (int)((uint)at * 2654435769u >> 20) : RuntimeHelpers.GetHashCode(held) & (SeenSlots - 1);
+                var slot = held is null ? (int)((uint)at * 2654435769u >> (32 - SeenSlotBits)) : RuntimeHelpers.GetHashCode(held) & (SeenSlots - 1);
                 if (ReferenceEquals(seenString[slot], held) && seenAt[slot] == at) continue;
                 (seenString[slot], seenAt[slot]) = (held, at);
                 column.TryGet(row, out var cell);
@@ -148,8 +148,9 @@ public static class LeakScan
         return leaks;
     }
 
-    /// <summary>Slots of texts searched lately (2^12: the position's hash takes the top 12 bits).</summary>
-    private const int SeenSlots = 1 << 12;
+    /// <summary>Slots of texts searched lately: a position's slot is the top bits of its hash.</summary>
+    private const int SeenSlotBits = 12;
+    private const int SeenSlots = 1 << SeenSlotBits;
     [ThreadStatic] private static string?[]? t_seenString;
     [ThreadStatic] private static int[]? t_seenAt;
 

@@ -39,7 +39,7 @@ public class HarUnescapeTests
         // Pieces a JSON string is written in: plain ASCII and UTF-8, every short escape, \u escapes of every range
         // (control, ASCII, two- and three-byte, surrogate pairs in either case), and surrogates standing alone.
         var pieces = Gen.OneOf(
-            Gen.String[Gen.Char['a', 'z'], 0, 6].Select(s => s),
+            Gen.String[Gen.Char['a', 'z'], 0, 6],
             Pick("é", "日本", "😀", " ", "<", "{"),
             Pick("\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t"),
             Gen.Int[0, 0xFFFF].Where(u => u is < 0xD800 or > 0xDFFF).Select(Gen.Bool).Select((u, upper) => "\\u" + u.ToString(upper ? "X4" : "x4")),
