@@ -8,13 +8,14 @@ using ResearchPipeline.Study;
 namespace ResearchPipeline.Cluster;
 
 /// <summary>One capture of a plan: what it is (by content), how large, and which part reads it.</summary>
+/// <param name="CaptureId">The file's sha256; empty in a plan made before hashing (<see cref="StudyPlan.InNameOrder"/>).</param>
 public sealed record PlannedCapture(string RelativeName, string CaptureId, long SizeBytes, int Part);
 
 /// <summary>
 /// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
-/// them each part reads, and what a part needs to read them. Made once; a local worker and a Slurm array task
-/// are both given a part of it. Parts are contiguous in table order, so each part's shards are in table order
-/// and emit reads the parts one after another, each front to back.
+/// them each part reads, and what a part needs to read them. Made once, and every Slurm array task given a part
+/// of it. Parts are contiguous in table order, so each part's shards are in table order and emit reads the parts
+/// one after another, each front to back. A local run cuts its captures in name order instead (<see cref="InNameOrder"/>).
 /// </summary>
 public sealed record StudyPlan
 {
@@ -59,21 +60,37 @@ public sealed record StudyPlan
     public static StudyPlan Make(string rawFolder, IReadOnlyList<CaptureFile> files, IReadOnlyList<string> captureIds, int parts, long maxBodyBytes)
     {
         if (files.Count != captureIds.Count) throw new ArgumentException("a capture id for every file", nameof(captureIds));
-        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
         var order = Enumerable.Range(0, files.Count)
             .OrderBy(i => captureIds[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
-        var count = Math.Max(1, Math.Min(parts, files.Count));
-        var total = files.Sum(f => Math.Max(1, f.SizeBytes));
-        var planned = new List<PlannedCapture>(files.Count);
+        return Cut(rawFolder, order.Select(i => (files[i], captureIds[i])).ToList(), parts, maxBodyBytes);
+    }
+
+    /// <summary>
+    /// A plan of one process's run, made before any capture is hashed: the captures in name order, cut as
+    /// <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The part that
+    /// reads a capture hashes it just ahead of reading it, on a core the reading leaves idle, rather than the whole
+    /// study being hashed before the first capture is read. Its parts are not in the captures table's order, so emit
+    /// finds each capture's rows by their range; a Slurm study, whose tasks share a plan on disk, is planned by
+    /// <see cref="Make"/>.
+    /// </summary>
+    public static StudyPlan InNameOrder(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes) =>
+        Cut(rawFolder, files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).Select(f => (f, "")).ToList(), parts, maxBodyBytes);
+
+    private static StudyPlan Cut(string rawFolder, IReadOnlyList<(CaptureFile File, string CaptureId)> order, int parts, long maxBodyBytes)
+    {
+        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
+        var count = Math.Max(1, Math.Min(parts, order.Count));
+        var total = order.Sum(f => Math.Max(1, f.File.SizeBytes));
+        var planned = new List<PlannedCapture>(order.Count);
         var part = 0;
         long before = 0;
         for (var k = 0; k < order.Count; k++)
         {
-            var file = files[order[k]];
+            var (file, id) = order[k];
             // A new part starts where the bytes so far pass the next equal share, as long as every part left still gets a capture.
             var left = order.Count - k;
             if (k > 0 && part + 1 < count && (before >= total * (part + 1) / count || left == count - part - 1)) part++;
-            planned.Add(new PlannedCapture(file.RelativeName, captureIds[order[k]], file.SizeBytes, part));
+            planned.Add(new PlannedCapture(file.RelativeName, id, file.SizeBytes, part));
             before += Math.Max(1, file.SizeBytes);
         }
         return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };

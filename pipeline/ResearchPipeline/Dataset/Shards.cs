@@ -633,6 +633,9 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     /// <summary>Row groups in the file, by its index.</summary>
     public int Groups => _rows.Length;
 
+    /// <summary>Whether a row group of the file begins at the row (a range read alone then decodes no other range's rows).</summary>
+    public bool StartsGroup(long row) => Array.BinarySearch(_firstRows, row) >= 0;
+
     private InvalidDataException Corrupt(long offset, string what) => new($"{_path}: corrupt shard at offset {offset}: {what}");
 
     private byte[] Read(long offset, int count)
@@ -672,15 +675,18 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
     /// <summary>
     /// The rows of a range, in windows of at most one row group each. Ranges asked for in file order read each group
-    /// once (and the next one ahead, with read-ahead); in another order, a group is read again when it is gone back to.
+    /// once; in another order, a group is read again when it is gone back to. With read-ahead, the range's next group
+    /// is decoded while one is used, and after its last, the group of <paramref name="then"/>.
     /// </summary>
-    public async IAsyncEnumerable<CellBatch> ReadAsync(ShardRange range, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
+    /// <param name="then">The first row of the range this cursor will be asked for next, if any: what is read ahead once this range's groups are all in hand.</param>
+    public async IAsyncEnumerable<CellBatch> ReadAsync(ShardRange range, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default,
+        long? then = null)
     {
         var row = range.FirstRow;
         var end = range.FirstRow + range.Rows;
         while (row < end)
         {
-            if (_cells is null || row < _groupFirstRow || row >= _groupFirstRow + _groupRows) await MoveToGroupOf(row, cancel);
+            if (_cells is null || row < _groupFirstRow || row >= _groupFirstRow + _groupRows) await MoveToGroupOf(row, end, then, cancel);
             var start = (int)(row - _groupFirstRow);
             var count = (int)Math.Min(end - row, _groupRows - start);
             yield return new CellBatch(_cells!, start, count);
@@ -689,12 +695,13 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     }
 
     /// <summary>The rows of a range as one window, copied together when they span row groups.</summary>
-    public async Task<CellBatch> ReadWholeAsync(ShardRange range, CancellationToken cancel = default)
+    /// <param name="then">As for <see cref="ReadAsync"/>.</param>
+    public async Task<CellBatch> ReadWholeAsync(ShardRange range, CancellationToken cancel = default, long? then = null)
     {
         var windows = new List<CellBatch>();
         Dictionary<string, Array>? joined = null;
         var at = 0;
-        await foreach (var window in ReadAsync(range, cancel))
+        await foreach (var window in ReadAsync(range, cancel, then))
         {
             if (window.Count == range.Rows) return window;
             joined ??= _columns.ToDictionary(c => c.Name, c => c.NewCells(range.Rows), StringComparer.Ordinal);
@@ -704,12 +711,20 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         return new CellBatch(joined ?? _columns.ToDictionary(c => c.Name, c => c.NewCells(0), StringComparer.Ordinal), 0, at);
     }
 
-    private async Task MoveToGroupOf(long row, CancellationToken cancel)
+    /// <summary>The last group that starts at or before the row.</summary>
+    private int GroupOf(long row)
     {
-        // The last group that starts at or before the row.
         var found = Array.BinarySearch(_firstRows, row);
         var group = found >= 0 ? found : ~found - 1;
         if (group < 0 || row >= _firstRows[group] + _rows[group]) throw new InvalidOperationException($"shard has no row {row}");
+        return group;
+    }
+
+    /// <param name="end">The row after the range being read.</param>
+    /// <param name="then">The first row of the range read after it, if any (see <see cref="ReadAsync"/>).</param>
+    private async Task MoveToGroupOf(long row, long end, long? then, CancellationToken cancel)
+    {
+        var group = GroupOf(row);
         (_group, _groupFirstRow) = (group, _firstRows[group]);
         // One row group is decoded at a time (the shared texts are the cursor's): a read-ahead is awaited before the next decode.
         var ahead = _next is null ? default : await _next;
@@ -722,16 +737,18 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
             if (ahead.Cells is not null) _free.Push(ahead.Cells);
             (_groupRows, _cells) = await DecodeAsync(_group, _free.TryPop(out var into) ? into : null, cancel);
         }
-        if (_readAhead && _group + 1 < _rows.Length)
+        if (!_readAhead) return;
+        // The range's next group; after its last, the next range's, or (when that begins in this group, as in a file
+        // read in its order) the group after this.
+        var next = _firstRows[group] + _rows[group] < end ? group + 1 : then is { } first ? GroupOf(first) : -1;
+        if (next == group) next = group + 1 < _rows.Length ? group + 1 : -1;
+        if (next < 0) return;
+        var free = _free.TryPop(out var kept) ? kept : null;
+        _next = Task.Run(async () =>
         {
-            var next = _group + 1;
-            var into = _free.TryPop(out var free) ? free : null;
-            _next = Task.Run(async () =>
-            {
-                var (rows, cells) = await DecodeAsync(next, into, cancel);
-                return (next, rows, cells);
-            }, cancel);
-        }
+            var (rows, cells) = await DecodeAsync(next, free, cancel);
+            return (next, rows, cells);
+        }, cancel);
     }
 
     /// <param name="into">Cells of a group no longer used, decoded into where they are large enough.</param>
@@ -921,21 +938,32 @@ public static class ShardMerge
                 }
             }
 
+            // Parts come in the table's order, which is each file's order in a plan cut in that order, and not in one
+            // cut by name (a local run's): each file's cursor stays open until its last part, and reads ahead the
+            // part it will be asked for next.
+            var thenInFile = new long?[partList.Count];
+            var nextOfFile = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = partList.Count - 1; i >= 0; i--)
+            {
+                if (nextOfFile.TryGetValue(partList[i].Range.Path, out var next)) thenInFile[i] = partList[next].Range.FirstRow;
+                nextOfFile[partList[i].Range.Path] = i;
+            }
             var cursors = new Dictionary<string, ShardCursor<TRow>>(StringComparer.Ordinal);
             try
             {
-                foreach (var part in partList)
+                for (var i = 0; i < partList.Count; i++)
                 {
+                    var part = partList[i];
                     if (!cursors.TryGetValue(part.Range.Path, out var cursor))
-                    {
-                        // Parts of a plan come one after another: a file left is not come back to, so its
-                        // decoded row group is let go rather than held for every part of a large study.
-                        foreach (var left in cursors.Values) await left.DisposeAsync();
-                        cursors.Clear();
                         cursors[part.Range.Path] = cursor = await ShardCursor<TRow>.OpenAsync(part.Range.Path, shardColumns, cancel, readAhead: true, unread);
+                    if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel, thenInFile[i]));
+                    else await foreach (var batch in cursor.ReadAsync(part.Range, cancel, thenInFile[i])) await TakeAsync(part.Context, batch);
+                    // A file not come back to is let go, with its decoded row group, rather than held for every part of a large study.
+                    if (thenInFile[i] is null)
+                    {
+                        cursors.Remove(part.Range.Path);
+                        await cursor.DisposeAsync();
                     }
-                    if (wholeParts) await TakeAsync(part.Context, await cursor.ReadWholeAsync(part.Range, cancel));
-                    else await foreach (var batch in cursor.ReadAsync(part.Range, cancel)) await TakeAsync(part.Context, batch);
                 }
                 // As ParquetTableWriter: the last, partial group; one empty group when the table has no rows.
                 if (filled > 0 || groups == 0) await HandOver();

@@ -31,7 +31,7 @@ public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify
 
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true)
     {
-        // The adapters are read from their files and their patterns built on first use: here, beside the hashing,
+        // The adapters are read from their files and their patterns built on first use: here, before the parse,
         // rather than by the first parse worker while the others wait for it (about 40 ms, bench/NOTES.md).
         if (decode) _ = Decoders.TrackerDecoders.All;
         return new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
@@ -74,21 +74,26 @@ public static class PartParse
             var sensitive = new HashSet<SensitiveValue>();
             var repeated = new SharedText();
             // A part holding a capture that several workers read writes its shards beside them.
-            var writeBehind = context.WriteBehind || plan.CapturesOf(part).Any(c => context.WorkersFor(c.SizeBytes) > 1);
-            using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind))
+            var planned = plan.CapturesOf(part).ToList();
+            var writeBehind = context.WriteBehind || planned.Any(c => context.WorkersFor(c.SizeBytes) > 1);
+            // A plan made before hashing (a local run's) gives the captures in name order: emit reads each capture's
+            // rows by range, so each starts a row group of its own rather than a group being decoded for each capture in it.
+            var unhashed = planned.Any(c => c.CaptureId.Length == 0);
+            using var ids = new CaptureIdsAhead(plan.RawFolder, planned);
+            using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind, cutAtEnd: unhashed))
             {
-                foreach (var planned in plan.CapturesOf(part))
+                for (var k = 0; k < planned.Count; k++)
                 {
-                    var path = Path.Combine(plan.RawFolder, planned.RelativeName);
+                    var path = Path.Combine(plan.RawFolder, planned[k].RelativeName);
                     var size = new FileInfo(path) is { Exists: true } info ? info.Length
-                        : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
-                    if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
-                    var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
-                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, planned.CaptureId,
+                        : throw new FileNotFoundException($"{planned[k].RelativeName}: planned but not found at {path}", path);
+                    if (size != planned[k].SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned[k].SizeBytes}: plan the study again");
+                    var file = new CaptureFile(path, planned[k].RelativeName, planned[k].RelativeName.Split('/')[0], size);
+                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, ids.Of(k),
                         context.WorkersFor(size));
                     sensitive.UnionWith(outcome.Sensitive);
                     captures.Add(PartCapture.From(outcome, repeated));
-                    advanced?.Invoke(planned.RelativeName);
+                    advanced?.Invoke(planned[k].RelativeName);
                 }
             }
             var record = new PartRecord(plan.PlanId, part, captures,
@@ -145,6 +150,60 @@ public static class PartParse
         var unread = plan.Captures.Where(c => !outcomes.ContainsKey(c.RelativeName)).Select(c => c.RelativeName).ToList();
         if (unread.Count > 0) throw new InvalidDataException($"the parts in {folders.Root} do not hold {unread.Count} planned capture(s), first {unread[0]}");
         return (outcomes, sensitive);
+    }
+}
+
+/// <summary>
+/// The capture ids of a part's captures, in its order: taken from the plan, or, for a plan made before hashing, hashed
+/// a few captures ahead of the one being read, on the thread pool. The hashing then runs beside the reading (on the
+/// core a run of one job leaves idle) rather than before the whole study's first capture is read.
+/// </summary>
+internal sealed class CaptureIdsAhead : IDisposable
+{
+    /// <summary>Captures hashed ahead of the one being read: enough to keep the hashing ahead of small captures.</summary>
+    private const int Lead = 4;
+
+    private readonly string _rawFolder;
+    private readonly IReadOnlyList<PlannedCapture> _planned;
+    private readonly Task<string>?[] _hashing;
+    private int _started;
+
+    public CaptureIdsAhead(string rawFolder, IReadOnlyList<PlannedCapture> planned)
+    {
+        _rawFolder = rawFolder;
+        _planned = planned;
+        _hashing = new Task<string>?[planned.Count];
+        StartUpTo(Lead);
+    }
+
+    /// <summary>The id of the part's capture <paramref name="index"/>, asked for in order; a failure to hash it surfaces here.</summary>
+    public string Of(int index)
+    {
+        StartUpTo(index + 1 + Lead);
+        if (_planned[index].CaptureId.Length > 0) return _planned[index].CaptureId;
+        var id = _hashing[index]!.GetAwaiter().GetResult();
+        _hashing[index] = null;
+        return id;
+    }
+
+    private void StartUpTo(int end)
+    {
+        for (; _started < Math.Min(end, _planned.Count); _started++)
+        {
+            if (_planned[_started].CaptureId.Length > 0) continue;
+            var path = Path.Combine(_rawFolder, _planned[_started].RelativeName);
+            _hashing[_started] = Task.Run(() => FileHash.Sha256Hex(path));
+        }
+    }
+
+    /// <summary>A part that failed leaves no hashing running behind it.</summary>
+    public void Dispose()
+    {
+        foreach (var hashing in _hashing)
+        {
+            try { hashing?.Wait(); }
+            catch (AggregateException) { }
+        }
     }
 }
 

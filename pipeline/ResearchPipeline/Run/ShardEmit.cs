@@ -69,7 +69,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
     public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
         IPublishedTextCheck? check = null, Action? aggregated = null)
     {
-        await using var exchangeFacts = new ExchangeFactsReader();
+        await using var exchangeFacts = new ExchangeFactsReader(captures.Where(c => c.Capture.PrimaryInSession && c.Shards?.Payloads is not null));
         var keyPaths = new BoundedMemo<(string, bool)>(k => (pseudonymiser.Text(k)!, Pseudonymiser.NamesIdentifier(k!)));
         // Values recur too (a device's IDs, an app's version, flags) and are pseudonymised one of two ways;
         // long ones (bodies sent as a value) rarely repeat and are not kept.
@@ -164,6 +164,9 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
         private static readonly IReadOnlyList<TableColumn<ExchangeRow>> Columns =
             ShardTables.Exchanges.Where(c => c.Name is "exchange_id" or "sdk" or "host" or ShardTables.TimeTicks).ToList();
         private readonly Dictionary<string, ShardCursor<ExchangeRow>> _cursors = new(StringComparer.Ordinal);
+        // The last capture whose exchanges are read from each file: a file is let go once it is done with, whichever
+        // order the parts' files come in.
+        private readonly Dictionary<string, CaptureOutcome> _lastReader;
         private CaptureOutcome? _capture;
         private IAsyncEnumerator<CellBatch>? _windows;
         private CellBatch? _window;
@@ -172,22 +175,24 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
         private CellBatch? _foundIn;
         private int _foundAt;
 
+        /// <param name="readers">The captures whose exchanges will be read, in the order they will be started.</param>
+        public ExchangeFactsReader(IEnumerable<CaptureOutcome> readers) =>
+            _lastReader = readers.Where(c => c.Shards?.Exchanges is not null).GroupBy(c => c.Shards!.Exchanges!.Path, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+
         // The transform runs on the merge's own thread and the cursors' streams block: these calls complete
         // before they return.
         public void Start(CaptureOutcome capture, CancellationToken cancel)
         {
             _windows?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (_capture?.Shards?.Exchanges is { } before && _lastReader.TryGetValue(before.Path, out var last) && ReferenceEquals(last, _capture)
+                && _cursors.Remove(before.Path, out var done))
+                done.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _capture = capture;
             _windows = null;
             _window = null;
             _foundIn = null;
             if (capture.Shards?.Exchanges is not { } range) return;
-            // Captures come part after part: a part's file is done with once the next part's begins.
-            foreach (var done in _cursors.Keys.Where(p => p != range.Path).ToList())
-            {
-                _cursors[done].DisposeAsync().AsTask().GetAwaiter().GetResult();
-                _cursors.Remove(done);
-            }
             if (!_cursors.TryGetValue(range.Path, out var cursor))
                 _cursors[range.Path] = cursor = ShardCursor<ExchangeRow>.OpenAsync(range.Path, Columns, cancel).GetAwaiter().GetResult();
             _windows = cursor.ReadAsync(range, cancel).GetAsyncEnumerator(cancel);

@@ -86,18 +86,17 @@ public sealed class StudyRunner(IProgressSink progress)
     private async Task<(StudyPlan Plan, PartFolders Folders, PartRecord?[] Records, Task<EnrichmentReference?> Reference)> ParseAsync(
         RunOptions options, IReadOnlyList<CaptureFile> files, string shardFolder, CancellationToken cancel)
     {
-        // The readers, catalogues and device searches the parse needs are made beside the hashing, which reads files.
-        var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
         Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
         try
         {
-            var plan = Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
-            // Needs nothing from the captures, and nothing until enrich: loaded after the hashing, which takes both
-            // cores, on the core the parse stage leaves idle (or beside it).
+            // The captures are hashed as they are read, a few ahead (PartParse), not all before the first is read.
+            var plan = StudyPlan.InNameOrder(options.RawFolder, files, LocalParts(options.Jobs), options.Limits.MaxBodyBytes);
+            // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
+            var parseContext = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly);
             var folders = new PartFolders(shardFolder);
             // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-            var context = (await parseContext) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
+            var context = parseContext with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
             progress.StageStarted("parse", files.Count);
             // Each part's record stays in hand for emit, which would otherwise read back what was just written.
             var records = new PartRecord?[plan.Parts];

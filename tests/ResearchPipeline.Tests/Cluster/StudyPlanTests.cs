@@ -1,3 +1,4 @@
+using ResearchPipeline.Dataset;
 using ResearchPipeline.Cli;
 using ResearchPipeline.Captures;
 using ResearchPipeline.Run;
@@ -37,6 +38,39 @@ public class StudyPlanTests
         Assert.That(many.Parts, Is.EqualTo(files.Count), "no empty part: a part per capture at most");
         Assert.That(many.PlanId, Is.Not.EqualTo(plan.PlanId));
         Assert.That(StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
+    }
+
+    [Test]
+    public async Task A_local_plan_is_cut_in_name_order_before_hashing_and_its_parts_hash_each_capture_as_they_read_it()
+    {
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyPlan.InNameOrder(DemonstrationCorpus.Raw, files, parts: 3, ReadLimits.Default.MaxBodyBytes);
+        var total = files.Sum(f => f.SizeBytes);
+        var largest = files.Max(f => f.SizeBytes);
+        Assert.Multiple(() =>
+        {
+            Assert.That(plan.Captures.Select(c => c.RelativeName), Is.EqualTo(files.Select(f => f.RelativeName).Order(StringComparer.Ordinal)), "name order");
+            Assert.That(plan.Captures.Select(c => c.CaptureId), Has.All.Empty, "nothing hashed yet");
+            Assert.That(plan.Captures.Select(c => c.Part), Is.Ordered, "each part a run of the order");
+            Assert.That(Enumerable.Range(0, 3).Select(plan.BytesOf), Has.All.GreaterThan(0).And.All.LessThanOrEqualTo(total / 3 + largest), "balanced by bytes");
+        });
+
+        var folders = new PartFolders(TestFiles.NewTempFolder("unhashed"));
+        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
+        var records = new PartRecord?[plan.Parts];
+        for (var part = 0; part < plan.Parts; part++) PartParse.Run(plan, part, folders, context, written: r => records[r.Part] = r);
+        var read = records.SelectMany(r => r!.Captures).ToList();
+        var sha256 = files.ToDictionary(f => f.RelativeName, f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f.FullPath))));
+        Assert.That(read.Select(c => c.Capture.FileName), Is.EqualTo(plan.Captures.Select(c => c.RelativeName)), "read in the plan's order");
+        Assert.That(read.Select(c => c.Capture.CaptureId), Is.EqualTo(read.Select(c => sha256[c.Capture.FileName])), "each capture's id is its file's sha256");
+
+        // Emit reads these captures in the table's order, by range: each capture's rows start a row group of their own.
+        for (var part = 0; part < plan.Parts; part++)
+        {
+            var ranges = records[part]!.Captures.Select(c => c.Payloads).OfType<PartRange>().ToList();
+            await using var cursor = await ShardCursor<PayloadFieldRow>.OpenAsync(Path.Combine(folders.Of(part), ranges[0].File), ShardTables.PayloadFields, default);
+            Assert.That(ranges.Select(r => cursor.StartsGroup(r.FirstRow)), Has.All.True, $"part {part}");
+        }
     }
 
     [Test]

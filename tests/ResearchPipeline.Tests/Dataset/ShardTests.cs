@@ -15,10 +15,13 @@ public class ShardTests
 {
     /// <param name="overlap">Row groups encoded on another thread while the next is filled, as a run with more than one job does.</param>
     /// <param name="heldRows">Rows a spool holds for order in memory; fewer than a packet capture waits with, so the rest go to its file.</param>
-    [TestCase(false, Shards.HeldRows)]
-    [TestCase(true, Shards.HeldRows)]
-    [TestCase(false, 5)]
-    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once(bool overlap, int heldRows)
+    /// <param name="inNameOrder">The workers take the captures in name order, as a local run's plan cuts them, and emit reads them by range in the table's order.</param>
+    [TestCase(false, Shards.HeldRows, false)]
+    [TestCase(true, Shards.HeldRows, false)]
+    [TestCase(false, 5, false)]
+    [TestCase(true, Shards.HeldRows, true)]
+    [TestCase(false, 5, true)]
+    public async Task Tables_merged_from_shards_are_the_bytes_of_the_tables_written_from_all_rows_at_once(bool overlap, int heldRows, bool inNameOrder)
     {
         // The demonstration study (HAR, flows and pcapng of the same sessions, known device values) and a
         // shared pcap; packet captures give their rows out of order, HAR and flow files in order.
@@ -33,12 +36,23 @@ public class ShardTests
 
         var whole = files.Select(f => CaptureParse.Run(f, apps, formats, ReadLimits.Default, identify)).ToList();
 
-        // Two workers taking the captures in turn, in the captures table's order, with a row group every 7 rows.
-        var order = Enumerable.Range(0, files.Count)
+        // Two workers taking the captures in turn, in the captures table's order (or by name), with a row group every 7 rows.
+        var tableOrder = Enumerable.Range(0, files.Count)
             .OrderBy(i => whole[i].Capture.CaptureId, StringComparer.Ordinal).ThenBy(i => whole[i].Capture.FileName, StringComparer.Ordinal).ToList();
-        var spools = new[] { new CaptureSpool(folder, 1, chunkRows: 7, heldRows: heldRows), new CaptureSpool(folder, 2, chunkRows: 7, heldRows: heldRows) };
+        var order = inNameOrder ? Enumerable.Range(0, files.Count).OrderBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList() : tableOrder;
+        var spools = new[] { 1, 2 }.Select(w => new CaptureSpool(folder, $"worker-{w}", chunkRows: 7, heldRows: heldRows, cutAtEnd: inNameOrder)).ToArray();
         var sharded = order.Select((i, n) => CaptureParse.Run(files[i], apps, formats, ReadLimits.Default, identify, spool: spools[n % 2])).ToList();
         foreach (var spool in spools) spool.Dispose();
+        // Emit is given the captures in the table's order, whichever order they were written in.
+        var byName = sharded.ToDictionary(o => o.Capture.FileName, StringComparer.Ordinal);
+        sharded = tableOrder.Select(i => byName[files[i].RelativeName]).ToList();
+        // Where each capture's payload rows begin in its worker's file: at a row group's start, or not.
+        var startsGroup = new List<bool>();
+        foreach (var spool in spools)
+        {
+            await using var cursor = await ShardCursor<PayloadFieldRow>.OpenAsync(spool.Payloads.Path, ShardTables.PayloadFields, default);
+            startsGroup.AddRange(sharded.Select(o => o.Shards?.Payloads).OfType<ShardRange>().Where(r => r.Path == spool.Payloads.Path).Select(r => cursor.StartsGroup(r.FirstRow)));
+        }
         var tableSpools = spools.SelectMany(s => new (int MostHeld, long Spilled)[] { (s.Exchanges.MostRowsHeld, s.Exchanges.RowsSpilled),
             (s.Payloads.MostRowsHeld, s.Payloads.RowsSpilled), (s.Matches.MostRowsHeld, s.Matches.RowsSpilled) }).ToList();
 
@@ -98,6 +112,12 @@ public class ShardTests
             Assert.That(payloads, Has.Count.GreaterThan(1000));
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
+            if (inNameOrder)
+            {
+                Assert.That(order, Is.Not.EqualTo(tableOrder), "written in another order than read");
+                Assert.That(startsGroup, Has.Count.GreaterThan(10).And.All.True, "each capture's rows start a row group of their own");
+            }
+            else Assert.That(startsGroup, Has.Some.False, "a group holds the end of one capture and the start of the next");
             Assert.That(rowsWhenAggregated, Is.EqualTo(payloads.Count), "the aggregates are told once, when every row has been aggregated");
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
             // The packet captures' rows waited for order; with a small limit most of them waited on disk.
