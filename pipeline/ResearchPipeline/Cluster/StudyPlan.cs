@@ -8,14 +8,14 @@ using ResearchPipeline.Study;
 namespace ResearchPipeline.Cluster;
 
 /// <summary>One capture of a plan: what it is (by content), how large, and which part reads it.</summary>
-/// <param name="CaptureId">The file's sha256; empty in a plan made before hashing (<see cref="StudyPlan.InNameOrder"/>).</param>
+/// <param name="CaptureId">The file's sha256; empty in a plan made before hashing (<see cref="StudyPlan.BeforeHashing"/>).</param>
 public sealed record PlannedCapture(string RelativeName, string CaptureId, long SizeBytes, int Part);
 
 /// <summary>
 /// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
 /// them each part reads, and what a part needs to read them. Made once, and every Slurm array task given a part
 /// of it. Parts are contiguous in table order, so each part's shards are in table order and emit reads the parts
-/// one after another, each front to back. A local run cuts its captures in name order instead (<see cref="InNameOrder"/>).
+/// one after another, each front to back. A local run cuts its captures before they are hashed (<see cref="BeforeHashing"/>).
 /// </summary>
 public sealed record StudyPlan
 {
@@ -66,15 +66,18 @@ public sealed record StudyPlan
     }
 
     /// <summary>
-    /// A plan of one process's run, made before any capture is hashed: the captures in name order, cut as
-    /// <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The part that
-    /// reads a capture hashes it just ahead of reading it, on a core the reading leaves idle, rather than the whole
-    /// study being hashed before the first capture is read. Its parts are not in the captures table's order, so emit
-    /// finds each capture's rows by their range; a Slurm study, whose tasks share a plan on disk, is planned by
+    /// A plan of one process's run, made before any capture is hashed: the captures in the order of their names'
+    /// sha256, cut as <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The
+    /// part that reads a capture hashes it just ahead of reading it, on a core the reading leaves idle, rather than the
+    /// whole study being hashed before the first capture is read. The names' hashes mix the study's folders and
+    /// formats across the parts as the contents' do (in name order, a packet capture's slower bytes would gather in a
+    /// few parts, and a job would be left with them at the end). Its parts are not in the captures table's order, so
+    /// emit finds each capture's rows by their range; a Slurm study, whose tasks share a plan on disk, is planned by
     /// <see cref="Make"/>.
     /// </summary>
-    public static StudyPlan InNameOrder(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes) =>
-        Cut(rawFolder, files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).Select(f => (f, "")).ToList(), parts, maxBodyBytes);
+    public static StudyPlan BeforeHashing(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes) =>
+        Cut(rawFolder, files.Select(f => (File: f, Mixed: Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(f.RelativeName)))))
+            .OrderBy(f => f.Mixed, StringComparer.Ordinal).ThenBy(f => f.File.RelativeName, StringComparer.Ordinal).Select(f => (f.File, "")).ToList(), parts, maxBodyBytes);
 
     private static StudyPlan Cut(string rawFolder, IReadOnlyList<(CaptureFile File, string CaptureId)> order, int parts, long maxBodyBytes)
     {

@@ -90,7 +90,7 @@ public sealed class StudyRunner(IProgressSink progress)
         try
         {
             // The captures are hashed as they are read, a few ahead (PartParse), not all before the first is read.
-            var plan = StudyPlan.InNameOrder(options.RawFolder, files, LocalParts(options.Jobs), options.Limits.MaxBodyBytes);
+            var plan = StudyPlan.BeforeHashing(options.RawFolder, files, LocalParts(options.Jobs), options.Limits.MaxBodyBytes);
             // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             var parseContext = ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly);
