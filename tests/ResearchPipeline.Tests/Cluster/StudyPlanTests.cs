@@ -41,7 +41,7 @@ public class StudyPlanTests
     }
 
     [Test]
-    public async Task A_local_plan_is_cut_before_hashing_with_formats_mixed_and_its_parts_hash_each_capture_as_they_read_it()
+    public async Task A_local_plan_is_cut_in_name_order_before_hashing_and_its_parts_hash_each_capture_as_they_read_it()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
         var plan = StudyPlan.BeforeHashing(DemonstrationCorpus.Raw, files, parts: 3, ReadLimits.Default.MaxBodyBytes);
@@ -49,7 +49,7 @@ public class StudyPlanTests
         var largest = files.Max(f => f.SizeBytes);
         Assert.Multiple(() =>
         {
-            Assert.That(plan.Captures.Select(c => c.RelativeName), Is.EquivalentTo(files.Select(f => f.RelativeName)), "every capture once");
+            Assert.That(plan.Captures.Select(c => c.RelativeName), Is.EqualTo(files.Select(f => f.RelativeName).Order(StringComparer.Ordinal)), "name order: an app's captures one after another");
             Assert.That(plan.Captures.Select(c => c.CaptureId), Has.All.Empty, "nothing hashed yet");
             Assert.That(plan.Captures.Select(c => c.Part), Is.Ordered, "each part a run of the order");
             Assert.That(Enumerable.Range(0, 3).Select(plan.BytesOf), Has.All.GreaterThan(0).And.All.LessThanOrEqualTo(total / 3 + largest), "balanced by bytes");
@@ -71,25 +71,6 @@ public class StudyPlanTests
             await using var cursor = await ShardCursor<PayloadFieldRow>.OpenAsync(Path.Combine(folders.Of(part), ranges[0].File), ShardTables.PayloadFields, default);
             Assert.That(ranges.Select(r => cursor.StartsGroup(r.FirstRow)), Has.All.True, $"part {part}");
         }
-    }
-
-    [Test]
-    public void A_local_plan_mixes_the_folders_of_a_study_across_its_parts()
-    {
-        // A study whose first folders hold packet captures and whose last hold HARs, of equal sizes: cut in name order,
-        // the first parts would be all packet captures (slower per byte) and the last all HARs.
-        var files = Enumerable.Range(0, 40).Select(i => i < 20
-            ? new CaptureFile($"/study/a-lab-{i:D2}/capture.pcapng", $"a-lab-{i:D2}/capture.pcapng", $"a-lab-{i:D2}", 1000)
-            : new CaptureFile($"/study/b-app-{i:D2}/session.har", $"b-app-{i:D2}/session.har", $"b-app-{i:D2}", 1000)).ToList();
-        var plan = StudyPlan.BeforeHashing("/study", files, parts: 4, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
-        var packetShare = Enumerable.Range(0, 4).Select(p => plan.CapturesOf(p).Count(c => c.RelativeName.EndsWith(".pcapng", StringComparison.Ordinal)) / (double)plan.CapturesOf(p).Count()).ToList();
-        Assert.Multiple(() =>
-        {
-            Assert.That(Enumerable.Range(0, 4).Select(p => plan.CapturesOf(p).Count()), Has.All.EqualTo(10), "equal bytes, equal parts");
-            Assert.That(packetShare, Has.All.InRange(0.2, 0.8), "each part holds both kinds");
-            Assert.That(StudyPlan.BeforeHashing("/study", files.AsEnumerable().Reverse().ToList(), parts: 4, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).Captures,
-                Is.EqualTo(plan.Captures), "the same cut whatever order the files were found in");
-        });
     }
 
     [Test]
