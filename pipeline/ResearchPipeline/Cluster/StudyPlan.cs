@@ -13,9 +13,10 @@ public sealed record PlannedCapture(string RelativeName, string CaptureId, long 
 
 /// <summary>
 /// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
-/// them each part reads, and what a part needs to read them. Made once, and every Slurm array task given a part
-/// of it. Parts are contiguous in table order, so each part's shards are in table order and emit reads the parts
-/// one after another, each front to back. A local run of one job reads its captures in name order, hashing them as it goes (<see cref="BeforeHashing"/>).
+/// them each part reads, and what a part needs to read them. Made once; a local worker and a Slurm array task are
+/// both given a part of it. Parts are contiguous in table order, so each part's shards are in table order and emit
+/// reads the parts one after another, each front to back. A local run of one job reads its captures in name order
+/// instead, hashing them as it goes (<see cref="BeforeHashing"/>).
 /// </summary>
 public sealed record StudyPlan
 {

@@ -938,9 +938,9 @@ public static class ShardMerge
                 }
             }
 
-            // Parts come in the table's order, which is each file's order in a plan cut in that order, and not in one
-            // cut by name (a local run's): each file's cursor stays open until its last part, and reads ahead the
-            // part it will be asked for next.
+            // Parts come in the table's order: each file's own order in a plan cut in that order, not in one cut by name
+            // (a local run of one job's). Each file's cursor stays open until its last part, and reads ahead the part it
+            // will be asked for next.
             var thenInFile = new long?[partList.Count];
             var nextOfFile = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = partList.Count - 1; i >= 0; i--)

@@ -76,8 +76,9 @@ public static class PartParse
             // A part holding a capture that several workers read writes its shards beside them.
             var planned = plan.CapturesOf(part).ToList();
             var writeBehind = context.WriteBehind || planned.Any(c => context.WorkersFor(c.SizeBytes) > 1);
-            // A plan made before hashing (a local run's) is not in the table's order: emit reads each capture's
-            // rows by range, so each starts a row group of its own rather than a group being decoded for each capture in it.
+            // A plan made before hashing (a local run of one job's) is not in the table's order: emit reads each
+            // capture's rows by range, so each starts a row group of its own rather than a group being decoded for
+            // each capture in it.
             var unhashed = planned.Any(c => c.CaptureId.Length == 0);
             using var ids = new CaptureIdsAhead(plan.RawFolder, planned);
             using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind, cutAtEnd: unhashed))
