@@ -15,8 +15,8 @@ public sealed record PlannedCapture(string RelativeName, string CaptureId, long 
 /// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
 /// them each part reads, and what a part needs to read them. Made once; a local worker and a Slurm array task are
 /// both given a part of it. Parts are contiguous in table order, so each part's shards are in table order and emit
-/// reads the parts one after another, each front to back. A local run of one job reads its captures in name order
-/// instead, hashing them as it goes (<see cref="BeforeHashing"/>).
+/// reads the parts one after another, each front to back. A local run reads its captures in name order instead,
+/// hashing them as it goes (<see cref="BeforeHashing"/>).
 /// </summary>
 public sealed record StudyPlan
 {
@@ -67,15 +67,16 @@ public sealed record StudyPlan
     }
 
     /// <summary>
-    /// The plan of a local run of one job, made before any capture is hashed: the captures in name order, cut as
-    /// <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The part that
-    /// reads a capture hashes it just ahead of reading it, on a core the reading leaves idle, rather than the whole
-    /// study being hashed before the first capture is read. In name order an app's captures are read one after
-    /// another, and the texts they repeat (hosts, headers, SDK parameters) are still at hand from the capture before:
-    /// over the bench's HARs at -j1, the parse stage took 0.87x the time it took in the order of the names' hashes, and
-    /// the whole run 0.92x (bench/NOTES.md). Its captures are not in the captures table's order, so emit finds each
-    /// capture's rows by their range. Runs of several jobs, and Slurm studies, are planned by <see cref="Make"/>: parts
-    /// cut in name order can gather a study's slower captures in a few parts, which one job is then left reading alone.
+    /// The plan of a local run, made before any capture is hashed: the captures in name order, cut as
+    /// <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The run's jobs take
+    /// the captures from one queue in this order, a capture at a time, each into a part of its own (so a part holds
+    /// whichever captures its job took, not the run the cut gives it), and each capture is hashed a few ahead of its
+    /// reading rather than the whole study before the first is read. In name order an app's captures are read one
+    /// after another, and its device's search tables and the texts it repeats are still in the caches from the
+    /// capture before: over the bench's HARs at -j1, the parse stage took 0.87x the time it took in the order of the
+    /// names' hashes, and the whole run 0.92x (bench/NOTES.md). Its captures are not in the captures table's order, so
+    /// emit finds each capture's rows by their range. Slurm studies, whose tasks share a plan on disk, are planned by
+    /// <see cref="Make"/>.
     /// </summary>
     public static StudyPlan BeforeHashing(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes) =>
         Cut(rawFolder, files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).Select(f => (f, "")).ToList(), parts, maxBodyBytes);

@@ -939,8 +939,8 @@ public static class ShardMerge
             }
 
             // Parts come in the table's order: each file's own order in a plan cut in that order, not in one cut by name
-            // (a local run of one job's). Each file's cursor stays open until its last part, and reads ahead the part it
-            // will be asked for next.
+            // (a local run's). Each file's cursor stays open until its last part, and reads ahead the part it will be
+            // asked for next.
             var thenInFile = new long?[partList.Count];
             var nextOfFile = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = partList.Count - 1; i >= 0; i--)

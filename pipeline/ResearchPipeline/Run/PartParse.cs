@@ -59,7 +59,12 @@ public static class PartParse
 
     /// <returns>False when the part was already written for this plan (a requeued or repeated task): it is kept as it is.</returns>
     /// <param name="written">Given the part's record once the part is in place, for a caller that emits in the same process (see <see cref="Load"/>).</param>
-    public static bool Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null, Action<PartRecord>? written = null)
+    /// <param name="shared">
+    /// The captures to read, taken one at a time from a queue the run's workers share (a local run of several jobs),
+    /// rather than the part's own captures of the plan: the part holds whichever captures this worker took.
+    /// </param>
+    public static bool Run(StudyPlan plan, int part, PartFolders folders, ParseContext context, Action<string>? advanced = null, Action<PartRecord>? written = null,
+        CaptureQueue? shared = null)
     {
         if (part < 0 || part >= plan.Parts) throw new ArgumentOutOfRangeException(nameof(part), $"part {part}: the plan has parts 0 to {plan.Parts - 1}");
         if (folders.IsDone(plan, part)) return false;
@@ -73,29 +78,33 @@ public static class PartParse
             var captures = new List<PartCapture>();
             var sensitive = new HashSet<SensitiveValue>();
             var repeated = new SharedText();
-            // A part holding a capture that several workers read writes its shards beside them.
-            var planned = plan.CapturesOf(part).ToList();
-            var writeBehind = context.WriteBehind || planned.Any(c => context.WorkersFor(c.SizeBytes) > 1);
-            // A plan made before hashing (a local run of one job's) is not in the table's order: emit reads each
-            // capture's rows by range, so each starts a row group of its own rather than a group being decoded for
-            // each capture in it.
-            var unhashed = planned.Any(c => c.CaptureId.Length == 0);
-            using var ids = new CaptureIdsAhead(plan.RawFolder, planned);
-            using (var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind, cutAtEnd: unhashed))
+            var queue = shared ?? new CaptureQueue(plan.RawFolder, plan.CapturesOf(part).ToList());
+            try
             {
-                for (var k = 0; k < planned.Count; k++)
+                // A part holding a capture that several workers read writes its shards beside them.
+                var writeBehind = context.WriteBehind || queue.Planned.Any(c => context.WorkersFor(c.SizeBytes) > 1);
+                // A plan made before hashing (a local run's) is not in the table's order: emit reads each capture's rows
+                // by range, so each starts a row group of its own rather than a group being decoded for each capture in it.
+                var unhashed = queue.Planned.Any(c => c.CaptureId.Length == 0);
+                using var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind, cutAtEnd: unhashed);
+                while (queue.TryTake(out var k))
                 {
-                    var path = Path.Combine(plan.RawFolder, planned[k].RelativeName);
+                    var planned = queue.Planned[k];
+                    var path = Path.Combine(plan.RawFolder, planned.RelativeName);
                     var size = new FileInfo(path) is { Exists: true } info ? info.Length
-                        : throw new FileNotFoundException($"{planned[k].RelativeName}: planned but not found at {path}", path);
-                    if (size != planned[k].SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned[k].SizeBytes}: plan the study again");
-                    var file = new CaptureFile(path, planned[k].RelativeName, planned[k].RelativeName.Split('/')[0], size);
-                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, ids.Of(k),
+                        : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
+                    if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
+                    var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
+                    var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, queue.IdOf(k),
                         context.WorkersFor(size));
                     sensitive.UnionWith(outcome.Sensitive);
                     captures.Add(PartCapture.From(outcome, repeated));
-                    advanced?.Invoke(planned[k].RelativeName);
+                    advanced?.Invoke(planned.RelativeName);
                 }
+            }
+            finally
+            {
+                if (shared is null) queue.Dispose();
             }
             var record = new PartRecord(plan.PlanId, part, captures,
                 sensitive.OrderBy(s => s.Kind).ThenBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Value, StringComparer.Ordinal).ToList());
@@ -155,52 +164,73 @@ public static class PartParse
 }
 
 /// <summary>
-/// The capture ids of a part's captures, in its order: taken from the plan, or, for a plan made before hashing, hashed
-/// a few captures ahead of the one being read, on the thread pool. The hashing then runs beside the reading (on the
-/// core a run of one job leaves idle) rather than before the whole study's first capture is read.
+/// Captures to read, handed out in order, one at a time, to one worker or to several that share them, with their ids:
+/// taken from the plan, or, for a plan made before hashing, hashed a few captures ahead of the last one handed out, on
+/// the thread pool. The hashing then runs beside the reading (on the core a run of one job leaves idle) rather than
+/// before the whole study's first capture is read.
 /// </summary>
-internal sealed class CaptureIdsAhead : IDisposable
+public sealed class CaptureQueue : IDisposable
 {
-    /// <summary>Captures hashed ahead of the one being read: enough to keep the hashing ahead of small captures.</summary>
-    private const int Lead = 4;
+    /// <summary>Captures hashed ahead of those being read, per worker: enough to keep the hashing ahead of small captures.</summary>
+    private const int LeadPerWorker = 4;
 
+    private readonly object _gate = new();
     private readonly string _rawFolder;
-    private readonly IReadOnlyList<PlannedCapture> _planned;
+    private readonly int _lead;
     private readonly Task<string>?[] _hashing;
     private int _started;
+    private int _taken = -1;
 
-    public CaptureIdsAhead(string rawFolder, IReadOnlyList<PlannedCapture> planned)
+    /// <param name="workers">Workers taking captures from the queue at once.</param>
+    public CaptureQueue(string rawFolder, IReadOnlyList<PlannedCapture> planned, int workers = 1)
     {
         _rawFolder = rawFolder;
-        _planned = planned;
+        Planned = planned;
+        _lead = LeadPerWorker * Math.Max(1, workers);
         _hashing = new Task<string>?[planned.Count];
-        StartUpTo(Lead);
+        StartUpTo(_lead);
     }
 
-    /// <summary>The id of the part's capture <paramref name="index"/>, asked for in order; a failure to hash it surfaces here.</summary>
-    public string Of(int index)
+    /// <summary>The captures, in the order they are handed out.</summary>
+    public IReadOnlyList<PlannedCapture> Planned { get; }
+
+    /// <summary>The next capture not yet handed out, by its place in <see cref="Planned"/>; false once every one has been.</summary>
+    public bool TryTake(out int index)
     {
-        StartUpTo(index + 1 + Lead);
-        if (_planned[index].CaptureId.Length > 0) return _planned[index].CaptureId;
-        var id = _hashing[index]!.GetAwaiter().GetResult();
-        _hashing[index] = null;
-        return id;
+        index = Interlocked.Increment(ref _taken);
+        if (index >= Planned.Count) return false;
+        StartUpTo(index + 1 + _lead);
+        return true;
+    }
+
+    /// <summary>The id of a capture handed out; a failure to hash it surfaces here.</summary>
+    public string IdOf(int index)
+    {
+        if (Planned[index].CaptureId.Length > 0) return Planned[index].CaptureId;
+        Task<string> hashing;
+        lock (_gate) hashing = _hashing[index]!;
+        return hashing.GetAwaiter().GetResult();
     }
 
     private void StartUpTo(int end)
     {
-        for (; _started < Math.Min(end, _planned.Count); _started++)
+        lock (_gate)
         {
-            if (_planned[_started].CaptureId.Length > 0) continue;
-            var path = Path.Combine(_rawFolder, _planned[_started].RelativeName);
-            _hashing[_started] = Task.Run(() => FileHash.Sha256Hex(path));
+            for (; _started < Math.Min(end, Planned.Count); _started++)
+            {
+                if (Planned[_started].CaptureId.Length > 0) continue;
+                var path = Path.Combine(_rawFolder, Planned[_started].RelativeName);
+                _hashing[_started] = Task.Run(() => FileHash.Sha256Hex(path));
+            }
         }
     }
 
-    /// <summary>A part that failed leaves no hashing running behind it.</summary>
+    /// <summary>A run that failed leaves no hashing running behind it.</summary>
     public void Dispose()
     {
-        foreach (var hashing in _hashing)
+        Task<string>?[] started;
+        lock (_gate) started = [.. _hashing];
+        foreach (var hashing in started)
         {
             try { hashing?.Wait(); }
             catch (AggregateException) { }

@@ -89,25 +89,28 @@ public sealed class StudyRunner(IProgressSink progress)
         Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
         try
         {
-            // One job reads the captures in name order, each hashed a few ahead of its reading (PartParse) on the core the
-            // reading leaves idle, rather than all hashed first. Several jobs take parts cut in the captures table's order,
-            // as a Slurm run does: parts cut in name order gather a study's slower captures (a lab's packet captures) in a
-            // few parts, and one job was left reading them alone (the bench's 1 GB corpus at -j2: 1.10x the time).
-            // The readers, catalogues and device searches the parse needs are made beside the plan (its hashing reads files).
+            // The captures are read in name order, each hashed a few ahead of its reading on the thread pool (the
+            // CaptureQueue), rather than all hashed before the first is read: an app's captures one after another parse
+            // faster than in the table's (content) order, its device's search tables and repeated texts still in the
+            // caches (bench/NOTES.md). Several jobs take the captures from one queue, a capture at a time, each writing
+            // its own part: parts cut beforehand in name order gathered a study's slower captures (a lab's packet
+            // captures) in a few parts, and one job was left reading them alone (the bench's 1 GB corpus at -j2: 1.10x the time).
             var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
-            var plan = options.Jobs <= 1
-                ? StudyPlan.BeforeHashing(options.RawFolder, files, LocalParts(options.Jobs), options.Limits.MaxBodyBytes)
-                : Plan(options.RawFolder, files, LocalParts(options.Jobs), options.Jobs, options.Limits.MaxBodyBytes, cancel);
+            var jobs = Math.Max(1, options.Jobs);
+            var plan = StudyPlan.BeforeHashing(options.RawFolder, files, jobs, options.Limits.MaxBodyBytes);
             // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             var folders = new PartFolders(shardFolder);
-            // The local workers are the parts of a plan cut for them: a Slurm array task runs the same part code.
-            var context = (await parseContext) with { Workers = Math.Max(1, options.Jobs), WriteBehind = options.Jobs <= 1 };
+            // A Slurm array task runs the same part code, on a part of a plan cut beforehand.
+            var context = (await parseContext) with { Workers = jobs, WriteBehind = jobs <= 1 };
             progress.StageStarted("parse", files.Count);
             // Each part's record stays in hand for emit, which would otherwise read back what was just written.
             var records = new PartRecord?[plan.Parts];
-            Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancel },
-                part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record));
+            using (var queue = new CaptureQueue(plan.RawFolder, plan.Captures, plan.Parts))
+            {
+                Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = plan.Parts, CancellationToken = cancel },
+                    part => PartParse.Run(plan, part, folders, context, name => progress.Advanced("parse", name), record => records[part] = record, queue));
+            }
             progress.StageFinished("parse");
             return (plan, folders, records, reference);
         }
@@ -120,20 +123,13 @@ public sealed class StudyRunner(IProgressSink progress)
     }
 
     /// <summary>
-    /// Parts of a local run: with several jobs, a few per job, taken by whichever job is free, since bytes are
-    /// only a guess at reading time (a packet capture takes longer per byte than a HAR) and one part per job
-    /// leaves a job idle once its part is done.
-    /// </summary>
-    public static int LocalParts(int jobs) => jobs <= 1 ? 1 : jobs * 4;
-
-    /// <summary>
     /// Hashes every capture (the captures table orders by content) and cuts the study into parts balanced by
-    /// bytes: the plan a local run and a Slurm run both follow.
+    /// bytes: the plan a Slurm run follows (a local run hashes as it reads, see ParseAsync).
     /// </summary>
     public static StudyPlan Plan(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, int jobs, long maxBodyBytes, CancellationToken cancel = default)
     {
         var ids = new string[files.Count];
-        // Hashing comes before any parse work: a run of one job hashes on the core it would otherwise leave idle too.
+        // Hashing comes before any parse work, on two cores at least.
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, jobs), CancellationToken = cancel },
             i => ids[i] = FileHash.Sha256Hex(files[i].FullPath));
         return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);

@@ -74,6 +74,30 @@ public class StudyPlanTests
     }
 
     [Test]
+    public void Jobs_sharing_one_queue_read_every_capture_once_each_into_its_own_part()
+    {
+        var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
+        var plan = StudyPlan.BeforeHashing(DemonstrationCorpus.Raw, files, parts: 2, ReadLimits.Default.MaxBodyBytes);
+        var folders = new PartFolders(TestFiles.NewTempFolder("queue"));
+        var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
+        var records = new PartRecord?[plan.Parts];
+        using (var queue = new CaptureQueue(plan.RawFolder, plan.Captures, workers: 2))
+            Parallel.For(0, plan.Parts, new ParallelOptions { MaxDegreeOfParallelism = 2 },
+                part => PartParse.Run(plan, part, folders, context, written: r => records[r.Part] = r, shared: queue));
+        var read = records.SelectMany(r => r!.Captures.Select(c => c.Capture)).ToList();
+        var sha256 = files.ToDictionary(f => f.RelativeName, f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f.FullPath))));
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.Select(c => c.FileName), Is.EquivalentTo(files.Select(f => f.RelativeName)), "every capture once, in one part or the other");
+            Assert.That(read.Select(c => c.CaptureId), Is.EqualTo(read.Select(c => sha256[c.FileName])), "each capture's id is its file's sha256");
+            foreach (var record in records)
+                Assert.That(record!.Captures.Select(c => c.Capture.FileName), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "each job takes the captures in name order");
+            var (outcomes, _) = PartParse.Load(plan, folders, records);
+            Assert.That(outcomes.Keys, Is.EquivalentTo(files.Select(f => f.RelativeName)), "emit finds every capture in the parts");
+        });
+    }
+
+    [Test]
     public void Array_indexes_are_written_as_sbatch_ranges() =>
         Assert.That(new[] { Slurm.ArraySpec([0, 1, 2, 3]), Slurm.ArraySpec([1, 2, 5, 7, 8]), Slurm.ArraySpec([6]) }, Is.EqualTo(new[] { "0-3", "1-2,5,7-8", "6" }));
 

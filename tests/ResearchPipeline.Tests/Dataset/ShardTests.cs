@@ -361,9 +361,11 @@ public class ShardTests
             await using var cursor = await ShardCursor<ExchangeRow>.OpenAsync(shard, ShardTables.Exchanges, default);
             rows += cursor.Rows;
         }
-        Assert.That(shards.Select(s => Path.GetFileName(Path.GetDirectoryName(s))).Order(StringComparer.Ordinal),
-            Is.EqualTo(Enumerable.Range(0, StudyRunner.LocalParts(2)).Select(p => $"part-{p:D4}")), "a folder per part, a few parts per job");
-        Assert.That(StudyRunner.LocalParts(2), Is.GreaterThan(2));
+        // Each job writes a part of its own, of the captures it took from the run's one queue (in a study this small, a
+        // job that starts late may take none, and its part holds only its record).
+        Assert.That(Directory.GetDirectories(Path.Combine(interim, "shards")).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+            Is.EqualTo(new[] { "part-0000", "part-0001" }), "a folder per job");
+        Assert.That(shards, Is.Not.Empty);
         Assert.That(rows, Is.EqualTo(kept.Exchanges));
     }
 }
