@@ -251,10 +251,62 @@ public class HarReaderTests
     [TestCaseSource(nameof(HarsToReadApart))]
     public void Entries_read_apart_by_workers_give_the_records_of_one_pass(string file, string? damage)
     {
+        var (bytes, limits) = Damaged(file, damage);
+        var onePass = new HarReader().Read(new MemoryStream(bytes), limits).Select(Describe).ToList();
+        var apart = new HarReader().ReadForWorkers(new MemoryStream(bytes), limits).ToList();
+        Assert.That(apart.OfType<RecordsToRead>(), Is.Not.Empty, "entries are left to the workers");
+        // Read in reverse, as workers may: each entry's records do not depend on another's.
+        var read = apart.Select((r, i) => (r, i)).Reverse().Select(x => (x.i, Records: x.r is RecordsToRead p ? p.Read() : [x.r])).Reverse()
+            .SelectMany(x => x.Records).Select(Describe).ToList();
+        Assert.That(read, Is.EqualTo(onePass));
+        if (damage is not null) Assert.That(onePass.Any(r => !r.StartsWith("ExchangeRead", StringComparison.Ordinal) && !r.StartsWith("CreatorFound", StringComparison.Ordinal)), "the damage shows");
+    }
+
+    // What the fast tokens read (true) or leave to the system's reader, valid or not: each must give the system reader's records.
+    private static IEnumerable<TestCaseData> HarsForBothReaders()
+    {
+        foreach (var c in HarsToReadApart())
+        {
+            var damage = (string?)c.Arguments[1];
+            yield return new TestCaseData(c.Arguments[0], damage, damage is null or "bad-utf8").SetArgDisplayNames(c.TestName ?? $"{c.Arguments[0]} {damage}");
+        }
+        foreach (var (damage, fast) in new[]
+        {
+            ("numbers", true), ("escapes", true), ("literals", true), ("comment", false), ("trailing-comma", false), ("escaped-name", false), ("bom", false),
+            ("control-character", false), ("bad-escape", false), ("leading-zero", false), ("deep", false), ("truex", false),
+        })
+            yield return new TestCaseData("har/chrome.har", damage, fast).SetArgDisplayNames($"chrome with {damage}");
+    }
+
+    [TestCaseSource(nameof(HarsForBothReaders))]
+    public void The_fast_tokens_give_the_records_of_the_system_reader(string file, string? damage, bool readToTheEnd)
+    {
+        var (bytes, limits) = Damaged(file, damage);
+        var system = HarReader.Read(new MemoryStream(bytes), limits, forWorkers: false, fast: false).Select(Describe).ToList();
+        var fast = HarReader.Read(new MemoryStream(bytes), limits, forWorkers: false).Select(Describe).ToList();
+        Assert.That(fast, Is.EqualTo(system));
+        Assert.That(system, Is.Not.Empty);
+
+        using var scanner = new HarJsonScanner(new MemoryStream(bytes), limits.MaxRecordBytes, limits.MaxJsonDepth);
+        while (scanner.Next().Kind is not (HarJsonScanner.EventKind.End or HarJsonScanner.EventKind.Truncated or HarJsonScanner.EventKind.Invalid)) { }
+        Assert.That(scanner.ReadsWhole, Is.EqualTo(readToTheEnd), readToTheEnd ? "the fast tokens read the file to its end" : "the fast tokens left the file to the system's reader");
+    }
+
+    /// <summary>A capture of the tests, or the demonstration study's HAR, with the damage or the unusual JSON named written into it.</summary>
+    private static (byte[] Bytes, ReadLimits Limits) Damaged(string file, string? damage)
+    {
         var path = file == "demonstration" ? Path.Combine(DemonstrationCorpus.Raw, "calmnest-ios-2026", "session.har") : TestFiles.Capture(file);
         var bytes = File.ReadAllBytes(path);
         var limits = ReadLimits.Default;
         var text = Encoding.UTF8.GetString(bytes);
+        // Before the second entry's first property.
+        byte[] InSecondEntry(ReadOnlySpan<byte> json)
+        {
+            var entries = text.IndexOf("\"entries\"", StringComparison.Ordinal);
+            var second = text.IndexOf("\"startedDateTime\"", text.IndexOf("\"startedDateTime\"", entries, StringComparison.Ordinal) + 1, StringComparison.Ordinal);
+            var cut = Encoding.UTF8.GetByteCount(text[..second]);
+            return [.. bytes[..cut], .. json, .. bytes[cut..]];
+        }
         switch (damage)
         {
             case "truncated":
@@ -268,22 +320,21 @@ public class HarReaderTests
                 var quote = Encoding.UTF8.GetByteCount(text[..text.IndexOf('"', at + 8)]) + 1;
                 bytes = [.. bytes[..quote], 0xFF, 0xFE, .. bytes[quote..]];
                 break;
-            case "invalid":
-                var entries = text.IndexOf("\"entries\"", StringComparison.Ordinal);
-                var second = text.IndexOf("\"startedDateTime\"", text.IndexOf("\"startedDateTime\"", entries, StringComparison.Ordinal) + 1, StringComparison.Ordinal);
-                var cut = Encoding.UTF8.GetByteCount(text[..second]);
-                bytes = [.. bytes[..cut], .. "nonsense "u8, .. bytes[cut..]];
-                break;
+            case "invalid": bytes = InSecondEntry("nonsense "u8); break;
+            case "numbers": bytes = InSecondEntry("\"_n\": [-0, 0, 1.5e+3, 2E-2, -0.25, 12345678901234567890, 1e999], \"time\": 7.5e1, "u8); break;
+            case "escapes": bytes = InSecondEntry("\"_s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\\ud800\", "u8); break;
+            case "literals": bytes = InSecondEntry("\"_l\": [true, false, null, {}, [], [{}]], \"connection\": null, "u8); break;
+            case "comment": bytes = InSecondEntry("/* a comment */ "u8); break;
+            case "trailing-comma": bytes = InSecondEntry("\"_t\": [1, 2,], "u8); break;
+            case "escaped-name": bytes = InSecondEntry("\"\\u0074ime\": 5, \"_x\": 1, "u8); break;
+            case "bom": bytes = [0xEF, 0xBB, 0xBF, .. bytes]; break;
+            case "control-character": bytes = InSecondEntry([.. "\"_c\": \"a"u8, 0x01, .. "b\", "u8]); break;
+            case "bad-escape": bytes = InSecondEntry("\"_e\": \"a\\qb\", "u8); break;
+            case "leading-zero": bytes = InSecondEntry("\"_z\": 01, "u8); break;
+            case "deep": bytes = InSecondEntry(Encoding.ASCII.GetBytes("\"_d\": " + new string('[', 70) + new string(']', 70) + ", ")); break;
+            case "truex": bytes = InSecondEntry("\"_x\": truex, "u8); break;
         }
-
-        var onePass = new HarReader().Read(new MemoryStream(bytes), limits).Select(Describe).ToList();
-        var apart = new HarReader().ReadForWorkers(new MemoryStream(bytes), limits).ToList();
-        Assert.That(apart.OfType<RecordsToRead>(), Is.Not.Empty, "entries are left to the workers");
-        // Read in reverse, as workers may: each entry's records do not depend on another's.
-        var read = apart.Select((r, i) => (r, i)).Reverse().Select(x => (x.i, Records: x.r is RecordsToRead p ? p.Read() : [x.r])).Reverse()
-            .SelectMany(x => x.Records).Select(Describe).ToList();
-        Assert.That(read, Is.EqualTo(onePass));
-        if (damage is not null) Assert.That(onePass.Any(r => !r.StartsWith("ExchangeRead", StringComparison.Ordinal) && !r.StartsWith("CreatorFound", StringComparison.Ordinal)), "the damage shows");
+        return (bytes, limits);
     }
 
     /// <summary>A record as text, its bodies and headers included (an exchange's bodies are memory, compared by reference otherwise).</summary>

@@ -32,7 +32,7 @@ internal readonly struct HarValue
     /// Takes the value the reader stands on and moves past it; false where the value is not all in the reader's
     /// buffer. <paramref name="json"/> is the memory the reader reads.
     /// </summary>
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out HarValue value)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out HarValue value) where TTokens : IJsonTokens, allows ref struct
     {
         switch (reader.TokenType)
         {
@@ -195,7 +195,7 @@ internal readonly record struct HarHeaderList(bool IsArray, ImmutableArray<HttpH
 }
 
 /// <summary>
-/// The fields of one HAR entry the reader uses, taken while the scanner's <see cref="Utf8JsonReader"/> passes over
+/// The fields of one HAR entry the reader uses, taken while the scanner's tokens (<see cref="IJsonTokens"/>) pass over
 /// the entry, without building a document. It answers as a <see cref="JsonDocument"/> of the entry would: of a
 /// property written twice the last one counts, a field that is not of the kind asked for is absent, and a string
 /// that does not decode fails only when it is asked for.
@@ -216,7 +216,7 @@ internal sealed class HarEntryFields
     /// <param name="reader">Standing on the entry's <see cref="JsonTokenType.StartObject"/>; left on its end.</param>
     /// <param name="json">The memory the reader reads, which the fields point into.</param>
     /// <param name="scratch">A list the headers are gathered in, reused from entry to entry.</param>
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarEntryFields entry)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarEntryFields entry) where TTokens : IJsonTokens, allows ref struct
     {
         entry = new HarEntryFields();
         while (true)
@@ -252,16 +252,16 @@ internal sealed class HarEntryFields
     }
 
     /// <summary>Reads the value after the property name the reader stands on.</summary>
-    internal static bool TryValue(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out HarValue value)
+    internal static bool TryValue<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out HarValue value) where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         return reader.Read() && HarValue.TryRead(ref reader, json, out value);
     }
 
-    internal static bool TrySkipValue(ref Utf8JsonReader reader) => reader.Read() && reader.TrySkip();
+    internal static bool TrySkipValue<TTokens>(ref TTokens reader) where TTokens : IJsonTokens, allows ref struct => reader.Read() && reader.TrySkip();
 
     /// <summary>A params list where the property is an array; null where it is absent or not an array.</summary>
-    internal static bool TryNameValues(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out List<HarNameValue>? items)
+    internal static bool TryNameValues<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out List<HarNameValue>? items) where TTokens : IJsonTokens, allows ref struct
     {
         items = null;
         if (!reader.Read()) return false;
@@ -282,7 +282,7 @@ internal sealed class HarEntryFields
     /// first name or value that does not decode makes the whole list fail when it is asked for, as it would
     /// have failed read from a document.
     /// </summary>
-    internal static bool TryHeaders(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarHeaderList headers)
+    internal static bool TryHeaders<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarHeaderList headers) where TTokens : IJsonTokens, allows ref struct
     {
         headers = default;
         if (!reader.Read()) return false;
@@ -315,7 +315,7 @@ internal sealed class HarEntryFields
         return true;
     }
 
-    private static bool TryNameValue(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out HarNameValue item)
+    private static bool TryNameValue<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out HarNameValue item) where TTokens : IJsonTokens, allows ref struct
     {
         item = default;
         HarValue name = default, value = default;
@@ -342,7 +342,7 @@ internal sealed class HarRequestFields
     public HarHeaderList Cookies;
     public HarPostDataFields? PostData;
 
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarRequestFields request)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarRequestFields request) where TTokens : IJsonTokens, allows ref struct
     {
         request = new HarRequestFields();
         while (true)
@@ -373,7 +373,7 @@ internal sealed class HarPostDataFields
     public HarValue Encoding;
     public List<HarNameValue>? Params;
 
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out HarPostDataFields postData)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out HarPostDataFields postData) where TTokens : IJsonTokens, allows ref struct
     {
         postData = new HarPostDataFields();
         while (true)
@@ -395,7 +395,7 @@ internal sealed class HarResponseFields
     public HarHeaderList Headers;
     public HarContentFields? Content;
 
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarResponseFields response)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, List<HttpHeader> scratch, out HarResponseFields response) where TTokens : IJsonTokens, allows ref struct
     {
         response = new HarResponseFields();
         while (true)
@@ -423,7 +423,7 @@ internal sealed class HarContentFields
     public HarValue Encoding;
     public HarValue Size;
 
-    public static bool TryRead(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, out HarContentFields content)
+    public static bool TryRead<TTokens>(ref TTokens reader, ReadOnlyMemory<byte> json, out HarContentFields content) where TTokens : IJsonTokens, allows ref struct
     {
         content = new HarContentFields();
         while (true)

@@ -37,6 +37,15 @@ internal sealed class HarJsonScanner : IDisposable
     private bool _substitutedOversized;
     private readonly List<HttpHeader> _headers = [];
     private readonly bool _fieldsInScan;
+    private readonly int _maxDepth;
+    // The fast path (HarJsonTokens): the whole file, pooled, and where its tokens stand between events.
+    private byte[]? _whole;
+    private int _wholeLength;
+    private HarJsonTokensState _wholeState;
+    // Events of records that start before this offset were given by the fast path: the system's reader, reading the
+    // file again after the fast path stopped, passes over them.
+    private long _givenBefore;
+    private long _streamStart;
 
     /// <summary>True once <c>log.entries</c> was found as an array.</summary>
     public bool SawEntries { get; private set; }
@@ -45,7 +54,11 @@ internal sealed class HarJsonScanner : IDisposable
     /// Take each entry's fields in the scan (<see cref="ScanEvent.Entry"/>); false only finds the entry's bounds
     /// and checks its JSON, for the entry's bytes to be read elsewhere.
     /// </param>
-    public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth, bool fieldsInScan = true)
+    /// <param name="fast">
+    /// Read a file of at most <see cref="FastFileBytes"/> whole with <see cref="HarJsonTokens"/> where it can (the same
+    /// events as without); false reads it with the system's reader alone (tests compare the two).
+    /// </param>
+    public HarJsonScanner(Stream input, long maxRecordBytes, int maxDepth, bool fieldsInScan = true, bool fast = true)
     {
         _input = input;
         if (input is FileStream { CanSeek: true } file)
@@ -54,13 +67,49 @@ internal sealed class HarJsonScanner : IDisposable
             _fileAt = file.Position;
         }
         _fieldsInScan = fieldsInScan;
+        _maxDepth = maxDepth;
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth });
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
+        // Every entry of a file under half the record limit fits the slow path's buffer: none is oversized.
+        if (fast && fieldsInScan && input.CanSeek)
+        {
+            _streamStart = input.Position;
+            var length = (_file is null ? input.Length : RandomAccess.GetLength(_file)) - _streamStart;
+            if (length <= Math.Min(FastFileBytes, _maxRecordBytes / 2)) ReadWhole((int)length);
+        }
+    }
+
+    /// <summary>Files up to this size are read whole, for the fast path; larger ones a record at a time.</summary>
+    internal const int FastFileBytes = 16 << 20;
+
+    /// <summary>True while the fast path reads the file (tests ask).</summary>
+    internal bool ReadsWhole => _whole is not null;
+
+    private void ReadWhole(int length)
+    {
+        _whole = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        while (_wholeLength < length)
+        {
+            var read = _file is null ? _input.Read(_whole, _wholeLength, length - _wholeLength)
+                : RandomAccess.Read(_file, _whole.AsSpan(_wholeLength, length - _wholeLength), _fileAt + _wholeLength);
+            if (read == 0) break;
+            _wholeLength += read;
+        }
+    }
+
+    /// <summary>Gives the whole file's buffer back; <paramref name="again"/> leaves the stream where the scan began, for the system's reader.</summary>
+    private void LeaveWhole(bool again = false)
+    {
+        if (_whole is not { } whole) return;
+        System.Buffers.ArrayPool<byte>.Shared.Return(whole);
+        _whole = null;
+        if (again && _file is null) _input.Position = _streamStart;
     }
 
     /// <summary>Gives the buffer back; what the last event pointed into is no longer valid.</summary>
     public void Dispose()
     {
+        LeaveWhole();
         var buffer = _buffer;
         _buffer = [];
         _len = _pos = 0;
@@ -70,6 +119,18 @@ internal sealed class HarJsonScanner : IDisposable
     public ScanEvent Next()
     {
         if (_done) return new ScanEvent(EventKind.End, default, FileOffset, "");
+        if (_whole is not null)
+        {
+            if (NextWhole() is { } given)
+            {
+                if (given.Kind == EventKind.End) _done = true;
+                return given;
+            }
+            // Read again from the start by the system's reader, which gives the events the fast path has not.
+            LeaveWhole(again: true);
+            Array.Clear(_names);
+            _sawRoot = false;
+        }
         while (true)
         {
             var outcome = Scan(out var ev);
@@ -105,12 +166,57 @@ internal sealed class HarJsonScanner : IDisposable
 
     private long FileOffset => _bufferOffset + _pos;
 
+    /// <summary>The next event as the system's reader would give it; null where the fast path stops, having given nothing for the record it was in.</summary>
+    private ScanEvent? NextWhole()
+    {
+        var tokens = new HarJsonTokens(_whole.AsSpan(0, _wholeLength), _maxDepth, _wholeState);
+        var window = new ReadOnlyMemory<byte>(_whole, 0, _wholeLength);
+        while (tokens.Read())
+        {
+            _sawRoot = true;
+            var depth = tokens.CurrentDepth;
+            switch (tokens.TokenType)
+            {
+                case JsonTokenType.PropertyName when depth < _names.Length:
+                    Name(ref tokens, depth);
+                    break;
+                case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
+                    var isEntry = IsEntry(depth);
+                    var start = (int)tokens.TokenStartIndex;
+                    HarEntryFields? entry = null;
+                    if (isEntry ? !HarEntryFields.TryRead(ref tokens, window, _headers, out entry) : !tokens.TrySkip()) return null;
+                    _wholeState = tokens.State;
+                    _givenBefore = start + 1;
+                    return new ScanEvent(isEntry ? EventKind.Entry : EventKind.Creator, window[start..tokens.BytesConsumed], start, "", entry);
+                case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
+                    SawEntries = true;
+                    break;
+                case JsonTokenType.EndObject when depth == 0:
+                    _wholeState = tokens.State;
+                    return new ScanEvent(EventKind.End, default, tokens.BytesConsumed, "");
+            }
+        }
+        return null;
+    }
+
+    // Compared, not decoded: a name with invalid UTF-8 must not stop the scan.
+    private void Name<TTokens>(ref TTokens tokens, int depth) where TTokens : IJsonTokens, allows ref struct
+    {
+        _names[depth] = tokens.ValueTextEquals("log"u8) ? "log"
+            : tokens.ValueTextEquals("entries"u8) ? "entries"
+            : tokens.ValueTextEquals("creator"u8) ? "creator"
+            : null;
+        for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
+    }
+
     private enum ScanOutcome { Event, NeedMore, NeedMoreForRecord }
 
     private ScanOutcome Scan(out ScanEvent ev)
     {
         ev = default;
-        var reader = new Utf8JsonReader(_buffer.AsSpan(_pos, _len - _pos), _eof, _state);
+        // The reader inside the tokens the entry fields take, so that where a failure leaves it is seen below.
+        var tokens = new SystemJsonTokens(new Utf8JsonReader(_buffer.AsSpan(_pos, _len - _pos), _eof, _state));
+        ref var reader = ref tokens.Reader;
         try
         {
             while (true)
@@ -127,27 +233,28 @@ internal sealed class HarJsonScanner : IDisposable
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName when depth < _names.Length:
-                        // Compared, not decoded: a name with invalid UTF-8 must not stop the scan.
-                        _names[depth] = reader.ValueTextEquals("log"u8) ? "log"
-                            : reader.ValueTextEquals("entries"u8) ? "entries"
-                            : reader.ValueTextEquals("creator"u8) ? "creator"
-                            : null;
-                        for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
+                        Name(ref tokens, depth);
                         break;
                     case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
                         var isEntry = IsEntry(depth);
                         var tokenStart = (int)reader.TokenStartIndex;
                         var window = new ReadOnlyMemory<byte>(_buffer, _pos, _len - _pos);
+                        var offset = _bufferOffset + _pos + tokenStart;
+                        var given = offset < _givenBefore;
                         HarEntryFields? entry = null;
-                        if (isEntry && _fieldsInScan ? !HarEntryFields.TryRead(ref reader, window, _headers, out entry) : !reader.TrySkip())
+                        if (isEntry && _fieldsInScan && !given ? !HarEntryFields.TryRead(ref tokens, window, _headers, out entry) : !reader.TrySkip())
                         {
                             // Not all of the record is buffered: rewind to before it and ask for more.
                             _pos += (int)consumedBefore;
                             _state = before;
                             return ScanOutcome.NeedMoreForRecord;
                         }
+                        if (given)
+                        {
+                            _substitutedOversized = false;
+                            continue;
+                        }
                         var json = window.Slice(tokenStart, (int)reader.BytesConsumed - tokenStart);
-                        var offset = _bufferOffset + _pos + tokenStart;
                         Commit(ref reader);
                         var kind = !isEntry ? EventKind.Creator : _substitutedOversized ? EventKind.OversizedEntry : EventKind.Entry;
                         _substitutedOversized = false;

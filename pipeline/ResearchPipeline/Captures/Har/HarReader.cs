@@ -28,9 +28,10 @@ public sealed class HarReader : ICaptureReader
     /// </summary>
     public IEnumerable<CaptureRecord> ReadForWorkers(Stream input, ReadLimits limits) => Read(input, limits, forWorkers: true);
 
-    private static IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, bool forWorkers)
+    /// <param name="fast">False reads with the system's JSON reader alone (see <see cref="HarJsonScanner"/>): tests compare the two.</param>
+    internal static IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits, bool forWorkers, bool fast = true)
     {
-        using var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth, fieldsInScan: !forWorkers);
+        using var scanner = new HarJsonScanner(input, limits.MaxRecordBytes, limits.MaxJsonDepth, fieldsInScan: !forWorkers, fast: fast);
         var problems = new List<CaptureRecord>();
         var ordinal = 0;
         while (true)
@@ -96,9 +97,15 @@ public sealed class HarReader : ICaptureReader
     /// <summary>An entry's bytes, which the scanner has found whole and valid, as the records <see cref="Read"/> gives for it.</summary>
     private static IReadOnlyList<CaptureRecord> ReadEntry(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
     {
-        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth });
-        if (!reader.Read() || !HarEntryFields.TryRead(ref reader, json, [], out var entry))
-            throw new InvalidOperationException($"entry {ordinal} at byte {offset}: the entry the scanner found is not whole");
+        // The fast tokens where they read the entry; else the system's reader, which the scanner has seen read it.
+        var tokens = new HarJsonTokens(json.Span, limits.MaxJsonDepth);
+        if (!tokens.Read() || !HarEntryFields.TryRead(ref tokens, json, [], out var entry))
+        {
+            var reader = new SystemJsonTokens(new Utf8JsonReader(json.Span,
+                new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth }));
+            if (!reader.Read() || !HarEntryFields.TryRead(ref reader, json, [], out entry))
+                throw new InvalidOperationException($"entry {ordinal} at byte {offset}: the entry the scanner found is not whole");
+        }
         var records = new List<CaptureRecord>();
         var record = ReadEntry(entry, ordinal, offset, limits, records);
         records.Add(record);
