@@ -292,6 +292,38 @@ public class HarReaderTests
         Assert.That(scanner.ReadsWhole, Is.EqualTo(readToTheEnd), readToTheEnd ? "the fast tokens read the file to its end" : "the fast tokens left the file to the system's reader");
     }
 
+    [Test]
+    public void The_tokens_searches_find_the_first_byte_asked_for_wherever_it_stands_in_a_vector()
+    {
+        // Every length up to three vectors and a tail, the byte looked for at every place, and none.
+        foreach (var (fill, stops) in new[] { ((byte)'a', new byte[] { (byte)'"', (byte)'\\', 0x00, 0x1F, (byte)'\n' }), ((byte)'~', new byte[] { 0x7F, 0xFF, 0x80 }) })
+        {
+            for (var length = 0; length <= 100; length++)
+            {
+                var bytes = Enumerable.Repeat(fill, length).ToArray();
+                Assert.That(Bytes.FirstStringStop(bytes), Is.EqualTo(length));
+                foreach (var stop in stops)
+                {
+                    for (var at = 0; at < length; at++)
+                    {
+                        var with = (byte[])bytes.Clone();
+                        with[at] = stop;
+                        var isStop = stop is (byte)'"' or (byte)'\\' or < 0x20;
+                        Assert.That(Bytes.FirstStringStop(with), Is.EqualTo(isStop ? at : length), $"{stop:X2} at {at} of {length}");
+                    }
+                }
+                var white = Enumerable.Range(0, length).Select(i => " \t\n\r"u8[i % 4]).ToArray();
+                Assert.That(Bytes.FirstNotWhiteSpace(white), Is.EqualTo(length));
+                for (var at = 0; at < length; at++)
+                {
+                    var with = (byte[])white.Clone();
+                    with[at] = fill;
+                    Assert.That(Bytes.FirstNotWhiteSpace(with), Is.EqualTo(at), $"{fill:X2} at {at} of {length}");
+                }
+            }
+        }
+    }
+
     /// <summary>A capture of the tests, or the demonstration study's HAR, with the damage or the unusual JSON named written into it.</summary>
     private static (byte[] Bytes, ReadLimits Limits) Damaged(string file, string? damage)
     {
