@@ -139,6 +139,12 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         if (!ParseOnly) Preflight.ReferenceData(settings.ReferenceLock, settings.External);
         Preflight.OutputFolder(settings.Out);
         using var outputLock = OutputLock.Take(settings.Out);
+        // Said once every check has passed, so that a failure stays the one line it is: a run from another folder than
+        // the repository's root finds no lock at its default path, and its tables would lack the pinned enrichment.
+        if (!ParseOnly && !File.Exists(settings.ReferenceLock))
+            await Console.Error.WriteLineAsync($"research-pipeline: warning: no reference lock file at {Path.GetFullPath(settings.ReferenceLock)}: "
+                + $"the run goes on without the pinned GeoIP, ASN and TrackerDB data (only .mmdb files of your own in {settings.External} are used); "
+                + "run from the repository's root, or name the lock with --lock");
         var progress = CreateProgress(settings.Quiet);
         RunSummary summary;
         try
