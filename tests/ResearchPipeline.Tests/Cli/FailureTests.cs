@@ -62,7 +62,7 @@ public class FailureTests
     /// </summary>
     private static void AssertOneLine(string stderr, string path, string whatToDo)
     {
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("research-pipeline: warning: no reference lock file", StringComparison.Ordinal)).ToArray();
+        var lines = StudyRunnerTests.FailureLines(stderr);
         Assert.That(lines, Has.Length.EqualTo(1), stderr);
         Assert.That(lines[0], Does.StartWith("research-pipeline: ").And.Contain(path).And.Contain(whatToDo));
         Assert.That(stderr, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace without --verbose");

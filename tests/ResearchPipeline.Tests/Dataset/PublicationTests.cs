@@ -220,7 +220,7 @@ public class PublicationTests
         var output = TestFiles.NewTempFolder("out");
         var (code, _, stderr) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--quiet");
         Assert.That(code, Is.EqualTo(ExitCodes.NotPublishable));
-        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(StudyRunnerTests.FailureLines(stderr), Has.Length.EqualTo(1));
         Assert.That(stderr, Does.Contain("captures.parquet column file_name holds an identifier (advertising_id)"));
         Assert.That(stderr, Does.Not.Contain(AdvertisingId), "the reason names the kind of value, never the value");
         Assert.That(File.Exists(Path.Combine(output, Checksums.FileName)), Is.False);
