@@ -161,10 +161,15 @@ public static class CaptureParse
             {
                 PayloadFieldRows.AddTo(payloadRows, decoded, row.ExchangeId, captureId, appId, exchange.Ordinal);
                 payloadsDone = true;
-                var fields = decoded.Fields.Select(a => a.Field).ToList();
+                // Lists of their size, not LINQ's: the native program's LINQ is the one written for size (no presized
+                // result), and these two run for every exchange.
+                var fields = new List<PayloadField>(decoded.Fields.Length);
+                foreach (var a in decoded.Fields) fields.Add(a.Field);
                 if (matcher is not null)
                 {
-                    var matches = matcher.Find(view, fields).Select(m => IdentifierMatchRows.From(m, captureId, appId)).ToList();
+                    var hits = matcher.Find(view, fields);
+                    var matches = new List<IdentifierMatchRow>(hits.Count);
+                    foreach (var m in hits) matches.Add(IdentifierMatchRows.From(m, captureId, appId));
                     // In the table's order within the exchange, so the capture's shard is in order.
                     matches.Sort(Tables.IdentifierMatches.Order);
                     found = matches;
