@@ -173,40 +173,57 @@ internal sealed class HarJsonScanner : IDisposable
         var window = new ReadOnlyMemory<byte>(_whole, 0, _wholeLength);
         while (tokens.Read())
         {
-            _sawRoot = true;
-            var depth = tokens.CurrentDepth;
-            switch (tokens.TokenType)
+            var walked = Walk(ref tokens, tokens.CurrentDepth);
+            if (walked is Walked.Entry or Walked.Creator)
             {
-                case JsonTokenType.PropertyName when depth < _names.Length:
-                    Name(ref tokens, depth);
-                    break;
-                case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
-                    var isEntry = IsEntry(depth);
-                    var start = (int)tokens.TokenStartIndex;
-                    HarEntryFields? entry = null;
-                    if (isEntry ? !HarEntryFields.TryRead(ref tokens, window, _headers, out entry) : !tokens.TrySkip()) return null;
-                    _wholeState = tokens.State;
-                    _givenBefore = start + 1;
-                    return new ScanEvent(isEntry ? EventKind.Entry : EventKind.Creator, window[start..tokens.BytesConsumed], start, "", entry);
-                case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
-                    SawEntries = true;
-                    break;
-                case JsonTokenType.EndObject when depth == 0:
-                    _wholeState = tokens.State;
-                    return new ScanEvent(EventKind.End, default, tokens.BytesConsumed, "");
+                var start = (int)tokens.TokenStartIndex;
+                HarEntryFields? entry = null;
+                if (walked == Walked.Entry ? !HarEntryFields.TryRead(ref tokens, window, _headers, out entry) : !tokens.TrySkip()) return null;
+                _wholeState = tokens.State;
+                _givenBefore = start + 1;
+                return new ScanEvent(walked == Walked.Entry ? EventKind.Entry : EventKind.Creator, window[start..tokens.BytesConsumed], start, "", entry);
+            }
+            if (walked == Walked.End)
+            {
+                _wholeState = tokens.State;
+                return new ScanEvent(EventKind.End, default, tokens.BytesConsumed, "");
             }
         }
         return null;
     }
 
-    // Compared, not decoded: a name with invalid UTF-8 must not stop the scan.
-    private void Name<TTokens>(ref TTokens tokens, int depth) where TTokens : IJsonTokens, allows ref struct
+    private enum Walked { Other, Entry, Creator, End }
+
+    /// <summary>
+    /// What the token just read is to the scan, whichever reader read it: the names of <c>log</c>, <c>entries</c> and
+    /// <c>creator</c> are remembered, the entries array is noted, an entry or the creator starts a record, and the
+    /// root's end ends the file.
+    /// </summary>
+    private Walked Walk<TTokens>(ref TTokens tokens, int depth) where TTokens : IJsonTokens, allows ref struct
     {
-        _names[depth] = tokens.ValueTextEquals("log"u8) ? "log"
-            : tokens.ValueTextEquals("entries"u8) ? "entries"
-            : tokens.ValueTextEquals("creator"u8) ? "creator"
-            : null;
-        for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
+        _sawRoot = true;
+        switch (tokens.TokenType)
+        {
+            case JsonTokenType.PropertyName when depth < _names.Length:
+                // Compared, not decoded: a name with invalid UTF-8 must not stop the scan.
+                _names[depth] = tokens.ValueTextEquals("log"u8) ? "log"
+                    : tokens.ValueTextEquals("entries"u8) ? "entries"
+                    : tokens.ValueTextEquals("creator"u8) ? "creator"
+                    : null;
+                for (var d = depth + 1; d < _names.Length; d++) _names[d] = null;
+                return Walked.Other;
+            case JsonTokenType.StartObject when IsEntry(depth):
+                return Walked.Entry;
+            case JsonTokenType.StartObject when IsCreator(depth):
+                return Walked.Creator;
+            case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
+                SawEntries = true;
+                return Walked.Other;
+            case JsonTokenType.EndObject when depth == 0:
+                return Walked.End;
+            default:
+                return Walked.Other;
+        }
     }
 
     private enum ScanOutcome { Event, NeedMore, NeedMoreForRecord }
@@ -228,15 +245,11 @@ internal sealed class HarJsonScanner : IDisposable
                     Commit(ref reader);
                     return ScanOutcome.NeedMore;
                 }
-                _sawRoot = true;
-                var depth = reader.CurrentDepth;
-                switch (reader.TokenType)
+                var walked = Walk(ref tokens, reader.CurrentDepth);
+                switch (walked)
                 {
-                    case JsonTokenType.PropertyName when depth < _names.Length:
-                        Name(ref tokens, depth);
-                        break;
-                    case JsonTokenType.StartObject when IsEntry(depth) || IsCreator(depth):
-                        var isEntry = IsEntry(depth);
+                    case Walked.Entry or Walked.Creator:
+                        var isEntry = walked == Walked.Entry;
                         var tokenStart = (int)reader.TokenStartIndex;
                         var window = new ReadOnlyMemory<byte>(_buffer, _pos, _len - _pos);
                         var offset = _bufferOffset + _pos + tokenStart;
@@ -260,10 +273,7 @@ internal sealed class HarJsonScanner : IDisposable
                         _substitutedOversized = false;
                         ev = new ScanEvent(kind, json, offset, "", entry);
                         return ScanOutcome.Event;
-                    case JsonTokenType.StartArray when depth == 2 && _names[1] == "log" && _names[2] == "entries":
-                        SawEntries = true;
-                        break;
-                    case JsonTokenType.EndObject when depth == 0:
+                    case Walked.End:
                         Commit(ref reader);
                         ev = new ScanEvent(EventKind.End, default, FileOffset, "");
                         return ScanOutcome.Event;
