@@ -301,7 +301,7 @@ public class HarReaderTests
             for (var length = 0; length <= 100; length++)
             {
                 var bytes = Enumerable.Repeat(fill, length).ToArray();
-                Assert.That(Bytes.FirstStringStop(bytes), Is.EqualTo(length));
+                Assert.That(JsonByteSearch.FirstStringStop(bytes), Is.EqualTo(length));
                 foreach (var stop in stops)
                 {
                     for (var at = 0; at < length; at++)
@@ -309,16 +309,16 @@ public class HarReaderTests
                         var with = (byte[])bytes.Clone();
                         with[at] = stop;
                         var isStop = stop is (byte)'"' or (byte)'\\' or < 0x20;
-                        Assert.That(Bytes.FirstStringStop(with), Is.EqualTo(isStop ? at : length), $"{stop:X2} at {at} of {length}");
+                        Assert.That(JsonByteSearch.FirstStringStop(with), Is.EqualTo(isStop ? at : length), $"{stop:X2} at {at} of {length}");
                     }
                 }
                 var white = Enumerable.Range(0, length).Select(i => " \t\n\r"u8[i % 4]).ToArray();
-                Assert.That(Bytes.FirstNotWhiteSpace(white), Is.EqualTo(length));
+                Assert.That(JsonByteSearch.FirstNotWhiteSpace(white), Is.EqualTo(length));
                 for (var at = 0; at < length; at++)
                 {
                     var with = (byte[])white.Clone();
                     with[at] = fill;
-                    Assert.That(Bytes.FirstNotWhiteSpace(with), Is.EqualTo(at), $"{fill:X2} at {at} of {length}");
+                    Assert.That(JsonByteSearch.FirstNotWhiteSpace(with), Is.EqualTo(at), $"{fill:X2} at {at} of {length}");
                 }
             }
         }

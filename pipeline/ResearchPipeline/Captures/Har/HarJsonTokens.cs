@@ -45,10 +45,11 @@ internal readonly record struct HarJsonTokensState(int Position, int Depth, ulon
 /// A JSON tokenizer for the common case of a HAR held whole in memory: strict JSON (no comments, no trailing
 /// commas, no escaped property names, at most 63 levels), read for less than <see cref="Utf8JsonReader"/> costs
 /// (bench/NOTES.md): it finds a string's end a vector at a time whether or not the string holds escapes, where that
-/// reader goes byte by byte after a string's first escape, and it keeps no state for reading in pieces. It accepts nothing the system's reader, with the options the HAR scanner gives it,
-/// refuses, and reads the tokens that reader reads; on anything else, valid or not, it stops (<see cref="Failed"/>)
-/// and the scanner reads the file again with the system's reader, which says what is wrong and where.
-/// Like that reader, it checks escapes but not the UTF-8 of strings, which is checked when a string is decoded.
+/// reader goes byte by byte after a string's first escape, and it keeps no state for reading in pieces.
+/// It accepts nothing the system's reader, with the options the HAR scanner gives it, refuses, and reads the tokens
+/// that reader reads; on anything else, valid or not, it stops (<see cref="Failed"/>) and the scanner reads the file
+/// again with the system's reader, which says what is wrong and where. Like that reader, it checks escapes but not
+/// the UTF-8 of strings, which is checked when a string is decoded.
 /// </summary>
 internal ref struct HarJsonTokens : IJsonTokens
 {
@@ -147,7 +148,7 @@ internal ref struct HarJsonTokens : IJsonTokens
     {
         // Most tokens follow another at once; an indented file's runs of spaces are skipped a vector at a time.
         if (_pos < _json.Length && _json[_pos] > (byte)' ') return _json[_pos];
-        _pos += Bytes.FirstNotWhiteSpace(_json[_pos..]);
+        _pos += JsonByteSearch.FirstNotWhiteSpace(_json[_pos..]);
         return At(_pos);
     }
 
@@ -256,7 +257,7 @@ internal ref struct HarJsonTokens : IJsonTokens
         var escaped = false;
         while (true)
         {
-            i += Bytes.FirstStringStop(_json[i..]);
+            i += JsonByteSearch.FirstStringStop(_json[i..]);
             if (i == _json.Length) return Fail();
             var b = _json[i];
             if (b == '"') break;
@@ -288,7 +289,7 @@ internal ref struct HarJsonTokens : IJsonTokens
 /// The two searches the tokens spend their time in, a vector at a time: a few comparisons per vector, where a search
 /// over a set of values (<see cref="System.Buffers.SearchValues"/>) looks each byte up in a table.
 /// </summary>
-internal static class Bytes
+internal static class JsonByteSearch
 {
     /// <summary>The index of the first quote, backslash or control character (below 0x20); the length where there is none.</summary>
     public static int FirstStringStop(ReadOnlySpan<byte> bytes)
