@@ -324,6 +324,75 @@ public class HarReaderTests
         }
     }
 
+    [Test]
+    public void The_tokens_read_what_the_system_reader_reads_and_stop_where_it_throws()
+    {
+        // Documents made of the pieces a HAR is made of, strings of every escape placed across the blocks' ends, each
+        // whole and with one byte changed; the tokens must give the system reader's tokens, never accept what it
+        // refuses, and read every whole document to its end.
+        var random = new Random(1206);
+        var pieces = new[]
+        {
+            "\"name\"", "\"\"", "\"a\\\"b\"", "\"\\\\\"", "\"\\\\\\\"x\"", "\"\\u00e9\\n\\t\\/\\b\\f\\r\"", "\"héllo\"",
+            "0", "-1.5e+3", "12345678901234567890", "true", "false", "null", "{}", "[]", "[1,2]", "{\"k\":\"v\"}",
+            // A body's escaped JSON, over several blocks.
+            "\"" + string.Concat(Enumerable.Repeat("{\\\"a\\\":\\\"b\\\\\\\\\\\"}", 20)) + "\"",
+        };
+        for (var n = 0; n < 600; n++)
+        {
+            var text = new StringBuilder("{");
+            var members = random.Next(1, 12);
+            for (var m = 0; m < members; m++)
+            {
+                if (m > 0) text.Append(',');
+                text.Append(new string(' ', random.Next(0, 70))).Append("\"p").Append(m).Append("\":").Append(new string('\n', random.Next(0, 3)));
+                var value = pieces[random.Next(pieces.Length)];
+                text.Append(random.Next(3) == 0 ? "[" + value + "," + pieces[random.Next(pieces.Length)] + "]" : value);
+            }
+            text.Append('}');
+            var bytes = Encoding.UTF8.GetBytes(text.ToString());
+            Assert.That(Compare(bytes), Is.True, $"a whole document read to its end: {text}");
+            var damaged = (byte[])bytes.Clone();
+            damaged[random.Next(damaged.Length)] = "\"\\ \u0001x,:]}0u"u8[random.Next(11)];
+            Compare(damaged);
+        }
+
+        // True where the tokens read the document to its end.
+        static bool Compare(byte[] bytes)
+        {
+            var system = new List<string>();
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 64 });
+            var threw = false;
+            try
+            {
+                while (reader.Read()) system.Add(Token(reader.TokenType, reader.TokenStartIndex, reader.ValueSpan, reader.ValueIsEscaped, reader.CurrentDepth, reader.BytesConsumed));
+            }
+            catch (JsonException)
+            {
+                threw = true;
+            }
+            var tokens = new HarJsonTokens(bytes, 64);
+            var fast = new List<string>();
+            // As the scan does, the tokens stop at the root's end; the system reader would go on to what follows it.
+            var ended = false;
+            while (!ended && tokens.Read())
+            {
+                fast.Add(Token(tokens.TokenType, tokens.TokenStartIndex, tokens.ValueSpan, tokens.ValueIsEscaped, tokens.CurrentDepth, tokens.BytesConsumed));
+                ended = tokens.CurrentDepth == 0 && tokens.TokenType == JsonTokenType.EndObject;
+            }
+            var text = Encoding.UTF8.GetString(bytes);
+            Assert.That(fast, Is.EqualTo(system.Take(fast.Count)), text.Replace("\n", "~"));
+            if (threw) Assert.That(tokens.Failed || ended, Is.True, $"the tokens stop where the system reader throws: {text}");
+            return ended && fast.Count == system.Count;
+        }
+
+        // A token as the scanner and the entry reader ask for it: a container's start or end has no value they read.
+        static string Token(JsonTokenType type, long start, ReadOnlySpan<byte> value, bool escaped, int depth, long consumed) =>
+            type is JsonTokenType.StartObject or JsonTokenType.StartArray or JsonTokenType.EndObject or JsonTokenType.EndArray
+                ? $"{type} {start} {depth} {consumed}"
+                : $"{type} {start} {Convert.ToHexString(value)} {escaped} {depth} {consumed}";
+    }
+
     /// <summary>A capture of the tests, or the demonstration study's HAR, with the damage or the unusual JSON named written into it.</summary>
     private static (byte[] Bytes, ReadLimits Limits) Damaged(string file, string? damage)
     {

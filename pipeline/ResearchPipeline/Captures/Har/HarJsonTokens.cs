@@ -103,9 +103,7 @@ internal ref struct HarJsonTokens : IJsonTokens
             case JsonTokenType.None:
                 return Value(b);
             case JsonTokenType.PropertyName:
-                if (b != ':') return Fail();
-                _pos++;
-                return Value(NextByte());
+                return Value(b);
             case JsonTokenType.StartObject:
                 return b == '}' ? End(JsonTokenType.EndObject) : PropertyName(b);
             case JsonTokenType.StartArray:
@@ -179,9 +177,13 @@ internal ref struct HarJsonTokens : IJsonTokens
 
     private bool PropertyName(byte b)
     {
-        if (b != '"' || !String()) return false;
+        if (b != '"') return Fail();
+        if (!String()) return false;
         // An escaped name would need unescaping to compare; no HAR writer escapes one.
         if (_escaped) return Fail();
+        // The colon is read with the name, as the system's reader reads it (its bytes consumed count it).
+        if (NextByte() != ':') return Fail();
+        _pos++;
         _type = JsonTokenType.PropertyName;
         return true;
     }
@@ -207,7 +209,7 @@ internal ref struct HarJsonTokens : IJsonTokens
     private bool Literal(ReadOnlySpan<byte> literal, JsonTokenType type)
     {
         if (!_json[_pos..].StartsWith(literal)) return Fail();
-        (_tokenStart, _valueStart, _valueLength) = (_pos, _pos, literal.Length);
+        (_tokenStart, _valueStart, _valueLength, _escaped) = (_pos, _pos, literal.Length, false);
         _pos += literal.Length;
         _type = type;
         return true;
