@@ -112,21 +112,22 @@ public static partial class SensitiveValues
 
     private static void FromHeader(HttpHeader h, List<SensitiveValue> found)
     {
-        if (h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+        var kind = HeaderKindOf(h.Name);
+        if ((kind & HeaderKind.SetCookie) != 0)
         {
             var first = h.Value.AsSpan();
             if (first.IndexOf(';') is var semi and >= 0) first = first[..semi];
             var eq = first.IndexOf('=');
             Add(found, SensitiveKind.Secret, "set-cookie", (eq < 0 ? first : first[(eq + 1)..]).ToString());
         }
-        if (SecretRedaction.IsSecretHeader(h.Name))
+        if ((kind & HeaderKind.Secret) != 0)
         {
             Add(found, SensitiveKind.Secret, h.Name, h.Value);
             // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
             var space = h.Value.IndexOf(' ');
             if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
         }
-        else if (IsIdentifier(h.Name))
+        else if ((kind & HeaderKind.Identifier) != 0)
         {
             Add(found, SensitiveKind.Identifier, h.Name, h.Value);
         }
@@ -134,6 +135,25 @@ public static partial class SensitiveValues
         {
             Tokens(h.Value, found);
         }
+    }
+
+    [Flags]
+    private enum HeaderKind : byte { None = 0, SetCookie = 1, Secret = 2, Identifier = 4 }
+
+    // The last names asked about on this thread, by the string itself: a capture's reader hands back the same string
+    // for a name that repeats (a HAR's, RepeatedText), and each of the three questions ignores case, which costs a
+    // hash of the name apiece. A name the slot does not hold is answered afresh, as before.
+    [ThreadStatic] private static (string? Name, HeaderKind Kind)[]? t_headerKinds;
+
+    private static HeaderKind HeaderKindOf(string name)
+    {
+        var slots = t_headerKinds ??= new (string?, HeaderKind)[256];
+        ref var slot = ref slots[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) & (slots.Length - 1)];
+        if (ReferenceEquals(slot.Name, name)) return slot.Kind;
+        var kind = (name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) ? HeaderKind.SetCookie : HeaderKind.None)
+            | (SecretRedaction.IsSecretHeader(name) ? HeaderKind.Secret : IsIdentifier(name) ? HeaderKind.Identifier : HeaderKind.None);
+        slot = (name, kind);
+        return kind;
     }
 
     private static void FromPairs(List<FormUrlEncoding.Pair> pairs, string text, List<SensitiveValue> found)
