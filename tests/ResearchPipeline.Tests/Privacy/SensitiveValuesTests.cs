@@ -42,6 +42,27 @@ public class SensitiveValuesTests
         Assert.That(seen, Does.Contain((SensitiveKind.Identifier, "email", Email)));
     }
 
+    [Test]
+    public void A_header_is_classified_by_its_name_in_any_letter_case_each_time_it_is_asked()
+    {
+        const string AdId = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
+        // More names than the classification's slots remember: most share a slot with another name.
+        (string, string)[] Headers(string setCookie, string authorization, string idfa) =>
+            [(setCookie, "sid=abcdef123456; Path=/"), (authorization, "Bearer abcdef1234567890"), (idfa, AdId),
+                .. Enumerable.Range(0, 600).Select(i => ($"x-shop-{i}", $"plain-value-{i}"))];
+        var e = Make("GET", "https://t.example/p", null, Headers("Set-Cookie", "authorization", "idfa"));
+        // The same name strings again (the classification remembered), and new ones in other letter cases.
+        List<(SensitiveKind, string)> Found(Exchange exchange) => Undecoded(exchange).Select(v => (v.Kind, v.Value)).ToList();
+        var first = Found(e);
+        Assert.That(first, Is.EquivalentTo(new[]
+        {
+            (SensitiveKind.Secret, "abcdef123456"), (SensitiveKind.Secret, "sid=abcdef123456; Path=/"),
+            (SensitiveKind.Secret, "Bearer abcdef1234567890"), (SensitiveKind.Secret, "abcdef1234567890"), (SensitiveKind.Identifier, AdId),
+        }));
+        Assert.That(Found(e), Is.EqualTo(first));
+        Assert.That(Found(Make("GET", "https://t.example/p", null, Headers(new string("SET-COOKIE"), new string("Authorization"), new string("IDFA")))), Is.EqualTo(first));
+    }
+
     /// <summary>What the parse stage alone collects from a request, reading only as much of it as it needs.</summary>
     private static List<SensitiveValue> Undecoded(Exchange e)
     {
