@@ -68,7 +68,7 @@ internal sealed class HarJsonScanner : IDisposable
         }
         _fieldsInScan = fieldsInScan;
         _maxDepth = maxDepth;
-        _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth });
+        _state = new JsonReaderState(ReaderOptions(maxDepth));
         _maxRecordBytes = Math.Max(maxRecordBytes, 1024);
         // Every entry of a file under half the record limit fits the slow path's buffer: none is oversized.
         if (fast && fieldsInScan && input.CanSeek)
@@ -78,6 +78,13 @@ internal sealed class HarJsonScanner : IDisposable
             if (length <= Math.Min(FastFileBytes, _maxRecordBytes / 2)) ReadWhole((int)length);
         }
     }
+
+    /// <summary>
+    /// What the system's reader accepts in a HAR (comments, trailing commas), here and where an entry the scan found is
+    /// read again (<see cref="HarReader"/>); the fast tokens accept nothing these options refuse.
+    /// </summary>
+    internal static JsonReaderOptions ReaderOptions(int maxDepth) =>
+        new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = maxDepth };
 
     /// <summary>Files up to this size are read whole, for the fast path; larger ones a record at a time.</summary>
     internal const int FastFileBytes = 16 << 20;

@@ -42,14 +42,14 @@ internal ref struct SystemJsonTokens(Utf8JsonReader reader) : IJsonTokens
 internal readonly record struct HarJsonTokensState(int Position, int Depth, ulong InArray, JsonTokenType TokenType);
 
 /// <summary>
-/// A JSON tokenizer for the common case of a HAR held whole in memory: strict JSON (no comments, no trailing
-/// commas, no escaped property names, at most 63 levels), read for less than <see cref="Utf8JsonReader"/> costs
-/// (bench/NOTES.md): it finds a string's end a vector at a time whether or not the string holds escapes, where that
-/// reader goes byte by byte after a string's first escape, and it keeps no state for reading in pieces.
-/// It accepts nothing the system's reader, with the options the HAR scanner gives it, refuses, and reads the tokens
-/// that reader reads; on anything else, valid or not, it stops (<see cref="Failed"/>) and the scanner reads the file
-/// again with the system's reader, which says what is wrong and where. Like that reader, it checks escapes but not
-/// the UTF-8 of strings, which is checked when a string is decoded.
+/// A JSON tokenizer for the common case of a HAR held whole in memory: strict JSON (no comments, no trailing commas, no
+/// escaped property names, at most 63 levels), read for less than <see cref="Utf8JsonReader"/> costs (bench/NOTES.md):
+/// it finds a string's end a vector at a time whether or not the string holds escapes, where that reader goes byte by
+/// byte after a string's first escape, and it keeps no state for reading in pieces. It accepts nothing the system's
+/// reader, with the options the HAR scanner gives it (<see cref="HarJsonScanner.ReaderOptions"/>), refuses, and reads
+/// the tokens that reader reads; on anything else, valid or not, it stops (<see cref="Failed"/>) and the scanner reads
+/// the file again with the system's reader, which says what is wrong and where. Like that reader, it checks escapes but
+/// not the UTF-8 of strings, which is checked when a string is decoded.
 /// </summary>
 internal ref struct HarJsonTokens : IJsonTokens
 {

@@ -101,8 +101,7 @@ public sealed class HarReader : ICaptureReader
         var tokens = new HarJsonTokens(json.Span, limits.MaxJsonDepth);
         if (!tokens.Read() || !HarEntryFields.TryRead(ref tokens, json, [], out var entry))
         {
-            var reader = new SystemJsonTokens(new Utf8JsonReader(json.Span,
-                new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = limits.MaxJsonDepth }));
+            var reader = new SystemJsonTokens(new Utf8JsonReader(json.Span, HarJsonScanner.ReaderOptions(limits.MaxJsonDepth)));
             if (!reader.Read() || !HarEntryFields.TryRead(ref reader, json, [], out entry))
                 throw new InvalidOperationException($"entry {ordinal} at byte {offset}: the entry the scanner found is not whole");
         }
