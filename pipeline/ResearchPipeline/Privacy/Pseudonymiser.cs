@@ -227,12 +227,8 @@ public sealed class Pseudonymiser
     public (string KeyPath, string? Value) Field(string keyPath, string? value, string? category, string? valueType) =>
         (Text(keyPath)!, FieldValue(value, category, NamesIdentifier(keyPath), valueType));
 
-    /// <summary>Whether a field's key path (its last key, or the whole path) is an identifier parameter's name.</summary>
-    public static bool NamesIdentifier(string keyPath)
-    {
-        var lastKey = keyPath[(keyPath.LastIndexOfAny(['.', ']']) + 1)..];
-        return SensitiveValues.IsIdentifier(lastKey) || SensitiveValues.IsIdentifier(keyPath);
-    }
+    /// <summary>Whether a field's key path (its last key, as the secrets collector reads it, or the whole path) is an identifier parameter's name.</summary>
+    public static bool NamesIdentifier(string keyPath) => SensitiveKeys.Of(keyPath) == SensitiveKey.Identifier || SensitiveValues.IsIdentifier(keyPath);
 
     /// <summary>A decoded field's value as published, given what <see cref="NamesIdentifier"/> says of its key path.</summary>
     public string? FieldValue(string? value, string? category, bool keyPathNamesIdentifier, string? valueType) =>

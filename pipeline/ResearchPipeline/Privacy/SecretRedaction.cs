@@ -22,20 +22,15 @@ public static partial class SecretRedaction
     };
 
     /// <summary>
-    /// A decoded field's value as published: a marker when its own key (the last segment of the key path,
-    /// so <c>batch[0].relative_url.query.access_token</c> too) names a secret, or when the value has the shape
+    /// A decoded field's value as published: a marker when its own key (the last key of the key path, as the secrets
+    /// collector reads it, so <c>batch[0].relative_url.query.access_token</c> too) names a secret, or when the value has the shape
     /// of a Graph token wherever it was sent: <c>{app_id}|{client_token}</c> (also <c>GG|</c>-prefixed for
     /// gaming login, wire-format doc 1.1) or a user token (<c>EAA…</c>).
     /// </summary>
     public static string? RedactValue(string keyPath, string? value)
     {
         if (value is null) return null;
-        var last = keyPath.AsSpan();
-        var dot = last.LastIndexOf('.');
-        if (dot >= 0) last = last[(dot + 1)..];
-        var bracket = last.IndexOf('[');
-        if (bracket > 0) last = last[..bracket];
-        if (IsSecret(last)) return Marker(last.ToString());
+        if (SensitiveKeys.Of(keyPath) == SensitiveKey.Secret) return Marker(Payloads.KeyPaths.LastKey(keyPath));
         // The shortest token the pattern takes is EAA and 30 characters, and every token it takes begins with G, E or
         // a digit: other values are not matched at all.
         if (value.Length >= 33 && (value[0] is 'G' or 'E' || char.IsDigit(value[0])) && GraphToken().IsMatch(value)) return Marker("access_token");
@@ -70,7 +65,22 @@ public static partial class SecretRedaction
     // A key read as a slice of its key path: no string per field looked up.
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> SecretParameterSpans = SecretParameterSet.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    public static bool IsSecret(ReadOnlySpan<char> name) => SecretParameterSpans.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether a parameter's name (a pair's key, or the last key of a field's key path) names a secret: as a whole, or
+    /// as a form nests it, by the name before its brackets (<c>password[new]</c>) or the name in its last brackets
+    /// (<c>user[password]</c>, <c>session[token]</c>).
+    /// </summary>
+    public static bool IsSecret(ReadOnlySpan<char> name)
+    {
+        if (IsSecretParameter(name)) return true;
+        var open = name.IndexOf('[');
+        if (open <= 0) return false;
+        if (IsSecretParameter(name[..open])) return true;
+        var last = name.LastIndexOf('[');
+        return name[^1] == ']' && IsSecretParameter(name[(last + 1)..^1]);
+    }
+
+    private static bool IsSecretParameter(ReadOnlySpan<char> name) => SecretParameterSpans.Contains(name) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>HTTP/2 pseudo-headers (:authority, :path) are never secrets as such; their content is published as host and path.</summary>
     public static bool IsSecretHeader(string name)

@@ -92,12 +92,13 @@ public static partial class SensitiveValues
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
             // A pair read above by its name as sent.
             if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs)?.Contains(f.KeyPath) == true) continue;
-            var name = KeyPaths.LastKeySpan(f.KeyPath);
-            if (name.IsEmpty) Tokens(f.Value, found);
             // The name becomes a string only for a value collected under it.
-            else if (SecretRedaction.IsSecret(name)) Add(found, SensitiveKind.Secret, KeyPaths.LastKey(f.KeyPath), f.Value);
-            else if (IsIdentifier(name)) Add(found, SensitiveKind.Identifier, KeyPaths.LastKey(f.KeyPath), f.Value);
-            else Tokens(f.Value, found);
+            switch (SensitiveKeys.Of(f.KeyPath))
+            {
+                case SensitiveKey.Secret: Add(found, SensitiveKind.Secret, KeyPaths.LastKey(f.KeyPath), f.Value); break;
+                case SensitiveKey.Identifier: Add(found, SensitiveKind.Identifier, KeyPaths.LastKey(f.KeyPath), f.Value); break;
+                default: Tokens(f.Value, found); break;
+            }
         }
         return found;
     }
@@ -142,19 +143,12 @@ public static partial class SensitiveValues
 
     // The last names asked about on this thread, by the string itself: a capture's reader hands back the same string
     // for a name that repeats (a HAR's, RepeatedText), and each of the three questions ignores case, which costs a
-    // hash of the name apiece. A name the slot does not hold is answered afresh, as before.
+    // hash of the name apiece.
     [ThreadStatic] private static (string? Name, HeaderKind Kind)[]? t_headerKinds;
 
-    private static HeaderKind HeaderKindOf(string name)
-    {
-        var slots = t_headerKinds ??= new (string?, HeaderKind)[256];
-        ref var slot = ref slots[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) & (slots.Length - 1)];
-        if (ReferenceEquals(slot.Name, name)) return slot.Kind;
-        var kind = (name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) ? HeaderKind.SetCookie : HeaderKind.None)
-            | (SecretRedaction.IsSecretHeader(name) ? HeaderKind.Secret : IsIdentifier(name) ? HeaderKind.Identifier : HeaderKind.None);
-        slot = (name, kind);
-        return kind;
-    }
+    private static HeaderKind HeaderKindOf(string name) => ReferenceMemo.Get(ref t_headerKinds, 256, name, static n =>
+        (n.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) ? HeaderKind.SetCookie : HeaderKind.None)
+        | (SecretRedaction.IsSecretHeader(n) ? HeaderKind.Secret : IsIdentifier(n) ? HeaderKind.Identifier : HeaderKind.None));
 
     private static void FromPairs(List<FormUrlEncoding.Pair> pairs, string text, List<SensitiveValue> found)
     {

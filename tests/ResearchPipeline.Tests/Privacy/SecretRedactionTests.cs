@@ -30,4 +30,24 @@ public class SecretRedactionTests
         Assert.That(SecretRedaction.RedactValue("data.t", UserToken), Is.EqualTo("[redacted:access_token]"));
         Assert.That(SecretRedaction.RedactValue("data.t", "EAA" + new string('x', 29)), Is.EqualTo("EAA" + new string('x', 29)), "one character short of a user token");
     }
+
+    // A form nests a parameter's parts in brackets (PHP, Rails): the secret is named before them or in the last of them.
+    [TestCase("access_token", true)]
+    [TestCase("Client_Token", true)]
+    [TestCase("access_token[x]", true)]
+    [TestCase("password[new]", true)]
+    [TestCase("user[password]", true)]
+    [TestCase("data[session][token]", true)]
+    [TestCase("user[name]", false)]
+    [TestCase("tokens[0]", false)]
+    [TestCase("[password]", false)]
+    [TestCase("password]", false)]
+    [TestCase("x_token]", false)]
+    public void A_secret_is_named_by_its_key_or_by_the_names_a_form_nests_it_under(string name, bool secret)
+    {
+        Assert.That(SecretRedaction.IsSecret(name), Is.EqualTo(secret));
+        // The query's pairs go by the same names.
+        var query = $"{Uri.EscapeDataString(name)}=abcdefgh12345&x=1";
+        Assert.That(SecretRedaction.RedactQuery(query), secret ? Does.Not.Contain("abcdefgh12345") : Is.EqualTo(query));
+    }
 }

@@ -129,4 +129,21 @@ public class SensitiveValuesTests
         Assert.That(seen, Does.Contain((SensitiveKind.Secret, "access_token", "a/b/c/d/e")));
         Assert.That(seen, Does.Contain((SensitiveKind.Secret, "access_token", "a%2Fb%2Fc%2Fd%2Fe")));
     }
+
+    // Each body sends the secret under a key that one of the rules before read differently: a form's nested names,
+    // JSON keys that key paths quote. The published field and the collector must read the key alike, else a value
+    // removed from its own field is published where else it was sent (or the other way round).
+    [TestCase("application/x-www-form-urlencoded", "user%5Bpassword%5D=" + Token + "&x=1")]
+    [TestCase("application/x-www-form-urlencoded", "access_token%5Bvalue%5D=" + Token + "&x=1")]
+    [TestCase("application/json", "{\"user\":{\"password\":\"" + Token + "\"}}")]
+    [TestCase("application/json", "{\"auth.refresh_token\":\"" + Token + "\"}")]
+    [TestCase("application/json", "{\"session[token]\":\"" + Token + "\"}")]
+    public void A_value_removed_from_its_field_by_its_key_is_collected_as_a_secret(string type, string body)
+    {
+        var e = Make("POST", "https://t.example/p", Utf8(body), ("Content-Type", type));
+        var limits = DecodeLimits.From(ReadLimits.Default);
+        var field = OneReading.Decode(ResearchPipeline.Decoders.TrackerDecoders.All, e, limits).Fields.Single(a => a.Field.Value == Token).Field;
+        Assert.That(SecretRedaction.RedactValue(field.KeyPath, field.Value), Does.StartWith("[redacted:"), field.KeyPath);
+        Assert.That(Seen(e).Where(v => v.Item1 == SensitiveKind.Secret).Select(v => v.Item3), Does.Contain(Token), field.KeyPath);
+    }
 }

@@ -1,0 +1,57 @@
+using ResearchPipeline.Payloads;
+
+namespace ResearchPipeline.Privacy;
+
+/// <summary>What the last key of a field's key path says of the field's value.</summary>
+public enum SensitiveKey : byte
+{
+    /// <summary>A key that names neither a secret nor an identifier.</summary>
+    None,
+    /// <summary>No key: the path ends at the root (a whole body, a bare cookie).</summary>
+    NoKey,
+    /// <summary>A secret parameter's name (<see cref="SecretRedaction.IsSecret(ReadOnlySpan{char})"/>).</summary>
+    Secret,
+    /// <summary>An identifier parameter's name (<see cref="SensitiveValues.IsIdentifier(ReadOnlySpan{char})"/>).</summary>
+    Identifier,
+}
+
+/// <summary>
+/// A field's key path classified by its last key (<see cref="KeyPaths.LastKey"/>), the one reading both the published
+/// value's redaction and the secrets collector take, so that a value removed from its own field is also collected and
+/// removed wherever else it was sent.
+/// </summary>
+public static class SensitiveKeys
+{
+    // Asked for every decoded field twice (its published value, the secrets collected), of key paths that repeat request
+    // after request as the same string (Interned): remembered per thread by the string itself.
+    [ThreadStatic] private static (string? KeyPath, SensitiveKey Kind)[]? t_kinds;
+
+    public static SensitiveKey Of(string keyPath) => ReferenceMemo.Get(ref t_kinds, 1024, keyPath, static path =>
+    {
+        var name = KeyPaths.LastKeySpan(path);
+        return name.IsEmpty ? SensitiveKey.NoKey
+            : SecretRedaction.IsSecret(name) ? SensitiveKey.Secret
+            : SensitiveValues.IsIdentifier(name) ? SensitiveKey.Identifier
+            : SensitiveKey.None;
+    });
+}
+
+/// <summary>
+/// A small table of answers on each thread, found by the string asked about itself (not its text): a reader or
+/// builder that hands back the same string for a repeated text makes the answer one lookup. A string the slot does
+/// not hold is answered afresh and takes the slot, so the answer is the same whichever string is asked.
+/// </summary>
+internal static class ReferenceMemo
+{
+    /// <param name="slots">The caller's [ThreadStatic] table, made on first use.</param>
+    /// <param name="size">Slots in the table, a power of two.</param>
+    public static T Get<T>(ref (string? Key, T Value)[]? slots, int size, string key, Func<string, T> answer)
+    {
+        slots ??= new (string?, T)[size];
+        ref var slot = ref slots[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key) & (slots.Length - 1)];
+        if (ReferenceEquals(slot.Key, key)) return slot.Value;
+        var value = answer(key);
+        slot = (key, value);
+        return value;
+    }
+}
