@@ -50,4 +50,48 @@ public class SecretRedactionTests
         var query = $"{Uri.EscapeDataString(name)}=abcdefgh12345&x=1";
         Assert.That(SecretRedaction.RedactQuery(query), secret ? Does.Not.Contain("abcdefgh12345") : Is.EqualTo(query));
     }
+
+    // The token patterns as written: the search by separators must find what they find, where they find it.
+    private static readonly System.Text.RegularExpressions.Regex AppTokenPattern = new(@"\b\d{6,20}(?:\||%7[Cc])[0-9a-fA-F]{32}\b");
+    private static readonly System.Text.RegularExpressions.Regex UserTokenPattern = new(@"\bEAA[A-Za-z0-9]{30,}\b");
+
+    [Test]
+    public void Tokens_are_found_where_their_patterns_find_them_in_texts_made_of_their_pieces()
+    {
+        // Runs of digits (ASCII, Arabic-Indic, full-width) of every length around the pattern's 6 to 20, separators and
+        // near-separators, hex runs around 32, and characters on either side of a word boundary (letters, '_', joiners,
+        // combining marks) or not (spaces, '&', '=', '.').
+        var random = new Random(20261206);
+        string Digits(int n, string set) => new([.. Enumerable.Range(0, n).Select(_ => set[random.Next(set.Length)])]);
+        string Hex(int n) => new([.. Enumerable.Range(0, n).Select(_ => "0123456789abcdefABCDEF"[random.Next(22)])]);
+        string Separator() => new[] { "|", "%7C", "%7c", "%7B", "%7", "%", "||" }[random.Next(7)];
+        string Piece() => random.Next(11) switch
+        {
+            // Near a token and often one: the pattern's lengths and separators, and each one off.
+            8 or 9 => Digits(random.Next(5, 22), "0123456789") + (random.Next(3) > 0 ? Separator()[..1] == "%" ? "%7C" : "|" : Separator())
+                + Hex(random.Next(2) == 0 ? 32 : random.Next(31, 34)),
+            0 or 1 => Digits(random.Next(1, 24), "0123456789"),
+            2 => Digits(random.Next(4, 22), random.Next(2) == 0 ? "0123456789\u0663" : "\uFF10\uFF11\uFF19"),
+            3 or 4 => Separator(),
+            5 => Hex(random.Next(30, 35)),
+            6 => new[] { "a", "_", "\u200D", "\u200C", "\u0301", "\u0903", "é", "x1" }[random.Next(8)],
+            7 => new[] { " ", "&", "=", ".", "/", "-", "\"" }[random.Next(7)],
+            _ => "EAA" + Digits(random.Next(28, 34), "abcXYZ019"),
+        };
+        var marker = SecretRedaction.Marker("access_token");
+        var withTokens = 0;
+        for (var n = 0; n < 20_000; n++)
+        {
+            var text = string.Concat(Enumerable.Range(0, random.Next(1, 10)).Select(_ => Piece()));
+            var app = AppTokenPattern.Matches(text).Select(m => m.Value).ToList();
+            var expected = text.Length < 20 ? text : UserTokenPattern.Replace(AppTokenPattern.Replace(text, marker), marker);
+            Assert.That(SecretRedaction.RedactTokens(text), Is.EqualTo(expected), text);
+            var found = new List<string>();
+            SecretRedaction.EachToken(text, found, static (list, token) => list.Add(token));
+            var tokens = text.Length < 33 ? [] : app.Concat(UserTokenPattern.Matches(text).Select(m => m.Value)).ToList();
+            Assert.That(found, Is.EqualTo(tokens), text);
+            if (app.Count > 0) withTokens++;
+        }
+        Assert.That(withTokens, Is.GreaterThan(1_000), "texts that hold an app token");
+    }
 }
