@@ -34,8 +34,8 @@ internal static class ShardFormat
 
     public static void WriteStrings(ArrayBufferWriter<byte> into, string?[] cells, int count)
     {
-        // Written into a span taken a block at a time, not one asked of the writer per cell: its checks and resizing
-        // for each of a chunk's cells were more than half of what writing the text cost.
+        // Written into a span taken a block at a time: a span asked of the writer for each cell made it check its room
+        // and resize for every cell.
         var span = Span<byte>.Empty;
         var at = 0;
         string? last = null;
@@ -43,7 +43,8 @@ internal static class ShardFormat
         {
             var text = cells[i];
             var repeated = text is null || last is not null && (ReferenceEquals(text, last) || string.Equals(text, last, StringComparison.Ordinal));
-            // Texts this short take a one-byte tag and at most 3 bytes a character, written before their length is known.
+            // A text this short takes a one-byte tag whatever its bytes (3 a character at most): its room is reserved and
+            // the tag set once it is encoded, not counted first.
             var length = repeated || text!.Length <= ShortText ? -1 : Encoding.UTF8.GetByteCount(text);
             var most = repeated ? 1 : length < 0 ? 1 + ShortText * 3 : 5 + length;
             if (at + most > span.Length)
