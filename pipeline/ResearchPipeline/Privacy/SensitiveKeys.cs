@@ -5,10 +5,8 @@ namespace ResearchPipeline.Privacy;
 /// <summary>What the last key of a field's key path says of the field's value.</summary>
 public enum SensitiveKey : byte
 {
-    /// <summary>A key that names neither a secret nor an identifier.</summary>
+    /// <summary>A key that names neither a secret nor an identifier, or no key (a path that ends at the root: a whole body).</summary>
     None,
-    /// <summary>No key: the path ends at the root (a whole body, a bare cookie).</summary>
-    NoKey,
     /// <summary>A secret parameter's name (<see cref="SecretRedaction.IsSecret(ReadOnlySpan{char})"/>).</summary>
     Secret,
     /// <summary>An identifier parameter's name (<see cref="SensitiveValues.IsIdentifier(ReadOnlySpan{char})"/>).</summary>
@@ -16,9 +14,9 @@ public enum SensitiveKey : byte
 }
 
 /// <summary>
-/// A field's key path classified by its last key (<see cref="KeyPaths.LastKey"/>), the one reading both the published
-/// value's redaction and the secrets collector take, so that a value removed from its own field is also collected and
-/// removed wherever else it was sent.
+/// A field's key path classified by its last key (<see cref="KeyPaths.LastKey"/>), the one reading the published value's
+/// redaction, the secrets collector and the pseudonymiser all take, so that a value removed from its own field is also
+/// collected and removed wherever else it was sent.
 /// </summary>
 public static class SensitiveKeys
 {
@@ -29,8 +27,7 @@ public static class SensitiveKeys
     public static SensitiveKey Of(string keyPath) => ReferenceMemo.Get(ref t_kinds, 1024, keyPath, static path =>
     {
         var name = KeyPaths.LastKeySpan(path);
-        return name.IsEmpty ? SensitiveKey.NoKey
-            : SecretRedaction.IsSecret(name) ? SensitiveKey.Secret
+        return SecretRedaction.IsSecret(name) ? SensitiveKey.Secret
             : SensitiveValues.IsIdentifier(name) ? SensitiveKey.Identifier
             : SensitiveKey.None;
     });
