@@ -155,18 +155,21 @@ public static partial class SensitiveValues
         foreach (var pair in pairs)
         {
             if (pair.ValueStart == pair.Start || text[pair.ValueStart - 1] != '=') continue;
-            Classify(pair.Key, pair.Value, found);
-            // The raw form too: a published query string shows the value still URL-encoded.
-            if (SecretRedaction.IsSecret(pair.Key) || IsIdentifier(pair.Key)) Classify(pair.Key, pair.RawValue(text).ToString(), found);
+            if (KindOf(pair.Key) is not { } kind)
+            {
+                Tokens(pair.Value, found);
+                continue;
+            }
+            Add(found, kind, pair.Key, pair.Value);
+            // The raw form too, where it differs: a published query string shows the value still URL-encoded.
+            var raw = pair.RawValue(text);
+            if (!raw.SequenceEqual(pair.Value)) Add(found, kind, pair.Key, raw.ToString());
         }
     }
 
-    private static void Classify(string name, string value, List<SensitiveValue> found)
-    {
-        if (SecretRedaction.IsSecret(name)) Add(found, SensitiveKind.Secret, name, value);
-        else if (IsIdentifier(name)) Add(found, SensitiveKind.Identifier, name, value);
-        else Tokens(value, found);
-    }
+    /// <summary>What a value sent under the name is: a secret, an identifier, or neither (null).</summary>
+    private static SensitiveKind? KindOf(string name) =>
+        SecretRedaction.IsSecret(name) ? SensitiveKind.Secret : IsIdentifier(name) ? SensitiveKind.Identifier : null;
 
     private static void Tokens(string text, List<SensitiveValue> found) =>
         SecretRedaction.EachToken(text, found, static (found, token) => Add(found, SensitiveKind.Secret, "access_token", token));
