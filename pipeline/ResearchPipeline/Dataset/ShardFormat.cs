@@ -209,6 +209,13 @@ internal ref struct ShardReader
 
     public int Varint()
     {
+        // Most numbers are a short text's tag or a repeat: one byte, taken without the loop and its checks.
+        if ((uint)_at < (uint)_bytes.Length && _bytes[_at] < 0x80) return _bytes[_at++];
+        return LongVarint();
+    }
+
+    private int LongVarint()
+    {
         uint value = 0;
         for (var shift = 0; shift < 35; shift += 7)
         {
