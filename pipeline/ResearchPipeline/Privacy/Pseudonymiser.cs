@@ -160,16 +160,17 @@ public sealed class Pseudonymiser
     }
 
     /// <summary>
-    /// A query string: secret parameters replaced by a marker, identifier parameters (advertiser_id, anon_id,
-    /// ud[em]...) by their pseudonym, and any known identifier or seen secret elsewhere in it replaced.
+    /// A query string as an exchange row holds it, its secret parameters and tokens already replaced by a marker
+    /// when the row was made (<see cref="SecretRedaction.RedactQuery(string)"/>, which a second time changes nothing):
+    /// identifier parameters (advertiser_id, anon_id, ud[em]...) replaced by their pseudonym, and any known
+    /// identifier or seen secret elsewhere in it replaced.
     /// </summary>
     public string Query(string query)
     {
-        var redacted = SecretRedaction.RedactQuery(query);
-        if (redacted.Length == 0) return redacted;
+        if (query.Length == 0) return query;
         if (Enabled)
-            redacted = FormUrlEncoding.Rewrite(redacted, (string name, ReadOnlySpan<char> value) => value.Length > 0 && SensitiveValues.IsIdentifier(name) ? Identifier(FormUrlEncoding.Unescape(value)) : null);
-        return Text(redacted)!;
+            query = FormUrlEncoding.Rewrite(query, (string name, ReadOnlySpan<char> value) => value.Length > 0 && SensitiveValues.IsIdentifier(name) ? Identifier(FormUrlEncoding.Unescape(value)) : null);
+        return Text(query)!;
     }
 
     /// <summary>True when the text holds a value this pseudonymiser would replace (the publication check).</summary>

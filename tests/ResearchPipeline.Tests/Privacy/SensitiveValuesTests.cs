@@ -77,7 +77,8 @@ public class SensitiveValuesTests
         return SensitiveValues.In(view, []);
     }
 
-    private static IEnumerable<string> EveryCapture() =>
+    /// <summary>Every real capture the tests have: the demonstration corpus and the shared captures, in name order.</summary>
+    internal static IEnumerable<string> EveryCapture() =>
         new[] { DemonstrationCorpus.Raw, TestFiles.FindCaptures() }
             .OfType<string>().Where(Directory.Exists)
             .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal);
