@@ -40,6 +40,26 @@ public class StudyPlanTests
         Assert.That(StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
     }
 
+    // A part's record names the plan it was written under, and a study resumed with a later build keeps the parts
+    // whose plan id it computes again; so the id of a plan is pinned here, whatever way it comes to be computed.
+    [Test]
+    public void A_plans_id_stays_the_digest_it_was_for_the_same_study()
+    {
+        var plan = new StudyPlan
+        {
+            RawFolder = "/studies/2026/raw",
+            MaxBodyBytes = 64L << 20,
+            Parts = 2,
+            Captures =
+            [
+                new PlannedCapture("app.one/session.har", new string('a', 64), 1234, 0),
+                new PlannedCapture("app.two/capture é.pcapng", new string('b', 64), 56789, 1),
+                new PlannedCapture("app.two/flows", "", 0, 1),
+            ],
+        };
+        Assert.That(plan.PlanId, Is.EqualTo("5b83b771af4095af"));
+    }
+
     [Test]
     public async Task A_local_plan_is_cut_in_name_order_before_hashing_and_its_parts_hash_each_capture_as_they_read_it()
     {
