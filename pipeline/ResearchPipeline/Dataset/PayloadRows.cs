@@ -41,43 +41,6 @@ public sealed record AppFacebookFieldRow
     public string? ExampleKeyPath { get; init; }
 }
 
-/// <summary>The per-app aggregates computed from rows held in memory (tests compare them with the shard path).</summary>
-public static class FieldAggregates
-{
-    /// <summary>
-    /// <c>app_facebook_fields</c> from rows in memory: per app and semantic, over the rows the Facebook adapter
-    /// named (see <see cref="FacebookFieldsAggregate"/>).
-    /// </summary>
-    public static List<AppFacebookFieldRow> FacebookFields(IEnumerable<PayloadFieldRow> payloads, IEnumerable<ExchangeRow> exchanges, IEnumerable<CaptureRow> captures)
-    {
-        var exchangeById = exchanges.ToDictionary(e => e.ExchangeId, StringComparer.Ordinal);
-        var platformByCapture = captures.ToDictionary(c => c.CaptureId, c => c.Platform, StringComparer.Ordinal);
-        var aggregate = new FacebookFieldsAggregate();
-        foreach (var p in payloads.OrderBy(p => p.CaptureId, StringComparer.Ordinal).ThenBy(p => p.ExchangeOrdinal).ThenBy(p => p.Ordinal))
-        {
-            var e = exchangeById.GetValueOrDefault(p.ExchangeId);
-            aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
-                e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, platformByCapture.GetValueOrDefault(e.CaptureId)));
-        }
-        return aggregate.TakeRows();
-    }
-
-    /// <summary><c>app_tracker_fields</c> from rows in memory (see <see cref="TrackerFieldsAggregate"/>).</summary>
-    public static List<AppTrackerFieldRow> TrackerFields(IEnumerable<PayloadFieldRow> payloads, IEnumerable<ExchangeRow> exchanges,
-        IReadOnlyDictionary<string, Taxonomy.TrackerAttribution> attributionByHost)
-    {
-        var exchangeById = exchanges.ToDictionary(e => e.ExchangeId, StringComparer.Ordinal);
-        var aggregate = new TrackerFieldsAggregate(attributionByHost);
-        foreach (var p in payloads.OrderBy(p => p.CaptureId, StringComparer.Ordinal).ThenBy(p => p.ExchangeOrdinal).ThenBy(p => p.Ordinal))
-        {
-            var e = exchangeById.GetValueOrDefault(p.ExchangeId);
-            aggregate.Add(p.AppId, p.Semantic, p.Decoder, p.ValueType, p.Category, p.PersonalData, p.ExchangeId, p.Endpoint, p.Value, p.KeyPath,
-                e is null ? null : new ExchangeFacts(e.Sdk, e.SecondsSinceStart, null) { Host = e.Host });
-        }
-        return aggregate.TakeRows();
-    }
-}
-
 /// <summary>What app_facebook_fields and app_tracker_fields need of the exchange a field was sent in.</summary>
 public sealed record ExchangeFacts(string? Sdk, double? SecondsSinceStart, string? CapturePlatform)
 {

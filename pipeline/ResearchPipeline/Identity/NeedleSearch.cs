@@ -251,14 +251,6 @@ public sealed class NeedleSearch<TTag>
         }
     }
 
-    /// <summary>True when any needle occurs in the haystack.</summary>
-    public bool Contains(ReadOnlySpan<byte> haystack)
-    {
-        var hits = new List<NeedleHit>();
-        Search(haystack, hits);
-        return hits.Count > 0;
-    }
-
     /// <summary>Two patterns in the order of their byte classes, a prefix first.</summary>
     private int CompareClasses(byte[] a, byte[] b)
     {

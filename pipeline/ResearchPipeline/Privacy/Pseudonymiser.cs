@@ -204,27 +204,11 @@ public sealed class Pseudonymiser
     [ThreadStatic]
     private static List<NeedleHit>? t_scratch;
 
-    public ExchangeRow Exchange(ExchangeRow row) => row with
-    {
-        Query = Query(row.Query),
-        Path = Text(row.Path)!,
-        UserAgent = Text(row.UserAgent),
-    };
-
-    public IdentifierMatchRow Match(IdentifierMatchRow row) => row with { KeyPath = Text(row.KeyPath)! };
-
     /// <summary>
-    /// A decoded field: a value the dictionary calls an identifier or user data (advertising ID, anon_id, hashed
-    /// ud values), or whose parameter name says so, is replaced by its pseudonym; any other value keeps its text
-    /// with known identifiers and seen secrets inside it replaced.
+    /// A decoded field's key path and value as published: a value the dictionary calls an identifier or user data
+    /// (advertising ID, anon_id, hashed ud values), or whose parameter name says so, is replaced by its pseudonym;
+    /// any other value keeps its text with known identifiers and seen secrets inside it replaced.
     /// </summary>
-    public PayloadFieldRow Payload(PayloadFieldRow row)
-    {
-        var (keyPath, value) = Field(row.KeyPath, row.Value, row.Category, row.ValueType);
-        return row with { KeyPath = keyPath, Value = value };
-    }
-
-    /// <summary>A decoded field's key path and value as published (see <see cref="Payload"/>).</summary>
     public (string KeyPath, string? Value) Field(string keyPath, string? value, string? category, string? valueType) =>
         (Text(keyPath)!, FieldValue(value, category, NamesIdentifier(keyPath), valueType));
 

@@ -14,8 +14,6 @@ public static class ExchangeRows
     public static string ExchangeId(string captureId, int ordinal) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{captureId.AsSpan(0, 16)}:{ordinal}");
 
-    public static ExchangeRow From(Exchange e, string captureId, string appId) => From(e, captureId, appId, null, null);
-
     /// <summary>The row of an exchange that is not decoded, its query's pairs parsed already (for its secrets).</summary>
     public static ExchangeRow From(Exchange e, string captureId, string appId, List<FormUrlEncoding.Pair> queryPairs) => From(e, captureId, appId, queryPairs, null);
 

@@ -119,6 +119,4 @@ public static partial class PlainWords
     public static string Transform(string transform) =>
         transform.Length == 0 ? "not recorded"
         : string.Join(", ", transform.Split('>').Select(step => Transforms.GetValueOrDefault(step) ?? step));
-
-    public static string YesNo(bool value) => value ? "yes" : "no";
 }

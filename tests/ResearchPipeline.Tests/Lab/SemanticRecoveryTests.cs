@@ -232,22 +232,8 @@ public class SemanticRecoveryTests
             else if (IsIdentifier(categories[t.Semantic], t.KeyPath)) seen.Add(new SensitiveValue(SensitiveKind.Identifier, key, t.Value.Trim()));
         }
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, enabled: true, DevicesCatalog.Load(Raw).Devices, seen);
-        return t => pseudonymiser.Payload(new PayloadFieldRow
-        {
-            ExchangeId = "",
-            CaptureId = "",
-            ExchangeOrdinal = t.Request,
-            AppId = t.App,
-            Ordinal = 0,
-            Location = t.Location,
-            KeyPath = t.KeyPath,
-            Value = SecretRedaction.RedactValue(t.KeyPath, t.Value),
-            ValueType = t.NotSent ? ValueTypes.NotSent : ValueTypes.String,
-            Semantic = t.Semantic,
-            Category = categories[t.Semantic],
-            Decoder = FacebookAdapter.AdapterName,
-            Transforms = "",
-        }).Value ?? "";
+        return t => pseudonymiser.Field(t.KeyPath, SecretRedaction.RedactValue(t.KeyPath, t.Value), categories[t.Semantic],
+            t.NotSent ? ValueTypes.NotSent : ValueTypes.String).Value ?? "";
     }
 
     private static string LastKey(string keyPath) => keyPath[(keyPath.LastIndexOfAny(['.', ']']) + 1)..];

@@ -29,12 +29,6 @@ internal sealed class TlsHandshake(int maxBytes)
 
     public bool Started { get; private set; }
 
-    /// <summary>Bytes of the hello were lost: what follows cannot be framed.</summary>
-    public void Abandon()
-    {
-        if (!Done) Failed = true;
-    }
-
     public void Feed(ReadOnlySpan<byte> data)
     {
         if (data.Length > 0) Started = true;

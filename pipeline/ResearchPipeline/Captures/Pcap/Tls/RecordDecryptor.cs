@@ -47,9 +47,6 @@ internal sealed class RecordDecryptor : IDisposable
     /// <summary>Sequence number of the next record (RFC 8446 section 5.3, RFC 5246 section 6.1).</summary>
     public ulong Sequence { get; set; }
 
-    /// <summary>Space the plaintext of a record of this size may need.</summary>
-    public static int MaxPlaintext(int ciphertext) => ciphertext;
-
     public static RecordDecryptor Tls13(CipherSuite suite, byte[] trafficSecret) =>
         new(suite, TlsKeySchedule.ExpandLabel(suite.Hash, trafficSecret, "key", suite.KeyBytes), TlsKeySchedule.ExpandLabel(suite.Hash, trafficSecret, "iv", 12), [], false, false);
 
