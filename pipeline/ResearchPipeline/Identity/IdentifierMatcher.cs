@@ -33,8 +33,6 @@ public sealed class IdentifierMatcher
 
     public DeviceProfile Device { get; }
 
-    public int NeedleCount => _search.Needles.Count;
-
     /// <summary>
     /// Every known value in the request, once per (identity, location, key path, transform), in a fixed order.
     /// The bytes searched are the view's (query, path, headers, cookies, the raw body and the inflated one);

@@ -10,8 +10,6 @@ namespace ResearchPipeline.Privacy;
 public static partial class SecretRedaction
 {
     /// <summary>Parameter names whose values are credentials (Graph API tokens, passwords, session keys, store receipts).</summary>
-    public static IReadOnlySet<string> SecretParameters => SecretParameterSet;
-
     private static readonly HashSet<string> SecretParameterSet = new(StringComparer.OrdinalIgnoreCase)
     {
         "access_token", "client_token", "input_token", "fb_exchange_token", "password", "passwd", "pwd",

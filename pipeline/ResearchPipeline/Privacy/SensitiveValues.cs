@@ -29,8 +29,6 @@ public static partial class SensitiveValues
     /// Parameter and key names whose values identify a device, install or person (SDK and tracker names as
     /// they appear on the wire). Meta's hashed user data (<c>ud[em]</c>, <c>ud.ph</c>...) is matched by shape.
     /// </summary>
-    public static IReadOnlySet<string> IdentifierParameters => IdentifierParameterSet;
-
     private static readonly HashSet<string> IdentifierParameterSet = new(StringComparer.OrdinalIgnoreCase)
     {
         "advertiser_id", "anon_id", "idfa", "idfv", "gaid", "aaid", "adid", "android_id", "androidid", "ifa", "madid",

@@ -26,7 +26,6 @@ public sealed class TrackerDb
     }
 
     public string Version { get; }
-    public int DomainCount => _byDomain.Count;
 
     public static TrackerDb Load(string path, string version)
     {

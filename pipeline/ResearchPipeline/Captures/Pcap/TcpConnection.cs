@@ -83,7 +83,6 @@ internal sealed class TcpConnection
     public Frame LastFrame { get; set; }
     public DateTimeOffset? LastTime { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
-    public bool ResetSeen { get; set; }
     public TcpReassembler ToServer { get; }
     public TcpReassembler ToClient { get; }
     public StreamProtocol Protocol { get; private set; }
