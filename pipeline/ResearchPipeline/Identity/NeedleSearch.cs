@@ -58,7 +58,7 @@ public sealed class NeedleSearch<TTag>
 
     public NeedleSearch(IEnumerable<Needle<TTag>> needles) : this(needles, DenseBudgetBytes) { }
 
-    /// <param name="denseBudgetBytes">Bytes of full rows at most (tests make it small to search through the sparse states).</param>
+    /// <param name="denseBudgetBytes">Bytes of full rows at most (tests make it small to search through the sparse states; the pseudonymiser keeps fewer).</param>
     internal NeedleSearch(IEnumerable<Needle<TTag>> needles, long denseBudgetBytes)
     {
         _needles = needles.Where(n => n.Pattern.Length > 0).ToList();

@@ -76,6 +76,13 @@ public sealed class Pseudonymiser
     /// <param name="Encoding">How the value stands in the text (<see cref="EncodedForm"/>), for the leak report.</param>
     private sealed record Replacement(SensitiveKind Kind, string Name, string Canonical, bool MustStandAlone, string Encoding = "as sent");
 
+    /// <summary>
+    /// Full transition rows the search keeps, fewer than a device's search: its needles are every seen secret in each
+    /// encoding, a trie of long single-child chains that text seldom goes deep into, and it is built on the run's
+    /// critical path between parse and emit, where each row is written and its memory touched for the first time.
+    /// </summary>
+    private const long SearchDenseBytes = 1 << 20;
+
     public Pseudonymiser(StudyKey key, bool enabled, IEnumerable<DeviceProfile> devices, IEnumerable<SensitiveValue> seen)
     {
         _key = key;
@@ -98,7 +105,7 @@ public sealed class Pseudonymiser
             foreach (var form in EncodedForms.Of(value.Value))
                 needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(form.Text), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: true, form.Encoding)));
         }
-        _search = new NeedleSearch<Replacement>(needles.DistinctBy(n => (Convert.ToHexString(n.Pattern), n.IgnoreCase)));
+        _search = new NeedleSearch<Replacement>(needles.DistinctBy(n => (Convert.ToHexString(n.Pattern), n.IgnoreCase)), SearchDenseBytes);
     }
 
     public bool Enabled { get; }
