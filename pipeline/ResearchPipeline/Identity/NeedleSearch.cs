@@ -3,7 +3,25 @@ using System.Runtime.CompilerServices;
 namespace ResearchPipeline.Identity;
 
 /// <summary>One byte pattern to look for. <paramref name="IgnoreCase"/> folds ASCII letters on both sides.</summary>
-public sealed record Needle<TTag>(byte[] Pattern, bool IgnoreCase, TTag Tag);
+public sealed record Needle<TTag>(byte[] Pattern, bool IgnoreCase, TTag Tag)
+{
+    /// <summary>Needles that find the same thing (the same bytes, the same rule for letter case), whatever they stand for.</summary>
+    public static IEqualityComparer<Needle<TTag>> SamePattern { get; } = new PatternComparer();
+
+    private sealed class PatternComparer : IEqualityComparer<Needle<TTag>>
+    {
+        public bool Equals(Needle<TTag>? a, Needle<TTag>? b) =>
+            ReferenceEquals(a, b) || a is not null && b is not null && a.IgnoreCase == b.IgnoreCase && a.Pattern.AsSpan().SequenceEqual(b.Pattern);
+
+        public int GetHashCode(Needle<TTag> needle)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(needle.Pattern);
+            hash.Add(needle.IgnoreCase);
+            return hash.ToHashCode();
+        }
+    }
+}
 
 /// <summary>Where a needle was found: start offset in the haystack and the needle's index.</summary>
 public readonly record struct NeedleHit(int Start, int Length, int Needle);

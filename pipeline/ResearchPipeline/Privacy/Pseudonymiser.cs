@@ -105,7 +105,7 @@ public sealed class Pseudonymiser
             foreach (var form in EncodedForms.Of(value.Value))
                 needles.Add(new Needle<Replacement>(Encoding.UTF8.GetBytes(form.Text), false, new Replacement(value.Kind, value.Name, value.Value, MustStandAlone: true, form.Encoding)));
         }
-        _search = new NeedleSearch<Replacement>(needles.DistinctBy(n => (Convert.ToHexString(n.Pattern), n.IgnoreCase)), SearchDenseBytes);
+        _search = new NeedleSearch<Replacement>(needles.Distinct(Needle<Replacement>.SamePattern), SearchDenseBytes);
     }
 
     public bool Enabled { get; }
