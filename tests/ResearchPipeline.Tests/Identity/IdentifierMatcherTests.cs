@@ -182,6 +182,21 @@ public class IdentifierMatcherTests
         Assert.That(Found(m, Post(json, "application/json")), Is.EqualTo(new[] { "model body custom_events[1].u.m plain", "model body x[1] plain" }));
     }
 
+    [Test]
+    public void Needles_are_alike_when_they_find_the_same_bytes_by_the_same_letter_case_rule()
+    {
+        var same = Needle<string>.SamePattern;
+        var needle = new Needle<string>("abc123"u8.ToArray(), true, "one");
+        var copy = new Needle<string>("abc123"u8.ToArray(), true, "another tag");
+        Assert.That(same.Equals(needle, copy), Is.True, "the tag is not what a needle finds");
+        Assert.That(same.GetHashCode(needle), Is.EqualTo(same.GetHashCode(copy)));
+        Assert.That(same.Equals(needle, needle with { IgnoreCase = false }), Is.False);
+        Assert.That(same.Equals(needle, needle with { Pattern = "abc124"u8.ToArray() }), Is.False);
+        Assert.That(same.Equals(needle, needle with { Pattern = "abc12"u8.ToArray() }), Is.False);
+        var kept = new[] { needle, copy, needle with { IgnoreCase = false }, copy with { Tag = "third" } }.Distinct(same).Select(n => (n.Tag, n.IgnoreCase));
+        Assert.That(kept, Is.EqualTo(new[] { ("one", true), ("one", false) }), "the first of each, in order");
+    }
+
     // All states with a full row (a device's values), only the root with one (a study's many secrets), and the states
     // nearest the root with one, a search passing between the two kinds.
     [TestCase(16L << 20)]
