@@ -24,11 +24,11 @@ public static class SensitiveKeys
     // after request as the same string (Interned): remembered per thread by the string itself.
     [ThreadStatic] private static (string? KeyPath, SensitiveKey Kind)[]? t_kinds;
 
-    public static SensitiveKey Of(string keyPath) => ReferenceMemo.Get(ref t_kinds, 1024, keyPath, static path =>
-    {
-        var name = KeyPaths.LastKeySpan(path);
-        return SecretRedaction.IsSecret(name) ? SensitiveKey.Secret
-            : SensitiveValues.IsIdentifier(name) ? SensitiveKey.Identifier
-            : SensitiveKey.None;
-    });
+    public static SensitiveKey Of(string keyPath) => ReferenceMemo.Get(ref t_kinds, 1024, keyPath, static path => OfName(KeyPaths.LastKeySpan(path)));
+
+    /// <summary>What a parameter's name (a pair's key, or a key path's last key) says of its value: a secret first.</summary>
+    public static SensitiveKey OfName(ReadOnlySpan<char> name) =>
+        SecretRedaction.IsSecret(name) ? SensitiveKey.Secret
+        : SensitiveValues.IsIdentifier(name) ? SensitiveKey.Identifier
+        : SensitiveKey.None;
 }

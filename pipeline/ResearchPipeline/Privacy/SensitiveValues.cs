@@ -91,12 +91,8 @@ public static partial class SensitiveValues
             // A pair read above by its name as sent.
             if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs)?.Contains(f.KeyPath) == true) continue;
             // The name becomes a string only for a value collected under it.
-            switch (SensitiveKeys.Of(f.KeyPath))
-            {
-                case SensitiveKey.Secret: Add(found, SensitiveKind.Secret, KeyPaths.LastKey(f.KeyPath), f.Value); break;
-                case SensitiveKey.Identifier: Add(found, SensitiveKind.Identifier, KeyPaths.LastKey(f.KeyPath), f.Value); break;
-                default: Tokens(f.Value, found); break;
-            }
+            if (KindOf(SensitiveKeys.Of(f.KeyPath)) is { } kind) Add(found, kind, KeyPaths.LastKey(f.KeyPath), f.Value);
+            else Tokens(f.Value, found);
         }
         return found;
     }
@@ -153,7 +149,7 @@ public static partial class SensitiveValues
         foreach (var pair in pairs)
         {
             if (pair.ValueStart == pair.Start || text[pair.ValueStart - 1] != '=') continue;
-            if (KindOf(pair.Key) is not { } kind)
+            if (KindOf(SensitiveKeys.OfName(pair.Key)) is not { } kind)
             {
                 Tokens(pair.Value, found);
                 continue;
@@ -165,9 +161,13 @@ public static partial class SensitiveValues
         }
     }
 
-    /// <summary>What a value sent under the name is: a secret, an identifier, or neither (null).</summary>
-    private static SensitiveKind? KindOf(string name) =>
-        SecretRedaction.IsSecret(name) ? SensitiveKind.Secret : IsIdentifier(name) ? SensitiveKind.Identifier : null;
+    /// <summary>What a value sent under a name so classified is collected as, if anything.</summary>
+    private static SensitiveKind? KindOf(SensitiveKey key) => key switch
+    {
+        SensitiveKey.Secret => SensitiveKind.Secret,
+        SensitiveKey.Identifier => SensitiveKind.Identifier,
+        _ => null,
+    };
 
     private static void Tokens(string text, List<SensitiveValue> found) =>
         SecretRedaction.EachToken(text, found, static (found, token) => Add(found, SensitiveKind.Secret, "access_token", token));

@@ -78,29 +78,35 @@ public class SensitiveValuesTests
     }
 
     /// <summary>Every real capture the tests have: the demonstration corpus and the shared captures, in name order.</summary>
-    internal static IEnumerable<string> EveryCapture() =>
+    private static IEnumerable<string> EveryCapture() =>
         new[] { DemonstrationCorpus.Raw, TestFiles.FindCaptures() }
             .OfType<string>().Where(Directory.Exists)
             .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal);
 
-    [Test]
-    public void The_parse_stage_alone_collects_from_every_real_request_what_the_whole_view_gives()
+    /// <summary>Every exchange of every real capture, with the capture's path.</summary>
+    internal static IEnumerable<(string Path, Exchange Exchange)> EveryRealExchange()
     {
-        var exchanges = 0;
-        var withSecrets = 0;
         foreach (var path in EveryCapture())
         {
             if (CaptureFormats.All.Detect(path) is not { } reader) continue;
             // Opened as a run opens it, so that a packet capture finds the key log beside it.
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             foreach (var record in reader.Read(stream, ReadLimits.Default))
-            {
-                if (record is not ExchangeRead { Exchange: var e }) continue;
-                var expected = FromWholeView(e);
-                Assert.That(Undecoded(e), Is.EqualTo(expected), $"{path}: exchange {e.Ordinal}");
-                exchanges++;
-                if (expected.Count > 0) withSecrets++;
-            }
+                if (record is ExchangeRead { Exchange: var e }) yield return (path, e);
+        }
+    }
+
+    [Test]
+    public void The_parse_stage_alone_collects_from_every_real_request_what_the_whole_view_gives()
+    {
+        var exchanges = 0;
+        var withSecrets = 0;
+        foreach (var (path, e) in EveryRealExchange())
+        {
+            var expected = FromWholeView(e);
+            Assert.That(Undecoded(e), Is.EqualTo(expected), $"{path}: exchange {e.Ordinal}");
+            exchanges++;
+            if (expected.Count > 0) withSecrets++;
         }
         TestContext.Out.WriteLine($"{exchanges} requests compared, {withSecrets} with secrets");
         Assert.That(exchanges, Is.GreaterThan(100), "the real captures give requests to compare");
