@@ -140,7 +140,7 @@ public sealed class Pseudonymiser
             found.Clear();
             _search.Search(rented.AsSpan(0, length), found);
             if (found.Count == 0) return SecretRedaction.RedactTokens(text);
-            return Replace(text, rented.AsSpan(0, length).ToArray());
+            return Replace(text, rented.AsSpan(0, length), found);
         }
         finally
         {
@@ -148,21 +148,22 @@ public sealed class Pseudonymiser
         }
     }
 
-    private string Replace(string text, byte[] bytes)
+    /// <param name="found">The search's hits in the text's bytes, of which those that count are replaced.</param>
+    private string Replace(string text, ReadOnlySpan<byte> bytes, List<NeedleHit> found)
     {
-        var hits = Hits(bytes, secretsOnly: !Enabled);
+        var hits = Counting(bytes, found, secretsOnly: !Enabled);
         if (hits.Count == 0) return SecretRedaction.RedactTokens(text);
         var sb = new StringBuilder();
         var at = 0;
         foreach (var hit in hits)
         {
             if (hit.Start < at) continue;
-            sb.Append(Encoding.UTF8.GetString(bytes, at, hit.Start - at));
+            sb.Append(Encoding.UTF8.GetString(bytes[at..hit.Start]));
             var r = _search.Needles[hit.Needle].Tag;
             sb.Append(r.Kind == SensitiveKind.Secret ? SecretRedaction.Marker(r.Name) : Pseudonym(r.Canonical));
             at = hit.Start + hit.Length;
         }
-        sb.Append(Encoding.UTF8.GetString(bytes, at, bytes.Length - at));
+        sb.Append(Encoding.UTF8.GetString(bytes[at..]));
         return SecretRedaction.RedactTokens(sb.ToString());
     }
 
@@ -198,7 +199,7 @@ public sealed class Pseudonymiser
             if (found.Count > 1)
             {
                 // Report the first hit that counts, left to right and longest first, as Hits orders them.
-                var first = Hits(text, secretsOnly: !Enabled)[0];
+                var first = Counting(text, found, secretsOnly: !Enabled)[0];
                 r = _search.Needles[first.Needle].Tag;
             }
             what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + (r.Encoding == "as sent" ? "" : ", " + r.Encoding) + ")";
@@ -235,20 +236,15 @@ public sealed class Pseudonymiser
         return identifier && Enabled && valueType != "not_sent";
     }
 
-    /// <summary>Hits that count, left to right, longest first where two start together.</summary>
-    private List<NeedleHit> Hits(ReadOnlySpan<byte> text, bool secretsOnly)
+    /// <summary>Of the search's hits in the text, those that count, left to right, longest first where two start together.</summary>
+    private List<NeedleHit> Counting(ReadOnlySpan<byte> text, List<NeedleHit> found, bool secretsOnly)
     {
-        var hits = new List<NeedleHit>();
-        _search.Search(text, hits);
-        hits.RemoveAll(h =>
+        var kept = new List<NeedleHit>(found.Count);
+        foreach (var h in found)
         {
             var r = _search.Needles[h.Needle].Tag;
-            return secretsOnly && r.Kind != SensitiveKind.Secret;
-        });
-        var kept = new List<NeedleHit>(hits.Count);
-        foreach (var h in hits)
-        {
-            if (_search.Needles[h.Needle].Tag.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
+            if (secretsOnly && r.Kind != SensitiveKind.Secret) continue;
+            if (r.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
             kept.Add(h);
         }
         kept.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
