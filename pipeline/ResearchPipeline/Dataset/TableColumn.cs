@@ -108,7 +108,9 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
         }
         finally
         {
-            System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text, clearArray: true);
+            // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
+            Array.Clear(text, 0, count);
+            System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text);
         }
     }
 
