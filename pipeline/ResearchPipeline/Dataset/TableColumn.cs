@@ -81,36 +81,66 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count)
     {
         var values = (string?[])cells;
-        var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(count);
-        // Written out: in a conditional, a bare null converts to an empty ReadOnlyMemory (from a null array), which
-        // Parquet writes as an empty string rather than a null.
+        var texts = new PresentTexts(Field, count);
         for (var i = 0; i < count; i++)
         {
-            if (values[i] is { } v) text[i] = v.AsMemory();
-            else text[i] = null;
+            if (values[i] is { } v) texts.Add(i, v.AsMemory());
+            else texts.AddNull(i);
         }
-        return WriteRentedAsync(writer, text, count);
+        return texts.WriteAsync(writer);
     }
 
     /// <summary>The same cells from a text buffer: the same bytes as written from their strings.</summary>
     internal Task WriteTextAsync(ParquetRowGroupWriter writer, TextCellBuffer cells)
     {
-        var text = System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Rent(cells.Count);
-        for (var i = 0; i < cells.Count; i++) text[i] = cells.Memory(i);
-        return WriteRentedAsync(writer, text, cells.Count);
+        var texts = new PresentTexts(Field, cells.Count);
+        for (var i = 0; i < cells.Count; i++)
+        {
+            if (cells.Memory(i) is { } v) texts.Add(i, v);
+            else texts.AddNull(i);
+        }
+        return texts.WriteAsync(writer);
     }
 
-    private async Task WriteRentedAsync(ParquetRowGroupWriter writer, ReadOnlyMemory<char>?[] text, int count)
+    /// <summary>
+    /// A row group's texts as Parquet.Net holds a column once it has it: the values present, in order, and each row's
+    /// definition level (where the column may be null). Given so, the library writes the same bytes as from cells that
+    /// may be null, without first copying them into these two itself.
+    /// </summary>
+    private sealed class PresentTexts(DataField field, int count)
     {
-        try
+        private readonly ReadOnlyMemory<char>[] _values = System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
+        private readonly int[]? _levels = field.MaxDefinitionLevel > 0 ? System.Buffers.ArrayPool<int>.Shared.Rent(count) : null;
+        private int _present;
+
+        public void Add(int row, ReadOnlyMemory<char> text)
         {
-            await writer.WriteAsync<ReadOnlyMemory<char>>(Field, new ReadOnlyMemory<ReadOnlyMemory<char>?>(text, 0, count));
+            _values[_present++] = text;
+            if (_levels is not null) _levels[row] = field.MaxDefinitionLevel;
         }
-        finally
+
+        public void AddNull(int row)
         {
-            // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
-            Array.Clear(text, 0, count);
-            System.Buffers.ArrayPool<ReadOnlyMemory<char>?>.Shared.Return(text);
+            if (_levels is null) throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
+            _levels[row] = field.MaxDefinitionLevel - 1;
+        }
+
+        public async Task WriteAsync(ParquetRowGroupWriter writer)
+        {
+            try
+            {
+                // Not a conditional: its bare null would become an empty ReadOnlyMemory (from a null array), a column of no rows.
+                ReadOnlyMemory<int>? levels = null;
+                if (_levels is not null) levels = _levels.AsMemory(0, count);
+                await writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(field, _values.AsMemory(0, _present), levels, null, CancellationToken.None);
+            }
+            finally
+            {
+                // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
+                Array.Clear(_values, 0, _present);
+                System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Return(_values);
+                if (_levels is not null) System.Buffers.ArrayPool<int>.Shared.Return(_levels);
+            }
         }
     }
 
