@@ -81,67 +81,25 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     public override Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count)
     {
         var values = (string?[])cells;
-        var texts = new PresentTexts(Field, count);
+        var present = new ParquetCells.PresentCells<ReadOnlyMemory<char>>(Field, count);
         for (var i = 0; i < count; i++)
         {
-            if (values[i] is { } v) texts.Add(i, v.AsMemory());
-            else texts.AddNull(i);
+            if (values[i] is { } v) present.Add(i, v.AsMemory());
+            else present.AddNull(i);
         }
-        return texts.WriteAsync(writer);
+        return present.WriteAsync(writer);
     }
 
     /// <summary>The same cells from a text buffer: the same bytes as written from their strings.</summary>
     internal Task WriteTextAsync(ParquetRowGroupWriter writer, TextCellBuffer cells)
     {
-        var texts = new PresentTexts(Field, cells.Count);
+        var present = new ParquetCells.PresentCells<ReadOnlyMemory<char>>(Field, cells.Count);
         for (var i = 0; i < cells.Count; i++)
         {
-            if (cells.Memory(i) is { } v) texts.Add(i, v);
-            else texts.AddNull(i);
+            if (cells.Memory(i) is { } v) present.Add(i, v);
+            else present.AddNull(i);
         }
-        return texts.WriteAsync(writer);
-    }
-
-    /// <summary>
-    /// A row group's texts as Parquet.Net holds a column once it has it: the values present, in order, and each row's
-    /// definition level (where the column may be null). Given so, the library writes the same bytes as from cells that
-    /// may be null, without first copying them into these two itself.
-    /// </summary>
-    private sealed class PresentTexts(DataField field, int count)
-    {
-        private readonly ReadOnlyMemory<char>[] _values = System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
-        private readonly int[]? _levels = field.MaxDefinitionLevel > 0 ? System.Buffers.ArrayPool<int>.Shared.Rent(count) : null;
-        private int _present;
-
-        public void Add(int row, ReadOnlyMemory<char> text)
-        {
-            _values[_present++] = text;
-            if (_levels is not null) _levels[row] = field.MaxDefinitionLevel;
-        }
-
-        public void AddNull(int row)
-        {
-            if (_levels is null) throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
-            _levels[row] = field.MaxDefinitionLevel - 1;
-        }
-
-        public async Task WriteAsync(ParquetRowGroupWriter writer)
-        {
-            try
-            {
-                // Not a conditional: its bare null would become an empty ReadOnlyMemory (from a null array), a column of no rows.
-                ReadOnlyMemory<int>? levels = null;
-                if (_levels is not null) levels = _levels.AsMemory(0, count);
-                await writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(field, _values.AsMemory(0, _present), levels, null, CancellationToken.None);
-            }
-            finally
-            {
-                // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
-                Array.Clear(_values, 0, _present);
-                System.Buffers.ArrayPool<ReadOnlyMemory<char>>.Shared.Return(_values);
-                if (_levels is not null) System.Buffers.ArrayPool<int>.Shared.Return(_levels);
-            }
-        }
+        return present.WriteAsync(writer);
     }
 
     internal override byte ShardKind => (byte)'s';
@@ -234,23 +192,58 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 /// </summary>
 public static class ParquetCells
 {
-    public static Task WriteAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct =>
-        field.IsNullable ? writer.WriteAsync<T>(field, cells) : WriteRequiredAsync(writer, field, cells);
-
-    private static async Task WriteRequiredAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct
+    public static Task WriteAsync<T>(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<T?> cells) where T : struct
     {
-        // A row group's values, taken back once written: a new array each time would be one on the large object heap.
-        var values = System.Buffers.ArrayPool<T>.Shared.Rent(cells.Length);
-        try
+        var present = new PresentCells<T>(field, cells.Length);
+        var span = cells.Span;
+        for (var i = 0; i < span.Length; i++)
         {
-            var span = cells.Span;
-            for (var i = 0; i < span.Length; i++)
-                values[i] = span[i] ?? throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
-            await writer.WriteAsync<T>(field, (ReadOnlyMemory<T>)values.AsMemory(0, cells.Length));
+            if (span[i] is { } v) present.Add(i, v);
+            else present.AddNull(i);
         }
-        finally
+        return present.WriteAsync(writer);
+    }
+
+    /// <summary>
+    /// A row group's column as Parquet.Net holds one once it has it: the values present, in order, and each row's
+    /// definition level (where the column may be null). Given so, the library writes the same bytes as from cells that
+    /// may be null, without first copying them into these two itself. Its arrays are rented, and taken back once written:
+    /// a new array each time would be one on the large object heap.
+    /// </summary>
+    internal sealed class PresentCells<T>(DataField field, int count) where T : struct
+    {
+        private readonly T[] _values = System.Buffers.ArrayPool<T>.Shared.Rent(count);
+        private readonly int[]? _levels = field.MaxDefinitionLevel > 0 ? System.Buffers.ArrayPool<int>.Shared.Rent(count) : null;
+        private int _present;
+
+        public void Add(int row, T value)
         {
-            System.Buffers.ArrayPool<T>.Shared.Return(values);
+            _values[_present++] = value;
+            if (_levels is not null) _levels[row] = field.MaxDefinitionLevel;
+        }
+
+        public void AddNull(int row)
+        {
+            if (_levels is null) throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
+            _levels[row] = field.MaxDefinitionLevel - 1;
+        }
+
+        public async Task WriteAsync(ParquetRowGroupWriter writer)
+        {
+            try
+            {
+                // Not a conditional: its bare null would become an empty ReadOnlyMemory (from a null array), a column of no rows.
+                ReadOnlyMemory<int>? levels = null;
+                if (_levels is not null) levels = _levels.AsMemory(0, count);
+                await writer.WriteAllPartsAsync<T>(field, _values.AsMemory(0, _present), levels, null, CancellationToken.None);
+            }
+            finally
+            {
+                // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
+                if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_values, 0, _present);
+                System.Buffers.ArrayPool<T>.Shared.Return(_values);
+                if (_levels is not null) System.Buffers.ArrayPool<int>.Shared.Return(_levels);
+            }
         }
     }
 

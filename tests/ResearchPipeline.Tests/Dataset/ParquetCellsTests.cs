@@ -5,10 +5,10 @@ using ResearchPipeline.Dataset;
 namespace ResearchPipeline.Tests.Dataset;
 
 /// <summary>
-/// A text column is handed to Parquet.Net as the values present and each row's definition level: the file must be the
-/// one the library writes from cells that may be null, and read back with null and "" apart.
+/// A column is handed to Parquet.Net as the values present and each row's definition level: the file must be the one
+/// the library writes from cells that may be null, and read back with null (and, for a text, "") as it was.
 /// </summary>
-public class StringColumnTests
+public class ParquetCellsTests
 {
     private sealed record Row(string? Text);
 
@@ -67,5 +67,37 @@ public class StringColumnTests
         cells[3] = null!;
         Assert.That(async () => await FileOf(Required.Field, group => Required.WriteCellsAsync(group, cells, cells.Length)),
             Throws.InvalidOperationException.With.Message.Contains("column text is required"));
+    }
+
+    [Test]
+    public async Task A_value_column_is_the_file_the_library_writes_from_cells_that_may_be_null()
+    {
+        var random = new Random(11);
+        var ints = Enumerable.Range(0, 5_000).Select(i => random.Next(3) == 0 ? (int?)null : random.Next(-1_000, 1_000)).ToArray();
+        var doubles = Enumerable.Range(0, 5_000).Select(i => random.Next(3) == 0 ? (double?)null : random.NextDouble() * 1e6).ToArray();
+        var flags = Enumerable.Range(0, 5_000).Select(i => random.Next(3) == 0 ? (bool?)null : random.Next(2) == 0).ToArray();
+        var times = Enumerable.Range(0, 5_000).Select(i => random.Next(3) == 0 ? (DateTime?)null
+            : new DateTime(2020, 3, 26, 0, 0, 0, DateTimeKind.Utc).AddTicks(random.NextInt64(0, TimeSpan.TicksPerDay * 365) / 10 * 10)).ToArray();
+
+        async Task Same<T>(DataField field, T?[] cells) where T : struct
+        {
+            var ours = await FileOf(field, group => ParquetCells.WriteAsync<T>(group, field, cells.AsMemory()));
+            var library = await FileOf(field, group => group.WriteAsync<T>(field, cells.AsMemory()));
+            Assert.That(ours, Is.EqualTo(library), field.Name);
+        }
+        await Same(new DataField<int?>("count"), ints);
+        await Same(new DataField<double?>("seconds"), doubles);
+        await Same(new DataField<bool?>("flag"), flags);
+        await Same(new DateTimeDataField("time", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: true), times);
+
+        // A required column: the values alone, and a row without one stops the write.
+        var required = new DataField<int>("ordinal");
+        var all = ints.Select(i => i ?? 0).Select(i => (int?)i).ToArray();
+        var oursRequired = await FileOf(required, group => ParquetCells.WriteAsync<int>(group, required, all.AsMemory()));
+        var libraryRequired = await FileOf(required, group => group.WriteAsync<int>(required, all.Select(i => i!.Value).ToArray().AsMemory()));
+        Assert.That(oursRequired, Is.EqualTo(libraryRequired), "required");
+        all[9] = null;
+        Assert.That(async () => await FileOf(required, group => ParquetCells.WriteAsync<int>(group, required, all.AsMemory())),
+            Throws.InvalidOperationException.With.Message.Contains("column ordinal is required"));
     }
 }
