@@ -187,8 +187,9 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 }
 
 /// <summary>
-/// Value cells are held as T? whichever way the file declares the column; a REQUIRED column is written and
-/// read through Parquet.Net's non-nullable calls (the nullable ones would declare it OPTIONAL).
+/// Value cells are held as T? whichever way the file declares the column. They are written as the values present and,
+/// for an OPTIONAL column, each row's definition level (<see cref="PresentCells{T}"/>); a REQUIRED column is read through
+/// Parquet.Net's non-nullable call.
 /// </summary>
 public static class ParquetCells
 {
@@ -239,7 +240,8 @@ public static class ParquetCells
             }
             finally
             {
-                // Only the cells written hold texts: a rented array is longer (a power of two), and its tail was never written.
+                // Only the cells written can hold references (a text's): a rented array is longer (a power of two), and its tail
+                // was never written.
                 if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_values, 0, _present);
                 System.Buffers.ArrayPool<T>.Shared.Return(_values);
                 if (_levels is not null) System.Buffers.ArrayPool<int>.Shared.Return(_levels);

@@ -198,7 +198,7 @@ public sealed class Pseudonymiser
             if (r.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
             if (found.Count > 1)
             {
-                // Report the first hit that counts, left to right and longest first, as Hits orders them.
+                // Report the first hit that counts, left to right and longest first, as Counting orders them.
                 var first = Counting(text, found, secretsOnly: !Enabled)[0];
                 r = _search.Needles[first.Needle].Tag;
             }
