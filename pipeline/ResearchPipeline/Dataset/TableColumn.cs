@@ -82,11 +82,7 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     {
         var values = (string?[])cells;
         var present = new ParquetCells.PresentCells<ReadOnlyMemory<char>>(Field, count);
-        for (var i = 0; i < count; i++)
-        {
-            if (values[i] is { } v) present.Add(i, v.AsMemory());
-            else present.AddNull(i);
-        }
+        for (var i = 0; i < count; i++) present.Add(i, values[i]?.AsMemory());
         return present.WriteAsync(writer);
     }
 
@@ -94,11 +90,7 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     internal Task WriteTextAsync(ParquetRowGroupWriter writer, TextCellBuffer cells)
     {
         var present = new ParquetCells.PresentCells<ReadOnlyMemory<char>>(Field, cells.Count);
-        for (var i = 0; i < cells.Count; i++)
-        {
-            if (cells.Memory(i) is { } v) present.Add(i, v);
-            else present.AddNull(i);
-        }
+        for (var i = 0; i < cells.Count; i++) present.Add(i, cells.Memory(i));
         return present.WriteAsync(writer);
     }
 
@@ -197,11 +189,7 @@ public static class ParquetCells
     {
         var present = new PresentCells<T>(field, cells.Length);
         var span = cells.Span;
-        for (var i = 0; i < span.Length; i++)
-        {
-            if (span[i] is { } v) present.Add(i, v);
-            else present.AddNull(i);
-        }
+        for (var i = 0; i < span.Length; i++) present.Add(i, span[i]);
         return present.WriteAsync(writer);
     }
 
@@ -217,17 +205,21 @@ public static class ParquetCells
         private readonly int[]? _levels = field.MaxDefinitionLevel > 0 ? System.Buffers.ArrayPool<int>.Shared.Rent(count) : null;
         private int _present;
 
-        public void Add(int row, T value)
+        /// <summary>The row's cell: a value is kept among those present, a null only as the row's level.</summary>
+        // Inlined, its throw in a method apart: it runs for every cell of every column written.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Add(int row, in T? cell)
         {
-            _values[_present++] = value;
-            if (_levels is not null) _levels[row] = field.MaxDefinitionLevel;
+            if (cell.HasValue)
+            {
+                _values[_present++] = cell.GetValueOrDefault();
+                if (_levels is not null) _levels[row] = field.MaxDefinitionLevel;
+            }
+            else if (_levels is null) Required();
+            else _levels[row] = field.MaxDefinitionLevel - 1;
         }
 
-        public void AddNull(int row)
-        {
-            if (_levels is null) throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
-            _levels[row] = field.MaxDefinitionLevel - 1;
-        }
+        private void Required() => throw new InvalidOperationException($"column {field.Name} is required but a row has no value for it");
 
         public async Task WriteAsync(ParquetRowGroupWriter writer)
         {
