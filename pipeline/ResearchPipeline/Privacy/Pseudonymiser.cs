@@ -187,26 +187,18 @@ public sealed class Pseudonymiser
     public bool Leaks(ReadOnlySpan<byte> text, out string what)
     {
         // The publication check asks this of every distinct published string: no list is built for the
-        // usual answer, none.
+        // usual answer, no hit at all.
         var found = t_scratch ??= [];
         found.Clear();
         _search.Search(text, found);
-        foreach (var h in found)
-        {
-            var r = _search.Needles[h.Needle].Tag;
-            if (!Enabled && r.Kind != SensitiveKind.Secret) continue;
-            if (r.MustStandAlone && !IdentifierMatcher.StandsAlone(text, h.Start, h.Length)) continue;
-            if (found.Count > 1)
-            {
-                // Report the first hit that counts, left to right and longest first, as Counting orders them.
-                var first = Counting(text, found, secretsOnly: !Enabled)[0];
-                r = _search.Needles[first.Needle].Tag;
-            }
-            what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + (r.Encoding == "as sent" ? "" : ", " + r.Encoding) + ")";
-            return true;
-        }
         what = "";
-        return false;
+        if (found.Count == 0) return false;
+        // The first hit that counts, left to right and longest first, as a replacement would take them.
+        var hits = Counting(text, found, secretsOnly: !Enabled);
+        if (hits.Count == 0) return false;
+        var r = _search.Needles[hits[0].Needle].Tag;
+        what = (r.Kind == SensitiveKind.Secret ? "a secret (" : "an identifier (") + r.Name + (r.Encoding == "as sent" ? "" : ", " + r.Encoding) + ")";
+        return true;
     }
 
     [ThreadStatic]
