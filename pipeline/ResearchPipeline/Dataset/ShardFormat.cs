@@ -10,65 +10,94 @@ namespace ResearchPipeline.Dataset;
 /// The bytes of a shard file. Shards are read once, soon after, by the program that wrote them, so they hold
 /// cells as the program has them, with nothing a general format adds (Parquet's pages, levels and statistics):
 /// <code>
-/// header   "RPSHARD1", column count (varint), per column: name (varint length, UTF-8), kind (byte)
+/// header   "RPSHARD2", column count (varint), per column: name (varint length, UTF-8), kind (byte)
 /// groups   per row group: each column's bytes, then its tail: rows (int32), byte length of each column (int32 each)
 /// index    per row group: offset in the file (int64), rows (int32)
 /// trailer  offset of the index (int64), row groups (int32), "RPSHEND1"
 /// </code>
 /// Numbers are little-endian. A column of values is a byte (1: every cell has a value; 0: a bitmap of which
 /// do follows) then the values present, each in its own width; a timestamp is its DateTime binary form (ticks
-/// and kind). A column of text gives each cell a varint tag, 0 for null, 1 for the text of the last cell that
-/// had one (values repeat row after row), n + 2 for n bytes of UTF-8 that follow; "" is distinct from null.
+/// and kind). A column of text gives each cell a varint tag: 0 for null; an odd tag 2d - 1 for the text of the cell
+/// d rows before it in the group (1: the one before; the writer of a column whose values repeat row after row names
+/// any text met earlier in the group so, others only the last text); an even tag 2n + 2 for n bytes of UTF-8 that
+/// follow. "" is distinct from null.
 /// </summary>
 internal static class ShardFormat
 {
-    public static ReadOnlySpan<byte> Magic => "RPSHARD1"u8;
+    public static ReadOnlySpan<byte> Magic => "RPSHARD2"u8;
     public static ReadOnlySpan<byte> EndMagic => "RPSHEND1"u8;
     public const int TrailerBytes = 8 + 4 + 8;
     public const int IndexEntryBytes = 8 + 4;
 
-    /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 41 * 3 + 2 &lt; 128).</summary>
-    private const int ShortText = 41;
+    /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 20 * 3 * 2 + 2 &lt; 128).</summary>
+    private const int ShortText = 20;
 
     public static void WriteVarint(ArrayBufferWriter<byte> into, uint value) => into.Advance(Varint(into.GetSpan(5), value));
 
-    public static void WriteStrings(ArrayBufferWriter<byte> into, string?[] cells, int count)
+    /// <param name="repeats">
+    /// For a column whose values repeat row after row: where each text was last written in the group, emptied here,
+    /// so that a text met again is named by its distance rather than written again. Null: only a text equal to the last
+    /// one is named so.
+    /// </param>
+    public static void WriteStrings(ArrayBufferWriter<byte> into, string?[] cells, int count, Dictionary<string, int>? repeats = null)
     {
         // Written into a span taken a block at a time: a span asked of the writer for each cell made it check its room
         // and resize for every cell.
         var span = Span<byte>.Empty;
         var at = 0;
         string? last = null;
+        var lastRow = -1;
+        repeats?.Clear();
         for (var i = 0; i < count; i++)
         {
             var text = cells[i];
-            var repeated = text is null || last is not null && (ReferenceEquals(text, last) || string.Equals(text, last, StringComparison.Ordinal));
+            if (text is null)
+            {
+                if (at + 1 > span.Length) { span = Next(into, at, 1); at = 0; }
+                span[at++] = 0;
+                continue;
+            }
+            var from = -1;
+            if (last is not null && (ReferenceEquals(text, last) || string.Equals(text, last, StringComparison.Ordinal))) from = lastRow;
+            else if (repeats is not null)
+            {
+                // One lookup: the row a text was last written at, replaced by this one.
+                ref var row = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(repeats, text, out var met);
+                if (met) from = row;
+                row = i;
+            }
+            (last, lastRow) = (text, i);
+            if (from >= 0)
+            {
+                if (at + 5 > span.Length) { span = Next(into, at, 5); at = 0; }
+                at += Varint(span[at..], (uint)(2 * (i - from) - 1));
+                continue;
+            }
             // A text this short takes a one-byte tag whatever its bytes (3 a character at most): its room is reserved and
             // the tag set once it is encoded, not counted first.
-            var length = repeated || text!.Length <= ShortText ? -1 : Encoding.UTF8.GetByteCount(text);
-            var most = repeated ? 1 : length < 0 ? 1 + ShortText * 3 : 5 + length;
-            if (at + most > span.Length)
-            {
-                into.Advance(at);
-                span = into.GetSpan(Math.Max(most, BlockBytes));
-                at = 0;
-            }
-            if (repeated) span[at++] = text is null ? (byte)0 : (byte)1;
-            else if (length < 0)
+            var length = text.Length <= ShortText ? -1 : Encoding.UTF8.GetByteCount(text);
+            var most = length < 0 ? 1 + ShortText * 3 : 5 + length;
+            if (at + most > span.Length) { span = Next(into, at, most); at = 0; }
+            if (length < 0)
             {
                 var written = Encoding.UTF8.GetBytes(text, span[(at + 1)..]);
-                span[at] = (byte)(written + 2);
+                span[at] = (byte)(2 * written + 2);
                 at += 1 + written;
-                last = text;
             }
             else
             {
-                at += Varint(span[at..], (uint)length + 2);
+                at += Varint(span[at..], 2 * (uint)length + 2);
                 at += Encoding.UTF8.GetBytes(text, span[at..]);
-                last = text;
             }
         }
         into.Advance(at);
+    }
+
+    /// <summary>Commits what the span holds and takes a fresh block with room for at least <paramref name="most"/> bytes.</summary>
+    private static Span<byte> Next(ArrayBufferWriter<byte> into, int at, int most)
+    {
+        into.Advance(at);
+        return into.GetSpan(Math.Max(most, BlockBytes));
     }
 
     private const int BlockBytes = 16 << 10;
@@ -87,16 +116,19 @@ internal static class ShardFormat
 
     public static void ReadStrings(ref ShardReader from, string?[] cells, int count, SharedText? shared)
     {
-        string? last = null;
         for (var i = 0; i < count; i++)
         {
             var tag = from.Varint();
             if (tag == 0) cells[i] = null;
-            else if (tag == 1) cells[i] = last ?? throw from.Corrupt("a repeated text with none before it");
+            else if ((tag & 1) != 0)
+            {
+                var row = i - (tag + 1) / 2;
+                cells[i] = row >= 0 && cells[row] is { } earlier ? earlier : throw from.Corrupt($"a text repeated from {(tag + 1) / 2} rows before row {i}, which has none");
+            }
             else
             {
-                var bytes = from.Bytes(tag - 2);
-                cells[i] = last = shared is null ? Encoding.UTF8.GetString(bytes) : shared.Get(bytes);
+                var bytes = from.Bytes((tag - 2) / 2);
+                cells[i] = shared is null ? Encoding.UTF8.GetString(bytes) : shared.Get(bytes);
             }
         }
     }

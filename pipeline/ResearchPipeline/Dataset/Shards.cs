@@ -58,6 +58,10 @@ public sealed class ShardSpool<TRow> : IDisposable
     // a row group costs no new arrays.
     private List<TRow>? _written;
     private readonly Array?[] _cells;
+    // Per column whose values repeat row after row: where each text was last written in the row group being encoded.
+    // Kept by identity: such a column's texts are mostly the same strings (interned key paths, a dictionary's
+    // semantics), and an equal text held by another string is only written out again, which reads back the same.
+    private readonly Dictionary<string, int>?[] _repeats;
     // Rows of a capture that gives them out of order, an exchange's rows together as they came (an exchange's
     // rows come at once, in the table's order), smallest exchange first: a heap entry per exchange, not per row,
     // and its key a number, as a long-lived connection holds every later row of its capture until the end.
@@ -108,6 +112,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
         _cells = new Array?[columns.Count];
+        _repeats = [.. columns.Select(c => c is StringColumn<TRow> && ShardTables.Repeating.Contains(c.Name) ? new Dictionary<string, int>(ReferenceEqualityComparer.Instance) : null)];
         _exchangeOf = exchangeOf;
         _heldRowsInMemory = Math.Max(1, heldRows);
         _spilledCells = new Array?[columns.Count];
@@ -377,7 +382,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         {
             var cells = cellsOf(c);
             _column.ResetWrittenCount();
-            _columns[c].WriteShard(_column, cells, rows);
+            _columns[c].WriteShard(_column, cells, rows, _repeats[c]);
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(tail.AsSpan(4 + 4 * c), _column.WrittenCount);
             stream.Write(_column.WrittenSpan);
         }

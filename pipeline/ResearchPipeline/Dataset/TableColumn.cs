@@ -39,7 +39,8 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     internal abstract byte ShardKind { get; }
 
     /// <summary>Appends cells[0..count) to a shard's row group (see <see cref="ShardFormat"/>).</summary>
-    internal abstract void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count);
+    /// <param name="repeats">For text that repeats: the writer's memory of where each text was met in the group.</param>
+    internal abstract void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count, Dictionary<string, int>? repeats);
 
     /// <summary>Reads a shard's column into cells[0..count), every cell written.</summary>
     /// <param name="shared">For text that repeats: one string per distinct value.</param>
@@ -96,7 +97,8 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
 
     internal override byte ShardKind => (byte)'s';
 
-    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteStrings(into, (string?[])cells, count);
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count, Dictionary<string, int>? repeats) =>
+        ShardFormat.WriteStrings(into, (string?[])cells, count, repeats);
 
     internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadStrings(ref from, (string?[])cells, count, shared);
 }
@@ -142,7 +144,7 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
         var t => throw new NotSupportedException($"shard cells of {t}"),
     };
 
-    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteValues(into, (T?[])cells, count);
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count, Dictionary<string, int>? repeats) => ShardFormat.WriteValues(into, (T?[])cells, count);
 
     internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadValues(ref from, (T?[])cells, count);
 }
@@ -173,7 +175,7 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 
     internal override byte ShardKind => (byte)'t';
 
-    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count) => ShardFormat.WriteTimes(into, (DateTime?[])cells, count);
+    internal override void WriteShard(System.Buffers.ArrayBufferWriter<byte> into, Array cells, int count, Dictionary<string, int>? repeats) => ShardFormat.WriteTimes(into, (DateTime?[])cells, count);
 
     internal override void ReadShard(ref ShardReader from, Array cells, int count, SharedText? shared) => ShardFormat.ReadTimes(ref from, (DateTime?[])cells, count);
 }

@@ -161,4 +161,49 @@ public class ShardFormatTests
         var parquet = await File.ReadAllBytesAsync(Path.Combine(TestFiles.RepositoryRoot, "data", "processed", "captures.parquet"));
         Assert.That(await ReadAll(parquet, "captures.parquet"), Does.Contain("not a shard file"));
     }
+
+    [Test]
+    public void A_text_met_again_in_the_group_is_named_by_its_distance_where_its_column_repeats_and_only_after_itself_where_not()
+    {
+        string?[] cells = ["ab", "cd", null, "ab", "ab", "cd", "", null, ""];
+        byte[] Written(Dictionary<string, int>? repeats)
+        {
+            var into = new System.Buffers.ArrayBufferWriter<byte>();
+            ShardFormat.WriteStrings(into, cells, cells.Length, repeats);
+            return into.WrittenSpan.ToArray();
+        }
+        string?[] Read(byte[] bytes, SharedText? shared)
+        {
+            var back = new string?[cells.Length];
+            var reader = new ShardReader(bytes, "cells.shard", 0);
+            ShardFormat.ReadStrings(ref reader, back, cells.Length, shared);
+            reader.End();
+            return back;
+        }
+
+        // Tags: 2n + 2 for n bytes that follow, 2d - 1 for the text d rows before, 0 for null.
+        var repeating = Written(new Dictionary<string, int>(StringComparer.Ordinal) { ["stale"] = 99 });
+        Assert.That(repeating, Is.EqualTo(new byte[] { 6, (byte)'a', (byte)'b', 6, (byte)'c', (byte)'d', 0, 5, 1, 7, 2, 0, 3 }));
+        var alone = Written(null);
+        Assert.That(alone, Is.EqualTo(new byte[] { 6, (byte)'a', (byte)'b', 6, (byte)'c', (byte)'d', 0, 6, (byte)'a', (byte)'b', 1, 6, (byte)'c', (byte)'d', 2, 0, 3 }));
+        var shared = new SharedText();
+        foreach (var bytes in new[] { repeating, alone })
+        {
+            Assert.That(Read(bytes, null), Is.EqualTo(cells));
+            var back = Read(bytes, shared);
+            Assert.That(back, Is.EqualTo(cells));
+            Assert.That(back[3], Is.SameAs(back[0]), "a repeated text is the string read before");
+        }
+
+        // A distance that reaches before the group, or to a null cell, is a damaged shard, not a text.
+        foreach (var damaged in new byte[][] { [3], [0, 1], [6, (byte)'a', (byte)'b', 0, 1] })
+        {
+            var error = Assert.Throws<InvalidDataException>(() =>
+            {
+                var reader = new ShardReader(damaged, "cells.shard", 100);
+                ShardFormat.ReadStrings(ref reader, new string?[8], damaged.Length, null);
+            });
+            Assert.That(error!.Message, Does.StartWith("cells.shard: corrupt shard at offset 10").And.Contain("rows before row"));
+        }
+    }
 }
