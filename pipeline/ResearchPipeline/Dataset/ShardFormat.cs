@@ -32,6 +32,9 @@ internal static class ShardFormat
     /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 20 * 3 * 2 + 2 &lt; 128).</summary>
     private const int ShortText = 20;
 
+    /// <summary>The longest text a cell holds: its tag, 2n + 2, is read as an int.</summary>
+    public const int MostTextBytes = (int.MaxValue - 2) / 2;
+
     public static void WriteVarint(ArrayBufferWriter<byte> into, uint value) => into.Advance(Varint(into.GetSpan(5), value));
 
     /// <param name="repeats">
@@ -76,6 +79,8 @@ internal static class ShardFormat
             // A text this short takes a one-byte tag whatever its bytes (3 a character at most): its room is reserved and
             // the tag set once it is encoded, not counted first.
             var length = text.Length <= ShortText ? -1 : Encoding.UTF8.GetByteCount(text);
+            // The tag must stay a number the reader takes (an int): a text of a gigabyte or more is refused here, by name.
+            if (length > MostTextBytes) throw new InvalidDataException($"a text of {length} bytes is longer than a shard's cell holds ({MostTextBytes})");
             var most = length < 0 ? 1 + ShortText * 3 : 5 + length;
             if (at + most > span.Length) { span = Next(into, at, most); at = 0; }
             if (length < 0)
@@ -122,8 +127,9 @@ internal static class ShardFormat
             if (tag == 0) cells[i] = null;
             else if ((tag & 1) != 0)
             {
-                var row = i - (tag + 1) / 2;
-                cells[i] = row >= 0 && cells[row] is { } earlier ? earlier : throw from.Corrupt($"a text repeated from {(tag + 1) / 2} rows before row {i}, which has none");
+                // (tag + 1) / 2, without overflowing for the largest tag.
+                var back = tag / 2 + 1;
+                cells[i] = back <= i && cells[i - back] is { } earlier ? earlier : throw from.Corrupt($"a text repeated from {back} rows before row {i}, which has none");
             }
             else
             {

@@ -195,8 +195,9 @@ public class ShardFormatTests
             Assert.That(back[3], Is.SameAs(back[0]), "a repeated text is the string read before");
         }
 
-        // A distance that reaches before the group, or to a null cell, is a damaged shard, not a text.
-        foreach (var damaged in new byte[][] { [3], [0, 1], [6, (byte)'a', (byte)'b', 0, 1] })
+        // A distance that reaches before the group (the largest a tag can say among them), or to a null cell, is a damaged
+        // shard, not a text.
+        foreach (var damaged in new byte[][] { [3], [0xff, 0xff, 0xff, 0xff, 0x07], [0, 1], [6, (byte)'a', (byte)'b', 0, 1] })
         {
             var error = Assert.Throws<InvalidDataException>(() =>
             {
