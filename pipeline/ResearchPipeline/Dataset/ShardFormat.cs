@@ -65,7 +65,7 @@ internal static class ShardFormat
             else if (repeats is not null)
             {
                 // One lookup: the row a text was last written at, replaced by this one.
-                ref var row = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(repeats, text, out var met);
+                ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(repeats, text, out var met);
                 if (met) from = row;
                 row = i;
             }

@@ -41,8 +41,8 @@ public class StudyPlanTests
     }
 
     // A part's record names the plan it was written under, and a study resumed with a later build keeps the parts
-    // whose plan id it computes again; so the id of a plan is pinned here, whatever way it comes to be computed. It
-    // changes with the shard format only (the id names it), as parts in another format are parsed again.
+    // whose plan id it computes again; so the id of a plan is pinned here, whatever way it comes to be computed. For the
+    // same study it moves only with the shard format (the id names it), as parts in another format are parsed again.
     [Test]
     public void A_plans_id_stays_the_digest_it_was_for_the_same_study()
     {
