@@ -1,3 +1,4 @@
+using CsCheck;
 using ResearchPipeline.Dataset;
 
 namespace ResearchPipeline.Tests.Dataset;
@@ -206,5 +207,27 @@ public class ShardFormatTests
             });
             Assert.That(error!.Message, Does.StartWith("cells.shard: corrupt shard at offset 10").And.Contain("rows before row"));
         }
+    }
+
+    [Test]
+    public void Generated_text_columns_come_back_as_written_whether_named_by_distance_or_not()
+    {
+        // Cells drawn from a few texts, so that they recur near and far; with null and "" apart, non-ASCII, texts about
+        // the one-byte tag's limit (20 characters, up to 60 bytes), and a long one.
+        var pool = new[] { "", "a", "value", "Zürich", "東京🙂", new string('x', 20), new string('é', 20), new string('日', 21), new string('y', 300) };
+        var cell = Gen.Frequency((1, Gen.Bool.Select(_ => (string?)null)), (6, Gen.Int[0, pool.Length - 1].Select(i => (string?)pool[i])),
+            (1, Gen.String[Gen.Char['a', 'c'], 0, 3].Select(t => (string?)t)));
+        cell.Array[0, 600].Select(Gen.Bool).Sample((cells, repeating) =>
+        {
+            // Texts equal but held by other strings as well as the same strings: the writer's memory is by identity.
+            for (var i = 0; i < cells.Length; i += 3) if (cells[i] is { } t) cells[i] = new string(t.AsSpan());
+            var into = new System.Buffers.ArrayBufferWriter<byte>();
+            ShardFormat.WriteStrings(into, cells, cells.Length, repeating ? new Dictionary<string, int>(ReferenceEqualityComparer.Instance) : null);
+            var back = new string?[cells.Length];
+            var reader = new ShardReader(into.WrittenSpan, "cells.shard", 0);
+            ShardFormat.ReadStrings(ref reader, back, cells.Length, repeating ? new SharedText() : null);
+            reader.End();
+            Assert.That(back, Is.EqualTo(cells));
+        }, iter: 2_000);
     }
 }
