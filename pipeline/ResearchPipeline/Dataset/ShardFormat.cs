@@ -29,8 +29,14 @@ internal static class ShardFormat
     public const int TrailerBytes = 8 + 4 + 8;
     public const int IndexEntryBytes = 8 + 4;
 
-    /// <summary>Texts this short take a one-byte tag (3 bytes a character at most: 20 * 3 * 2 + 2 &lt; 128).</summary>
-    private const int ShortText = 20;
+    /// <summary>
+    /// Texts this short are encoded in one pass, their tag set after (3 bytes a character at most: 123 bytes, a tag of
+    /// two bytes at most).
+    /// </summary>
+    private const int ShortText = 41;
+
+    /// <summary>Texts of at most this many bytes take a one-byte tag (2 * 62 + 2 &lt; 128).</summary>
+    private const int OneByteTag = 62;
 
     /// <summary>The longest text a cell holds: its tag, 2n + 2, is read as an int.</summary>
     public const int MostTextBytes = (int.MaxValue - 2) / 2;
@@ -76,18 +82,23 @@ internal static class ShardFormat
                 at += Varint(span[at..], (uint)(2 * (i - from) - 1));
                 continue;
             }
-            // A text this short takes a one-byte tag whatever its bytes (3 a character at most): its room is reserved and
-            // the tag set once it is encoded, not counted first.
+            // A short text's room is reserved and it is encoded first, not counted first; its tag is set after, and in
+            // the rare case that it needs two bytes (more than 62 bytes of UTF-8) the text moves over by one.
             var length = text.Length <= ShortText ? -1 : Encoding.UTF8.GetByteCount(text);
             // The tag must stay a number the reader takes (an int): a text of a gigabyte or more is refused here, by name.
             if (length > MostTextBytes) throw new InvalidDataException($"a text of {length} bytes is longer than a shard's cell holds ({MostTextBytes})");
-            var most = length < 0 ? 1 + ShortText * 3 : 5 + length;
+            var most = length < 0 ? 2 + ShortText * 3 : 5 + length;
             if (at + most > span.Length) { span = Next(into, at, most); at = 0; }
             if (length < 0)
             {
                 var written = Encoding.UTF8.GetBytes(text, span[(at + 1)..]);
-                span[at] = (byte)(2 * written + 2);
-                at += 1 + written;
+                if (written <= OneByteTag) span[at++] = (byte)(2 * written + 2);
+                else
+                {
+                    span.Slice(at + 1, written).CopyTo(span[(at + 2)..]);
+                    at += Varint(span[at..], 2 * (uint)written + 2);
+                }
+                at += written;
             }
             else
             {

@@ -213,8 +213,12 @@ public class ShardFormatTests
     public void Generated_text_columns_come_back_as_written_whether_named_by_distance_or_not()
     {
         // Cells drawn from a few texts, so that they recur near and far; with null and "" apart, non-ASCII, texts about
-        // the one-byte tag's limit (20 characters, up to 60 bytes), and a long one.
-        var pool = new[] { "", "a", "value", "Zürich", "東京🙂", new string('x', 20), new string('é', 20), new string('日', 21), new string('y', 300) };
+        // the one-byte tag's limit (62 bytes) and the one-pass limit (41 characters), and a long one.
+        var pool = new[]
+        {
+            "", "a", "value", "Zürich", "東京🙂", new string('x', 62), new string('é', 31), new string('é', 32), new string('日', 21), new string('日', 41),
+            new string('z', 41), new string('日', 42), new string('y', 300),
+        };
         var cell = Gen.Frequency((1, Gen.Bool.Select(_ => (string?)null)), (6, Gen.Int[0, pool.Length - 1].Select(i => (string?)pool[i])),
             (1, Gen.String[Gen.Char['a', 'c'], 0, 3].Select(t => (string?)t)));
         cell.Array[0, 600].Select(Gen.Bool).Sample((cells, repeating) =>
