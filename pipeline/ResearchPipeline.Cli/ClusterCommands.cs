@@ -161,16 +161,24 @@ public sealed class SlurmSettings : StudySettings
     public string? Account { get; init; }
 
     [CommandOption("--time <LIMIT>")]
-    [Description("Time limit of each task and of the emit job, as sbatch takes it (e.g. 2:00:00)")]
+    [Description("Time limit of each task, and of the emit job unless --emit-time is given, as sbatch takes it (e.g. 2:00:00)")]
     public string? Time { get; init; }
 
     [CommandOption("--mem-per-task <SIZE>")]
-    [Description("Memory of each task and of the emit job, as sbatch takes it (e.g. 4G)")]
+    [Description("Memory of each task, and of the emit job unless --emit-mem is given, as sbatch takes it (e.g. 4G)")]
     public string? MemPerTask { get; init; }
 
     [CommandOption("--emit-cpus <N>")]
     [Description("CPUs of the emit job (it writes tables side by side). Default: 2")]
     public int EmitCpus { get; init; } = 2;
+
+    [CommandOption("--emit-mem <SIZE>")]
+    [Description("Memory of the emit job, which grows with the study's number of captures (docs/SCALING.md), as sbatch takes it (e.g. 16G). Default: --mem-per-task")]
+    public string? EmitMem { get; init; }
+
+    [CommandOption("--emit-time <LIMIT>")]
+    [Description("Time limit of the emit job, one job over the whole study, as sbatch takes it. Default: --time")]
+    public string? EmitTime { get; init; }
 
     [CommandOption("--sbatch-arg <ARG>")]
     [Description("A further sbatch argument for both submissions, e.g. --sbatch-arg=--qos=long; repeat for several")]
@@ -211,7 +219,7 @@ public sealed class SlurmCommand : AsyncCommand<SlurmSettings>
         var request = new SlurmRequest
         {
             Partition = settings.Partition, Account = settings.Account, TimeLimit = settings.Time, MemoryPerTask = settings.MemPerTask,
-            EmitCpus = settings.EmitCpus, ExtraArguments = settings.SbatchArgs,
+            EmitCpus = settings.EmitCpus, EmitMemory = settings.EmitMem, EmitTimeLimit = settings.EmitTime, ExtraArguments = settings.SbatchArgs,
         };
         var workingFolder = Directory.GetCurrentDirectory();
         var parseScript = Path.Combine(slurmFolder, "parse.sh");

@@ -9,11 +9,18 @@ public sealed record SlurmRequest
 {
     public string? Partition { get; init; }
     public string? Account { get; init; }
-    /// <summary>Time limit per task and for the emit job, as sbatch takes it (e.g. 1:00:00).</summary>
+    /// <summary>Time limit per task, and for the emit job unless <see cref="EmitTimeLimit"/> is given, as sbatch takes it (e.g. 1:00:00).</summary>
     public string? TimeLimit { get; init; }
-    /// <summary>Memory per parse task and for the emit job, as sbatch takes it (e.g. 4G).</summary>
+    /// <summary>Memory per parse task, and for the emit job unless <see cref="EmitMemory"/> is given, as sbatch takes it (e.g. 4G).</summary>
     public string? MemoryPerTask { get; init; }
     public int EmitCpus { get; init; } = 2;
+    /// <summary>
+    /// The emit job's memory: a part's task holds one part, while emit holds what every capture of the study
+    /// contributes besides its rows, so a large study's emit needs more than any task (docs/SCALING.md).
+    /// </summary>
+    public string? EmitMemory { get; init; }
+    /// <summary>The emit job's time limit: emit is one job over the whole study, as long as the array's longest task or longer.</summary>
+    public string? EmitTimeLimit { get; init; }
     /// <summary>Further sbatch arguments, given to both submissions as they are.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
@@ -50,16 +57,17 @@ public static class Slurm
     /// <summary>The parse job: one array task per part, the task's index is the part.</summary>
     /// <param name="program">The command that starts the program: its path, or a dotnet and the program's assembly.</param>
     public static string ParseScript(SlurmRequest request, string workingFolder, IReadOnlyList<string> program, string planPath, string logFolder) =>
-        Script(request, "rp-parse", 1, Path.Combine(logFolder, "parse-%A_%a.log"), workingFolder,
+        Script(request, "rp-parse", 1, request.TimeLimit, request.MemoryPerTask, Path.Combine(logFolder, "parse-%A_%a.log"), workingFolder,
             $"exec {string.Join(' ', program.Select(Quote))} parse-part --plan {Quote(planPath)} --part \"$SLURM_ARRAY_TASK_ID\"");
 
     /// <summary>The emit job: enrich, attribute and emit over every part, publishing as a local run does.</summary>
     public static string EmitScript(SlurmRequest request, string workingFolder, IReadOnlyList<string> program, string planPath, string logFolder,
         IEnumerable<string> emitArguments) =>
-        Script(request, "rp-emit", request.EmitCpus, Path.Combine(logFolder, "emit-%j.log"), workingFolder,
+        Script(request, "rp-emit", request.EmitCpus, request.EmitTimeLimit ?? request.TimeLimit, request.EmitMemory ?? request.MemoryPerTask,
+            Path.Combine(logFolder, "emit-%j.log"), workingFolder,
             $"exec {string.Join(' ', program.Select(Quote))} emit --plan {Quote(planPath)} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" {string.Join(' ', emitArguments.Select(Quote))}");
 
-    private static string Script(SlurmRequest request, string name, int cpus, string log, string workingFolder, string command)
+    private static string Script(SlurmRequest request, string name, int cpus, string? timeLimit, string? memory, string log, string workingFolder, string command)
     {
         var s = new StringBuilder();
         s.Append("#!/bin/bash\n");
@@ -70,8 +78,8 @@ public static class Slurm
         s.Append("#SBATCH --output=").Append(log).Append('\n');
         if (request.Partition is { } p) s.Append("#SBATCH --partition=").Append(p).Append('\n');
         if (request.Account is { } a) s.Append("#SBATCH --account=").Append(a).Append('\n');
-        if (request.TimeLimit is { } t) s.Append("#SBATCH --time=").Append(t).Append('\n');
-        if (request.MemoryPerTask is { } m) s.Append("#SBATCH --mem=").Append(m).Append('\n');
+        if (timeLimit is { } t) s.Append("#SBATCH --time=").Append(t).Append('\n');
+        if (memory is { } m) s.Append("#SBATCH --mem=").Append(m).Append('\n');
         s.Append("set -euo pipefail\n");
         // The repository: the curated taxonomy and the build are found from it, whatever the submitting shell's folder.
         s.Append("cd ").Append(Quote(workingFolder)).Append('\n');

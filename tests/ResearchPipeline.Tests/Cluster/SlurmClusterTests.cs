@@ -77,10 +77,19 @@ public class SlurmClusterTests
     public void The_study_run_as_a_job_array_and_an_emit_job_publishes_the_same_bytes_as_a_local_run()
     {
         var work = TestFiles.NewTempFolder("slurm");
-        var (code, stdout, stderr) = Slurm(work, []);
+        // The emit job asks for its own memory and time: it holds every capture's outcome, a task only its part's.
+        var (code, stdout, stderr) = Slurm(work, ["--mem-per-task", "1G", "--time", "0:10:00", "--emit-mem", "2G", "--emit-time", "0:20:00"]);
 
         Assert.That(code, Is.EqualTo(ExitCodes.Ok), stdout + stderr + Logs());
-        Assert.That(stdout, Does.Match(@"submitted parse of part\(s\) 0,1,2,3 as array job \d+ \(--array=0-3\); emit as job \d+ after it"));
+        var submitted = Regex.Match(stdout, @"submitted parse of part\(s\) 0,1,2,3 as array job (\d+) \(--array=0-3\); emit as job (\d+) after it");
+        Assert.That(submitted.Success, Is.True, stdout);
+        // As the scheduler holds them (finished jobs stay listed: lab/slurm-cluster.sh's MinJobAge).
+        var tasks = Run("scontrol", ["show", "job", "-o", submitted.Groups[1].Value], _slurmConf, TimeSpan.FromSeconds(20)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var emit = Run("scontrol", ["show", "job", "-o", submitted.Groups[2].Value], _slurmConf, TimeSpan.FromSeconds(20)).Stdout;
+        Assert.That(tasks, Has.Length.EqualTo(Tasks));
+        Assert.That(tasks, Has.All.Contains("MinMemoryNode=1G").And.All.Contains("TimeLimit=00:10:00"), "each parse task");
+        Assert.That(emit, Does.Contain("MinMemoryNode=2G").And.Contain("TimeLimit=00:20:00"), "the emit job");
         Assert.That(stdout, Does.Contain($"0 pending, 0 running, {Tasks} done, 0 failed of {Tasks}"));
         Assert.That(File.ReadAllBytes(Path.Combine(work, "out", "SHA256SUMS")), Is.EqualTo(_localSums), "SHA256SUMS of the Slurm run and the local run");
         var verify = Pipeline(["verify", "--out", Path.Combine(work, "out"), "--raw", DemonstrationCorpus.Raw]);
