@@ -23,7 +23,7 @@ internal static class Plans
     {
         var interim = InterimOf(settings);
         var files = CaptureFile.Discover(settings.Raw);
-        var plan = StudyRunner.Plan(settings.Raw, files, parts, settings.Jobs, settings.MaxBodyMb * 1024L * 1024);
+        var plan = StudyPlan.Of(settings.Raw, files, parts, settings.MaxBodyMb * 1024L * 1024);
         var path = Path.Combine(interim, StudyPlan.FileName);
         Dataset.AtomicFile.WriteTextAsync(path, plan.ToJson()).GetAwaiter().GetResult();
         var folders = new PartFolders(ShardsOf(interim));
@@ -49,7 +49,7 @@ public sealed class PlanSettings : StudySettings
     public override ValidationResult Validate() => Parts < 1 ? ValidationResult.Error("--parts must be at least 1") : base.Validate();
 }
 
-[Description("Hash and order the captures once, cut them into parts, write the plan into the interim folder")]
+[Description("List the captures and deal them into parts balanced by bytes, write the plan into the interim folder (no capture is read)")]
 public sealed class PlanCommand : Command<PlanSettings>
 {
     public override int Execute(CommandContext context, PlanSettings settings, CancellationToken cancel)

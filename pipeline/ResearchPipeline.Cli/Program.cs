@@ -15,7 +15,7 @@ app.Configure(config =>
         .WithDescription("Parse stage only: read captures into the captures, exchanges and quality tables.")
         .WithExample("parse", "--raw", "data/raw", "--out", "data/interim/parsed");
     config.AddCommand<PlanCommand>("plan")
-        .WithDescription("Hash and order the captures once, cut them into parts balanced by bytes, write INTERIM/plan.json.")
+        .WithDescription("List the captures and deal them into parts balanced by bytes, write INTERIM/plan.json (no capture is read: each part hashes its own).")
         .WithExample("plan", "--raw", "data/raw", "--interim", "data/interim", "--parts", "8");
     config.AddCommand<ParsePartCommand>("parse-part")
         .WithDescription("Parse one part of a plan into INTERIM/shards/part-NNNN, written whole or not at all (a Slurm array task).")

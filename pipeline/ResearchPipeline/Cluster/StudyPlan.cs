@@ -7,16 +7,15 @@ using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Cluster;
 
-/// <summary>One capture of a plan: what it is (by content), how large, and which part reads it.</summary>
-/// <param name="CaptureId">The file's sha256; empty in a plan made before hashing (<see cref="StudyPlan.BeforeHashing"/>).</param>
-public sealed record PlannedCapture(string RelativeName, string CaptureId, long SizeBytes, int Part);
+/// <summary>One capture of a plan: where it is in the raw folder, how large, and which part reads it.</summary>
+public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Part);
 
 /// <summary>
-/// A study cut into parts: every capture in the captures table's order (content hash, then name), the run of
-/// them each part reads, and what a part needs to read them. Made once; a local worker and a Slurm array task are
-/// both given a part of it. Parts are contiguous in table order, so each part's shards are in table order and emit
-/// reads the parts one after another, each front to back. A local run reads its captures in name order instead,
-/// hashing them as it goes (<see cref="BeforeHashing"/>).
+/// A study cut into parts, made from the raw folder's listing alone: every capture in name order, the part that
+/// reads it, and what a part needs to read them. Made once; a Slurm array task is given a part of it, and a local
+/// run's jobs take its captures from one queue (<see cref="Run.CaptureQueue"/>). No capture is read to make it: a
+/// part's task hashes its own captures as it reads them, and emit finds each capture's rows by their range, in the
+/// captures table's (content) order.
 /// </summary>
 public sealed record StudyPlan
 {
@@ -54,54 +53,31 @@ public sealed record StudyPlan
     public long BytesOf(int part) => CapturesOf(part).Sum(c => c.SizeBytes);
 
     /// <summary>
-    /// Orders the captures as the captures table does and cuts them into at most <paramref name="parts"/> runs
-    /// of about equal bytes (reading time follows bytes). No part is empty: a study with fewer captures than
-    /// parts gets a part per capture.
+    /// The captures in name order, dealt to at most <paramref name="parts"/> parts, each to the part with the fewest
+    /// bytes so far (the lowest-numbered of equals): the parts' bytes differ by at most one capture's, and each part
+    /// holds every so many of an app's captures rather than a run of apps, so no part is left with a kind of capture
+    /// that reads slower per byte (a study's packet captures, say), as parts cut in runs of the names were. No part is
+    /// empty: a study with fewer captures than parts gets a part per capture.
     /// </summary>
-    public static StudyPlan Make(string rawFolder, IReadOnlyList<CaptureFile> files, IReadOnlyList<string> captureIds, int parts, long maxBodyBytes)
-    {
-        if (files.Count != captureIds.Count) throw new ArgumentException("a capture id for every file", nameof(captureIds));
-        var order = Enumerable.Range(0, files.Count)
-            .OrderBy(i => captureIds[i], StringComparer.Ordinal).ThenBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList();
-        return Cut(rawFolder, order.Select(i => (files[i], captureIds[i])).ToList(), parts, maxBodyBytes);
-    }
-
-    /// <summary>
-    /// The plan of a local run, made before any capture is hashed: the captures in name order, cut as
-    /// <see cref="Make"/> cuts them, each with no id (<see cref="PlannedCapture.CaptureId"/> empty). The run's jobs take
-    /// the captures from one queue in this order, a capture at a time, each into a part of its own (so a part holds
-    /// whichever captures its job took, not the run the cut gives it), and each capture is hashed a few ahead of its
-    /// reading rather than the whole study before the first is read. In name order an app's captures are read one
-    /// after another, and its device's search tables and the texts it repeats are still in the caches from the
-    /// capture before: over the bench's HARs at -j1, the parse stage took 0.87x the time it took in the order of the
-    /// names' hashes, and the whole run 0.92x (bench/NOTES.md). Its captures are not in the captures table's order, so
-    /// emit finds each capture's rows by their range. Slurm studies, whose tasks share a plan on disk, are planned by
-    /// <see cref="Make"/>.
-    /// </summary>
-    public static StudyPlan BeforeHashing(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes) =>
-        Cut(rawFolder, files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).Select(f => (f, "")).ToList(), parts, maxBodyBytes);
-
-    private static StudyPlan Cut(string rawFolder, IReadOnlyList<(CaptureFile File, string CaptureId)> order, int parts, long maxBodyBytes)
+    public static StudyPlan Of(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, long maxBodyBytes)
     {
         if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
+        var order = files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).ToList();
         var count = Math.Max(1, Math.Min(parts, order.Count));
-        var total = order.Sum(f => Math.Max(1, f.File.SizeBytes));
+        var bytes = new long[count];
         var planned = new List<PlannedCapture>(order.Count);
-        var part = 0;
-        long before = 0;
-        for (var k = 0; k < order.Count; k++)
+        foreach (var file in order)
         {
-            var (file, id) = order[k];
-            // A new part starts where the bytes so far pass the next equal share, as long as every part left still gets a capture.
-            var left = order.Count - k;
-            if (k > 0 && part + 1 < count && (before >= total * (part + 1) / count || left == count - part - 1)) part++;
-            planned.Add(new PlannedCapture(file.RelativeName, id, file.SizeBytes, part));
-            before += Math.Max(1, file.SizeBytes);
+            var part = 0;
+            for (var p = 1; p < count; p++)
+                if (bytes[p] < bytes[part]) part = p;
+            bytes[part] += Math.Max(1, file.SizeBytes);
+            planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part));
         }
         return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };
     }
 
-    /// <summary>Checks that the raw folder still holds the planned captures, by name and size (the hashes are the parts' to check).</summary>
+    /// <summary>Checks that the raw folder still holds the planned captures, by name and size (their contents are the parts' to hash).</summary>
     public IReadOnlyList<string> Differences(IReadOnlyList<CaptureFile> discovered)
     {
         var planned = Captures.ToDictionary(c => c.RelativeName, StringComparer.Ordinal);
@@ -126,7 +102,7 @@ public sealed record StudyPlan
         // parses them again rather than failing to read them at emit.
         text.Append("shards\t").Append(Encoding.ASCII.GetString(Dataset.ShardFormat.Magic)).Append('\n');
         foreach (var c in Captures)
-            text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.CaptureId).Append('\t')
+            text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t')
                 .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }

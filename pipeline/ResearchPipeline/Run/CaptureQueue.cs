@@ -4,10 +4,9 @@ using ResearchPipeline.Cluster;
 namespace ResearchPipeline.Run;
 
 /// <summary>
-/// Captures to read, handed out in order, one at a time, to one worker or to several that share them, with their ids:
-/// taken from the plan, or, for a plan made before hashing, hashed a few captures ahead of the last one handed out, on
-/// the thread pool. The hashing then runs beside the reading (on the core a run of one job leaves idle) rather than
-/// before the whole study's first capture is read.
+/// Captures to read, handed out in order, one at a time, to one worker or to several that share them, with their ids,
+/// each hashed a few captures ahead of the last one handed out, on the thread pool. The hashing then runs beside the
+/// reading (on the core a run of one job leaves idle) rather than before the whole study's first capture is read.
 /// </summary>
 public sealed class CaptureQueue : IDisposable
 {
@@ -46,7 +45,6 @@ public sealed class CaptureQueue : IDisposable
     /// <summary>The id of a capture handed out; a failure to hash it surfaces here.</summary>
     public string IdOf(int index)
     {
-        if (Planned[index].CaptureId.Length > 0) return Planned[index].CaptureId;
         Task<string> hashing;
         lock (_gate) hashing = _hashing[index]!;
         var id = hashing.GetAwaiter().GetResult();
@@ -61,7 +59,6 @@ public sealed class CaptureQueue : IDisposable
         {
             for (; _started < Math.Min(end, Planned.Count); _started++)
             {
-                if (Planned[_started].CaptureId.Length > 0) continue;
                 var path = Path.Combine(_rawFolder, Planned[_started].RelativeName);
                 _hashing[_started] = Task.Run(() => FileHash.Sha256Hex(path));
             }

@@ -97,7 +97,7 @@ public sealed class StudyRunner(IProgressSink progress)
             // captures) in a few parts, and one job was left reading them alone (the bench's 1 GB corpus at -j2: 1.10x the time).
             var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
             var jobs = Math.Max(1, options.Jobs);
-            var plan = StudyPlan.BeforeHashing(options.RawFolder, files, jobs, options.Limits.MaxBodyBytes);
+            var plan = StudyPlan.Of(options.RawFolder, files, jobs, options.Limits.MaxBodyBytes);
             // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
             var folders = new PartFolders(shardFolder);
@@ -120,19 +120,6 @@ public sealed class StudyRunner(IProgressSink progress)
             _ = reference.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             throw;
         }
-    }
-
-    /// <summary>
-    /// Hashes every capture (the captures table orders by content) and cuts the study into parts balanced by
-    /// bytes: the plan a Slurm run follows (a local run hashes as it reads, see ParseAsync).
-    /// </summary>
-    public static StudyPlan Plan(string rawFolder, IReadOnlyList<CaptureFile> files, int parts, int jobs, long maxBodyBytes, CancellationToken cancel = default)
-    {
-        var ids = new string[files.Count];
-        // Hashing comes before any parse work, on two cores at least.
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, jobs), CancellationToken = cancel },
-            i => ids[i] = FileHash.Sha256Hex(files[i].FullPath));
-        return StudyPlan.Make(rawFolder, files, ids, parts, maxBodyBytes);
     }
 
     /// <summary>

@@ -15,34 +15,50 @@ public class StudyPlanTests
     private static (IReadOnlyList<CaptureFile> Files, StudyPlan Plan, ParseContext Context) Demonstration(int parts)
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var plan = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts, ReadLimits.Default.MaxBodyBytes);
         return (files, plan, ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default));
     }
 
     [Test]
-    public void The_demonstration_study_is_cut_into_contiguous_parts_of_the_captures_table_balanced_by_bytes()
+    public void The_demonstration_study_is_dealt_in_name_order_into_parts_balanced_by_bytes_without_reading_a_capture()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
-
-        Assert.That(plan.Parts, Is.EqualTo(4));
-        Assert.That(plan.Captures.Select(c => c.CaptureId), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal), "the captures table's order");
-        Assert.That(plan.Captures.Select(c => c.Part), Is.Ordered, "each part a run of the order");
-        Assert.That(Enumerable.Range(0, 4).Select(p => plan.CapturesOf(p).Count()), Has.All.GreaterThan(0));
-        var total = files.Sum(f => f.SizeBytes);
+        var plan = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts: 4, ReadLimits.Default.MaxBodyBytes);
         var largest = files.Max(f => f.SizeBytes);
-        Assert.That(Enumerable.Range(0, 4).Select(plan.BytesOf), Has.All.LessThanOrEqualTo(total / 4 + largest), "no part more than a capture over its share");
-        Assert.That(plan.Captures.Select(c => c.CaptureId), Is.EqualTo(files.Select(f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f.FullPath)))).Order(StringComparer.Ordinal)));
+        var bytes = Enumerable.Range(0, 4).Select(plan.BytesOf).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(plan.Parts, Is.EqualTo(4));
+            Assert.That(plan.Captures.Select(c => c.RelativeName), Is.EqualTo(files.Select(f => f.RelativeName).Order(StringComparer.Ordinal)), "name order");
+            Assert.That(plan.Captures.Select(c => c.SizeBytes), Is.EqualTo(plan.Captures.Select(c => files.Single(f => f.RelativeName == c.RelativeName).SizeBytes)));
+            Assert.That(Enumerable.Range(0, 4).Select(p => plan.CapturesOf(p).Count()), Has.All.GreaterThan(0));
+            Assert.That(bytes.Max() - bytes.Min(), Is.LessThanOrEqualTo(largest), "the parts' bytes differ by at most one capture's");
+            // Dealt, not cut in runs: the parts take turns along the names (the study's apps are spread over them).
+            Assert.That(plan.Captures.Take(4).Select(c => c.Part), Is.EqualTo(new[] { 0, 1, 2, 3 }), "the first four names go to four parts");
+        });
 
-        var many = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 100, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var many = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts: 100, ReadLimits.Default.MaxBodyBytes);
         Assert.That(many.Parts, Is.EqualTo(files.Count), "no empty part: a part per capture at most");
         Assert.That(many.PlanId, Is.Not.EqualTo(plan.PlanId));
-        Assert.That(StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 4, jobs: 1, maxBodyBytes: ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "the same study cut the same way");
+        Assert.That(StudyPlan.Of(DemonstrationCorpus.Raw, files.Reverse().ToList(), parts: 4, ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId),
+            "the same study cut the same way, whatever order the files were listed in");
+    }
+
+    [Test]
+    public void Parts_dealt_by_bytes_keep_a_large_capture_from_drawing_the_next_ones_to_its_part()
+    {
+        // Made-up sizes (no file is read to plan): one large capture among small ones, in name order.
+        var files = new[] { ("a/1", 100L), ("a/2", 10L), ("b/1", 10L), ("b/2", 10L), ("c/1", 10L), ("c/2", 10L), ("d/1", 0L) }
+            .Select(f => new CaptureFile(Path.Combine("/raw", f.Item1), f.Item1, f.Item1.Split('/')[0], f.Item2)).ToList();
+        var plan = StudyPlan.Of("/raw", files, parts: 2, maxBodyBytes: 1 << 20);
+        Assert.That(plan.Captures.Select(c => c.Part), Is.EqualTo(new[] { 0, 1, 1, 1, 1, 1, 1 }), "every later capture to the part with fewer bytes");
+        Assert.That(new[] { plan.BytesOf(0), plan.BytesOf(1) }, Is.EqualTo(new[] { 100L, 50L }));
     }
 
     // A part's record names the plan it was written under, and a study resumed with a later build keeps the parts
     // whose plan id it computes again; so the id of a plan is pinned here, whatever way it comes to be computed. For the
-    // same study it moves only with the shard format (the id names it), as parts in another format are parsed again.
+    // same study it moves only with the shard format (the id names it) and with what a plan holds (no capture's hash since
+    // plans are made without reading the captures), as parts written otherwise are parsed again.
     [Test]
     public void A_plans_id_stays_the_digest_it_was_for_the_same_study()
     {
@@ -53,28 +69,19 @@ public class StudyPlanTests
             Parts = 2,
             Captures =
             [
-                new PlannedCapture("app.one/session.har", new string('a', 64), 1234, 0),
-                new PlannedCapture("app.two/capture é.pcapng", new string('b', 64), 56789, 1),
-                new PlannedCapture("app.two/flows", "", 0, 1),
+                new PlannedCapture("app.one/session.har", 1234, 0),
+                new PlannedCapture("app.two/capture é.pcapng", 56789, 1),
+                new PlannedCapture("app.two/flows", 0, 1),
             ],
         };
-        Assert.That(plan.PlanId, Is.EqualTo("781912b160966698"));
+        Assert.That(plan.PlanId, Is.EqualTo("f0c280ac0cc5b478"));
     }
 
     [Test]
-    public async Task A_local_plan_is_cut_in_name_order_before_hashing_and_its_parts_hash_each_capture_as_they_read_it()
+    public async Task A_plans_parts_hash_each_capture_as_they_read_it_in_name_order()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyPlan.BeforeHashing(DemonstrationCorpus.Raw, files, parts: 3, ReadLimits.Default.MaxBodyBytes);
-        var total = files.Sum(f => f.SizeBytes);
-        var largest = files.Max(f => f.SizeBytes);
-        Assert.Multiple(() =>
-        {
-            Assert.That(plan.Captures.Select(c => c.RelativeName), Is.EqualTo(files.Select(f => f.RelativeName).Order(StringComparer.Ordinal)), "name order: an app's captures one after another");
-            Assert.That(plan.Captures.Select(c => c.CaptureId), Has.All.Empty, "nothing hashed yet");
-            Assert.That(plan.Captures.Select(c => c.Part), Is.Ordered, "each part a run of the order");
-            Assert.That(Enumerable.Range(0, 3).Select(plan.BytesOf), Has.All.GreaterThan(0).And.All.LessThanOrEqualTo(total / 3 + largest), "balanced by bytes");
-        });
+        var plan = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts: 3, ReadLimits.Default.MaxBodyBytes);
 
         var folders = new PartFolders(TestFiles.NewTempFolder("unhashed"));
         var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
@@ -82,7 +89,8 @@ public class StudyPlanTests
         for (var part = 0; part < plan.Parts; part++) PartParse.Run(plan, part, folders, context, written: r => records[r.Part] = r);
         var read = records.SelectMany(r => r!.Captures).ToList();
         var sha256 = files.ToDictionary(f => f.RelativeName, f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f.FullPath))));
-        Assert.That(read.Select(c => c.Capture.FileName), Is.EqualTo(plan.Captures.Select(c => c.RelativeName)), "read in the plan's order");
+        Assert.That(read.Select(c => c.Capture.FileName), Is.EqualTo(Enumerable.Range(0, plan.Parts).SelectMany(p => plan.CapturesOf(p)).Select(c => c.RelativeName)),
+            "each part's captures read in the plan's (name) order");
         Assert.That(read.Select(c => c.Capture.CaptureId), Is.EqualTo(read.Select(c => sha256[c.Capture.FileName])), "each capture's id is its file's sha256");
 
         // Emit reads these captures in the table's order, by range: each capture's rows start a row group of their own.
@@ -98,7 +106,7 @@ public class StudyPlanTests
     public void Jobs_sharing_one_queue_read_every_capture_once_each_into_its_own_part()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);
-        var plan = StudyPlan.BeforeHashing(DemonstrationCorpus.Raw, files, parts: 2, ReadLimits.Default.MaxBodyBytes);
+        var plan = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts: 2, ReadLimits.Default.MaxBodyBytes);
         var folders = new PartFolders(TestFiles.NewTempFolder("queue"));
         var context = ParseContext.For(DemonstrationCorpus.Raw, ReadLimits.Default);
         var records = new PartRecord?[plan.Parts];
@@ -142,7 +150,7 @@ public class StudyPlanTests
         var killed = first.Temporary(0);
         Directory.CreateDirectory(killed);
         File.Copy(Path.Combine(first.Of(1), PartFolders.RecordFile), Path.Combine(killed, PartFolders.RecordFile));
-        var other = StudyRunner.Plan(DemonstrationCorpus.Raw, files, parts: 2, jobs: 2, maxBodyBytes: ReadLimits.Default.MaxBodyBytes);
+        var other = StudyPlan.Of(DemonstrationCorpus.Raw, files, parts: 2, ReadLimits.Default.MaxBodyBytes);
         Assert.That(first.Missing(plan), Is.EqualTo(new[] { 0, 2 }));
         Assert.That(first.Missing(other), Is.EqualTo(new[] { 0, 1 }), "part 1 of another plan is not done");
         first.RemoveLeftovers(other);
