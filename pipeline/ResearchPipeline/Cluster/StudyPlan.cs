@@ -64,15 +64,16 @@ public sealed record StudyPlan
         if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), "at least one part");
         var order = files.OrderBy(f => f.RelativeName, StringComparer.Ordinal).ToList();
         var count = Math.Max(1, Math.Min(parts, order.Count));
-        var bytes = new long[count];
+        // The parts by their bytes so far, then their number: a study of millions of captures in thousands of parts
+        // finds each capture's part in a step of the logarithm, not of the parts.
+        var lightest = new PriorityQueue<int, (long Bytes, int Part)>(count);
+        for (var p = 0; p < count; p++) lightest.Enqueue(p, (0, p));
         var planned = new List<PlannedCapture>(order.Count);
         foreach (var file in order)
         {
-            var part = 0;
-            for (var p = 1; p < count; p++)
-                if (bytes[p] < bytes[part]) part = p;
-            bytes[part] += Math.Max(1, file.SizeBytes);
+            lightest.TryDequeue(out var part, out var least);
             planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part));
+            lightest.Enqueue(part, (least.Bytes + Math.Max(1, file.SizeBytes), part));
         }
         return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };
     }
