@@ -193,7 +193,7 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
             if (_spillFolder is null || _rows.Count <= _spillAbove) return;
             // Past the limit: what is held goes to the file, app by app, and so does every app from now on.
             // A group per app: the table is written in app order, each app's range read once.
-            _spool = new ShardSpool<TRow>(Path.Combine(_spillFolder, table.FileName + ".shard"), table, table.Columns, cutAtEnd: true);
+            _spool = new ShardSpool<TRow>(Path.Combine(_spillFolder, table.FileName + ".shard"), table, table.Columns);
             for (var i = 0; i < _held.Count; i++)
             {
                 var end = i + 1 < _held.Count ? _held[i + 1].Start : _rows.Count;

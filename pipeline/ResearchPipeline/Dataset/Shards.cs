@@ -71,7 +71,6 @@ public sealed class ShardSpool<TRow> : IDisposable
     private long _arrivals;
     private int _heldRows;
     private readonly int _heldRowsInMemory;
-    private readonly bool _cutAtEnd;
     // Held exchanges past the limit, each written as a row group of the shard's own encoding to a file beside it and
     // read back, when its turn comes, into the group being filled; smallest exchange first, as in memory.
     private readonly PriorityQueue<SpilledExchange, (int Exchange, long Arrival)> _spilled = new();
@@ -101,11 +100,9 @@ public sealed class ShardSpool<TRow> : IDisposable
     /// </param>
     /// <param name="exchangeOf">The ordinal of the exchange a row belongs to: what held rows are ordered by (see <see cref="Begin"/>).</param>
     /// <param name="heldRows">Rows held for order in memory at most; more are written to a file beside the shard (<see cref="Shards.HeldRows"/>).</param>
-    /// <param name="cutAtEnd">End a row group with each range (<see cref="End"/>), for ranges read in another order than written.</param>
     public ShardSpool(string path, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> columns, int chunkRows = Shards.ChunkRows, bool writeBehind = false,
-        Func<TRow, int>? exchangeOf = null, int heldRows = Shards.HeldRows, bool cutAtEnd = false)
+        Func<TRow, int>? exchangeOf = null, int heldRows = Shards.HeldRows)
     {
-        _cutAtEnd = cutAtEnd;
         Path = path;
         _table = table;
         _columns = columns;
@@ -172,13 +169,16 @@ public sealed class ShardSpool<TRow> : IDisposable
         while (NextHeld(exchange)) { }
     }
 
-    /// <summary>The capture's rows, or null when it had none.</summary>
+    /// <summary>
+    /// The capture's rows, or null when it had none. They end a row group: emit reads each capture's rows by their
+    /// range, in another order than they were written, and a range starting a group is read without the rows before it.
+    /// </summary>
     public ShardRange? End()
     {
         while (NextHeld(int.MaxValue)) { }
         WriteSpilledCells();
         _spill?.SetLength(0);
-        if (_cutAtEnd) Flush();
+        Flush();
         return _rows == _firstRow ? null : new ShardRange(Path, _firstRow, (int)(_rows - _firstRow));
     }
 

@@ -37,18 +37,15 @@ public sealed record CaptureShards(ShardRange? Exchanges, ShardRange? Payloads, 
 /// <summary>One parse worker's shard files, a file per table, which the captures it reads are appended to.</summary>
 /// <param name="writeBehind">Row groups are written on another thread while the next fills (see <see cref="ShardSpool{TRow}"/>).</param>
 /// <param name="heldRows">Rows each table's spool holds for order in memory at most (<see cref="Shards.HeldRows"/>).</param>
-/// <param name="cutAtEnd">Each capture's rows start a row group of their own, for captures that emit reads in another order than written.</param>
-public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows, bool writeBehind = false, int heldRows = Shards.HeldRows,
-    bool cutAtEnd = false) : IDisposable
+public sealed class CaptureSpool(string folder, string name, int chunkRows = Shards.ChunkRows, bool writeBehind = false, int heldRows = Shards.HeldRows) : IDisposable
 {
-    public CaptureSpool(string folder, int worker, int chunkRows = Shards.ChunkRows, int heldRows = Shards.HeldRows) : this(folder, $"worker-{worker}", chunkRows, heldRows: heldRows) { }
 
     public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind,
-        r => r.Ordinal, heldRows, cutAtEnd);
+        r => r.Ordinal, heldRows);
     public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind,
-        r => r.ExchangeOrdinal, heldRows, cutAtEnd);
+        r => r.ExchangeOrdinal, heldRows);
     public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind,
-        r => r.Ordinal, heldRows, cutAtEnd);
+        r => r.Ordinal, heldRows);
 
     public void Dispose()
     {

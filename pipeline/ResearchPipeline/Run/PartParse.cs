@@ -83,9 +83,7 @@ public static class PartParse
             {
                 // A part holding a capture that several workers read writes its shards beside them.
                 var writeBehind = context.WriteBehind || queue.Planned.Any(c => context.WorkersFor(c.SizeBytes) > 1);
-                // A plan is in name order, not the table's: emit reads each capture's rows by range, so each starts a row
-                // group of its own rather than a group being decoded for each capture in it.
-                using var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind, cutAtEnd: true);
+                using var spool = new CaptureSpool(temporary, "part", writeBehind: writeBehind);
                 while (queue.TryTake(out var k))
                 {
                     var planned = queue.Planned[k];

@@ -15,7 +15,7 @@ public class ShardTests
 {
     /// <param name="overlap">Row groups encoded on another thread while the next is filled, as a run with more than one job does.</param>
     /// <param name="heldRows">Rows a spool holds for order in memory; fewer than a packet capture waits with, so the rest go to its file.</param>
-    /// <param name="inNameOrder">The workers take the captures in name order, as a local run's plan cuts them, and emit reads them by range in the table's order.</param>
+    /// <param name="inNameOrder">The workers take the captures in name order, as a plan deals them, and emit reads them by range in the table's order.</param>
     [TestCase(false, Shards.HeldRows, false)]
     [TestCase(true, Shards.HeldRows, false)]
     [TestCase(false, 5, false)]
@@ -40,7 +40,7 @@ public class ShardTests
         var tableOrder = Enumerable.Range(0, files.Count)
             .OrderBy(i => whole[i].Capture.CaptureId, StringComparer.Ordinal).ThenBy(i => whole[i].Capture.FileName, StringComparer.Ordinal).ToList();
         var order = inNameOrder ? Enumerable.Range(0, files.Count).OrderBy(i => files[i].RelativeName, StringComparer.Ordinal).ToList() : tableOrder;
-        var spools = new[] { 1, 2 }.Select(w => new CaptureSpool(folder, $"worker-{w}", chunkRows: 7, heldRows: heldRows, cutAtEnd: inNameOrder)).ToArray();
+        var spools = new[] { 1, 2 }.Select(w => new CaptureSpool(folder, $"worker-{w}", chunkRows: 7, heldRows: heldRows)).ToArray();
         var sharded = order.Select((i, n) => CaptureParse.Run(files[i], apps, formats, ReadLimits.Default, identify, spool: spools[n % 2])).ToList();
         foreach (var spool in spools) spool.Dispose();
         // Emit is given the captures in the table's order, whichever order they were written in.
@@ -112,12 +112,8 @@ public class ShardTests
             Assert.That(payloads, Has.Count.GreaterThan(1000));
             Assert.That(matches, Has.Count.GreaterThan(20));
             Assert.That(sharded.Sum(o => o.ExchangeRowCount), Is.EqualTo(exchanges.Count));
-            if (inNameOrder)
-            {
-                Assert.That(order, Is.Not.EqualTo(tableOrder), "written in another order than read");
-                Assert.That(startsGroup, Has.Count.GreaterThan(10).And.All.True, "each capture's rows start a row group of their own");
-            }
-            else Assert.That(startsGroup, Has.Some.False, "a group holds the end of one capture and the start of the next");
+            if (inNameOrder) Assert.That(order, Is.Not.EqualTo(tableOrder), "written in another order than read");
+            Assert.That(startsGroup, Has.Count.GreaterThan(10).And.All.True, "each capture's rows start a row group of their own");
             Assert.That(rowsWhenAggregated, Is.EqualTo(payloads.Count), "the aggregates are told once, when every row has been aggregated");
             Assert.That(sharded.All(o => o.Exchanges.Count == 0 && o.Payloads.Count == 0), "sharded rows are not also held");
             // The packet captures' rows waited for order; with a small limit most of them waited on disk.
@@ -159,7 +155,7 @@ public class ShardTests
         var devices = DevicesCatalog.Load(DemonstrationCorpus.Raw);
         var identify = new IdentifierMatchers(devices, ReadLimits.Default);
         var folder = TestFiles.NewTempFolder("checked");
-        var spool = new CaptureSpool(folder, 1, chunkRows: 7);
+        var spool = new CaptureSpool(folder, "worker-1", chunkRows: 7);
         var parsed = files.Select(f => CaptureParse.Run(f, apps, CaptureFormats.All, ReadLimits.Default, identify, spool: spool))
             .OrderBy(o => o.Capture.CaptureId, StringComparer.Ordinal).ThenBy(o => o.Capture.FileName, StringComparer.Ordinal).ToList();
         spool.Dispose();
@@ -195,7 +191,7 @@ public class ShardTests
         var file = CaptureFile.Discover(DemonstrationCorpus.Raw).First(f => f.RelativeName.EndsWith(".har", StringComparison.Ordinal));
         var devices = DevicesCatalog.Load(DemonstrationCorpus.Raw);
         var folder = TestFiles.NewTempFolder("few");
-        var spool = new CaptureSpool(folder, 1);
+        var spool = new CaptureSpool(folder, "worker-1");
         var parsed = CaptureParse.Run(file, AppsCatalog.Load(DemonstrationCorpus.Raw), CaptureFormats.All, ReadLimits.Default, new IdentifierMatchers(devices, ReadLimits.Default), spool: spool);
         spool.Dispose();
         var capture = Sessions.MarkPrimary([parsed.Capture]).Single();
