@@ -47,7 +47,8 @@ public class StudyPlanTests
     [Test]
     public void Parts_dealt_by_bytes_keep_a_large_capture_from_drawing_the_next_ones_to_its_part()
     {
-        // Made-up sizes (no file is read to plan): one large capture among small ones, in name order.
+        // Files that do not exist, with made-up sizes: a plan is made from the listing's names and sizes alone, no
+        // capture read. One large capture among small ones, in name order.
         var files = new[] { ("a/1", 100L), ("a/2", 10L), ("b/1", 10L), ("b/2", 10L), ("c/1", 10L), ("c/2", 10L), ("d/1", 0L) }
             .Select(f => new CaptureFile(Path.Combine("/raw", f.Item1), f.Item1, f.Item1.Split('/')[0], f.Item2)).ToList();
         var plan = StudyPlan.Of("/raw", files, parts: 2, maxBodyBytes: 1 << 20);
