@@ -193,15 +193,19 @@ public sealed class StudyRunner(IProgressSink progress)
         progress.StageFinished("enrich");
 
         // The decoding gap per capture: requests to hosts a taxonomy attributes to a tracker, and those no adapter read.
+        // Then each outcome keeps only its captures row and where its rows wait: its quality rows are in the quality
+        // table's list and its endpoints were enriched, and emit holds every outcome to its end, which in a study of
+        // millions of captures is most of what emit holds.
         var trackerHosts = enriched.Trackers.Where(t => t.Tracker is not null).Select(t => t.Host).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < outcomes.Length; i++)
         {
-            if (outcomes[i].RequestsByHost is not { } requests) continue;
-            var toTrackers = requests.Where(r => trackerHosts.Contains(r.Host)).ToList();
-            outcomes[i] = outcomes[i] with
+            var capture = outcomes[i].Capture;
+            if (outcomes[i].RequestsByHost is { } requests)
             {
-                Capture = outcomes[i].Capture with { TrackerRequests = toTrackers.Sum(r => r.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Generic) },
-            };
+                var toTrackers = requests.Where(r => trackerHosts.Contains(r.Host)).ToList();
+                capture = capture with { TrackerRequests = toTrackers.Sum(r => r.Requests), GenericTrackerRequests = toTrackers.Sum(r => r.Generic) };
+            }
+            outcomes[i] = outcomes[i] with { Capture = capture, Quality = [], Endpoints = [], RequestsByHost = null };
         }
         // Sorted once the captures' rows are final: the order does not depend on the counts.
         var inOrder = InCaptureOrder(outcomes);
