@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using ResearchPipeline.Cluster;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
@@ -22,7 +23,7 @@ public sealed record PublicationOptions
 /// </summary>
 internal static class Provenance
 {
-    public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<CaptureFile> files, CaptureOutcome[] outcomes,
+    public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
         Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
@@ -37,7 +38,7 @@ internal static class Provenance
         }, cancel);
 
         var inputs = new List<FileDigest>();
-        for (var i = 0; i < files.Count; i++) inputs.Add(new FileDigest(files[i].RelativeName, outcomes[i].Capture.CaptureId, files[i].SizeBytes));
+        for (var i = 0; i < captures.Count; i++) inputs.Add(new FileDigest(captures[i].RelativeName, outcomes[i].Capture.CaptureId, captures[i].SizeBytes));
         foreach (var studyFile in new[] { AppsCatalog.FileName, DevicesCatalog.FileName })
         {
             var path = Path.Combine(options.RawFolder, studyFile);

@@ -49,7 +49,6 @@ public sealed class StudyRunner(IProgressSink progress)
 {
     public async Task<RunSummary> RunAsync(RunOptions options, CancellationToken cancel = default)
     {
-        var files = CaptureFile.Discover(options.RawFolder);
         var shardFolder = options.ShardFolder;
         if (Directory.Exists(shardFolder)) Directory.Delete(shardFolder, recursive: true);
         // Deleting a large study's shards takes a while (the kernel lets go of their pages): begun once the tables
@@ -61,8 +60,10 @@ public sealed class StudyRunner(IProgressSink progress)
         }
         try
         {
-            var (plan, folders, records, reference) = await ParseAsync(options, files, shardFolder, cancel);
-            return await EmitAsync(options, plan, files, folders, reference, cancel, records, ShardsRead);
+            // The raw folder's listing goes to the parse alone: emit has the plan's, and a study of millions of captures
+            // would otherwise hold every file's full path to the end.
+            var (plan, folders, records, reference) = await ParseAsync(options, CaptureFile.Discover(options.RawFolder), shardFolder, cancel);
+            return await EmitAsync(options, plan, folders, reference, cancel, records, ShardsRead);
         }
         finally
         {
@@ -133,18 +134,20 @@ public sealed class StudyRunner(IProgressSink progress)
         if (differences.Count > 0)
             throw new InvalidDataException($"the raw folder changed since the plan was made ({differences.Count} difference(s), first: {differences[0]}): plan the study again");
         options = options with { RawFolder = plan.RawFolder };
-        return EmitAsync(options, plan, files, new PartFolders(options.ShardFolder), Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel), cancel);
+        return EmitAsync(options, plan, new PartFolders(options.ShardFolder), Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel), cancel);
     }
 
     /// <param name="shardsRead">Called once every table is written, when nothing reads the shards any more.</param>
-    private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, IReadOnlyList<CaptureFile> files, PartFolders folders,
+    private async Task<RunSummary> EmitAsync(RunOptions options, StudyPlan plan, PartFolders folders,
         Task<EnrichmentReference?> loading, CancellationToken cancel, PartRecord?[]? records = null, Action? shardsRead = null)
     {
+        // The captures as the manifest and the quality table list them: in name order, as the raw folder's listing is.
+        var planned = plan.Captures.OrderBy(c => c.RelativeName, StringComparer.Ordinal).ToList();
         CaptureOutcome[] outcomes;
         Task<Pseudonymiser> pseudonymising;
         try
         {
-            (outcomes, var seen) = LoadOutcomes(plan, folders, files, records);
+            (outcomes, var seen) = LoadOutcomes(plan, folders, planned, records);
             var devices = DevicesCatalog.Load(options.RawFolder);
             var publication = options.Publication;
             // The pseudonymiser orders what it is given, so the order of this set does not reach the output. Its search
@@ -282,7 +285,7 @@ public sealed class StudyRunner(IProgressSink progress)
             shardsRead?.Invoke();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
-            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, files, outcomes, pseudonymiser, written, cancel);
+            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes, pseudonymiser, written, cancel);
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 
@@ -315,11 +318,11 @@ public sealed class StudyRunner(IProgressSink progress)
     /// table and the manifest keep it), and the study's secrets and identifiers. Apart from emit, so that the outcomes
     /// by name are not held through it beside the ones emit replaces.
     /// </summary>
-    private static (CaptureOutcome[] Outcomes, HashSet<SensitiveValue> Seen) LoadOutcomes(StudyPlan plan, PartFolders folders, IReadOnlyList<CaptureFile> files,
+    private static (CaptureOutcome[] Outcomes, HashSet<SensitiveValue> Seen) LoadOutcomes(StudyPlan plan, PartFolders folders, IReadOnlyList<PlannedCapture> planned,
         PartRecord?[]? records)
     {
         var (byName, seen) = PartParse.Load(plan, folders, records);
-        return (files.Select(f => byName[f.RelativeName]).ToArray(), seen);
+        return (planned.Select(c => byName[c.RelativeName]).ToArray(), seen);
     }
 
     /// <summary>The captures with their shards, in the order of the captures table: every row table sorts by capture first.</summary>
