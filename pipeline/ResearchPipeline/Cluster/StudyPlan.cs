@@ -8,7 +8,14 @@ using ResearchPipeline.Study;
 namespace ResearchPipeline.Cluster;
 
 /// <summary>One capture of a plan: where it is in the raw folder, how large, and which part reads it.</summary>
-public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Part);
+public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Part)
+{
+    /// <summary>
+    /// When the file was last written (UTC ticks), as listed: with its size, what tells a capture changed in place
+    /// since the plan, whose parts are then not this plan's (the plan reads no capture to hash it).
+    /// </summary>
+    public long ModifiedTicks { get; init; }
+}
 
 /// <summary>
 /// A study cut into parts, made from the raw folder's listing alone: every capture in name order, the part that
@@ -72,13 +79,13 @@ public sealed record StudyPlan
         foreach (var file in order)
         {
             lightest.TryDequeue(out var part, out var least);
-            planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part));
+            planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part) { ModifiedTicks = file.ModifiedTicks });
             lightest.Enqueue(part, (least.Bytes + Math.Max(1, file.SizeBytes), part));
         }
         return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };
     }
 
-    /// <summary>Checks that the raw folder still holds the planned captures, by name and size (their contents are the parts' to hash).</summary>
+    /// <summary>Checks that the raw folder still holds the planned captures, by name, size and time written (their contents are the parts' to hash).</summary>
     public IReadOnlyList<string> Differences(IReadOnlyList<CaptureFile> discovered)
     {
         var planned = Captures.ToDictionary(c => c.RelativeName, StringComparer.Ordinal);
@@ -88,10 +95,13 @@ public sealed record StudyPlan
         {
             if (!found.TryGetValue(c.RelativeName, out var f)) differences.Add($"{c.RelativeName}: planned but no longer in {RawFolder}");
             else if (f.SizeBytes != c.SizeBytes) differences.Add($"{c.RelativeName}: {f.SizeBytes} bytes, planned with {c.SizeBytes}");
+            else if (f.ModifiedTicks != c.ModifiedTicks) differences.Add($"{c.RelativeName}: written at {Written(f.ModifiedTicks)}, planned as written at {Written(c.ModifiedTicks)}");
         }
         foreach (var f in discovered.Where(f => !planned.ContainsKey(f.RelativeName))) differences.Add($"{f.RelativeName}: in {RawFolder} but not in the plan");
         return differences;
     }
+
+    private static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
 
     private string ComputeId()
     {
@@ -104,7 +114,8 @@ public sealed record StudyPlan
         text.Append("shards\t").Append(Encoding.ASCII.GetString(Dataset.ShardFormat.Magic)).Append('\n');
         foreach (var c in Captures)
             text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t')
-                .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
+                .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t')
+                .Append(c.ModifiedTicks.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
 

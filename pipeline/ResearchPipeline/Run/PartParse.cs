@@ -88,9 +88,12 @@ public static class PartParse
                 {
                     var planned = queue.Planned[k];
                     var path = Path.Combine(plan.RawFolder, planned.RelativeName);
-                    var size = new FileInfo(path) is { Exists: true } info ? info.Length
-                        : throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
+                    var info = new FileInfo(path);
+                    if (!info.Exists) throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
+                    var size = info.Length;
                     if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
+                    if (info.LastWriteTimeUtc.Ticks != planned.ModifiedTicks)
+                        throw new InvalidDataException($"{path}: written since it was planned: plan the study again");
                     var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
                     var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, queue.IdOf(k),
                         context.WorkersFor(size));

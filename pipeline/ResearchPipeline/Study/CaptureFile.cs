@@ -6,6 +6,9 @@ namespace ResearchPipeline.Study;
 /// </summary>
 public sealed record CaptureFile(string FullPath, string RelativeName, string FolderAppId, long SizeBytes)
 {
+    /// <summary>When the file was last written (UTC ticks; 0 when not known): a plan, which reads no capture, tells a capture changed in place by it.</summary>
+    public long ModifiedTicks { get; init; }
+
     /// <summary>
     /// Every capture file under <paramref name="rawFolder"/>, in ordinal order of relative name. Files at the
     /// top level (apps.csv, devices.csv, README) describe the study and are not captures; hidden files are skipped,
@@ -26,7 +29,8 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
                 var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
                 if (relative.Split('/').Any(part => part.StartsWith('.'))) continue;
                 if (IsCompanion(Path.GetFileName(path))) continue;
-                files.Add(new CaptureFile(path, relative, appId, new FileInfo(path).Length));
+                var info = new FileInfo(path);
+                files.Add(new CaptureFile(path, relative, appId, info.Length) { ModifiedTicks = info.LastWriteTimeUtc.Ticks });
             }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));

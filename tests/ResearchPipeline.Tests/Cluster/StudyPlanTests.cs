@@ -75,7 +75,40 @@ public class StudyPlanTests
                 new PlannedCapture("app.two/flows", 0, 1),
             ],
         };
-        Assert.That(plan.PlanId, Is.EqualTo("f0c280ac0cc5b478"));
+        Assert.That(plan.PlanId, Is.EqualTo("6c49cd59f073b575"));
+    }
+
+    [Test]
+    public void A_capture_written_again_in_place_with_the_same_size_is_not_the_plans_and_its_parts_are_parsed_again()
+    {
+        // A copy of two captures, one of them then written again with the same bytes: only the time it was written tells.
+        var raw = TestFiles.NewTempFolder("rewritten");
+        var originals = CaptureFile.Discover(DemonstrationCorpus.Raw).Take(2).ToList();
+        foreach (var f in originals)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(raw, f.RelativeName))!);
+            File.Copy(f.FullPath, Path.Combine(raw, f.RelativeName));
+        }
+        var files = CaptureFile.Discover(raw);
+        var plan = StudyPlan.Of(raw, files, parts: 2, ReadLimits.Default.MaxBodyBytes);
+        var folders = new PartFolders(TestFiles.NewTempFolder("rewritten-parts"));
+        var context = ParseContext.For(raw, ReadLimits.Default);
+        Assert.That(PartParse.Run(plan, 0, folders, context), Is.True);
+
+        var rewritten = Path.Combine(raw, plan.CapturesOf(0).Single().RelativeName);
+        File.WriteAllBytes(rewritten, File.ReadAllBytes(rewritten));
+        File.SetLastWriteTimeUtc(rewritten, File.GetLastWriteTimeUtc(rewritten).AddMinutes(1));
+        var again = CaptureFile.Discover(raw);
+        Assert.Multiple(() =>
+        {
+            Assert.That(again.Select(f => f.SizeBytes), Is.EqualTo(files.Select(f => f.SizeBytes)), "the same sizes");
+            Assert.That(plan.Differences(again), Has.Count.EqualTo(1).And.Some.StartsWith(plan.CapturesOf(0).Single().RelativeName + ": written at"));
+            var replanned = StudyPlan.Of(raw, again, parts: 2, ReadLimits.Default.MaxBodyBytes);
+            Assert.That(replanned.PlanId, Is.Not.EqualTo(plan.PlanId));
+            Assert.That(folders.Missing(replanned), Is.EqualTo(new[] { 0, 1 }), "the part written before is not the new plan's");
+            Assert.That(() => PartParse.Run(plan, 0, new PartFolders(TestFiles.NewTempFolder("stale")), context),
+                Throws.InstanceOf<InvalidDataException>().With.Message.Contains("written since it was planned"));
+        });
     }
 
     [Test]
