@@ -15,6 +15,14 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
     /// since the plan, whose parts are then not this plan's (the plan reads no capture to hash it).
     /// </summary>
     public long ModifiedTicks { get; init; }
+
+    /// <summary>How the file as found differs from the file as planned, by size and time written; null when it does not.</summary>
+    public string? ChangeIn(long sizeBytes, long modifiedTicks) =>
+        sizeBytes != SizeBytes ? $"{sizeBytes} bytes, planned with {SizeBytes}"
+        : modifiedTicks != ModifiedTicks ? $"written at {Written(modifiedTicks)}, planned as written at {Written(ModifiedTicks)}"
+        : null;
+
+    private static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -94,14 +102,11 @@ public sealed record StudyPlan
         foreach (var c in Captures.OrderBy(c => c.RelativeName, StringComparer.Ordinal))
         {
             if (!found.TryGetValue(c.RelativeName, out var f)) differences.Add($"{c.RelativeName}: planned but no longer in {RawFolder}");
-            else if (f.SizeBytes != c.SizeBytes) differences.Add($"{c.RelativeName}: {f.SizeBytes} bytes, planned with {c.SizeBytes}");
-            else if (f.ModifiedTicks != c.ModifiedTicks) differences.Add($"{c.RelativeName}: written at {Written(f.ModifiedTicks)}, planned as written at {Written(c.ModifiedTicks)}");
+            else if (c.ChangeIn(f.SizeBytes, f.ModifiedTicks) is { } change) differences.Add($"{c.RelativeName}: {change}");
         }
         foreach (var f in discovered.Where(f => !planned.ContainsKey(f.RelativeName))) differences.Add($"{f.RelativeName}: in {RawFolder} but not in the plan");
         return differences;
     }
-
-    private static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
 
     private string ComputeId()
     {

@@ -90,13 +90,10 @@ public static class PartParse
                     var path = Path.Combine(plan.RawFolder, planned.RelativeName);
                     var info = new FileInfo(path);
                     if (!info.Exists) throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
-                    var size = info.Length;
-                    if (size != planned.SizeBytes) throw new InvalidDataException($"{path}: {size} bytes, planned with {planned.SizeBytes}: plan the study again");
-                    if (info.LastWriteTimeUtc.Ticks != planned.ModifiedTicks)
-                        throw new InvalidDataException($"{path}: written since it was planned: plan the study again");
-                    var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], size);
+                    if (planned.ChangeIn(info.Length, info.LastWriteTimeUtc.Ticks) is { } change) throw new InvalidDataException($"{path}: {change}: plan the study again");
+                    var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], info.Length);
                     var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, queue.IdOf(k),
-                        context.WorkersFor(size));
+                        context.WorkersFor(info.Length));
                     sensitive.UnionWith(outcome.Sensitive);
                     captures.Add(PartCapture.From(outcome, repeated));
                     advanced?.Invoke(planned.RelativeName);

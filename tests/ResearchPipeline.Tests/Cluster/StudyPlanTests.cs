@@ -107,7 +107,7 @@ public class StudyPlanTests
             Assert.That(replanned.PlanId, Is.Not.EqualTo(plan.PlanId));
             Assert.That(folders.Missing(replanned), Is.EqualTo(new[] { 0, 1 }), "the part written before is not the new plan's");
             Assert.That(() => PartParse.Run(plan, 0, new PartFolders(TestFiles.NewTempFolder("stale")), context),
-                Throws.InstanceOf<InvalidDataException>().With.Message.Contains("written since it was planned"));
+                Throws.InstanceOf<InvalidDataException>().With.Message.Contains(": written at").And.Message.EndsWith(": plan the study again"));
         });
     }
 
