@@ -16,11 +16,35 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
     /// </summary>
     public long ModifiedTicks { get; init; }
 
-    /// <summary>How the file as found differs from the file as planned, by size and time written; null when it does not.</summary>
-    public string? ChangeIn(long sizeBytes, long modifiedTicks) =>
+    /// <summary>
+    /// The TLS key logs beside the capture when planned: a key log written again, added or taken away changes what a
+    /// packet capture's connections give, as a capture written again changes its rows.
+    /// </summary>
+    public IReadOnlyList<CompanionFile> KeyLogs { get; init; } = [];
+
+    /// <summary>
+    /// How the capture as found differs from the capture as planned (by size and time written, then its key logs'
+    /// names, sizes and times); null when it does not.
+    /// </summary>
+    public string? ChangeIn(long sizeBytes, long modifiedTicks, IReadOnlyList<CompanionFile> keyLogs) =>
         sizeBytes != SizeBytes ? $"{sizeBytes} bytes, planned with {SizeBytes}"
         : modifiedTicks != ModifiedTicks ? $"written at {Written(modifiedTicks)}, planned as written at {Written(ModifiedTicks)}"
-        : null;
+        : KeyLogChangeIn(keyLogs);
+
+    private string? KeyLogChangeIn(IReadOnlyList<CompanionFile> found)
+    {
+        foreach (var planned in KeyLogs)
+        {
+            var now = found.FirstOrDefault(k => k.RelativeName == planned.RelativeName);
+            if (now is null) return $"key log {planned.RelativeName} planned but no longer there";
+            if (now.SizeBytes != planned.SizeBytes) return $"key log {planned.RelativeName} of {now.SizeBytes} bytes, planned with {planned.SizeBytes}";
+            if (now.ModifiedTicks != planned.ModifiedTicks)
+                return $"key log {planned.RelativeName} written at {Written(now.ModifiedTicks)}, planned as written at {Written(planned.ModifiedTicks)}";
+        }
+        return found.FirstOrDefault(k => KeyLogs.All(p => p.RelativeName != k.RelativeName)) is { } added
+            ? $"key log {added.RelativeName} beside it, not in the plan"
+            : null;
+    }
 
     private static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
 }
@@ -87,13 +111,13 @@ public sealed record StudyPlan
         foreach (var file in order)
         {
             lightest.TryDequeue(out var part, out var least);
-            planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part) { ModifiedTicks = file.ModifiedTicks });
+            planned.Add(new PlannedCapture(file.RelativeName, file.SizeBytes, part) { ModifiedTicks = file.ModifiedTicks, KeyLogs = file.KeyLogs });
             lightest.Enqueue(part, (least.Bytes + Math.Max(1, file.SizeBytes), part));
         }
         return new StudyPlan { RawFolder = Path.GetFullPath(rawFolder), MaxBodyBytes = maxBodyBytes, Parts = count, Captures = planned };
     }
 
-    /// <summary>Checks that the raw folder still holds the planned captures, by name, size and time written (their contents are the parts' to hash).</summary>
+    /// <summary>Checks that the raw folder still holds the planned captures and their key logs, by name, size and time written (their contents are the parts' to hash).</summary>
     public IReadOnlyList<string> Differences(IReadOnlyList<CaptureFile> discovered)
     {
         var planned = Captures.ToDictionary(c => c.RelativeName, StringComparer.Ordinal);
@@ -102,7 +126,7 @@ public sealed record StudyPlan
         foreach (var c in Captures.OrderBy(c => c.RelativeName, StringComparer.Ordinal))
         {
             if (!found.TryGetValue(c.RelativeName, out var f)) differences.Add($"{c.RelativeName}: planned but no longer in {RawFolder}");
-            else if (c.ChangeIn(f.SizeBytes, f.ModifiedTicks) is { } change) differences.Add($"{c.RelativeName}: {change}");
+            else if (c.ChangeIn(f.SizeBytes, f.ModifiedTicks, f.KeyLogs) is { } change) differences.Add($"{c.RelativeName}: {change}");
         }
         foreach (var f in discovered.Where(f => !planned.ContainsKey(f.RelativeName))) differences.Add($"{f.RelativeName}: in {RawFolder} but not in the plan");
         return differences;
@@ -118,9 +142,15 @@ public sealed record StudyPlan
         // parses them again rather than failing to read them at emit.
         text.Append("shards\t").Append(Encoding.ASCII.GetString(Dataset.ShardFormat.Magic)).Append('\n');
         foreach (var c in Captures)
+        {
             text.Append(c.Part.ToString(CultureInfo.InvariantCulture)).Append('\t')
                 .Append(c.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t')
                 .Append(c.ModifiedTicks.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(c.RelativeName).Append('\n');
+            // A line per key log, after its capture's: a capture without one gives the text (and the id) it gave before key logs were planned.
+            foreach (var k in c.KeyLogs)
+                text.Append("key_log\t").Append(k.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append('\t')
+                    .Append(k.ModifiedTicks.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(k.RelativeName).Append('\n');
+        }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
 

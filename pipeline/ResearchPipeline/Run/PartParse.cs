@@ -90,7 +90,7 @@ public static class PartParse
                     var path = Path.Combine(plan.RawFolder, planned.RelativeName);
                     var info = new FileInfo(path);
                     if (!info.Exists) throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
-                    if (planned.ChangeIn(info.Length, info.LastWriteTimeUtc.Ticks) is { } change) throw new InvalidDataException($"{path}: {change}: plan the study again");
+                    if (planned.ChangeIn(info.Length, info.LastWriteTimeUtc.Ticks, CaptureFile.KeyLogsBeside(plan.RawFolder, planned.RelativeName)) is { } change) throw new InvalidDataException($"{path}: {change}: plan the study again");
                     var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], info.Length);
                     var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, queue.IdOf(k),
                         context.WorkersFor(info.Length));

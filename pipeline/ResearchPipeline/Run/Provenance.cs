@@ -39,6 +39,7 @@ internal static class Provenance
 
         var inputs = new List<FileDigest>();
         for (var i = 0; i < captures.Count; i++) inputs.Add(new FileDigest(captures[i].RelativeName, outcomes[i].Capture.CaptureId, captures[i].SizeBytes));
+        inputs.AddRange(KeyLogs(options.RawFolder, captures));
         foreach (var studyFile in new[] { AppsCatalog.FileName, DevicesCatalog.FileName })
         {
             var path = Path.Combine(options.RawFolder, studyFile);
@@ -62,6 +63,25 @@ internal static class Provenance
             return Task.CompletedTask;
         }, cancel);
         return ([packagePath, manifestPath], outputs);
+    }
+
+    /// <summary>
+    /// The key logs beside the captures (one beside several captures of a session is listed once), hashed here: the
+    /// parse read them as it read their captures, and each is checked to be as planned still, so the digest is of the
+    /// bytes the parse read.
+    /// </summary>
+    private static IEnumerable<FileDigest> KeyLogs(string rawFolder, IReadOnlyList<PlannedCapture> captures)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var keyLog in captures.SelectMany(c => c.KeyLogs))
+        {
+            if (!listed.Add(keyLog.RelativeName)) continue;
+            var path = Path.Combine(rawFolder, keyLog.RelativeName);
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length != keyLog.SizeBytes || info.LastWriteTimeUtc.Ticks != keyLog.ModifiedTicks)
+                throw new InvalidDataException($"{path}: key log changed or removed during the run; run the study again");
+            yield return FileDigest.Of(path, keyLog.RelativeName);
+        }
     }
 }
 

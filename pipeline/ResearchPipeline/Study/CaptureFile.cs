@@ -10,6 +10,12 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
     public long ModifiedTicks { get; init; }
 
     /// <summary>
+    /// The TLS key logs beside the capture (<see cref="KeyLogNames"/>), as listed: they decide what a packet capture's
+    /// decrypted connections give, so a plan and the manifest name them as they name the capture.
+    /// </summary>
+    public IReadOnlyList<CompanionFile> KeyLogs { get; init; } = [];
+
+    /// <summary>
     /// Every capture file under <paramref name="rawFolder"/>, in ordinal order of relative name. Files at the
     /// top level (apps.csv, devices.csv, README) describe the study and are not captures; hidden files are skipped,
     /// and so are the files that accompany a capture without being one: ground truth (<c>*.truth.csv</c>) and TLS
@@ -20,6 +26,9 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
         var root = Path.GetFullPath(rawFolder);
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"raw folder {rawFolder} does not exist");
         var files = new List<CaptureFile>();
+        // Key logs are found in the same listing, not by asking the file system for each capture's candidates: on a
+        // cluster's shared file system every such question is a round trip.
+        var companions = new Dictionary<string, CompanionFile>(StringComparer.Ordinal);
         foreach (var appFolder in Directory.EnumerateDirectories(root))
         {
             var appId = Path.GetFileName(appFolder);
@@ -28,18 +37,56 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
             {
                 var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
                 if (relative.Split('/').Any(part => part.StartsWith('.'))) continue;
-                if (IsCompanion(Path.GetFileName(path))) continue;
                 var info = new FileInfo(path);
+                if (IsCompanion(Path.GetFileName(path)))
+                {
+                    companions[relative] = new CompanionFile(relative, info.Length, info.LastWriteTimeUtc.Ticks);
+                    continue;
+                }
                 files.Add(new CaptureFile(path, relative, appId, info.Length) { ModifiedTicks = info.LastWriteTimeUtc.Ticks });
             }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));
-        return files;
+        if (companions.Count == 0) return files;
+        return files.Select(f => KeyLogNames(f.RelativeName).Where(companions.ContainsKey).Select(n => companions[n]).ToList() is { Count: > 0 } keyLogs
+            ? f with { KeyLogs = keyLogs }
+            : f).ToList();
     }
 
-    private static readonly string[] CompanionSuffixes = [".truth.csv", ".keylog", ".sslkeylog"];
+    /// <summary>The endings of a TLS key log's name (the NSS key log format, as PCAPdroid, PiRogue and browsers write it).</summary>
+    public static readonly string[] KeyLogSuffixes = [".keylog", ".sslkeylog"];
+
+    private static readonly string[] CompanionSuffixes = [".truth.csv", .. KeyLogSuffixes];
 
     /// <summary>True for a file that describes a capture beside it rather than being one.</summary>
     public static bool IsCompanion(string fileName) =>
         CompanionSuffixes.Any(suffix => fileName.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Where a capture's key logs may be, in the order they are read: for <c>session.pcapng</c>, <c>session.keylog</c>,
+    /// <c>session.sslkeylog</c>, <c>session.pcapng.keylog</c> and <c>session.pcapng.sslkeylog</c>. One rule for the
+    /// reader, which reads those that exist, and for the plan and the manifest, which list them.
+    /// </summary>
+    public static IReadOnlyList<string> KeyLogNames(string capturePath)
+    {
+        var name = capturePath.AsSpan(capturePath.LastIndexOfAny(['/', Path.DirectorySeparatorChar]) + 1);
+        var dot = name.LastIndexOf('.');
+        var stems = dot > 0 ? new[] { capturePath[..^(name.Length - dot)], capturePath } : [capturePath];
+        return stems.SelectMany(stem => KeyLogSuffixes.Select(suffix => stem + suffix)).ToList();
+    }
+
+    /// <summary>The key logs beside one capture as they are now, asked of the file system (a part's check before it reads the capture).</summary>
+    public static IReadOnlyList<CompanionFile> KeyLogsBeside(string rawFolder, string relativeName)
+    {
+        var found = new List<CompanionFile>();
+        foreach (var name in KeyLogNames(relativeName))
+        {
+            var info = new FileInfo(Path.Combine(rawFolder, name));
+            if (info.Exists) found.Add(new CompanionFile(name, info.Length, info.LastWriteTimeUtc.Ticks));
+        }
+        return found;
+    }
 }
+
+/// <summary>A file of the raw folder that accompanies a capture and decides what is read from it: where it is, how large, when written.</summary>
+public sealed record CompanionFile(string RelativeName, long SizeBytes, long ModifiedTicks);

@@ -112,6 +112,55 @@ public class StudyPlanTests
     }
 
     [Test]
+    public void A_key_log_written_again_added_or_taken_away_is_not_the_plans_and_its_parts_are_parsed_again()
+    {
+        // One packet capture of the demonstration study with its key log, which decides what its TLS connections give.
+        var raw = TestFiles.NewTempFolder("keylogged");
+        var capture = CaptureFile.Discover(DemonstrationCorpus.Raw).First(f => f.RelativeName.EndsWith(".pcapng", StringComparison.Ordinal));
+        var keyLog = capture.KeyLogs.Single();
+        foreach (var name in new[] { capture.RelativeName, keyLog.RelativeName })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(raw, name))!);
+            File.Copy(Path.Combine(DemonstrationCorpus.Raw, name), Path.Combine(raw, name));
+        }
+        var plan = StudyPlan.Of(raw, CaptureFile.Discover(raw), parts: 1, ReadLimits.Default.MaxBodyBytes);
+        Assert.That(plan.Captures.Single().KeyLogs.Select(k => k.RelativeName), Is.EqualTo(new[] { keyLog.RelativeName }));
+        var folders = new PartFolders(TestFiles.NewTempFolder("keylogged-parts"));
+        var context = ParseContext.For(raw, ReadLimits.Default);
+        Assert.That(PartParse.Run(plan, 0, folders, context), Is.True);
+        Assert.That(StudyPlan.Of(raw, CaptureFile.Discover(raw), parts: 1, ReadLimits.Default.MaxBodyBytes).PlanId, Is.EqualTo(plan.PlanId), "nothing changed");
+
+        var path = Path.Combine(raw, keyLog.RelativeName);
+        void Expect(string change)
+        {
+            var again = CaptureFile.Discover(raw);
+            Assert.That(again.Select(f => (f.RelativeName, f.SizeBytes, f.ModifiedTicks)), Is.EqualTo(plan.Captures.Select(c => (c.RelativeName, c.SizeBytes, c.ModifiedTicks))),
+                "the capture itself as planned");
+            Assert.That(plan.Differences(again), Has.Count.EqualTo(1).And.Some.StartsWith($"{capture.RelativeName}: key log {keyLog.RelativeName} {change}"));
+            var replanned = StudyPlan.Of(raw, again, parts: 1, ReadLimits.Default.MaxBodyBytes);
+            Assert.That(replanned.PlanId, Is.Not.EqualTo(plan.PlanId));
+            Assert.That(folders.Missing(replanned), Is.EqualTo(new[] { 0 }), "the part written before is not the new plan's");
+            Assert.That(() => PartParse.Run(plan, 0, new PartFolders(TestFiles.NewTempFolder("stale")), context),
+                Throws.InstanceOf<InvalidDataException>().With.Message.Contains($": key log {keyLog.RelativeName} {change}").And.Message.EndsWith(": plan the study again"));
+        }
+
+        var written = File.GetLastWriteTimeUtc(path);
+        File.WriteAllBytes(path, File.ReadAllBytes(path));
+        File.SetLastWriteTimeUtc(path, written.AddMinutes(1));
+        Expect("written at");
+        File.SetLastWriteTimeUtc(path, written);
+        Assert.That(plan.Differences(CaptureFile.Discover(raw)), Is.Empty, "as planned again");
+
+        var bytes = File.ReadAllBytes(path);
+        File.Delete(path);
+        Expect("planned but no longer there");
+
+        var unkeyed = StudyPlan.Of(raw, CaptureFile.Discover(raw), parts: 1, ReadLimits.Default.MaxBodyBytes);
+        File.WriteAllBytes(path, bytes);
+        Assert.That(unkeyed.Differences(CaptureFile.Discover(raw)), Is.EqualTo(new[] { $"{capture.RelativeName}: key log {keyLog.RelativeName} beside it, not in the plan" }));
+    }
+
+    [Test]
     public async Task A_plans_parts_hash_each_capture_as_they_read_it_in_name_order()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);

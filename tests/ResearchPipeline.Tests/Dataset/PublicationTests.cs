@@ -7,6 +7,8 @@ using ResearchPipeline.Captures;
 using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
+using ResearchPipeline.Study;
+using ResearchPipeline.Tests.Lab;
 using ResearchPipeline.Tests.Cli;
 
 namespace ResearchPipeline.Tests.Dataset;
@@ -339,6 +341,29 @@ public class PublicationTests
                 Groups++;
             }
         }
+    }
+
+    [Test]
+    public async Task Manifest_names_the_key_logs_beside_the_captures_once_each_by_their_digest()
+    {
+        // One app of the demonstration study: a session's HAR, flows and packet capture share one key log.
+        var raw = TestFiles.NewTempFolder("raw");
+        var app = CaptureFile.Discover(DemonstrationCorpus.Raw).First(f => f.KeyLogs.Count > 0).FolderAppId;
+        Directory.CreateDirectory(Path.Combine(raw, app));
+        foreach (var file in Directory.GetFiles(Path.Combine(DemonstrationCorpus.Raw, app))) File.Copy(file, Path.Combine(raw, app, Path.GetFileName(file)));
+        var keyLog = Path.Combine(raw, app, "session.keylog");
+        Assert.That(File.Exists(keyLog));
+
+        var output = TestFiles.NewTempFolder("out");
+        await Run(raw, output);
+
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
+        var inputs = manifest["inputs"]!.AsArray().Select(i => ((string)i!["path"]!, (string)i["sha256"]!, (long)i["bytes"]!)).ToList();
+        Assert.That(inputs.Where(i => i.Item1.EndsWith("keylog", StringComparison.Ordinal)), Is.EqualTo(new[]
+        {
+            ($"{app}/session.keylog", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(keyLog))), new FileInfo(keyLog).Length),
+        }));
+        Assert.That(inputs.Select(i => i.Item1), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using ResearchPipeline.Captures.Pcap.Tls;
 using ResearchPipeline.Study;
 using ResearchPipeline.Tests.Lab;
 
@@ -17,6 +18,34 @@ public class CaptureFileTests
         var found = CaptureFile.Discover(raw).Select(f => f.RelativeName);
 
         Assert.That(found, Is.EqualTo(new[] { "demo-app/notes.txt", "demo-app/session.har", "demo-app/session.mitm", "demo-app/session.pcapng" }));
+    }
+
+    [Test]
+    public void A_captures_key_logs_are_listed_by_the_rule_the_reader_finds_them_by()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        var app = Directory.CreateDirectory(Path.Combine(raw, "demo-app")).FullName;
+        foreach (var name in new[] { "session.pcapng", "session.har", "session.keylog", "session.pcapng.sslkeylog", "trace", "trace.keylog", "other.sslkeylog", "notes.txt" })
+            File.WriteAllText(Path.Combine(app, name), name);
+
+        var found = CaptureFile.Discover(raw);
+
+        Assert.That(found.ToDictionary(f => f.RelativeName, f => f.KeyLogs.Select(k => k.RelativeName).ToList()), Is.EqualTo(new Dictionary<string, List<string>>
+        {
+            ["demo-app/notes.txt"] = [],
+            ["demo-app/session.har"] = ["demo-app/session.keylog"],
+            ["demo-app/session.pcapng"] = ["demo-app/session.keylog", "demo-app/session.pcapng.sslkeylog"],
+            ["demo-app/trace"] = ["demo-app/trace.keylog"],
+        }));
+        foreach (var capture in found)
+        {
+            var read = TlsKeyLog.BesideCapture(capture.FullPath).Select(p => Path.GetRelativePath(raw, p).Replace(Path.DirectorySeparatorChar, '/'));
+            Assert.That(capture.KeyLogs.Select(k => k.RelativeName), Is.EqualTo(read), $"{capture.RelativeName}: the listing and the reader agree");
+            Assert.That(CaptureFile.KeyLogsBeside(raw, capture.RelativeName), Is.EqualTo(capture.KeyLogs), $"{capture.RelativeName}: as asked of the file system");
+        }
+        var keyLog = found.Single(f => f.RelativeName == "demo-app/trace").KeyLogs.Single();
+        Assert.That(keyLog.SizeBytes, Is.EqualTo("trace.keylog".Length));
+        Assert.That(keyLog.ModifiedTicks, Is.EqualTo(File.GetLastWriteTimeUtc(Path.Combine(app, "trace.keylog")).Ticks));
     }
 
     [Test]

@@ -26,9 +26,6 @@ public sealed class TlsKeyLog
     /// <summary>pcapng secrets type of a TLS key log (pcapng spec, Decryption Secrets Block).</summary>
     public const uint PcapNgSecretsType = 0x544C534B;
 
-    /// <summary>File name endings of key logs kept beside a capture.</summary>
-    public static readonly string[] FileSuffixes = [".keylog", ".sslkeylog"];
-
     // Which field of the connection's secrets each label fills (NSS key log format; EARLY_TRAFFIC_SECRET is the
     // name older BoringSSL and some tools wrote before the client_ prefix was settled).
     private static readonly Dictionary<string, Action<TlsSecrets, byte[]>> Labels = new(StringComparer.Ordinal)
@@ -129,24 +126,9 @@ public sealed class TlsKeyLog
     internal TlsSecrets? Find(ReadOnlySpan<byte> clientRandom) =>
         clientRandom.Length == 32 && _byClientRandom.TryGetValue(new RandomKey(clientRandom), out var s) ? s : null;
 
-    /// <summary>
-    /// The key logs kept beside a capture: for <c>session.pcapng</c>, <c>session.keylog</c>, <c>session.sslkeylog</c>,
-    /// <c>session.pcapng.keylog</c> and <c>session.pcapng.sslkeylog</c>, in that order, each read once.
-    /// </summary>
-    public static IReadOnlyList<string> BesideCapture(string capturePath)
-    {
-        var found = new List<string>();
-        var withoutExtension = Path.Combine(Path.GetDirectoryName(capturePath) ?? "", Path.GetFileNameWithoutExtension(capturePath));
-        foreach (var stem in new[] { withoutExtension, capturePath })
-        {
-            foreach (var suffix in FileSuffixes)
-            {
-                var candidate = stem + suffix;
-                if (File.Exists(candidate) && !found.Contains(candidate, StringComparer.Ordinal)) found.Add(candidate);
-            }
-        }
-        return found;
-    }
+    /// <summary>The key logs kept beside a capture that exist, in the order <see cref="Study.CaptureFile.KeyLogNames"/> gives, each read once.</summary>
+    public static IReadOnlyList<string> BesideCapture(string capturePath) =>
+        Study.CaptureFile.KeyLogNames(capturePath).Where(File.Exists).ToList();
 
     /// <summary>A client random as a dictionary key: four 64-bit words compared by value.</summary>
     private readonly record struct RandomKey(ulong A, ulong B, ulong C, ulong D)
