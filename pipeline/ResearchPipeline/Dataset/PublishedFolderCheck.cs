@@ -7,7 +7,7 @@ namespace ResearchPipeline.Dataset;
 /// <summary>
 /// Checks a published folder against itself and its inputs, as a reader citing it would: every file matches
 /// SHA256SUMS and the manifest's outputs, no file is unlisted, and every input the manifest names (and every
-/// capture in the raw folder) still has the recorded checksum.
+/// capture and key log in the raw folder) still has the recorded checksum.
 /// </summary>
 public static class PublishedFolderCheck
 {
@@ -55,8 +55,10 @@ public static class PublishedFolderCheck
                 else if (Captures.FileHash.Sha256Hex(path) != input.Sha256) problems.Add($"input {input.Path}: changed since the dataset was made (sha256 differs from the manifest)");
             }
             var named = inputs.Select(i => i.Path).ToHashSet(StringComparer.Ordinal);
-            foreach (var capture in CaptureFile.Discover(rawFolder))
-                if (!named.Contains(capture.RelativeName)) problems.Add($"input {capture.RelativeName}: in {rawFolder} but not in the manifest (rerun make all)");
+            // A key log put beside a capture since would decrypt what the published tables did not.
+            var found = CaptureFile.Discover(rawFolder);
+            foreach (var name in found.Select(c => c.RelativeName).Concat(found.SelectMany(c => c.KeyLogs).Select(k => k.RelativeName)).Distinct())
+                if (!named.Contains(name)) problems.Add($"input {name}: in {rawFolder} but not in the manifest (rerun make all)");
         }
         return problems;
     }

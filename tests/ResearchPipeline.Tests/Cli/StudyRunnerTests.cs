@@ -4,6 +4,7 @@ using ResearchPipeline.Captures;
 using ResearchPipeline.Run;
 using ResearchPipeline.Cli;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Tests.Cli;
 
@@ -241,6 +242,29 @@ public class VerifyTests
         var (inputChanged, _, err2) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
         Assert.That(inputChanged, Is.EqualTo(ExitCodes.VerifyFailed));
         Assert.That(err2, Does.Contain("input quizduel/a.har: changed since the dataset was made"));
+    }
+
+    [Test]
+    public async Task Verify_fails_once_a_key_log_beside_a_capture_changes_or_is_put_there_since()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        var app = Directory.CreateDirectory(Path.Combine(raw, "app")).FullName;
+        var demonstration = ResearchPipeline.Tests.Lab.DemonstrationCorpus.Raw;
+        var capture = CaptureFile.Discover(demonstration).First(f => f.KeyLogs.Count > 0 && f.RelativeName.EndsWith(".pcapng", StringComparison.Ordinal));
+        File.Copy(capture.FullPath, Path.Combine(app, "a.pcapng"));
+        File.Copy(Path.Combine(demonstration, capture.KeyLogs[0].RelativeName), Path.Combine(app, "a.keylog"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(app, "b.har"));
+        var output = TestFiles.NewTempFolder("out");
+        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
+        Assert.That(PublishedFolderCheck.Run(output, raw), Is.Empty);
+
+        File.AppendAllText(Path.Combine(app, "a.keylog"), "\n");
+        File.WriteAllText(Path.Combine(app, "b.keylog"), "");
+        Assert.That(PublishedFolderCheck.Run(output, raw), Is.EqualTo(new[]
+        {
+            "input app/a.keylog: changed since the dataset was made (sha256 differs from the manifest)",
+            $"input app/b.keylog: in {raw} but not in the manifest (rerun make all)",
+        }));
     }
 }
 
