@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using ResearchPipeline.Cluster;
 using ResearchPipeline.Dataset;
+using ResearchPipeline.Enrichment;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Identity;
 using ResearchPipeline.Study;
@@ -24,7 +25,7 @@ public sealed record PublicationOptions
 internal static class Provenance
 {
     public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
-        Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
+        IReadOnlyList<MmdbDatabase> userDatabases, Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
         var digests = tables.Select(t => FileDigest.Of(t, Path.GetFileName(t))).ToList();
@@ -54,7 +55,7 @@ internal static class Provenance
             new("study_key", publication.Key.Source),
             new("study_key_id", publication.Key.KeyId),
         };
-        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock);
+        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock).Concat(userDatabases.Select(UserDatabase));
         var outputs = digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)).ToList();
         var manifestPath = Path.Combine(folder, Manifest.FileName);
         await AtomicFile.WriteAsync(manifestPath, s =>
@@ -63,6 +64,27 @@ internal static class Provenance
             return Task.CompletedTask;
         }, cancel);
         return ([packagePath, manifestPath], outputs);
+    }
+
+    /// <summary>
+    /// A database of the user's own that enrich asked (a licensed GeoIP2 City, say): not in the lock file, yet it
+    /// decides the published geo or AS columns, so the manifest names it as it names the pinned ones, by its file
+    /// name (not its path, which is the machine's), digest, type and build date. The file itself is not published.
+    /// </summary>
+    private static ReferenceArtefact UserDatabase(MmdbDatabase database)
+    {
+        var digest = FileDigest.Of(database.Path, Path.GetFileName(database.Path));
+        return new ReferenceArtefact(
+        [
+            new("name", "user-database"),
+            new("role", database.AnswersGeo ? "geo" : database.AnswersAsn ? "asn" : "other"),
+            new("file", digest.Path),
+            new("file_sha256", digest.Sha256),
+            new("bytes", digest.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("database_type", database.DatabaseType),
+            new("built", database.Built.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+            new("licence", "the user's own, not redistributed"),
+        ]);
     }
 
     /// <summary>

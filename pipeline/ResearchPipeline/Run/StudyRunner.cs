@@ -285,7 +285,8 @@ public sealed class StudyRunner(IProgressSink progress)
             shardsRead?.Invoke();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
-            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes, pseudonymiser, written, cancel);
+            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
+                reference!.Sources.Databases.Where(d => d.UserSupplied).ToList(), pseudonymiser, written, cancel);
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 

@@ -292,6 +292,15 @@ public class UserDatabaseOptionTests
         Assert.That(rows[0][1], Is.EqualTo("London"));
         Assert.That((string)rows[0][2]!, Does.Contain("GeoIP2-City"));
 
+        // It decided the geo columns, so the manifest names it beside the pinned data, by its digest, not its path.
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
+        var named = manifest["reference"]!.AsArray().Where(r => (string?)r!["name"] == "user-database").ToList();
+        Assert.That(named, Has.Count.EqualTo(1));
+        Assert.That(((string)named[0]!["file"]!, (string)named[0]!["file_sha256"]!, (string)named[0]!["role"]!, (string)named[0]!["database_type"]!),
+            Is.EqualTo(("GeoIP2-City-Test.mmdb", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(city))), "geo", "GeoIP2-City")));
+        Assert.That((string)named[0]!["built"]!, Does.Match(@"^\d{4}-\d{2}-\d{2}$"));
+        Assert.That(File.ReadAllText(Path.Combine(output, Manifest.FileName)), Does.Not.Contain(TestFiles.Refdata), "no machine-specific path");
+
         var (missing, _, missingErr) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--mmdb", "/nonexistent.mmdb");
         Assert.That(missing, Is.Not.EqualTo(0));
         Assert.That(missingErr, Does.Contain("/nonexistent.mmdb"));
