@@ -25,8 +25,9 @@ public static class DataDictionary
         sb.Append("(\"\" appears only where someone sent an empty value, and the column says so). Column `null`: `never` for a\n");
         sb.Append("column every row has, written REQUIRED in the Parquet schema; `when absent` for the others (OPTIONAL).\n\n");
         sb.Append("Beside the tables, the folder holds `manifest.json` (inputs with sha256: the captures, the TLS key logs beside\n");
-        sb.Append("them, `apps.csv` and `devices.csv`; reference artefacts, tool version and git commit, parameters, outputs),\n");
-        sb.Append("`datapackage.json` (Frictionless Data Package) and `SHA256SUMS`.\n\n");
+        sb.Append("them, `apps.csv` and `devices.csv`; reference data: the lock file's rows, any database of your own and the\n");
+        sb.Append("taxonomy's files, each with its sha256; tool version and git commit, parameters, outputs), `datapackage.json`\n");
+        sb.Append("(Frictionless Data Package) and `SHA256SUMS`.\n\n");
         sb.Append("## Secrets and pseudonyms\n\n");
         sb.Append("Secrets (access tokens including `app_id|client_token`, Authorization, Cookie and Set-Cookie values, session\n");
         sb.Append("tokens, passwords, receipt data) are never published: they are replaced by `[redacted:<what>]`. Identifiers\n");

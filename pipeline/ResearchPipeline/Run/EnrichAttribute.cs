@@ -67,16 +67,24 @@ public static class EnrichAttribute
 /// </summary>
 public sealed class EnrichmentReference : IDisposable
 {
-    private EnrichmentReference(EnrichmentSources sources, TrackerTaxonomy taxonomy, IReadOnlyList<(string, EnrichmentNote)> notes, IReadOnlyList<EnrichmentNote> taxonomyNotes)
+    private EnrichmentReference(EnrichmentSources sources, TrackerTaxonomy taxonomy, IReadOnlyList<FileDigest> taxonomyFiles, IReadOnlyList<(string, EnrichmentNote)> notes,
+        IReadOnlyList<EnrichmentNote> taxonomyNotes)
     {
         Sources = sources;
         Taxonomy = taxonomy;
+        TaxonomyFiles = taxonomyFiles;
         Notes = notes;
         TaxonomyNotes = taxonomyNotes;
     }
 
     public EnrichmentSources Sources { get; }
     public TrackerTaxonomy Taxonomy { get; }
+
+    /// <summary>
+    /// The curated taxonomy's files that were read (by file name, with their digests): a researcher edits them to
+    /// attribute hosts, so the manifest names what the tables were attributed with, committed or not.
+    /// </summary>
+    public IReadOnlyList<FileDigest> TaxonomyFiles { get; }
     /// <summary>Notes of the enrich stage about the lock file and the databases, in the order they were made.</summary>
     public IReadOnlyList<(string Stage, EnrichmentNote Note)> Notes { get; }
     public IReadOnlyList<EnrichmentNote> TaxonomyNotes { get; }
@@ -89,7 +97,7 @@ public sealed class EnrichmentReference : IDisposable
             notes.Add(("enrich", new EnrichmentNote("info", $"no reference lock file at {options.ReferenceLock}: only a user's own .mmdb files in {options.ExternalFolder} are used", options.ReferenceLock)));
         // The databases and the taxonomy side by side (each a few tens of milliseconds).
         EnrichmentSources? sources = null;
-        (TrackerTaxonomy Taxonomy, List<EnrichmentNote> Notes) taxonomy = default;
+        (TrackerTaxonomy Taxonomy, List<EnrichmentNote> Notes, List<FileDigest> Files) taxonomy = default;
         try
         {
             SideBySide.Invoke(
@@ -102,11 +110,13 @@ public sealed class EnrichmentReference : IDisposable
             throw;
         }
         notes.AddRange(sources!.Notes.Select(n => ("enrich", n)));
-        return new EnrichmentReference(sources, taxonomy.Taxonomy!, notes, taxonomy.Notes!);
+        return new EnrichmentReference(sources, taxonomy.Taxonomy!, taxonomy.Files!, notes, taxonomy.Notes!);
     }
 
-    private static (TrackerTaxonomy, List<EnrichmentNote>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
+    private static (TrackerTaxonomy, List<EnrichmentNote>, List<FileDigest>) LoadTaxonomy(RunOptions options, ReferenceLock lockFile)
     {
+        var files = new[] { EnrichAttribute.OrganisationsFile, OrganisationCatalog.AliasesFile, EnrichAttribute.OverlayFile }
+            .Select(name => Path.Combine(options.TaxonomyFolder, name)).Where(File.Exists).Select(path => FileDigest.Of(path, Path.GetFileName(path))).ToList();
         var notes = new List<EnrichmentNote>();
         var organisationsPath = Path.Combine(options.TaxonomyFolder, EnrichAttribute.OrganisationsFile);
         var overlayPath = Path.Combine(options.TaxonomyFolder, EnrichAttribute.OverlayFile);
@@ -119,7 +129,7 @@ public sealed class EnrichmentReference : IDisposable
             trackerDb = TrackerDb.Load(db.PathUnder(options.ExternalFolder), db.PackageSpec);
         else
             notes.Add(new EnrichmentNote("info", $"no TrackerDB in {options.ExternalFolder}: only the curated overlay attributes hosts (run make reference)", options.ExternalFolder));
-        return (new TrackerTaxonomy(overlay, organisations, trackerDb), notes);
+        return (new TrackerTaxonomy(overlay, organisations, trackerDb), notes, files);
     }
 
     public void Dispose() => Sources.Dispose();

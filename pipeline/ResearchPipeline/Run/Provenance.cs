@@ -25,7 +25,7 @@ public sealed record PublicationOptions
 internal static class Provenance
 {
     public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
-        IReadOnlyList<MmdbDatabase> userDatabases, Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
+        EnrichmentReference enrichment, Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
         var digests = tables.Select(t => FileDigest.Of(t, Path.GetFileName(t))).ToList();
@@ -55,7 +55,9 @@ internal static class Provenance
             new("study_key", publication.Key.Source),
             new("study_key_id", publication.Key.KeyId),
         };
-        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock).Concat(userDatabases.Select(UserDatabase));
+        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock)
+            .Concat(enrichment.Sources.Databases.Where(d => d.UserSupplied).Select(UserDatabase))
+            .Concat(enrichment.TaxonomyFiles.Select(TaxonomyFile));
         var outputs = digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)).ToList();
         var manifestPath = Path.Combine(folder, Manifest.FileName);
         await AtomicFile.WriteAsync(manifestPath, s =>
@@ -86,6 +88,16 @@ internal static class Provenance
             new("licence", "the user's own, not redistributed"),
         ]);
     }
+
+    /// <summary>A file of the curated taxonomy (data/taxonomy), by name and digest: it decides the tracker and organisation columns.</summary>
+    private static ReferenceArtefact TaxonomyFile(FileDigest file) => new(
+    [
+        new("name", "taxonomy"),
+        new("role", "taxonomy"),
+        new("file", file.Path),
+        new("file_sha256", file.Sha256),
+        new("bytes", file.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ]);
 
     /// <summary>
     /// The key logs beside the captures (one beside several captures of a session is listed once), hashed here: the

@@ -286,7 +286,7 @@ public sealed class StudyRunner(IProgressSink progress)
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
             var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
-                reference!.Sources.Databases.Where(d => d.UserSupplied).ToList(), pseudonymiser, written, cancel);
+                reference!, pseudonymiser, written, cancel);
             written.AddRange(provenance);
             progress.Advanced("emit", "manifest");
 

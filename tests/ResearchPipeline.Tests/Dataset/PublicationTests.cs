@@ -344,6 +344,29 @@ public class PublicationTests
     }
 
     [Test]
+    public async Task Manifest_names_the_curated_taxonomy_files_the_run_attributed_with_by_their_digests()
+    {
+        var taxonomy = TestFiles.NewTempFolder("taxonomy");
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepositoryRoot, "data", "taxonomy"), "*.csv")) File.Copy(file, Path.Combine(taxonomy, Path.GetFileName(file)));
+        var raw = FacebookLoginStudy();
+        async Task<List<(string File, string Sha256)>> Named(string output)
+        {
+            await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default) { TaxonomyFolder = taxonomy });
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
+            return manifest["reference"]!.AsArray().Where(r => (string?)r!["role"] == "taxonomy").Select(r => ((string)r!["file"]!, (string)r["file_sha256"]!)).ToList();
+        }
+        string Sha256(string name) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(taxonomy, name))));
+
+        var before = await Named(TestFiles.NewTempFolder("a"));
+        Assert.That(before, Is.EqualTo(new[] { "organisations.csv", "organisation-aliases.csv", "mobile-overlay.csv" }.Select(n => (n, Sha256(n)))));
+
+        // A researcher's edit to the overlay, not committed: the manifest names what the tables were attributed with.
+        File.AppendAllText(Path.Combine(taxonomy, "mobile-overlay.csv"), "# an edit\n");
+        var after = await Named(TestFiles.NewTempFolder("b"));
+        Assert.That(after.Single(f => f.File == "mobile-overlay.csv").Sha256, Is.EqualTo(Sha256("mobile-overlay.csv")).And.Not.EqualTo(before.Single(f => f.File == "mobile-overlay.csv").Sha256));
+    }
+
+    [Test]
     public async Task Manifest_names_the_key_logs_beside_the_captures_once_each_by_their_digest()
     {
         // One app of the demonstration study: a session's HAR, flows and packet capture share one key log.
