@@ -82,7 +82,6 @@ internal static class Provenance
             new("role", database.AnswersGeo ? "geo" : database.AnswersAsn ? "asn" : "other"),
             new("file", digest.Path),
             new("file_sha256", digest.Sha256),
-            new("bytes", digest.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("database_type", database.DatabaseType),
             new("built", database.Built.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
             new("licence", "the user's own, not redistributed"),
@@ -96,7 +95,6 @@ internal static class Provenance
         new("role", "taxonomy"),
         new("file", file.Path),
         new("file_sha256", file.Sha256),
-        new("bytes", file.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ]);
 
     /// <summary>
