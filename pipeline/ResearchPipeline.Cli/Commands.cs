@@ -286,17 +286,22 @@ public sealed class VerifySettings : CommandSettings
     [CommandOption("--raw <DIR>")]
     [Description("Raw folder whose files the manifest's inputs must match. Default: data/raw")]
     public string Raw { get; init; } = "data/raw";
+
+    [CommandOption("--taxonomy <DIR>")]
+    [Description("Curated taxonomy whose files the manifest's reference must match. Default: data/taxonomy")]
+    public string Taxonomy { get; init; } = "data/taxonomy";
 }
 
-[Description("Check a published folder against SHA256SUMS, its manifest and its inputs")]
+[Description("Check a published folder against SHA256SUMS, its manifest, its inputs and the taxonomy it was attributed with")]
 public sealed class VerifyCommand : Command<VerifySettings>
 {
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
     {
-        var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null);
+        var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null,
+            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null);
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
-        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input matches the manifest");
+        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input and taxonomy file matches the manifest");
         return ExitCodes.Ok;
     }
 }

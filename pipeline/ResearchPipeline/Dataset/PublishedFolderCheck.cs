@@ -7,11 +7,12 @@ namespace ResearchPipeline.Dataset;
 /// <summary>
 /// Checks a published folder against itself and its inputs, as a reader citing it would: every file matches
 /// SHA256SUMS and the manifest's outputs, no file is unlisted, and every input the manifest names (and every
-/// capture and key log in the raw folder) still has the recorded checksum.
+/// capture and key log in the raw folder) and every file of the curated taxonomy it names still has the recorded checksum.
 /// </summary>
 public static class PublishedFolderCheck
 {
-    public static List<string> Run(string outputFolder, string? rawFolder)
+    /// <param name="taxonomyFolder">Where the curated taxonomy is (data/taxonomy): its files the manifest names must match; null not to check them.</param>
+    public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null)
     {
         var problems = new List<string>();
         var sumsPath = Path.Combine(outputFolder, "SHA256SUMS");
@@ -59,6 +60,19 @@ public static class PublishedFolderCheck
             var found = CaptureFile.Discover(rawFolder);
             foreach (var name in found.Select(c => c.RelativeName).Concat(found.SelectMany(c => c.KeyLogs).Select(k => k.RelativeName)).Distinct())
                 if (!named.Contains(name)) problems.Add($"input {name}: in {rawFolder} but not in the manifest (rerun make all)");
+        }
+        if (taxonomyFolder is not null && manifest.RootElement.TryGetProperty("reference", out var reference) && reference.ValueKind == JsonValueKind.Array)
+        {
+            // The files the tables were attributed with: a re-run with a taxonomy edited since attributes otherwise.
+            foreach (var entry in reference.EnumerateArray())
+            {
+                if (!entry.TryGetProperty("role", out var role) || role.GetString() != "taxonomy") continue;
+                var name = entry.GetProperty("file").GetString()!;
+                var path = Path.Combine(taxonomyFolder, name);
+                if (!File.Exists(path)) problems.Add($"taxonomy {name}: named in the manifest but not in {taxonomyFolder}");
+                else if (Captures.FileHash.Sha256Hex(path) != entry.GetProperty("file_sha256").GetString())
+                    problems.Add($"taxonomy {name}: changed since the dataset was made (sha256 differs from the manifest)");
+            }
         }
         return problems;
     }

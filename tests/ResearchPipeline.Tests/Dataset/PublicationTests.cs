@@ -349,8 +349,10 @@ public class PublicationTests
         var taxonomy = TestFiles.NewTempFolder("taxonomy");
         foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepositoryRoot, "data", "taxonomy"), "*.csv")) File.Copy(file, Path.Combine(taxonomy, Path.GetFileName(file)));
         var raw = FacebookLoginStudy();
+        var outputs = new List<string>();
         async Task<List<(string File, string Sha256)>> Named(string output)
         {
+            outputs.Add(output);
             await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 2, ReadLimits.Default) { TaxonomyFolder = taxonomy });
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Manifest.FileName)))!;
             return manifest["reference"]!.AsArray().Where(r => (string?)r!["role"] == "taxonomy").Select(r => ((string)r!["file"]!, (string)r["file_sha256"]!)).ToList();
@@ -364,6 +366,11 @@ public class PublicationTests
         File.AppendAllText(Path.Combine(taxonomy, "mobile-overlay.csv"), "# an edit\n");
         var after = await Named(TestFiles.NewTempFolder("b"));
         Assert.That(after.Single(f => f.File == "mobile-overlay.csv").Sha256, Is.EqualTo(Sha256("mobile-overlay.csv")).And.Not.EqualTo(before.Single(f => f.File == "mobile-overlay.csv").Sha256));
+        Assert.That(PublishedFolderCheck.Run(outputs[1], raw, taxonomy), Is.Empty);
+        Assert.That(PublishedFolderCheck.Run(outputs[0], raw, taxonomy), Is.EqualTo(new[] { "taxonomy mobile-overlay.csv: changed since the dataset was made (sha256 differs from the manifest)" }),
+            "verify tells the folder made before the edit from the taxonomy as it is now");
+        File.Delete(Path.Combine(taxonomy, "organisation-aliases.csv"));
+        Assert.That(PublishedFolderCheck.Run(outputs[1], raw, taxonomy), Is.EqualTo(new[] { $"taxonomy organisation-aliases.csv: named in the manifest but not in {taxonomy}" }));
     }
 
     [Test]
