@@ -112,7 +112,17 @@ internal static class Provenance
             var info = new FileInfo(path);
             if (!info.Exists || info.Length != keyLog.SizeBytes || info.LastWriteTimeUtc.Ticks != keyLog.ModifiedTicks)
                 throw new InvalidDataException($"{path}: key log changed or removed during the run; run the study again");
-            yield return FileDigest.Of(path, keyLog.RelativeName);
+            FileDigest digest;
+            try
+            {
+                digest = FileDigest.Of(path, keyLog.RelativeName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The parse could not read it either, and its quality rows say so: the tables were made without it.
+                continue;
+            }
+            yield return digest;
         }
     }
 }
