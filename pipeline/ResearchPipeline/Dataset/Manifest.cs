@@ -7,20 +7,24 @@ namespace ResearchPipeline.Dataset;
 /// <summary>The program that made the dataset: its version and the git commit of its source ("unknown" outside a checkout).</summary>
 public sealed record ToolInfo(string Name, string Version, string GitCommit);
 
-/// <summary>One row of the reference lock file, its columns in file order.</summary>
-public sealed record ReferenceArtefact(ImmutableArray<KeyValuePair<string, string>> Fields)
+/// <summary>
+/// One entry of the manifest's reference data, its fields in order: a row of the reference lock file (its columns as
+/// the file has them), a database of the user's own or a file of the taxonomy. Not <see cref="Reference.ReferenceArtefact"/>,
+/// the lock's row as the reference verb and enrich read it.
+/// </summary>
+public sealed record ManifestReference(ImmutableArray<KeyValuePair<string, string>> Fields)
 {
     /// <summary>The rows of a lock file (CSV with a header); none when it does not exist.</summary>
-    public static ImmutableArray<ReferenceArtefact> ReadLock(string? path)
+    public static ImmutableArray<ManifestReference> ReadLock(string? path)
     {
         if (string.IsNullOrEmpty(path) || !File.Exists(path)) return [];
-        var rows = ImmutableArray.CreateBuilder<ReferenceArtefact>();
+        var rows = ImmutableArray.CreateBuilder<ManifestReference>();
         using var reader = CsvReader.Create(File.OpenRead(path), new CsvReaderOptions { TrimWhitespace = true, CommentPrefix = '#' });
         string[]? header = null;
         while (reader.Read())
         {
             header ??= reader.Headers.ToArray();
-            rows.Add(new ReferenceArtefact([.. header.Select((h, i) => new KeyValuePair<string, string>(h, reader.GetStringOrNull(i) ?? ""))]));
+            rows.Add(new ManifestReference([.. header.Select((h, i) => new KeyValuePair<string, string>(h, reader.GetStringOrNull(i) ?? ""))]));
         }
         return rows.ToImmutable();
     }
@@ -39,7 +43,7 @@ public static class Manifest
 
     /// <summary>Written into the stream as it is made: a study of tens of thousands of captures lists megabytes of inputs.</summary>
     public static void Write(Stream stream, ToolInfo tool, IReadOnlyList<KeyValuePair<string, string>> parameters, IEnumerable<FileDigest> inputs,
-        IEnumerable<ReferenceArtefact> reference, IEnumerable<FileDigest> outputs) =>
+        IEnumerable<ManifestReference> reference, IEnumerable<FileDigest> outputs) =>
         PublishedJson.Write(stream, w =>
         {
             w.WriteStartObject();

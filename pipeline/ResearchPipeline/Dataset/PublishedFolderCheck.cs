@@ -89,8 +89,8 @@ public static class PublishedFolderCheck
         static string Field(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
         var published = reference.Where(e => Field(e, "name") is not ("user-database" or "taxonomy"))
             .DistinctBy(e => (Field(e, "name"), Field(e, "file"))).ToDictionary(e => (Field(e, "name"), Field(e, "file")), e => Field(e, "file_sha256"));
-        static string Pin(ReferenceArtefact a, string name) => a.Fields.FirstOrDefault(f => f.Key == name).Value ?? "";
-        var pinned = ReferenceArtefact.ReadLock(referenceLock)
+        static string Pin(ManifestReference a, string name) => a.Fields.FirstOrDefault(f => f.Key == name).Value ?? "";
+        var pinned = ManifestReference.ReadLock(referenceLock)
             .DistinctBy(a => (Pin(a, "name"), Pin(a, "file"))).ToDictionary(a => (Pin(a, "name"), Pin(a, "file")), a => Pin(a, "file_sha256"));
         foreach (var ((name, file), sha256) in published.OrderBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal))
         {

@@ -55,7 +55,7 @@ internal static class Provenance
             new("study_key", publication.Key.Source),
             new("study_key_id", publication.Key.KeyId),
         };
-        var reference = ReferenceArtefact.ReadLock(publication.ReferenceLock)
+        var reference = ManifestReference.ReadLock(publication.ReferenceLock)
             .Concat(enrichment.Sources.Databases.Where(d => d.UserSupplied).Select(UserDatabase))
             .Concat(enrichment.TaxonomyFiles.Select(TaxonomyFile));
         var outputs = digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)).ToList();
@@ -73,10 +73,10 @@ internal static class Provenance
     /// decides the published geo or AS columns, so the manifest names it as it names the pinned ones, by its file
     /// name (not its path, which is the machine's), digest, type and build date. The file itself is not published.
     /// </summary>
-    private static ReferenceArtefact UserDatabase(MmdbDatabase database)
+    private static ManifestReference UserDatabase(MmdbDatabase database)
     {
         var digest = FileDigest.Of(database.Path, Path.GetFileName(database.Path));
-        return new ReferenceArtefact(
+        return new ManifestReference(
         [
             new("name", "user-database"),
             new("role", database.AnswersGeo ? "geo" : database.AnswersAsn ? "asn" : "other"),
@@ -89,7 +89,7 @@ internal static class Provenance
     }
 
     /// <summary>A file of the curated taxonomy (data/taxonomy), by name and digest: it decides the tracker and organisation columns.</summary>
-    private static ReferenceArtefact TaxonomyFile(FileDigest file) => new(
+    private static ManifestReference TaxonomyFile(FileDigest file) => new(
     [
         new("name", "taxonomy"),
         new("role", "taxonomy"),
