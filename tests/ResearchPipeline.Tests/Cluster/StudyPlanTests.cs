@@ -125,9 +125,9 @@ public class StudyPlanTests
         }
         var plan = StudyPlan.Of(raw, CaptureFile.Discover(raw), parts: 1, ReadLimits.Default.MaxBodyBytes);
         Assert.That(plan.Captures.Single().KeyLogs.Select(k => k.RelativeName), Is.EqualTo(new[] { keyLog.RelativeName }));
-        var written = Path.Combine(TestFiles.NewTempFolder("keylogged-plan"), StudyPlan.FileName);
-        File.WriteAllText(written, plan.ToJson());
-        Assert.That(StudyPlan.Load(written).Captures.Single().KeyLogs, Is.EqualTo(plan.Captures.Single().KeyLogs), "a task on another node reads them from plan.json");
+        var planFile = Path.Combine(TestFiles.NewTempFolder("keylogged-plan"), StudyPlan.FileName);
+        File.WriteAllText(planFile, plan.ToJson());
+        Assert.That(StudyPlan.Load(planFile).Captures.Single().KeyLogs, Is.EqualTo(plan.Captures.Single().KeyLogs), "a task on another node reads them from plan.json");
         var folders = new PartFolders(TestFiles.NewTempFolder("keylogged-parts"));
         var context = ParseContext.For(raw, ReadLimits.Default);
         Assert.That(PartParse.Run(plan, 0, folders, context), Is.True);
