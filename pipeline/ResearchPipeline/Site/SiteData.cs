@@ -36,6 +36,12 @@ public sealed record Problem(string Severity, string Stage, string Message, stri
 public sealed record PublishedFile(string Path, string Sha256, long Bytes);
 
 /// <summary>
+/// A file of reference data manifest.json names: a pinned artefact (its package and version, licence), a database of
+/// the user's own (its type and build date) or a file of the curated taxonomy.
+/// </summary>
+public sealed record ReferenceFile(string Name, string Version, string File, string Sha256, string Licence);
+
+/// <summary>
 /// What the site shows, read from a published folder through <see cref="DatasetFrames"/> only, so the pages
 /// can hold nothing the tables do not. Columns are read by name; a table that gains columns changes nothing here.
 /// Traffic is counted as the figures count it (<see cref="FigureData.CountedTraffic"/>): primary captures only,
@@ -50,6 +56,7 @@ public sealed record SiteDataset(
     IReadOnlyList<FieldToHost> FieldsToHosts,
     IReadOnlyList<Problem> Problems,
     IReadOnlyList<PublishedFile> Files,
+    IReadOnlyList<ReferenceFile> Reference,
     string? ToolVersion,
     string? GitCommit,
     bool Pseudonymised)
@@ -63,7 +70,7 @@ public sealed record SiteDataset(
         var primary = PrimaryCaptures(captures);
         var exchangeHost = ExchangeHosts(exchanges, primary);
 
-        var (files, version, commit, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
+        var (files, reference, version, commit, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
         return new SiteDataset(
             ReadApps(captures, exchanges),
             ReadMetaFields(Table("app_facebook_fields"), SemanticSources(payload)),
@@ -72,7 +79,7 @@ public sealed record SiteDataset(
             ReadIdentifiers(Table("identifier_matches"), primary),
             ReadFieldsToHosts(payload, exchangeHost),
             ReadProblems(Table("quality")),
-            files, version, commit, pseudonymised);
+            files, reference, version, commit, pseudonymised);
     }
 
     public SiteHost? Host(string host) => Hosts.FirstOrDefault(h => h.Host == host);
@@ -293,7 +300,7 @@ public sealed record SiteDataset(
             .ToList();
     }
 
-    private static (IReadOnlyList<PublishedFile>, string?, string?, bool) ReadManifest(string path)
+    private static (IReadOnlyList<PublishedFile>, IReadOnlyList<ReferenceFile>, string?, string?, bool) ReadManifest(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no manifest.json at {path}", path);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -304,8 +311,15 @@ public sealed record SiteDataset(
                 o.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0))
                 .OrderBy(f => f.Path, StringComparer.Ordinal).ToList()
             : [];
+        // In the manifest's order: the lock's rows, then the user's databases, then the taxonomy.
+        static string Field(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+        var reference = root.TryGetProperty("reference", out var entries) && entries.ValueKind == JsonValueKind.Array
+            ? entries.EnumerateArray().Select(e => new ReferenceFile(Field(e, "name"),
+                Field(e, "database_type") is { Length: > 0 } type ? $"{type} built {Field(e, "built")}" : Field(e, "package") is { Length: > 0 } package ? $"{package}@{Field(e, "version")}" : "",
+                Field(e, "file"), Field(e, "file_sha256"), Field(e, "licence"))).ToList()
+            : [];
         string? Tool(string name) => root.TryGetProperty("tool", out var t) && t.TryGetProperty(name, out var v) ? v.GetString() : null;
         var pseudonymised = !(root.TryGetProperty("parameters", out var p) && p.TryGetProperty("pseudonymise", out var ps) && ps.GetString() == "false");
-        return (files, Tool("version"), Tool("git_commit"), pseudonymised);
+        return (files, reference, Tool("version"), Tool("git_commit"), pseudonymised);
     }
 }

@@ -140,6 +140,18 @@ public sealed class SitePages(SiteDataset data, WorkedExample example, string? c
                     rows.Append("<tr><th scope=\"row\"><code>").Append(Text(f.Path)).Append("</code></th><td class=\"n\">").Append(Num(f.Bytes))
                         .Append("</td><td><code class=\"hash\">").Append(Text(f.Sha256)).Append("</code></td></tr>\n");
             });
+        if (data.Reference.Count > 0)
+        {
+            html.Append("<p>The tables were enriched (countries, cities, networks) and attributed (trackers, companies) with this reference data, as <code>manifest.json</code> names it:</p>\n");
+            Table(html, "reference", "Reference data the tables were made with, and its SHA-256 digests, from manifest.json",
+                ["Data", "Version", "File", "SHA-256", "Licence"],
+                rows =>
+                {
+                    foreach (var r in data.Reference)
+                        rows.Append("<tr><th scope=\"row\">").Append(Text(r.Name)).Append("</th><td>").Append(Text(r.Version)).Append("</td><td><code>").Append(Text(r.File))
+                            .Append("</code></td><td><code class=\"hash\">").Append(Text(r.Sha256)).Append("</code></td><td>").Append(Text(r.Licence)).Append("</td></tr>\n");
+                });
+        }
         html.Append("<p>What every column means: the <a href=\"dictionary.html\">data dictionary</a>.</p>\n");
         return Layout("", "What mobile apps send to Meta and other trackers", html.ToString(), script: true);
     }

@@ -49,6 +49,22 @@ public class SiteTests
     }
 
     [Test]
+    public async Task The_index_names_the_reference_data_the_manifest_names_with_its_digests()
+    {
+        var processed = await PublishedStudies.Demonstration;
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(processed, "manifest.json")))!;
+        var named = manifest["reference"]!.AsArray().Select(r => ((string)r!["file"]!, (string)r["file_sha256"]!)).ToList();
+        Assert.That(named.Select(n => n.Item1), Does.Contain("mobile-overlay.csv"), "the taxonomy is among them");
+
+        var html = File.ReadAllText(Path.Combine(await GeneratedSite.Folder, "index.html"));
+        var table = html[html.IndexOf("<table id=\"reference\"", StringComparison.Ordinal)..];
+        table = table[..table.IndexOf("</table>", StringComparison.Ordinal)];
+        var shown = Regex.Matches(table, @"<td><code>([^<]*)</code></td><td><code class=""hash"">([0-9a-f]*)</code>")
+            .Select(m => (WebUtility.HtmlDecode(m.Groups[1].Value), m.Groups[2].Value)).ToList();
+        Assert.That(shown, Is.EqualTo(named), "every reference file, in the manifest's order, with its digest");
+    }
+
+    [Test]
     public async Task Pages_load_nothing_from_elsewhere()
     {
         var folder = await GeneratedSite.Folder;
