@@ -11,7 +11,7 @@ namespace ResearchPipeline.Cli;
 /// <summary>The verbs that run a study in parts: plan, parse-part, emit, and slurm, which submits them.</summary>
 internal static class Plans
 {
-    public static string InterimOf(StudySettings settings) => Path.GetFullPath(settings.Interim ?? Path.Combine(settings.Out, ".interim"));
+    public static string InterimOf(StudyFolderSettings settings) => Path.GetFullPath(settings.Interim ?? Path.Combine(settings.Out, ".interim"));
 
     public static string ShardsOf(string interim) => Path.Combine(interim, "shards");
 
@@ -19,7 +19,7 @@ internal static class Plans
     /// Plans the study and writes the plan into the interim folder. The same study cut the same way is the same
     /// plan, so the parts already written for it stay; parts of another plan and folders of dead tasks go.
     /// </summary>
-    public static (StudyPlan Plan, PartFolders Folders, string Path) MakeAndWrite(StudySettings settings, int parts)
+    public static (StudyPlan Plan, PartFolders Folders, string Path) MakeAndWrite(StudyFolderSettings settings, int parts)
     {
         var interim = InterimOf(settings);
         var files = CaptureFile.Discover(settings.Raw);
@@ -40,7 +40,7 @@ internal static class Plans
     }
 }
 
-public sealed class PlanSettings : StudySettings
+public sealed class PlanSettings : StudyFolderSettings
 {
     [CommandOption("--parts <N>")]
     [Description("Parts to cut the study into, balanced by bytes (a Slurm array task each). Default: 4")]

@@ -38,7 +38,8 @@ public static class ExitCodes
     public const int InternalError = 10;
 }
 
-public class StudySettings : CommandSettings
+/// <summary>Where a study is and what decides its shards: all a plan needs, and what every study verb takes.</summary>
+public class StudyFolderSettings : CommandSettings
 {
     [CommandOption("--raw <DIR>")]
     [Description("Folder of captures laid out <app_id>/<files>, with optional apps.csv. Default: data/raw")]
@@ -48,13 +49,22 @@ public class StudySettings : CommandSettings
     [Description("Folder to write the published tables into. Default: data/processed")]
     public string Out { get; init; } = "data/processed";
 
-    [CommandOption("-j|--jobs <N>")]
-    [Description("Captures processed at once. Output is the same for any value. Default: number of cores")]
-    public int Jobs { get; init; } = Environment.ProcessorCount;
-
     [CommandOption("--max-body-mb <MB>")]
     [Description("Largest body kept, after decoding, in MB; larger ones are dropped with a quality row. Default: 64")]
     public int MaxBodyMb { get; init; } = 64;
+
+    [CommandOption("--interim <DIR>")]
+    [Description("Where each capture's rows wait as Parquet shards between parse and emit (they hold values as captured, like the raw folder). Default: a hidden .interim folder in --out")]
+    public string? Interim { get; init; }
+
+    public override ValidationResult Validate() => MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1") : ValidationResult.Success();
+}
+
+public class StudySettings : StudyFolderSettings
+{
+    [CommandOption("-j|--jobs <N>")]
+    [Description("Captures processed at once. Output is the same for any value. Default: number of cores")]
+    public int Jobs { get; init; } = Environment.ProcessorCount;
 
     [CommandOption("--external <DIR>")]
     [Description("Reference data unpacked by the reference verb, plus any GeoLite2/GeoIP2 .mmdb of your own (asked first). Default: data/external")]
@@ -76,10 +86,6 @@ public class StudySettings : CommandSettings
     [Description("Reference lock file: where the pinned reference data is found, and the rows manifest.json records. Default: data/reference.lock.csv")]
     public string ReferenceLock { get; init; } = "data/reference.lock.csv";
 
-    [CommandOption("--interim <DIR>")]
-    [Description("Where each capture's rows wait as Parquet shards between parse and emit (they hold values as captured, like the raw folder). Default: a hidden .interim folder in --out")]
-    public string? Interim { get; init; }
-
     [CommandOption("--keep-interim")]
     [Description("Keep the shards after the run instead of deleting them")]
     public bool KeepInterim { get; init; }
@@ -95,8 +101,7 @@ public class StudySettings : CommandSettings
     public override ValidationResult Validate() =>
         Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file")
         : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
-        : MaxBodyMb < 1 ? ValidationResult.Error("--max-body-mb must be at least 1")
-        : ValidationResult.Success();
+        : base.Validate();
 
     internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 })
     {

@@ -8,6 +8,8 @@ app.Configure(config =>
 {
     config.SetApplicationName("research-pipeline");
     config.PropagateExceptions();
+    // An option misspelt (--mmbd, --max-body) is an error naming it, not a study run without it.
+    config.UseStrictParsing();
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run every stage: raw captures in, published Parquet tables, SHA256SUMS out.")
         .WithExample("run", "--raw", "data/raw", "--out", "data/processed");

@@ -268,6 +268,25 @@ public class VerifyTests
     }
 }
 
+public class OptionParsingTests
+{
+    [Test]
+    public void A_misspelt_option_is_an_error_naming_it_and_nothing_is_published()
+    {
+        var output = Path.Combine(TestFiles.NewTempFolder("out"), "processed");
+        var city = Path.Combine(TestFiles.Refdata, "maxmind-test", "GeoIP2-City-Test.mmdb");
+        var (code, _, err) = StudyRunnerTests.RunProgram("run", "--raw", ResearchPipeline.Tests.Lab.DemonstrationCorpus.Raw, "--out", output, "--mmbd", city);
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage), err);
+        Assert.That(err, Does.Contain("Unknown option 'mmbd'"));
+        Assert.That(Directory.Exists(output), Is.False, "no study run without the database the user meant to name");
+
+        // A plan is made from the listing alone: the options of the stages after it are not its own.
+        var (planned, _, planErr) = StudyRunnerTests.RunProgram("plan", "--raw", ResearchPipeline.Tests.Lab.DemonstrationCorpus.Raw, "--interim", TestFiles.NewTempFolder("interim"), "--jobs", "2");
+        Assert.That(planned, Is.EqualTo(ExitCodes.Usage), planErr);
+        Assert.That(planErr, Does.Contain("Unknown option 'jobs'"));
+    }
+}
+
 public class UserDatabaseOptionTests
 {
     [Test]
