@@ -32,7 +32,7 @@ app.Configure(config =>
         .WithDescription("Fetch the reference data the lock file pins (npm pack), verify sha256, unpack into the external folder.")
         .WithExample("reference", "--lock", "data/reference.lock.csv", "--external", "data/external");
     config.AddCommand<VerifyCommand>("verify")
-        .WithDescription("Check a published folder: every file against SHA256SUMS and the manifest, every input against the manifest.")
+        .WithDescription("Check a published folder: every file against SHA256SUMS and the manifest; every input, the taxonomy and the reference lock's pins against the manifest.")
         .WithExample("verify", "--out", "data/processed", "--raw", "data/raw");
     config.AddCommand<DictionaryCommand>("dictionary")
         .WithDescription("Write the data dictionary generated from the table definitions.")
