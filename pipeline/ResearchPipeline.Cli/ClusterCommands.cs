@@ -114,8 +114,16 @@ public sealed class EmitSettings : StudySettings
 [Description("Enrich, attribute and emit over every part of a plan; publishes OUT as a local run does")]
 public sealed class EmitCommand : AsyncCommand<EmitSettings>
 {
+    private static readonly string[] PlanDecides = ["--raw", "--max-body-mb", "--interim"];
+
     public override async Task<int> ExecuteAsync(CommandContext context, EmitSettings settings, CancellationToken cancel)
     {
+        // The plan decides these: a value given for one would be ignored, and the user would think it used.
+        if (context.Arguments.FirstOrDefault(a => PlanDecides.Any(o => a == o || a.StartsWith(o + "=", StringComparison.Ordinal))) is { } given)
+        {
+            await Console.Error.WriteLineAsync($"research-pipeline: emit takes the raw folder, the body limit and the interim folder from its plan ({settings.Plan}), not {given.Split('=')[0]}");
+            return ExitCodes.Usage;
+        }
         var plan = StudyPlan.Load(settings.Plan);
         var interim = Path.GetDirectoryName(Path.GetFullPath(settings.Plan))!;
         var options = settings.ToOptions() with

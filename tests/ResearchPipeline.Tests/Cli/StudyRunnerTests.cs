@@ -284,6 +284,11 @@ public class OptionParsingTests
         var (planned, _, planErr) = StudyRunnerTests.RunProgram("plan", "--raw", ResearchPipeline.Tests.Lab.DemonstrationCorpus.Raw, "--interim", TestFiles.NewTempFolder("interim"), "--jobs", "2");
         Assert.That(planned, Is.EqualTo(ExitCodes.Usage), planErr);
         Assert.That(planErr, Does.Contain("Unknown option 'jobs'"));
+
+        // Emit reads the raw folder and the limits from its plan: a raw folder given to it is refused, not ignored.
+        var (emitted, _, emitErr) = StudyRunnerTests.RunProgram("emit", "--plan", Path.Combine(TestFiles.NewTempFolder("no-plan"), "plan.json"), "--raw=/elsewhere");
+        Assert.That(emitted, Is.EqualTo(ExitCodes.Usage), emitErr);
+        Assert.That(emitErr, Does.Contain("from its plan").And.EndWith("not --raw" + Environment.NewLine));
     }
 }
 
