@@ -34,19 +34,13 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
     private string? KeyLogChangeIn(IReadOnlyList<CompanionFile> found)
     {
         foreach (var planned in KeyLogs)
-        {
-            var now = found.FirstOrDefault(k => k.RelativeName == planned.RelativeName);
-            if (now is null) return $"key log {planned.RelativeName} planned but no longer there";
-            if (now.SizeBytes != planned.SizeBytes) return $"key log {planned.RelativeName} of {now.SizeBytes} bytes, planned with {planned.SizeBytes}";
-            if (now.ModifiedTicks != planned.ModifiedTicks)
-                return $"key log {planned.RelativeName} written at {Written(now.ModifiedTicks)}, planned as written at {Written(planned.ModifiedTicks)}";
-        }
+            if (planned.ChangeIn(found.FirstOrDefault(k => k.RelativeName == planned.RelativeName)) is { } change) return $"key log {planned.RelativeName} {change}";
         return found.FirstOrDefault(k => KeyLogs.All(p => p.RelativeName != k.RelativeName)) is { } added
             ? $"key log {added.RelativeName} beside it, not in the plan"
             : null;
     }
 
-    private static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
+    private static string Written(long ticks) => CompanionFile.Written(ticks);
 }
 
 /// <summary>

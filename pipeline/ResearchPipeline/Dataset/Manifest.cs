@@ -14,6 +14,17 @@ public sealed record ToolInfo(string Name, string Version, string GitCommit);
 /// </summary>
 public sealed record ManifestReference(ImmutableArray<KeyValuePair<string, string>> Fields)
 {
+    /// <summary>The value of a field ("name", "file", "file_sha256"...); empty when the entry has none.</summary>
+    public string this[string field] => Fields.FirstOrDefault(f => f.Key == field).Value ?? "";
+
+    /// <summary>The reference entries of a manifest, in its order; text fields only, as the manifest writes them.</summary>
+    public static IReadOnlyList<ManifestReference> In(JsonElement manifest) =>
+        manifest.TryGetProperty("reference", out var entries) && entries.ValueKind == JsonValueKind.Array
+            ? entries.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object)
+                .Select(e => new ManifestReference([.. e.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                    .Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString()!))])).ToList()
+            : [];
+
     /// <summary>The rows of a lock file (CSV with a header); none when it does not exist.</summary>
     public static ImmutableArray<ManifestReference> ReadLock(string? path)
     {

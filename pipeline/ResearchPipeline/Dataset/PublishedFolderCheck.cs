@@ -51,53 +51,48 @@ public static class PublishedFolderCheck
         {
             var inputs = Files(manifest, "inputs").ToList();
             foreach (var input in inputs)
-            {
-                var path = Path.Combine(rawFolder, input.Path);
-                if (!File.Exists(path)) problems.Add($"input {input.Path}: named in the manifest but not in {rawFolder}");
-                else if (Captures.FileHash.Sha256Hex(path) != input.Sha256) problems.Add($"input {input.Path}: changed since the dataset was made (sha256 differs from the manifest)");
-            }
+                if (Unlike("input", rawFolder, input.Path, input.Sha256) is { } problem) problems.Add(problem);
             var named = inputs.Select(i => i.Path).ToHashSet(StringComparer.Ordinal);
             // A key log put beside a capture since would decrypt what the published tables did not.
             var found = CaptureFile.Discover(rawFolder);
             foreach (var name in found.Select(c => c.RelativeName).Concat(found.SelectMany(c => c.KeyLogs).Select(k => k.RelativeName)).Distinct())
                 if (!named.Contains(name)) problems.Add($"input {name}: in {rawFolder} but not in the manifest (rerun make all)");
         }
-        var reference = manifest.RootElement.TryGetProperty("reference", out var entries) && entries.ValueKind == JsonValueKind.Array ? entries.EnumerateArray().ToList() : [];
+        var reference = ManifestReference.In(manifest.RootElement);
         if (referenceLock is not null) problems.AddRange(LockDifferences(reference, referenceLock));
+        // The files the tables were attributed with: a re-run with a taxonomy edited since attributes otherwise.
         if (taxonomyFolder is not null)
-        {
-            // The files the tables were attributed with: a re-run with a taxonomy edited since attributes otherwise.
-            foreach (var entry in reference)
-            {
-                if (!entry.TryGetProperty("role", out var role) || role.GetString() != "taxonomy") continue;
-                var name = entry.GetProperty("file").GetString()!;
-                var path = Path.Combine(taxonomyFolder, name);
-                if (!File.Exists(path)) problems.Add($"taxonomy {name}: named in the manifest but not in {taxonomyFolder}");
-                else if (Captures.FileHash.Sha256Hex(path) != entry.GetProperty("file_sha256").GetString())
-                    problems.Add($"taxonomy {name}: changed since the dataset was made (sha256 differs from the manifest)");
-            }
-        }
+            foreach (var entry in reference.Where(e => e["role"] == "taxonomy"))
+                if (Unlike("taxonomy", taxonomyFolder, entry["file"], entry["file_sha256"]) is { } problem) problems.Add(problem);
         return problems;
+    }
+
+    /// <summary>How a file the manifest names differs from the one in <paramref name="folder"/> now; null when it is the same.</summary>
+    private static string? Unlike(string what, string folder, string name, string sha256)
+    {
+        var path = Path.Combine(folder, name);
+        if (!File.Exists(path)) return $"{what} {name}: named in the manifest but not in {folder}";
+        return Captures.FileHash.Sha256Hex(path) != sha256 ? $"{what} {name}: changed since the dataset was made (sha256 differs from the manifest)" : null;
     }
 
     /// <summary>
     /// The pinned artefacts whose digest in the lock file is not the manifest's, by name and file: a re-run with this
     /// lock enriches from other data. The manifest's entries of a user's database and of the taxonomy are not the lock's.
     /// </summary>
-    private static IEnumerable<string> LockDifferences(IReadOnlyList<JsonElement> reference, string referenceLock)
+    private static IEnumerable<string> LockDifferences(IReadOnlyList<ManifestReference> reference, string referenceLock)
     {
-        static string Field(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-        var published = reference.Where(e => Field(e, "name") is not ("user-database" or "taxonomy"))
-            .DistinctBy(e => (Field(e, "name"), Field(e, "file"))).ToDictionary(e => (Field(e, "name"), Field(e, "file")), e => Field(e, "file_sha256"));
-        static string Pin(ManifestReference a, string name) => a.Fields.FirstOrDefault(f => f.Key == name).Value ?? "";
-        var pinned = ManifestReference.ReadLock(referenceLock)
-            .DistinctBy(a => (Pin(a, "name"), Pin(a, "file"))).ToDictionary(a => (Pin(a, "name"), Pin(a, "file")), a => Pin(a, "file_sha256"));
-        foreach (var ((name, file), sha256) in published.OrderBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal))
+        static Dictionary<(string Name, string File), string> ByFile(IEnumerable<ManifestReference> entries) =>
+            entries.DistinctBy(e => (e["name"], e["file"])).ToDictionary(e => (e["name"], e["file"]), e => e["file_sha256"]);
+        var published = ByFile(reference.Where(e => e["name"] is not ("user-database" or "taxonomy")));
+        var pinned = ByFile(ManifestReference.ReadLock(referenceLock));
+        static IEnumerable<(string Name, string File)> Ordered(IEnumerable<(string Name, string File)> keys) =>
+            keys.OrderBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.File, StringComparer.Ordinal);
+        foreach (var (name, file) in Ordered(published.Keys))
         {
             if (!pinned.TryGetValue((name, file), out var now)) yield return $"reference {name} {file}: named in the manifest but not pinned by {referenceLock}";
-            else if (now != sha256) yield return $"reference {name} {file}: {referenceLock} pins another file (sha256 differs from the manifest)";
+            else if (now != published[(name, file)]) yield return $"reference {name} {file}: {referenceLock} pins another file (sha256 differs from the manifest)";
         }
-        foreach (var (name, file) in pinned.Keys.Where(k => !published.ContainsKey(k)).OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2, StringComparer.Ordinal))
+        foreach (var (name, file) in Ordered(pinned.Keys.Where(k => !published.ContainsKey(k))))
             yield return $"reference {name} {file}: pinned by {referenceLock} but not in the manifest";
     }
 

@@ -109,9 +109,8 @@ internal static class Provenance
         {
             if (!listed.Add(keyLog.RelativeName)) continue;
             var path = Path.Combine(rawFolder, keyLog.RelativeName);
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length != keyLog.SizeBytes || info.LastWriteTimeUtc.Ticks != keyLog.ModifiedTicks)
-                throw new InvalidDataException($"{path}: key log changed or removed during the run; run the study again");
+            if (keyLog.ChangeIn(CompanionFile.Now(rawFolder, keyLog.RelativeName)) is { } change)
+                throw new InvalidDataException($"{path}: key log {change}: it changed during the run; run the study again");
             FileDigest digest;
             try
             {

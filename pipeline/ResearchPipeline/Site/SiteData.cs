@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Analysis;
 using ResearchPipeline.Analysis;
+using ResearchPipeline.Dataset;
 
 namespace ResearchPipeline.Site;
 
@@ -312,12 +313,9 @@ public sealed record SiteDataset(
                 .OrderBy(f => f.Path, StringComparer.Ordinal).ToList()
             : [];
         // In the manifest's order: the lock's rows, then the user's databases, then the taxonomy.
-        static string Field(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-        var reference = root.TryGetProperty("reference", out var entries) && entries.ValueKind == JsonValueKind.Array
-            ? entries.EnumerateArray().Select(e => new ReferenceFile(Field(e, "name"),
-                Field(e, "database_type") is { Length: > 0 } type ? $"{type} built {Field(e, "built")}" : Field(e, "package") is { Length: > 0 } package ? $"{package}@{Field(e, "version")}" : "",
-                Field(e, "file"), Field(e, "file_sha256"), Field(e, "licence"))).ToList()
-            : [];
+        var reference = ManifestReference.In(root).Select(e => new ReferenceFile(e["name"],
+            e["database_type"] is { Length: > 0 } type ? $"{type} built {e["built"]}" : e["package"] is { Length: > 0 } package ? $"{package}@{e["version"]}" : "",
+            e["file"], e["file_sha256"], e["licence"])).ToList();
         string? Tool(string name) => root.TryGetProperty("tool", out var t) && t.TryGetProperty(name, out var v) ? v.GetString() : null;
         var pseudonymised = !(root.TryGetProperty("parameters", out var p) && p.TryGetProperty("pseudonymise", out var ps) && ps.GetString() == "false");
         return (files, reference, Tool("version"), Tool("git_commit"), pseudonymised);

@@ -80,13 +80,28 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
     {
         var found = new List<CompanionFile>();
         foreach (var name in KeyLogNames(relativeName))
-        {
-            var info = new FileInfo(Path.Combine(rawFolder, name));
-            if (info.Exists) found.Add(new CompanionFile(name, info.Length, info.LastWriteTimeUtc.Ticks));
-        }
+            if (CompanionFile.Now(rawFolder, name) is { } file) found.Add(file);
         return found;
     }
 }
 
 /// <summary>A file of the raw folder that accompanies a capture and decides what is read from it: where it is, how large, when written.</summary>
-public sealed record CompanionFile(string RelativeName, long SizeBytes, long ModifiedTicks);
+public sealed record CompanionFile(string RelativeName, long SizeBytes, long ModifiedTicks)
+{
+    /// <summary>The file as it is now, asked of the file system; null when it is not there.</summary>
+    public static CompanionFile? Now(string rawFolder, string relativeName)
+    {
+        var info = new FileInfo(Path.Combine(rawFolder, relativeName));
+        return info.Exists ? new CompanionFile(relativeName, info.Length, info.LastWriteTimeUtc.Ticks) : null;
+    }
+
+    /// <summary>How the file as found differs from this one as listed, by size, then time written; null when it does not.</summary>
+    public string? ChangeIn(CompanionFile? now) =>
+        now is null ? "planned but no longer there"
+        : now.SizeBytes != SizeBytes ? $"of {now.SizeBytes} bytes, planned with {SizeBytes}"
+        : now.ModifiedTicks != ModifiedTicks ? $"written at {Written(now.ModifiedTicks)}, planned as written at {Written(ModifiedTicks)}"
+        : null;
+
+    /// <summary>A time written as the messages give it (UTC, round-trip format).</summary>
+    public static string Written(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+}
