@@ -5,7 +5,14 @@ using CsvHelper;
 namespace ResearchPipeline.Dataset;
 
 /// <summary>The program that made the dataset: its version and the git commit of its source ("unknown" outside a checkout).</summary>
-public sealed record ToolInfo(string Name, string Version, string GitCommit);
+public sealed record ToolInfo(string Name, string Version, string GitCommit)
+{
+    /// <summary>
+    /// Whether the files that decide the output differed from <see cref="GitCommit"/> when the program ran, so that
+    /// a re-run from that commit need not give the same tables; null where it cannot be told (no checkout).
+    /// </summary>
+    public bool? SourceModified { get; init; }
+}
 
 /// <summary>
 /// One entry of the manifest's reference data, its fields in order: a row of the reference lock file (its columns as
@@ -63,6 +70,7 @@ public static class Manifest
             w.WriteString("name", tool.Name);
             w.WriteString("version", tool.Version);
             w.WriteString("git_commit", tool.GitCommit);
+            if (tool.SourceModified is { } modified) w.WriteBoolean("source_modified", modified);
             w.WriteEndObject();
             w.WriteStartObject("parameters");
             foreach (var (name, value) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteString(name, value);

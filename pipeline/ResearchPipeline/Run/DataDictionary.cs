@@ -26,8 +26,8 @@ public static class DataDictionary
         sb.Append("column every row has, written REQUIRED in the Parquet schema; `when absent` for the others (OPTIONAL).\n\n");
         sb.Append("Beside the tables, the folder holds `manifest.json` (inputs with sha256: the captures, the TLS key logs beside\n");
         sb.Append("them, `apps.csv` and `devices.csv`; reference data: the lock file's rows, any database of your own and the\n");
-        sb.Append("taxonomy's files, each with its sha256; tool version and git commit, parameters, outputs), `datapackage.json`\n");
-        sb.Append("(Frictionless Data Package) and `SHA256SUMS`.\n\n");
+        sb.Append("taxonomy's files, each with its sha256; tool version, git commit and `source_modified`, whether the source had\n");
+        sb.Append("changes not committed; parameters, outputs), `datapackage.json` (Frictionless Data Package) and `SHA256SUMS`.\n\n");
         sb.Append("## Secrets and pseudonyms\n\n");
         sb.Append("Secrets (access tokens including `app_id|client_token`, Authorization, Cookie and Set-Cookie values, session\n");
         sb.Append("tokens, passwords, receipt data) are never published: they are replaced by `[redacted:<what>]`. Identifiers\n");

@@ -127,9 +127,30 @@ internal static class Provenance
 }
 
 /// <summary>This program's name, version and the git commit of its source.</summary>
-internal static class Tool
+public static class Tool
 {
-    public static ToolInfo Info { get; } = new("research-pipeline", Version(), GitCommit());
+    /// <summary>
+    /// What decides the output besides the inputs: the pipeline's source, the curated taxonomy, the reference lock
+    /// and the package pins, as git pathspecs from the checkout's root.
+    /// </summary>
+    private static readonly string[] DecidingPaths = [":/pipeline", ":/data/taxonomy", ":/data/reference.lock.csv", ":/Directory.Packages.props", ":/Directory.Build.props"];
+
+    // After the paths it asks git about: static fields are initialised in the order written.
+    public static ToolInfo Info { get; } = In(AppContext.BaseDirectory);
+
+    /// <summary>
+    /// The program as built in the checkout that holds <paramref name="folder"/>: the last commit that changed what
+    /// decides the output, and whether those files now differ from it (edited, added or deleted, committed or not).
+    /// Not HEAD: committing the published dataset itself must not change the manifest it contains, or a fresh clone
+    /// could never reproduce the committed SHA256SUMS. "unknown" and no answer on modification without git.
+    /// </summary>
+    internal static ToolInfo In(string folder)
+    {
+        var commit = Git(folder, ["log", "-1", "--format=%H", "--", .. DecidingPaths]) is { Length: 40 } hash && hash.All(char.IsAsciiHexDigit) ? hash : null;
+        // Untracked files count: a new adapter not yet added changes the tables as much as an edited one.
+        var changes = commit is null ? null : Git(folder, ["status", "--porcelain", "--untracked-files=all", "--", .. DecidingPaths]);
+        return new ToolInfo("research-pipeline", Version(), commit ?? "unknown") { SourceModified = changes is null ? null : changes.Length > 0 };
+    }
 
     private static string Version()
     {
@@ -139,32 +160,29 @@ internal static class Tool
         return plus < 0 ? v : v[..plus];
     }
 
-    /// <summary>
-    /// The last commit that changed what decides the output (the pipeline's source, the curated taxonomy, the
-    /// reference lock), found from the folder the program runs from (inside the checkout it was built in);
-    /// "unknown" without git. Not HEAD: committing the published dataset itself must not change the manifest
-    /// it contains, or a fresh clone could never reproduce the committed SHA256SUMS.
-    /// </summary>
-    private static string GitCommit()
+    /// <summary>git's output, trimmed; null when git is missing, fails or takes too long.</summary>
+    private static string? Git(string folder, string[] arguments)
     {
         try
         {
-            var psi = new ProcessStartInfo("git", ["log", "-1", "--format=%H", "--", ":/pipeline", ":/data/taxonomy", ":/data/reference.lock.csv", ":/Directory.Packages.props", ":/Directory.Build.props"])
+            var psi = new ProcessStartInfo("git", arguments)
             {
-                WorkingDirectory = AppContext.BaseDirectory,
+                WorkingDirectory = folder,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
             using var p = Process.Start(psi);
-            if (p is null) return "unknown";
+            if (p is null) return null;
+            var error = p.StandardError.ReadToEndAsync();
             var output = p.StandardOutput.ReadToEnd().Trim();
-            if (!p.WaitForExit(10_000)) return "unknown";
-            return p.ExitCode == 0 && output.Length == 40 && output.All(char.IsAsciiHexDigit) ? output : "unknown";
+            if (!p.WaitForExit(10_000)) return null;
+            error.Wait();
+            return p.ExitCode == 0 ? output : null;
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
-            return "unknown";
+            return null;
         }
     }
 }

@@ -62,6 +62,9 @@ public sealed record SiteDataset(
     string? GitCommit,
     bool Pseudonymised)
 {
+    /// <summary>The manifest says the pipeline's source differed from <see cref="GitCommit"/> when the tables were made.</summary>
+    public bool SourceModified { get; init; }
+
     public static SiteDataset Load(string processed)
     {
         DataFrame Table(string name) => DatasetFrames.Load(processed, name);
@@ -71,7 +74,7 @@ public sealed record SiteDataset(
         var primary = PrimaryCaptures(captures);
         var exchangeHost = ExchangeHosts(exchanges, primary);
 
-        var (files, reference, version, commit, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
+        var (files, reference, version, commit, modified, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
         return new SiteDataset(
             ReadApps(captures, exchanges),
             ReadMetaFields(Table("app_facebook_fields"), SemanticSources(payload)),
@@ -80,7 +83,7 @@ public sealed record SiteDataset(
             ReadIdentifiers(Table("identifier_matches"), primary),
             ReadFieldsToHosts(payload, exchangeHost),
             ReadProblems(Table("quality")),
-            files, reference, version, commit, pseudonymised);
+            files, reference, version, commit, pseudonymised) { SourceModified = modified };
     }
 
     public SiteHost? Host(string host) => Hosts.FirstOrDefault(h => h.Host == host);
@@ -301,7 +304,7 @@ public sealed record SiteDataset(
             .ToList();
     }
 
-    private static (IReadOnlyList<PublishedFile>, IReadOnlyList<ReferenceFile>, string?, string?, bool) ReadManifest(string path)
+    private static (IReadOnlyList<PublishedFile>, IReadOnlyList<ReferenceFile>, string?, string?, bool, bool) ReadManifest(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no manifest.json at {path}", path);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -318,6 +321,7 @@ public sealed record SiteDataset(
             e["file"], e["file_sha256"], e["licence"])).ToList();
         string? Tool(string name) => root.TryGetProperty("tool", out var t) && t.TryGetProperty(name, out var v) ? v.GetString() : null;
         var pseudonymised = !(root.TryGetProperty("parameters", out var p) && p.TryGetProperty("pseudonymise", out var ps) && ps.GetString() == "false");
-        return (files, reference, Tool("version"), Tool("git_commit"), pseudonymised);
+        var modified = root.TryGetProperty("tool", out var tool) && tool.TryGetProperty("source_modified", out var m) && m.ValueKind == JsonValueKind.True;
+        return (files, reference, Tool("version"), Tool("git_commit"), modified, pseudonymised);
     }
 }

@@ -65,6 +65,28 @@ public class SiteTests
     }
 
     [Test]
+    public async Task A_manifest_that_says_the_source_was_edited_is_said_on_the_pages_and_only_then()
+    {
+        var processed = await PublishedStudies.Demonstration;
+        foreach (var modified in new[] { true, false })
+        {
+            var copy = TestFiles.NewTempFolder($"edited-{modified}");
+            foreach (var file in Directory.GetFiles(processed)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "manifest.json")))!;
+            manifest["tool"]!["git_commit"] = "0123456789abcdef0123456789abcdef01234567";
+            manifest["tool"]!["source_modified"] = modified;
+            File.WriteAllText(Path.Combine(copy, "manifest.json"), manifest.ToJsonString());
+
+            var site = TestFiles.NewTempFolder($"edited-site-{modified}");
+            await SiteWriter.WriteAsync(copy, site, GeneratedSite.Citation, SiteWriter.ZoomReconstruction);
+            var index = File.ReadAllText(Path.Combine(site, "index.html"));
+            Assert.That(index, Does.Contain("(this one: <code>0123456789abcdef0123456789abcdef01234567</code>)"));
+            Assert.That(index.Contains("changes not committed when these tables were made", StringComparison.Ordinal), Is.EqualTo(modified), "the citation's caveat");
+            Assert.That(index.Contains("<code>0123456789ab</code> with changes not committed.</p></footer>", StringComparison.Ordinal), Is.EqualTo(modified), "the footer");
+        }
+    }
+
+    [Test]
     public async Task Pages_load_nothing_from_elsewhere()
     {
         var folder = await GeneratedSite.Folder;
