@@ -303,6 +303,17 @@ public sealed class VerifySettings : CommandSettings
     [CommandOption("--lock <FILE>")]
     [Description("Reference lock file whose pinned artefacts the manifest's reference must name. Default: data/reference.lock.csv")]
     public string Lock { get; init; } = "data/reference.lock.csv";
+
+    [CommandOption("--mmdb <FILE>")]
+    [Description("A GeoLite2/GeoIP2 .mmdb of your own the tables were made with, to check against the manifest; repeat for several")]
+    public string[] Mmdb { get; init; } = [];
+
+    [CommandOption("--external <DIR>")]
+    [Description("Where the run found .mmdb files of your own: those the manifest names are checked too. Default: data/external")]
+    public string External { get; init; } = "data/external";
+
+    public override ValidationResult Validate() =>
+        Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file") : ValidationResult.Success();
 }
 
 [Description("Check a published folder against SHA256SUMS, its manifest, its inputs, the taxonomy and the reference lock it was made with")]
@@ -310,11 +321,20 @@ public sealed class VerifyCommand : Command<VerifySettings>
 {
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
     {
+        // A database of the user's own is not redistributed: it is checked where the user has it, given or in the external folder.
+        var named = Dataset.PublishedFolderCheck.UserDatabasesNamed(settings.Out);
+        var databases = settings.Mmdb
+            .Concat(named.Where(n => settings.Mmdb.All(m => Path.GetFileName(m) != n)).Select(n => Path.Combine(settings.External, n)).Where(File.Exists))
+            .ToList();
         var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null,
-            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null);
+            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null, databases);
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
         Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input, taxonomy file and pinned reference artefact matches the manifest");
+        var notChecked = named.Where(n => databases.All(d => Path.GetFileName(d) != n)).ToList();
+        if (databases.Count > 0) Console.WriteLine($"the databases of your own match it too: {string.Join(", ", databases.Select(Path.GetFileName))}");
+        foreach (var name in notChecked)
+            Console.WriteLine($"not checked: the manifest names a database of the user's own, {name}, which is not redistributed; pass your copy with --mmdb to check it");
         return ExitCodes.Ok;
     }
 }

@@ -13,7 +13,9 @@ public static class PublishedFolderCheck
 {
     /// <param name="taxonomyFolder">Where the curated taxonomy is (data/taxonomy): its files the manifest names must match; null not to check them.</param>
     /// <param name="referenceLock">The reference lock file (data/reference.lock.csv): the artefacts it pins must be those the manifest names; null not to check.</param>
-    public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null, string? referenceLock = null)
+    /// <param name="userDatabases">Databases of the user's own (.mmdb): each must be one the manifest names, by file name and sha256.</param>
+    public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null, string? referenceLock = null,
+        IReadOnlyList<string>? userDatabases = null)
     {
         var problems = new List<string>();
         var sumsPath = Path.Combine(outputFolder, "SHA256SUMS");
@@ -64,7 +66,30 @@ public static class PublishedFolderCheck
         if (taxonomyFolder is not null)
             foreach (var entry in reference.Where(e => e["role"] == "taxonomy"))
                 if (Unlike("taxonomy", taxonomyFolder, entry["file"], entry["file_sha256"]) is { } problem) problems.Add(problem);
+        foreach (var path in userDatabases ?? [])
+        {
+            var name = Path.GetFileName(path);
+            var named = reference.Where(e => e["name"] == UserDatabase && e["file"] == name).ToList();
+            if (named.Count == 0) problems.Add($"user database {name}: not named in the manifest (the tables were made without it)");
+            else if (named.All(e => e["file_sha256"] != Captures.FileHash.Sha256Hex(path)))
+                problems.Add($"user database {name}: another file than the tables were made with (sha256 differs from the manifest)");
+        }
         return problems;
+    }
+
+    /// <summary>The name of a manifest's entry for a database of the user's own.</summary>
+    public const string UserDatabase = "user-database";
+
+    /// <summary>
+    /// The file names of the user's own databases the manifest names: a licensed database is not redistributed, so
+    /// only someone who holds it can check it, by passing it to <see cref="Run"/>.
+    /// </summary>
+    public static IReadOnlyList<string> UserDatabasesNamed(string outputFolder)
+    {
+        var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
+        if (!File.Exists(manifestPath)) return [];
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        return ManifestReference.In(manifest.RootElement).Where(e => e["name"] == UserDatabase).Select(e => e["file"]).Distinct().ToList();
     }
 
     /// <summary>How a file the manifest names differs from the one in <paramref name="folder"/> now; null when it is the same.</summary>
@@ -83,7 +108,7 @@ public static class PublishedFolderCheck
     {
         static Dictionary<(string Name, string File), string> ByFile(IEnumerable<ManifestReference> entries) =>
             entries.DistinctBy(e => (e["name"], e["file"])).ToDictionary(e => (e["name"], e["file"]), e => e["file_sha256"]);
-        var published = ByFile(reference.Where(e => e["name"] is not ("user-database" or "taxonomy")));
+        var published = ByFile(reference.Where(e => e["name"] != UserDatabase && e["name"] != "taxonomy"));
         var pinned = ByFile(ManifestReference.ReadLock(referenceLock));
         static IEnumerable<(string Name, string File)> Ordered(IEnumerable<(string Name, string File)> keys) =>
             keys.OrderBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.File, StringComparer.Ordinal);

@@ -328,5 +328,28 @@ public class UserDatabaseOptionTests
         var (missing, _, missingErr) = StudyRunnerTests.RunProgram("run", "--raw", raw, "--out", output, "--mmdb", "/nonexistent.mmdb");
         Assert.That(missing, Is.Not.EqualTo(0));
         Assert.That(missingErr, Does.Contain("/nonexistent.mmdb"));
+
+        // verify checks it where the user holds it, given or in the external folder; without it, says it did not.
+        var empty = TestFiles.NewTempFolder("empty");
+        string[] Verify(params string[] more) => ["verify", "--out", output, "--raw", raw, "--external", empty, .. more];
+        var (notCheckedCode, notChecked, _) = StudyRunnerTests.RunProgram(Verify());
+        Assert.That(notCheckedCode, Is.EqualTo(0));
+        Assert.That(notChecked, Does.Contain("not checked: the manifest names a database of the user's own, GeoIP2-City-Test.mmdb"));
+        var (same, sameOut, sameErr) = StudyRunnerTests.RunProgram(Verify("--mmdb", city));
+        Assert.That(same, Is.EqualTo(0), sameErr);
+        Assert.That(sameOut, Does.Contain("the databases of your own match it too: GeoIP2-City-Test.mmdb").And.Not.Contain("not checked"));
+        var external = TestFiles.NewTempFolder("external");
+        File.Copy(city, Path.Combine(external, "GeoIP2-City-Test.mmdb"));
+        var (found, foundOut, _) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw, "--external", external);
+        Assert.That((found, foundOut), Is.EqualTo((0, sameOut)), "found in the external folder");
+
+        var another = Path.Combine(TestFiles.NewTempFolder("another"), "GeoIP2-City-Test.mmdb");
+        File.Copy(Path.Combine(TestFiles.Refdata, "maxmind-test", "GeoIP2-Country-Test.mmdb"), another);
+        var (changed, _, changedErr) = StudyRunnerTests.RunProgram(Verify("--mmdb", another));
+        Assert.That(changed, Is.EqualTo(ExitCodes.VerifyFailed));
+        Assert.That(changedErr, Is.EqualTo("research-pipeline: verify: user database GeoIP2-City-Test.mmdb: another file than the tables were made with (sha256 differs from the manifest)" + Environment.NewLine));
+        var (unnamed, _, unnamedErr) = StudyRunnerTests.RunProgram(Verify("--mmdb", city, "--mmdb", Path.Combine(TestFiles.Refdata, "maxmind-test", "GeoLite2-ASN-Test.mmdb")));
+        Assert.That(unnamed, Is.EqualTo(ExitCodes.VerifyFailed));
+        Assert.That(unnamedErr, Is.EqualTo("research-pipeline: verify: user database GeoLite2-ASN-Test.mmdb: not named in the manifest (the tables were made without it)" + Environment.NewLine));
     }
 }
