@@ -331,10 +331,8 @@ public sealed class VerifyCommand : Command<VerifySettings>
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
         Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input, taxonomy file and pinned reference artefact matches the manifest");
-        var notChecked = named.Where(n => databases.All(d => Path.GetFileName(d) != n)).ToList();
         if (databases.Count > 0) Console.WriteLine($"the databases of your own match it too: {string.Join(", ", databases.Select(Path.GetFileName))}");
-        foreach (var name in notChecked)
-            Console.WriteLine($"not checked: the manifest names a database of the user's own, {name}, which is not redistributed; pass your copy with --mmdb to check it");
+        foreach (var caveat in Dataset.PublishedFolderCheck.Caveats(settings.Out, databases)) Console.WriteLine(caveat);
         return ExitCodes.Ok;
     }
 }

@@ -92,6 +92,22 @@ public static class PublishedFolderCheck
         return ManifestReference.In(manifest.RootElement).Where(e => e["name"] == UserDatabase).Select(e => e["file"]).Distinct().ToList();
     }
 
+    /// <summary>
+    /// What a check that passed could not vouch for, for a reader about to cite the folder: the user's own databases
+    /// not among <paramref name="databasesChecked"/>, and tables made from a checkout with changes not committed.
+    /// </summary>
+    public static IReadOnlyList<string> Caveats(string outputFolder, IReadOnlyList<string> databasesChecked)
+    {
+        var notes = UserDatabasesNamed(outputFolder).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
+            .Select(n => $"not checked: the manifest names a database of the user's own, {n}, which is not redistributed; pass your copy with --mmdb to check it")
+            .ToList();
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
+        if (manifest.RootElement.TryGetProperty("tool", out var tool) && tool.TryGetProperty("source_modified", out var modified) && modified.ValueKind == JsonValueKind.True)
+            notes.Add($"made from a checkout with changes not committed to {(tool.TryGetProperty("git_commit", out var c) ? c.GetString() : "its commit")} "
+                + "(the manifest's source_modified): a re-run from that commit need not give these tables");
+        return notes;
+    }
+
     /// <summary>How a file the manifest names differs from the one in <paramref name="folder"/> now; null when it is the same.</summary>
     private static string? Unlike(string what, string folder, string name, string sha256)
     {

@@ -266,6 +266,27 @@ public class VerifyTests
             $"input app/b.keylog: in {raw} but not in the manifest (rerun make all)",
         }));
     }
+
+    [Test]
+    public async Task A_check_that_passes_still_says_the_tables_came_from_a_checkout_with_changes_not_committed()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
+        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
+        var output = TestFiles.NewTempFolder("out");
+        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
+        var path = Path.Combine(output, Manifest.FileName);
+        foreach (var modified in new[] { false, true })
+        {
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            manifest["tool"]!["git_commit"] = "0123456789abcdef0123456789abcdef01234567";
+            manifest["tool"]!["source_modified"] = modified;
+            File.WriteAllText(path, manifest.ToJsonString());
+            Assert.That(PublishedFolderCheck.Caveats(output, []), Is.EqualTo(modified
+                ? new[] { "made from a checkout with changes not committed to 0123456789abcdef0123456789abcdef01234567 (the manifest's source_modified): a re-run from that commit need not give these tables" }
+                : []));
+        }
+    }
 }
 
 public class OptionParsingTests
