@@ -332,7 +332,7 @@ public sealed class VerifyCommand : Command<VerifySettings>
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
         Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input, taxonomy file and pinned reference artefact matches the manifest");
         if (databases.Count > 0) Console.WriteLine($"the databases of your own match it too: {string.Join(", ", databases.Select(Path.GetFileName))}");
-        foreach (var caveat in Dataset.PublishedFolderCheck.Caveats(settings.Out, databases)) Console.WriteLine(caveat);
+        foreach (var caveat in Dataset.PublishedFolderCheck.Caveats(settings.Out, databases, Tool.Info.GitCommit)) Console.WriteLine(caveat);
         return ExitCodes.Ok;
     }
 }

@@ -93,18 +93,23 @@ public static class PublishedFolderCheck
     }
 
     /// <summary>
-    /// What a check that passed could not vouch for, for a reader about to cite the folder: the user's own databases
-    /// not among <paramref name="databasesChecked"/>, and tables made from a checkout with changes not committed.
+    /// What a check that passed could not vouch for, for a reader about to cite the folder or re-run it: the user's own
+    /// databases not among <paramref name="databasesChecked"/>, tables made from a checkout with changes not committed,
+    /// and tables made by another commit of the pipeline than <paramref name="programCommit"/>, the program checking them.
     /// </summary>
-    public static IReadOnlyList<string> Caveats(string outputFolder, IReadOnlyList<string> databasesChecked)
+    public static IReadOnlyList<string> Caveats(string outputFolder, IReadOnlyList<string> databasesChecked, string? programCommit = null)
     {
         var notes = UserDatabasesNamed(outputFolder).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
             .Select(n => $"not checked: the manifest names a database of the user's own, {n}, which is not redistributed; pass your copy with --mmdb to check it")
             .ToList();
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
-        if (manifest.RootElement.TryGetProperty("tool", out var tool) && tool.TryGetProperty("source_modified", out var modified) && modified.ValueKind == JsonValueKind.True)
-            notes.Add($"made from a checkout with changes not committed to {(tool.TryGetProperty("git_commit", out var c) ? c.GetString() : "its commit")} "
-                + "(the manifest's source_modified): a re-run from that commit need not give these tables");
+        if (!manifest.RootElement.TryGetProperty("tool", out var tool)) return notes;
+        var made = tool.TryGetProperty("git_commit", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        if (tool.TryGetProperty("source_modified", out var modified) && modified.ValueKind == JsonValueKind.True)
+            notes.Add($"made from a checkout with changes not committed to {made ?? "its commit"} (the manifest's source_modified): a re-run from that commit need not give these tables");
+        // "unknown" on either side (no checkout) says nothing either way.
+        if (made is { Length: 40 } && programCommit is { Length: 40 } && made != programCommit)
+            notes.Add($"made by the pipeline at commit {made}; this program is built from {programCommit}: a re-run with it need not give these tables");
         return notes;
     }
 

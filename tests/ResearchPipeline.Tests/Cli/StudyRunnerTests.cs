@@ -216,14 +216,21 @@ public class StudyRunnerTests
 
 public class VerifyTests
 {
-    [Test]
-    public async Task Verify_passes_on_a_fresh_publication_and_fails_after_one_byte_of_a_published_file_or_an_input_changes()
+    /// <summary>A study of one real HAR, published: its raw folder and its published folder.</summary>
+    private static async Task<(string Raw, string Output)> PublishOneHar()
     {
         var raw = TestFiles.NewTempFolder("raw");
         Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
         File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
         var output = TestFiles.NewTempFolder("out");
         await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
+        return (raw, output);
+    }
+
+    [Test]
+    public async Task Verify_passes_on_a_fresh_publication_and_fails_after_one_byte_of_a_published_file_or_an_input_changes()
+    {
+        var (raw, output) = await PublishOneHar();
 
         var (ok, stdout, _) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
         Assert.That(ok, Is.EqualTo(ExitCodes.Ok), stdout);
@@ -268,13 +275,9 @@ public class VerifyTests
     }
 
     [Test]
-    public async Task A_check_that_passes_still_says_the_tables_came_from_a_checkout_with_changes_not_committed()
+    public async Task A_check_that_passes_still_says_the_tables_came_from_a_checkout_with_changes_not_committed_or_another_commit()
     {
-        var raw = TestFiles.NewTempFolder("raw");
-        Directory.CreateDirectory(Path.Combine(raw, "quizduel"));
-        File.Copy(TestFiles.Capture("har/quizduel-android.har"), Path.Combine(raw, "quizduel", "a.har"));
-        var output = TestFiles.NewTempFolder("out");
-        await new StudyRunner(new SilentProgress()).RunAsync(new RunOptions(raw, output, 1, ResearchPipeline.Captures.ReadLimits.Default));
+        var (_, output) = await PublishOneHar();
         var path = Path.Combine(output, Manifest.FileName);
         foreach (var modified in new[] { false, true })
         {
@@ -282,10 +285,15 @@ public class VerifyTests
             manifest["tool"]!["git_commit"] = "0123456789abcdef0123456789abcdef01234567";
             manifest["tool"]!["source_modified"] = modified;
             File.WriteAllText(path, manifest.ToJsonString());
-            Assert.That(PublishedFolderCheck.Caveats(output, []), Is.EqualTo(modified
+            Assert.That(PublishedFolderCheck.Caveats(output, [], "0123456789abcdef0123456789abcdef01234567"), Is.EqualTo(modified
                 ? new[] { "made from a checkout with changes not committed to 0123456789abcdef0123456789abcdef01234567 (the manifest's source_modified): a re-run from that commit need not give these tables" }
                 : []));
         }
+
+        // Checked by a program built from another commit, or from none known.
+        Assert.That(PublishedFolderCheck.Caveats(output, [], "fedcba9876543210fedcba9876543210fedcba98"), Has.Member(
+            "made by the pipeline at commit 0123456789abcdef0123456789abcdef01234567; this program is built from fedcba9876543210fedcba9876543210fedcba98: a re-run with it need not give these tables"));
+        Assert.That(PublishedFolderCheck.Caveats(output, [], "unknown"), Has.Count.EqualTo(1), "only the checkout's changes");
     }
 }
 
