@@ -7,6 +7,9 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("research-pipeline");
+    // What a methods section cites: the version and the commit the manifest would name.
+    // Lines short enough for the 80 columns the help is set in when not on a terminal.
+    config.SetApplicationVersion($"{Tool.Info.Version} (commit {Tool.Info.GitCommit})" + (Tool.Info.SourceModified == true ? "\nwith changes not committed to that commit" : ""));
     config.PropagateExceptions();
     // An option misspelt (--mmbd, --max-body) is an error naming it, not a study run without it.
     config.UseStrictParsing();

@@ -300,6 +300,18 @@ public class VerifyTests
 public class OptionParsingTests
 {
     [Test]
+    public void Version_names_the_commit_the_manifest_would_name_and_whether_the_source_was_edited()
+    {
+        var (code, stdout, stderr) = StudyRunnerTests.RunProgram("--version");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), stderr);
+        var tool = ResearchPipeline.Run.Tool.Info;
+        var expected = $"{tool.Version} (commit {tool.GitCommit})" + Environment.NewLine
+            + (tool.SourceModified == true ? "with changes not committed to that commit" + Environment.NewLine : "");
+        Assert.That(stdout, Is.EqualTo(expected));
+        Assert.That(tool.GitCommit, Does.Match("^([0-9a-f]{40}|unknown)$"));
+    }
+
+    [Test]
     public void A_misspelt_option_is_an_error_naming_it_and_nothing_is_published()
     {
         var output = Path.Combine(TestFiles.NewTempFolder("out"), "processed");
