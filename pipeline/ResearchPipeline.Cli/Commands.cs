@@ -173,7 +173,7 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
         Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {outFolder}");
         // Said even when quiet: a researcher about to cite these tables needs to know the commit alone does not make them.
         if (Tool.Info.SourceModified == true && summary.Files.Contains(Dataset.Manifest.FileName))
-            await Console.Error.WriteLineAsync($"research-pipeline: warning: the pipeline's source, taxonomy or reference lock has changes not committed to {Tool.Info.GitCommit}; "
+            await Console.Error.WriteLineAsync($"research-pipeline: warning: the pipeline's source, taxonomy, reference lock or package pins have changes not committed to {Tool.Info.GitCommit}; "
                 + $"{Dataset.Manifest.FileName} says so (source_modified), and a re-run from that commit need not give these tables: commit the changes and run again before citing them");
         // For make bench (bytes allocated per decoded field): a log line beside the stages' times, never published.
         if (!quiet) await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,

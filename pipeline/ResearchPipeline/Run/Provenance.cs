@@ -131,9 +131,9 @@ public static class Tool
 {
     /// <summary>
     /// What decides the output besides the inputs: the pipeline's source, the curated taxonomy, the reference lock
-    /// and the package pins, as git pathspecs from the checkout's root.
+    /// and the package and SDK pins, as git pathspecs from the checkout's root.
     /// </summary>
-    private static readonly string[] DecidingPaths = [":/pipeline", ":/data/taxonomy", ":/data/reference.lock.csv", ":/Directory.Packages.props", ":/Directory.Build.props"];
+    private static readonly string[] DecidingPaths = [":/pipeline", ":/data/taxonomy", ":/data/reference.lock.csv", ":/Directory.Packages.props", ":/Directory.Build.props", ":/global.json"];
 
     // After the paths it asks git about: static fields are initialised in the order written.
     public static ToolInfo Info { get; } = In(AppContext.BaseDirectory);

@@ -16,6 +16,7 @@ public class ToolTests
         Write(checkout, "pipeline/ResearchPipeline/Decoders/Adapter.cs", "class Adapter {}\n");
         Write(checkout, "data/taxonomy/mobile-overlay.csv", "host,tracker\n");
         Write(checkout, "README.md", "a study\n");
+        Write(checkout, "global.json", "{ \"sdk\": { \"version\": \"10.0.100\" } }\n");
         Git(checkout, "init", "-q");
         Git(checkout, "add", "-A");
         Git(checkout, "commit", "-q", "-m", "source");
@@ -40,6 +41,10 @@ public class ToolTests
         Write(checkout, "pipeline/ResearchPipeline/Decoders/NewAdapter.cs", "class NewAdapter {}\n");
         Assert.That(Tool.In(program).SourceModified, Is.True, "a new file, not yet added");
         File.Delete(Path.Combine(checkout, "pipeline/ResearchPipeline/Decoders/NewAdapter.cs"));
+
+        Write(checkout, "global.json", "{ \"sdk\": { \"version\": \"10.0.200\" } }\n");
+        Assert.That(Tool.In(program).SourceModified, Is.True, "another SDK pinned");
+        Git(checkout, "checkout", "-q", "--", "global.json");
 
         Write(checkout, "data/taxonomy/mobile-overlay.csv", "host,tracker\nexample.org,Example\n");
         Git(checkout, "add", "-A");
