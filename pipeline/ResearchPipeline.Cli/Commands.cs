@@ -171,10 +171,6 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
     internal static async Task<int> Report(RunSummary summary, string outFolder, bool quiet = false)
     {
         Console.WriteLine($"{summary.Captures} captures, {summary.Exchanges} exchanges, {summary.Quarantined} records quarantined, {summary.Problems} quality rows; wrote {string.Join(", ", summary.Files)} to {outFolder}");
-        // Said even when quiet: a researcher about to cite these tables needs to know the commit alone does not make them.
-        if (Tool.Info.SourceModified == true && summary.Files.Contains(Dataset.Manifest.FileName))
-            await Console.Error.WriteLineAsync($"research-pipeline: warning: the pipeline's source, taxonomy, reference lock or package pins have changes not committed to {Tool.Info.GitCommit}; "
-                + $"{Dataset.Manifest.FileName} says so (source_modified), and a re-run from that commit need not give these tables: commit the changes and run again before citing them");
         // For make bench (bytes allocated per decoded field): a log line beside the stages' times, never published.
         if (!quiet) await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"allocated: {GC.GetTotalAllocatedBytes(precise: true)} bytes, {summary.PayloadFields} payload fields"));
@@ -191,6 +187,10 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
             await Console.Error.WriteLineAsync($"research-pipeline: not publishable: {summary.Leaks[0]}{(summary.Leaks.Count > 1 ? $" (and {summary.Leaks.Count - 1} more)" : "")}; no SHA256SUMS written");
             return ExitCodes.NotPublishable;
         }
+        // Said even when quiet, of a folder published: a researcher about to cite it needs to know the commit alone does not make it.
+        if (Tool.Info.SourceModified == true && summary.Files.Contains(Dataset.Manifest.FileName))
+            await Console.Error.WriteLineAsync($"research-pipeline: warning: the pipeline's source, taxonomy, reference lock or package pins have changes not committed to {Tool.Info.GitCommit}; "
+                + $"{Dataset.Manifest.FileName} says so (source_modified), and a re-run from that commit need not give these tables: commit the changes and run again before citing them");
         return ExitCodes.Ok;
     }
 
@@ -321,11 +321,7 @@ public sealed class VerifyCommand : Command<VerifySettings>
 {
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
     {
-        // A database of the user's own is not redistributed: it is checked where the user has it, given or in the external folder.
-        var named = Dataset.PublishedFolderCheck.UserDatabasesNamed(settings.Out);
-        var databases = settings.Mmdb
-            .Concat(named.Where(n => settings.Mmdb.All(m => Path.GetFileName(m) != n)).Select(n => Path.Combine(settings.External, n)).Where(File.Exists))
-            .ToList();
+        var databases = Dataset.PublishedFolderCheck.UserDatabasesAt(settings.Out, settings.Mmdb, settings.External);
         var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null,
             Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null, databases);
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");

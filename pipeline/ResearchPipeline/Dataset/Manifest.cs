@@ -12,6 +12,17 @@ public sealed record ToolInfo(string Name, string Version, string GitCommit)
     /// a re-run from that commit need not give the same tables; null where it cannot be told (no checkout).
     /// </summary>
     public bool? SourceModified { get; init; }
+
+    /// <summary>The tool a manifest names; null when it names none. One reading for the site and <c>verify</c>.</summary>
+    public static ToolInfo? In(JsonElement manifest)
+    {
+        if (!manifest.TryGetProperty("tool", out var tool) || tool.ValueKind != JsonValueKind.Object) return null;
+        string? Text(string name) => tool.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        return new ToolInfo(Text("name") ?? "", Text("version") ?? "", Text("git_commit") ?? "unknown")
+        {
+            SourceModified = tool.TryGetProperty("source_modified", out var m) && m.ValueKind is JsonValueKind.True or JsonValueKind.False ? m.GetBoolean() : null,
+        };
+    }
 }
 
 /// <summary>
@@ -21,6 +32,9 @@ public sealed record ToolInfo(string Name, string Version, string GitCommit)
 /// </summary>
 public sealed record ManifestReference(ImmutableArray<KeyValuePair<string, string>> Fields)
 {
+    /// <summary>The name of the entry for a database of the user's own (not the lock's, not redistributed).</summary>
+    public const string UserDatabase = "user-database";
+
     /// <summary>The value of a field ("name", "file", "file_sha256"...); empty when the entry has none.</summary>
     public string this[string field] => Fields.FirstOrDefault(f => f.Key == field).Value ?? "";
 

@@ -69,7 +69,7 @@ public static class PublishedFolderCheck
         foreach (var path in userDatabases ?? [])
         {
             var name = Path.GetFileName(path);
-            var named = reference.Where(e => e["name"] == UserDatabase && e["file"] == name).ToList();
+            var named = reference.Where(e => e["name"] == ManifestReference.UserDatabase && e["file"] == name).ToList();
             if (named.Count == 0) problems.Add($"user database {name}: not named in the manifest (the tables were made without it)");
             else if (named.All(e => e["file_sha256"] != Captures.FileHash.Sha256Hex(path)))
                 problems.Add($"user database {name}: another file than the tables were made with (sha256 differs from the manifest)");
@@ -77,19 +77,20 @@ public static class PublishedFolderCheck
         return problems;
     }
 
-    /// <summary>The name of a manifest's entry for a database of the user's own.</summary>
-    public const string UserDatabase = "user-database";
-
     /// <summary>
-    /// The file names of the user's own databases the manifest names: a licensed database is not redistributed, so
-    /// only someone who holds it can check it, by passing it to <see cref="Run"/>.
+    /// The user's own databases to check: those given, and those the manifest names that are in
+    /// <paramref name="externalFolder"/>, where a run finds them. A licensed database is not redistributed, so only
+    /// someone who holds it can check it.
     /// </summary>
-    public static IReadOnlyList<string> UserDatabasesNamed(string outputFolder)
+    public static IReadOnlyList<string> UserDatabasesAt(string outputFolder, IReadOnlyList<string> given, string externalFolder) =>
+        [.. given, .. UserDatabasesNamed(outputFolder).Where(n => given.All(g => Path.GetFileName(g) != n)).Select(n => Path.Combine(externalFolder, n)).Where(File.Exists)];
+
+    private static IEnumerable<string> UserDatabasesNamed(string outputFolder)
     {
         var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
         if (!File.Exists(manifestPath)) return [];
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
-        return ManifestReference.In(manifest.RootElement).Where(e => e["name"] == UserDatabase).Select(e => e["file"]).Distinct().ToList();
+        return ManifestReference.In(manifest.RootElement).Where(e => e["name"] == ManifestReference.UserDatabase).Select(e => e["file"]).Distinct().ToList();
     }
 
     /// <summary>
@@ -103,13 +104,12 @@ public static class PublishedFolderCheck
             .Select(n => $"not checked: the manifest names a database of the user's own, {n}, which is not redistributed; pass your copy with --mmdb to check it")
             .ToList();
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
-        if (!manifest.RootElement.TryGetProperty("tool", out var tool)) return notes;
-        var made = tool.TryGetProperty("git_commit", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-        if (tool.TryGetProperty("source_modified", out var modified) && modified.ValueKind == JsonValueKind.True)
-            notes.Add($"made from a checkout with changes not committed to {made ?? "its commit"} (the manifest's source_modified): a re-run from that commit need not give these tables");
+        if (ToolInfo.In(manifest.RootElement) is not { } made) return notes;
+        if (made.SourceModified == true)
+            notes.Add($"made from a checkout with changes not committed to {made.GitCommit} (the manifest's source_modified): a re-run from that commit need not give these tables");
         // "unknown" on either side (no checkout) says nothing either way.
-        if (made is { Length: 40 } && programCommit is { Length: 40 } && made != programCommit)
-            notes.Add($"made by the pipeline at commit {made}; this program is built from {programCommit}: a re-run with it need not give these tables");
+        if (made.GitCommit is { Length: 40 } && programCommit is { Length: 40 } && made.GitCommit != programCommit)
+            notes.Add($"made by the pipeline at commit {made.GitCommit}; this program is built from {programCommit}: a re-run with it need not give these tables");
         return notes;
     }
 
@@ -129,7 +129,7 @@ public static class PublishedFolderCheck
     {
         static Dictionary<(string Name, string File), string> ByFile(IEnumerable<ManifestReference> entries) =>
             entries.DistinctBy(e => (e["name"], e["file"])).ToDictionary(e => (e["name"], e["file"]), e => e["file_sha256"]);
-        var published = ByFile(reference.Where(e => e["name"] != UserDatabase && e["name"] != "taxonomy"));
+        var published = ByFile(reference.Where(e => e["name"] != ManifestReference.UserDatabase && e["name"] != "taxonomy"));
         var pinned = ByFile(ManifestReference.ReadLock(referenceLock));
         static IEnumerable<(string Name, string File)> Ordered(IEnumerable<(string Name, string File)> keys) =>
             keys.OrderBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.File, StringComparer.Ordinal);

@@ -78,7 +78,7 @@ internal static class Provenance
         var digest = FileDigest.Of(database.Path, Path.GetFileName(database.Path));
         return new ManifestReference(
         [
-            new("name", PublishedFolderCheck.UserDatabase),
+            new("name", ManifestReference.UserDatabase),
             new("role", database.AnswersGeo ? "geo" : database.AnswersAsn ? "asn" : "other"),
             new("file", digest.Path),
             new("file_sha256", digest.Sha256),

@@ -319,9 +319,8 @@ public sealed record SiteDataset(
         var reference = ManifestReference.In(root).Select(e => new ReferenceFile(e["name"],
             e["database_type"] is { Length: > 0 } type ? $"{type} built {e["built"]}" : e["package"] is { Length: > 0 } package ? $"{package}@{e["version"]}" : "",
             e["file"], e["file_sha256"], e["licence"])).ToList();
-        string? Tool(string name) => root.TryGetProperty("tool", out var t) && t.TryGetProperty(name, out var v) ? v.GetString() : null;
+        var tool = ToolInfo.In(root);
         var pseudonymised = !(root.TryGetProperty("parameters", out var p) && p.TryGetProperty("pseudonymise", out var ps) && ps.GetString() == "false");
-        var modified = root.TryGetProperty("tool", out var tool) && tool.TryGetProperty("source_modified", out var m) && m.ValueKind == JsonValueKind.True;
-        return (files, reference, Tool("version"), Tool("git_commit"), modified, pseudonymised);
+        return (files, reference, tool?.Version is { Length: > 0 } version ? version : null, tool?.GitCommit, tool?.SourceModified == true, pseudonymised);
     }
 }
