@@ -326,8 +326,7 @@ public sealed class VerifyCommand : Command<VerifySettings>
             Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null, databases);
         foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
         if (problems.Count > 0) return ExitCodes.VerifyFailed;
-        Console.WriteLine($"{settings.Out}: every published file matches SHA256SUMS and manifest.json, and every input, taxonomy file and pinned reference artefact matches the manifest");
-        if (databases.Count > 0) Console.WriteLine($"the databases of your own match it too: {string.Join(", ", databases.Select(Path.GetFileName))}");
+        foreach (var line in Dataset.PublishedFolderCheck.Passed(settings.Out, settings.Raw, settings.Taxonomy, settings.Lock, databases)) Console.WriteLine(line);
         foreach (var caveat in Dataset.PublishedFolderCheck.Caveats(settings.Out, databases, Tool.Info.GitCommit)) Console.WriteLine(caveat);
         return ExitCodes.Ok;
     }

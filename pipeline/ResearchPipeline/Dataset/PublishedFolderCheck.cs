@@ -94,6 +94,31 @@ public static class PublishedFolderCheck
     }
 
     /// <summary>
+    /// What a check that passed vouched for, in one line, then a line for each of the inputs, the taxonomy and the
+    /// reference lock it could not check because the folder or file is not there: a published folder travels without
+    /// its raw captures more often than with them, and a reader must not take "every input matches" from a check that
+    /// read none.
+    /// </summary>
+    public static IReadOnlyList<string> Passed(string outputFolder, string rawFolder, string taxonomyFolder, string referenceLock, IReadOnlyList<string> databasesChecked)
+    {
+        var vouched = new List<string>();
+        var notChecked = new List<string>();
+        if (Directory.Exists(rawFolder)) vouched.Add($"the inputs in {rawFolder}");
+        else notChecked.Add($"not checked: the inputs, captures and key logs (no folder {rawFolder}; name it with --raw)");
+        if (Directory.Exists(taxonomyFolder)) vouched.Add($"the taxonomy in {taxonomyFolder}");
+        else notChecked.Add($"not checked: the taxonomy (no folder {taxonomyFolder}; name it with --taxonomy)");
+        if (File.Exists(referenceLock)) vouched.Add($"the pins of {referenceLock}");
+        else notChecked.Add($"not checked: the reference lock's pins (no file {referenceLock}; name it with --lock)");
+        if (databasesChecked.Count > 0) vouched.Add($"the databases of your own ({string.Join(", ", databasesChecked.Select(Path.GetFileName))})");
+        var line = $"{outputFolder}: every published file matches SHA256SUMS and manifest.json"
+            + (vouched.Count == 0 ? "" : $", and the manifest matches {Join(vouched)}");
+        return [line, .. notChecked];
+    }
+
+    private static string Join(IReadOnlyList<string> parts) =>
+        parts.Count <= 1 ? string.Concat(parts) : string.Join(", ", parts.Take(parts.Count - 1)) + " and " + parts[^1];
+
+    /// <summary>
     /// What a check that passed could not vouch for, for a reader about to cite the folder or re-run it: the user's own
     /// databases not among <paramref name="databasesChecked"/>, tables made from a checkout with changes not committed,
     /// and tables made by another commit of the pipeline than <paramref name="programCommit"/>, the program checking them.

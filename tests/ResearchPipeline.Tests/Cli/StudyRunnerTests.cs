@@ -275,6 +275,29 @@ public class VerifyTests
     }
 
     [Test]
+    public async Task A_check_that_passes_says_what_it_checked_and_names_what_it_could_not()
+    {
+        var (raw, output) = await PublishOneHar();
+        var taxonomy = Path.Combine(TestFiles.RepositoryRoot, "data", "taxonomy");
+        var (code, stdout, stderr) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw, "--taxonomy", taxonomy, "--lock", "/nonexistent/reference.lock.csv");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), stderr);
+        var lines = stdout.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo($"{output}: every published file matches SHA256SUMS and manifest.json, and the manifest matches the inputs in {raw} and the taxonomy in {taxonomy}"));
+        Assert.That(lines[1], Is.EqualTo("not checked: the reference lock's pins (no file /nonexistent/reference.lock.csv; name it with --lock)"));
+
+        // A published folder without its raw captures, as it is most often shared: no claim about the inputs.
+        var (alone, aloneOut, _) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", "/nonexistent/raw", "--taxonomy", "/nonexistent/taxonomy", "--lock", "/nonexistent/reference.lock.csv");
+        Assert.That(alone, Is.EqualTo(ExitCodes.Ok));
+        Assert.That(aloneOut.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Take(4), Is.EqualTo(new[]
+        {
+            $"{output}: every published file matches SHA256SUMS and manifest.json",
+            "not checked: the inputs, captures and key logs (no folder /nonexistent/raw; name it with --raw)",
+            "not checked: the taxonomy (no folder /nonexistent/taxonomy; name it with --taxonomy)",
+            "not checked: the reference lock's pins (no file /nonexistent/reference.lock.csv; name it with --lock)",
+        }));
+    }
+
+    [Test]
     public async Task A_check_that_passes_still_says_the_tables_came_from_a_checkout_with_changes_not_committed_or_another_commit()
     {
         var (_, output) = await PublishOneHar();
@@ -378,7 +401,7 @@ public class UserDatabaseOptionTests
         Assert.That(notChecked, Does.Contain("not checked: the manifest names a database of the user's own, GeoIP2-City-Test.mmdb"));
         var (same, sameOut, sameErr) = StudyRunnerTests.RunProgram(Verify("--mmdb", city));
         Assert.That(same, Is.EqualTo(0), sameErr);
-        Assert.That(sameOut, Does.Contain("the databases of your own match it too: GeoIP2-City-Test.mmdb").And.Not.Contain("not checked"));
+        Assert.That(sameOut, Does.Contain("and the databases of your own (GeoIP2-City-Test.mmdb)").And.Not.Contain("not checked: the manifest names a database"));
         var external = TestFiles.NewTempFolder("external");
         File.Copy(city, Path.Combine(external, "GeoIP2-City-Test.mmdb"));
         var (found, foundOut, _) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw, "--external", external);
