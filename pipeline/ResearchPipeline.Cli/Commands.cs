@@ -99,9 +99,11 @@ public class StudySettings : StudyFolderSettings
     public bool Verbose { get; init; }
 
     public override ValidationResult Validate() =>
-        Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file")
-        : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
-        : base.Validate();
+        MissingDatabase(Mmdb) ?? (Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1") : base.Validate());
+
+    /// <summary>The error for the first --mmdb that names no file; null when every one does.</summary>
+    internal static ValidationResult? MissingDatabase(string[] mmdb) =>
+        mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file") : null;
 
     internal RunOptions ToOptions() => new(Raw, Out, Jobs, ReadLimits.Default with { MaxBodyBytes = MaxBodyMb * 1024L * 1024 })
     {
@@ -312,8 +314,7 @@ public sealed class VerifySettings : CommandSettings
     [Description("Where the run found .mmdb files of your own: those the manifest names are checked too. Default: data/external")]
     public string External { get; init; } = "data/external";
 
-    public override ValidationResult Validate() =>
-        Mmdb.FirstOrDefault(f => !File.Exists(f)) is { } missing ? ValidationResult.Error($"--mmdb {missing}: no such file") : ValidationResult.Success();
+    public override ValidationResult Validate() => StudySettings.MissingDatabase(Mmdb) ?? ValidationResult.Success();
 }
 
 [Description("Check a published folder against SHA256SUMS, its manifest, its inputs, the taxonomy and the reference lock it was made with")]
@@ -321,13 +322,10 @@ public sealed class VerifyCommand : Command<VerifySettings>
 {
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancel)
     {
-        var databases = Dataset.PublishedFolderCheck.UserDatabasesAt(settings.Out, settings.Mmdb, settings.External);
-        var problems = Dataset.PublishedFolderCheck.Run(settings.Out, Directory.Exists(settings.Raw) ? settings.Raw : null,
-            Directory.Exists(settings.Taxonomy) ? settings.Taxonomy : null, File.Exists(settings.Lock) ? settings.Lock : null, databases);
-        foreach (var p in problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
-        if (problems.Count > 0) return ExitCodes.VerifyFailed;
-        foreach (var line in Dataset.PublishedFolderCheck.Passed(settings.Out, settings.Raw, settings.Taxonomy, settings.Lock, databases)) Console.WriteLine(line);
-        foreach (var caveat in Dataset.PublishedFolderCheck.Caveats(settings.Out, databases, Tool.Info.GitCommit)) Console.WriteLine(caveat);
+        var report = Dataset.PublishedFolderCheck.Verify(settings.Out, settings.Raw, settings.Taxonomy, settings.Lock, settings.Mmdb, settings.External, Tool.Info.GitCommit);
+        foreach (var p in report.Problems) Console.Error.WriteLine($"research-pipeline: verify: {p}");
+        if (report.Problems.Count > 0) return ExitCodes.VerifyFailed;
+        foreach (var line in report.Passed) Console.WriteLine(line);
         return ExitCodes.Ok;
     }
 }

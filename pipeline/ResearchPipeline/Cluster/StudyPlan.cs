@@ -28,7 +28,7 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
     /// </summary>
     public string? ChangeIn(long sizeBytes, long modifiedTicks, IReadOnlyList<CompanionFile> keyLogs) =>
         sizeBytes != SizeBytes ? $"{sizeBytes} bytes, planned with {SizeBytes}"
-        : modifiedTicks != ModifiedTicks ? $"written at {Written(modifiedTicks)}, planned as written at {Written(ModifiedTicks)}"
+        : modifiedTicks != ModifiedTicks ? $"written at {CompanionFile.Written(modifiedTicks)}, planned as written at {CompanionFile.Written(ModifiedTicks)}"
         : KeyLogChangeIn(keyLogs);
 
     private string? KeyLogChangeIn(IReadOnlyList<CompanionFile> found)
@@ -39,8 +39,6 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
             ? $"key log {added.RelativeName} beside it, not in the plan"
             : null;
     }
-
-    private static string Written(long ticks) => CompanionFile.Written(ticks);
 }
 
 /// <summary>

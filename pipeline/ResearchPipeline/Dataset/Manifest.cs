@@ -35,6 +35,9 @@ public sealed record ManifestReference(ImmutableArray<KeyValuePair<string, strin
     /// <summary>The name of the entry for a database of the user's own (not the lock's, not redistributed).</summary>
     public const string UserDatabase = "user-database";
 
+    /// <summary>The name (and role) of the entry for a file of the curated taxonomy.</summary>
+    public const string Taxonomy = "taxonomy";
+
     /// <summary>The value of a field ("name", "file", "file_sha256"...); empty when the entry has none.</summary>
     public string this[string field] => Fields.FirstOrDefault(f => f.Key == field).Value ?? "";
 

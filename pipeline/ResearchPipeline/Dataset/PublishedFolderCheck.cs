@@ -9,6 +9,9 @@ namespace ResearchPipeline.Dataset;
 /// SHA256SUMS and the manifest's outputs, no file is unlisted, and every input the manifest names (and every
 /// capture and key log in the raw folder) and every file of the curated taxonomy it names still has the recorded checksum.
 /// </summary>
+/// <summary>What <see cref="PublishedFolderCheck.Verify"/> found: its problems, or, when there are none, what it has to say of the pass.</summary>
+public sealed record VerifyReport(IReadOnlyList<string> Problems, IReadOnlyList<string> Passed);
+
 public static class PublishedFolderCheck
 {
     /// <param name="taxonomyFolder">Where the curated taxonomy is (data/taxonomy): its files the manifest names must match; null not to check them.</param>
@@ -64,7 +67,7 @@ public static class PublishedFolderCheck
         if (referenceLock is not null) problems.AddRange(LockDifferences(reference, referenceLock));
         // The files the tables were attributed with: a re-run with a taxonomy edited since attributes otherwise.
         if (taxonomyFolder is not null)
-            foreach (var entry in reference.Where(e => e["role"] == "taxonomy"))
+            foreach (var entry in reference.Where(e => e["role"] == ManifestReference.Taxonomy))
                 if (Unlike("taxonomy", taxonomyFolder, entry["file"], entry["file_sha256"]) is { } problem) problems.Add(problem);
         foreach (var path in userDatabases ?? [])
         {
@@ -78,42 +81,47 @@ public static class PublishedFolderCheck
     }
 
     /// <summary>
-    /// The user's own databases to check: those given, and those the manifest names that are in
-    /// <paramref name="externalFolder"/>, where a run finds them. A licensed database is not redistributed, so only
-    /// someone who holds it can check it.
+    /// The verify verb's whole check: the folder against itself, and against each of the raw folder, the taxonomy, the
+    /// reference lock and the user's own databases that is there to check. A database of the user's own is checked where
+    /// the user holds it, given or in <paramref name="externalFolder"/> under the name the manifest gives it: a licensed
+    /// database is not redistributed. On a pass, the report says what was compared and names what could not be, for a
+    /// published folder travels without its raw captures more often than with them, and a reader must not take "every
+    /// input matches" from a check that read none; then the <see cref="Caveats"/>.
     /// </summary>
-    public static IReadOnlyList<string> UserDatabasesAt(string outputFolder, IReadOnlyList<string> given, string externalFolder) =>
-        [.. given, .. UserDatabasesNamed(outputFolder).Where(n => given.All(g => Path.GetFileName(g) != n)).Select(n => Path.Combine(externalFolder, n)).Where(File.Exists)];
+    public static VerifyReport Verify(string outputFolder, string rawFolder, string taxonomyFolder, string referenceLock,
+        IReadOnlyList<string> givenDatabases, string externalFolder, string? programCommit)
+    {
+        var vouched = new List<string>();
+        var notChecked = new List<string>();
+        string? Checked(string path, bool there, string what, string missing)
+        {
+            if (there) vouched.Add(what);
+            else notChecked.Add($"not checked: {missing}");
+            return there ? path : null;
+        }
+        var raw = Checked(rawFolder, Directory.Exists(rawFolder), $"the inputs in {rawFolder}", $"the inputs, captures and key logs (no folder {rawFolder}; name it with --raw)");
+        var taxonomy = Checked(taxonomyFolder, Directory.Exists(taxonomyFolder), $"the taxonomy in {taxonomyFolder}", $"the taxonomy (no folder {taxonomyFolder}; name it with --taxonomy)");
+        var lockFile = Checked(referenceLock, File.Exists(referenceLock), $"the pins of {referenceLock}", $"the reference lock's pins (no file {referenceLock}; name it with --lock)");
+        List<string> databases = [.. givenDatabases, .. UserDatabasesNamed(outputFolder).Where(n => givenDatabases.All(g => Path.GetFileName(g) != n))
+            .Select(n => Path.Combine(externalFolder, n)).Where(File.Exists)];
+        if (databases.Count > 0) vouched.Add($"the databases of your own ({string.Join(", ", databases.Select(Path.GetFileName))})");
+
+        var problems = Run(outputFolder, raw, taxonomy, lockFile, databases);
+        if (problems.Count > 0) return new VerifyReport(problems, []);
+        var line = $"{outputFolder}: every published file matches SHA256SUMS and manifest.json" + (vouched.Count == 0 ? "" : $", and the manifest matches {Join(vouched)}");
+        return new VerifyReport([], [line, .. notChecked, .. Caveats(outputFolder, databases, programCommit)]);
+    }
 
     private static IEnumerable<string> UserDatabasesNamed(string outputFolder)
     {
         var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
         if (!File.Exists(manifestPath)) return [];
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
-        return ManifestReference.In(manifest.RootElement).Where(e => e["name"] == ManifestReference.UserDatabase).Select(e => e["file"]).Distinct().ToList();
+        return UserDatabasesNamed(manifest.RootElement).ToList();
     }
 
-    /// <summary>
-    /// What a check that passed vouched for, in one line, then a line for each of the inputs, the taxonomy and the
-    /// reference lock it could not check because the folder or file is not there: a published folder travels without
-    /// its raw captures more often than with them, and a reader must not take "every input matches" from a check that
-    /// read none.
-    /// </summary>
-    public static IReadOnlyList<string> Passed(string outputFolder, string rawFolder, string taxonomyFolder, string referenceLock, IReadOnlyList<string> databasesChecked)
-    {
-        var vouched = new List<string>();
-        var notChecked = new List<string>();
-        if (Directory.Exists(rawFolder)) vouched.Add($"the inputs in {rawFolder}");
-        else notChecked.Add($"not checked: the inputs, captures and key logs (no folder {rawFolder}; name it with --raw)");
-        if (Directory.Exists(taxonomyFolder)) vouched.Add($"the taxonomy in {taxonomyFolder}");
-        else notChecked.Add($"not checked: the taxonomy (no folder {taxonomyFolder}; name it with --taxonomy)");
-        if (File.Exists(referenceLock)) vouched.Add($"the pins of {referenceLock}");
-        else notChecked.Add($"not checked: the reference lock's pins (no file {referenceLock}; name it with --lock)");
-        if (databasesChecked.Count > 0) vouched.Add($"the databases of your own ({string.Join(", ", databasesChecked.Select(Path.GetFileName))})");
-        var line = $"{outputFolder}: every published file matches SHA256SUMS and manifest.json"
-            + (vouched.Count == 0 ? "" : $", and the manifest matches {Join(vouched)}");
-        return [line, .. notChecked];
-    }
+    private static IEnumerable<string> UserDatabasesNamed(JsonElement manifest) =>
+        ManifestReference.In(manifest).Where(e => e["name"] == ManifestReference.UserDatabase).Select(e => e["file"]).Distinct();
 
     private static string Join(IReadOnlyList<string> parts) =>
         parts.Count <= 1 ? string.Concat(parts) : string.Join(", ", parts.Take(parts.Count - 1)) + " and " + parts[^1];
@@ -125,10 +133,10 @@ public static class PublishedFolderCheck
     /// </summary>
     public static IReadOnlyList<string> Caveats(string outputFolder, IReadOnlyList<string> databasesChecked, string? programCommit = null)
     {
-        var notes = UserDatabasesNamed(outputFolder).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
+        var notes = UserDatabasesNamed(manifest.RootElement).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
             .Select(n => $"not checked: the manifest names a database of the user's own, {n}, which is not redistributed; pass your copy with --mmdb to check it")
             .ToList();
-        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
         if (ToolInfo.In(manifest.RootElement) is not { } made) return notes;
         if (made.SourceModified == true)
             notes.Add($"made from a checkout with changes not committed to {made.GitCommit} (the manifest's source_modified): a re-run from that commit need not give these tables");
@@ -154,7 +162,7 @@ public static class PublishedFolderCheck
     {
         static Dictionary<(string Name, string File), string> ByFile(IEnumerable<ManifestReference> entries) =>
             entries.DistinctBy(e => (e["name"], e["file"])).ToDictionary(e => (e["name"], e["file"]), e => e["file_sha256"]);
-        var published = ByFile(reference.Where(e => e["name"] != ManifestReference.UserDatabase && e["name"] != "taxonomy"));
+        var published = ByFile(reference.Where(e => e["name"] != ManifestReference.UserDatabase && e["name"] != ManifestReference.Taxonomy));
         var pinned = ByFile(ManifestReference.ReadLock(referenceLock));
         static IEnumerable<(string Name, string File)> Ordered(IEnumerable<(string Name, string File)> keys) =>
             keys.OrderBy(k => k.Name, StringComparer.Ordinal).ThenBy(k => k.File, StringComparer.Ordinal);

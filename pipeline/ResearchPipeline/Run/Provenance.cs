@@ -91,8 +91,8 @@ internal static class Provenance
     /// <summary>A file of the curated taxonomy (data/taxonomy), by name and digest: it decides the tracker and organisation columns.</summary>
     private static ManifestReference TaxonomyFile(FileDigest file) => new(
     [
-        new("name", "taxonomy"),
-        new("role", "taxonomy"),
+        new("name", ManifestReference.Taxonomy),
+        new("role", ManifestReference.Taxonomy),
         new("file", file.Path),
         new("file_sha256", file.Sha256),
     ]);

@@ -58,13 +58,9 @@ public sealed record SiteDataset(
     IReadOnlyList<Problem> Problems,
     IReadOnlyList<PublishedFile> Files,
     IReadOnlyList<ReferenceFile> Reference,
-    string? ToolVersion,
-    string? GitCommit,
+    ToolInfo? Tool,
     bool Pseudonymised)
 {
-    /// <summary>The manifest says the pipeline's source differed from <see cref="GitCommit"/> when the tables were made.</summary>
-    public bool SourceModified { get; init; }
-
     public static SiteDataset Load(string processed)
     {
         DataFrame Table(string name) => DatasetFrames.Load(processed, name);
@@ -74,7 +70,7 @@ public sealed record SiteDataset(
         var primary = PrimaryCaptures(captures);
         var exchangeHost = ExchangeHosts(exchanges, primary);
 
-        var (files, reference, version, commit, modified, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
+        var (files, reference, tool, pseudonymised) = ReadManifest(Path.Combine(processed, "manifest.json"));
         return new SiteDataset(
             ReadApps(captures, exchanges),
             ReadMetaFields(Table("app_facebook_fields"), SemanticSources(payload)),
@@ -83,7 +79,7 @@ public sealed record SiteDataset(
             ReadIdentifiers(Table("identifier_matches"), primary),
             ReadFieldsToHosts(payload, exchangeHost),
             ReadProblems(Table("quality")),
-            files, reference, version, commit, pseudonymised) { SourceModified = modified };
+            files, reference, tool, pseudonymised);
     }
 
     public SiteHost? Host(string host) => Hosts.FirstOrDefault(h => h.Host == host);
@@ -304,7 +300,7 @@ public sealed record SiteDataset(
             .ToList();
     }
 
-    private static (IReadOnlyList<PublishedFile>, IReadOnlyList<ReferenceFile>, string?, string?, bool, bool) ReadManifest(string path)
+    private static (IReadOnlyList<PublishedFile>, IReadOnlyList<ReferenceFile>, ToolInfo?, bool) ReadManifest(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no manifest.json at {path}", path);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -319,8 +315,7 @@ public sealed record SiteDataset(
         var reference = ManifestReference.In(root).Select(e => new ReferenceFile(e["name"],
             e["database_type"] is { Length: > 0 } type ? $"{type} built {e["built"]}" : e["package"] is { Length: > 0 } package ? $"{package}@{e["version"]}" : "",
             e["file"], e["file_sha256"], e["licence"])).ToList();
-        var tool = ToolInfo.In(root);
         var pseudonymised = !(root.TryGetProperty("parameters", out var p) && p.TryGetProperty("pseudonymise", out var ps) && ps.GetString() == "false");
-        return (files, reference, tool?.Version is { Length: > 0 } version ? version : null, tool?.GitCommit, tool?.SourceModified == true, pseudonymised);
+        return (files, reference, ToolInfo.In(root), pseudonymised);
     }
 }
