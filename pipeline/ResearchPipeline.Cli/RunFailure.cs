@@ -62,10 +62,12 @@ public static class Preflight
                 throw new RunFailure(ExitCodes.ReferenceMismatch,
                     $"reference data {path} ({artefact.PackageSpec}, pinned by {lockPath}) is missing: run make reference (research-pipeline reference --lock {lockPath} --external {external})");
         }
-        // Every run hashes the pinned files (a hundred-odd megabytes) before it starts, on every core. The first that
-        // differs in the lock's order is the one reported.
+        // Every run checks the pinned files (a hundred-odd megabytes) before it starts: those changed since they were last
+        // hashed are hashed, on every core. The first that differs in the lock's order is the one reported.
+        var digests = RememberedDigests.In(external);
         var hashes = new string[lockFile.Artefacts.Count];
-        ResearchPipeline.Enrichment.SideBySide.For(hashes.Length, i => hashes[i] = ResearchPipeline.Captures.FileHash.Sha256Hex(lockFile.Artefacts[i].PathUnder(external)));
+        ResearchPipeline.Enrichment.SideBySide.For(hashes.Length, i => hashes[i] = digests.Sha256Of(lockFile.Artefacts[i].PathUnder(external)));
+        digests.Save();
         for (var i = 0; i < hashes.Length; i++)
         {
             var (artefact, actual) = (lockFile.Artefacts[i], hashes[i]);

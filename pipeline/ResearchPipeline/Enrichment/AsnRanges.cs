@@ -49,11 +49,12 @@ public sealed partial class AsnRanges : IDisposable
     /// Where the table is kept once read, in a form read back without parsing (<see cref="Compiled"/>); null reads the
     /// files every time.
     /// </param>
-    public static AsnRanges Load(IEnumerable<string> csvFiles, string source, string? compiledFolder = null)
+    /// <param name="sha256Of">How the files' digests, which name the compiled table, are had (read and hashed where not given).</param>
+    public static AsnRanges Load(IEnumerable<string> csvFiles, string source, string? compiledFolder = null, Func<string, string>? sha256Of = null)
     {
         var paths = csvFiles.ToList();
         if (compiledFolder is null) return Read(paths, source);
-        var compiled = Compiled.PathFor(paths, compiledFolder);
+        var compiled = Compiled.PathFor(paths, compiledFolder, sha256Of);
         if (Compiled.TryOpen(compiled, source) is { } kept) return kept;
         var table = Read(paths, source);
         Compiled.TryKeep(table, compiled);

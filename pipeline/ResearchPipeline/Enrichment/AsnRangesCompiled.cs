@@ -36,10 +36,12 @@ public sealed partial class AsnRanges
         private const int TrailerBytes = 32 + 8;
 
         /// <summary>Where the table of these files is kept in <paramref name="folder"/>: named by their bytes, in their order.</summary>
-        public static string PathFor(IReadOnlyList<string> csvFiles, string folder)
+        /// <param name="sha256Of">How a file's digest is had: read and hashed where not given.</param>
+        public static string PathFor(IReadOnlyList<string> csvFiles, string folder, Func<string, string>? sha256Of = null)
         {
+            sha256Of ??= FileHash.Sha256Hex;
             var digests = new string[csvFiles.Count];
-            SideBySide.For(csvFiles.Count, i => digests[i] = FileHash.Sha256Hex(csvFiles[i]));
+            SideBySide.For(csvFiles.Count, i => digests[i] = sha256Of(csvFiles[i]));
             var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Version + "\n" + string.Join("\n", digests))));
             return Path.Combine(folder, $"asn-ranges-{key[..16]}.bin");
         }

@@ -59,11 +59,13 @@ public sealed class EnrichmentSources : IDisposable
         PublicSuffixList? suffixes = null;
         var rangeFiles = lockFile.WithRole("asn-ranges").Where(a => File.Exists(a.PathUnder(externalFolder))).ToList();
         var psl = lockFile.WithRole("public-suffix-list").FirstOrDefault(a => File.Exists(a.PathUnder(externalFolder)));
+        // The compiled range table is named by its files' digests, as a run's check of the lock has just had them.
+        var digests = RememberedDigests.In(externalFolder);
         try
         {
             SideBySide.Invoke(
                 () => ranges = rangeFiles.Count > 0
-                    ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}", Path.Combine(externalFolder, CompiledFolder))
+                    ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}", Path.Combine(externalFolder, CompiledFolder), digests.Sha256Of)
                     : null,
                 () => suffixes = psl is null ? null : PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation));
         }
@@ -74,6 +76,7 @@ public sealed class EnrichmentSources : IDisposable
             ranges?.Dispose();
             throw;
         }
+        digests.Save();
         if (ranges is not null)
         {
             if (ranges.RowsRejected > 0)

@@ -76,11 +76,12 @@ public sealed class ReferenceFetcher(IPackageSource source)
     public async Task<IReadOnlyList<FetchOutcome>> FetchAsync(ReferenceLock lockFile, string externalFolder, CancellationToken cancel = default)
     {
         var outcomes = new List<FetchOutcome>();
+        var digests = RememberedDigests.In(externalFolder);
         foreach (var group in lockFile.Artefacts.GroupBy(a => a.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var artefacts = group.ToList();
             var files = artefacts.Select(a => a.PathUnder(externalFolder)).ToList();
-            if (artefacts.All(a => File.Exists(a.PathUnder(externalFolder)) && Captures.FileHash.Sha256Hex(a.PathUnder(externalFolder)) == a.FileSha256))
+            if (artefacts.All(a => File.Exists(a.PathUnder(externalFolder)) && digests.Sha256Of(a.PathUnder(externalFolder)) == a.FileSha256))
             {
                 outcomes.Add(new FetchOutcome(group.Key, artefacts[0].PackageSpec, true, files));
                 continue;
@@ -107,6 +108,7 @@ public sealed class ReferenceFetcher(IPackageSource source)
             }
             outcomes.Add(new FetchOutcome(group.Key, artefacts[0].PackageSpec, false, files));
         }
+        digests.Save();
         return outcomes;
     }
 

@@ -5,6 +5,7 @@ using ResearchPipeline.Cli;
 using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
+using ResearchPipeline.Reference;
 
 namespace ResearchPipeline.Tests.Cli;
 
@@ -193,6 +194,27 @@ public class FailureTests
         Assert.That(code, Is.EqualTo(ExitCodes.ReferenceMismatch));
         AssertOneLine(stderr, file, "run make reference");
         Assert.That(stderr, Does.Contain(pinned[..16]));
+        AssertStillPublished(output, null);
+    }
+
+    [Test]
+    public void Reference_data_rewritten_since_a_run_remembered_its_digest_exits_4_naming_the_file()
+    {
+        var output = PublishedCopy();
+        var external = TestFiles.NewTempFolder("external");
+        var file = Path.Combine(external, "trackerdb", "dist", "trackerdb.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, "{\"patterns\":{}}");
+        var pinned = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
+        // As a run before left it: the file, as it is now, has the pinned digest.
+        File.WriteAllText(Path.Combine(external, RememberedDigests.FileName), $"{pinned}\t{FileIdentity.Of(file)!.Text}\ttrackerdb/dist/trackerdb.json\n");
+        // Then bytes of the same size written over it, and its write time set back.
+        var written = File.GetLastWriteTimeUtc(file);
+        File.WriteAllText(file, "{\"patterns\":[]}");
+        File.SetLastWriteTimeUtc(file, written);
+        var (code, _, stderr) = Run("run", "--raw", _raw, "--out", output, "--lock", WriteLock(pinned), "--external", external);
+        Assert.That(code, Is.EqualTo(ExitCodes.ReferenceMismatch));
+        AssertOneLine(stderr, file, "run make reference");
         AssertStillPublished(output, null);
     }
 
