@@ -6,6 +6,7 @@ using ResearchPipeline.Run;
 using ResearchPipeline.Dataset;
 using ResearchPipeline.Privacy;
 using ResearchPipeline.Reference;
+using ResearchPipeline.Tests.Reference;
 
 namespace ResearchPipeline.Tests.Cli;
 
@@ -205,13 +206,13 @@ public class FailureTests
         var file = Path.Combine(external, "trackerdb", "dist", "trackerdb.json");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, "{\"patterns\":{}}");
+        File.SetLastWriteTimeUtc(file, RememberedDigestsTests.Written);
         var pinned = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
         // As a run before left it: the file, as it is now, has the pinned digest.
         File.WriteAllText(Path.Combine(external, RememberedDigests.FileName), $"{pinned}\t{FileIdentity.Of(file)!.Text}\ttrackerdb/dist/trackerdb.json\n");
         // Then bytes of the same size written over it, and its write time set back.
-        var written = File.GetLastWriteTimeUtc(file);
         File.WriteAllText(file, "{\"patterns\":[]}");
-        File.SetLastWriteTimeUtc(file, written);
+        File.SetLastWriteTimeUtc(file, RememberedDigestsTests.Written);
         var (code, _, stderr) = Run("run", "--raw", _raw, "--out", output, "--lock", WriteLock(pinned), "--external", external);
         Assert.That(code, Is.EqualTo(ExitCodes.ReferenceMismatch));
         AssertOneLine(stderr, file, "run make reference");

@@ -8,6 +8,9 @@ public class RememberedDigestsTests
 {
     private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
+    /// <summary>A write time the file system holds exactly, so that setting it back restores it to the nanosecond.</summary>
+    internal static readonly DateTime Written = new(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+
     private static string Record(string folder) => Path.Combine(folder, RememberedDigests.FileName);
 
     /// <summary>A record as a run before wrote it: the file's identity now, with the digest given.</summary>
@@ -21,15 +24,15 @@ public class RememberedDigestsTests
         var file = Path.Combine(folder, "geo", "db.mmdb");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, "first");
+        File.SetLastWriteTimeUtc(file, Written);
         // A digest no file has: taken, the file is not read.
         var remembered = new string('f', 64);
         Remember(folder, file, remembered);
         Assert.That(RememberedDigests.In(folder).Sha256Of(file), Is.EqualTo(remembered));
 
         // Other bytes of the same size, the write time set back: the change time tells.
-        var written = File.GetLastWriteTimeUtc(file);
         File.WriteAllText(file, "other");
-        File.SetLastWriteTimeUtc(file, written);
+        File.SetLastWriteTimeUtc(file, Written);
         Assert.That(RememberedDigests.In(folder).Sha256Of(file), Is.EqualTo(Sha256("other")));
     }
 
