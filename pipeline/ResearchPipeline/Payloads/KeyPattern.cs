@@ -12,11 +12,14 @@ namespace ResearchPipeline.Payloads;
 /// </summary>
 public sealed class KeyPattern
 {
-    private readonly Regex _regex;
+    // Null for a pattern without a wildcard, which is the key path itself: most of the adapters' thousands of patterns.
+    private readonly string? _expression;
+    private Regex? _regex;
 
     public KeyPattern(string text)
     {
         Text = text;
+        if (text.AsSpan().IndexOfAny('*', '{') < 0) return;
         var sb = new StringBuilder("^");
         for (var i = 0; i < text.Length; i++)
         {
@@ -32,15 +35,28 @@ public sealed class KeyPattern
             else if (text[i] == '*') sb.Append(@"[^.\[\]]+");
             else sb.Append(Regex.Escape(text[i].ToString()));
         }
-        sb.Append('$');
-        // Interpreted, not compiled: a study builds hundreds of patterns and matches each against a distinct key
-        // path once (the semantic dictionaries remember the answers), so compiling them cost more than it saved.
-        _regex = new Regex(sb.ToString(), RegexOptions.CultureInvariant);
+        // The end of the text, not $, which also matches before a final line feed.
+        sb.Append(@"\z");
+        _expression = sb.ToString();
     }
 
     public string Text { get; }
 
-    public bool Matches(string keyPath) => _regex.IsMatch(keyPath);
+    public bool Matches(string keyPath)
+    {
+        if (_expression is null) return string.Equals(keyPath, Text, StringComparison.Ordinal);
+        // Built on first use: a study meets the endpoints of a few adapters, and only their patterns are asked.
+        // Interpreted, not compiled: each is matched against a distinct key path once (the semantic dictionaries
+        // remember the answers), so compiling them cost more than it saved.
+        var regex = Volatile.Read(ref _regex);
+        if (regex is null)
+        {
+            // Two threads may each build one; either serves.
+            regex = new Regex(_expression, RegexOptions.CultureInvariant);
+            Volatile.Write(ref _regex, regex);
+        }
+        return regex.IsMatch(keyPath);
+    }
 
     public override string ToString() => Text;
 }
