@@ -3,13 +3,18 @@ using ResearchPipeline.Run;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
+// The commit and the state of the checkout, which the manifest names, are asked of git (two processes) beside the
+// command's start rather than before it.
+_ = Task.Run(() => Tool.Info);
 var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("research-pipeline");
     // What a methods section cites: the version and the commit the manifest would name.
     // Lines short enough for the 80 columns the help is set in when not on a terminal.
-    config.SetApplicationVersion($"{Tool.Info.Version} (commit {Tool.Info.GitCommit})" + (Tool.Info.SourceModified == true ? "\nwith changes not committed to that commit" : ""));
+    // Set where it is shown (or offered, in the help), so that other commands do not wait for git.
+    if (args.Length == 0 || args.Any(a => a is "--version" or "-v" or "--help" or "-h"))
+        config.SetApplicationVersion($"{Tool.Info.Version} (commit {Tool.Info.GitCommit})" + (Tool.Info.SourceModified == true ? "\nwith changes not committed to that commit" : ""));
     config.PropagateExceptions();
     // An option misspelt (--mmbd, --max-body) is an error naming it, not a study run without it.
     config.UseStrictParsing();

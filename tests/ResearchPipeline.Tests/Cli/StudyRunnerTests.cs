@@ -332,6 +332,7 @@ public class OptionParsingTests
             + (tool.SourceModified == true ? "with changes not committed to that commit" + Environment.NewLine : "");
         Assert.That(stdout, Is.EqualTo(expected));
         Assert.That(tool.GitCommit, Does.Match("^([0-9a-f]{40}|unknown)$"));
+        Assert.That(StudyRunnerTests.RunProgram("--help").Stdout, Does.Contain("-v, --version"), "the help offers it");
     }
 
     [Test]
