@@ -199,6 +199,7 @@ public abstract class StudyCommand<TSettings> : AsyncCommand<TSettings> where TS
     /// <summary>The I/O fault behind a failure: parts parsed in parallel report theirs inside an AggregateException.</summary>
     private static Exception? WriteFault(Exception e) => e switch
     {
+        ResearchPipeline.Study.UnreadableRawFolderException => null,
         IOException or UnauthorizedAccessException => e,
         AggregateException a => a.Flatten().InnerExceptions.FirstOrDefault(i => i is IOException or UnauthorizedAccessException),
         _ => null,

@@ -60,9 +60,7 @@ public sealed class StudyRunner(IProgressSink progress)
         }
         try
         {
-            // The raw folder's listing goes to the parse alone: emit has the plan's, and a study of millions of captures
-            // would otherwise hold every file's full path to the end.
-            var (plan, folders, records, reference) = await ParseAsync(options, CaptureFile.Discover(options.RawFolder), shardFolder, cancel);
+            var (plan, folders, records, reference) = await ParseAsync(options, shardFolder, cancel);
             return await EmitAsync(options, plan, folders, reference, cancel, records, ShardsRead);
         }
         finally
@@ -85,7 +83,7 @@ public sealed class StudyRunner(IProgressSink progress)
     /// parse needs (readers, catalogues, device searches) is let go before emit, rather than held by the run to its end.
     /// </summary>
     private async Task<(StudyPlan Plan, PartFolders Folders, PartRecord?[] Records, Task<EnrichmentReference?> Reference)> ParseAsync(
-        RunOptions options, IReadOnlyList<CaptureFile> files, string shardFolder, CancellationToken cancel)
+        RunOptions options, string shardFolder, CancellationToken cancel)
     {
         Task<EnrichmentReference?> reference = Task.FromResult<EnrichmentReference?>(null);
         try
@@ -97,14 +95,17 @@ public sealed class StudyRunner(IProgressSink progress)
             // its own part: parts cut beforehand in name order gathered a study's slower captures (a lab's packet
             // captures) in a few parts, and one job was left reading them alone (the bench's 1 GB corpus at -j2: 1.10x the time).
             var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
-            var jobs = Math.Max(1, options.Jobs);
-            var plan = StudyPlan.Of(options.RawFolder, files, jobs, options.Limits.MaxBodyBytes);
             // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);
+            // Listed beside those loads: a study of thousands of captures takes a while to list, as long as the loads take.
+            // The listing goes to the parse alone: emit has the plan's, and a study of millions of captures would otherwise
+            // hold every file's full path to the end.
+            var jobs = Math.Max(1, options.Jobs);
+            var plan = StudyPlan.Of(options.RawFolder, CaptureFile.Discover(options.RawFolder), jobs, options.Limits.MaxBodyBytes);
             var folders = new PartFolders(shardFolder);
             // A Slurm array task runs the same part code, on a part of a plan cut beforehand.
             var context = (await parseContext) with { Workers = jobs, WriteBehind = jobs <= 1 };
-            progress.StageStarted("parse", files.Count);
+            progress.StageStarted("parse", plan.Captures.Count);
             // Each part's record stays in hand for emit, which would otherwise read back what was just written.
             var records = new PartRecord?[plan.Parts];
             using (var queue = new CaptureQueue(plan.RawFolder, plan.Captures, plan.Parts))

@@ -29,6 +29,24 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
         // Key logs are found in the same listing, not by asking the file system for each capture's candidates: on a
         // cluster's shared file system every such question is a round trip.
         var companions = new Dictionary<string, CompanionFile>(StringComparer.Ordinal);
+        try
+        {
+            List(root, files, companions);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // The listing is a run's first reading of the folder: what it cannot read is said here, before any capture is read.
+            throw new UnreadableRawFolderException($"raw folder {rawFolder} cannot be read (permission denied): make it readable for this user (chmod -R u+rX {rawFolder})", e);
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));
+        if (companions.Count == 0) return files;
+        return files.Select(f => KeyLogNames(f.RelativeName).Where(companions.ContainsKey).Select(n => companions[n]).ToList() is { Count: > 0 } keyLogs
+            ? f with { KeyLogs = keyLogs }
+            : f).ToList();
+    }
+
+    private static void List(string root, List<CaptureFile> files, Dictionary<string, CompanionFile> companions)
+    {
         foreach (var appFolder in Directory.EnumerateDirectories(root))
         {
             var appId = Path.GetFileName(appFolder);
@@ -46,11 +64,6 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
                 files.Add(new CaptureFile(path, relative, appId, info.Length) { ModifiedTicks = info.LastWriteTimeUtc.Ticks });
             }
         }
-        files.Sort((a, b) => string.CompareOrdinal(a.RelativeName, b.RelativeName));
-        if (companions.Count == 0) return files;
-        return files.Select(f => KeyLogNames(f.RelativeName).Where(companions.ContainsKey).Select(n => companions[n]).ToList() is { Count: > 0 } keyLogs
-            ? f with { KeyLogs = keyLogs }
-            : f).ToList();
     }
 
     /// <summary>The endings of a TLS key log's name (the NSS key log format, as PCAPdroid, PiRogue and browsers write it).</summary>
@@ -84,6 +97,9 @@ public sealed record CaptureFile(string FullPath, string RelativeName, string Fo
         return found;
     }
 }
+
+/// <summary>The raw folder, or a folder within it, that this user cannot read: a fault of the input, not of where the run writes.</summary>
+public sealed class UnreadableRawFolderException(string message, Exception inner) : UnauthorizedAccessException(message, inner);
 
 /// <summary>A file of the raw folder that accompanies a capture and decides what is read from it: where it is, how large, when written.</summary>
 public sealed record CompanionFile(string RelativeName, long SizeBytes, long ModifiedTicks)
