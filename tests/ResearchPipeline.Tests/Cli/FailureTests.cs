@@ -186,10 +186,7 @@ public class FailureTests
     public void Reference_data_with_a_wrong_checksum_exits_4_naming_the_file()
     {
         var output = PublishedCopy();
-        var external = TestFiles.NewTempFolder("external");
-        var file = Path.Combine(external, "trackerdb", "dist", "trackerdb.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, "{\"patterns\":{}}");
+        var (external, file) = ExternalWithTrackerDb();
         var pinned = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("something else")));
         var (code, _, stderr) = Run("run", "--raw", _raw, "--out", output, "--lock", WriteLock(pinned), "--external", external);
         Assert.That(code, Is.EqualTo(ExitCodes.ReferenceMismatch));
@@ -202,10 +199,7 @@ public class FailureTests
     public void Reference_data_rewritten_since_a_run_remembered_its_digest_exits_4_naming_the_file()
     {
         var output = PublishedCopy();
-        var external = TestFiles.NewTempFolder("external");
-        var file = Path.Combine(external, "trackerdb", "dist", "trackerdb.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, "{\"patterns\":{}}");
+        var (external, file) = ExternalWithTrackerDb();
         File.SetLastWriteTimeUtc(file, RememberedDigestsTests.Written);
         var pinned = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
         // As a run before left it: the file, as it is now, has the pinned digest.
@@ -308,6 +302,16 @@ public class FailureTests
         Assert.That(stderr.Split('\n')[0], Does.StartWith("research-pipeline: study key file"));
         Assert.That(stderr, Does.Contain("   at "), "--verbose adds the trace");
         Assert.That(Run("run", "--raw", raw, "--out", TestFiles.NewTempFolder("out")).Code, Is.EqualTo(ExitCodes.BadInput));
+    }
+
+    /// <summary>An external folder holding one TrackerDB file, the one <see cref="WriteLock"/> pins.</summary>
+    private static (string External, string File) ExternalWithTrackerDb()
+    {
+        var external = TestFiles.NewTempFolder("external");
+        var file = Path.Combine(external, "trackerdb", "dist", "trackerdb.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, "{\"patterns\":{}}");
+        return (external, file);
     }
 
     /// <summary>A lock file pinning one TrackerDB file with the given sha256.</summary>
