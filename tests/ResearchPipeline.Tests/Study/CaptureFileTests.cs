@@ -21,6 +21,37 @@ public class CaptureFileTests
     }
 
     [Test]
+    public void Captures_in_folders_within_an_app_folder_are_listed_and_hidden_files_and_folders_are_not()
+    {
+        var raw = TestFiles.NewTempFolder("raw");
+        var app = Directory.CreateDirectory(Path.Combine(raw, "demo-app")).FullName;
+        var files = new[] { "session.har", "day2/session.pcapng", "day2/night/flows.mitm", ".hidden.har", "day2/.partial.pcapng", ".cache/session.har" };
+        foreach (var name in files)
+        {
+            var path = Path.Combine(app, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, name);
+        }
+        Directory.CreateDirectory(Path.Combine(raw, ".trash", "x"));
+        File.WriteAllText(Path.Combine(raw, ".trash", "x", "old.har"), "old");
+        // A capture linked in from elsewhere is listed as the file it names.
+        var elsewhere = Path.Combine(TestFiles.NewTempFolder("elsewhere"), "linked.har");
+        File.WriteAllText(elsewhere, "a capture kept elsewhere");
+        File.CreateSymbolicLink(Path.Combine(app, "linked.har"), elsewhere);
+
+        var found = CaptureFile.Discover(raw);
+
+        Assert.That(found.Select(f => f.RelativeName), Is.EqualTo(new[] { "demo-app/day2/night/flows.mitm", "demo-app/day2/session.pcapng", "demo-app/linked.har", "demo-app/session.har" }));
+        foreach (var capture in found)
+        {
+            var info = new FileInfo(Path.Combine(raw, capture.RelativeName));
+            Assert.That(capture.FullPath, Is.EqualTo(info.FullName));
+            Assert.That(capture.FolderAppId, Is.EqualTo("demo-app"));
+            Assert.That((capture.SizeBytes, capture.ModifiedTicks), Is.EqualTo((info.Length, info.LastWriteTimeUtc.Ticks)), capture.RelativeName);
+        }
+    }
+
+    [Test]
     public void A_captures_key_logs_are_listed_by_the_rule_the_reader_finds_them_by()
     {
         var raw = TestFiles.NewTempFolder("raw");
