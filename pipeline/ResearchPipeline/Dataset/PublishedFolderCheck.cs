@@ -4,14 +4,14 @@ using ResearchPipeline.Study;
 
 namespace ResearchPipeline.Dataset;
 
+/// <summary>What <see cref="PublishedFolderCheck.Verify"/> found: its problems, or, when there are none, what it has to say of the pass.</summary>
+public sealed record VerifyReport(IReadOnlyList<string> Problems, IReadOnlyList<string> Passed);
+
 /// <summary>
 /// Checks a published folder against itself and its inputs, as a reader citing it would: every file matches
 /// SHA256SUMS and the manifest's outputs, no file is unlisted, and every input the manifest names (and every
 /// capture and key log in the raw folder) and every file of the curated taxonomy it names still has the recorded checksum.
 /// </summary>
-/// <summary>What <see cref="PublishedFolderCheck.Verify"/> found: its problems, or, when there are none, what it has to say of the pass.</summary>
-public sealed record VerifyReport(IReadOnlyList<string> Problems, IReadOnlyList<string> Passed);
-
 public static class PublishedFolderCheck
 {
     /// <param name="taxonomyFolder">Where the curated taxonomy is (data/taxonomy): its files the manifest names must match; null not to check them.</param>
@@ -21,6 +21,9 @@ public static class PublishedFolderCheck
         IReadOnlyList<string>? userDatabases = null)
     {
         var problems = new List<string>();
+        // SHA256SUMS and the manifest's outputs list the same tables: each is read and hashed once.
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Digest(string path) => digests.TryGetValue(path, out var known) ? known : digests[path] = Captures.FileHash.Sha256Hex(path);
         var sumsPath = Path.Combine(outputFolder, "SHA256SUMS");
         if (!File.Exists(sumsPath)) return [$"{sumsPath} is missing: the folder was never published (or its publication check failed)"];
 
@@ -35,7 +38,7 @@ public static class PublishedFolderCheck
         {
             var path = Path.Combine(outputFolder, name);
             if (!File.Exists(path)) problems.Add($"{name}: listed in SHA256SUMS but missing");
-            else if (Captures.FileHash.Sha256Hex(path) != sha) problems.Add($"{name}: sha256 differs from SHA256SUMS");
+            else if (Digest(path) != sha) problems.Add($"{name}: sha256 differs from SHA256SUMS");
         }
         foreach (var path in Directory.EnumerateFiles(outputFolder).Order(StringComparer.Ordinal))
         {
@@ -50,7 +53,7 @@ public static class PublishedFolderCheck
         {
             var path = Path.Combine(outputFolder, output.Path);
             if (!File.Exists(path)) problems.Add($"{output.Path}: named in the manifest's outputs but missing");
-            else if (Captures.FileHash.Sha256Hex(path) != output.Sha256) problems.Add($"{output.Path}: sha256 differs from the manifest");
+            else if (Digest(path) != output.Sha256) problems.Add($"{output.Path}: sha256 differs from the manifest");
         }
         if (rawFolder is not null)
         {
@@ -74,7 +77,7 @@ public static class PublishedFolderCheck
             var name = Path.GetFileName(path);
             var named = reference.Where(e => e["name"] == ManifestReference.UserDatabase && e["file"] == name).ToList();
             if (named.Count == 0) problems.Add($"user database {name}: not named in the manifest (the tables were made without it)");
-            else if (named.All(e => e["file_sha256"] != Captures.FileHash.Sha256Hex(path)))
+            else if (named.All(e => e["file_sha256"] != Digest(path)))
                 problems.Add($"user database {name}: another file than the tables were made with (sha256 differs from the manifest)");
         }
         return problems;

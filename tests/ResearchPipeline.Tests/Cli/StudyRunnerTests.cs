@@ -241,7 +241,7 @@ public class VerifyTests
         File.WriteAllBytes(table, bytes);
         var (changed, _, err) = StudyRunnerTests.RunProgram("verify", "--out", output, "--raw", raw);
         Assert.That(changed, Is.EqualTo(ExitCodes.VerifyFailed));
-        Assert.That(err, Does.Contain("exchanges.parquet: sha256 differs from SHA256SUMS"));
+        Assert.That(err, Does.Contain("exchanges.parquet: sha256 differs from SHA256SUMS").And.Contain("exchanges.parquet: sha256 differs from the manifest"));
         bytes[bytes.Length / 2] ^= 0x01;
         File.WriteAllBytes(table, bytes);
 
