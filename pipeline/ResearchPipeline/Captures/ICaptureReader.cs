@@ -12,6 +12,9 @@ public interface ICaptureReader
     /// <summary>True when the first bytes of a file look like this format; file names are never trusted.</summary>
     bool Recognises(ReadOnlySpan<byte> head);
 
+    /// <summary>True when reading the capture also reads the TLS key logs beside its file (a packet capture's reader).</summary>
+    bool ReadsKeyLogs => false;
+
     IEnumerable<CaptureRecord> Read(Stream input, ReadLimits limits);
 
     /// <summary>

@@ -27,11 +27,16 @@ public sealed record PlannedCapture(string RelativeName, long SizeBytes, int Par
     /// names, sizes and times); null when it does not.
     /// </summary>
     public string? ChangeIn(long sizeBytes, long modifiedTicks, IReadOnlyList<CompanionFile> keyLogs) =>
+        ChangeIn(sizeBytes, modifiedTicks) ?? KeyLogChangeIn(keyLogs);
+
+    /// <summary>How the capture file itself as found differs from the file as planned, by size, then time written; null when it does not.</summary>
+    public string? ChangeIn(long sizeBytes, long modifiedTicks) =>
         sizeBytes != SizeBytes ? $"{sizeBytes} bytes, planned with {SizeBytes}"
         : modifiedTicks != ModifiedTicks ? $"written at {CompanionFile.Written(modifiedTicks)}, planned as written at {CompanionFile.Written(ModifiedTicks)}"
-        : KeyLogChangeIn(keyLogs);
+        : null;
 
-    private string? KeyLogChangeIn(IReadOnlyList<CompanionFile> found)
+    /// <summary>How the key logs found beside the capture differ from those it was planned with (one written again, taken away or added); null when they do not.</summary>
+    public string? KeyLogChangeIn(IReadOnlyList<CompanionFile> found)
     {
         foreach (var planned in KeyLogs)
             if (planned.ChangeIn(found.FirstOrDefault(k => k.RelativeName == planned.RelativeName)) is { } change) return $"key log {planned.RelativeName} {change}";

@@ -10,9 +10,10 @@ namespace ResearchPipeline.Payloads;
 /// values are URLs or forms; JSON (an object or array written into a string, as the Facebook SDKs do for
 /// <c>extinfo</c> and <c>custom_events</c>) and confident base64 are decoded on their own, down to a bounded depth.
 /// </summary>
-internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHint> hints)
+/// <param name="fields">Where the fields go, empty at the start (the caller's list, reused between requests).</param>
+internal sealed class FieldCollector(DecodeLimits limits, IReadOnlyList<ValueHint> hints, List<PayloadField> fields)
 {
-    public List<PayloadField> Fields { get; } = [];
+    public List<PayloadField> Fields { get; } = fields;
     public List<DecodeProblem> Problems { get; } = [];
 
     private bool _overflowReported;

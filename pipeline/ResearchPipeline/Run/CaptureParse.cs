@@ -15,7 +15,7 @@ public sealed record CaptureOutcome(CaptureRow Capture, List<ExchangeRow> Exchan
     /// <summary>Known device values found in the capture's requests (identify stage).</summary>
     public List<IdentifierMatchRow> IdentifierMatches { get; init; } = [];
 
-    /// <summary>Secrets and identifiers seen in the capture, which emit replaces and the publication check looks for.</summary>
+    /// <summary>Secrets and identifiers seen in the capture, which emit replaces and the publication check looks for (empty when the parse added them to its caller's set).</summary>
     public IReadOnlyCollection<SensitiveValue> Sensitive { get; init; } = [];
 
     /// <summary>Each distinct host and address the capture's exchanges name, with when it was first seen (enrich stage).</summary>
@@ -69,8 +69,17 @@ public static class CaptureParse
     /// Threads that read and decode the capture's records at once (a large capture: a HAR's entries are read
     /// apart once the scan has found them); the rows are the same, in the same order, whatever the number.
     /// </param>
+    /// <param name="keyLogsChanged">
+    /// Asked once the capture is found to be one whose reader reads the key logs beside it, before they are read: how
+    /// they differ from those the capture was planned with (null when they do not). A change is thrown as an
+    /// <see cref="InvalidDataException"/> and the capture is not read.
+    /// </param>
+    /// <param name="sensitiveFound">
+    /// The set the capture's secrets and identifiers are added to, one a part's captures share so that each value is
+    /// hashed into one set only; the outcome's <see cref="CaptureOutcome.Sensitive"/> is then empty.
+    /// </param>
     public static CaptureOutcome Run(CaptureFile file, AppsCatalog apps, CaptureFormats formats, ReadLimits limits, IdentifierMatchers? identify = null, bool decode = true,
-        CaptureSpool? spool = null, string? captureId = null, int workers = 1)
+        CaptureSpool? spool = null, string? captureId = null, int workers = 1, Func<string?>? keyLogsChanged = null, HashSet<SensitiveValue>? sensitiveFound = null)
     {
         captureId ??= FileHash.Sha256Hex(file.FullPath);
         var app = apps.Find(file);
@@ -85,6 +94,7 @@ public static class CaptureParse
         using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, (int)Math.Clamp(file.SizeBytes, 4096, 1 << 16),
             FileOptions.SequentialScan);
         var reader = formats.Detect(stream);
+        if (reader is { ReadsKeyLogs: true } && keyLogsChanged?.Invoke() is { } change) throw new InvalidDataException($"{file.FullPath}: {change}");
         var ipSource = EnrichAttribute.IpSource(reader?.Format ?? "unknown");
         // HAR entries and flows come in file order; a packet capture gives a flow when it ends, not when it began.
         var sink = new CaptureRows(spool, exchanges, payloads, matches, inOrder: reader?.Format is "har" or "mitmproxy");
@@ -108,7 +118,7 @@ public static class CaptureParse
         var decodeLimits = DecodeLimits.From(limits);
         var quarantined = 0;
         string? creator = null;
-        var sensitive = new HashSet<SensitiveValue>();
+        var sensitive = sensitiveFound ?? new HashSet<SensitiveValue>();
 
         void Problem(string severity, string message, string location, bool isQuarantine = false, string stage = "parse") => quality.Add(new QualityRow
         {
@@ -292,7 +302,7 @@ public static class CaptureParse
         return new CaptureOutcome(capture, exchanges, quality, payloads)
         {
             IdentifierMatches = matches,
-            Sensitive = sensitive,
+            Sensitive = sensitiveFound is null ? sensitive : [],
             Endpoints = observations.Select(o => new EndpointObservation(o.Key.Host, o.Key.Ip, ipSource, o.Value)).ToList(),
             Shards = shards,
             ExchangeRowCount = exchangeCount,

@@ -90,11 +90,14 @@ public static class PartParse
                     var path = Path.Combine(plan.RawFolder, planned.RelativeName);
                     var info = new FileInfo(path);
                     if (!info.Exists) throw new FileNotFoundException($"{planned.RelativeName}: planned but not found at {path}", path);
-                    if (planned.ChangeIn(info.Length, info.LastWriteTimeUtc.Ticks, CaptureFile.KeyLogsBeside(plan.RawFolder, planned.RelativeName)) is { } change) throw new InvalidDataException($"{path}: {change}: plan the study again");
+                    if (planned.ChangeIn(info.Length, info.LastWriteTimeUtc.Ticks) is { } change) throw new InvalidDataException($"{path}: {change}: plan the study again");
                     var file = new CaptureFile(path, planned.RelativeName, planned.RelativeName.Split('/')[0], info.Length);
+                    // The key logs beside it are asked of the file system only for a capture whose reader reads them (a
+                    // packet capture): four names a capture, each a question to a cluster's shared file system.
                     var outcome = CaptureParse.Run(file, context.Apps, context.Formats, context.Limits, context.Identify, context.Decode, spool, queue.IdOf(k),
-                        context.WorkersFor(info.Length));
-                    sensitive.UnionWith(outcome.Sensitive);
+                        context.WorkersFor(info.Length),
+                        () => planned.KeyLogChangeIn(CaptureFile.KeyLogsBeside(plan.RawFolder, planned.RelativeName)) is { } change ? $"{change}: plan the study again" : null,
+                        sensitive);
                     captures.Add(PartCapture.From(outcome, repeated));
                     advanced?.Invoke(planned.RelativeName);
                 }

@@ -164,6 +164,28 @@ public class StudyPlanTests
     }
 
     [Test]
+    public void A_key_log_added_beside_a_HAR_after_planning_does_not_stop_its_parse_as_no_HAR_reads_one()
+    {
+        var raw = TestFiles.NewTempFolder("har-keylog");
+        var capture = CaptureFile.Discover(DemonstrationCorpus.Raw).First(f => f.RelativeName.EndsWith(".har", StringComparison.Ordinal));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(raw, capture.RelativeName))!);
+        File.Copy(capture.FullPath, Path.Combine(raw, capture.RelativeName));
+        var plan = StudyPlan.Of(raw, CaptureFile.Discover(raw), parts: 1, ReadLimits.Default.MaxBodyBytes);
+        var context = ParseContext.For(raw, ReadLimits.Default);
+        PartRecord? before = null;
+        Assert.That(PartParse.Run(plan, 0, new PartFolders(TestFiles.NewTempFolder("har-keylog-before")), context, written: r => before = r), Is.True);
+
+        var keyLog = CaptureFile.KeyLogNames(capture.RelativeName)[0];
+        File.WriteAllText(Path.Combine(raw, keyLog), "CLIENT_RANDOM " + new string('0', 64) + " " + new string('1', 96) + "\n");
+        Assert.That(plan.Differences(CaptureFile.Discover(raw)), Is.EqualTo(new[] { $"{capture.RelativeName}: key log {keyLog} beside it, not in the plan" }),
+            "the plan still tells it apart: planning again names it");
+        PartRecord? after = null;
+        Assert.That(PartParse.Run(plan, 0, new PartFolders(TestFiles.NewTempFolder("har-keylog-after")), context, written: r => after = r), Is.True,
+            "a HAR's parse does not ask for key logs, which its reader never reads");
+        Assert.That(after!.Captures.Single().Capture, Is.EqualTo(before!.Captures.Single().Capture), "the same capture row");
+    }
+
+    [Test]
     public async Task A_plans_parts_hash_each_capture_as_they_read_it_in_name_order()
     {
         var files = CaptureFile.Discover(DemonstrationCorpus.Raw);

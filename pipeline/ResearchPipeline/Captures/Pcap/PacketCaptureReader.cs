@@ -20,6 +20,8 @@ public abstract class PacketCaptureReader : ICaptureReader
 
     public abstract bool Recognises(ReadOnlySpan<byte> head);
 
+    public bool ReadsKeyLogs => true;
+
     /// <param name="secretsKnownAhead">TLS key logs already read ahead (<see cref="SecretsAhead(Stream, TlsKeyLog)"/>): their blocks, the first ones, are passed over.</param>
     private protected abstract IEnumerable<ContainerItem> Container(ContainerInput input, int secretsKnownAhead);
 
