@@ -368,7 +368,7 @@ public sealed class ShardSpool<TRow> : IDisposable
     private void EncodeGroup(FileStream stream, List<TRow> rows) => EncodeCells(stream, c =>
     {
         var cells = _cells[c] is { } kept && kept.Length >= rows.Count ? kept : _cells[c] = _columns[c].NewCells(rows.Count);
-        _columns[c].Fill(cells, rows, 0, rows.Count);
+        _columns[c].Fill(cells, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows));
         return cells;
     }, rows.Count);
 

@@ -29,8 +29,8 @@ public abstract class TableColumn<TRow> : IColumnDefinition
     /// <summary>The type as a reader of the data dictionary understands it.</summary>
     public abstract string TypeName { get; }
 
-    /// <summary>Takes this column's values of rows[start..start+count) into cells[0..count).</summary>
-    internal abstract void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count);
+    /// <summary>Takes this column's values of the rows into cells[0..rows.Length).</summary>
+    internal abstract void Fill(Array cells, ReadOnlySpan<TRow> rows);
 
     public abstract Array NewCells(int count);
     public abstract Task WriteCellsAsync(ParquetRowGroupWriter writer, Array cells, int count);
@@ -63,12 +63,12 @@ public sealed class StringColumn<TRow>(string name, string description, Func<TRo
     public override string TypeName => "string";
     public EmptyText Empty => empty;
 
-    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, ReadOnlySpan<TRow> rows)
     {
         var values = (string?[])cells;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            var v = value(rows[start + i]);
+            var v = value(rows[i]);
             if (v is { Length: 0 } && empty == EmptyText.IsAbsent) v = null;
             if (v is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
             values[i] = v;
@@ -119,12 +119,12 @@ public sealed class ValueColumn<TRow, T>(string name, string description, Func<T
         var t => t.Name,
     };
 
-    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, ReadOnlySpan<TRow> rows)
     {
         var values = (T?[])cells;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            values[i] = value(rows[start + i]);
+            values[i] = value(rows[i]);
             if (values[i] is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
         }
     }
@@ -158,12 +158,12 @@ public sealed class TimestampColumn<TRow>(string name, string description, Func<
 
     public override string TypeName => "timestamp[us, UTC]";
 
-    internal override void Fill(Array cells, IReadOnlyList<TRow> rows, int start, int count)
+    internal override void Fill(Array cells, ReadOnlySpan<TRow> rows)
     {
         var values = (DateTime?[])cells;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            values[i] = value(rows[start + i])?.UtcDateTime;
+            values[i] = value(rows[i])?.UtcDateTime;
             if (values[i] is null && Required) throw new InvalidOperationException($"column {Name} is required but a row has no value for it");
         }
     }

@@ -70,7 +70,7 @@ public class ShardFormatTests
         foreach (var column in Columns)
         {
             var expected = column.NewCells(rows.Count);
-            column.Fill(expected, rows, 0, rows.Count);
+            column.Fill(expected, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows));
             var cells = read[column.Name];
             for (var i = 0; i < rows.Count; i++)
             {
