@@ -24,12 +24,10 @@ SLURM_DEMO ?= $(INTERIM)/slurm-demo
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
-# The garbage collector's young-generation budget. By default it collects about every 6 MB allocated (327
-# collections for the 2.1 GB a run over the bench's HARs allocates), each pausing every thread for 2-7 ms even
-# when under 1 MB survives. 32 MB: 0.85x-0.96x the time in six paired comparisons, 1.04x in one; 12-16 MB more
-# at peak. 64 MB: 0.968x the time of 32 MB over the bench's HARs at --jobs 2 (eleven pairs; emit's collections
-# stop both cores) and 0.94x over the 10 MB corpus's HARs, the same at --jobs 1 and on the demonstration study,
-# about 30 MB more at peak (bench/NOTES.md).
+# The garbage collector's young-generation budget, 64 MB. By default it collects every few megabytes allocated,
+# each collection pausing every thread even when almost nothing survives; a larger budget collects less often, at
+# some memory more at peak, and past 64 MB the first touches of the larger young generation cost more than the
+# fewer collections save (bench/NOTES.md has the paired measurements).
 # The runtime reads this setting only from the environment, not runtimeconfig.json, and reads it as hexadecimal;
 # the native program (below) reads it only without the 0x.
 export DOTNET_GCgen0size ?= 4000000

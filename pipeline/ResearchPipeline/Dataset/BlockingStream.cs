@@ -3,8 +3,8 @@ namespace ResearchPipeline.Dataset;
 /// <summary>
 /// A file stream whose asynchronous calls do the work on the caller's thread. Parquet.Net reads and writes
 /// through async calls only; on Linux each async call on a file is handed to another pool thread and back,
-/// which for the many small writes of shards cost more wall time than the writing itself (100 MB bench
-/// corpus: parse 4.4 s before shards, 10.2 s with shards over plain file streams). Reads and writes of
+/// which for the many small writes of shards cost more wall time than the writing itself (bench/NOTES.md,
+/// the parse of the 100 MB corpus before and after shards). Reads and writes of
 /// local files are short; blocking on them is cheaper than the hand-over.
 /// </summary>
 public sealed class BlockingStream(Stream inner) : Stream

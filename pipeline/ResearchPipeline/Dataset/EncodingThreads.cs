@@ -5,8 +5,8 @@ namespace ResearchPipeline.Dataset;
 /// <summary>
 /// The few threads Parquet row groups are encoded on. Parquet.Net compresses each column's page into a buffer it
 /// rents from the shared array pool, which keeps a buffer of each size per thread that gave one back: encoded on
-/// whichever pool thread an await resumed on, emit over the ten-times TLS study rented its 8 MB buffers on seven
-/// threads and held a set of about 16 MB on each (bench/NOTES.md). Encoded here, it holds a set per thread of these.
+/// whichever pool thread an await resumed on, emit rented its largest buffers on most of the pool's threads and the
+/// pool held a set on each (bench/NOTES.md, the ten-times TLS study). Encoded here, it holds a set per thread of these.
 /// </summary>
 internal sealed class EncodingThreads : TaskScheduler
 {

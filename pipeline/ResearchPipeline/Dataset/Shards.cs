@@ -27,8 +27,8 @@ public static class Shards
 
     /// <summary>
     /// Rows of an aggregate table (app_facebook_fields, app_tracker_fields) a run holds in memory before it writes
-    /// finished apps' rows to a shard file (about 30 MB of rows). The bench's TLS corpus of 4,218 apps holds fewer
-    /// per table and is written from memory, as before: spilling it made emit 0.5 s longer (bench/NOTES.md).
+    /// finished apps' rows to a shard file. A study of a few thousand apps (the bench's TLS corpus) holds fewer per
+    /// table and is written from memory: spilling it made emit longer (bench/NOTES.md).
     /// </summary>
     public const int AggregateHeldRows = 262_144;
 }
@@ -40,8 +40,8 @@ public sealed record ShardRange(string Path, long FirstRow, int Rows);
 /// One worker's shard file of a table. The worker reads captures in the table's order and appends each one's
 /// rows, so every file is in table order and emit reads each file once, front to back. Row groups are cut
 /// every <see cref="Shards.ChunkRows"/> rows whatever the captures, which keeps the file's index small (a
-/// Parquet footer entry per capture cost more memory than the rows: 250 MB for 4,000 captures); one file per worker
-/// rather than per capture, as creating a file costs ~0.6 ms of kernel time here. Rows of a capture read in
+/// Parquet footer entry per capture cost more memory than the rows did); one file per worker rather than per
+/// capture, as creating a file costs the kernel more than writing a small capture's rows. Rows of a capture read in
 /// the table's order (HAR entries, flows) go straight on; a capture whose rows are not (a packet capture
 /// names its flows when they end) is held, in order, until the reader says no row before them is still to come;
 /// past <see cref="Shards.HeldRows"/> rows, what is held waits in a file beside the shard.

@@ -14,7 +14,7 @@ public sealed partial class AsnRanges
     /// <summary>
     /// The table as read from its files, in a form a run takes in place, without parsing or copying: its columns as
     /// the numbers they are in memory, the organisation names as one run of UTF-8. Reading half a million CSV rows
-    /// took a third of a small study's run (bench/NOTES.md). The compiled file is named by the sha256 of the files it
+    /// was a large part of a small study's run (bench/NOTES.md). The compiled file is named by the sha256 of the files it
     /// was read from, so an edited or updated file is read again, never answered from an older table, and it ends
     /// with the sha256 of its own bytes, so a damaged one is read from the files again.
     /// <code>

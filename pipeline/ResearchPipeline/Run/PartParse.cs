@@ -32,7 +32,7 @@ public sealed record ParseContext(AppsCatalog Apps, IdentifierMatchers? Identify
     public static ParseContext For(string rawFolder, ReadLimits limits, bool decode = true)
     {
         // The adapters are read from their files and their patterns built on first use: here, beside the plan,
-        // rather than by the first parse worker while the others wait for it (about 40 ms, bench/NOTES.md).
+        // rather than by the first parse worker while the others wait for it (bench/NOTES.md).
         if (decode) _ = Decoders.TrackerDecoders.All;
         return new(AppsCatalog.Load(rawFolder), decode ? new IdentifierMatchers(DevicesCatalog.Load(rawFolder), limits) : null, CaptureFormats.All, limits, decode);
     }

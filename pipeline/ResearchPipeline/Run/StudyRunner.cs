@@ -93,7 +93,7 @@ public sealed class StudyRunner(IProgressSink progress)
             // faster than in the table's (content) order, its device's search tables and repeated texts still in the
             // caches (bench/NOTES.md). Several jobs take the captures from one queue, a capture at a time, each writing
             // its own part: parts cut beforehand in name order gathered a study's slower captures (a lab's packet
-            // captures) in a few parts, and one job was left reading them alone (the bench's 1 GB corpus at -j2: 1.10x the time).
+            // captures) in a few parts, and one job was left reading them alone (bench/NOTES.md has the measurements).
             var parseContext = Task.Run(() => ParseContext.For(options.RawFolder, options.Limits, decode: !options.ParseOnly), cancel);
             // Needs nothing from the captures, and nothing until enrich: loaded on the core the parse stage leaves idle (or beside it).
             if (!options.ParseOnly) reference = Task.Run<EnrichmentReference?>(() => EnrichmentReference.Load(options), cancel);

@@ -53,8 +53,8 @@ internal static class SiteBrowser
 
     /// <summary>
     /// axe-core's violations of serious or critical impact on the page, as "rule (impact): help at targets".
-    /// The axe bundled with Deque.AxeCore is run in the page directly: Deque's RunAxe wrapper took 15 to 35 s a
-    /// page here against 2 to 4 s for the same rules, and it preloads the stylesheets by XMLHttpRequest, which
+    /// The axe bundled with Deque.AxeCore is run in the page directly: Deque's RunAxe wrapper took several times as
+    /// long a page for the same rules, and it preloads the stylesheets by XMLHttpRequest, which
     /// Chromium refuses for file:// and reports as a console error of the page's. preload: false skips only
     /// that fetch; the rules read the stylesheets the page already applied.
     /// </summary>
