@@ -109,7 +109,7 @@ public sealed class ShardSpool<TRow> : IDisposable
         _chunkRows = chunkRows;
         _writeBehind = writeBehind;
         _cells = new Array?[columns.Count];
-        _repeats = [.. columns.Select(c => c is StringColumn<TRow> && ShardTables.Repeating.Contains(c.Name) ? new Dictionary<string, int>(ReferenceEqualityComparer.Instance) : null)];
+        _repeats = [.. columns.Select(c => c is StringColumn<TRow> && ShardTables.WrittenOnce(c.Name) ? new Dictionary<string, int>(ReferenceEqualityComparer.Instance) : null)];
         _exchangeOf = exchangeOf;
         _heldRowsInMemory = Math.Max(1, heldRows);
         _spilledCells = new Array?[columns.Count];
@@ -796,8 +796,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
                 }
                 var start = (int)starts[_fileColumn[c]];
                 var bytes = buffer.AsSpan(start, (int)starts[_fileColumn[c] + 1] - start);
-                SharedText? shared = null;
-                if (ShardTables.Repeating.Contains(column.Name) && !_shared.TryGetValue(column.Name, out shared)) _shared[column.Name] = shared = new SharedText();
+                if (!_shared.TryGetValue(column.Name, out var shared) && ShardTables.SharedTextOf(column.Name) is { } made) _shared[column.Name] = shared = made;
                 var reader = new ShardReader(bytes, _path, offset + start);
                 column.ReadShard(ref reader, array, rows, shared);
                 reader.End();
@@ -823,20 +822,30 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
 
 /// <summary>
 /// One string per distinct text, found by its characters, so that a text seen before makes no string. Bounded as
-/// <see cref="BoundedMemo{T}"/>: emptied when it holds <see cref="BoundedMemo{T}.Capacity"/> texts.
+/// <see cref="BoundedMemo{T}"/>: emptied when it holds its capacity of texts (<see cref="BoundedMemo{T}.Capacity"/>
+/// unless given another).
 /// </summary>
 internal sealed class SharedText
 {
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byText;
+    private readonly int _capacity;
+    private readonly int _mostBytes;
 
     private char[] _chars = new char[256];
 
-    public SharedText() => _byText = _known.GetAlternateLookup<ReadOnlySpan<char>>();
+    /// <param name="capacity">Texts kept at most before it is emptied.</param>
+    /// <param name="mostBytes">Texts of more UTF-8 bytes than this are made as strings of their own and not kept.</param>
+    public SharedText(int capacity = BoundedMemo<string>.Capacity, int mostBytes = int.MaxValue)
+    {
+        _byText = _known.GetAlternateLookup<ReadOnlySpan<char>>();
+        (_capacity, _mostBytes) = (capacity, mostBytes);
+    }
 
     /// <summary>The string of UTF-8 bytes; one text is decoded at a time.</summary>
     public string Get(ReadOnlySpan<byte> utf8)
     {
+        if (utf8.Length > _mostBytes) return System.Text.Encoding.UTF8.GetString(utf8);
         var most = System.Text.Encoding.UTF8.GetMaxCharCount(utf8.Length);
         if (_chars.Length < most) _chars = new char[Math.Max(most, _chars.Length * 2)];
         return Get(_chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(utf8, _chars)));
@@ -854,7 +863,7 @@ internal sealed class SharedText
 
     private string Keep(string text)
     {
-        if (_known.Count >= BoundedMemo<string>.Capacity) _known.Clear();
+        if (_known.Count >= _capacity) _known.Clear();
         _known.Add(text);
         return text;
     }
@@ -1068,6 +1077,24 @@ public static class ShardTables
         "location", "key_path", "value_type", "semantic", "category", "semantic_source", "decoder", "endpoint", "transforms",
         "identity", "transform",
     };
+
+    /// <summary>
+    /// String columns whose short texts often recur though most of their texts are a row's own (a field's value: a
+    /// device's model, a version, a flag, a marker, beside times and ids). In a shard a text met again in a row group
+    /// is written once, as a repeating column's is, and a short one is read back through a window of texts, so that a
+    /// value met again makes no new string at emit; at emit the column is held as characters, as a row's own texts
+    /// are (see <see cref="GroupCells{TRow}"/>).
+    /// </summary>
+    public static readonly IReadOnlySet<string> RecurringShortTexts = new HashSet<string>(StringComparer.Ordinal) { "value" };
+
+    /// <summary>Whether a text column's shards write a text met before in the row group as a reference to it.</summary>
+    internal static bool WrittenOnce(string column) => Repeating.Contains(column) || RecurringShortTexts.Contains(column);
+
+    /// <summary>What a cursor keeps of a column's texts as it reads them: null for a column whose texts are each a row's own.</summary>
+    internal static SharedText? SharedTextOf(string column) =>
+        Repeating.Contains(column) ? new SharedText()
+        : RecurringShortTexts.Contains(column) ? new SharedText(capacity: 16_384, mostBytes: 128)
+        : null;
 
     public const string TimeTicks = "time_ticks";
     public const string Ordinal = "ordinal";

@@ -221,17 +221,36 @@ public class ShardFormatTests
         };
         var cell = Gen.Frequency((1, Gen.Bool.Select(_ => (string?)null)), (6, Gen.Int[0, pool.Length - 1].Select(i => (string?)pool[i])),
             (1, Gen.String[Gen.Char['a', 'c'], 0, 3].Select(t => (string?)t)));
-        cell.Array[0, 600].Select(Gen.Bool).Sample((cells, repeating) =>
+        // Read back with no window of texts, a repeating column's, or a recurring column's small one (here a handful of
+        // texts of at most 8 bytes, so that it is emptied and passes over the longer texts within a group).
+        cell.Array[0, 600].Select(Gen.Int[0, 2]).Sample((cells, kind) =>
         {
+            var repeating = kind > 0;
             // Texts equal but held by other strings as well as the same strings: the writer's memory is by identity.
             for (var i = 0; i < cells.Length; i += 3) if (cells[i] is { } t) cells[i] = new string(t.AsSpan());
             var into = new System.Buffers.ArrayBufferWriter<byte>();
             ShardFormat.WriteStrings(into, cells, cells.Length, repeating ? new Dictionary<string, int>(ReferenceEqualityComparer.Instance) : null);
             var back = new string?[cells.Length];
             var reader = new ShardReader(into.WrittenSpan, "cells.shard", 0);
-            ShardFormat.ReadStrings(ref reader, back, cells.Length, repeating ? new SharedText() : null);
+            ShardFormat.ReadStrings(ref reader, back, cells.Length, kind switch { 1 => new SharedText(), 2 => new SharedText(capacity: 5, mostBytes: 8), _ => null });
             reader.End();
             Assert.That(back, Is.EqualTo(cells));
         }, iter: 2_000);
+    }
+
+    [Test]
+    public void A_recurring_column_shares_its_short_texts_when_read_and_makes_each_long_one_a_string_of_its_own()
+    {
+        var window = ShardTables.SharedTextOf("value")!;
+        var shortText = System.Text.Encoding.UTF8.GetBytes("iPhone14,2");
+        var longText = System.Text.Encoding.UTF8.GetBytes(new string('x', 129));
+        Assert.Multiple(() =>
+        {
+            Assert.That(window.Get(shortText), Is.SameAs(window.Get(shortText)), "a short value read again is the string read before");
+            var (first, again) = (window.Get(longText), window.Get(longText));
+            Assert.That(again, Is.EqualTo(first).And.Not.SameAs(first), "a long value (a body sent as one) is not kept");
+            Assert.That(ShardTables.WrittenOnce("value"), Is.True, "a value met again in a row group is written as a reference to it");
+            Assert.That(ShardTables.SharedTextOf("exchange_id"), Is.Null, "a column of a row's own texts keeps none");
+        });
     }
 }
