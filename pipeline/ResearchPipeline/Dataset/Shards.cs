@@ -863,6 +863,8 @@ internal sealed class SharedText
 
     private string Keep(string text)
     {
+        // A text of more characters than the bound has at least as many UTF-8 bytes.
+        if (text.Length > _mostBytes) return text;
         if (_known.Count >= _capacity) _known.Clear();
         _known.Add(text);
         return text;
