@@ -251,7 +251,6 @@ public class ShardFormatTests
             Assert.That(again, Is.EqualTo(first).And.Not.SameAs(first), "a long value (a body sent as one) is not kept");
             var longString = new string('y', 129);
             Assert.That(window.Get(new string('y', 129)), Is.Not.SameAs(window.Get(longString)), "nor one given as a string");
-            Assert.That(ShardTables.WrittenOnce("value"), Is.True, "a value met again in a row group is written as a reference to it");
             Assert.That(ShardTables.SharedTextOf("exchange_id"), Is.Null, "a column of a row's own texts keeps none");
         });
     }

@@ -364,4 +364,32 @@ public class ShardTests
         Assert.That(shards, Is.Not.Empty);
         Assert.That(rows, Is.EqualTo(kept.Exchanges));
     }
+
+    [Test]
+    public async Task A_fields_value_met_again_in_a_row_group_is_written_once_and_read_back_as_one_string_however_long()
+    {
+        // Longer than the reader's window of values keeps: only the writer's reference makes it one string again.
+        var body = new string('b', 300);
+        PayloadFieldRow Row(int ordinal, string value) => new()
+        {
+            ExchangeId = "c0:0", CaptureId = "c0", ExchangeOrdinal = 0, AppId = "app", Ordinal = ordinal, Location = "body",
+            KeyPath = $"k{ordinal}", Value = value, ValueType = "string", Decoder = "generic", Transforms = "json",
+        };
+        var path = Path.Combine(TestFiles.NewTempFolder("values"), "p.shard");
+        using (var spool = new ShardSpool<PayloadFieldRow>(path, Tables.PayloadFields, ShardTables.PayloadFields))
+        {
+            spool.Begin(inOrder: true);
+            foreach (var row in new[] { Row(0, body), Row(1, "other"), Row(2, body), Row(3, "another"), Row(4, new string(body.AsSpan())) }) spool.Add(row);
+            spool.End();
+        }
+        await using var cursor = await ShardCursor<PayloadFieldRow>.OpenAsync(path, ShardTables.PayloadFields, default);
+        var batch = await cursor.ReadWholeAsync(new ShardRange(path, 0, 5), default);
+        var values = batch.Strings("value");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Enumerable.Range(batch.Start, 5).Select(i => values[i]), Is.EqualTo(new[] { body, "other", body, "another", body }));
+            Assert.That(values[batch.Start + 2], Is.SameAs(values[batch.Start]), "the same string met again in the group is written as a reference to it");
+            Assert.That(values[batch.Start + 4], Is.Not.SameAs(values[batch.Start]), "an equal text held by another string is written again");
+        });
+    }
 }
