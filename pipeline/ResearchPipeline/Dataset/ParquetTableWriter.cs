@@ -10,8 +10,8 @@ namespace ResearchPipeline.Dataset;
 public static class ParquetTableWriter
 {
     /// <summary>
-    /// Rows per row group. Emit holds one row group per table being written, so this bounds its memory: half of
-    /// Parquet's usual hundred thousand kept the bench's 1 GB corpus under its memory target (bench/NOTES.md).
+    /// Rows per row group. Emit holds one row group per table being written, so this bounds its memory: half the
+    /// 100,000 it was at first brought the bench's 1 GB corpus under its memory target (bench/NOTES.md).
     /// </summary>
     public const int RowGroupSize = 50_000;
 

@@ -574,7 +574,8 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
     private long _groupFirstRow;
     private int _groupRows;
     private Dictionary<string, Array>? _cells;
-    private readonly Dictionary<string, SharedText> _shared = new(StringComparer.Ordinal);
+    // Per column asked for, what it keeps of its texts as they are read (null for a column of a row's own texts).
+    private readonly SharedText?[] _shared;
 
     private readonly bool _readAhead;
     private Task<(int Group, int Rows, Dictionary<string, Array> Cells)>? _next;
@@ -589,6 +590,7 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
         _path = path;
         _unread = unread ?? new HashSet<string>();
         _columns = columns;
+        _shared = [.. columns.Select(c => ShardTables.SharedTextOf(c.Name))];
         _readAhead = readAhead;
         var length = RandomAccess.GetLength(file);
         var headEnd = ShardFormat.Magic.Length;
@@ -796,9 +798,8 @@ public sealed class ShardCursor<TRow> : IAsyncDisposable
                 }
                 var start = (int)starts[_fileColumn[c]];
                 var bytes = buffer.AsSpan(start, (int)starts[_fileColumn[c] + 1] - start);
-                if (!_shared.TryGetValue(column.Name, out var shared) && ShardTables.SharedTextOf(column.Name) is { } made) _shared[column.Name] = shared = made;
                 var reader = new ShardReader(bytes, _path, offset + start);
-                column.ReadShard(ref reader, array, rows, shared);
+                column.ReadShard(ref reader, array, rows, _shared[c]);
                 reader.End();
             }
             return Task.FromResult((rows, cells));
@@ -1087,7 +1088,7 @@ public static class ShardTables
     /// value met again makes no new string at emit; at emit the column is held as characters, as a row's own texts
     /// are (see <see cref="GroupCells{TRow}"/>).
     /// </summary>
-    public static readonly IReadOnlySet<string> RecurringShortTexts = new HashSet<string>(StringComparer.Ordinal) { "value" };
+    internal static readonly IReadOnlySet<string> RecurringShortTexts = new HashSet<string>(StringComparer.Ordinal) { "value" };
 
     /// <summary>Whether a text column's shards write a text met before in the row group as a reference to it.</summary>
     internal static bool WrittenOnce(string column) => Repeating.Contains(column) || RecurringShortTexts.Contains(column);
