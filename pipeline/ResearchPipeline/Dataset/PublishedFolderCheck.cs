@@ -20,6 +20,14 @@ public static class PublishedFolderCheck
     public static List<string> Run(string outputFolder, string? rawFolder, string? taxonomyFolder = null, string? referenceLock = null,
         IReadOnlyList<string>? userDatabases = null)
     {
+        using var manifest = ManifestOf(outputFolder);
+        return Run(outputFolder, manifest, rawFolder, taxonomyFolder, referenceLock, userDatabases);
+    }
+
+    /// <param name="manifest">The folder's manifest as read (<see cref="ManifestOf"/>); null when it has none.</param>
+    private static List<string> Run(string outputFolder, JsonDocument? manifest, string? rawFolder, string? taxonomyFolder, string? referenceLock,
+        IReadOnlyList<string>? userDatabases)
+    {
         var problems = new List<string>();
         // SHA256SUMS and the manifest's outputs list the same tables: each is read and hashed once.
         var digests = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -46,9 +54,7 @@ public static class PublishedFolderCheck
             if (name != "SHA256SUMS" && !name.StartsWith('.') && !listed.ContainsKey(name)) problems.Add($"{name}: not listed in SHA256SUMS");
         }
 
-        var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
-        if (!File.Exists(manifestPath)) { problems.Add($"{Manifest.FileName} is missing"); return problems; }
-        using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        if (manifest is null) { problems.Add($"{Manifest.FileName} is missing"); return problems; }
         foreach (var output in Files(manifest, "outputs"))
         {
             var path = Path.Combine(outputFolder, output.Path);
@@ -105,22 +111,24 @@ public static class PublishedFolderCheck
         var raw = Checked(rawFolder, Directory.Exists(rawFolder), $"the inputs in {rawFolder}", $"the inputs, captures and key logs (no folder {rawFolder}; name it with --raw)");
         var taxonomy = Checked(taxonomyFolder, Directory.Exists(taxonomyFolder), $"the taxonomy in {taxonomyFolder}", $"the taxonomy (no folder {taxonomyFolder}; name it with --taxonomy)");
         var lockFile = Checked(referenceLock, File.Exists(referenceLock), $"the pins of {referenceLock}", $"the reference lock's pins (no file {referenceLock}; name it with --lock)");
-        List<string> databases = [.. givenDatabases, .. UserDatabasesNamed(outputFolder).Where(n => givenDatabases.All(g => Path.GetFileName(g) != n))
+        // Read once for the three questions asked of it: the databases it names, the check, the caveats.
+        using var manifest = ManifestOf(outputFolder);
+        List<string> databases = [.. givenDatabases, .. (manifest is null ? [] : UserDatabasesNamed(manifest.RootElement)).Where(n => givenDatabases.All(g => Path.GetFileName(g) != n))
             .Select(n => Path.Combine(externalFolder, n)).Where(File.Exists)];
         if (databases.Count > 0) vouched.Add($"the databases of your own ({string.Join(", ", databases.Select(Path.GetFileName))})");
 
-        var problems = Run(outputFolder, raw, taxonomy, lockFile, databases);
+        var problems = Run(outputFolder, manifest, raw, taxonomy, lockFile, databases);
         if (problems.Count > 0) return new VerifyReport(problems, []);
         var line = $"{outputFolder}: every published file matches SHA256SUMS and manifest.json" + (vouched.Count == 0 ? "" : $", and the manifest matches {Join(vouched)}");
-        return new VerifyReport([], [line, .. notChecked, .. Caveats(outputFolder, databases, programCommit)]);
+        // No problem found means the manifest was there.
+        return new VerifyReport([], [line, .. notChecked, .. Caveats(manifest!.RootElement, databases, programCommit)]);
     }
 
-    private static IEnumerable<string> UserDatabasesNamed(string outputFolder)
+    /// <summary>The published folder's manifest, parsed; null when the folder has none.</summary>
+    private static JsonDocument? ManifestOf(string outputFolder)
     {
-        var manifestPath = Path.Combine(outputFolder, Manifest.FileName);
-        if (!File.Exists(manifestPath)) return [];
-        using var manifest = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
-        return UserDatabasesNamed(manifest.RootElement).ToList();
+        var path = Path.Combine(outputFolder, Manifest.FileName);
+        return File.Exists(path) ? JsonDocument.Parse(File.ReadAllBytes(path)) : null;
     }
 
     private static IEnumerable<string> UserDatabasesNamed(JsonElement manifest) =>
@@ -137,10 +145,15 @@ public static class PublishedFolderCheck
     public static IReadOnlyList<string> Caveats(string outputFolder, IReadOnlyList<string> databasesChecked, string? programCommit = null)
     {
         using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outputFolder, Manifest.FileName)));
-        var notes = UserDatabasesNamed(manifest.RootElement).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
+        return Caveats(manifest.RootElement, databasesChecked, programCommit);
+    }
+
+    private static List<string> Caveats(JsonElement manifest, IReadOnlyList<string> databasesChecked, string? programCommit)
+    {
+        var notes = UserDatabasesNamed(manifest).Where(n => databasesChecked.All(d => Path.GetFileName(d) != n))
             .Select(n => $"not checked: the manifest names a database of the user's own, {n}, which is not redistributed; pass your copy with --mmdb to check it")
             .ToList();
-        if (ToolInfo.In(manifest.RootElement) is not { } made) return notes;
+        if (ToolInfo.In(manifest) is not { } made) return notes;
         if (made.SourceModified == true)
             notes.Add($"made from a checkout with changes not committed to {made.GitCommit} (the manifest's source_modified): a re-run from that commit need not give these tables");
         // "unknown" on either side (no checkout) says nothing either way.
