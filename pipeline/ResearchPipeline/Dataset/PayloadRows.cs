@@ -4,8 +4,29 @@ using ResearchPipeline.Payloads;
 
 namespace ResearchPipeline.Dataset;
 
+/// <summary>What a <c>payload_fields</c> row publishes, whether held as a row or read from its exchange's decoded fields.</summary>
+public interface IPayloadFieldRow
+{
+    string ExchangeId { get; }
+    string CaptureId { get; }
+    int ExchangeOrdinal { get; }
+    string AppId { get; }
+    int Ordinal { get; }
+    string Location { get; }
+    string KeyPath { get; }
+    string? Value { get; }
+    string ValueType { get; }
+    string? Semantic { get; }
+    string? Category { get; }
+    bool? PersonalData { get; }
+    string? SemanticSource { get; }
+    string Decoder { get; }
+    string? Endpoint { get; }
+    string Transforms { get; }
+}
+
 /// <summary>One decoded field of a request, with what the decoder says it means.</summary>
-public sealed record PayloadFieldRow
+public sealed record PayloadFieldRow : IPayloadFieldRow
 {
     public required string ExchangeId { get; init; }
     public required string CaptureId { get; init; }

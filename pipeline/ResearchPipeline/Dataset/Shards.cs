@@ -1067,6 +1067,7 @@ public static class ShardTables
     public static readonly IReadOnlyList<TableColumn<ExchangeRow>> Exchanges =
         [.. Tables.Exchanges.Columns, Col.Long<ExchangeRow>(TimeTicks, "", r => r.TimeUtc?.UtcTicks)];
 
+    /// <summary>The published columns and no other: the parse spools them from its view of an exchange's fields (<see cref="Tables.PayloadFieldsOf{TRow}"/>).</summary>
     public static readonly IReadOnlyList<TableColumn<PayloadFieldRow>> PayloadFields = [.. Tables.PayloadFields.Columns];
 
     public static readonly IReadOnlyList<TableColumn<IdentifierMatchRow>> IdentifierMatches =

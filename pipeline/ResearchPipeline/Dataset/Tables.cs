@@ -179,26 +179,32 @@ public static partial class Tables
         Col.Str<QualityRow>("location", "where in the file: entry index, byte offset, flow", r => r.Location),
         Col.Bool<QualityRow>("quarantined", "true when a record was not published because of this problem", r => r.Quarantined, required: true));
 
-    public static readonly TableDefinition<PayloadFieldRow> PayloadFields = new(
+    public static readonly TableDefinition<PayloadFieldRow> PayloadFields = PayloadFieldsOf<PayloadFieldRow>();
+
+    /// <summary>
+    /// payload_fields over any row that gives what it publishes: the rows held in lists, or the parse's view of an
+    /// exchange's decoded fields, which it spools with no object per field (<see cref="IPayloadFieldRow"/>).
+    /// </summary>
+    public static TableDefinition<TRow> PayloadFieldsOf<TRow>() where TRow : IPayloadFieldRow => new(
         "payload_fields",
         "one decoded field of a request (query parameter, header, cookie, or flattened body key)",
         (a, b) => string.CompareOrdinal(a.CaptureId, b.CaptureId) is var c and not 0 ? c
             : a.ExchangeOrdinal.CompareTo(b.ExchangeOrdinal) is var e and not 0 ? e
             : a.Ordinal.CompareTo(b.Ordinal),
-        Col.Str<PayloadFieldRow>("exchange_id", "exchange the field was sent in", r => r.ExchangeId, required: true),
-        Col.Str<PayloadFieldRow>("app_id", "app of the capture", r => r.AppId, required: true),
-        Col.Int<PayloadFieldRow>("ordinal", "0-based position of the field within its exchange, in the order decoded: query, headers, cookies, body", r => r.Ordinal, required: true),
-        Col.Str<PayloadFieldRow>("location", "query, header, cookie or body", r => r.Location, required: true),
-        Col.Str<PayloadFieldRow>("key_path", "flattened key: objects joined by '.', array items as [i], form keys as sent (extinfo[5], custom_events[0]._eventName, batch[1].relative_url.query.fields); headers lower case; $body for a whole body; [\"\"] for a key sent with an empty name", r => r.KeyPath, required: true),
-        Col.Str<PayloadFieldRow>("value", "decoded value as text; identifiers (category identifier or user_data, or an identifier parameter name) as their keyed pseudonym hmac:...; secrets (access tokens, client tokens, passwords) replaced by a marker; \"\" for a field sent empty, null where the field has no value as text (value_type null, object/array, undecoded)", r => r.Value, empty: EmptyText.IsValue),
-        Col.Str<PayloadFieldRow>("value_type", "string, number, bool, null, object/array (sent empty), binary, undecoded (a quality row says why), not_sent (a placeholder such as iOS SDK >= 17 disk -1)", r => r.ValueType, required: true),
-        Col.Str<PayloadFieldRow>("semantic", "meaning of the field from the decoder's semantic dictionary (device.model, device.advertising_id...); null when unknown", r => r.Semantic),
-        Col.Str<PayloadFieldRow>("category", "data category of the semantic: device, network, locale, identifier, app, event, consent, user_data, account, ad, sensor, sdk, config, transport, credential, diagnostics", r => r.Category),
-        Col.Bool<PayloadFieldRow>("personal_data", "true when the semantic is personal data or an identifier (our reading, see the dictionary's source)", r => r.PersonalData),
-        Col.Str<PayloadFieldRow>("semantic_source", "why the field means this: SDK source line or observation, from the semantic dictionary", r => r.SemanticSource),
-        Col.Str<PayloadFieldRow>("decoder", "adapter that read the request (facebook) or generic", r => r.Decoder, required: true),
-        Col.Str<PayloadFieldRow>("endpoint", "request kind the adapter recognised (activities, app_settings, gatekeepers...; a batch item's own kind)", r => r.Endpoint),
-        Col.Str<PayloadFieldRow>("transforms", "decoding steps from the wire to the value, '>' separated (gzip>form>json); null for a plain header", r => r.Transforms));
+        Col.Str<TRow>("exchange_id", "exchange the field was sent in", r => r.ExchangeId, required: true),
+        Col.Str<TRow>("app_id", "app of the capture", r => r.AppId, required: true),
+        Col.Int<TRow>("ordinal", "0-based position of the field within its exchange, in the order decoded: query, headers, cookies, body", r => r.Ordinal, required: true),
+        Col.Str<TRow>("location", "query, header, cookie or body", r => r.Location, required: true),
+        Col.Str<TRow>("key_path", "flattened key: objects joined by '.', array items as [i], form keys as sent (extinfo[5], custom_events[0]._eventName, batch[1].relative_url.query.fields); headers lower case; $body for a whole body; [\"\"] for a key sent with an empty name", r => r.KeyPath, required: true),
+        Col.Str<TRow>("value", "decoded value as text; identifiers (category identifier or user_data, or an identifier parameter name) as their keyed pseudonym hmac:...; secrets (access tokens, client tokens, passwords) replaced by a marker; \"\" for a field sent empty, null where the field has no value as text (value_type null, object/array, undecoded)", r => r.Value, empty: EmptyText.IsValue),
+        Col.Str<TRow>("value_type", "string, number, bool, null, object/array (sent empty), binary, undecoded (a quality row says why), not_sent (a placeholder such as iOS SDK >= 17 disk -1)", r => r.ValueType, required: true),
+        Col.Str<TRow>("semantic", "meaning of the field from the decoder's semantic dictionary (device.model, device.advertising_id...); null when unknown", r => r.Semantic),
+        Col.Str<TRow>("category", "data category of the semantic: device, network, locale, identifier, app, event, consent, user_data, account, ad, sensor, sdk, config, transport, credential, diagnostics", r => r.Category),
+        Col.Bool<TRow>("personal_data", "true when the semantic is personal data or an identifier (our reading, see the dictionary's source)", r => r.PersonalData),
+        Col.Str<TRow>("semantic_source", "why the field means this: SDK source line or observation, from the semantic dictionary", r => r.SemanticSource),
+        Col.Str<TRow>("decoder", "adapter that read the request (facebook) or generic", r => r.Decoder, required: true),
+        Col.Str<TRow>("endpoint", "request kind the adapter recognised (activities, app_settings, gatekeepers...; a batch item's own kind)", r => r.Endpoint),
+        Col.Str<TRow>("transforms", "decoding steps from the wire to the value, '>' separated (gzip>form>json); null for a plain header", r => r.Transforms));
 
     public static readonly TableDefinition<AppFacebookFieldRow> AppFacebookFields = new(
         "app_facebook_fields",

@@ -42,8 +42,9 @@ public sealed class CaptureSpool(string folder, string name, int chunkRows = Sha
 
     public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind,
         r => r.Ordinal, heldRows);
-    public ShardSpool<PayloadFieldRow> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), Tables.PayloadFields, ShardTables.PayloadFields, chunkRows, writeBehind,
-        r => r.ExchangeOrdinal, heldRows);
+    // Spooled from each exchange's decoded fields, with no object per field; read back as the published table's rows.
+    public ShardSpool<PayloadFieldView> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), PayloadFieldRows.Table, PayloadFieldRows.Table.Columns,
+        chunkRows, writeBehind, r => r.ExchangeOrdinal, heldRows);
     public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind,
         r => r.Ordinal, heldRows);
 
@@ -150,7 +151,7 @@ public static class CaptureParse
                 var parsed = ExchangeRows.From(exchange, captureId, appId, query);
                 List<SensitiveValue> seen = [];
                 var failed = Attempt(() => seen = SensitiveValues.In(exchange, query, decodeLimits));
-                return new ExchangeWork(parsed, [], [], [], seen, null) { Failure = failed };
+                return new ExchangeWork(parsed, null, [], [], seen, null) { Failure = failed };
             }
             var secrets = new List<SensitiveValue>();
             // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
@@ -159,14 +160,14 @@ public static class CaptureParse
             var decoded = decoders!.Decode(view, decodeLimits);
             var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
             var row = ExchangeRows.From(view, decoded, captureId, appId);
-            var payloadRows = new List<PayloadFieldRow>(decoded.Fields.Length);
+            var payloadRows = new PayloadFieldRows(decoded, row.ExchangeId, captureId, appId, exchange.Ordinal);
             List<IdentifierMatchRow> found = [];
             var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();
             // A failure past this point is taken where it happened, after what came before it (see Take).
             var payloadsDone = false;
             var failure = Attempt(() =>
             {
-                PayloadFieldRows.AddTo(payloadRows, decoded, row.ExchangeId, captureId, appId, exchange.Ordinal);
+                payloadRows.Redact();
                 payloadsDone = true;
                 // Lists of their size, not LINQ's: the native program's LINQ is the one written for size (no presized
                 // result), and these two run for every exchange.
@@ -195,7 +196,7 @@ public static class CaptureParse
                 requestsByHost[work.Row.Host] = (counts.Requests + 1, counts.Generic + (generic ? 1 : 0));
             }
             AddExchange(work.Row);
-            foreach (var row in work.Payloads) sink.Payload(row);
+            if (work.Payloads is { } payloads) sink.Payloads(payloads);
             foreach (var (severity, message, location) in work.Problems) Problem(severity, message, location, stage: "decode");
             foreach (var m in work.Matches) sink.Match(m);
             sensitive.UnionWith(work.Sensitive);
@@ -329,7 +330,7 @@ public static class CaptureParse
 internal sealed record RecordFailed(System.Runtime.ExceptionServices.ExceptionDispatchInfo Failure) : CaptureRecord;
 
 /// <summary>What one exchange gives the capture's tables, worked out before it is taken into them.</summary>
-internal sealed record ExchangeWork(ExchangeRow Row, IReadOnlyList<PayloadFieldRow> Payloads, IReadOnlyList<(string Severity, string Message, string Location)> Problems,
+internal sealed record ExchangeWork(ExchangeRow Row, PayloadFieldRows? Payloads, IReadOnlyList<(string Severity, string Message, string Location)> Problems,
     IReadOnlyList<IdentifierMatchRow> Matches, IReadOnlyList<SensitiveValue> Sensitive, bool? Generic)
 {
     /// <summary>What stopped the work part way; what was done before it is kept, as it was when the work and its taking were one.</summary>
@@ -364,10 +365,10 @@ internal sealed class CaptureRows
         else _spool.Exchanges.Add(row);
     }
 
-    public void Payload(PayloadFieldRow row)
+    public void Payloads(PayloadFieldRows rows)
     {
-        if (_spool is null) _payloads.Add(row);
-        else _spool.Payloads.Add(row);
+        if (_spool is null) _payloads.AddRange(rows.ToRows());
+        else for (var i = 0; i < rows.Count; i++) _spool.Payloads.Add(rows[i]);
     }
 
     public void Match(IdentifierMatchRow row)

@@ -37,8 +37,7 @@ public class PacketCaptureTruthTests
             if (!IsMeta(requests[i].Target.Host)) continue;
             var decoded = TrackerDecoders.All.Decode(requests[i], DecodeLimits.From(ReadLimits.Default));
             var captureId = new string('0', 64);
-            var rows = new List<PayloadFieldRow>();
-            PayloadFieldRows.AddTo(rows, decoded, ExchangeRows.ExchangeId(captureId, requests[i].Ordinal), captureId, "app", requests[i].Ordinal);
+            var rows = new PayloadFieldRows(decoded, ExchangeRows.ExchangeId(captureId, requests[i].Ordinal), captureId, "app", requests[i].Ordinal).Redact().ToRows();
             fields.AddRange(rows
                 .Where(r => r.Location is "query" or "body")
                 .Select(r => new Field(i, r.Location, r.KeyPath, r.Value, r.ValueType, r.Semantic)));
