@@ -11,7 +11,9 @@ public sealed record RequestTarget(string Scheme, string Host, int Port, string 
     {
         var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd <= 0) return null;
-        var scheme = url[..schemeEnd].ToLowerInvariant();
+        // The schemes nearly every request has, as one string each rather than one a request.
+        var schemeText = url.AsSpan(0, schemeEnd);
+        var scheme = schemeText is "https" ? "https" : schemeText is "http" ? "http" : schemeText.ToString().ToLowerInvariant();
         var rest = url.AsSpan(schemeEnd + 3);
         var authorityEnd = rest.IndexOfAny('/', '?', '#');
         var authority = authorityEnd < 0 ? rest : rest[..authorityEnd];
@@ -37,7 +39,8 @@ public sealed record RequestTarget(string Scheme, string Host, int Port, string 
                 port = p;
                 authority = authority[..colon];
             }
-            host = authority.ToString();
+            // Requests come in runs to one host: the host of the request before on this thread, when it is the same.
+            host = t_lastHost is { } last && authority.SequenceEqual(last) ? last : t_lastHost = authority.ToString();
         }
         if (host.Length == 0) return null;
 
@@ -53,6 +56,8 @@ public sealed record RequestTarget(string Scheme, string Host, int Port, string 
             path.Length == 0 ? "/" : path.ToString(),
             query.ToString());
     }
+
+    [ThreadStatic] private static string? t_lastHost;
 
     public static int DefaultPort(string scheme) => scheme switch
     {

@@ -17,7 +17,24 @@ public sealed record DecodedExchange(
     ImmutableArray<AnnotatedField> Fields,
     ImmutableArray<DecodeProblem> Problems,
     string? Sdk,
-    string? GraphApiVersion);
+    string? GraphApiVersion)
+{
+    /// <summary>The fields alone, as identify and the secrets collector read them: read through, not copied, for every request.</summary>
+    public IReadOnlyList<PayloadField> PayloadFields => new FieldsRead(Fields);
+
+    private sealed class FieldsRead(ImmutableArray<AnnotatedField> fields) : IReadOnlyList<PayloadField>
+    {
+        public PayloadField this[int index] => fields[index].Field;
+        public int Count => fields.Length;
+
+        public IEnumerator<PayloadField> GetEnumerator()
+        {
+            foreach (var f in fields) yield return f.Field;
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
 
 /// <summary>
 /// A tracker's declarative adapter: which requests it reads (host, path, method, body shape), how their

@@ -169,13 +169,12 @@ public static class CaptureParse
             {
                 payloadRows.Redact();
                 payloadsDone = true;
-                // Lists of their size, not LINQ's: the native program's LINQ is the one written for size (no presized
-                // result), and these two run for every exchange.
-                var fields = new List<PayloadField>(decoded.Fields.Length);
-                foreach (var a in decoded.Fields) fields.Add(a.Field);
+                var fields = decoded.PayloadFields;
                 if (matcher is not null)
                 {
                     var hits = matcher.Find(view, fields);
+                    // A list of its size, not LINQ's: the native program's LINQ is the one written for size (no presized
+                    // result), and this runs for every exchange with a hit.
                     var matches = new List<IdentifierMatchRow>(hits.Count);
                     foreach (var m in hits) matches.Add(IdentifierMatchRows.From(m, captureId, appId));
                     // In the table's order within the exchange, so the capture's shard is in order.
