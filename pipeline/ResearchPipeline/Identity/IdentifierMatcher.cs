@@ -58,8 +58,11 @@ public sealed class IdentifierMatcher
             foreach (var hit in Hits(bytes)) Add(bytes, hit, "path", "", null, "offset " + hit.Start.ToString(CultureInfo.InvariantCulture));
             foreach (var h in view.Headers)
             {
+                if (SearchedInVain(h.Value)) continue;
                 bytes = Utf8(h.Value);
-                foreach (var hit in Hits(bytes)) Add(bytes, hit, "header", "", PayloadLocation.Header, KeyPaths.Header(h.Name));
+                var headerHits = Hits(bytes);
+                if (headerHits.Count == 0) RememberInVain(h.Value);
+                foreach (var hit in headerHits) Add(bytes, hit, "header", "", PayloadLocation.Header, KeyPaths.Header(h.Name));
             }
             foreach (var c in view.Cookies)
             {
@@ -148,6 +151,19 @@ public sealed class IdentifierMatcher
 
     // Never added to: Hits hands it back when a haystack holds no needle.
     private static readonly List<NeedleHit> NoHits = [];
+
+    // Header values this thread searched with this matcher and found nothing in, by the string itself: a capture's
+    // reader hands back one string for a value that repeats (a HAR's, for a short one), and a request's headers
+    // are mostly those of the requests before it. The same string holds the same text, so its answer stands.
+    private const int VainSlots = 1 << 10;
+    [ThreadStatic] private static (IdentifierMatcher? Matcher, string? Value)[]? t_searchedInVain;
+
+    private bool SearchedInVain(string value) =>
+        t_searchedInVain is { } slots && slots[VainSlot(value)] is var (matcher, known) && ReferenceEquals(matcher, this) && ReferenceEquals(known, value);
+
+    private void RememberInVain(string value) => (t_searchedInVain ??= new (IdentifierMatcher?, string?)[VainSlots])[VainSlot(value)] = (this, value);
+
+    private static int VainSlot(string value) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(value) & (VainSlots - 1);
 
     /// <summary>The name of the query or form pair that holds a byte offset of the text's UTF-8 bytes.</summary>
     private static string? PairAt(List<FormUrlEncoding.Pair> pairs, string text, ReadOnlySpan<byte> bytes, int offset)

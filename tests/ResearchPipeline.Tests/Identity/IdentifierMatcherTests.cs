@@ -141,6 +141,27 @@ public class IdentifierMatcherTests
         Assert.That(OneReading.Decode(e, DecodeLimits.Default).Fields.Select(f => (f.KeyPath, f.Value)), Does.Contain(("extinfo[1]", "Europe/Berlin")));
     }
 
+    /// <summary>A header value searched in vain is remembered for the device whose values were searched for, not for another's.</summary>
+    [Test]
+    public void A_header_value_one_device_does_not_hold_is_still_searched_for_another_device()
+    {
+        const string id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        var header = new HttpHeader("X-Device-Ad-Id", id);
+        Exchange Request(int ordinal) => new()
+        {
+            Ordinal = ordinal,
+            Method = "GET",
+            Target = RequestTarget.TryParse("https://ads.example/v1")!,
+            RequestHeaders = [header],
+        };
+        var other = Matcher((IdentityKinds.AdvertisingId, "6f1c2d3e-0000-4000-8000-0123456789ab"));
+        var device = Matcher((IdentityKinds.AdvertisingId, id));
+        Assert.That(Found(other, Request(0)), Is.Empty);
+        Assert.That(Found(other, Request(1)), Is.Empty);
+        Assert.That(Found(device, Request(2)), Is.EqualTo(new[] { "advertising_id header x-device-ad-id plain" }), "the same string, another device");
+        Assert.That(Found(device, Request(3)), Is.EqualTo(new[] { "advertising_id header x-device-ad-id plain" }), "found again in the next request");
+    }
+
     [Test]
     public void A_header_is_named_in_lower_case_as_payload_fields_names_it_and_pseudo_headers_are_not_searched()
     {
