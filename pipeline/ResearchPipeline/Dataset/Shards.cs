@@ -1067,8 +1067,13 @@ public static class ShardTables
     public static readonly IReadOnlyList<TableColumn<ExchangeRow>> Exchanges =
         [.. Tables.Exchanges.Columns, Col.Long<ExchangeRow>(TimeTicks, "", r => r.TimeUtc?.UtcTicks)];
 
-    /// <summary>The published columns and no other: the parse spools them from its view of an exchange's fields (<see cref="Tables.PayloadFieldsOf{TRow}"/>).</summary>
-    public static readonly IReadOnlyList<TableColumn<PayloadFieldRow>> PayloadFields = [.. Tables.PayloadFields.Columns];
+    public static readonly IReadOnlyList<TableColumn<PayloadFieldRow>> PayloadFields = PayloadFieldsOf(Tables.PayloadFields);
+
+    /// <summary>
+    /// payload_fields' shard columns over either of its row types (<see cref="Tables.PayloadFieldsOf{TRow}"/>): the
+    /// parse writes them from its view of an exchange's fields and emit reads them as rows, so both take them from here.
+    /// </summary>
+    public static IReadOnlyList<TableColumn<TRow>> PayloadFieldsOf<TRow>(TableDefinition<TRow> table) where TRow : IPayloadFieldRow => [.. table.Columns];
 
     public static readonly IReadOnlyList<TableColumn<IdentifierMatchRow>> IdentifierMatches =
         [.. Tables.IdentifierMatches.Columns, Col.Int<IdentifierMatchRow>(Ordinal, "", r => r.Ordinal)];

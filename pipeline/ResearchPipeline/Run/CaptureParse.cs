@@ -43,7 +43,7 @@ public sealed class CaptureSpool(string folder, string name, int chunkRows = Sha
     public ShardSpool<ExchangeRow> Exchanges { get; } = new(Path.Combine(folder, $"{name}.exchanges.shard"), Tables.Exchanges, ShardTables.Exchanges, chunkRows, writeBehind,
         r => r.Ordinal, heldRows);
     // Spooled from each exchange's decoded fields, with no object per field; read back as the published table's rows.
-    public ShardSpool<PayloadFieldView> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), PayloadFieldRows.Table, PayloadFieldRows.Table.Columns,
+    public ShardSpool<PayloadFieldView> Payloads { get; } = new(Path.Combine(folder, $"{name}.payload_fields.shard"), PayloadFieldRows.Table, ShardTables.PayloadFieldsOf(PayloadFieldRows.Table),
         chunkRows, writeBehind, r => r.ExchangeOrdinal, heldRows);
     public ShardSpool<IdentifierMatchRow> Matches { get; } = new(Path.Combine(folder, $"{name}.identifier_matches.shard"), Tables.IdentifierMatches, ShardTables.IdentifierMatches, chunkRows, writeBehind,
         r => r.Ordinal, heldRows);

@@ -42,7 +42,7 @@ public sealed class PayloadFieldRows
     public PayloadFieldRows Redact()
     {
         var fields = Decoded.Fields;
-        for (var i = Count; i < fields.Length; i++)
+        for (var i = 0; i < fields.Length; i++)
         {
             var field = fields[i].Field;
             // A cookie is session state whatever its value looks like: replaced whole, short or common as it may be.
