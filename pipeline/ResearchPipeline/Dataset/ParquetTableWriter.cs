@@ -22,14 +22,14 @@ public static class ParquetTableWriter
     };
 
     /// <param name="check">Sees every row group's string cells before they are written.</param>
-    public static async Task<string> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default,
+    public static async Task<WrittenFile> WriteAsync<TRow>(string folder, TableDefinition<TRow> table, IEnumerable<TRow> rows, CancellationToken cancel = default,
         int rowGroupSize = RowGroupSize, IPublishedTextCheck? check = null)
     {
         var sorted = rows.ToList();
         // List.Sort is not stable; the tables' orders are total (they end with a unique key), so it need not be.
         sorted.Sort(table.Order);
         var path = Path.Combine(folder, table.FileName);
-        await AtomicFile.WriteAsync(path, async stream =>
+        return await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, Options(), cancellationToken: cancel);
             // One set of cells, filled again for each group: a group's arrays are large objects, collected late.
@@ -50,7 +50,6 @@ public static class ParquetTableWriter
                 }, cancel));
             }
         }, cancel);
-        return path;
     }
 }
 

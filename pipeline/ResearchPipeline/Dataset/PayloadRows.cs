@@ -138,7 +138,7 @@ public sealed class TrackerFieldsAggregate(IReadOnlyDictionary<string, Taxonomy.
     public void SpillTo(string folder, int heldRows = Shards.AggregateHeldRows) => _fields.SpillTo(folder, heldRows);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
-    public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
+    public Task<WrittenFile> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;
@@ -247,7 +247,7 @@ internal sealed class TalliesByApp<TKey, TTally, TRow>(TableDefinition<TRow> tab
     }
 
     /// <summary>Writes the table once every app is finished: from the spilled ranges in app order, else from the rows held.</summary>
-    public async Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel)
+    public async Task<WrittenFile> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel)
     {
         foreach (var app in _byApp.Keys.ToList()) Finish(app);
         if (_spool is null) return await ParquetTableWriter.WriteAsync(folder, table, TakeRows(), cancel, check: check);
@@ -392,7 +392,7 @@ public sealed class FacebookFieldsAggregate
     public void SpillTo(string folder, int heldRows = Shards.AggregateHeldRows) => _fields.SpillTo(folder, heldRows);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.WriteAsync"/>
-    public Task<string> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
+    public Task<WrittenFile> WriteAsync(string folder, IPublishedTextCheck? check, CancellationToken cancel) => _fields.WriteAsync(folder, check, cancel);
 
     /// <inheritdoc cref="TalliesByApp{TKey, TTally, TRow}.MostAppsHeld"/>
     internal int MostAppsHeld => _fields.MostAppsHeld;

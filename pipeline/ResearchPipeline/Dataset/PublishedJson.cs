@@ -38,4 +38,7 @@ public sealed record FileDigest(string Path, string Sha256, long Bytes)
     {
         return new FileDigest(publishedPath, Captures.FileHash.Sha256Hex(fullPath), new FileInfo(fullPath).Length);
     }
+
+    /// <summary>A file of the published folder as it was written, named by its file name.</summary>
+    public static FileDigest Of(WrittenFile file) => new(System.IO.Path.GetFileName(file.Path), file.Sha256, file.Bytes);
 }

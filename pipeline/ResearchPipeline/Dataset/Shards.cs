@@ -888,7 +888,7 @@ public static class ShardMerge
     /// <param name="overlap">Encode a row group on another thread while the next is transformed (two row groups held, not one).</param>
     /// <param name="unread">Columns of the shards not read: the transform fills them in from the part's context.</param>
     /// <param name="allTaken">Called once the transform has seen every row, before the last row group is written.</param>
-    public static async Task<string> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
+    public static async Task<WrittenFile> WriteAsync<TRow, TContext>(string folder, TableDefinition<TRow> table, IReadOnlyList<TableColumn<TRow>> shardColumns,
         IEnumerable<ShardPart<TContext>> parts, Action<TContext, CellBatch>? transform, CancellationToken cancel = default, bool wholeParts = false,
         int rowGroupSize = ParquetTableWriter.RowGroupSize, IPublishedTextCheck? check = null, bool overlap = false, IReadOnlySet<string>? unread = null,
         Action? allTaken = null)
@@ -901,7 +901,7 @@ public static class ShardMerge
         var partList = parts.ToList();
         var cellRows = (int)Math.Min(groupRows, Math.Max(1, partList.Sum(p => (long)p.Range.Rows)));
         var published = table.Columns;
-        await AtomicFile.WriteAsync(path, async stream =>
+        return await AtomicFile.WriteAsync(path, async stream =>
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, ParquetTableWriter.Options(), cancellationToken: cancel);
             var pending = new GroupCells<TRow>(published, cellRows);
@@ -994,7 +994,6 @@ public static class ShardMerge
             }
             await writing;
         }, cancel);
-        return path;
     }
 }
 

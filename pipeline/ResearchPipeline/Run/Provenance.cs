@@ -19,19 +19,20 @@ public sealed record PublicationOptions
 }
 
 /// <summary>
-/// Writes datapackage.json and manifest.json beside the tables; returns their paths, and the digests of the files the
-/// manifest lists (the tables and the data package), which SHA256SUMS then takes rather than reading the files again.
+/// Writes datapackage.json and manifest.json beside the tables; returns their paths, and the digests of every file the
+/// folder publishes (the tables, the data package and the manifest), each taken as the file was written, which
+/// SHA256SUMS then takes rather than reading the files again.
 /// </summary>
 internal static class Provenance
 {
     public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
-        EnrichmentReference enrichment, Pseudonymiser pseudonymiser, IReadOnlyList<string> tables, CancellationToken cancel)
+        EnrichmentReference enrichment, Pseudonymiser pseudonymiser, IReadOnlyList<WrittenFile> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
-        var digests = tables.Select(t => FileDigest.Of(t, Path.GetFileName(t))).ToList();
+        var digests = tables.Select(FileDigest.Of).ToList();
         var byName = Tables.All.ToDictionary(t => t.FileName);
         var packagePath = Path.Combine(folder, DataPackage.FileName);
-        await AtomicFile.WriteAsync(packagePath, s =>
+        var package = await AtomicFile.WriteAsync(packagePath, s =>
         {
             DataPackage.Write(s, "research-pipeline-dataset", "Data apps send to Facebook and other trackers, from network captures",
                 digests.Where(d => byName.ContainsKey(d.Path)).Select(d => (byName[d.Path], d)));
@@ -58,14 +59,14 @@ internal static class Provenance
         var reference = ManifestReference.ReadLock(publication.ReferenceLock)
             .Concat(enrichment.Sources.Databases.Where(d => d.UserSupplied).Select(UserDatabase))
             .Concat(enrichment.TaxonomyFiles.Select(TaxonomyFile));
-        var outputs = digests.Append(FileDigest.Of(packagePath, DataPackage.FileName)).ToList();
+        var outputs = digests.Append(FileDigest.Of(package)).ToList();
         var manifestPath = Path.Combine(folder, Manifest.FileName);
-        await AtomicFile.WriteAsync(manifestPath, s =>
+        var manifest = await AtomicFile.WriteAsync(manifestPath, s =>
         {
             Manifest.Write(s, Tool.Info, parameters, inputs, reference, outputs);
             return Task.CompletedTask;
         }, cancel);
-        return ([packagePath, manifestPath], outputs);
+        return ([packagePath, manifestPath], [.. outputs, FileDigest.Of(manifest)]);
     }
 
     /// <summary>

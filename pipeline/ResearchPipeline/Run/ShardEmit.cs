@@ -32,7 +32,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
     private static readonly IReadOnlySet<string> CaptureColumns = new HashSet<string>(StringComparer.Ordinal) { "capture_id", "app_id" };
 
     /// <param name="overlap">Encode a row group on another thread while the next is pseudonymised (the parse verb, whose one sharded table this is).</param>
-    public async Task<string> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null, bool overlap = false)
+    public async Task<WrittenFile> ExchangesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null, bool overlap = false)
     {
         // The pseudonymiser's answer is a pure function of the text: values that repeat row after row (URL paths,
         // user agents, key paths) are worked out once.
@@ -66,7 +66,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
     }
 
     /// <param name="aggregated">Called once the aggregates have every row, while the table's last row group may still be being written.</param>
-    public async Task<string> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
+    public async Task<WrittenFile> PayloadFieldsAsync(string folder, FacebookFieldsAggregate facebook, TrackerFieldsAggregate? trackers, CancellationToken cancel,
         IPublishedTextCheck? check = null, Action? aggregated = null)
     {
         await using var exchangeFacts = new ExchangeFactsReader(captures.Where(c => c.Capture.PrimaryInSession && c.Shards?.Payloads is not null));
@@ -125,7 +125,7 @@ public sealed class ShardEmit(Pseudonymiser pseudonymiser, IReadOnlyList<Capture
         }, cancel, rowGroupSize: rowGroupSize, check: check, overlap: overlap, allTaken: aggregated);
     }
 
-    public Task<string> IdentifierMatchesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
+    public Task<WrittenFile> IdentifierMatchesAsync(string folder, CancellationToken cancel, IPublishedTextCheck? check = null)
     {
         var parts = captures.Where(c => c.Shards?.IdentifierMatches is not null).Select(c => new ShardPart<CaptureOutcome>(c.Shards!.IdentifierMatches!, c));
         return ShardMerge.WriteAsync(folder, Tables.IdentifierMatches, ShardTables.IdentifierMatches, parts, (_, batch) =>

@@ -185,7 +185,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, parsedCaptures, cancel), cancel);
             var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
             var exchangeTable = parsedEmit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
-            List<string> parsed = [.. await Task.WhenAll(captureTable, exchangeTable, qualityTable)];
+            List<string> parsed = [.. (await Task.WhenAll(captureTable, exchangeTable, qualityTable)).Select(t => t.Path)];
             failures.AddRange(parsedEmit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
             return new RunSummary(parsedCaptures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
@@ -234,7 +234,7 @@ public sealed class StudyRunner(IProgressSink progress)
         {
             // The tables are independent files: written side by side, up to the number of jobs at once (two at least).
             using var slots = new SemaphoreSlim(Math.Max(2, jobs));
-            async Task<string> Write(Func<Task<string>> write)
+            async Task<WrittenFile> Write(Func<Task<WrittenFile>> write)
             {
                 await slots.WaitAsync(cancel);
                 try { return await Task.Run(write, cancel); }
@@ -258,7 +258,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var exchanges = Write(() => emit.ExchangesAsync(staging, cancel, exchangeCheck));
             var matchCheck = CheckOf(Tables.IdentifierMatches);
             var matches = Write(() => emit.IdentifierMatchesAsync(staging, cancel, matchCheck));
-            Task<string> WriteTable<TRow>(TableDefinition<TRow> table, Func<IEnumerable<TRow>> rows)
+            Task<WrittenFile> WriteTable<TRow>(TableDefinition<TRow> table, Func<IEnumerable<TRow>> rows)
             {
                 var check = CheckOf(table);
                 return Write(() => ParquetTableWriter.WriteAsync(staging, table, rows(), cancel, check: check));
@@ -270,7 +270,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var conflicts = WriteTable(Tables.TaxonomyConflicts, () => enriched.Conflicts);
             // Aggregated while payload_fields is written, and written as soon as they have its every row: beside the
             // encoding of its last row group, which would otherwise be the only work left.
-            async Task<string> Aggregate(Func<Task<string>> write)
+            async Task<WrittenFile> Aggregate(Func<Task<WrittenFile>> write)
             {
                 await Task.WhenAny(aggregated.Task, payloadFields);
                 // payload_fields failed before its last row: its failure, not a table from part of its rows.
@@ -282,13 +282,13 @@ public sealed class StudyRunner(IProgressSink progress)
             var trackerCheck = CheckOf(Tables.AppTrackerFields);
             var trackerTable = Aggregate(() => trackerFields.WriteAsync(staging, trackerCheck, cancel));
             var tables = new[] { captureTable, exchanges, qualityTable, payloadFields, facebookTable, trackerTable, endpoints, trackers, conflicts, matches };
-            written = (await Task.WhenAll(tables)).ToList();
+            var tablesWritten = await Task.WhenAll(tables);
             shardsRead?.Invoke();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
             var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
-                reference!, pseudonymiser, written, cancel);
-            written.AddRange(provenance);
+                reference!, pseudonymiser, tablesWritten, cancel);
+            written = [.. tablesWritten.Select(t => t.Path), .. provenance];
             progress.Advanced("emit", "manifest");
 
             // A file no check saw while it was written (the JSON files) is read back; reported in file name

@@ -276,7 +276,7 @@ public class PublicationTests
             ExchangeId = "x:0", CaptureId = "x", AppId = "a", Ordinal = 0, Kind = "http", Method = "GET", Scheme = "https",
             Host = "graph.facebook.com", Path = "/v19.0/me", Query = "access_token=" + UserToken,
         };
-        var file = await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, [row]);
+        var file = (await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, [row])).Path;
         var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken) };
         var leaks = await LeakScan.ScanAsync(output, [file], new Pseudonymiser(StudyKey.Demonstration, true, [], seen));
         Assert.That(leaks, Is.EqualTo(new[] { "exchanges.parquet column query holds a secret (access_token) seen in the inputs" }));
@@ -297,7 +297,7 @@ public class PublicationTests
         var seen = new[] { new SensitiveValue(SensitiveKind.Secret, "access_token", UserToken), new SensitiveValue(SensitiveKind.Identifier, "email", Email) };
         var pseudonymiser = new Pseudonymiser(StudyKey.Demonstration, true, [], seen);
         var check = new LeakScan.WhileWritten(Tables.Exchanges.FileName, pseudonymiser);
-        var file = await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, rows, rowGroupSize: 2, check: check);
+        var file = (await ParquetTableWriter.WriteAsync(output, Tables.Exchanges, rows, rowGroupSize: 2, check: check)).Path;
         Assert.That(check.Leaks(), Is.EqualTo(new[]
         {
             "exchanges.parquet column user_agent holds an identifier (email) seen in the inputs",
