@@ -100,6 +100,8 @@ files_of() { find "$1" -mindepth 2 -type f | sort; }
 bytes_of() { files_of "$1" | tr '\n' '\0' | du -cb --files0-from=- | tail -1 | cut -f1; }
 
 mmdb=$(find "$EXTERNAL" -name 'GeoLite2-City.mmdb' 2>/dev/null | head -1 || true)
+# The HAR comparison also runs -j1 held to the first core (taskset, util-linux), where there is a second core to leave.
+one_core=$(command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ] && echo yes || echo no)
 
 bench_corpus() {
     local root=$1 label=$2
@@ -129,6 +131,11 @@ bench_corpus() {
             for j in $JOBS; do
                 measure_round "run$j" "$label" har research-pipeline run "$j" "$har_files" "$har_bytes" -- "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs "$j"
             done
+            # -j1 uses a second core too (the captures' hashing ahead, emit's encoding threads); held to one core, the run
+            # says what the second core adds to a run, beside what -j2 adds to -j1.
+            if [ "$one_core" = yes ]; then
+                measure_round run1core "$label" har research-pipeline run-one-core 1 "$har_files" "$har_bytes" -- taskset -c 0 "$CLI" run --raw "$har" --out "$work/run-har" --external "$EXTERNAL" --jobs 1
+            fi
             measure_round parse "$label" har research-pipeline parse 1 "$har_files" "$har_bytes" -- "$CLI" parse --raw "$har" --out "$work/parse-har" --external "$EXTERNAL" --jobs 1
             if [ -d bench/node_modules/trackhar ]; then
                 REQUESTS() { cut -d' ' -f2 "$work/out"; }
@@ -137,7 +144,7 @@ bench_corpus() {
             REQUESTS() { no_requests; }
             measure_round cat "$label" har cat read 1 "$har_files" "$har_bytes" -- sh -c "find '$har' -mindepth 2 -type f -print0 | xargs -0 cat > /dev/null"
         done
-        median_rows $(for j in $JOBS; do echo "run$j"; done) parse trackhar cat
+        median_rows $(for j in $JOBS; do echo "run$j"; done) run1core parse trackhar cat
     fi
 
     # Packet captures: tshark field extraction (HTTP host/URI, TLS SNI, DNS names) vs our pcap reader.

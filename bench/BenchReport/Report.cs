@@ -76,6 +76,9 @@ public static class Report
         foreach (var subset in new[] { "har", "all" })
             if (maxJobs > 1 && Find(subset, "research-pipeline", "run", 1) is { } j1 && Find(subset, "research-pipeline", "run", maxJobs) is { } jn)
                 yield return ($"-j{maxJobs} at least 1.7x faster than -j1 (whole run, {subset})", Invariant($"{j1.WallSeconds / jn.WallSeconds:F2}x ({jn.WallSeconds:F2} s vs {j1.WallSeconds:F2} s)"), Met(j1.WallSeconds / jn.WallSeconds >= 1.7));
+        // What the second core adds, with -j1 held to one core: -j1 alone already uses more than one.
+        if (maxJobs > 1 && Find("har", "research-pipeline", "run-one-core", 1) is { } oneCore && Find("har", "research-pipeline", "run", maxJobs) is { } both)
+            yield return ($"(no target) -j{maxJobs} against -j1 held to one core (taskset -c 0; whole run, har)", Invariant($"{oneCore.WallSeconds / both.WallSeconds:F2}x ({both.WallSeconds:F2} s vs {oneCore.WallSeconds:F2} s)"), "");
         if (rows.Where(r => r.Tool == "research-pipeline").MaxBy(r => r.PeakRssKb) is { } peak)
             yield return ("peak memory under 500 MB", Invariant($"{peak.PeakRssKb / 1024} MB (the highest of our runs: {peak.Subset} {peak.Step} -j{peak.Jobs})"), Met(peak.PeakRssKb < 500 * 1024));
         if (every.Where(r => r.Corpus.StartsWith("one-har-", StringComparison.Ordinal) && r.Tool == "research-pipeline" && r.Step == "run").MaxBy(r => r.Jobs) is { } big)

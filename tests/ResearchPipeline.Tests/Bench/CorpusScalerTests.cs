@@ -129,6 +129,7 @@ public class CorpusScalerTests
             "1GB,har,trackhar,process,1,5,536870912,500,10.00,90000,,,,,",
             "1GB,har,research-pipeline,run,1,5,536870912,500,2.00,200000,1.5,0.1,0.2,30000000,10000",
             "1GB,har,research-pipeline,run,2,5,536870912,500,1.25,210000,0.9,0.1,0.2,31000000,10000",
+            "1GB,har,research-pipeline,run-one-core,1,5,536870912,500,2.50,190000,1.9,0.1,0.4,30000000,10000",
             "one-har-2GB,har,research-pipeline,run,2,1,2147483648,900000,100.00,450000,80.0,1.0,15.0,,",
         ]);
         var md = Report.Render(results, "## Notes\n");
@@ -140,6 +141,7 @@ public class CorpusScalerTests
         Assert.That(md, Does.Contain("| parse stage within 10x of cat (-j1, all) | 4.0x cat (4.00 s vs 1.00 s) | yes |"));
         Assert.That(md, Does.Contain("| -j2 at least 1.7x faster than -j1 (whole run, har) | 1.60x (1.25 s vs 2.00 s) | **no** |"));
         Assert.That(md, Does.Contain("| -j2 at least 1.7x faster than -j1 (whole run, all) | 2.00x (10.00 s vs 20.00 s) | yes |"));
+        Assert.That(md, Does.Contain("| (no target) -j2 against -j1 held to one core (taskset -c 0; whole run, har) | 2.00x (1.25 s vs 2.50 s) |  |"));
         Assert.That(md, Does.Contain("| peak memory under 500 MB | 507 MB (the highest of our runs: all run -j2) | **no** |"));
         Assert.That(md, Does.Contain("| one 2GB HAR, whole run, under 120 s (-j2) | 100.00 s, 439 MB peak | yes |"));
         Assert.That(md, Does.Contain("| (no target) bytes allocated per decoded field (whole run over the HARs, -j1) | 3000 (30000000 bytes, 10000 fields) |  |"));
