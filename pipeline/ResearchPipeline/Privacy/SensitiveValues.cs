@@ -56,8 +56,16 @@ public static partial class SensitiveValues
     /// URL-encoded, as a published query string shows them), every field below them (JSON, multipart, base64,
     /// nested documents) by the key it was sent under, secret headers, the cookies, and tokens anywhere.
     /// </summary>
-    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields) =>
-        In(view.Exchange, view.QueryPairs, view.Cookies, view.FormText, view.FormPairs, fields);
+    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields)
+    {
+        var found = new List<SensitiveValue>();
+        AddIn(view, fields, found);
+        return found;
+    }
+
+    /// <summary><see cref="In(RequestView, IReadOnlyList{PayloadField})"/>, added to <paramref name="found"/>: the parse collects a request's values in one list.</summary>
+    public static void AddIn(RequestView view, IReadOnlyList<PayloadField> fields, List<SensitiveValue> found) =>
+        In(view.Exchange, view.QueryPairs, view.Cookies, view.FormText, view.FormPairs, fields, found);
 
     /// <summary>
     /// The secrets and identifiers of a request the run does not decode (the parse stage alone): the same values
@@ -67,26 +75,30 @@ public static partial class SensitiveValues
     public static List<SensitiveValue> In(Exchange exchange, List<FormUrlEncoding.Pair> queryPairs, DecodeLimits limits)
     {
         var form = RequestView.FormTextOf(exchange, limits);
-        return In(exchange, queryPairs, RequestView.CookiesOf(exchange), form, form is null ? [] : FormUrlEncoding.Parse(form), []);
+        var found = new List<SensitiveValue>();
+        In(exchange, queryPairs, RequestView.CookiesOf(exchange), form, form is null ? [] : FormUrlEncoding.Parse(form), [], found);
+        return found;
     }
 
-    private static List<SensitiveValue> In(Exchange exchange, List<FormUrlEncoding.Pair> queryPairs, IReadOnlyList<HttpHeader> cookies, string? formText,
-        List<FormUrlEncoding.Pair> formPairs, IReadOnlyList<PayloadField> fields)
+    private static void In(Exchange exchange, List<FormUrlEncoding.Pair> queryPairs, IReadOnlyList<HttpHeader> cookies, string? formText,
+        List<FormUrlEncoding.Pair> formPairs, IReadOnlyList<PayloadField> fields, List<SensitiveValue> found)
     {
-        var found = new List<SensitiveValue>();
         FromPairs(queryPairs, exchange.Target.Query, found);
         Tokens(exchange.Target.Path, found);
         foreach (var h in exchange.RequestHeaders) FromHeader(h, found);
         foreach (var h in exchange.ResponseHeaders) FromHeader(h, found);
-        foreach (var c in cookies) Add(found, SensitiveKind.Secret, "cookie", c.Value);
+        // By index: through the list's interface, its enumerator would be an object for each request.
+        for (var i = 0; i < cookies.Count; i++) Add(found, SensitiveKind.Secret, "cookie", cookies[i].Value);
         if (formText is { } form) FromPairs(formPairs, form, found);
-        if (fields.Count == 0) return found;
+        if (fields.Count == 0) return;
 
         // The names of the pairs read above, made only for a request that has pairs.
         var pairs = Names(queryPairs);
         var bodyPairs = Names(formPairs);
-        foreach (var f in fields)
+        // By index: the decoded fields are read through, and their enumerator would be an object for every request.
+        for (var i = 0; i < fields.Count; i++)
         {
+            var f = fields[i];
             if (f.Value is null || f.Location is not (PayloadLocation.Query or PayloadLocation.Body)) continue;
             // A pair read above by its name as sent.
             if ((f.Location == PayloadLocation.Query ? pairs : bodyPairs)?.Contains(f.KeyPath) == true) continue;
@@ -94,7 +106,6 @@ public static partial class SensitiveValues
             if (KindOf(SensitiveKeys.Of(f.KeyPath)) is { } kind) Add(found, kind, KeyPaths.LastKey(f.KeyPath), f.Value);
             else Tokens(f.Value, found);
         }
-        return found;
     }
 
     private static HashSet<string>? Names(List<FormUrlEncoding.Pair> pairs)
@@ -188,6 +199,13 @@ public static partial class SensitiveValues
     public static List<SensitiveValue> In(DecodedExchange decoded)
     {
         var found = new List<SensitiveValue>();
+        AddIn(decoded, found);
+        return found;
+    }
+
+    /// <summary><see cref="In(DecodedExchange)"/>, added to <paramref name="found"/>.</summary>
+    public static void AddIn(DecodedExchange decoded, List<SensitiveValue> found)
+    {
         foreach (var a in decoded.Fields)
         {
             if (a.Field.Value is not { } value || a.ValueType == ValueTypes.NotSent) continue;
@@ -201,7 +219,6 @@ public static partial class SensitiveValues
                 Add(found, SensitiveKind.Identifier, "shape", value);
             }
         }
-        return found;
     }
 
     /// <summary>

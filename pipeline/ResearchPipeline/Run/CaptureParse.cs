@@ -149,9 +149,14 @@ public static class CaptureParse
                 // headers, the cookies and a form body's pairs, not the body decoded.
                 var query = exchange.Target.Query.Length > 0 ? FormUrlEncoding.Parse(exchange.Target.Query) : [];
                 var parsed = ExchangeRows.From(exchange, captureId, appId, query);
-                List<SensitiveValue> seen = [];
-                var failed = Attempt(() => seen = SensitiveValues.In(exchange, query, decodeLimits));
-                return new ExchangeWork(parsed, null, [], [], seen, null) { Failure = failed };
+                try
+                {
+                    return new ExchangeWork(parsed, null, [], [], SensitiveValues.In(exchange, query, decodeLimits), null);
+                }
+                catch (Exception e)
+                {
+                    return new ExchangeWork(parsed, null, [], [], [], null) { Failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e) };
+                }
             }
             var secrets = new List<SensitiveValue>();
             // One view of the request, read once (body inflated, shape told, cookies split) for decode, identify and
@@ -161,11 +166,13 @@ public static class CaptureParse
             var generic = exchange.Kind == ExchangeKind.Http ? decoded.Decoder == TrackerDecoders.Generic : (bool?)null;
             var row = ExchangeRows.From(view, decoded, captureId, appId);
             var payloadRows = new PayloadFieldRows(decoded, row.ExchangeId, captureId, appId, exchange.Ordinal);
-            List<IdentifierMatchRow> found = [];
-            var problems = decoded.Problems.Select(p => (p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {exchange.Ordinal} request")).ToList();
-            // A failure past this point is taken where it happened, after what came before it (see Take).
+            IReadOnlyList<IdentifierMatchRow> found = [];
+            var problems = ProblemsOf(decoded.Problems, exchange.Ordinal);
+            // A failure past this point is taken where it happened, after what came before it (see Take). Caught here, not
+            // in a lambda handed to a helper: that was a closure and a delegate for every exchange.
             var payloadsDone = false;
-            var failure = Attempt(() =>
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+            try
             {
                 payloadRows.Redact();
                 payloadsDone = true;
@@ -173,17 +180,24 @@ public static class CaptureParse
                 if (matcher is not null)
                 {
                     var hits = matcher.Find(view, fields);
-                    // A list of its size, not LINQ's: the native program's LINQ is the one written for size (no presized
-                    // result), and this runs for every exchange with a hit.
-                    var matches = new List<IdentifierMatchRow>(hits.Count);
-                    foreach (var m in hits) matches.Add(IdentifierMatchRows.From(m, captureId, appId));
-                    // In the table's order within the exchange, so the capture's shard is in order.
-                    matches.Sort(Tables.IdentifierMatches.Order);
-                    found = matches;
+                    if (hits.Count > 0)
+                    {
+                        // A list of its size, not LINQ's: the native program's LINQ is the one written for size (no presized
+                        // result), and this runs for every exchange with a hit.
+                        var matches = new List<IdentifierMatchRow>(hits.Count);
+                        foreach (var m in hits) matches.Add(IdentifierMatchRows.From(m, captureId, appId));
+                        // In the table's order within the exchange, so the capture's shard is in order.
+                        matches.Sort(Tables.IdentifierMatches.Order);
+                        found = matches;
+                    }
                 }
-                secrets.AddRange(SensitiveValues.In(view, fields));
-                secrets.AddRange(SensitiveValues.In(decoded));
-            });
+                SensitiveValues.AddIn(view, fields, secrets);
+                SensitiveValues.AddIn(decoded, secrets);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
             return new ExchangeWork(row, payloadRows, payloadsDone ? problems : [], found, secrets, generic) { Failure = failure };
         }
 
@@ -204,25 +218,41 @@ public static class CaptureParse
 
         // A record, and the work on its exchange; a record left to a worker to read is read there first. A
         // failure ends the list, to be taken after the records before it.
-        IReadOnlyList<(CaptureRecord Record, ExchangeWork? Work)> Read(CaptureRecord record)
+        List<(CaptureRecord Record, ExchangeWork? Work)> Read(CaptureRecord record)
         {
-            var read = new List<(CaptureRecord, ExchangeWork?)>();
-            foreach (var r in record is RecordsToRead pending ? pending.Read() : [record])
+            if (record is not RecordsToRead pending)
             {
-                if (r is not ExchangeRead e)
-                {
-                    read.Add((r, null));
-                    continue;
-                }
-                ExchangeWork? work = null;
-                if (Attempt(() => work = Work(e.Exchange)) is { } failure)
-                {
-                    read.Add((new RecordFailed(failure), null));
-                    break;
-                }
-                read.Add((r, work));
+                // Most records come one by one: a list of one, and no list made around the record to walk it.
+                var one = new List<(CaptureRecord, ExchangeWork?)>(1);
+                ReadOne(record, one);
+                return one;
             }
+            var records = pending.Read();
+            var read = new List<(CaptureRecord, ExchangeWork?)>(records.Count);
+            for (var i = 0; i < records.Count && ReadOne(records[i], read); i++) { }
             return read;
+        }
+
+        // False once the work on a record failed: the list ends with the failure.
+        bool ReadOne(CaptureRecord r, List<(CaptureRecord, ExchangeWork?)> read)
+        {
+            if (r is not ExchangeRead e)
+            {
+                read.Add((r, null));
+                return true;
+            }
+            ExchangeWork work;
+            try
+            {
+                work = Work(e.Exchange);
+            }
+            catch (Exception failure)
+            {
+                read.Add((new RecordFailed(System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure)), null));
+                return false;
+            }
+            read.Add((r, work));
+            return true;
         }
 
         if (reader is null)
@@ -242,7 +272,9 @@ public static class CaptureParse
                     ExchangeRead e => e.Exchange.RequestBody.Length + e.Exchange.ResponseBody.Length,
                     _ => 0,
                 });
-                foreach (var (record, work) in read.SelectMany(r => r))
+                // Each batch's list walked as itself: through SelectMany, an enumerator boxed for every record.
+                foreach (var batch in read)
+                foreach (var (record, work) in batch)
                 {
                     switch (record)
                     {
@@ -311,18 +343,15 @@ public static class CaptureParse
         };
     }
 
-    private static System.Runtime.ExceptionServices.ExceptionDispatchInfo? Attempt(Action work)
+    /// <summary>A decoded request's problems as the quality rows of its exchange will say them; none made where there are none.</summary>
+    private static IReadOnlyList<(string Severity, string Message, string Location)> ProblemsOf(System.Collections.Immutable.ImmutableArray<DecodeProblem> problems, int ordinal)
     {
-        try
-        {
-            work();
-            return null;
-        }
-        catch (Exception e)
-        {
-            return System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
-        }
+        if (problems.IsDefaultOrEmpty) return [];
+        var list = new List<(string, string, string)>(problems.Length);
+        foreach (var p in problems) list.Add((p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {ordinal} request"));
+        return list;
     }
+
 }
 
 /// <summary>Where reading or working on a record failed: thrown when the records before it are taken.</summary>

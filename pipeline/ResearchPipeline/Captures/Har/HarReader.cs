@@ -44,16 +44,7 @@ public sealed class HarReader : ICaptureReader
                     if (creator is not null) yield return creator;
                     break;
                 case HarJsonScanner.EventKind.Entry when forWorkers:
-                    // A pooled copy: an exchange keeps nothing of its entry's JSON, so it goes back once read.
-                    var length = ev.Json.Length;
-                    var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-                    ev.Json.Span.CopyTo(copy);
-                    var (at, offset) = (ordinal, ev.Offset);
-                    yield return new RecordsToRead(() =>
-                    {
-                        try { return ReadEntry(copy.AsMemory(0, length), at, offset, limits); }
-                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(copy); }
-                    }, length);
+                    yield return ToRead(ev.Json, ordinal, ev.Offset, limits);
                     ordinal++;
                     break;
                 case HarJsonScanner.EventKind.Entry:
@@ -79,6 +70,23 @@ public sealed class HarReader : ICaptureReader
                     yield break;
             }
         }
+    }
+
+    /// <summary>
+    /// An entry left to a worker to read, from a pooled copy of its bytes: an exchange keeps nothing of its entry's JSON,
+    /// so the copy goes back once read. A method of its own: the closure's variables, declared in the reading loop, made
+    /// an object for every entry, read here or not.
+    /// </summary>
+    private static RecordsToRead ToRead(ReadOnlyMemory<byte> json, int ordinal, long offset, ReadLimits limits)
+    {
+        var length = json.Length;
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        json.Span.CopyTo(copy);
+        return new RecordsToRead(() =>
+        {
+            try { return ReadEntry(copy.AsMemory(0, length), ordinal, offset, limits); }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(copy); }
+        }, length);
     }
 
     private static CreatorFound? ReadCreator(ReadOnlyMemory<byte> json)
