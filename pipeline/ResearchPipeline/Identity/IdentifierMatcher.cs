@@ -44,7 +44,8 @@ public sealed class IdentifierMatcher
         var exchange = view.Exchange;
         // Made on the first hit: most requests carry no known value, and then the search allocates nothing.
         SortedSet<(string Identity, string Location, string KeyPath, string Transform)>? found = null;
-        var hits = new List<NeedleHit>();
+        // The search's raw hits, in a list the thread keeps: most requests give some, which the stand-alone rule then drops.
+        var hits = t_rawHits ??= [];
         var host = exchange.Target.Host;
         // One buffer for the UTF-8 bytes of the query, path, headers and cookies, in turn.
         var buffer = ArrayPool<byte>.Shared.Rent(256);
@@ -135,12 +136,13 @@ public sealed class IdentifierMatcher
         {
             hits.Clear();
             if (!haystack.IsEmpty) _search.Search(haystack, hits);
-            if (hits.Count == 0) return NoHits;
-            var kept = new List<NeedleHit>(hits.Count);
+            // A list made only for hits that stand alone: most raw hits lie inside a longer word or number.
+            List<NeedleHit>? kept = null;
             foreach (var hit in hits)
             {
-                if (StandsAlone(haystack, hit.Start, hit.Length)) kept.Add(hit);
+                if (StandsAlone(haystack, hit.Start, hit.Length)) (kept ??= new List<NeedleHit>(hits.Count)).Add(hit);
             }
+            if (kept is null) return NoHits;
             kept.Sort((a, b) => a.Start.CompareTo(b.Start));
             return kept;
         }
@@ -156,6 +158,8 @@ public sealed class IdentifierMatcher
 
     // Never added to: Hits hands it back when a haystack holds no needle.
     private static readonly List<NeedleHit> NoHits = [];
+
+    [ThreadStatic] private static List<NeedleHit>? t_rawHits;
 
     // Header values this thread searched with this matcher and found nothing in, by the string itself: a capture's
     // reader hands back one string for a value that repeats (a HAR's, for a short one), and a request's headers

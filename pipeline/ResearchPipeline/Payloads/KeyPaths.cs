@@ -50,7 +50,13 @@ public static class KeyPaths
     public static string Raw(string parent, string key) => key.Length == 0 ? Member(parent, key) : parent.Length == 0 ? key : parent + "." + key;
 
     /// <summary>A header by its name in lower case (HTTP/2 sends them so; HTTP/1.1 names are case-insensitive).</summary>
-    public static string Header(string name)
+    public static string Header(string name) => ReferenceMemo.Get(ref t_headers, 256, name, static n => HeaderOf(n));
+
+    // Asked of every header of every request, which a capture's reader hands back as the same few strings (a HAR's,
+    // RepeatedText): answered by the string itself before its letters are lowered and looked up.
+    [ThreadStatic] private static (string? Name, string KeyPath)[]? t_headers;
+
+    private static string HeaderOf(string name)
     {
         if (!name.AsSpan().ContainsAnyInRange('A', 'Z')) return Interned.Of(name);
         if (name.Length > Interned.MaxLength) return name.ToLowerInvariant();

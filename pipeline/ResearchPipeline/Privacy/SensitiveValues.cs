@@ -92,9 +92,9 @@ public static partial class SensitiveValues
         if (formText is { } form) FromPairs(formPairs, form, found);
         if (fields.Count == 0) return;
 
-        // The names of the pairs read above, made only for a request that has pairs.
-        var pairs = Names(queryPairs);
-        var bodyPairs = Names(formPairs);
+        // The names of the pairs read above, in sets the thread keeps from one request to the next.
+        var pairs = Names(queryPairs, ref t_queryNames);
+        var bodyPairs = Names(formPairs, ref t_formNames);
         // By index: the decoded fields are read through, and their enumerator would be an object for every request.
         for (var i = 0; i < fields.Count; i++)
         {
@@ -108,13 +108,20 @@ public static partial class SensitiveValues
         }
     }
 
-    private static HashSet<string>? Names(List<FormUrlEncoding.Pair> pairs)
+    /// <param name="names">The thread's set for these pairs, emptied and filled here; null where there are no pairs.</param>
+    private static HashSet<string>? Names(List<FormUrlEncoding.Pair> pairs, ref HashSet<string>? names)
     {
         if (pairs.Count == 0) return null;
-        var names = new HashSet<string>(pairs.Count, StringComparer.Ordinal);
+        names ??= new HashSet<string>(StringComparer.Ordinal);
+        // A set grown once by a request of many pairs is made anew, rather than cleared at that size for every request after it.
+        if (names.Count > 256) names = new HashSet<string>(StringComparer.Ordinal);
+        names.Clear();
         foreach (var p in pairs) names.Add(KeyPaths.Raw("", p.Key));
         return names;
     }
+
+    [ThreadStatic] private static HashSet<string>? t_queryNames;
+    [ThreadStatic] private static HashSet<string>? t_formNames;
 
     private static void FromHeader(HttpHeader h, List<SensitiveValue> found)
     {
@@ -129,9 +136,11 @@ public static partial class SensitiveValues
         if ((kind & HeaderKind.Secret) != 0)
         {
             Add(found, SensitiveKind.Secret, h.Name, h.Value);
-            // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere.
+            // "Bearer abc", "Basic abc": the credential alone may be echoed elsewhere. Only after an authentication
+            // scheme (a token, RFC 9110 section 11.4): a cookie header's value goes on with its next pair ("a=1; b=2")
+            // and a set-cookie's with its attributes ("Path=/; Expires=..."), whose cookies are collected one by one.
             var space = h.Value.IndexOf(' ');
-            if (space > 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
+            if (space > 0 && h.Value.AsSpan(0, space).IndexOfAny(NotInScheme) < 0) Add(found, SensitiveKind.Secret, h.Name, h.Value[(space + 1)..]);
         }
         else if ((kind & HeaderKind.Identifier) != 0)
         {
@@ -142,6 +151,9 @@ public static partial class SensitiveValues
             Tokens(h.Value, found);
         }
     }
+
+    /// <summary>Characters an authentication scheme's name cannot hold, which a cookie's pair or attribute does.</summary>
+    private static readonly System.Buffers.SearchValues<char> NotInScheme = System.Buffers.SearchValues.Create("=;,\"");
 
     [Flags]
     private enum HeaderKind : byte { None = 0, SetCookie = 1, Secret = 2, Identifier = 4 }

@@ -63,6 +63,23 @@ public class SensitiveValuesTests
         Assert.That(Found(Make("GET", "https://t.example/p", null, Headers(new string("SET-COOKIE"), new string("Authorization"), new string("IDFA")))), Is.EqualTo(first));
     }
 
+    [Test]
+    public void A_credential_is_cut_from_after_an_authentication_scheme_not_from_a_cookie_header()
+    {
+        var e = Make("GET", "https://t.example/p", null,
+            ("Cookie", "a_session=abcdef123456; theme=darkmode-long"),
+            ("Set-Cookie", "sid=0123456789ab; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT"),
+            ("Authorization", "Digest username=\"someone\", response=\"6629fae49393a05397450978507c4ef1\""));
+        var found = Undecoded(e).Select(v => v.Value).ToList();
+        // The cookies one by one and each header whole, as before.
+        Assert.That(found, Is.SupersetOf(new[] { "abcdef123456", "darkmode-long", "0123456789ab", "a_session=abcdef123456; theme=darkmode-long" }));
+        // After a scheme's name, what follows is the credential.
+        Assert.That(found, Does.Contain("username=\"someone\", response=\"6629fae49393a05397450978507c4ef1\""));
+        // A cookie header goes on with its next pair, and a set-cookie with its attributes: not a credential of their own.
+        Assert.That(found, Does.Not.Contain("theme=darkmode-long"));
+        Assert.That(found.Where(v => v.StartsWith("Path=/", StringComparison.Ordinal)), Is.Empty);
+    }
+
     /// <summary>What the parse stage alone collects from a request, reading only as much of it as it needs.</summary>
     private static List<SensitiveValue> Undecoded(Exchange e)
     {

@@ -1,6 +1,6 @@
-using ResearchPipeline.Privacy;
+using ResearchPipeline.Payloads;
 
-namespace ResearchPipeline.Tests.Privacy;
+namespace ResearchPipeline.Tests.Payloads;
 
 public class ReferenceMemoTests
 {

@@ -1,4 +1,4 @@
-namespace ResearchPipeline.Privacy;
+namespace ResearchPipeline.Payloads;
 
 /// <summary>
 /// A small table of answers on each thread, found by the string asked about itself (not its text): a reader or
