@@ -39,7 +39,7 @@ public sealed class IdentifierMatcher
     /// a hit is named by the published field it lies in (<paramref name="fields"/>, what decode made of the
     /// same view), so identifier_matches and payload_fields name one field alike.
     /// </summary>
-    public List<IdentifierMatch> Find(RequestView view, IReadOnlyList<PayloadField> fields)
+    public IReadOnlyList<IdentifierMatch> Find(RequestView view, IReadOnlyList<PayloadField> fields)
     {
         var exchange = view.Exchange;
         // Made on the first hit: most requests carry no known value, and then the search allocates nothing.
@@ -92,6 +92,7 @@ public sealed class IdentifierMatcher
             ScanBody(view.Body.Span, view.Coding + ">", located: true);
         }
 
+        // No list for a request without a hit: most requests.
         if (found is null) return [];
         var matches = new List<IdentifierMatch>(found.Count);
         foreach (var f in found) matches.Add(new IdentifierMatch(exchange.Ordinal, f.Identity, f.Location, f.KeyPath, f.Transform, host));

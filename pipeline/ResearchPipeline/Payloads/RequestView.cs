@@ -142,7 +142,8 @@ public sealed class RequestView : IDisposable
         return list;
     }
 
-    private sealed record BodyReading(ReadOnlyMemory<byte> Body, string Coding, BodyShape Shape, string MediaType)
+    // A value, not an object: read once for every request, and taken apart at once.
+    private readonly record struct BodyReading(ReadOnlyMemory<byte> Body, string Coding, BodyShape Shape, string MediaType)
     {
         public string? Problem { get; init; }
         public bool CodingFailed { get; init; }

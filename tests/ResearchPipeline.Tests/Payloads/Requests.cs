@@ -24,7 +24,7 @@ internal static class OneReading
     }
 
     /// <summary>What identify finds in a request that decode read with every adapter, as CaptureParse runs them.</summary>
-    public static List<IdentifierMatch> Find(this IdentifierMatcher matcher, Exchange exchange)
+    public static IReadOnlyList<IdentifierMatch> Find(this IdentifierMatcher matcher, Exchange exchange)
     {
         var limits = DecodeLimits.From(ReadLimits.Default);
         using var view = RequestView.Of(exchange, limits);
