@@ -351,7 +351,6 @@ public static class CaptureParse
         foreach (var p in problems) list.Add((p.Severity.ToString().ToLowerInvariant(), p.Message, $"entry {ordinal} request"));
         return list;
     }
-
 }
 
 /// <summary>Where reading or working on a record failed: thrown when the records before it are taken.</summary>
