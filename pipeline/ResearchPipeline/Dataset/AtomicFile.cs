@@ -137,7 +137,8 @@ public static class AtomicFile
         {
             // Asking where the end is, or moving to it, keeps the order.
             var end = _written + _held;
-            var to = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => end + offset, _ => end + offset };
+            // While in order, where the writer is is the end.
+            var to = origin == SeekOrigin.Begin ? offset : end + offset;
             if (_inOrder && to == end) return end;
             return Hand().Seek(offset, origin);
         }

@@ -19,13 +19,12 @@ public sealed record PublicationOptions
 }
 
 /// <summary>
-/// Writes datapackage.json and manifest.json beside the tables; returns their paths, and the digests of every file the
-/// folder publishes (the tables, the data package and the manifest), each taken as the file was written, which
-/// SHA256SUMS then takes rather than reading the files again.
+/// Writes datapackage.json and manifest.json beside the tables, naming the tables by the digests taken as they were
+/// written; returns the two files as written, with theirs.
 /// </summary>
 internal static class Provenance
 {
-    public static async Task<(List<string> Files, List<FileDigest> Outputs)> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
+    public static async Task<List<WrittenFile>> WriteAsync(RunOptions options, IReadOnlyList<PlannedCapture> captures, CaptureOutcome[] outcomes,
         EnrichmentReference enrichment, Pseudonymiser pseudonymiser, IReadOnlyList<WrittenFile> tables, CancellationToken cancel)
     {
         var folder = options.OutputFolder;
@@ -66,7 +65,7 @@ internal static class Provenance
             Manifest.Write(s, Tool.Info, parameters, inputs, reference, outputs);
             return Task.CompletedTask;
         }, cancel);
-        return ([packagePath, manifestPath], [.. outputs, FileDigest.Of(manifest)]);
+        return [package, manifest];
     }
 
     /// <summary>

@@ -286,9 +286,9 @@ public sealed class StudyRunner(IProgressSink progress)
             shardsRead?.Invoke();
             failures.AddRange(emit.CountFailures(exchangeCount));
             progress.Advanced("emit", "tables");
-            var (provenance, digests) = await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
-                reference!, pseudonymiser, tablesWritten, cancel);
-            written = [.. tablesWritten.Select(t => t.Path), .. provenance];
+            List<WrittenFile> staged = [.. tablesWritten, .. await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
+                reference!, pseudonymiser, tablesWritten, cancel)];
+            written = [.. staged.Select(f => f.Path)];
             progress.Advanced("emit", "manifest");
 
             // A file no check saw while it was written (the JSON files) is read back; reported in file name
@@ -296,7 +296,7 @@ public sealed class StudyRunner(IProgressSink progress)
             var scanned = await Task.WhenAll(written.Select(file => Path.GetFileName(file)).Select(async name =>
                 (Name: name, Leaks: checks.TryGetValue(name, out var check) ? check.Leaks() : await LeakScan.ScanFileAsync(staging, name, pseudonymiser, cancel, jobs))));
             leaks = scanned.OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
-            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, written, digests, cancel);
+            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, staged, cancel);
             progress.StageFinished("emit");
         }
         finally
@@ -335,17 +335,17 @@ public sealed class StudyRunner(IProgressSink progress)
     /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during
     /// the few renames in between the folder is visibly unpublished (make verify fails) rather than mixed.
     /// </summary>
-    private static async Task<List<string>> Publish(string staging, string folder, List<string> staged, IReadOnlyList<FileDigest> digested, CancellationToken cancel)
+    private static async Task<List<string>> Publish(string staging, string folder, List<WrittenFile> staged, CancellationToken cancel)
     {
         // Written while still staged: once the first file moves nothing is written any more, so a full disk
         // cannot leave the folder half replaced; renames within one file system need no space.
-        await Checksums.WriteAsync(staging, staged, digested, cancel);
+        await Checksums.WriteAsync(staging, staged, cancel);
         File.Delete(Path.Combine(folder, Checksums.FileName));
         var published = new List<string>();
         foreach (var file in staged)
         {
-            var target = Path.Combine(folder, Path.GetFileName(file));
-            File.Move(file, target, overwrite: true);
+            var target = Path.Combine(folder, Path.GetFileName(file.Path));
+            File.Move(file.Path, target, overwrite: true);
             published.Add(target);
         }
         File.Move(Path.Combine(staging, Checksums.FileName), Path.Combine(folder, Checksums.FileName));
@@ -371,16 +371,12 @@ public static class Checksums
 {
     public const string FileName = "SHA256SUMS";
 
-    /// <param name="digested">Files of the folder already hashed since they were written (by their names): not read again.</param>
-    public static Task WriteAsync(string folder, IEnumerable<string> files, IReadOnlyList<FileDigest> digested, CancellationToken cancel)
+    /// <param name="files">The folder's files, each with the digest taken as it was written: none is read again.</param>
+    public static Task WriteAsync(string folder, IEnumerable<WrittenFile> files, CancellationToken cancel)
     {
-        var known = digested.ToDictionary(d => d.Path, d => d.Sha256, StringComparer.Ordinal);
         var lines = new StringBuilder();
-        foreach (var name in files.Select(Path.GetFileName).Order(StringComparer.Ordinal))
-        {
-            var sha256 = known.TryGetValue(name!, out var digest) ? digest : FileHash.Sha256Hex(Path.Combine(folder, name!));
+        foreach (var (name, sha256) in files.Select(f => (Path.GetFileName(f.Path), f.Sha256)).OrderBy(f => f.Item1, StringComparer.Ordinal))
             lines.Append(sha256).Append("  ").Append(name).Append('\n');
-        }
         return AtomicFile.WriteTextAsync(Path.Combine(folder, FileName), lines.ToString(), cancel);
     }
 }
