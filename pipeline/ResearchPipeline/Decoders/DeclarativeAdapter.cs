@@ -40,12 +40,16 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         Semantics = semantics;
         _hostNames = hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
         _hostLookup = _hostNames.GetAlternateLookup<ReadOnlySpan<char>>();
+        _hintsByEndpoint = HintsByEndpoint(hints);
+        _hintsForAll = [.. hints.Where(h => h.Endpoint == "*").Select(h => h.Hint)];
         // One pass over a URL answers whether any endpoint could match: most requests belong to no tracker.
         _anyEndpoint = endpoints.Count == 0 ? null
             : new Regex(string.Join("|", endpoints.Select(e => $"(?:{e.Url})")), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
     }
 
     private readonly Regex? _anyEndpoint;
+    private readonly Dictionary<string, ValueHint[]> _hintsByEndpoint;
+    private readonly ValueHint[] _hintsForAll;
 
     public string Name { get; }
     public IReadOnlyList<Host> Hosts { get; }
@@ -68,11 +72,16 @@ public sealed class DeclarativeAdapter : ITrackerAdapter
         return _anyEndpoint!.IsMatch(url.Span);
     }
 
-    public IReadOnlyList<ValueHint> HintsFor(string? endpoint)
-    {
-        if (Hints.Count == 0) return [];
-        return [.. Hints.Where(h => h.Endpoint == "*" || h.Endpoint == endpoint).Select(h => h.Hint)];
-    }
+    public IReadOnlyList<ValueHint> HintsFor(string? endpoint) =>
+        endpoint is not null && _hintsByEndpoint.TryGetValue(endpoint, out var hints) ? hints : _hintsForAll;
+
+    /// <summary>
+    /// The hints of each endpoint a hint names (its own and those for all, in the files' order), made once: every
+    /// request the adapter claims asks for them.
+    /// </summary>
+    private static Dictionary<string, ValueHint[]> HintsByEndpoint(IReadOnlyList<EndpointHint> hints) =>
+        hints.Select(h => h.Endpoint).Where(e => e != "*").Distinct(StringComparer.Ordinal).ToDictionary(
+            e => e, e => hints.Where(h => h.Endpoint == "*" || h.Endpoint == e).Select(h => h.Hint).ToArray(), StringComparer.Ordinal);
 
     public bool ClaimsHost(string host)
     {

@@ -49,6 +49,23 @@ public class TrackerAdaptersTests
     }
 
     [Test]
+    public void An_endpoint_is_given_its_own_hints_after_those_for_every_request_and_any_other_endpoint_only_those()
+    {
+        ValueHint Hint(string pattern, ValueForm form) => new(new KeyPattern(pattern), form, "test");
+        var (all1, own, all2, other) = (Hint("$body", ValueForm.Protobuf), Hint("a", ValueForm.Url), Hint("b", ValueForm.Form), Hint("c", ValueForm.JsonLines));
+        var adapter = new DeclarativeAdapter("t", [new("t.example", "test")], [], [new("*", all1), new("upload", own), new("*", all2), new("sync", other)], new SemanticDictionary([]));
+
+        Assert.That(adapter.HintsFor("upload"), Is.EqualTo(new[] { all1, own, all2 }));
+        Assert.That(adapter.HintsFor("sync"), Is.EqualTo(new[] { all1, all2, other }));
+        Assert.That(adapter.HintsFor(DeclarativeAdapter.OtherEndpoint), Is.EqualTo(new[] { all1, all2 }));
+        Assert.That(adapter.HintsFor(null), Is.EqualTo(new[] { all1, all2 }));
+        // The google adapter's declared hint, read from its file, for its endpoint only.
+        var google = TrackerDecoders.All.Adapters.OfType<DeclarativeAdapter>().Single(a => a.Name == "google");
+        Assert.That(google.HintsFor("app-measurement").Select(h => h.Form), Is.EqualTo(new[] { ValueForm.Protobuf }));
+        Assert.That(google.HintsFor(DeclarativeAdapter.OtherEndpoint), Is.Empty);
+    }
+
+    [Test]
     public void Every_endpoint_a_dictionary_row_names_is_declared_and_no_host_has_two_adapters()
     {
         var declared = TrackerDecoders.All.Adapters.OfType<DeclarativeAdapter>().ToList();

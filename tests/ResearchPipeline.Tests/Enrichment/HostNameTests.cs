@@ -17,6 +17,17 @@ public class HostNameTests
         Assert.That(host.IsIpLiteral, Is.False);
     }
 
+    [TestCase("10.0.0.1.nip.io", "10.0.0.1.nip.io")]
+    [TestCase("1.2.3", "1.2.3")]
+    [TestCase("1234.1.1.1", "1234.1.1.1")]
+    public void Names_of_numeric_labels_that_are_not_four_of_up_to_three_digits_stay_names(string raw, string expected)
+    {
+        var host = HostName.Parse(raw, out var problem);
+        Assert.That(problem, Is.Null);
+        Assert.That(host!.Value, Is.EqualTo(expected));
+        Assert.That(host.IsIpLiteral, Is.False);
+    }
+
     [TestCase("[2001:DB8::1]:443", "2001:db8::1")]
     [TestCase("[2001:db8::1]", "2001:db8::1")]
     [TestCase("157.240.212.16:443", "157.240.212.16")]
