@@ -7,6 +7,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using CsvHelper;
 
+using ResearchPipeline.Reference;
+
 namespace ResearchPipeline.Enrichment;
 
 /// <summary>What the range table says about one address, and whether ranges overlapped there.</summary>
@@ -49,13 +51,17 @@ public sealed partial class AsnRanges : IDisposable
     /// Where the table is kept once read, in a form read back without parsing (<see cref="Compiled"/>); null reads the
     /// files every time.
     /// </param>
-    /// <param name="sha256Of">How the files' digests, which name the compiled table, are had (read and hashed where not given).</param>
-    public static AsnRanges Load(IEnumerable<string> csvFiles, string source, string? compiledFolder = null, Func<string, string>? sha256Of = null)
+    /// <param name="digests">
+    /// The digests remembered in the folder that holds the files and the compiled table: the files' digests name the
+    /// table, and a table as it was when last checked is not read whole to be checked again. Without it, every file is
+    /// read and hashed, and the table checked, each time.
+    /// </param>
+    public static AsnRanges Load(IEnumerable<string> csvFiles, string source, string? compiledFolder = null, RememberedDigests? digests = null)
     {
         var paths = csvFiles.ToList();
         if (compiledFolder is null) return Read(paths, source);
-        var compiled = Compiled.PathFor(paths, compiledFolder, sha256Of);
-        if (Compiled.TryOpen(compiled, source) is { } kept) return kept;
+        var compiled = Compiled.PathFor(paths, compiledFolder, digests is null ? null : digests.Sha256Of);
+        if (Compiled.TryOpen(compiled, source, digests) is { } kept) return kept;
         var table = Read(paths, source);
         Compiled.TryKeep(table, compiled);
         return table;

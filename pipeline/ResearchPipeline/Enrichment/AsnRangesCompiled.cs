@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using ResearchPipeline.Captures;
+using ResearchPipeline.Reference;
 
 namespace ResearchPipeline.Enrichment;
 
@@ -103,14 +104,21 @@ public sealed partial class AsnRanges
         /// The table a compiled file holds, its columns the file's bytes in place (the table, once disposed, lets the
         /// file go); null where the file is missing or not one whole table of this version.
         /// </summary>
-        public static AsnRanges? TryOpen(string path, string source)
+        /// <param name="digests">
+        /// Where a table found whole is remembered (by its file's sha256 and identity), so that the next run takes it
+        /// without reading all of it to check it again, while the file is as it was. Only this check remembers a compiled
+        /// table's file: a remembered one is one it found whole.
+        /// </param>
+        public static AsnRanges? TryOpen(string path, string source, RememberedDigests? digests = null)
         {
             if (!BitConverter.IsLittleEndian || !File.Exists(path)) return null;
             MappedFile? mapped = null;
             try
             {
+                FileIdentity? before = null;
+                var checkedBefore = digests?.Remembered(path, out before) is not null;
                 mapped = new MappedFile(path);
-                var table = Read(mapped, source);
+                var table = Read(mapped, source, checkedBefore ? null : sha256 => digests?.Remember(path, before, sha256));
                 if (table is not null) return table;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
@@ -118,7 +126,11 @@ public sealed partial class AsnRanges
             return null;
         }
 
-        private static AsnRanges? Read(MappedFile file, string source)
+        /// <param name="whole">
+        /// Given, the content is checked against its trailer, and the whole file's sha256 handed to it once it is;
+        /// null takes the table as already checked.
+        /// </param>
+        private static AsnRanges? Read(MappedFile file, string source, Action<string>? whole)
         {
             var bytes = file.Bytes(0, file.Length);
             if (bytes.Length < Magic.Length + 4 * HeaderFields + TrailerBytes || !bytes.StartsWith(Magic) || !bytes.EndsWith(EndMagic)) return null;
@@ -127,10 +139,17 @@ public sealed partial class AsnRanges
             if (header.ContainsAnyInRange(int.MinValue, -1)) return null;
             var layout = new Layout(header[1], header[2], header[3], header[4]);
             if (layout.Length != bytes.Length) return null;
-            var content = bytes[..^TrailerBytes];
-            Span<byte> digest = stackalloc byte[32];
-            SHA256.HashData(content, digest);
-            if (!digest.SequenceEqual(bytes[^TrailerBytes..^EndMagic.Length])) return null;
+            if (whole is not null)
+            {
+                // One pass gives both: the content's digest, which the trailer must repeat, and the whole file's.
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                hash.AppendData(bytes[..^TrailerBytes]);
+                Span<byte> digest = stackalloc byte[32];
+                hash.GetCurrentHash(digest);
+                if (!digest.SequenceEqual(bytes[^TrailerBytes..^EndMagic.Length])) return null;
+                hash.AppendData(bytes[^TrailerBytes..]);
+                whole(Convert.ToHexStringLower(hash.GetHashAndReset()));
+            }
 
             var at = layout.V4Starts;
             ReadOnlyMemory<T> Next<T>(int count) where T : unmanaged

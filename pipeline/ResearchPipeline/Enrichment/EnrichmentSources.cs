@@ -65,7 +65,7 @@ public sealed class EnrichmentSources : IDisposable
         {
             SideBySide.Invoke(
                 () => ranges = rangeFiles.Count > 0
-                    ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}", Path.Combine(externalFolder, CompiledFolder), digests.Sha256Of)
+                    ? AsnRanges.Load(rangeFiles.Select(a => a.PathUnder(externalFolder)), $"{rangeFiles[0].PackageSpec}", Path.Combine(externalFolder, CompiledFolder), digests)
                     : null,
                 () => suffixes = psl is null ? null : PublicSuffixList.Load(psl.PathUnder(externalFolder), psl.Citation));
         }

@@ -51,18 +51,38 @@ public sealed class RememberedDigests
     /// <summary>The file's sha256: remembered while the file is as it was when hashed, else read and hashed.</summary>
     public string Sha256Of(string path)
     {
-        var name = Path.GetRelativePath(_folder, path);
-        var outside = name.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(name);
-        var before = outside ? null : FileIdentity.Of(path);
-        if (before is not null && _known.TryGetValue(name, out var known) && known.Identity == before.Text) return known.Sha256;
+        if (Remembered(path, out var before) is { } known) return known;
         var sha256 = FileHash.Sha256Hex(path);
-        // Remembered only where the file did not change while it was read, and has settled.
-        if (before is not null && FileIdentity.Of(path) is { } after && after.Text == before.Text && after.Changed < DateTime.UtcNow - Settled)
-        {
-            _known[name] = (before.Text, sha256);
-            Interlocked.Exchange(ref _learned, 1);
-        }
+        Remember(path, before, sha256);
         return sha256;
+    }
+
+    /// <summary>
+    /// The file's sha256 as remembered, where the file is as it was when that was taken; else null, with the file's
+    /// identity now (null outside the folder, or where the file system does not say) for <see cref="Remember"/>.
+    /// </summary>
+    internal string? Remembered(string path, out FileIdentity? now)
+    {
+        now = NameOf(path) is null ? null : FileIdentity.Of(path);
+        return now is not null && _known.TryGetValue(NameOf(path)!, out var known) && known.Identity == now.Text ? known.Sha256 : null;
+    }
+
+    /// <summary>
+    /// Remembers <paramref name="sha256"/>, taken of the file's bytes as read after <paramref name="before"/> was had:
+    /// only where the file did not change while it was read, and has settled.
+    /// </summary>
+    internal void Remember(string path, FileIdentity? before, string sha256)
+    {
+        if (before is null || FileIdentity.Of(path) is not { } after || after.Text != before.Text || after.Changed >= DateTime.UtcNow - Settled) return;
+        _known[NameOf(path)!] = (before.Text, sha256);
+        Interlocked.Exchange(ref _learned, 1);
+    }
+
+    /// <summary>The file's name in the record (its path relative to the folder); null for a file outside the folder.</summary>
+    private string? NameOf(string path)
+    {
+        var name = Path.GetRelativePath(_folder, path);
+        return name.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(name) ? null : name;
     }
 
     /// <summary>Writes the record where this instance hashed a file; a folder that cannot be written is left as it is (and its files hashed each run).</summary>

@@ -1,5 +1,7 @@
 using System.Net;
+using ResearchPipeline.Captures;
 using ResearchPipeline.Enrichment;
+using ResearchPipeline.Reference;
 
 namespace ResearchPipeline.Tests.Enrichment;
 
@@ -213,6 +215,41 @@ public class AsnRangesTests
         }
         File.WriteAllBytes(path, whole[..(whole.Length / 2)]);
         using (var again = AsnRanges.Load([csv], "test@1", compiledFolder))
+            AssertSameTable(again, AsnRanges.Load([csv], "test@1"), Probes);
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(whole));
+    }
+
+    [Test]
+    public void A_compiled_table_found_whole_is_remembered_and_taken_without_a_second_check_while_its_file_is_as_it_was()
+    {
+        var csv = TableFile(Table);
+        var folder = Path.GetDirectoryName(csv)!;
+        var compiledFolder = Path.Combine(folder, "compiled");
+        using (AsnRanges.Load([csv], "test@1", compiledFolder)) { }
+        var path = AsnRanges.Compiled.PathFor([csv], compiledFolder);
+        var whole = File.ReadAllBytes(path);
+
+        // Found whole, the table's file is remembered by its sha256, as the reference files are.
+        var digests = RememberedDigests.In(folder);
+        digests.Settled = TimeSpan.Zero;
+        using (var found = AsnRanges.Compiled.TryOpen(path, "test@1", digests)) Assert.That(found, Is.Not.Null);
+        digests.Save();
+        var entry = $"{FileHash.Sha256Hex(path)}\t{FileIdentity.Of(path)!.Text}\t{Path.GetRelativePath(folder, path)}";
+        Assert.That(File.ReadAllLines(Path.Combine(folder, RememberedDigests.FileName)), Does.Contain(entry));
+
+        // A remembered table is not read whole to be checked again. Shown with a file whose last organisation name has a
+        // byte changed (its trailer no longer agrees), remembered as it is now: taken, where a check would refuse it.
+        var changed = whole.ToArray();
+        changed[^(32 + 8 + 1)] ^= 0x01;
+        File.WriteAllBytes(path, changed);
+        File.WriteAllText(Path.Combine(folder, RememberedDigests.FileName), $"{new string('0', 64)}\t{FileIdentity.Of(path)!.Text}\t{Path.GetRelativePath(folder, path)}\n");
+        Assert.That(AsnRanges.Compiled.TryOpen(path, "test@1"), Is.Null, "checked, the changed file is refused");
+        using (var taken = AsnRanges.Compiled.TryOpen(path, "test@1", RememberedDigests.In(folder))) Assert.That(taken, Is.Not.Null);
+
+        // Written again (another identity), the file is checked again: refused, and the table read from its files and kept whole.
+        File.WriteAllBytes(path, changed);
+        Assert.That(AsnRanges.Compiled.TryOpen(path, "test@1", RememberedDigests.In(folder)), Is.Null);
+        using (var again = AsnRanges.Load([csv], "test@1", compiledFolder, RememberedDigests.In(folder)))
             AssertSameTable(again, AsnRanges.Load([csv], "test@1"), Probes);
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(whole));
     }
