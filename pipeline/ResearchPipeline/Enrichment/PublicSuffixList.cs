@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace ResearchPipeline.Enrichment;
 
@@ -8,7 +7,7 @@ namespace ResearchPipeline.Enrichment;
 /// (<c>!www.ck</c>) wins over every other rule and makes its own parent the suffix, and a host no rule
 /// matches has its last label as suffix. The registrable domain is the suffix plus one more label.
 /// </summary>
-public sealed partial class PublicSuffixList
+public sealed class PublicSuffixList
 {
     private readonly HashSet<string> _rules;
     private readonly HashSet<string> _wildcards;
@@ -39,12 +38,17 @@ public sealed partial class PublicSuffixList
         var exceptions = new HashSet<string>(StringComparer.Ordinal);
         while (text.ReadLine() is { } line)
         {
-            var rule = line.Trim();
-            if (rule.StartsWith("//", StringComparison.Ordinal) || rule.Length == 0) continue;
-            if (JsString().Match(rule) is { Success: true } js) rule = js.Groups[1].Value;
-            else if (rule.Contains('"') || rule.Contains('[') || rule.Contains(']')) continue;
+            // Every run reads the list's ten thousand lines: each is looked at in place, and only its rule made a string.
+            var rule = line.AsSpan().Trim();
+            if (rule.StartsWith("//") || rule.IsEmpty) continue;
+            if (JsString(rule, out var quoted)) rule = quoted;
+            else if (rule.ContainsAny('"', '[', ']')) continue;
             // The list format: the rule is the first whitespace-delimited word of the line.
-            rule = rule.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0];
+            rule = rule.TrimStart();
+            var word = 0;
+            while (word < rule.Length && !char.IsWhiteSpace(rule[word])) word++;
+            rule = rule[..word];
+            if (rule.IsEmpty) continue;
 
             var set = rules;
             if (rule.StartsWith('!'))
@@ -52,12 +56,12 @@ public sealed partial class PublicSuffixList
                 set = exceptions;
                 rule = rule[1..];
             }
-            else if (rule.StartsWith("*.", StringComparison.Ordinal))
+            else if (rule.StartsWith("*."))
             {
                 set = wildcards;
                 rule = rule[2..];
             }
-            if (HostName.ToAscii(rule.TrimEnd('.')) is { Length: > 0 } ascii) set.Add(ascii);
+            if (HostName.ToAscii(new string(rule.TrimEnd('.'))) is { Length: > 0 } ascii) set.Add(ascii);
         }
         return new PublicSuffixList(rules, wildcards, exceptions, source);
     }
@@ -97,6 +101,15 @@ public sealed partial class PublicSuffixList
 
     private static string Join(string[] labels, int from) => string.Join('.', labels, from, labels.Length - from);
 
-    [GeneratedRegex("""^"([^"]+)",?$""")]
-    private static partial Regex JsString();
+    /// <summary>A line of rules.js: one quoted rule (no quote inside), with a comma after it but for the last.</summary>
+    private static bool JsString(ReadOnlySpan<char> line, out ReadOnlySpan<char> rule)
+    {
+        rule = default;
+        if (line.Length < 3 || line[0] != '"') return false;
+        var rest = line[1..];
+        if (rest[^1] == ',') rest = rest[..^1];
+        if (rest.Length < 2 || rest[^1] != '"' || rest[..^1].Contains('"')) return false;
+        rule = rest[..^1];
+        return true;
+    }
 }

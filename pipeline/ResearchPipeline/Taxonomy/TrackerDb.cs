@@ -33,38 +33,73 @@ public sealed class TrackerDb
         return Read(stream, version);
     }
 
+    /// <summary>
+    /// Reads the file's three sections by name, token by token, skipping the rest (its filters, each pattern's domains
+    /// and filters again): every run loads it, and a document of the whole file cost more than what is kept of it.
+    /// </summary>
     public static TrackerDb Read(Stream stream, string version)
     {
-        using var doc = JsonDocument.Parse(stream);
-        var root = doc.RootElement;
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        var reader = new Utf8JsonReader(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
         var organisations = new Dictionary<string, TrackerDbOrganisation>(StringComparer.Ordinal);
-        if (root.TryGetProperty("organizations", out var orgs))
-        {
-            foreach (var o in orgs.EnumerateObject())
-                organisations[o.Name] = new TrackerDbOrganisation(o.Name, Text(o.Value, "name") ?? o.Name, Text(o.Value, "country"));
-        }
         var patterns = new Dictionary<string, TrackerPattern>(StringComparer.Ordinal);
-        if (root.TryGetProperty("patterns", out var pats))
+        // A domain names its pattern by id, and the sections may come in any order: resolved once all are read.
+        var domains = new List<(string Domain, string PatternId)>();
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new InvalidDataException("a TrackerDB file is one JSON object");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            foreach (var p in pats.EnumerateObject())
-                patterns[p.Name] = new TrackerPattern(p.Name, Text(p.Value, "name") ?? p.Name, Text(p.Value, "category"), Text(p.Value, "organization"));
-        }
-        var byDomain = new Dictionary<string, TrackerPattern>(StringComparer.Ordinal);
-        if (root.TryGetProperty("domains", out var domains))
-        {
-            foreach (var d in domains.EnumerateObject())
+            var section = reader.GetString()!;
+            reader.Read();
+            if (section is not ("organizations" or "patterns" or "domains"))
             {
-                if (d.Value.ValueKind == JsonValueKind.String && patterns.TryGetValue(d.Value.GetString()!, out var pattern))
-                    byDomain[d.Name.ToLowerInvariant()] = pattern;
+                reader.Skip();
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.StartObject) throw new InvalidDataException($"a TrackerDB's {section} is not an object");
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var id = reader.GetString()!;
+                reader.Read();
+                if (section == "domains")
+                {
+                    if (reader.TokenType == JsonTokenType.String) domains.Add((id, reader.GetString()!));
+                    else reader.Skip();
+                    continue;
+                }
+                var (name, second, third) = Texts(ref reader, section == "organizations" ? OrganisationTexts : PatternTexts, section, id);
+                if (section == "organizations") organisations[id] = new TrackerDbOrganisation(id, name ?? id, second);
+                else patterns[id] = new TrackerPattern(id, name ?? id, second, third);
             }
         }
+        var byDomain = new Dictionary<string, TrackerPattern>(StringComparer.Ordinal);
+        foreach (var (domain, patternId) in domains)
+        {
+            if (patterns.TryGetValue(patternId, out var pattern)) byDomain[domain.ToLowerInvariant()] = pattern;
+        }
         return new TrackerDb(byDomain, organisations, version);
+    }
+
+    private static readonly string[] OrganisationTexts = ["name", "country"];
+    private static readonly string[] PatternTexts = ["name", "category", "organization"];
+
+    /// <summary>An entry's text properties of these names (null where absent or not text), the rest of it skipped.</summary>
+    private static (string? First, string? Second, string? Third) Texts(ref Utf8JsonReader reader, string[] names, string section, string id)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new InvalidDataException($"a TrackerDB's {section} entry {id} is not an object");
+        var texts = new string?[3];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var at = names.Length - 1;
+            while (at >= 0 && !reader.ValueTextEquals(names[at])) at--;
+            reader.Read();
+            if (at >= 0) texts[at] = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            reader.Skip();
+        }
+        return (texts[0], texts[1], texts[2]);
     }
 
     public TrackerPattern? Find(string host) => HostSuffixes.Longest(host, _byDomain);
 
     public TrackerDbOrganisation? Organisation(string? id) => id is null ? null : _organisations.GetValueOrDefault(id);
-
-    private static string? Text(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

@@ -60,6 +60,24 @@ public class PublicSuffixListTests
         Assert.That(js.RegistrableDomain("a.xn--j6w193g"), Is.EqualTo("a.xn--j6w193g"), "Unicode rules are compared in their xn-- form");
     }
 
+    [Test]
+    public void A_line_gives_its_first_word_as_a_rule_and_a_line_that_is_not_one_rule_gives_none()
+    {
+        var lines = new[]
+        {
+            "\"com\",", "  \"co.uk\"  ", "\"a.test extra\",", "dat.test // the list's own format", "\t*.wild.test\t",
+            // Not one rule each: an empty or doubly quoted string, two commas, brackets, comments and blank lines.
+            "\"\",", "\"x\"y\",", "\"twice.test\",,", "export default [", "];", "// com.ck", "", "   ",
+        };
+        var list = PublicSuffixList.Parse(new StringReader(string.Join('\n', lines)), "lines");
+        Assert.That(list.RuleCount, Is.EqualTo(5));
+        Assert.That(list.PublicSuffix("x.co.uk"), Is.EqualTo("co.uk"));
+        Assert.That(list.PublicSuffix("x.a.test"), Is.EqualTo("a.test"));
+        Assert.That(list.PublicSuffix("x.dat.test"), Is.EqualTo("dat.test"));
+        Assert.That(list.PublicSuffix("x.y.wild.test"), Is.EqualTo("y.wild.test"));
+        Assert.That(list.PublicSuffix("x.twice.test"), Is.EqualTo("test"), "a line of two commas is not a rule");
+    }
+
     // Cases from the list's own test file (test_psl.txt) that depend on rules of the real list.
     [TestCase("graph.facebook.com", "facebook.com")]
     [TestCase("www.ck", "www.ck")]

@@ -86,6 +86,32 @@ public class TrackerTaxonomyTests
     }
 
     [Test]
+    public void The_real_TrackerDB_gives_each_domain_its_patterns_name_category_and_organisation_as_the_file_says()
+    {
+        ReferenceData.RequireFetched();
+        var artefact = ReferenceData.Lock.WithRole("trackerdb").Single();
+        var path = artefact.PathUnder(ReferenceData.ExternalFolder);
+        var db = TrackerDb.Load(path, artefact.PackageSpec);
+
+        // The file as a document, read here apart from the reader under test.
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        string? Text(System.Text.Json.JsonElement e, string name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+        var patterns = doc.RootElement.GetProperty("patterns").EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+        var expected = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in doc.RootElement.GetProperty("domains").EnumerateObject())
+            if (patterns.ContainsKey(d.Value.GetString()!)) expected[d.Name.ToLowerInvariant()] = d.Value.GetString()!;
+        Assert.That(expected, Has.Count.GreaterThan(5000));
+        foreach (var (domain, id) in expected)
+        {
+            var p = patterns[id];
+            Assert.That(db.Find(domain), Is.EqualTo(new TrackerPattern(id, Text(p, "name") ?? id, Text(p, "category"), Text(p, "organization"))), domain);
+        }
+        foreach (var o in doc.RootElement.GetProperty("organizations").EnumerateObject())
+            Assert.That(db.Organisation(o.Name), Is.EqualTo(new TrackerDbOrganisation(o.Name, Text(o.Value, "name") ?? o.Name, Text(o.Value, "country"))), o.Name);
+    }
+
+    [Test]
     public void With_the_real_TrackerDB_no_two_published_organisation_names_differ_only_by_alias()
     {
         ReferenceData.RequireFetched();
