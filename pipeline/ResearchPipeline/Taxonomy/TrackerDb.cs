@@ -27,11 +27,7 @@ public sealed class TrackerDb
 
     public string Version { get; }
 
-    public static TrackerDb Load(string path, string version)
-    {
-        using var stream = File.OpenRead(path);
-        return Read(stream, version);
-    }
+    public static TrackerDb Load(string path, string version) => Read(File.ReadAllBytes(path), version);
 
     /// <summary>
     /// Reads the file's three sections by name, token by token, skipping the rest (its filters, each pattern's domains
@@ -41,7 +37,13 @@ public sealed class TrackerDb
     {
         using var bytes = new MemoryStream();
         stream.CopyTo(bytes);
-        var reader = new Utf8JsonReader(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
+        return Read(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), version);
+    }
+
+    /// <inheritdoc cref="Read(Stream, string)"/>
+    public static TrackerDb Read(ReadOnlySpan<byte> json, string version)
+    {
+        var reader = new Utf8JsonReader(json);
         var organisations = new Dictionary<string, TrackerDbOrganisation>(StringComparer.Ordinal);
         var patterns = new Dictionary<string, TrackerPattern>(StringComparer.Ordinal);
         // A domain names its pattern by id, and the sections may come in any order: resolved once all are read.
