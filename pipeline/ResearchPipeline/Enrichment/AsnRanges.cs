@@ -6,7 +6,6 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using CsvHelper;
-
 using ResearchPipeline.Reference;
 
 namespace ResearchPipeline.Enrichment;

@@ -1,4 +1,3 @@
-
 namespace ResearchPipeline.Enrichment;
 
 /// <summary>

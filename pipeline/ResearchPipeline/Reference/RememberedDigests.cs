@@ -63,8 +63,9 @@ public sealed class RememberedDigests
     /// </summary>
     internal string? Remembered(string path, out FileIdentity? now)
     {
-        now = NameOf(path) is null ? null : FileIdentity.Of(path);
-        return now is not null && _known.TryGetValue(NameOf(path)!, out var known) && known.Identity == now.Text ? known.Sha256 : null;
+        var name = NameOf(path);
+        now = name is null ? null : FileIdentity.Of(path);
+        return now is not null && _known.TryGetValue(name!, out var known) && known.Identity == now.Text ? known.Sha256 : null;
     }
 
     /// <summary>

@@ -27,7 +27,17 @@ public sealed class TrackerDb
 
     public string Version { get; }
 
-    public static TrackerDb Load(string path, string version) => Read(File.ReadAllBytes(path), version);
+    public static TrackerDb Load(string path, string version)
+    {
+        try
+        {
+            return Read(File.ReadAllBytes(path), version);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
 
     /// <summary>
     /// Reads the file's three sections by name, token by token, skipping the rest (its filters, each pattern's domains

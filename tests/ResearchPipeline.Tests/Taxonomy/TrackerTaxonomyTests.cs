@@ -85,6 +85,17 @@ public class TrackerTaxonomyTests
         Assert.That(names.GroupBy(n => organisations.FindByName(n)?.Id ?? n).Where(g => g.Count() > 1).Select(g => string.Join(" = ", g)), Is.Empty);
     }
 
+    [TestCase("""{ "patterns": { "adjust": { "name": "Adjust" """, "LineNumber")]
+    [TestCase("""{ "patterns": [] }""", "patterns is not an object")]
+    [TestCase("""{ "organizations": { "facebook": "Meta" } }""", "organizations entry facebook is not an object")]
+    public void A_TrackerDB_file_that_is_not_one_is_refused_naming_the_file_and_the_place(string json, string place)
+    {
+        var path = Path.Combine(TestFiles.NewTempFolder("trackerdb"), "trackerdb.json");
+        File.WriteAllText(path, json);
+        var refused = Assert.Throws<InvalidDataException>(() => TrackerDb.Load(path, "test"));
+        Assert.That(refused!.Message, Does.StartWith(path + ": ").And.Contain(place));
+    }
+
     [Test]
     public void The_real_TrackerDB_gives_each_domain_its_patterns_name_category_and_organisation_as_the_file_says()
     {
