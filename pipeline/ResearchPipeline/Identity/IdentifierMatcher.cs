@@ -59,7 +59,7 @@ public sealed class IdentifierMatcher
             foreach (var hit in Hits(bytes)) Add(bytes, hit, "path", "", null, "offset " + hit.Start.ToString(CultureInfo.InvariantCulture));
             // By index, as the decoder reads them: no enumerator object for every request.
             var headers = view.Headers;
-            for (var i = 0; i < headers.Count; i++)
+            for (var i = 0; i < headers.Length; i++)
             {
                 var h = headers[i];
                 if (SearchedInVain(h.Value)) continue;

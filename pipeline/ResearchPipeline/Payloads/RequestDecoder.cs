@@ -33,7 +33,7 @@ public static class RequestDecoder
 
             // By index: through the lists' interface, each loop's enumerator would be an object for every request.
             var headers = view.Headers;
-            for (var i = 0; i < headers.Count; i++) collector.String(PayloadLocation.Header, KeyPaths.Header(headers[i].Name), headers[i].Value, "", 0);
+            for (var i = 0; i < headers.Length; i++) collector.String(PayloadLocation.Header, KeyPaths.Header(headers[i].Name), headers[i].Value, "", 0);
 
             var cookies = view.Cookies;
             for (var i = 0; i < cookies.Count; i++) collector.String(PayloadLocation.Cookie, KeyPaths.Cookie(cookies[i].Name), cookies[i].Value, "", 0);

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ResearchPipeline.Captures;
 
@@ -33,7 +35,7 @@ public sealed class RequestView : IDisposable
     public Exchange Exchange { get; }
 
     /// <summary>Request headers other than HTTP/2 pseudo-headers (which repeat the method and URL) and Cookie (read as <see cref="Cookies"/>).</summary>
-    public IReadOnlyList<HttpHeader> Headers { get; private init; } = [];
+    public ImmutableArray<HttpHeader> Headers { get; private init; } = [];
 
     /// <summary>
     /// The cookies the capture tool listed; else those of the Cookie header(s), split at ';'. A piece without
@@ -90,13 +92,22 @@ public sealed class RequestView : IDisposable
     /// <summary>The delimiter of a <see cref="BodyShape.Multipart"/> body.</summary>
     public string? Boundary { get; private init; }
 
+    /// <summary>A header <see cref="Headers"/> leaves out: a pseudo-header, or Cookie (read as <see cref="Cookies"/>).</summary>
+    private static bool LeftOut(HttpHeader h) => h.Name.StartsWith(':') || h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase);
+
     public static RequestView Of(Exchange exchange, DecodeLimits limits)
     {
-        var headers = new List<HttpHeader>(exchange.RequestHeaders.Length);
-        foreach (var h in exchange.RequestHeaders)
+        // The exchange's own headers where none is left out (no copy), else the rest at their number.
+        var all = exchange.RequestHeaders;
+        var kept = 0;
+        foreach (var h in all) if (!LeftOut(h)) kept++;
+        var headers = all;
+        if (kept < all.Length)
         {
-            if (h.Name.StartsWith(':') || h.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase)) continue;
-            headers.Add(h);
+            var rest = new HttpHeader[kept];
+            kept = 0;
+            foreach (var h in all) if (!LeftOut(h)) rest[kept++] = h;
+            headers = ImmutableCollectionsMarshal.AsImmutableArray(rest);
         }
         var contentType = exchange.RequestHeader("Content-Type");
         var body = Read(exchange.RequestBody, contentType, exchange.RequestHeader("Content-Encoding"), limits);

@@ -43,14 +43,6 @@ public sealed class TrackerDb
     /// Reads the file's three sections by name, token by token, skipping the rest (its filters, each pattern's domains
     /// and filters again): every run loads it, and a document of the whole file cost more than what is kept of it.
     /// </summary>
-    public static TrackerDb Read(Stream stream, string version)
-    {
-        using var bytes = new MemoryStream();
-        stream.CopyTo(bytes);
-        return Read(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), version);
-    }
-
-    /// <inheritdoc cref="Read(Stream, string)"/>
     public static TrackerDb Read(ReadOnlySpan<byte> json, string version)
     {
         var reader = new Utf8JsonReader(json);

@@ -15,7 +15,7 @@ public class TrackerTaxonomyTests
         TaxonomyOverlay.Load(Path.Combine(ReferenceData.TaxonomyFolder, "mobile-overlay.csv"), organisations);
 
     // A TrackerDB in the shape of dist/trackerdb.json, small enough to read in the test.
-    private static TrackerDb SmallTrackerDb() => TrackerDb.Read(new MemoryStream(Encoding.UTF8.GetBytes("""
+    private static TrackerDb SmallTrackerDb() => TrackerDb.Read(Encoding.UTF8.GetBytes("""
         {
           "categories": { "advertising": {}, "social_media": {}, "site_analytics": {} },
           "organizations": {
@@ -29,7 +29,7 @@ public class TrackerTaxonomyTests
           },
           "domains": { "instagram.com": "instagram_com", "adjust.com": "adjust", "webonly.example": "webonly" }
         }
-        """)), "@ghostery/trackerdb@test");
+        """), "@ghostery/trackerdb@test");
 
     [Test]
     public void An_Instagram_host_belongs_to_Meta_Platforms_and_keeps_Instagram_as_its_tracker()
