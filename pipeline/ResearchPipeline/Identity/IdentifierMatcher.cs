@@ -57,17 +57,15 @@ public sealed class IdentifierMatcher
             // The URL path is no payload field (exchanges.path publishes it): a hit there is named by its offset.
             bytes = Utf8(exchange.Target.Path);
             foreach (var hit in Hits(bytes)) Add(bytes, hit, "path", "", null, "offset " + hit.Start.ToString(CultureInfo.InvariantCulture));
-            // By index, as the decoder reads them: no enumerator object for every request.
-            var headers = view.Headers;
-            for (var i = 0; i < headers.Length; i++)
+            foreach (var h in view.Headers)
             {
-                var h = headers[i];
                 if (SearchedInVain(h.Value)) continue;
                 bytes = Utf8(h.Value);
                 var headerHits = Hits(bytes);
                 if (headerHits.Count == 0) RememberInVain(h.Value);
                 foreach (var hit in headerHits) Add(bytes, hit, "header", "", PayloadLocation.Header, KeyPaths.Header(h.Name));
             }
+            // By index, as the decoder reads them: through the list's interface, its enumerator would be an object for every request.
             var cookies = view.Cookies;
             for (var i = 0; i < cookies.Count; i++)
             {

@@ -31,10 +31,9 @@ public static class RequestDecoder
 
             if (view.QueryPairs.Count > 0) collector.Form(PayloadLocation.Query, "", view.QueryPairs, "form", 0);
 
-            // By index: through the lists' interface, each loop's enumerator would be an object for every request.
-            var headers = view.Headers;
-            for (var i = 0; i < headers.Length; i++) collector.String(PayloadLocation.Header, KeyPaths.Header(headers[i].Name), headers[i].Value, "", 0);
+            foreach (var h in view.Headers) collector.String(PayloadLocation.Header, KeyPaths.Header(h.Name), h.Value, "", 0);
 
+            // By index: through the list's interface, its enumerator would be an object for every request.
             var cookies = view.Cookies;
             for (var i = 0; i < cookies.Count; i++) collector.String(PayloadLocation.Cookie, KeyPaths.Cookie(cookies[i].Name), cookies[i].Value, "", 0);
 

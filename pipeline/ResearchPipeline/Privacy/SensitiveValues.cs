@@ -54,16 +54,9 @@ public static partial class SensitiveValues
     /// The secrets and identifiers of one request, read from its view and the fields decode produced from the
     /// same view (none when the run only parses): the query's and a form body's pairs by name (also as sent,
     /// URL-encoded, as a published query string shows them), every field below them (JSON, multipart, base64,
-    /// nested documents) by the key it was sent under, secret headers, the cookies, and tokens anywhere.
+    /// nested documents) by the key it was sent under, secret headers, the cookies, and tokens anywhere. Added to
+    /// <paramref name="found"/>: the parse collects a request's values in one list.
     /// </summary>
-    public static List<SensitiveValue> In(RequestView view, IReadOnlyList<PayloadField> fields)
-    {
-        var found = new List<SensitiveValue>();
-        AddIn(view, fields, found);
-        return found;
-    }
-
-    /// <summary><see cref="In(RequestView, IReadOnlyList{PayloadField})"/>, added to <paramref name="found"/>: the parse collects a request's values in one list.</summary>
     public static void AddIn(RequestView view, IReadOnlyList<PayloadField> fields, List<SensitiveValue> found) =>
         In(view.Exchange, view.QueryPairs, view.Cookies, view.FormText, view.FormPairs, fields, found);
 
@@ -206,16 +199,9 @@ public static partial class SensitiveValues
     /// they mean or look like: every field whose semantic the dictionary files under <c>identifier</c> or
     /// <c>user_data</c>, whichever adapter named it, and every field no semantic names whose value has the
     /// shape of an identifier (<see cref="IdentifierShapes"/>). Collected so that the same value is
-    /// pseudonymised wherever else it is published (another request's query, a path, a header).
+    /// pseudonymised wherever else it is published (another request's query, a path, a header). Added to
+    /// <paramref name="found"/>.
     /// </summary>
-    public static List<SensitiveValue> In(DecodedExchange decoded)
-    {
-        var found = new List<SensitiveValue>();
-        AddIn(decoded, found);
-        return found;
-    }
-
-    /// <summary><see cref="In(DecodedExchange)"/>, added to <paramref name="found"/>.</summary>
     public static void AddIn(DecodedExchange decoded, List<SensitiveValue> found)
     {
         foreach (var a in decoded.Fields)

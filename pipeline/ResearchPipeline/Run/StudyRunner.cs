@@ -185,10 +185,10 @@ public sealed class StudyRunner(IProgressSink progress)
             var captureTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Captures, parsedCaptures, cancel), cancel);
             var qualityTable = Task.Run(() => ParquetTableWriter.WriteAsync(options.OutputFolder, Tables.Quality, quality, cancel), cancel);
             var exchangeTable = parsedEmit.ExchangesAsync(options.OutputFolder, cancel, overlap: true);
-            List<string> parsed = [.. (await Task.WhenAll(captureTable, exchangeTable, qualityTable)).Select(t => t.Path)];
+            List<string> parsed = [.. (await Task.WhenAll(captureTable, exchangeTable, qualityTable)).Select(t => Path.GetFileName(t.Path))];
             failures.AddRange(parsedEmit.CountFailures(exchangeCount));
             progress.StageFinished("emit");
-            return new RunSummary(parsedCaptures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed.Select(Path.GetFileName).ToList()!, failures);
+            return new RunSummary(parsedCaptures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, parsed, failures);
         }
 
         progress.StageStarted("enrich", 1);
@@ -228,7 +228,7 @@ public sealed class StudyRunner(IProgressSink progress)
         var aggregates = Path.Combine(options.ShardFolder, "aggregates");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        List<string> written;
+        List<string> names;
         List<string> leaks;
         try
         {
@@ -288,15 +288,15 @@ public sealed class StudyRunner(IProgressSink progress)
             progress.Advanced("emit", "tables");
             List<WrittenFile> staged = [.. tablesWritten, .. await Provenance.WriteAsync(options with { OutputFolder = staging }, planned, outcomes,
                 reference!, pseudonymiser, tablesWritten, cancel)];
-            written = [.. staged.Select(f => f.Path)];
+            names = [.. staged.Select(f => Path.GetFileName(f.Path))];
             progress.Advanced("emit", "manifest");
 
             // A file no check saw while it was written (the JSON files) is read back; reported in file name
             // order, as a scan of the finished folder would.
-            var scanned = await Task.WhenAll(written.Select(file => Path.GetFileName(file)).Select(async name =>
+            var scanned = await Task.WhenAll(names.Select(async name =>
                 (Name: name, Leaks: checks.TryGetValue(name, out var check) ? check.Leaks() : await LeakScan.ScanFileAsync(staging, name, pseudonymiser, cancel, jobs))));
             leaks = scanned.OrderBy(f => f.Name, StringComparer.Ordinal).SelectMany(f => f.Leaks).ToList();
-            if (leaks.Count == 0) written = await Publish(staging, options.OutputFolder, staged, cancel);
+            if (leaks.Count == 0) await Publish(staging, options.OutputFolder, staged, cancel);
             progress.StageFinished("emit");
         }
         finally
@@ -308,7 +308,7 @@ public sealed class StudyRunner(IProgressSink progress)
             catch (IOException) { }
         }
 
-        return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, written.Select(Path.GetFileName).ToList()!, failures)
+        return new RunSummary(captures.Count, exchangeCount, quality.Count(q => q.Quarantined), quality.Count, names, failures)
         {
             Leaks = leaks,
             PayloadFields = emit.PayloadFieldRows,
@@ -335,21 +335,14 @@ public sealed class StudyRunner(IProgressSink progress)
     /// Moves the staged files into the published folder. SHA256SUMS goes first and comes back last, so during
     /// the few renames in between the folder is visibly unpublished (make verify fails) rather than mixed.
     /// </summary>
-    private static async Task<List<string>> Publish(string staging, string folder, List<WrittenFile> staged, CancellationToken cancel)
+    private static async Task Publish(string staging, string folder, List<WrittenFile> staged, CancellationToken cancel)
     {
         // Written while still staged: once the first file moves nothing is written any more, so a full disk
         // cannot leave the folder half replaced; renames within one file system need no space.
         await Checksums.WriteAsync(staging, staged, cancel);
         File.Delete(Path.Combine(folder, Checksums.FileName));
-        var published = new List<string>();
-        foreach (var file in staged)
-        {
-            var target = Path.Combine(folder, Path.GetFileName(file.Path));
-            File.Move(file.Path, target, overwrite: true);
-            published.Add(target);
-        }
+        foreach (var file in staged) File.Move(file.Path, Path.Combine(folder, Path.GetFileName(file.Path)), overwrite: true);
         File.Move(Path.Combine(staging, Checksums.FileName), Path.Combine(folder, Checksums.FileName));
-        return published;
     }
 
     /// <summary>For every capture: records read = rows published + rows quarantined (each with its quality row).</summary>

@@ -35,7 +35,9 @@ internal static class OneReading
     {
         var limits = DecodeLimits.From(ReadLimits.Default);
         using var view = RequestView.Of(exchange, limits);
-        return SensitiveValues.In(view, [.. TrackerDecoders.All.Decode(view, limits).Fields.Select(a => a.Field)]);
+        var found = new List<SensitiveValue>();
+        SensitiveValues.AddIn(view, [.. TrackerDecoders.All.Decode(view, limits).Fields.Select(a => a.Field)], found);
+        return found;
     }
 }
 

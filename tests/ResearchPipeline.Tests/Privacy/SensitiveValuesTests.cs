@@ -91,7 +91,9 @@ public class SensitiveValuesTests
     private static List<SensitiveValue> FromWholeView(Exchange e)
     {
         using var view = RequestView.Of(e, DecodeLimits.From(ReadLimits.Default));
-        return SensitiveValues.In(view, []);
+        var found = new List<SensitiveValue>();
+        SensitiveValues.AddIn(view, [], found);
+        return found;
     }
 
     /// <summary>Every real capture the tests have: the demonstration corpus and the shared captures, in name order.</summary>
