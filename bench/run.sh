@@ -9,8 +9,9 @@
 #                                     empty: no decrypting-reader row)
 #   LONG_CONNECTION=40000 bench/run.sh  requests of one pcapng recorded beside a connection open throughout
 #                                     (lab/long-connection/record.sh; default 40000; empty: none)
-#   ROUNDS=3 bench/run.sh             rounds of the HAR comparison (ours at each -j, the parse, TrackHAR, cat), the
-#                                     commands taking turns; each row is the round of median time (default 3)
+#   ROUNDS=5 bench/run.sh             rounds of the HAR comparison (ours at each -j, the parse, TrackHAR, cat), the
+#                                     commands taking turns; each row is the round of median time, and every round's
+#                                     own row follows, numbered, for the ratios paired by round (default 5)
 #
 # Environment: BENCH_DIR (scaled corpora, git-ignored; default data/interim/bench), SHARED (real captures;
 # default tests/fixtures/captures), EXTERNAL (reference data from make reference; default data/external).
@@ -27,7 +28,7 @@ EXTERNAL=${EXTERNAL:-data/external}
 BIG_HAR=${BIG_HAR:-}
 TLS_SIZES=${TLS_SIZES-100MB}
 LONG_CONNECTION=${LONG_CONNECTION-40000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 RESULTS=${RESULTS:-bench/results.csv}
 DOTNET=${DOTNET:-dotnet}
 CLI=pipeline/ResearchPipeline.Cli/bin/Release/program/research-pipeline
@@ -50,7 +51,7 @@ $DOTNET "$SCALER" --raw data/raw --shared "$SHARED" --out "$BENCH_DIR" --sizes "
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tmp_results=$work/results.csv
-echo "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s,alloc_bytes,fields" > "$tmp_results"
+echo "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s,alloc_bytes,fields,round" > "$tmp_results"
 
 # measure CORPUS SUBSET TOOL STEP JOBS FILES BYTES -- command...: wall time and peak RSS of the command (and its children).
 # The command's stdout goes to $work/out, stderr to $work/err; the requests count is filled in by the caller's REQUESTS.
@@ -68,19 +69,25 @@ measure() {
     local ab fd
     ab=$(sed -n 's/^allocated: \([0-9]*\) bytes, [0-9]* payload fields$/\1/p' "$work/err" | tail -1)
     fd=$(sed -n 's/^allocated: [0-9]* bytes, \([0-9]*\) payload fields$/\1/p' "$work/err" | tail -1)
-    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd" >> "${MEASURE_TO:-$tmp_results}"
+    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd,${ROUND:-}" >> "${MEASURE_TO:-$tmp_results}"
     echo "bench: $corpus $subset $tool $step -j$jobs: $wall s, $((rss / 1024)) MB peak, $requests requests" >&2
 }
-# A measurement taken in rounds (see ROUNDS): each round's row goes to a file of its own, named by KEY, and
-# median_rows KEY... adds, in that order, the round of median time of each, with the highest peak memory of its rounds.
-measure_round() { local key=$1; shift; local MEASURE_TO=$work/rounds.$key; measure "$@"; }
+# A measurement taken in rounds (see ROUNDS): each round's row, numbered by the caller's $round, goes to a file of
+# its own, named by KEY; median_rows KEY... adds, in that order, the round of median time of each (unnumbered), with
+# the highest peak memory of its rounds, then every round's own row, for the report's ratios paired by round.
+measure_round() { local key=$1; shift; local MEASURE_TO=$work/rounds.$key ROUND=$round; measure "$@"; }
 median_rows() {
     local key f
     for key in "$@"; do
         f=$work/rounds.$key
         [ -e "$f" ] || continue
         local peak; peak=$(cut -d, -f10 "$f" | sort -n | tail -1)
-        sort -t, -k9,9g "$f" | sed -n "$(( ($(wc -l < "$f") + 1) / 2 ))p" | awk -F, -v OFS=, -v peak="$peak" '{ $10 = peak; print }' >> "$tmp_results"
+        sort -t, -k9,9g "$f" | sed -n "$(( ($(wc -l < "$f") + 1) / 2 ))p" | awk -F, -v OFS=, -v peak="$peak" '{ $10 = peak; $16 = ""; print }' >> "$tmp_results"
+    done
+    for key in "$@"; do
+        f=$work/rounds.$key
+        [ -e "$f" ] || continue
+        cat "$f" >> "$tmp_results"
         rm -f "$f"
     done
 }

@@ -16,6 +16,12 @@ public sealed record Measurement(string Corpus, string Subset, string Tool, stri
     public long? Fields { get; init; }
 
     public double? AllocatedBytesPerField => AllocatedBytes is { } a && Fields is { } f && f > 0 ? (double)a / f : null;
+
+    /// <summary>
+    /// The round of a measurement taken in rounds (the HAR comparison), numbered from 1; null for a row that stands for
+    /// its measurement (taken once, or the round of median time).
+    /// </summary>
+    public int? Round { get; init; }
 }
 
 /// <summary>bench/results.csv: <c>#</c> lines describe the machine and tools, then a header and one row per measurement.</summary>
@@ -32,7 +38,7 @@ public sealed record BenchResults(IReadOnlyList<string> Environment, IReadOnlyLi
             if (line.Length == 0) continue;
             var cells = line.Split(',');
             if (header is null) { header = cells; continue; }
-            // Columns added later (alloc_bytes, fields) are empty in results written before them.
+            // Columns added later (alloc_bytes, fields, round) are empty in results written before them.
             string Cell(string name) => Array.IndexOf(header, name) is var i and >= 0 && i < cells.Length ? cells[i] : "";
             double? Number(string name) => double.TryParse(Cell(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
             long? Whole(string name) => long.TryParse(Cell(name), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
@@ -44,6 +50,7 @@ public sealed record BenchResults(IReadOnlyList<string> Environment, IReadOnlyLi
             {
                 AllocatedBytes = Whole("alloc_bytes"),
                 Fields = Whole("fields"),
+                Round = Whole("round") is { } round ? (int)round : null,
             });
         }
         return new BenchResults(environment, rows);

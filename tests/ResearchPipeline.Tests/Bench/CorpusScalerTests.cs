@@ -158,4 +158,36 @@ public class CorpusScalerTests
             "1GB,all,research-pipeline,run,1,10,1073741824,1000,20.00,300000,15.0,1.0,2.0"]), ""),
             Does.Contain("| 1GB | 1 | 10 | 1024.0 | 1000 | 20.00 | 51.2 | 50 | 292 | 15.00 | 1.00 | 2.00 |  |  |"));
     }
+    [Test]
+    public void The_report_pairs_the_rounds_of_the_har_comparison_and_judges_the_targets_on_the_pairs()
+    {
+        const string Header = "corpus,subset,tool,step,jobs,files,bytes,requests,wall_s,peak_rss_kb,stage_parse_s,stage_enrich_s,stage_emit_s,alloc_bytes,fields,round";
+        // As bench/run.sh writes them: each command's round of median time, unnumbered, then every round's own row. The
+        // machine was slow in round 2 for TrackHAR and in round 1 for us, so the rounds of median time are not one round.
+        var results = BenchResults.Parse([
+            Header,
+            "1GB,all,research-pipeline,run,2,10,1073741824,1000,10.00,520000,7.0,1.0,1.5,,,",
+            "1GB,har,research-pipeline,run,1,5,536870912,500,5.00,200000,,,,,,",
+            "1GB,har,research-pipeline,run,2,5,536870912,500,3.50,210000,,,,,,",
+            "1GB,har,trackhar,process,1,5,536870912,500,10.00,90000,,,,,,",
+            "1GB,har,research-pipeline,run,1,5,536870912,500,5.00,200000,,,,,,1",
+            "1GB,har,research-pipeline,run,1,5,536870912,500,4.00,190000,,,,,,2",
+            "1GB,har,research-pipeline,run,1,5,536870912,500,6.00,180000,,,,,,3",
+            "1GB,har,research-pipeline,run,2,5,536870912,500,3.90,210000,,,,,,1",
+            "1GB,har,research-pipeline,run,2,5,536870912,500,2.50,200000,,,,,,2",
+            "1GB,har,research-pipeline,run,2,5,536870912,500,3.50,205000,,,,,,3",
+            "1GB,har,trackhar,process,1,5,536870912,500,12.00,90000,,,,,,1",
+            "1GB,har,trackhar,process,1,5,536870912,500,8.00,90000,,,,,,2",
+            "1GB,har,trackhar,process,1,5,536870912,500,10.00,90000,,,,,,3",
+        ]);
+        var md = Report.Render(results, "");
+
+        // Rows of median time: 10 s against 3.5 s, 2.86x, under 3x; paired by round: 12/3.9, 8/2.5, 10/3.5, median 3.08x.
+        Assert.That(md, Does.Contain("| end-to-end >= 3x TrackHAR's requests/s (same HARs; ours -j2, TrackHAR one process) | 2.86x (143 vs 50 requests/s); paired by round: 3.08x (2.86x to 3.20x, 3 rounds) | yes |"));
+        Assert.That(md, Does.Contain("| end-to-end >= 1.5x TrackHAR's requests/s (same HARs; ours -j1, TrackHAR one process) | 2.00x (100 vs 50 requests/s); paired by round: 2.00x (1.67x to 2.40x, 3 rounds) | yes |"));
+        // -j2 against -j1: 5/3.5 by the rows; 5/3.9, 4/2.5, 6/3.5 by round. The whole corpus is not measured in rounds.
+        Assert.That(md, Does.Contain("| -j2 at least 1.7x faster than -j1 (whole run, har) | 1.43x (3.50 s vs 5.00 s); paired by round: 1.60x (1.28x to 1.71x, 3 rounds) | **no** |"));
+        // A round's own row is not a measurement of its own in the tables.
+        Assert.That(md.Split('\n').Count(l => l.StartsWith("| 1GB | har | trackhar |", StringComparison.Ordinal)), Is.EqualTo(1));
+    }
 }
