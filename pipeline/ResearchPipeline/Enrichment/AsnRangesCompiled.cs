@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -121,7 +119,7 @@ public sealed partial class AsnRanges
                 var table = Read(mapped, source, checkedBefore ? null : sha256 => digests?.Remember(path, before, sha256));
                 if (table is not null) return table;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { }
             mapped?.Dispose();
             return null;
         }
@@ -188,58 +186,5 @@ public sealed partial class AsnRanges
                 try { File.Delete(temp); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
             }
         }
-    }
-
-    /// <summary>
-    /// A file mapped read-only into memory, its bytes taken as columns of numbers where they lie: the pages a lookup
-    /// touches come from the file cache, and nothing is parsed, copied or cleared.
-    /// </summary>
-    private sealed unsafe class MappedFile : IDisposable
-    {
-        private readonly MemoryMappedFile _file;
-        private readonly MemoryMappedViewAccessor _view;
-        private readonly byte* _start;
-
-        public MappedFile(string path)
-        {
-            Length = new FileInfo(path).Length;
-            if (Length is 0 or > int.MaxValue) throw new IOException($"{path}: {Length} bytes is not a compiled table");
-            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            try
-            {
-                _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-                byte* start = null;
-                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
-                _start = start + _view.PointerOffset;
-            }
-            catch
-            {
-                _view?.Dispose();
-                _file.Dispose();
-                throw;
-            }
-        }
-
-        public long Length { get; }
-
-        public ReadOnlySpan<byte> Bytes(long offset, long count) => new(_start + offset, (int)count);
-
-        public ReadOnlyMemory<T> Column<T>(long offset, int count) where T : unmanaged => new Column<T>((T*)(_start + offset), count).Memory;
-
-        public void Dispose()
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-            _file.Dispose();
-        }
-    }
-
-    /// <summary>Numbers that lie in a mapped file, as memory the lookups read: the file owns them.</summary>
-    private sealed unsafe class Column<T>(T* start, int count) : MemoryManager<T> where T : unmanaged
-    {
-        public override Span<T> GetSpan() => new(start, count);
-        public override MemoryHandle Pin(int elementIndex = 0) => new(start + elementIndex);
-        public override void Unpin() { }
-        protected override void Dispose(bool disposing) { }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ResearchPipeline.Reference;
 
 namespace ResearchPipeline.Taxonomy;
 
@@ -31,7 +32,8 @@ public sealed class TrackerDb
     {
         try
         {
-            return Read(File.ReadAllBytes(path), version);
+            using var file = new MappedFile(path);
+            return Read(file.Bytes(0, file.Length), version);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {

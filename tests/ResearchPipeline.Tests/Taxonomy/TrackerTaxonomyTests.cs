@@ -87,6 +87,7 @@ public class TrackerTaxonomyTests
 
     [TestCase("""{ "patterns": { "adjust": { "name": "Adjust" """, "LineNumber")]
     [TestCase("""{ "patterns": [] }""", "patterns is not an object")]
+    [TestCase("", "the file is empty")]
     [TestCase("""{ "organizations": { "facebook": "Meta" } }""", "organizations entry facebook is not an object")]
     public void A_TrackerDB_file_that_is_not_one_is_refused_naming_the_file_and_the_place(string json, string place)
     {
