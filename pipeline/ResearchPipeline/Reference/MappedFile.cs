@@ -8,7 +8,7 @@ namespace ResearchPipeline.Reference;
 /// nothing is copied into the managed heap. A file of megabytes read into an array was a large object, and a run's
 /// start made enough of them to set off a full, blocking collection before its first capture (bench/NOTES.md).
 /// </summary>
-public sealed unsafe class MappedFile : IDisposable
+internal sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
