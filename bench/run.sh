@@ -69,13 +69,13 @@ measure() {
     local ab fd
     ab=$(sed -n 's/^allocated: \([0-9]*\) bytes, [0-9]* payload fields$/\1/p' "$work/err" | tail -1)
     fd=$(sed -n 's/^allocated: [0-9]* bytes, \([0-9]*\) payload fields$/\1/p' "$work/err" | tail -1)
-    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd,${ROUND:-}" >> "${MEASURE_TO:-$tmp_results}"
+    echo "$corpus,$subset,$tool,$step,$jobs,$files,$bytes,$requests,$wall,$rss,$sp,$se,$sm,$ab,$fd,${MEASURE_ROUND:-}" >> "${MEASURE_TO:-$tmp_results}"
     echo "bench: $corpus $subset $tool $step -j$jobs: $wall s, $((rss / 1024)) MB peak, $requests requests" >&2
 }
 # A measurement taken in rounds (see ROUNDS): each round's row, numbered by the caller's $round, goes to a file of
 # its own, named by KEY; median_rows KEY... adds, in that order, the round of median time of each (unnumbered), with
 # the highest peak memory of its rounds, then every round's own row, for the report's ratios paired by round.
-measure_round() { local key=$1; shift; local MEASURE_TO=$work/rounds.$key ROUND=$round; measure "$@"; }
+measure_round() { local key=$1; shift; local MEASURE_TO=$work/rounds.$key MEASURE_ROUND=$round; measure "$@"; }
 median_rows() {
     local key f
     for key in "$@"; do
